@@ -1,0 +1,168 @@
+//! Command-line types (clap derive). No logic lives here.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Exit status: 0 success, 1 a check failed (verification, policy, findings, --locked), 2 usage or I/O error.
+Environment: MLPROV_HOME (local store), MLPROV_CACHE_DIR (hash and download cache), HF_ENDPOINT, HF_HOME,
+HF_HUB_CACHE, HF_TOKEN, SOURCE_DATE_EPOCH, NO_COLOR.";
+
+/// Pin, build, sign and verify ML models together with their inputs.
+#[derive(Debug, Parser)]
+#[command(name = "mlprov", version, about, propagate_version = true, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Output format: human-readable text or a JSON document on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human, env = "MLPROV_FORMAT")]
+    pub format: Format,
+
+    /// Run as if mlprov was started in DIR.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
+    /// Print less: errors only.
+    #[arg(short, long, global = true, action = ArgAction::SetTrue, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more detail (repeat for even more).
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// When to use colors on the terminal.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Never touch the network: resolve from local caches only.
+    #[arg(long, global = true, env = "MLPROV_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write an mlprov.toml for this training repository.
+    Init(InitArgs),
+    /// Resolve every input to immutable bytes and write mlprov.lock.
+    Pin(PinArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+    /// Print the man page (or write all pages to a directory).
+    Man(ManArgs),
+    /// Print the JSON Schema of mlprov.toml.
+    #[command(hide = true)]
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Template {
+    /// Fine-tune a base model on a dataset.
+    FineTune,
+    /// Import a third-party base model (origin and scan attestations).
+    Import,
+    /// Curate a dataset.
+    Dataset,
+    /// Train a LoRA adapter on top of a base model.
+    Lora,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to initialise (default: the current directory).
+    pub dir: Option<PathBuf>,
+
+    /// Accept detected values and defaults without prompting.
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Overwrite an existing mlprov.toml.
+    #[arg(long)]
+    pub force: bool,
+
+    /// What this repository produces.
+    #[arg(long, value_enum)]
+    pub template: Option<Template>,
+
+    /// Logical artifact name, e.g. acme/support-llama.
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Artifact version.
+    #[arg(long = "artifact-version", value_name = "VERSION")]
+    pub artifact_version: Option<String>,
+
+    /// SPDX license expression of the output.
+    #[arg(long)]
+    pub license: Option<String>,
+
+    /// Base model: a Hugging Face repo id (org/name[@revision]) or a local path.
+    #[arg(long, value_name = "HF_ID|PATH")]
+    pub base_model: Option<String>,
+
+    /// Training dataset: a local path or hf-dataset:org/name[@revision].
+    #[arg(long, value_name = "PATH|hf-dataset:ID")]
+    pub dataset: Option<String>,
+
+    /// The build's output directory.
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Pin only these inputs (default: all). Other lock entries are kept.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Re-resolve this input's moving revision (branch or tag). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub update: Vec<String>,
+
+    /// Fail (exit 1) if the lock would change, naming the inputs; write nothing.
+    #[arg(long)]
+    pub locked: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write mlprov.1 and one page per subcommand into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

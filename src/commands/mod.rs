@@ -1,0 +1,129 @@
+//! One module per subcommand. Each resolves its settings, calls the domain
+//! and reports through [`Printer`].
+
+pub mod completions;
+pub mod init;
+pub mod man;
+pub mod pin;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use miette::{IntoDiagnostic, Result, WrapErr};
+
+use crate::cli::{Cli, Command};
+use crate::output::Printer;
+
+/// How a command ended: 0 success, 1 a check failed, 2 usage or I/O error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success,
+    Failure,
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> Self {
+        match s {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+        }
+    }
+}
+
+/// Settings shared by every command, resolved once from flags and the
+/// environment.
+pub struct Context {
+    pub printer: Printer,
+    /// The working directory (after `-C`).
+    pub cwd: PathBuf,
+    /// `--offline`, `MLPROV_OFFLINE` or `HF_HUB_OFFLINE`.
+    pub offline: bool,
+    /// `CI` is set or stdin/stderr is not a terminal: never prompt.
+    pub interactive: bool,
+}
+
+impl Context {
+    fn new(cli: &Cli) -> Result<Self> {
+        use std::io::IsTerminal;
+        let printer = Printer::new(&cli.global);
+        let base = std::env::current_dir()
+            .into_diagnostic()
+            .wrap_err("cannot read the current directory")?;
+        let cwd = match &cli.global.directory {
+            Some(d) => {
+                let d = base.join(d);
+                if !d.is_dir() {
+                    miette::bail!(
+                        code = "mlprov::usage",
+                        help = "pass an existing directory to -C",
+                        "-C {}: not a directory",
+                        d.display()
+                    );
+                }
+                d
+            }
+            None => base,
+        };
+        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+        let interactive = !ci
+            && std::io::stdin().is_terminal()
+            && std::io::stderr().is_terminal()
+            && !printer.github_actions;
+        Ok(Self {
+            printer,
+            cwd,
+            offline: cli.global.offline || crate::resolve::hf::HfSettings::env_offline(),
+            interactive,
+        })
+    }
+}
+
+fn install_error_hook(printer: &Printer) {
+    let color = printer.color_stderr();
+    let _ = miette::set_hook(Box::new(move |_| {
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(100);
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .terminal_links(false)
+                .color(color)
+                .unicode(true)
+                .width(width)
+                .build(),
+        )
+    }));
+}
+
+/// Run the parsed command line.
+pub fn run(cli: Cli) -> ExitStatus {
+    let printer = Printer::new(&cli.global);
+    install_error_hook(&printer);
+    let cx = match Context::new(&cli) {
+        Ok(cx) => cx,
+        Err(e) => {
+            printer.error(&e);
+            return ExitStatus::Error;
+        }
+    };
+    let result = match cli.command {
+        Command::Init(args) => init::run(&cx, args),
+        Command::Pin(args) => pin::run(&cx, args),
+        Command::Completions(args) => completions::run(&cx, args),
+        Command::Man(args) => man::run(&cx, args),
+        Command::Schema => {
+            cx.printer.out(&crate::manifest::schema::json());
+            Ok(ExitStatus::Success)
+        }
+    };
+    match result {
+        Ok(status) => status,
+        Err(report) => {
+            cx.printer.error(&report);
+            ExitStatus::Error
+        }
+    }
+}

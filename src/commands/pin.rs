@@ -1,0 +1,194 @@
+//! `mlprov pin [NAME…]`: resolve inputs and write `mlprov.lock`.
+
+use miette::{IntoDiagnostic, Result, WrapErr, miette};
+use serde_json::json;
+
+use super::{Context, ExitStatus};
+use crate::cli::PinArgs;
+use crate::digest::HashCache;
+use crate::fsutil::human_bytes;
+use crate::lockfile::{Lock, LockedInput};
+use crate::manifest::Manifest;
+use crate::project::{self, Project};
+use crate::resolve::{self, Change, ResolveContext};
+
+pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
+    let project = Project::discover(&cx.cwd)?;
+    let manifest = Manifest::load(&project.manifest_path())?;
+    for name in args.names.iter().chain(&args.update) {
+        if !manifest.inputs.contains_key(name) {
+            let known: Vec<&str> = manifest.inputs.keys().map(String::as_str).collect();
+            return Err(miette!(
+                code = "mlprov::usage",
+                help = if known.is_empty() {
+                    "mlprov.toml has no [inputs]".to_string()
+                } else {
+                    format!("inputs are: {}", known.join(", "))
+                },
+                "no input named `{name}` in mlprov.toml"
+            ));
+        }
+    }
+    let lock_path = project.lock_path();
+    let old = Lock::load(&lock_path)?;
+
+    let cache_dir = project::cache_dir();
+    let hash_cache = HashCache::open(HashCache::default_path(&cache_dir));
+    let reporter = cx.printer.reporter();
+    let rcx = ResolveContext {
+        root: &project.root,
+        offline: cx.offline,
+        hash_cache: Some(&hash_cache),
+        cache_dir,
+        hf: resolve::hf::HfSettings::from_env(),
+        reporter: &reporter,
+    };
+    let outcome = resolve::pin(&manifest, old.as_ref(), &args.names, &args.update, &rcx);
+    // The cache is worth keeping even when pinning failed half-way.
+    if let Err(e) = hash_cache.save() {
+        cx.printer
+            .note(&format!("could not save the hash cache: {e}"));
+    }
+    let outcome = outcome?;
+
+    let changed: Vec<&(String, Change)> = outcome
+        .changes
+        .iter()
+        .filter(|(_, c)| *c != Change::Unchanged)
+        .collect();
+    let new_text = outcome.lock.to_toml();
+    let old_text = std::fs::read_to_string(&lock_path).ok();
+    let differs = old_text.as_deref() != Some(new_text.as_str());
+
+    if args.locked && differs {
+        let list: Vec<String> = if changed.is_empty() {
+            vec!["the lock's formatting".to_string()]
+        } else {
+            changed
+                .iter()
+                .map(|(n, c)| format!("{n} ({})", change_word(*c)))
+                .collect()
+        };
+        report(cx, &outcome, false);
+        cx.printer.error(&miette!(
+            code = "mlprov::pin::locked",
+            help = "run `mlprov pin` and commit mlprov.lock",
+            "mlprov.lock is out of date and --locked was given; these would change: {}",
+            list.join(", ")
+        ));
+        return Ok(ExitStatus::Failure);
+    }
+
+    // License policy: every input's license must be allowed.
+    let allow = &manifest.policy.licenses_allow;
+    if !allow.is_empty() {
+        let mut bad = Vec::new();
+        for i in &outcome.lock.inputs {
+            match &i.license {
+                None => bad.push(format!(
+                    "`{}` has no known license (set `license = \"…\"` on the input)",
+                    i.name
+                )),
+                Some(l) => match crate::license::allowed(l, allow) {
+                    Ok(true) => {}
+                    Ok(false) => bad.push(format!("`{}` is licensed `{l}`, not allowed", i.name)),
+                    Err(_) => bad.push(format!("`{}` has an unparseable license `{l}`", i.name)),
+                },
+            }
+        }
+        if !bad.is_empty() {
+            cx.printer.error(&miette!(
+                code = "mlprov::pin::license",
+                help = format!(
+                    "allowed by [policy] licenses.allow: {}; mlprov.lock was not written",
+                    allow.join(", ")
+                ),
+                "license policy: {}",
+                bad.join("; ")
+            ));
+            return Ok(ExitStatus::Failure);
+        }
+    }
+
+    if differs {
+        outcome
+            .lock
+            .write(&lock_path)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot write {}", lock_path.display()))?;
+    }
+    report(cx, &outcome, differs);
+    Ok(ExitStatus::Success)
+}
+
+fn change_word(c: Change) -> &'static str {
+    match c {
+        Change::Added => "added",
+        Change::Updated => "updated",
+        Change::Unchanged => "unchanged",
+        Change::Removed => "removed",
+    }
+}
+
+fn summary(i: &LockedInput) -> String {
+    format!(
+        "{} ({} file{}, {}) {}",
+        i.origin(),
+        i.files.len(),
+        if i.files.len() == 1 { "" } else { "s" },
+        human_bytes(i.total_size()),
+        i.digest.prefixed()
+    )
+}
+
+fn report(cx: &Context, outcome: &resolve::PinOutcome, written: bool) {
+    if cx.printer.is_json() {
+        let inputs: Vec<_> = outcome
+            .changes
+            .iter()
+            .map(|(name, change)| {
+                let entry = outcome.lock.get(name);
+                json!({
+                    "name": name,
+                    "status": change,
+                    "role": entry.map(|e| e.role.as_str()),
+                    "source": entry.map(|e| e.source.as_str()),
+                    "commit": entry.and_then(|e| e.commit.as_deref()),
+                    "digest": entry.map(|e| e.digest.prefixed()),
+                    "license": entry.and_then(|e| e.license.as_deref()),
+                    "files": entry.map(|e| e.files.len()),
+                    "bytes": entry.map(|e| e.total_size()),
+                })
+            })
+            .collect();
+        cx.printer.json(&json!({
+            "lock": crate::lockfile::LOCK_FILE,
+            "written": written,
+            "inputs": inputs,
+        }));
+        return;
+    }
+    for (name, change) in &outcome.changes {
+        let entry = outcome.lock.get(name);
+        match (change, entry) {
+            (Change::Removed, _) => cx.printer.status("Removed", name),
+            (Change::Unchanged, Some(e)) => {
+                cx.printer.status_dim("Unchanged", &format!("{name} {}", summary(e)))
+            }
+            (c, Some(e)) => cx.printer.status(
+                if *c == Change::Added { "Pinned" } else { "Updated" },
+                &format!("{name} {}", summary(e)),
+            ),
+            (_, None) => {}
+        }
+    }
+    if written {
+        cx.printer.status("Wrote", crate::lockfile::LOCK_FILE);
+    } else if outcome.changes.is_empty() {
+        cx.printer
+            .status_dim("Finished", "no inputs in mlprov.toml; nothing to pin");
+    } else {
+        cx.printer
+            .status_dim("Finished", "mlprov.lock is up to date");
+    }
+}

@@ -1,0 +1,93 @@
+//! Small filesystem helpers shared by the domain modules.
+
+use std::io::{self, Write};
+use std::path::{Component, Path};
+
+/// Write `bytes` to `path` atomically: a temporary file in the same directory
+/// is written, flushed to disk and renamed over the target. A crash or
+/// `kill -9` leaves either the old file or the new one, never a mix.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".mlprov-tmp-")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    // Make the rename itself durable where the platform allows it.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Render a relative path with `/` separators (the form recorded in every
+/// document), or `None` when it is not a plain relative path (absolute, or
+/// containing `..`, or not UTF-8).
+pub fn to_posix_relative(path: &Path) -> Option<String> {
+    let mut parts = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(s) => parts.push(s.to_str()?),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Is `rel` a safe relative POSIX path (no `..`, no absolute root, no empty
+/// or `.` components, no backslashes or NULs)? Used for names that come from
+/// servers, locks and registries before they touch the filesystem.
+pub fn is_safe_relative(rel: &str) -> bool {
+    !rel.is_empty()
+        && !rel.starts_with('/')
+        && !rel.contains('\\')
+        && !rel.contains('\0')
+        && rel.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
+/// A human size: `1.5 GiB`, `654 B`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_relative_paths() {
+        assert!(is_safe_relative("a/b.txt"));
+        assert!(!is_safe_relative("../a"));
+        assert!(!is_safe_relative("a/../b"));
+        assert!(!is_safe_relative("/etc/passwd"));
+        assert!(!is_safe_relative("a//b"));
+        assert!(!is_safe_relative("a\\b"));
+        assert!(!is_safe_relative(""));
+    }
+
+    #[test]
+    fn atomic_write_replaces() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,25 @@
+//! mlprov: pin, build, sign and verify ML models together with their inputs.
+//!
+//! The binary is a thin shell over this library. Domain modules (`manifest`,
+//! `lockfile`, `digest`, `resolve`, …) return values and typed errors and never
+//! print; `commands` resolves settings, calls the domain and reports through
+//! `output`.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+pub mod cli;
+pub mod commands;
+pub mod digest;
+pub mod fsutil;
+pub mod license;
+pub mod lockfile;
+pub mod manifest;
+pub mod output;
+pub mod project;
+pub mod reporter;
+pub mod resolve;
+pub mod scan;
+
+/// The version string recorded in documents mlprov writes.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

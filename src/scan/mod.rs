@@ -1,0 +1,6 @@
+//! The unsafe-format scanner. Formats are recognised by content first and by
+//! extension second.
+
+pub mod detect;
+
+pub use detect::{Format, detect_file, detect_bytes};
