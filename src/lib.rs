@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod digest;
 pub mod fsutil;
+pub mod intoto;
 pub mod license;
 pub mod lockfile;
 pub mod manifest;
