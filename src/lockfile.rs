@@ -100,7 +100,10 @@ impl LockedInput {
         let (kind, rest) = self.source.split_once(':').unwrap_or(("", &self.source));
         match kind {
             "hf" => format!("hf://{rest}@{}", self.commit.as_deref().unwrap_or("")),
-            "hf-dataset" => format!("hf://datasets/{rest}@{}", self.commit.as_deref().unwrap_or("")),
+            "hf-dataset" => format!(
+                "hf://datasets/{rest}@{}",
+                self.commit.as_deref().unwrap_or("")
+            ),
             "path" => format!("file:{rest}"),
             "url" => rest.to_string(),
             "oci" => {
@@ -109,7 +112,11 @@ impl LockedInput {
                     None => {
                         let (head, last) = rest.rsplit_once('/').unwrap_or(("", rest));
                         let last = last.split(':').next().unwrap_or(last);
-                        if head.is_empty() { last.to_string() } else { format!("{head}/{last}") }
+                        if head.is_empty() {
+                            last.to_string()
+                        } else {
+                            format!("{head}/{last}")
+                        }
                     }
                 };
                 format!("oci://{repo}@{}", self.digest.prefixed())
@@ -170,8 +177,8 @@ impl Lock {
         struct VersionOnly {
             version: Option<toml::Value>,
         }
-        let v: VersionOnly = toml::from_str(text)
-            .map_err(|e| damaged(e.message().to_string(), e.span()))?;
+        let v: VersionOnly =
+            toml::from_str(text).map_err(|e| damaged(e.message().to_string(), e.span()))?;
         match v.version {
             Some(toml::Value::Integer(n)) if n == i64::from(LOCK_VERSION) => {}
             Some(toml::Value::Integer(n)) if n > i64::from(LOCK_VERSION) => {
@@ -181,10 +188,7 @@ impl Lock {
                 });
             }
             other => {
-                return Err(damaged(
-                    format!("unsupported lock version {other:?}"),
-                    None,
-                ));
+                return Err(damaged(format!("unsupported lock version {other:?}"), None));
             }
         }
         let lock: Lock =
@@ -285,7 +289,9 @@ pub enum LockError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{file} was written by a newer mlprov (lock version {found}; this mlprov reads version {LOCK_VERSION})")]
+    #[error(
+        "{file} was written by a newer mlprov (lock version {found}; this mlprov reads version {LOCK_VERSION})"
+    )]
     #[diagnostic(
         code(mlprov::lock::newer),
         help("upgrade mlprov (`cargo install mlprov`), or restore the lock from version control")
@@ -294,7 +300,9 @@ pub enum LockError {
     #[error("{file} is damaged: {message}")]
     #[diagnostic(
         code(mlprov::lock::damaged),
-        help("the lock is written by `mlprov pin` only; restore it from version control, or delete it and run `mlprov pin`")
+        help(
+            "the lock is written by `mlprov pin` only; restore it from version control, or delete it and run `mlprov pin`"
+        )
     )]
     Damaged {
         file: String,
@@ -307,14 +315,20 @@ pub enum LockError {
     #[error("{file}: the digest of input `{input}` does not match its file list (edited by hand?)")]
     #[diagnostic(
         code(mlprov::lock::inconsistent),
-        help("restore the lock from version control, or run `mlprov pin --update {input}` to re-resolve it")
+        help(
+            "restore the lock from version control, or run `mlprov pin --update {input}` to re-resolve it"
+        )
     )]
     Inconsistent { file: String, input: String },
 }
 
 impl fmt::Display for LockedFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({} bytes, sha256 {})", self.path, self.size, self.sha256)
+        write!(
+            f,
+            "{} ({} bytes, sha256 {})",
+            self.path, self.size, self.sha256
+        )
     }
 }
 
@@ -368,8 +382,14 @@ mod tests {
     #[test]
     fn layout() {
         let text = sample().to_toml();
-        assert!(text.contains("\nversion = 1\n\n[[input]]\nname = \"base\"\n"), "{text}");
-        assert!(text.contains("files = [\n  { path = \"a.safetensors\", size = 2, sha256 = "), "{text}");
+        assert!(
+            text.contains("\nversion = 1\n\n[[input]]\nname = \"base\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("files = [\n  { path = \"a.safetensors\", size = 2, sha256 = "),
+            "{text}"
+        );
         assert!(text.ends_with("},\n]\n"), "{text}");
     }
 

@@ -208,6 +208,9 @@ pub struct Policy {
     pub licenses_allow: Vec<String>,
     /// Scanner format/finding kinds that fail (`pickle`, `remote-code`, …).
     pub formats_deny: Vec<String>,
+    /// Scanner findings allowed after review: a kind (`remote-code`) or
+    /// `KIND:SUBJECT` (`pickle-global:sklearn.*`). See `scan::ScanPolicy`.
+    pub formats_allow: Vec<String>,
     pub require_pinned_revisions: bool,
     /// Allowed `runDetails.builder.id` values. Empty: any.
     pub builders_allow: Vec<String>,
@@ -235,7 +238,8 @@ pub enum Signer {
     IdentityRegexp { regexp: String, issuer: String },
 }
 
-/// Scanner kinds `formats.deny` understands.
+/// Scanner kinds `formats.deny` and `formats.allow` understand (the names
+/// of `scan::Kind`; stable).
 pub const DENIABLE_FORMATS: &[&str] = &[
     "pickle",
     "pytorch",
@@ -245,6 +249,10 @@ pub const DENIABLE_FORMATS: &[&str] = &[
     "remote-code",
     "gguf-chat-template",
     "unknown",
+    "pickle-global",
+    "keras-module",
+    "malformed",
+    "polyglot",
 ];
 
 // ---------------------------------------------------------------------------
@@ -388,7 +396,9 @@ pub enum ManifestLoadError {
     Invalid(#[from] ManifestError),
 }
 
-const TOP_KEYS: &[&str] = &["artifact", "inputs", "training", "build", "policy", "publish"];
+const TOP_KEYS: &[&str] = &[
+    "artifact", "inputs", "training", "build", "policy", "publish",
+];
 const ARTIFACT_KEYS: &[&str] = &["name", "version", "kind", "path", "license", "description"];
 const SOURCE_KEYS: &[&str] = &["hf", "hf-dataset", "path", "url", "oci"];
 const INPUT_KEYS: &[&str] = &[
@@ -556,12 +566,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn get_str(
-        &mut self,
-        t: &dyn TableLike,
-        key: &str,
-        where_: &str,
-    ) -> Option<(String, Span)> {
+    fn get_str(&mut self, t: &dyn TableLike, key: &str, where_: &str) -> Option<(String, Span)> {
         let item = t.get(key)?;
         match item.as_str() {
             Some(s) => Some((s.to_string(), item_span(item))),
@@ -677,8 +682,10 @@ impl<'a> Validator<'a> {
                 // +1 for the opening quote when the string has no escapes.
                 let inner = span.clone().and_then(|s| {
                     let raw = self.text.get(s.clone())?;
-                    (raw.len() == expr.len() + 2)
-                        .then(|| (s.start + 1 + e.span.start)..(s.start + 1 + e.span.end.max(e.span.start + 1)))
+                    (raw.len() == expr.len() + 2).then(|| {
+                        (s.start + 1 + e.span.start)
+                            ..(s.start + 1 + e.span.end.max(e.span.start + 1))
+                    })
                 });
                 self.problem(
                     "license",
@@ -762,7 +769,9 @@ impl<'a> Validator<'a> {
         let doc = self.parse_doc()?;
         let root = doc.as_table();
         if root.contains_key("policy") {
-            let keys: Vec<&str> = vec!["policy", "artifact", "inputs", "training", "build", "publish"];
+            let keys: Vec<&str> = vec![
+                "policy", "artifact", "inputs", "training", "build", "publish",
+            ];
             self.check_keys(root, &keys, "the policy file");
             let t = self.get_table(root, "policy", "the policy file")?;
             Some(self.policy(t, "[policy]"))
@@ -774,7 +783,13 @@ impl<'a> Validator<'a> {
     fn artifact(&mut self, t: &dyn TableLike, root: &dyn TableLike) -> Option<Artifact> {
         self.check_keys(t, ARTIFACT_KEYS, "[artifact]");
         let span = self.key_span(root, "artifact");
-        let name = self.require_str(t, "name", "[artifact]", span.clone(), "\"acme/support-llama\"");
+        let name = self.require_str(
+            t,
+            "name",
+            "[artifact]",
+            span.clone(),
+            "\"acme/support-llama\"",
+        );
         if let Some((n, s)) = &name
             && !n
                 .chars()
@@ -782,7 +797,9 @@ impl<'a> Validator<'a> {
         {
             self.problem(
                 "name",
-                format!("artifact name `{n}` has characters that cannot appear in a package or OCI name"),
+                format!(
+                    "artifact name `{n}` has characters that cannot appear in a package or OCI name"
+                ),
                 s.clone(),
                 Some("use letters, digits, `-`, `_`, `.`, `/`"),
                 Some("e.g. `name = \"acme/support-llama\"`".into()),
@@ -846,7 +863,10 @@ impl<'a> Validator<'a> {
                 format!("{where_} `{p}` leaves the project (`..`)"),
                 span,
                 Some("points outside the project"),
-                Some("move or link the files into the project, or pin them with `url` + `sha256`".into()),
+                Some(
+                    "move or link the files into the project, or pin them with `url` + `sha256`"
+                        .into(),
+                ),
             );
             return false;
         }
@@ -962,7 +982,9 @@ impl<'a> Validator<'a> {
                             s,
                             Some("not a role"),
                             Some(match best {
-                                Some((_, b)) => format!("did you mean `{b}`? roles are: {}", role_list()),
+                                Some((_, b)) => {
+                                    format!("did you mean `{b}`? roles are: {}", role_list())
+                                }
                                 None => format!("roles are: {}", role_list()),
                             }),
                         );
@@ -1001,20 +1023,17 @@ impl<'a> Validator<'a> {
                     format!("`{g}` in `{key}` of {where_} is not a valid glob"),
                     s,
                     Some(&e.kind().to_string()),
-                    Some("globs use `*`, `**`, `?`, `[abc]` and `{a,b}`, e.g. `\"*.safetensors\"`".into()),
+                    Some(
+                        "globs use `*`, `**`, `?`, `[abc]` and `{a,b}`, e.g. `\"*.safetensors\"`"
+                            .into(),
+                    ),
                 ),
             }
         }
         out
     }
 
-    fn source(
-        &mut self,
-        t: &dyn TableLike,
-        key: &str,
-        where_: &str,
-        span: Span,
-    ) -> Option<Source> {
+    fn source(&mut self, t: &dyn TableLike, key: &str, where_: &str, span: Span) -> Option<Source> {
         let (value, vspan) = self.get_str(t, key, where_)?;
         match key {
             "hf" | "hf-dataset" => {
@@ -1127,7 +1146,10 @@ impl<'a> Validator<'a> {
                         format!("`{value}` is not an OCI reference ({where_})"),
                         vspan,
                         Some("expected registry/repository:tag or @sha256:…"),
-                        Some("e.g. `oci = \"registry.example.com/models/adapter:v3\"` (no scheme)".into()),
+                        Some(
+                            "e.g. `oci = \"registry.example.com/models/adapter:v3\"` (no scheme)"
+                                .into(),
+                        ),
                     );
                     return None;
                 }
@@ -1183,7 +1205,7 @@ impl<'a> Validator<'a> {
         }
         if let Some(f) = self.get_table(t, "formats", where_) {
             let w = format!("{where_} formats");
-            self.check_keys(f, &["deny"], &w);
+            self.check_keys(f, &["deny", "allow"], &w);
             for (e, s) in self.get_str_array(f, "deny", &w).unwrap_or_default() {
                 if DENIABLE_FORMATS.contains(&e.as_str()) {
                     p.formats_deny.push(e);
@@ -1195,6 +1217,21 @@ impl<'a> Validator<'a> {
                         Some("not a scanner format"),
                         Some(format!("formats are: {}", DENIABLE_FORMATS.join(", "))),
                     );
+                }
+            }
+            for (e, s) in self.get_str_array(f, "allow", &w).unwrap_or_default() {
+                match crate::scan::finding::check_policy_entry(&e, true) {
+                    Ok(()) => p.formats_allow.push(e),
+                    Err(why) => self.problem(
+                        "format",
+                        format!("bad entry `{e}` in formats.allow: {why}"),
+                        s,
+                        Some("not KIND or KIND:SUBJECT"),
+                        Some(format!(
+                            "kinds are: {}; a subject is exact or ends in `*`",
+                            DENIABLE_FORMATS.join(", ")
+                        )),
+                    ),
                 }
             }
         }
@@ -1466,6 +1503,8 @@ pub mod schema {
     #[allow(dead_code)]
     pub struct DenySchema {
         pub deny: Option<Vec<String>>,
+        /// Findings allowed after review: `KIND` or `KIND:SUBJECT`.
+        pub allow: Option<Vec<String>>,
     }
 
     #[derive(JsonSchema)]
@@ -1581,9 +1620,15 @@ signers = ["keys/platform.pub", { identity = "x", issuer = "https://token.action
             v
         };
         assert_eq!(props("/properties"), sorted(TOP_KEYS));
-        assert_eq!(props("/$defs/ArtifactSchema/properties"), sorted(ARTIFACT_KEYS));
+        assert_eq!(
+            props("/$defs/ArtifactSchema/properties"),
+            sorted(ARTIFACT_KEYS)
+        );
         assert_eq!(props("/$defs/InputSchema/properties"), sorted(INPUT_KEYS));
         assert_eq!(props("/$defs/PolicySchema/properties"), sorted(POLICY_KEYS));
-        assert_eq!(props("/$defs/TrainingSchema/properties"), sorted(TRAINING_KEYS));
+        assert_eq!(
+            props("/$defs/TrainingSchema/properties"),
+            sorted(TRAINING_KEYS)
+        );
     }
 }

@@ -128,7 +128,9 @@ impl Printer {
 
 /// Escape a message for a GitHub Actions workflow command.
 pub fn gha_escape(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Write to stdout; a closed pipe (`mlprov … | head`) ends the program

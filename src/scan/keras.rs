@@ -1,0 +1,447 @@
+//! Keras: `Lambda` layers (serialized Python bytecode) at any depth of a
+//! model config, including inside wrappers (`TimeDistributed`,
+//! `Bidirectional`, nested models), and `module` references outside
+//! `keras` (Keras imports them while deserializing).
+//!
+//! Configs are walked with an iterative JSON reader (no recursion, so no
+//! nesting depth hides a layer), which decodes escapes (`"L\u0061mbda"`)
+//! as Python's `json` does. Legacy `.h5` files keep the config as a JSON
+//! string attribute: every JSON object in the file that starts with a
+//! Keras key is walked.
+
+use super::finding::{Code, Finding};
+use super::source::{ReadAt, read_vec_at};
+
+/// Classes that carry Python bytecode.
+const LAMBDA_CLASSES: &[&str] = &["Lambda", "__lambda__"];
+
+/// Whether a `module` reference stays inside Keras.
+fn keras_module(m: &str) -> bool {
+    m == "keras" || m.starts_with("keras.")
+}
+
+/// Findings for one JSON text (a `config.json`, an `.h5` attribute).
+/// `Err` when the text is not JSON.
+pub fn scan_json(text: &[u8], base: u64) -> Result<Vec<Finding>, String> {
+    let mut out = Vec::new();
+    walk(text, &mut |ev| match ev {
+        Event::Object {
+            class_name,
+            module,
+            at,
+        } => {
+            if let Some(c) = class_name
+                && LAMBDA_CLASSES.contains(&c.as_str())
+            {
+                out.push(Finding::new(
+                    Code::KerasLambda,
+                    Some(base + at as u64),
+                    format!("Keras `{c}` layer: loading it runs serialized Python bytecode"),
+                ));
+            }
+            if let Some(m) = module
+                && !keras_module(&m)
+            {
+                let shown = super::pickle::printable(&m);
+                out.push(
+                    Finding::new(
+                        Code::KerasModule,
+                        Some(base + at as u64),
+                        format!("Keras config imports module `{shown}`, outside keras"),
+                    )
+                    .with_subject(shown),
+                );
+            }
+        }
+    })?;
+    out.sort();
+    out.dedup_by(|a, b| a.code == b.code && a.subject == b.subject);
+    Ok(out)
+}
+
+enum Event {
+    /// An object closed; its `class_name` and `module` string values.
+    Object {
+        class_name: Option<String>,
+        module: Option<String>,
+        at: usize,
+    },
+}
+
+struct Frame {
+    object: bool,
+    /// In an object: the key whose value comes next.
+    key: Option<String>,
+    expect_key: bool,
+    class_name: Option<String>,
+    module: Option<String>,
+    at: usize,
+}
+
+/// Walk one JSON value (and only whitespace after it). Returns the number
+/// of bytes consumed.
+fn walk(b: &[u8], on: &mut dyn FnMut(Event)) -> Result<usize, String> {
+    let mut i = 0usize;
+    let mut stack: Vec<Frame> = Vec::new();
+    let ws = |i: &mut usize| {
+        while *i < b.len() && matches!(b[*i], b' ' | b'\t' | b'\n' | b'\r') {
+            *i += 1;
+        }
+    };
+    let mut done_top = false;
+    loop {
+        ws(&mut i);
+        if done_top {
+            return Ok(i);
+        }
+        let Some(&c) = b.get(i) else {
+            return Err("JSON ends early".into());
+        };
+        // Where are we?
+        if let Some(top) = stack.last_mut() {
+            if top.object && top.expect_key {
+                match c {
+                    b'}' if top.key.is_none() => {}
+                    b'"' => {
+                        let (s, n) = string(b, i)?;
+                        i = n;
+                        ws(&mut i);
+                        if b.get(i) != Some(&b':') {
+                            return Err(format!("expected `:` at byte {i}"));
+                        }
+                        i += 1;
+                        top.key = Some(s);
+                        top.expect_key = false;
+                        continue;
+                    }
+                    _ => return Err(format!("expected a key at byte {i}")),
+                }
+            }
+        }
+        // A value, or the end of a container.
+        match c {
+            b'{' | b'[' => {
+                stack.push(Frame {
+                    object: c == b'{',
+                    key: None,
+                    expect_key: c == b'{',
+                    class_name: None,
+                    module: None,
+                    at: i,
+                });
+                i += 1;
+                continue;
+            }
+            b'}' | b']' => {
+                let Some(f) = stack.pop() else {
+                    return Err(format!("unexpected `{}` at byte {i}", char::from(c)));
+                };
+                if f.object != (c == b'}') {
+                    return Err(format!("mismatched `{}` at byte {i}", char::from(c)));
+                }
+                i += 1;
+                if f.object {
+                    on(Event::Object {
+                        class_name: f.class_name,
+                        module: f.module,
+                        at: f.at,
+                    });
+                }
+            }
+            b'"' => {
+                let (s, n) = string(b, i)?;
+                i = n;
+                if let Some(top) = stack.last_mut()
+                    && top.object
+                {
+                    match top.key.as_deref() {
+                        Some("class_name") => top.class_name = Some(s),
+                        Some("module") => top.module = Some(s),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {
+                let start = i;
+                while i < b.len()
+                    && !matches!(b[i], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+                {
+                    i += 1;
+                }
+                let tok = &b[start..i];
+                let ok = matches!(
+                    tok,
+                    b"true" | b"false" | b"null" | b"NaN" | b"Infinity" | b"-Infinity"
+                ) || (!tok.is_empty()
+                    && tok.iter().all(|c| {
+                        c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E')
+                    }));
+                if !ok {
+                    return Err(format!("unexpected token at byte {start}"));
+                }
+            }
+        }
+        // After a value: `,` or the container's end.
+        ws(&mut i);
+        match stack.last_mut() {
+            None => done_top = true,
+            Some(top) => match b.get(i) {
+                Some(b',') => {
+                    i += 1;
+                    if top.object {
+                        top.expect_key = true;
+                        top.key = None;
+                    }
+                }
+                Some(b'}') if top.object => {}
+                Some(b']') if !top.object => {}
+                _ => return Err(format!("expected `,` at byte {i}")),
+            },
+        }
+    }
+}
+
+/// A JSON string starting at `b[i] == '"'`: its decoded text (cut at 4 KiB)
+/// and the index after it.
+fn string(b: &[u8], mut i: usize) -> Result<(String, usize), String> {
+    i += 1;
+    let mut out: Vec<u8> = Vec::new();
+    let mut pending_high: Option<u32> = None;
+    let push = |out: &mut Vec<u8>, c: char| {
+        if out.len() < 4096 {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+    };
+    loop {
+        let Some(&c) = b.get(i) else {
+            return Err("unterminated string".into());
+        };
+        i += 1;
+        match c {
+            b'"' => break,
+            b'\\' => {
+                let Some(&e) = b.get(i) else {
+                    return Err("unterminated string".into());
+                };
+                i += 1;
+                let ch = match e {
+                    b'"' => '"',
+                    b'\\' => '\\',
+                    b'/' => '/',
+                    b'b' => '\u{8}',
+                    b'f' => '\u{c}',
+                    b'n' => '\n',
+                    b'r' => '\r',
+                    b't' => '\t',
+                    b'u' => {
+                        let h = b
+                            .get(i..i + 4)
+                            .and_then(|h| std::str::from_utf8(h).ok())
+                            .and_then(|h| u32::from_str_radix(h, 16).ok())
+                            .ok_or("bad \\u escape")?;
+                        i += 4;
+                        if (0xD800..0xDC00).contains(&h) {
+                            pending_high = Some(h);
+                            continue;
+                        }
+                        let cp = match pending_high.take() {
+                            Some(hi) if (0xDC00..0xE000).contains(&h) => {
+                                0x10000 + ((hi - 0xD800) << 10) + (h - 0xDC00)
+                            }
+                            _ => h,
+                        };
+                        char::from_u32(cp).unwrap_or(char::REPLACEMENT_CHARACTER)
+                    }
+                    _ => return Err("bad escape".into()),
+                };
+                push(&mut out, ch);
+            }
+            _ => {
+                if out.len() < 4096 {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    Ok((String::from_utf8_lossy(&out).into_owned(), i))
+}
+
+/// Keys that open a Keras config object.
+const OPENERS: &[&[u8]] = &[b"{\"class_name\"", b"{\"module\"", b"{\"config\""];
+
+/// Scan an HDF5 file for embedded Keras configs (the `model_config`
+/// attribute). Returns findings and whether a Keras config was seen.
+pub fn scan_h5(src: &dyn ReadAt) -> std::io::Result<(Vec<Finding>, bool)> {
+    const CHUNK: u64 = 8 * 1024 * 1024;
+    const MAX_JSON: usize = 64 * 1024 * 1024;
+    let size = src.size();
+    let mut findings = Vec::new();
+    let mut keras = false;
+    let mut off = 0u64;
+    let mut next_free = 0u64;
+    while off < size {
+        let buf = read_vec_at(src, off, (CHUNK + 64) as usize)?;
+        let finder = memchr::memmem::find_iter(&buf, b"{\"");
+        for i in finder {
+            let at = off + i as u64;
+            if at < next_free || i as u64 >= CHUNK {
+                continue;
+            }
+            if !OPENERS.iter().any(|o| buf[i..].starts_with(o)) {
+                continue;
+            }
+            // Parse from here; the JSON may extend past this chunk.
+            let text = read_vec_at(src, at, MAX_JSON)?;
+            if let Ok(fs) = scan_json_prefix(&text, at) {
+                keras = true;
+                next_free = at + fs.1 as u64;
+                findings.extend(fs.0);
+            }
+        }
+        off += CHUNK;
+    }
+    findings.sort();
+    findings.dedup_by(|a, b| a.code == b.code && a.subject == b.subject);
+    Ok((findings, keras))
+}
+
+/// Like [`scan_json`], for a JSON object followed by other bytes.
+fn scan_json_prefix(text: &[u8], base: u64) -> Result<(Vec<Finding>, usize), String> {
+    let mut end = 0;
+    let mut out = Vec::new();
+    // Find the end of the first value by walking it.
+    let mut tmp = Vec::new();
+    let n = walk_prefix(text, &mut tmp)?;
+    end = end.max(n);
+    for (class_name, module, at) in tmp {
+        if let Some(c) = class_name
+            && LAMBDA_CLASSES.contains(&c.as_str())
+        {
+            out.push(Finding::new(
+                Code::KerasLambda,
+                Some(base + at as u64),
+                format!("Keras `{c}` layer: loading it runs serialized Python bytecode"),
+            ));
+        }
+        if let Some(m) = module
+            && !keras_module(&m)
+        {
+            let shown = super::pickle::printable(&m);
+            out.push(
+                Finding::new(
+                    Code::KerasModule,
+                    Some(base + at as u64),
+                    format!("Keras config imports module `{shown}`, outside keras"),
+                )
+                .with_subject(shown),
+            );
+        }
+    }
+    Ok((out, end))
+}
+
+type ObjInfo = (Option<String>, Option<String>, usize);
+
+fn walk_prefix(text: &[u8], out: &mut Vec<ObjInfo>) -> Result<usize, String> {
+    // Walk only the first value: stop as soon as the top level closes.
+    let mut depth_end = None;
+    let r = walk_until_top(text, &mut |ev| match ev {
+        Event::Object {
+            class_name,
+            module,
+            at,
+        } => out.push((class_name, module, at)),
+    });
+    if let Ok(n) = r {
+        depth_end = Some(n);
+    }
+    depth_end.ok_or_else(|| "not JSON".to_string())
+}
+
+/// [`walk`] that tolerates bytes after the first value.
+fn walk_until_top(b: &[u8], on: &mut dyn FnMut(Event)) -> Result<usize, String> {
+    // Find the extent of the first value with a cheap bracket matcher that
+    // respects strings, then walk exactly that slice.
+    let mut depth = 0usize;
+    let mut i = 0usize;
+    let mut in_str = false;
+    while i < b.len() {
+        let c = b[i];
+        if in_str {
+            if c == b'\\' {
+                i += 2;
+                continue;
+            }
+            if c == b'"' {
+                in_str = false;
+            }
+        } else {
+            match c {
+                b'"' => in_str = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1).ok_or("unbalanced")?;
+                    if depth == 0 {
+                        let n = walk(&b[..=i], on)?;
+                        return Ok(n);
+                    }
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    Err("unterminated JSON".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_at_any_depth() {
+        let cfg = br#"{"class_name": "Sequential", "config": {"layers": [
+            {"class_name": "TimeDistributed", "config": {"layer": {"class_name": "L\u0061mbda", "config": {"function": ["..."]}}}}
+        ]}}"#;
+        let f = scan_json(cfg, 0).expect("json");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].code, Code::KerasLambda);
+        let mut deep = String::new();
+        for _ in 0..5000 {
+            deep.push_str("{\"a\": ");
+        }
+        deep.push_str("{\"class_name\": \"Lambda\"}");
+        for _ in 0..5000 {
+            deep.push('}');
+        }
+        let f = scan_json(deep.as_bytes(), 0).expect("json");
+        assert_eq!(f[0].code, Code::KerasLambda);
+    }
+
+    #[test]
+    fn modules_outside_keras() {
+        let cfg = br#"{"module": "keras.layers", "class_name": "Dense", "config": {"activation": {"module": "os", "class_name": "function", "config": "system"}}}"#;
+        let f = scan_json(cfg, 0).expect("json");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].subject.as_deref(), Some("os"));
+        assert!(
+            scan_json(b"{\"a\": [1, 2, {\"b\": null}]}", 0)
+                .expect("json")
+                .is_empty()
+        );
+        assert!(scan_json(b"{\"a\": ", 0).is_err());
+    }
+
+    #[test]
+    fn h5_embedded() {
+        let mut f = b"\x89HDF\r\n\x1a\n\0\0\0garbage{not json".to_vec();
+        f.extend_from_slice(
+            br#"{"class_name": "Model", "config": {"layers": [{"class_name": "Lambda"}]}}"#,
+        );
+        f.extend_from_slice(b"\0\0\0more");
+        let (fs, keras) = scan_h5(&f).expect("io");
+        assert!(keras);
+        assert_eq!(fs.len(), 1);
+    }
+}

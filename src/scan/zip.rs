@@ -1,0 +1,611 @@
+//! A lenient zip reader that sees every member any common reader would.
+//!
+//! `torch.load` reads checkpoints with miniz through the central directory;
+//! Python's `zipfile` (NumPy's `np.load`, Keras) does too, but adjusts
+//! offsets for data prepended to the archive; streaming readers walk the
+//! local headers one after another. Scanners have been bypassed by archives
+//! on which these disagree, or which a strict reader refuses (a CRC
+//! mismatch, a flag bit, a local name that differs from the central one).
+//!
+//! This reader therefore never refuses on those grounds. It reads the
+//! central directory (trying the offsets as written and as adjusted for a
+//! prefix), then walks the local headers from the start, and returns the
+//! union: every member either family of readers would load. Anything on
+//! which readers disagree is reported (`S0202`), and nothing is hidden by
+//! it. CRCs are not checked (torch does not either), so a member is read
+//! exactly as the loader would read it.
+//!
+//! Every count and length is bounded by the file's size before anything is
+//! allocated.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Read};
+
+use super::finding::{Code, Finding};
+use super::source::{Inflater, RangeReader, ReadAt, read_exact_at, read_vec_at};
+
+const EOCD_SIG: u32 = 0x0605_4b50;
+const ZIP64_EOCD_SIG: u32 = 0x0606_4b50;
+const ZIP64_LOCATOR_SIG: u32 = 0x0706_4b50;
+const CENTRAL_SIG: u32 = 0x0201_4b50;
+const LOCAL_SIG: u32 = 0x0403_4b50;
+
+/// At most this many members are read; more is a finding.
+pub const MAX_ENTRIES: usize = 1_000_000;
+/// At most this many bytes of member names in total.
+const MAX_NAME_BYTES: usize = 64 * 1024 * 1024;
+
+/// One member, as the loader would read it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The member name (the central directory's, or the local header's for
+    /// a member only local headers show).
+    pub name: String,
+    pub method: u16,
+    pub flags: u16,
+    pub compressed_size: u64,
+    pub uncompressed_size: u64,
+    /// Offset of the member's data in the source.
+    pub data_offset: u64,
+    /// Offset of the member's local header.
+    pub header_offset: u64,
+    /// Seen only by a reader walking local headers.
+    pub local_only: bool,
+}
+
+impl Entry {
+    pub fn is_dir(&self) -> bool {
+        self.name.ends_with('/') && self.uncompressed_size == 0
+    }
+
+    pub fn encrypted(&self) -> bool {
+        self.flags & 1 != 0
+    }
+}
+
+/// What [`read`] found.
+#[derive(Debug, Default)]
+pub struct Archive {
+    pub entries: Vec<Entry>,
+    pub findings: Vec<Finding>,
+}
+
+fn u16_at(b: &[u8], i: usize) -> u16 {
+    u16::from_le_bytes([b[i], b[i + 1]])
+}
+
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(a)
+}
+
+/// Whether the source ends with a zip end-of-central-directory record.
+pub fn find_eocd(src: &dyn ReadAt) -> io::Result<Option<(u64, Vec<u8>)>> {
+    let size = src.size();
+    if size < 22 {
+        return Ok(None);
+    }
+    let tail_len = size.min(22 + 65535);
+    let start = size - tail_len;
+    let tail = read_vec_at(src, start, tail_len as usize)?;
+    let mut i = tail.len() - 22;
+    loop {
+        if u32_at(&tail, i) == EOCD_SIG {
+            return Ok(Some((start + i as u64, tail[i..i + 22].to_vec())));
+        }
+        if i == 0 {
+            return Ok(None);
+        }
+        i -= 1;
+    }
+}
+
+/// Read an archive. `Err` holds a finding when no member can be found at
+/// all (no end record and no local header).
+pub fn read(src: &dyn ReadAt) -> Result<Archive, Finding> {
+    let mut ar = Archive::default();
+    let io = |e: io::Error| {
+        Finding::new(
+            Code::ZipMalformed,
+            None,
+            format!("cannot read the archive: {e}"),
+        )
+    };
+    let mut central: Vec<Entry> = Vec::new();
+    match find_eocd(src).map_err(io)? {
+        Some((eocd_pos, eocd)) => match read_central(src, eocd_pos, &eocd, &mut ar.findings) {
+            Ok(c) => central = c,
+            Err(f) => ar.findings.push(f),
+        },
+        None => ar.findings.push(Finding::new(
+            Code::ZipMalformed,
+            None,
+            "no end-of-central-directory record: readers using the central directory (torch, zipfile) cannot open it",
+        )),
+    }
+    let local = walk_local(src).map_err(io)?;
+    // Union: central entries, plus local-only ones.
+    let known: HashMap<u64, usize> = central
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.header_offset, i))
+        .collect();
+    for l in local {
+        match known.get(&l.header_offset) {
+            Some(&i) => {
+                let c = &central[i];
+                if c.name != l.name {
+                    ar.findings.push(
+                        Finding::new(
+                            Code::ZipAmbiguous,
+                            Some(l.header_offset),
+                            format!(
+                                "member is named `{}` in the central directory but `{}` in its local header",
+                                c.name, l.name
+                            ),
+                        )
+                        .in_member(&c.name),
+                    );
+                }
+            }
+            None => {
+                ar.findings.push(
+                    Finding::new(
+                        Code::ZipAmbiguous,
+                        Some(l.header_offset),
+                        "member appears only in a local header: streaming readers see it, central-directory readers do not",
+                    )
+                    .in_member(&l.name),
+                );
+                central.push(l);
+            }
+        }
+    }
+    if central.is_empty() && ar.findings.iter().any(|f| f.code == Code::ZipMalformed) {
+        let mut f = ar.findings.remove(
+            ar.findings
+                .iter()
+                .position(|f| f.code == Code::ZipMalformed)
+                .unwrap_or(0),
+        );
+        f.reason.push_str("; no member could be found");
+        return Err(f);
+    }
+    // Duplicate names: which one a reader loads depends on the reader.
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in &central {
+        *seen.entry(e.name.as_str()).or_default() += 1;
+    }
+    for (name, n) in seen {
+        if n > 1 {
+            ar.findings.push(
+                Finding::new(
+                    Code::ZipAmbiguous,
+                    None,
+                    format!("{n} members share this name; readers differ on which one they load"),
+                )
+                .in_member(name),
+            );
+        }
+    }
+    // Overlapping data (several entries on the same bytes).
+    let mut ranges: Vec<(u64, u64, &str)> = central
+        .iter()
+        .filter(|e| e.compressed_size > 0)
+        .map(|e| {
+            (
+                e.data_offset,
+                e.data_offset.saturating_add(e.compressed_size),
+                e.name.as_str(),
+            )
+        })
+        .collect();
+    ranges.sort();
+    if let Some(w) = ranges.windows(2).find(|w| w[1].0 < w[0].1) {
+        ar.findings.push(
+            Finding::new(
+                Code::ZipAmbiguous,
+                Some(w[1].0),
+                format!("member data overlaps member `{}`", w[0].2),
+            )
+            .in_member(w[1].2),
+        );
+    }
+    ar.entries = central;
+    Ok(ar)
+}
+
+fn read_central(
+    src: &dyn ReadAt,
+    eocd_pos: u64,
+    eocd: &[u8],
+    findings: &mut Vec<Finding>,
+) -> Result<Vec<Entry>, Finding> {
+    let malformed = |msg: String| Finding::new(Code::ZipMalformed, Some(eocd_pos), msg);
+    let size = src.size();
+    let mut count = u64::from(u16_at(eocd, 10));
+    let mut cd_size = u64::from(u32_at(eocd, 12));
+    let mut cd_offset = u64::from(u32_at(eocd, 16));
+    let mut end_of_cd = eocd_pos;
+    // Zip64: a locator just before the end record.
+    if eocd_pos >= 20 {
+        let mut loc = [0u8; 20];
+        if read_exact_at(src, eocd_pos - 20, &mut loc).is_ok()
+            && u32_at(&loc, 0) == ZIP64_LOCATOR_SIG
+        {
+            let z_off = u64_at(&loc, 8);
+            // The zip64 end record sits right before the locator; its
+            // recorded offset may be shifted by a prefix.
+            let mut candidates = vec![z_off];
+            if eocd_pos >= 20 + 56 {
+                candidates.push(eocd_pos - 20 - 56);
+            }
+            let mut found = false;
+            for c in candidates {
+                let mut z = [0u8; 56];
+                if read_exact_at(src, c, &mut z).is_ok() && u32_at(&z, 0) == ZIP64_EOCD_SIG {
+                    count = u64_at(&z, 32);
+                    cd_size = u64_at(&z, 40);
+                    cd_offset = u64_at(&z, 48);
+                    end_of_cd = c;
+                    found = true;
+                    break;
+                }
+            }
+            if !found {
+                return Err(malformed(
+                    "zip64 locator points at no zip64 end record".into(),
+                ));
+            }
+        }
+    }
+    if cd_size > size {
+        return Err(malformed(format!(
+            "central directory claims {cd_size} bytes, more than the file's {size}"
+        )));
+    }
+    // Each central entry takes at least 46 bytes.
+    if count > cd_size / 46 + 1 || count > MAX_ENTRIES as u64 {
+        return Err(malformed(format!(
+            "central directory claims {count} members in {cd_size} bytes"
+        )));
+    }
+    // Where the directory starts: as written (miniz), or shifted by data
+    // prepended to the archive (zipfile's `concat`).
+    let shifted = end_of_cd.saturating_sub(cd_size);
+    let concat = shifted.saturating_sub(cd_offset);
+    let sig_at = |off: u64| -> bool {
+        let mut b = [0u8; 4];
+        read_exact_at(src, off, &mut b).is_ok() && u32::from_le_bytes(b) == CENTRAL_SIG
+    };
+    let (start, delta) = if count == 0 {
+        (cd_offset, 0)
+    } else if sig_at(cd_offset) {
+        (cd_offset, 0)
+    } else if concat > 0 && sig_at(cd_offset + concat) {
+        (cd_offset + concat, concat)
+    } else {
+        return Err(malformed(format!(
+            "no central directory at offset {cd_offset} (nor at {})",
+            cd_offset + concat
+        )));
+    };
+    if concat > 0 {
+        findings.push(Finding::new(
+            Code::ZipAmbiguous,
+            Some(0),
+            format!(
+                "{concat} bytes of other data before the archive: readers that adjust offsets and readers that do not see different archives"
+            ),
+        ));
+    }
+    let cd = read_vec_at(src, start, usize::try_from(cd_size).unwrap_or(usize::MAX))
+        .map_err(|e| malformed(format!("cannot read the central directory: {e}")))?;
+    let mut entries = Vec::new();
+    let mut p = 0usize;
+    let mut name_bytes = 0usize;
+    for i in 0..count {
+        if p + 46 > cd.len() || u32_at(&cd, p) != CENTRAL_SIG {
+            findings.push(malformed(format!(
+                "central directory entry {i} of {count} is missing or broken"
+            )));
+            break;
+        }
+        let flags = u16_at(&cd, p + 8);
+        let method = u16_at(&cd, p + 10);
+        let mut csize = u64::from(u32_at(&cd, p + 20));
+        let mut usize_ = u64::from(u32_at(&cd, p + 24));
+        let nlen = usize::from(u16_at(&cd, p + 28));
+        let xlen = usize::from(u16_at(&cd, p + 30));
+        let clen = usize::from(u16_at(&cd, p + 32));
+        let mut lho = u64::from(u32_at(&cd, p + 42));
+        let end = p + 46 + nlen + xlen + clen;
+        if end > cd.len() {
+            findings.push(malformed(format!(
+                "central directory entry {i} runs past the directory"
+            )));
+            break;
+        }
+        name_bytes += nlen;
+        if name_bytes > MAX_NAME_BYTES {
+            findings.push(malformed("member names exceed 64 MiB in total".into()));
+            break;
+        }
+        let name = String::from_utf8_lossy(&cd[p + 46..p + 46 + nlen]).into_owned();
+        // Zip64 extra field: the sizes and offset that are 0xFFFFFFFF.
+        let mut x = p + 46 + nlen;
+        let xend = x + xlen;
+        while x + 4 <= xend {
+            let id = u16_at(&cd, x);
+            let len = usize::from(u16_at(&cd, x + 2));
+            let body = x + 4;
+            if body + len > xend {
+                break;
+            }
+            if id == 1 {
+                let mut q = body;
+                let mut take = |v: &mut u64| {
+                    if *v == 0xFFFF_FFFF && q + 8 <= body + len {
+                        *v = u64_at(&cd, q);
+                        q += 8;
+                    }
+                };
+                take(&mut usize_);
+                take(&mut csize);
+                take(&mut lho);
+            }
+            x = body + len;
+        }
+        let header_offset = lho.saturating_add(delta);
+        match local_data_offset(src, header_offset) {
+            Ok((data_offset, _local_name)) => entries.push(Entry {
+                name,
+                method,
+                flags,
+                compressed_size: csize,
+                uncompressed_size: usize_,
+                data_offset,
+                header_offset,
+                local_only: false,
+            }),
+            Err(why) => findings
+                .push(Finding::new(Code::ZipMalformed, Some(header_offset), why).in_member(&name)),
+        }
+        p = end;
+    }
+    Ok(entries)
+}
+
+/// The data offset and name of the local header at `off`.
+fn local_data_offset(src: &dyn ReadAt, off: u64) -> Result<(u64, String), String> {
+    let mut h = [0u8; 30];
+    read_exact_at(src, off, &mut h).map_err(|_| format!("no local header at offset {off}"))?;
+    if u32_at(&h, 0) != LOCAL_SIG {
+        return Err(format!("no local header signature at offset {off}"));
+    }
+    let nlen = u64::from(u16_at(&h, 26));
+    let xlen = u64::from(u16_at(&h, 28));
+    let name = read_vec_at(src, off + 30, nlen as usize).map_err(|e| e.to_string())?;
+    Ok((
+        off + 30 + nlen + xlen,
+        String::from_utf8_lossy(&name).into_owned(),
+    ))
+}
+
+/// Walk local headers from the start of the data, as a streaming reader
+/// does, until something that is not a local header.
+fn walk_local(src: &dyn ReadAt) -> io::Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    let mut off = 0u64;
+    let size = src.size();
+    while out.len() < MAX_ENTRIES {
+        let mut h = [0u8; 30];
+        if read_exact_at(src, off, &mut h).is_err() || u32_at(&h, 0) != LOCAL_SIG {
+            break;
+        }
+        let flags = u16_at(&h, 6);
+        let method = u16_at(&h, 8);
+        let mut csize = u64::from(u32_at(&h, 18));
+        let mut usize_ = u64::from(u32_at(&h, 22));
+        let nlen = u64::from(u16_at(&h, 26));
+        let xlen = u64::from(u16_at(&h, 28));
+        let name = read_vec_at(src, off + 30, nlen as usize)?;
+        let extra = read_vec_at(src, off + 30 + nlen, xlen as usize)?;
+        let mut x = 0usize;
+        while x + 4 <= extra.len() {
+            let id = u16_at(&extra, x);
+            let len = usize::from(u16_at(&extra, x + 2));
+            if x + 4 + len > extra.len() {
+                break;
+            }
+            if id == 1 && len >= 16 {
+                usize_ = u64_at(&extra, x + 4);
+                csize = u64_at(&extra, x + 12);
+            }
+            x += 4 + len;
+        }
+        let data_offset = off + 30 + nlen + xlen;
+        if flags & 8 != 0 && csize == 0 {
+            // Sizes follow the data in a descriptor: a streaming reader
+            // would have to inflate to find the end. Stop here; the central
+            // directory covers such members.
+            break;
+        }
+        let Some(next) = data_offset.checked_add(csize).filter(|&n| n <= size) else {
+            break;
+        };
+        out.push(Entry {
+            name: String::from_utf8_lossy(&name).into_owned(),
+            method,
+            flags,
+            compressed_size: csize,
+            uncompressed_size: usize_,
+            data_offset,
+            header_offset: off,
+            local_only: true,
+        });
+        off = next;
+        // Skip a data descriptor if there is one.
+        let mut d = [0u8; 4];
+        if flags & 8 != 0
+            && read_exact_at(src, off, &mut d).is_ok()
+            && u32::from_le_bytes(d) == 0x0807_4b50
+        {
+            off += 16;
+        }
+    }
+    Ok(out)
+}
+
+/// A reader over a member's (uncompressed) content. Deflate output is
+/// limited to the declared size, plus a little slack for sizes written as 0.
+pub fn open_entry<'a>(src: &'a dyn ReadAt, e: &Entry) -> Result<Box<dyn Read + 'a>, String> {
+    let raw = RangeReader::new(src, e.data_offset, e.compressed_size);
+    match e.method {
+        0 => Ok(Box::new(raw)),
+        8 => {
+            let limit = if e.uncompressed_size == 0 {
+                e.compressed_size.saturating_mul(1032)
+            } else {
+                e.uncompressed_size
+            };
+            Ok(Box::new(Inflater::new(raw, limit)))
+        }
+        m => Err(format!(
+            "compression method {m} ({}) cannot be inspected",
+            match m {
+                12 => "bzip2",
+                14 => "lzma",
+                93 => "zstd",
+                95 => "xz",
+                _ => "unknown",
+            }
+        )),
+    }
+}
+
+/// Up to `n` leading bytes of a member's content.
+pub fn head(src: &dyn ReadAt, e: &Entry, n: usize) -> Result<Vec<u8>, String> {
+    let r = open_entry(src, e)?;
+    let mut v = Vec::with_capacity(n);
+    r.take(n as u64)
+        .read_to_end(&mut v)
+        .map_err(|err| format!("cannot read: {err}"))?;
+    Ok(v)
+}
+
+/// A member's whole content, if it is at most `max` bytes.
+pub fn read_all(src: &dyn ReadAt, e: &Entry, max: u64) -> Result<Vec<u8>, String> {
+    if e.uncompressed_size > max || (e.method == 0 && e.compressed_size > max) {
+        return Err(format!("member is larger than {max} bytes"));
+    }
+    let r = open_entry(src, e)?;
+    let mut v = Vec::new();
+    r.take(max + 1)
+        .read_to_end(&mut v)
+        .map_err(|err| format!("cannot read: {err}"))?;
+    if v.len() as u64 > max {
+        return Err(format!("member is larger than {max} bytes"));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal stored zip writer for tests.
+    pub(crate) fn make_zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut cd = Vec::new();
+        for (name, data) in members {
+            let off = out.len() as u32;
+            out.extend_from_slice(&LOCAL_SIG.to_le_bytes());
+            out.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            out.extend_from_slice(&0u32.to_le_bytes());
+            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            out.extend_from_slice(&0u16.to_le_bytes());
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(data);
+            cd.extend_from_slice(&CENTRAL_SIG.to_le_bytes());
+            cd.extend_from_slice(&[20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            cd.extend_from_slice(&0u32.to_le_bytes());
+            cd.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            cd.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            cd.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            cd.extend_from_slice(&[0; 8]);
+            cd.extend_from_slice(&[0; 4]);
+            cd.extend_from_slice(&off.to_le_bytes());
+            cd.extend_from_slice(name.as_bytes());
+        }
+        let cd_off = out.len() as u32;
+        out.extend_from_slice(&cd);
+        out.extend_from_slice(&EOCD_SIG.to_le_bytes());
+        out.extend_from_slice(&[0, 0, 0, 0]);
+        out.extend_from_slice(&(members.len() as u16).to_le_bytes());
+        out.extend_from_slice(&(members.len() as u16).to_le_bytes());
+        out.extend_from_slice(&(cd.len() as u32).to_le_bytes());
+        out.extend_from_slice(&cd_off.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn reads_members() {
+        let z = make_zip(&[("a/data.pkl", b"\x80\x02N."), ("a/data/0", b"\0\0\0\0")]);
+        let ar = read(&z).expect("zip");
+        assert!(ar.findings.is_empty(), "{:?}", ar.findings);
+        assert_eq!(ar.entries.len(), 2);
+        assert_eq!(head(&z, &ar.entries[0], 4).expect("head"), b"\x80\x02N.");
+    }
+
+    #[test]
+    fn prefix_and_name_mismatch_are_seen() {
+        let z = make_zip(&[("a/data.pkl", b"\x80\x02N.")]);
+        let mut p = b"JUNKJUNK".to_vec();
+        p.extend_from_slice(&z);
+        let ar = read(&p).expect("zip");
+        assert_eq!(ar.entries.len(), 1);
+        assert!(ar.findings.iter().any(|f| f.code == Code::ZipAmbiguous));
+        // Rename in the local header only.
+        let mut m = z.clone();
+        m[30] = b'b';
+        let ar = read(&m).expect("zip");
+        assert!(
+            ar.findings
+                .iter()
+                .any(|f| f.reason.contains("local header")),
+            "{:?}",
+            ar.findings
+        );
+    }
+
+    #[test]
+    fn local_only_member_is_found() {
+        let z = make_zip(&[("x", b"hello")]);
+        // Drop the end record and directory: only the local header remains.
+        let local_len = 30 + 1 + 5;
+        let ar = read(&z[..local_len].to_vec()).expect("zip");
+        assert_eq!(ar.entries.len(), 1);
+        assert!(ar.entries[0].local_only);
+    }
+
+    #[test]
+    fn lying_counts_do_not_allocate() {
+        let mut z = make_zip(&[("x", b"hello")]);
+        let n = z.len();
+        // count = 65535, cd size = 0xFFFFFFF0
+        z[n - 12..n - 10].copy_from_slice(&0xFFFFu16.to_le_bytes());
+        z[n - 10..n - 6].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        let ar = read(&z).expect("local walk still finds it");
+        assert!(ar.findings.iter().any(|f| f.code == Code::ZipMalformed));
+        assert_eq!(ar.entries.len(), 1);
+    }
+}
