@@ -66,6 +66,8 @@ pub enum Command {
     Init(InitArgs),
     /// Resolve every input to immutable bytes and write mlprov.lock.
     Pin(PinArgs),
+    /// Scan model files for unsafe formats (pickle code, Lambda layers, remote code, malformed headers).
+    Scan(ScanArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (or write all pages to a directory).
@@ -142,6 +144,37 @@ pub struct PinArgs {
     /// Fail (exit 1) if the lock would change, naming the inputs; write nothing.
     #[arg(long)]
     pub locked: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 nothing fails the policy, 1 findings fail it, 2 usage or I/O error.\n\
+Kinds: pickle, pytorch, torchscript, numpy-object, keras-lambda, remote-code, gguf-chat-template,\n\
+unknown, pickle-global, keras-module, malformed, polyglot. Findings of severity medium or worse fail\n\
+unless allowed; --deny makes a kind (or a format kind such as `pickle`) fail."
+)]
+pub struct ScanArgs {
+    /// Files or directories to scan.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Fail on this kind too, like `[policy] formats.deny` (e.g. `pickle`). Repeatable.
+    #[arg(long, value_name = "KIND")]
+    pub deny: Vec<String>,
+
+    /// Allow findings of a kind, or `KIND:SUBJECT` (e.g. `pickle-global:sklearn.*`),
+    /// like `[policy] formats.allow`. Repeatable.
+    #[arg(long, value_name = "KIND[:SUBJECT]")]
+    pub allow: Vec<String>,
+
+    /// Read `[policy] formats` from this file (an mlprov.toml or a policy.toml);
+    /// --deny and --allow add to it.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Also scan `.git/`, `.github/`, `.gitattributes` and `.gitignore`.
+    #[arg(long)]
+    pub include_git: bool,
 }
 
 #[derive(Debug, Args)]

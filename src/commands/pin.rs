@@ -11,6 +11,7 @@ use crate::lockfile::{Lock, LockedInput};
 use crate::manifest::Manifest;
 use crate::project::{self, Project};
 use crate::resolve::{self, Change, ResolveContext};
+use crate::scan::{self, ScanPolicy, ScanTarget};
 
 pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
     let project = Project::discover(&cx.cwd)?;
@@ -110,6 +111,13 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
         }
     }
 
+    // Scan policy: every resolved file is scanned; a finding the policy does
+    // not allow fails pin before the lock is written.
+    if let Some(failure) = scan_inputs(cx, &manifest, &outcome, &rcx)? {
+        cx.printer.error(&failure);
+        return Ok(ExitStatus::Failure);
+    }
+
     if differs {
         outcome
             .lock
@@ -119,6 +127,128 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
     }
     report(cx, &outcome, differs);
     Ok(ExitStatus::Success)
+}
+
+/// Scan every input's files that are on this machine. Returns the error to
+/// report when the policy fails.
+fn scan_inputs(
+    cx: &Context,
+    manifest: &Manifest,
+    outcome: &resolve::PinOutcome,
+    rcx: &ResolveContext<'_>,
+) -> Result<Option<miette::Report>> {
+    let policy = ScanPolicy::from_policy(&manifest.policy);
+    let mut failures: Vec<String> = Vec::new();
+    let mut allow: Vec<String> = Vec::new();
+    let mut denied: Vec<String> = Vec::new();
+    let mut bytes = 0u64;
+    for input in &outcome.lock.inputs {
+        let Some(mut dir) = resolve::local_dir(input, rcx) else {
+            cx.printer.warn(&format!(
+                "input `{}`: its files are not on this machine, so they were not scanned",
+                input.name
+            ));
+            continue;
+        };
+        if dir.is_file() {
+            dir = dir.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+        }
+        let (present, missing): (Vec<_>, Vec<_>) = input
+            .files
+            .iter()
+            .map(|f| ScanTarget {
+                rel: f.path.clone(),
+                path: dir.join(&f.path),
+                sha256: Some(f.sha256),
+            })
+            .partition(|t| t.path.is_file());
+        if !missing.is_empty() {
+            cx.printer.warn(&format!(
+                "input `{}`: {} of its files are not on this machine and were not scanned",
+                input.name,
+                missing.len()
+            ));
+        }
+        let report = scan::scan_targets(&present)?;
+        bytes += report.bytes_read;
+        let verdict = report.verdict(&policy);
+        for w in &verdict.warnings {
+            let code = w
+                .finding
+                .as_ref()
+                .map(|f| format!("{} {}: ", f.code.id(), f.code.name()));
+            cx.printer.warn(&format!(
+                "input `{}`: {}: {}{}",
+                input.name,
+                w.file,
+                code.unwrap_or_default(),
+                w.reason
+            ));
+        }
+        for v in &verdict.violations {
+            match &v.finding {
+                Some(f) => {
+                    let loc = f.location();
+                    failures.push(format!(
+                        "input `{}`: {}{}: {} {}: {}",
+                        input.name,
+                        v.file,
+                        if loc.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({loc})")
+                        },
+                        f.code.id(),
+                        f.code.name(),
+                        f.reason
+                    ));
+                    if policy.denies(f.kind()) {
+                        denied.push(f.kind().to_string());
+                    } else {
+                        allow.push(format!("\"{}\"", f.allow_entry()));
+                    }
+                }
+                None => {
+                    failures.push(format!("input `{}`: {}: {}", input.name, v.file, v.reason));
+                    denied.push(v.kind.to_string());
+                }
+            }
+        }
+    }
+    cx.printer.note(&format!(
+        "scanned the inputs, reading {}",
+        human_bytes(bytes)
+    ));
+    if failures.is_empty() {
+        return Ok(None);
+    }
+    allow.sort();
+    allow.dedup();
+    denied.sort();
+    denied.dedup();
+    let mut help = Vec::new();
+    if !allow.is_empty() {
+        help.push(format!(
+            "if these files are legitimate, allow the findings in mlprov.toml: [policy] formats.allow = [{}]",
+            allow.join(", ")
+        ));
+    }
+    if !denied.is_empty() {
+        help.push(format!(
+            "{} denied by [policy] formats.deny: replace the files (e.g. safetensors weights) or change the policy",
+            denied.join(", ")
+        ));
+    }
+    help.push("mlprov.lock was not written".to_string());
+    let n = failures.len();
+    Ok(Some(miette!(
+        code = "mlprov::pin::scan",
+        help = help.join("; "),
+        "scan policy: {n} finding{} fail{}:\n  {}",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "s" } else { "" },
+        failures.join("\n  ")
+    )))
 }
 
 fn change_word(c: Change) -> &'static str {

@@ -297,9 +297,9 @@ impl Finding {
     /// `member @ offset` for messages, or empty.
     pub fn location(&self) -> String {
         match (&self.member, self.offset) {
-            (Some(m), Some(o)) => format!("{m} @ {o}"),
+            (Some(m), Some(o)) => format!("{m}, byte {o}"),
             (Some(m), None) => m.clone(),
-            (None, Some(o)) => format!("@ {o}"),
+            (None, Some(o)) => format!("byte {o}"),
             (None, None) => String::new(),
         }
     }

@@ -296,8 +296,14 @@ impl Scanned {
 pub(crate) fn scan_source(src: &dyn ReadAt, name: &str) -> io::Result<Scanned> {
     let size = src.size();
     let head = source::read_vec_at(src, 0, detect::SNIFF_LEN)?;
-    let fmt = detect_bytes(&head, size, base_name(name));
     let lower = name.to_ascii_lowercase();
+    let mut fmt = detect_bytes(&head, size, base_name(name));
+    // Content first, extension second: a file named for a format that its
+    // bytes do not match is checked as that format, so it is reported as
+    // malformed instead of passing as "unknown".
+    if matches!(fmt, Format::Unknown | Format::Text) {
+        fmt = expected_by_extension(&lower).unwrap_or(fmt);
+    }
     let mut out = Scanned::new(fmt.as_str());
     // Trust a format's own structure to account for every byte only where
     // the loaders of that extension read that structure.
@@ -426,6 +432,20 @@ pub(crate) fn scan_source(src: &dyn ReadAt, name: &str) -> io::Result<Scanned> {
         );
     }
     Ok(out)
+}
+
+/// The format a loader would assume from the extension alone. `.bin` is
+/// left out: too many formats use it.
+fn expected_by_extension(lower: &str) -> Option<Format> {
+    let ext = lower.rsplit_once('.')?.1;
+    Some(match ext {
+        "safetensors" => Format::Safetensors,
+        "gguf" => Format::Gguf,
+        "npy" => Format::Numpy,
+        "npz" | "keras" => Format::Zip,
+        "pt" | "pth" | "ckpt" | "pkl" | "pickle" | "joblib" => Format::Pickle,
+        _ => return None,
+    })
 }
 
 fn base_name(name: &str) -> &str {

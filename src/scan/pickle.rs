@@ -874,7 +874,6 @@ impl<B: BufRead> Walker<B> {
     }
 
     fn finding(&mut self, code: Code, at: u64, subject: Option<String>, reason: String) {
-        self.signal = true;
         if let Some(s) = &subject
             && self
                 .findings
@@ -890,7 +889,13 @@ impl<B: BufRead> Walker<B> {
 
     /// `find_class(module, name)`: record the import and check it.
     fn find_class(&mut self, module: &str, name: &str, at: u64, via: &str) -> V {
-        self.signal = true;
+        // Only a name Python could import counts as evidence that bytes
+        // which merely might be a pickle are one (raw tensor data after a
+        // legacy checkpoint's pickles can contain a `c`).
+        let importable = is_dotted_identifier(module) && is_dotted_identifier(name);
+        if importable {
+            self.signal = true;
+        }
         let (m, n) = if self.proto < 3 {
             match compat_name(module, name) {
                 Some((m, n)) => (m.to_string(), n.to_string()),
@@ -903,7 +908,7 @@ impl<B: BufRead> Walker<B> {
             (module.to_string(), name.to_string())
         };
         let full = format!("{m}.{n}");
-        if self.imports.len() < 10_000 {
+        if importable && self.imports.len() < 10_000 {
             self.imports.insert(full.clone());
         }
         if !is_allowed(&m, &n, self.opts.torchscript) {
@@ -1322,6 +1327,16 @@ impl<B: BufRead> Walker<B> {
         }
         parse_index(&line).ok_or_else(|| Stop::Error("invalid memo index".into()))
     }
+}
+
+/// `a.b.c` where each part is a Python identifier.
+fn is_dotted_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|part| {
+            let mut chars = part.chars();
+            chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+                && chars.all(|c| c == '_' || c.is_alphanumeric())
+        })
 }
 
 /// `calc_binsize` of 8 bytes: larger than `PY_SSIZE_T_MAX` is an error.

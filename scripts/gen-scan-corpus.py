@@ -1,0 +1,615 @@
+#!/usr/bin/env python3
+"""Generate the scanner corpus in tests/fixtures/scan/ (Python standard library only).
+
+    python3 scripts/gen-scan-corpus.py [OUT_DIR]
+
+Layout:
+  malicious/  one file (or directory) per bypass class: every one must fail the
+              default scan policy, with at least the codes listed in expected.json
+  review/     files whose only findings are low severity (reported, not failing)
+  benign/     files that must have no finding at all
+  expected.json  path -> {"class": ..., "codes": [...], "why": ...}
+
+The bytes are deterministic (fixed zip timestamps, no randomness), so running the
+script again reproduces the committed files exactly. Malicious payloads run
+`echo mlprov-corpus` through os.system and similar; nothing here is ever loaded.
+
+The real all-MiniLM-L6-v2 model.safetensors (90 MB) is the benign real-world file;
+it is not committed: tests take it from tests/common::minilm().
+"""
+
+import collections
+import io
+import json
+import os
+import pickle
+import struct
+import sys
+import types
+import zipfile
+import warnings
+
+warnings.filterwarnings("ignore", message="Duplicate name")
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "scan")
+EXPECTED = {}
+ZIP_DATE = (2024, 1, 1, 0, 0, 0)
+CMD = "echo mlprov-corpus"
+
+
+def write(rel, data, cls, codes, why):
+    path = os.path.join(OUT, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+    EXPECTED[rel] = {"class": cls, "codes": sorted(codes), "why": why}
+
+
+def mal(rel, data, codes, why):
+    write("malicious/" + rel, data, "malicious", codes, why)
+
+
+def benign(rel, data, why):
+    write("benign/" + rel, data, "benign", [], why)
+
+
+# ---------------------------------------------------------------------------
+# Pickle opcode helpers (hand-assembled so every byte is deliberate)
+
+def sbu(s):  # SHORT_BINUNICODE
+    b = s.encode()
+    return b"\x8c" + bytes([len(b)]) + b
+
+
+def binunicode(s):
+    b = s.encode()
+    return b"X" + struct.pack("<I", len(b)) + b
+
+
+def frame(body):
+    return b"\x95" + struct.pack("<Q", len(body)) + body
+
+
+def call_system_stack_global(module=b"os", name=b"system"):
+    """PROTO 4, STACK_GLOBAL os.system, call it."""
+    return (b"\x80\x04" + sbu(module.decode()) + sbu(name.decode()) + b"\x93"
+            + sbu(CMD) + b"\x85R.")
+
+
+GLOBAL_SYSTEM = b"cos\nsystem\n(S'" + CMD.encode() + b"'\ntR."
+
+
+def proto2_call(module, name, arg=CMD):
+    return (b"\x80\x02c" + module.encode() + b"\n" + name.encode() + b"\n"
+            + binunicode(arg) + b"\x85R.")
+
+
+# ---------------------------------------------------------------------------
+# Fake torch/numpy modules, so the standard pickler writes exactly the globals
+# torch.save / numpy write (GLOBAL torch FloatStorage, torch._utils
+# _rebuild_tensor_v2, numpy.core.multiarray _reconstruct, ...).
+
+def fake_module(name):
+    m = types.ModuleType(name)
+    sys.modules[name] = m
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, m)
+    return m
+
+
+def fake_callable(module, name):
+    def f(*a, **k):
+        raise RuntimeError("corpus stub")
+    f.__module__ = module.__name__
+    f.__qualname__ = name
+    f.__name__ = name
+    setattr(module, name, f)
+    return f
+
+
+def fake_class(module, name):
+    c = type(name, (), {})
+    c.__module__ = module.__name__
+    c.__qualname__ = name
+    setattr(module, name, c)
+    return c
+
+
+torch = fake_module("torch")
+torch_utils = fake_module("torch._utils")
+rebuild_tensor_v2 = fake_callable(torch_utils, "_rebuild_tensor_v2")
+FloatStorage = fake_class(torch, "FloatStorage")
+
+np = fake_module("numpy")
+np_core = fake_module("numpy.core")
+np_multiarray = fake_module("numpy.core.multiarray")
+np_reconstruct = fake_callable(np_multiarray, "_reconstruct")
+NdArray = fake_class(np, "ndarray")
+DType = fake_class(np, "dtype")
+
+
+class StorageRef:
+    def __init__(self, key, numel):
+        self.key, self.numel = key, numel
+
+
+class Tensor:
+    def __init__(self, key, values, shape):
+        self.storage = StorageRef(key, len(values))
+        self.values, self.shape = values, shape
+
+    def __reduce_ex__(self, proto):
+        stride, acc = [], 1
+        for d in reversed(self.shape):
+            stride.insert(0, acc)
+            acc *= d
+        return (rebuild_tensor_v2, (self.storage, 0, tuple(self.shape), tuple(stride), False,
+                                    collections.OrderedDict()))
+
+
+class TorchPickler(pickle.Pickler):
+    def persistent_id(self, obj):
+        if isinstance(obj, StorageRef):
+            return ("storage", FloatStorage, obj.key, "cpu", obj.numel)
+        return None
+
+
+def state_dict():
+    return collections.OrderedDict([
+        ("linear.weight", Tensor("0", [0.5, -0.25, 1.0, 2.0, 0.0, 3.5], [2, 3])),
+        ("linear.bias", Tensor("1", [0.125, -1.0], [2])),
+    ])
+
+
+def torch_pickle(obj):
+    buf = io.BytesIO()
+    TorchPickler(buf, protocol=2).dump(obj)
+    return buf.getvalue()
+
+
+def floats(vals):
+    return struct.pack("<%df" % len(vals), *vals)
+
+
+def zip_bytes(members, compress=None):
+    """members: list of (name, bytes). Deterministic: fixed dates."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, ZIP_DATE)
+            info.compress_type = (compress or {}).get(name, zipfile.ZIP_STORED)
+            info.external_attr = 0o644 << 16
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
+def torch_zip(data_pkl, extra=(), prefix="archive"):
+    sd = state_dict()
+    members = [
+        (f"{prefix}/data.pkl", data_pkl),
+        (f"{prefix}/.format_version", b"1"),
+        (f"{prefix}/.storage_alignment", b"64"),
+        (f"{prefix}/byteorder", b"little"),
+        (f"{prefix}/data/0", floats(sd["linear.weight"].values)),
+        (f"{prefix}/data/1", floats(sd["linear.bias"].values)),
+        (f"{prefix}/version", b"3\n"),
+        (f"{prefix}/.data/serialization_id", b"1234567890123456789012345678901234567890"),
+    ]
+    members.extend(extra)
+    return zip_bytes(members)
+
+
+def legacy_torch(main_pickle=None, keys_pickle=None):
+    out = io.BytesIO()
+    for obj in (0x1950a86a20f9469cfc6c, 1001,
+                {"protocol_version": 1001, "little_endian": True,
+                 "type_sizes": {"short": 2, "int": 4, "long": 4}}):
+        pickle.dump(obj, out, protocol=2)
+    sd = state_dict()
+    out.write(main_pickle if main_pickle is not None else torch_pickle(sd))
+    out.write(keys_pickle if keys_pickle is not None else pickle.dumps(["0", "1"], protocol=2))
+    for t in sd.values():
+        out.write(struct.pack("<q", len(t.values)))
+        out.write(floats(t.values))
+    return out.getvalue()
+
+
+def npy(descr, shape, data, version=(1, 0)):
+    header = "{'descr': %s, 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    pad = 64 - (10 + len(header) + 1) % 64
+    header = header + " " * pad + "\n"
+    return b"\x93NUMPY" + bytes(version) + struct.pack("<H", len(header)) + header.encode("latin1") + data
+
+
+def safetensors(header_obj=None, data=b"", raw_header=None, length=None):
+    h = raw_header if raw_header is not None else json.dumps(header_obj, separators=(",", ":")).encode()
+    n = len(h) if length is None else length
+    return struct.pack("<Q", n) + h + data
+
+
+def gguf_str(s):
+    b = s.encode()
+    return struct.pack("<Q", len(b)) + b
+
+
+def gguf(kvs, tensors, version=3, counts=None, align=32):
+    """kvs: list of (key, type, payload bytes); tensors: (name, dims, type, offset, nbytes)."""
+    out = b"GGUF" + struct.pack("<I", version)
+    nt, nkv = counts if counts else (len(tensors), len(kvs))
+    out += struct.pack("<QQ", nt, nkv)
+    for key, t, payload in kvs:
+        out += gguf_str(key) + struct.pack("<I", t) + payload
+    for name, dims, t, off, _ in tensors:
+        out += gguf_str(name) + struct.pack("<I", len(dims))
+        out += b"".join(struct.pack("<Q", d) for d in dims)
+        out += struct.pack("<IQ", t, off)
+    out += b"\0" * ((-len(out)) % align)
+    for _, _, _, _, nbytes in tensors:
+        out += b"\0" * nbytes + b"\0" * ((-nbytes) % align)
+    return out
+
+
+GGUF_BASE_KVS = [
+    ("general.architecture", 8, gguf_str("llama")),
+    ("general.name", 8, gguf_str("corpus-tiny")),
+    ("general.base_model.count", 4, struct.pack("<I", 1)),
+    ("general.base_model.0.name", 8, gguf_str("Tiny Base")),
+    ("general.base_model.0.repo_url", 8, gguf_str("https://huggingface.co/example/tiny-base")),
+    ("general.datasets", 9, struct.pack("<IQ", 8, 1) + gguf_str("example/corpus-data")),
+]
+GGUF_TENSORS = [("token_embd.weight", [8, 2], 0, 0, 64), ("output.weight", [32, 1], 8, 64, 34)]
+
+
+def keras_zip(config):
+    return zip_bytes([
+        ("metadata.json", json.dumps({"keras_version": "3.6.0", "date_saved": "2024-01-01@00:00:00"}).encode()),
+        ("config.json", json.dumps(config).encode() if not isinstance(config, bytes) else config),
+        ("model.weights.h5", b"\x89HDF\r\n\x1a\n" + b"\0" * 56),
+    ])
+
+
+def dense(name, module="keras.layers"):
+    return {"module": module, "class_name": "Dense", "registered_name": None,
+            "config": {"name": name, "units": 4, "activation": {
+                "module": "keras.src.activations", "class_name": "function",
+                "config": "relu", "registered_name": "function"}}}
+
+
+def sequential(layers):
+    return {"module": "keras", "class_name": "Sequential", "registered_name": None,
+            "config": {"name": "sequential", "layers": layers}}
+
+
+def flip_zip(data, fn):
+    b = bytearray(data)
+    fn(b)
+    return bytes(b)
+
+
+def find_all(data, needle):
+    i, out = -1, []
+    while True:
+        i = data.find(needle, i + 1)
+        if i < 0:
+            return out
+        out.append(i)
+
+
+def main():
+    # ---- pickle: format by content ---------------------------------------
+    p = call_system_stack_global()
+    mal("pickle-named.safetensors", p, ["S0101"], "a pickle named .safetensors is still a pickle")
+    mal("pickle-named.png", p, ["S0101"], "a pickle named .png is still a pickle")
+    mal("pickle-protocol0-named.txt", GLOBAL_SYSTEM, ["S0101"], "a protocol 0 pickle (no magic) named .txt")
+    mal("pytorch_model.bin", proto2_call("os", "system"), ["S0101"], "plain pickle payload as a .bin checkpoint")
+
+    # ---- pickle: allowlist, not denylist (globals denylists missed) --------
+    for mod, name in [("runpy", "_run_code"), ("numpy.testing._private.utils", "runstring"),
+                      ("cProfile", "run"), ("timeit", "timeit"), ("pydoc", "pipepager"),
+                      ("torch.storage", "_load_from_bytes"), ("builtins", "getattr")]:
+        mal(f"global-{mod}.{name}.pkl", proto2_call(mod, name), ["S0101"],
+            f"{mod}.{name} executes code and is missing from common denylists")
+    mal("py2-builtin-eval.pkl", b"c__builtin__\neval\n(S'1+1'\ntR.", ["S0101"],
+        "protocol 0 `__builtin__.eval` is renamed to builtins.eval by the unpickler")
+
+    # ---- pickle: STACK_GLOBAL through the memo ---------------------------
+    mal("stack-global-memoize.pkl",
+        b"\x80\x04" + sbu("os") + b"\x94" + b"0" + sbu("x") + b"0" + b"h\x00" + sbu("system") + b"\x93"
+        + sbu(CMD) + b"\x85R.", ["S0101"], "module name stored with MEMOIZE and fetched with BINGET")
+    mal("stack-global-binput.pkl",
+        b"\x80\x04" + sbu("os") + b"q\x07" + b"0" + sbu("system") + b"q\x08" + b"0" + b"h\x07h\x08\x93"
+        + sbu(CMD) + b"\x85R.", ["S0101"], "operands stored with BINPUT, fetched with BINGET")
+    mal("stack-global-long-binput.pkl",
+        b"\x80\x04" + sbu("os") + b"r\x00\x00\x01\x00" + b"0" + b"j\x00\x00\x01\x00" + sbu("system") + b"\x93"
+        + sbu(CMD) + b"\x85R.", ["S0101"], "operand stored with LONG_BINPUT at index 65536, fetched with LONG_BINGET")
+    mal("stack-global-put-get.pkl",
+        b"\x80\x04" + sbu("os") + b"p42\n0" + sbu("system") + b"p43\n0g42\ng43\n\x93"
+        + sbu(CMD) + b"\x85R.", ["S0101"], "operands stored with text PUT and fetched with GET")
+    mal("stack-global-memoize-count.pkl",
+        b"\x80\x04" + sbu("x") + b"p5\n0" + sbu("os") + b"\x94" + b"0" + b"h\x01" + sbu("system") + b"\x93"
+        + sbu(CMD) + b"\x85R.", ["S0101"], "MEMOIZE stores at index len(memo) (1 here), not at the highest index + 1")
+    mal("stack-global-dynamic.pkl",
+        b"\x80\x02c_codecs\nencode\n" + binunicode("bf") + binunicode("rot13") + b"\x86R"
+        + binunicode("system") + b"\x93" + binunicode(CMD) + b"\x85R.", ["S0102"],
+        "STACK_GLOBAL on a module name computed at load time (rot13 of 'bf')")
+
+    # ---- pickle: names through STRING / BINSTRING / SHORT_BINSTRING -------
+    mal("stack-global-string.pkl", b"S'o\\x73'\nS'sys\\164em'\n\x93S'" + CMD.encode() + b"'\n\x85R.",
+        ["S0101"], "STRING operands with escapes (o\\x73 = os)")
+    mal("stack-global-binstring.pkl",
+        b"\x80\x04T\x02\x00\x00\x00osT\x06\x00\x00\x00system\x93" + sbu(CMD) + b"\x85R.", ["S0101"],
+        "BINSTRING operands")
+    mal("stack-global-short-binstring.pkl",
+        b"\x80\x04U\x02osU\x06system\x93" + sbu(CMD) + b"\x85R.", ["S0101"], "SHORT_BINSTRING operands")
+    mal("stack-global-unicode.pkl", b"V\\u006fs\nVsystem\n\x93V" + CMD.encode() + b"\n\x85R.", ["S0101"],
+        "UNICODE operands with raw-unicode-escape")
+
+    # ---- pickle: dotted names ---------------------------------------------
+    mal("dotted-pathlib-os-system.pkl", call_system_stack_global(b"pathlib", b"os.system"), ["S0101"],
+        "pathlib + os.system: an attribute path through an innocent module")
+    mal("dotted-global-proto4.pkl",
+        b"\x80\x04cpathlib\nos.system\n" + sbu(CMD) + b"\x85R.", ["S0101"], "GLOBAL with a dotted name under protocol 4")
+
+    # ---- pickle: INST / OBJ / NEWOBJ / REDUCE / BUILD ----------------------
+    mal("inst.pkl", b"(S'" + CMD.encode() + b"'\nios\nsystem\n.", ["S0101"], "INST instantiates os.system")
+    mal("obj.pkl", b"(cos\nsystem\nS'" + CMD.encode() + b"'\no.", ["S0101"], "OBJ calls os.system")
+    mal("newobj.pkl", b"\x80\x02csubprocess\nPopen\n" + binunicode(CMD) + b"\x85\x81.", ["S0101"],
+        "NEWOBJ on subprocess.Popen")
+    mal("newobj-ex.pkl", b"\x80\x04" + sbu("subprocess") + sbu("Popen") + b"\x93)}\x92.", ["S0101"],
+        "NEWOBJ_EX on subprocess.Popen")
+    mal("reduce.pkl", proto2_call("subprocess", "getoutput"), ["S0101"], "REDUCE on subprocess.getoutput")
+    mal("build-global.pkl", b"\x80\x02ccollections\nOrderedDict\nN}\x86b.", ["S0105"],
+        "BUILD with slot state on an allowed class itself (monkey-patching)")
+    mal("ext-opcode.pkl", b"\x80\x02\x82\x01)R.", ["S0103"], "EXT1 loads a global from the copyreg extension registry")
+
+    # ---- pickle: FRAME as pickle.load(file) reads it ----------------------
+    # pickle.loads / pickletools see `collectionsos.system`; torch.load's BytesIO
+    # drops the frame's unfinished line and reads os + system.
+    body = b"\x80\x04ccollections"
+    mal("frame-straddle.pkl",
+        b"\x80\x04" + frame(body) + b"os\nsystem\n" + sbu(CMD) + b"\x85R.", ["S0101", "S0111"],
+        "a GLOBAL line straddles a frame end: BytesIO readers see os.system, sequential readers do not")
+    body = b"cos\nsystem\n" + sbu(CMD) + b"\x85R."
+    mal("frame-nested.pkl", b"\x80\x04" + frame(frame(body)[:5]) + frame(body)[5:], ["S0111"],
+        "a FRAME opens inside another frame")
+
+    # ---- pickle: stacked pickles and breaks -------------------------------
+    mal("stacked.pkl", pickle.dumps({"a": 1}, protocol=2) + proto2_call("os", "system"), ["S0101"],
+        "a clean pickle followed by a second pickle with the payload")
+    mal("broken-after-payload.pkl", b"\x80\x02cos\nsystem\n" + binunicode(CMD) + b"\x85R\xff\xfe", ["S0101", "S0110"],
+        "the payload runs, then the stream breaks (no STOP)")
+    mal("unparseable.pkl", b"\x80\x04\x8c\x05hello\xf0garbage", ["S0110"], "a stream the unpickler cannot parse")
+    mal("frame-past-end.pkl", b"\x80\x04\x95" + struct.pack("<Q", 1 << 40) + b"cos\nsystem\n.", ["S0110"],
+        "a FRAME length larger than the file")
+    mal("fence-underflow.pkl", b"cos\nsystem\n(S'x'\n\x85(R.", ["S0101", "S0110"],
+        "REDUCE below a MARK: the fence stops the unpickler, but the import already ran")
+
+    # ---- PyTorch zip checkpoints -------------------------------------------
+    evil_pkl = proto2_call("os", "system")
+    mal("torch-zip-payload.pt", torch_zip(evil_pkl), ["S0101"], "torch zip whose data.pkl runs os.system")
+    mal("torch-zip-renamed-member.pt",
+        torch_zip(torch_pickle(state_dict()), extra=[("archive/extra/blob", evil_pkl)]), ["S0101"],
+        "a pickle member named without .pkl")
+    mal("torch-zip-other-prefix.pt", torch_zip(evil_pkl, prefix="weird prefix"), ["S0101"],
+        "the archive directory is not `archive`")
+    z = torch_zip(evil_pkl)
+    def bad_crc(b):
+        for i in find_all(bytes(b), b"PK\x03\x04")[:1]:
+            b[i + 14] ^= 0xFF
+        for i in find_all(bytes(b), b"PK\x01\x02")[:1]:
+            b[i + 16] ^= 0xFF
+    mal("torch-zip-bad-crc.pt", flip_zip(z, bad_crc), ["S0101"],
+        "CRC mismatch on data.pkl (zipfile refuses, torch does not check)")
+
+    def set_flag5(b):
+        for i in find_all(bytes(b), b"PK\x03\x04")[:1]:
+            b[i + 6] |= 0x20
+        for i in find_all(bytes(b), b"PK\x01\x02")[:1]:
+            b[i + 8] |= 0x20
+    mal("torch-zip-flag-bit.pt", flip_zip(z, set_flag5), ["S0101"],
+        "general-purpose flag bit 5 set (zipfile: NotImplementedError; miniz ignores it)")
+
+    def rename_local(b):
+        i = find_all(bytes(b), b"PK\x03\x04")[0]
+        b[i + 30:i + 30 + 7] = b"zzzzzzz"
+    mal("torch-zip-name-mismatch.pt", flip_zip(z, rename_local), ["S0101", "S0202"],
+        "local header names the member differently from the central directory")
+    mal("torch-zip-prefix.pt", b"JUNK" * 64 + z, ["S0101", "S0205"],
+        "256 bytes before the archive (offsets as written, zipfile adjusts them)")
+    mal("torch-zip-deflated.pt", zip_bytes([("archive/data.pkl", evil_pkl), ("archive/version", b"3\n")],
+                                           compress={"archive/data.pkl": zipfile.ZIP_DEFLATED}),
+        ["S0101"], "data.pkl compressed with deflate")
+    clean = torch_zip(torch_pickle(state_dict()))
+    local = zip_bytes([("archive/hidden.pkl", evil_pkl)])
+    cut = local.find(b"PK\x01\x02")
+    # The payload member exists only as a local header in front of a clean archive.
+    mal("torch-zip-local-only.pt", local[:cut] + clean, ["S0101", "S0202"],
+        "a member only local headers show (streaming readers see it)")
+    dup = zip_bytes([("archive/data.pkl", torch_pickle(state_dict())), ("archive/data.pkl", evil_pkl)])
+    mal("torch-zip-duplicate.pt", dup, ["S0101", "S0202"], "two members named data.pkl")
+
+    # ---- legacy torch.save files ---------------------------------------------
+    mal("torch-legacy-main.pt", legacy_torch(main_pickle=evil_pkl), ["S0101"],
+        "legacy torch file: the payload is the 4th pickle, after three clean ones")
+    mal("torch-legacy-keys.pt", legacy_torch(keys_pickle=evil_pkl), ["S0101"],
+        "legacy torch file: the payload is the storage-keys pickle (5th)")
+
+    # ---- TorchScript -------------------------------------------------------
+    ts = zip_bytes([
+        ("model/data.pkl", torch_pickle(state_dict())),
+        ("model/constants.pkl", pickle.dumps((), protocol=2)),
+        ("model/code/__torch__/model.py", b"class Model(Module):\n  def forward(self, x):\n    return x\n"),
+        ("model/version", b"3\n"),
+    ])
+    mal("torchscript.pt", ts, ["S0204"], "TorchScript archive with a code member")
+
+    # ---- NumPy -----------------------------------------------------------
+    obj_payload = proto2_call("os", "system")
+    mal("object-array.npy", npy("'|O'", "(1,)", obj_payload), ["S0101"],
+        "object-dtype .npy: np.load(allow_pickle=True) unpickles the data")
+    mal("structured-object.npy", npy("[('a', '<f4'), ('b', '|O')]", "(1,)", obj_payload), ["S0101"],
+        "a structured dtype with an object field")
+    mal("object-member.npz", zip_bytes([("x.npy", npy("'<f4'", "(2,)", floats([1, 2]))),
+                                        ("y.npy", npy("'|O'", "(1,)", obj_payload))]), ["S0101"],
+        ".npz with one object member")
+    mal("object-member-deflated.npz", zip_bytes([("y.npy", npy("'|O'", "(1,)", obj_payload))],
+                                                 compress={"y.npy": zipfile.ZIP_DEFLATED}), ["S0101"],
+        ".npz with a deflated object member")
+    mal("bad-header.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", 24) + b"__import__('os')      \n",
+        ["S0301"], "a .npy header that is not a dict literal")
+
+    # ---- Keras -----------------------------------------------------------
+    lam = {"module": "keras.layers", "class_name": "Lambda", "registered_name": None,
+           "config": {"name": "lambda", "function": {"module": "builtins", "class_name": "function",
+                                                     "config": {"code": "4wEAAAAAAAAA"}, "registered_name": "function"}}}
+    td = {"module": "keras.layers", "class_name": "TimeDistributed", "registered_name": None,
+          "config": {"name": "td", "layer": lam}}
+    mal("lambda-wrapped.keras", keras_zip(sequential([dense("d1"), td])), ["S0401"],
+        "a Lambda layer inside TimeDistributed")
+    mal("lambda-escaped.keras",
+        keras_zip(json.dumps(sequential([dense("d1")])).replace('"Dense"', '"L\\u0061mbda"').encode()),
+        ["S0401"], "a Lambda class name written with a JSON escape")
+    mal("module-outside-keras.keras", keras_zip(sequential([dense("d1", module="os")])), ["S0402"],
+        "a layer imported from a module outside keras")
+    deep = lam
+    for i in range(200):
+        deep = {"class_name": "Bidirectional", "config": {"layer": deep}}
+    h5 = (b"\x89HDF\r\n\x1a\n" + b"\0" * 200 + b"model_config\0"
+          + json.dumps({"class_name": "Functional", "config": {"layers": [deep]}}).encode() + b"\0" * 64)
+    mal("lambda-deep.h5", h5, ["S0401"],
+        "legacy .h5 whose model_config attribute nests a Lambda 200 wrappers deep "
+        "(an HDF5 container reduced to the attribute bytes the scanner reads)")
+    write("malicious/keras-config/config.json", json.dumps({"class_name": "Sequential", "config": {
+        "layers": [{"class_name": "Lambda", "config": {"function": ["4wEAAAAAAAAA", None, None]}}]}}).encode(),
+        "malicious", ["S0401"], "a standalone Keras config with a Lambda")
+
+    # ---- safetensors -------------------------------------------------------
+    good_h = {"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}
+    st = lambda name, data, codes, why: mal("safetensors/" + name, data, codes, why)
+    st("header-too-large.safetensors", safetensors(good_h, floats([1, 2]), length=100_000_001),
+       ["S0501"], "header length above the 100 MB limit")
+    st("header-past-end.safetensors", safetensors(good_h, floats([1, 2]), length=4096),
+       ["S0501"], "header length past the end of the file")
+    st("header-not-utf8.safetensors", safetensors(raw_header=b'{"w":"\xff\xfe"}'), ["S0501"], "header is not UTF-8")
+    st("header-not-brace.safetensors", safetensors(raw_header=b' {"w":1}'), ["S0501"], "header does not start with {")
+    st("metadata-not-string.safetensors",
+       safetensors({"__metadata__": {"format": "pt", "evil": {"nested": True}}, **good_h}, floats([1, 2])),
+       ["S0502"], "__metadata__ with a non-string value")
+    st("unknown-dtype.safetensors",
+       safetensors({"w": {"dtype": "Q4_K", "shape": [2], "data_offsets": [0, 8]}}, floats([1, 2])),
+       ["S0503"], "unknown dtype")
+    st("offsets-gap.safetensors",
+       safetensors({"w": {"dtype": "F32", "shape": [2], "data_offsets": [8, 16]}}, b"\0" * 16),
+       ["S0504"], "tensor data does not start at 0")
+    st("offsets-overlap.safetensors",
+       safetensors({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                    "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, b"\0" * 12),
+       ["S0504"], "two tensors overlap")
+    st("size-mismatch.safetensors",
+       safetensors({"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, floats([1, 2])),
+       ["S0504"], "shape × dtype size differs from the data length")
+    st("size-overflow.safetensors",
+       safetensors({"w": {"dtype": "F64", "shape": [4294967296, 4294967296, 2], "data_offsets": [0, 8]}},
+                   floats([1, 2])), ["S0504"], "prod(shape) × dtype size overflows 64 bits")
+    st("trailing-bytes.safetensors", safetensors(good_h, floats([1, 2]) + b"hidden payload"),
+       ["S0505"], "bytes after the last tensor")
+    st("duplicate-name.safetensors",
+       safetensors(raw_header=b'{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},'
+                              b'"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', data=floats([1, 2])),
+       ["S0506"], "the same tensor name twice (the reference keeps the last)")
+    st("unknown-key.safetensors",
+       safetensors({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8], "loader": "os.system"}},
+                   floats([1, 2])), ["S0507"], "an unknown key inside a tensor entry")
+    st("polyglot-zip.keras",
+       safetensors(good_h, floats([1, 2]) + torch_zip(evil_pkl)), ["S0505", "S0205", "S0101"],
+       "valid safetensors header + an appended torch zip, named .keras (Keras opens it with zipfile)")
+
+    # ---- GGUF -------------------------------------------------------------
+    gg = lambda name, data, codes, why: mal("gguf/" + name, data, codes, why)
+    gg("bad-version.gguf", gguf(GGUF_BASE_KVS, GGUF_TENSORS, version=7), ["S0601"], "unsupported version")
+    gg("kv-count-huge.gguf", gguf(GGUF_BASE_KVS, GGUF_TENSORS, counts=(2, 1 << 60)), ["S0601"],
+       "a key-value count that cannot fit in the file")
+    big = list(GGUF_BASE_KVS)
+    big[0] = ("general.architecture", 8, struct.pack("<Q", 1 << 62) + b"llama")
+    gg("string-length-huge.gguf", gguf(big, GGUF_TENSORS), ["S0601"], "a string length far past the end of the file")
+    gg("tensor-dims-overflow.gguf",
+       gguf(GGUF_BASE_KVS, [("w", [1 << 40, 1 << 40], 0, 0, 64)]), ["S0601"], "tensor dimensions overflow")
+    gg("tensor-offset-outside.gguf",
+       gguf(GGUF_BASE_KVS, [("w", [8, 2], 0, 0, 64), ("v", [8, 2], 0, 1 << 30, 64)]), ["S0601"],
+       "a tensor offset beyond the file")
+    gg("too-many-dims.gguf", gguf(GGUF_BASE_KVS, [("w", [2, 2, 2, 2, 2], 0, 0, 128)]), ["S0601"],
+       "five tensor dimensions (GGML_MAX_DIMS is 4)")
+    tmpl = "{% for m in messages %}{{ cycler.__init__.__globals__.os.popen('" + CMD + "').read() }}{% endfor %}"
+    gg("chat-template-injection.gguf",
+       gguf(GGUF_BASE_KVS + [("tokenizer.chat_template", 8, gguf_str(tmpl))], GGUF_TENSORS),
+       ["S0603", "S0602"], "a chat template reaching Python internals (Jinja SSTI)")
+
+    # ---- remote code -------------------------------------------------------
+    write("malicious/remote-code/config.json", json.dumps({
+        "architectures": ["EvilModel"], "model_type": "evil",
+        "auto_map": {"AutoConfig": "configuration_evil.EvilConfig", "AutoModel": "modeling_evil.EvilModel"}},
+        indent=2).encode(), "malicious", ["S0702"], "auto_map runs the repository's code with trust_remote_code")
+    write("malicious/remote-code/modeling_evil.py", b"import os\nos.system('" + CMD.encode() + b"')\n",
+          "malicious", ["S0701"], "Python source beside the weights")
+    write("malicious/remote-code/tokenizer_config.json", json.dumps({
+        "auto_map": {"AutoTokenizer": ["other-org/other-repo--tokenization_x.XTokenizer", None]}}).encode(),
+        "malicious", ["S0702"], "auto_map pointing at code in another repository")
+    write("malicious/st-modules/modules.json", json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Custom", "type": "custom_pkg.layers.Evil"}]).encode(),
+        "malicious", ["S0703"], "sentence-transformers module class outside sentence_transformers")
+
+    # ---- polyglots -------------------------------------------------------------
+    mal("pickle-with-zip.bin", pickle.dumps({"ok": True}, protocol=2) + torch_zip(evil_pkl),
+        ["S0205", "S0101"], "a clean pickle with a torch zip appended (zip readers find the end record)")
+
+    # ---- review: only low-severity findings ------------------------------------
+    write("review/chat-template.gguf",
+          gguf(GGUF_BASE_KVS + [("tokenizer.chat_template", 8, gguf_str(
+              "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}{% endfor %}"))], GGUF_TENSORS),
+          "review", ["S0602"], "a GGUF with an ordinary chat template, reported for review")
+
+    # ---- benign ------------------------------------------------------------------
+    sd = state_dict()
+    benign("state-dict.pt", torch_zip(torch_pickle(sd)), "torch-style zip state dict (protocol 2)")
+    benign("legacy.pt", legacy_torch(), "legacy (non-zip) torch.save file: five pickles and raw storages")
+    benign("float.npy", npy("'<f4'", "(2, 3)", floats([1, 2, 3, 4, 5, 6])), "float32 .npy")
+    benign("arrays.npz", zip_bytes([("a.npy", npy("'<f4'", "(3,)", floats([1, 2, 3]))),
+                                    ("b.npy", npy("'<i8'", "(2,)", struct.pack("<2q", 7, 8)))],
+                                   compress={"b.npy": zipfile.ZIP_DEFLATED}), ".npz with a stored and a deflated member")
+    benign("valid.gguf", gguf(GGUF_BASE_KVS, GGUF_TENSORS), "valid GGUF v3 with base-model and dataset claims")
+    benign("small.safetensors", safetensors(
+        {"__metadata__": {"format": "pt"}, "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+         "b": {"dtype": "BF16", "shape": [2, 2], "data_offsets": [8, 16]}}, floats([1, 2]) + b"\0" * 8),
+        "valid safetensors with metadata")
+    class NumpyArray:
+        def __reduce__(self):
+            return (np_reconstruct, (NdArray, (0,), b"b"), (1, (3,), DType(), False, b"\0" * 12))
+    DType.__reduce__ = lambda self: (DType, ("f4", False, True), (3, "<", None, None, None, -1, -1, 0))
+    benign("numpy-array-protocol2.pkl", pickle.dumps({"weights": NumpyArray()}, protocol=2),
+           "a NumPy array pickled with protocol 2 (_reconstruct, ndarray, dtype, _codecs.encode)")
+    benign("protocol0.pkl", pickle.dumps({"a": [1, 2.5, "x"], "b": (None, True)}, protocol=0), "protocol 0 text pickle")
+    benign("protocol5-bytearray.pkl", pickle.dumps({"buf": bytearray(b"abc"), "s": {1, 2}}, protocol=5),
+           "protocol 5 with BYTEARRAY8, sets and frames")
+    big = {"k%05d" % i: "v" * 8 for i in range(7000)}
+    benign("multi-frame.pkl", pickle.dumps(big, protocol=4), "protocol 4 pickle with more than one FRAME")
+    benign("keras-dense.keras", keras_zip(sequential([dense("d1"), dense("d2")])), "Keras archive with Dense layers only")
+    benign("model-dir/config.json", json.dumps({"architectures": ["BertModel"], "model_type": "bert",
+                                                "hidden_size": 8}, indent=2).encode(), "a transformers config without auto_map")
+    benign("model-dir/modules.json", json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]).encode(),
+        "sentence-transformers modules from the library")
+    benign("model-dir/README.md", b"---\nlicense: apache-2.0\n---\n# Tiny\n\nN. B.: not a pickle.\n", "model card")
+    benign("model-dir/vocab.txt", b"[PAD]\n[UNK]\n(\ncos\nsystem\n", "text that starts like protocol 0 opcodes")
+
+    with open(os.path.join(OUT, "expected.json"), "w") as f:
+        json.dump(dict(sorted(EXPECTED.items())), f, indent=1, sort_keys=True)
+        f.write("\n")
+    print(f"wrote {len(EXPECTED)} files to {os.path.normpath(OUT)}")
+
+
+if __name__ == "__main__":
+    main()
