@@ -580,6 +580,11 @@ impl ScanReport {
                             "`{}` is denied by [policy] formats.deny; remove the file or the entry",
                             f.kind()
                         )
+                    } else if matches!(f.kind(), Kind::Malformed | Kind::Polyglot) {
+                        format!(
+                            "the file is damaged or crafted: fetch or rebuild it from a trusted source; to accept it anyway: [policy] formats.allow = [\"{}\"]",
+                            f.allow_entry()
+                        )
                     } else {
                         format!(
                             "if this is legitimate, allow it in mlprov.toml: [policy] formats.allow = [\"{}\"]",
