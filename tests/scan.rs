@@ -413,3 +413,86 @@ fn pin_rejects_bad_allow_entries_in_the_manifest() {
     let r = env.run(&dir, &["pin"]).expect_code(2);
     assert!(r.stderr.contains("formats.allow"), "{}", r.stderr);
 }
+
+/// Every global CPython's unpickler imports from a corpus pickle (loading it
+/// the three ways loaders do: loads, BytesIO, a real file; stacked pickles
+/// included) is reported by mlprov, and for benign pickles the import lists
+/// are equal. The oracle never runs a payload (scripts/pickle-oracle.py).
+#[test]
+fn pickle_walk_matches_cpython() {
+    let env = TestEnv::new();
+    let c = corpus();
+    let r = env
+        .run(&c, &["scan", "--format", "json", "malicious", "benign"])
+        .expect_code(1);
+    let doc = r.json();
+    let files: Vec<&serde_json::Value> = doc["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter(|f| matches!(f["format"].as_str(), Some("pickle" | "pytorch-legacy")))
+        .collect();
+    assert!(files.len() >= 40, "only {} pickle files", files.len());
+    let paths: Vec<&str> = files
+        .iter()
+        .map(|f| f["path"].as_str().expect("path"))
+        .collect();
+    let out = Command::new("python3")
+        .arg(repo_root().join("scripts").join("pickle-oracle.py"))
+        .args(&paths)
+        .current_dir(&c)
+        .output();
+    let Ok(out) = out else {
+        if in_ci() {
+            panic!("python3 is needed for the CPython oracle");
+        }
+        skip("python3 not found");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let oracle: serde_json::Value = serde_json::from_slice(&out.stdout).expect("oracle json");
+    let mut problems = Vec::new();
+    for f in files {
+        let path = f["path"].as_str().expect("path");
+        let mut ours: BTreeSet<String> = f["imports"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().expect("str").to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ours.extend(
+            f["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x["subject"].as_str().map(str::to_string)),
+        );
+        let dynamic = codes(f).contains("S0102");
+        for mode in ["loads", "bytesio", "file"] {
+            let theirs: BTreeSet<String> = oracle[path][mode]
+                .as_array()
+                .expect("mode")
+                .iter()
+                .map(|x| x.as_str().expect("str").to_string())
+                .collect();
+            let missed: Vec<&String> = theirs.difference(&ours).collect();
+            if !missed.is_empty() && !dynamic {
+                problems.push(format!(
+                    "{path} ({mode}): CPython imports {missed:?}, mlprov reports {ours:?}"
+                ));
+            }
+            if path.starts_with("benign/") && theirs != ours {
+                problems.push(format!(
+                    "{path} ({mode}): CPython imports {theirs:?}, mlprov {ours:?}"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -306,15 +306,19 @@ pub fn scan_h5(src: &dyn ReadAt) -> std::io::Result<(Vec<Finding>, bool)> {
     Ok((findings, keras))
 }
 
-/// Like [`scan_json`], for a JSON object followed by other bytes.
+/// Like [`scan_json`], for a JSON object followed by other bytes. Returns
+/// the findings and the length of the object.
 fn scan_json_prefix(text: &[u8], base: u64) -> Result<(Vec<Finding>, usize), String> {
-    let mut end = 0;
+    let mut objects: Vec<(Option<String>, Option<String>, usize)> = Vec::new();
+    let end = walk_until_top(text, &mut |ev| match ev {
+        Event::Object {
+            class_name,
+            module,
+            at,
+        } => objects.push((class_name, module, at)),
+    })?;
     let mut out = Vec::new();
-    // Find the end of the first value by walking it.
-    let mut tmp = Vec::new();
-    let n = walk_prefix(text, &mut tmp)?;
-    end = end.max(n);
-    for (class_name, module, at) in tmp {
+    for (class_name, module, at) in objects {
         if let Some(c) = class_name
             && LAMBDA_CLASSES.contains(&c.as_str())
         {
@@ -339,24 +343,6 @@ fn scan_json_prefix(text: &[u8], base: u64) -> Result<(Vec<Finding>, usize), Str
         }
     }
     Ok((out, end))
-}
-
-type ObjInfo = (Option<String>, Option<String>, usize);
-
-fn walk_prefix(text: &[u8], out: &mut Vec<ObjInfo>) -> Result<usize, String> {
-    // Walk only the first value: stop as soon as the top level closes.
-    let mut depth_end = None;
-    let r = walk_until_top(text, &mut |ev| match ev {
-        Event::Object {
-            class_name,
-            module,
-            at,
-        } => out.push((class_name, module, at)),
-    });
-    if let Ok(n) = r {
-        depth_end = Some(n);
-    }
-    depth_end.ok_or_else(|| "not JSON".to_string())
 }
 
 /// [`walk`] that tolerates bytes after the first value.

@@ -50,7 +50,7 @@ fn classify(entries: &[zip::Entry], file_name: &str) -> &'static str {
         && has(&|n| n == "metadata.json" || n == "model.weights.h5")
     {
         "keras"
-    } else if !files.is_empty() && files.iter().all(|n| n.ends_with(".npy"))
+    } else if (!files.is_empty() && files.iter().all(|n| n.ends_with(".npy")))
         || file_name.ends_with(".npz")
     {
         "npz"
