@@ -553,7 +553,7 @@ mod tests {
         v.extend_from_slice(&4u64.to_le_bytes());
         v.extend_from_slice(&0u32.to_le_bytes());
         v.extend_from_slice(&0u64.to_le_bytes());
-        while v.len() % 32 != 0 {
+        while !v.len().is_multiple_of(32) {
             v.push(0);
         }
         v.extend_from_slice(&[0u8; 32]);

@@ -98,24 +98,25 @@ fn walk(b: &[u8], on: &mut dyn FnMut(Event)) -> Result<usize, String> {
             return Err("JSON ends early".into());
         };
         // Where are we?
-        if let Some(top) = stack.last_mut() {
-            if top.object && top.expect_key {
-                match c {
-                    b'}' if top.key.is_none() => {}
-                    b'"' => {
-                        let (s, n) = string(b, i)?;
-                        i = n;
-                        ws(&mut i);
-                        if b.get(i) != Some(&b':') {
-                            return Err(format!("expected `:` at byte {i}"));
-                        }
-                        i += 1;
-                        top.key = Some(s);
-                        top.expect_key = false;
-                        continue;
+        if let Some(top) = stack.last_mut()
+            && top.object
+            && top.expect_key
+        {
+            match c {
+                b'}' if top.key.is_none() => {}
+                b'"' => {
+                    let (s, n) = string(b, i)?;
+                    i = n;
+                    ws(&mut i);
+                    if b.get(i) != Some(&b':') {
+                        return Err(format!("expected `:` at byte {i}"));
                     }
-                    _ => return Err(format!("expected a key at byte {i}")),
+                    i += 1;
+                    top.key = Some(s);
+                    top.expect_key = false;
+                    continue;
                 }
+                _ => return Err(format!("expected a key at byte {i}")),
             }
         }
         // A value, or the end of a container.
@@ -291,12 +292,21 @@ pub fn scan_h5(src: &dyn ReadAt) -> std::io::Result<(Vec<Finding>, bool)> {
             if !OPENERS.iter().any(|o| buf[i..].starts_with(o)) {
                 continue;
             }
-            // Parse from here; the JSON may extend past this chunk.
-            let text = read_vec_at(src, at, MAX_JSON)?;
-            if let Ok(fs) = scan_json_prefix(&text, at) {
-                keras = true;
-                next_free = at + fs.1 as u64;
-                findings.extend(fs.0);
+            // Parse from here; the JSON may extend past this chunk: try 1 MiB,
+            // then the most a config may take.
+            for len in [1024 * 1024, MAX_JSON] {
+                let text = read_vec_at(src, at, len)?;
+                let complete = (text.len() as u64) < len as u64;
+                match scan_json_prefix(&text, at) {
+                    Ok(fs) => {
+                        keras = true;
+                        next_free = at + fs.1 as u64;
+                        findings.extend(fs.0);
+                        break;
+                    }
+                    Err(_) if complete => break,
+                    Err(_) => {}
+                }
             }
         }
         off += CHUNK;

@@ -1116,7 +1116,7 @@ impl<B: BufRead> Walker<B> {
                 }
                 b'd' => {
                     let k = self.marker()?;
-                    if (self.stack.len().saturating_sub(k)) % 2 != 0 {
+                    if !self.stack.len().saturating_sub(k).is_multiple_of(2) {
                         return err("odd number of items for DICT");
                     }
                     self.pop_to(k)?;
@@ -1129,7 +1129,7 @@ impl<B: BufRead> Walker<B> {
                     if k > len || k <= self.fence() {
                         return self.underflow();
                     }
-                    if op == b'u' && (len - k) % 2 != 0 {
+                    if op == b'u' && !(len - k).is_multiple_of(2) {
                         return err("odd number of items for SETITEMS");
                     }
                     self.stack.truncate(k);

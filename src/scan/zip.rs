@@ -32,6 +32,10 @@ const LOCAL_SIG: u32 = 0x0403_4b50;
 
 /// At most this many members are read; more is a finding.
 pub const MAX_ENTRIES: usize = 1_000_000;
+/// A central directory larger than this is not read.
+const MAX_CENTRAL: u64 = 256 * 1024 * 1024;
+/// A member never inflates to more than this while being scanned.
+pub const MAX_INFLATE: u64 = 4 * 1024 * 1024 * 1024;
 /// At most this many bytes of member names in total.
 const MAX_NAME_BYTES: usize = 64 * 1024 * 1024;
 
@@ -264,6 +268,11 @@ fn read_central(
             }
         }
     }
+    if cd_size > MAX_CENTRAL {
+        return Err(malformed(format!(
+            "central directory of {cd_size} bytes is too large to inspect"
+        )));
+    }
     if cd_size > size {
         return Err(malformed(format!(
             "central directory claims {cd_size} bytes, more than the file's {size}"
@@ -283,9 +292,7 @@ fn read_central(
         let mut b = [0u8; 4];
         read_exact_at(src, off, &mut b).is_ok() && u32::from_le_bytes(b) == CENTRAL_SIG
     };
-    let (start, delta) = if count == 0 {
-        (cd_offset, 0)
-    } else if sig_at(cd_offset) {
+    let (start, delta) = if count == 0 || sig_at(cd_offset) {
         (cd_offset, 0)
     } else if concat > 0 && sig_at(cd_offset + concat) {
         (cd_offset + concat, concat)
@@ -473,7 +480,8 @@ pub fn open_entry<'a>(src: &'a dyn ReadAt, e: &Entry) -> Result<Box<dyn Read + '
                 e.compressed_size.saturating_mul(1032)
             } else {
                 e.uncompressed_size
-            };
+            }
+            .min(MAX_INFLATE);
             Ok(Box::new(Inflater::new(raw, limit)))
         }
         m => Err(format!(
