@@ -96,7 +96,9 @@ impl FromStr for Sha256Digest {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("`{0}` is not a SHA-256 digest (expected 64 hex characters, optionally prefixed with `sha256:`)")]
+#[error(
+    "`{0}` is not a SHA-256 digest (expected 64 hex characters, optionally prefixed with `sha256:`)"
+)]
 pub struct DigestParseError(pub String);
 
 /// Serialized as bare hex.
@@ -195,7 +197,9 @@ pub enum WalkError {
         #[source]
         source: io::Error,
     },
-    #[error("{path}: symlink points outside the tree (to {target}); mlprov never follows a link out of the artifact")]
+    #[error(
+        "{path}: symlink points outside the tree (to {target}); mlprov never follows a link out of the artifact"
+    )]
     SymlinkEscape { path: PathBuf, target: PathBuf },
     #[error("{path}: is a symlink; symlinks are refused unless allowed explicitly")]
     SymlinkRefused { path: PathBuf },
@@ -229,9 +233,8 @@ impl WalkOptions {
 /// unless `allow_symlinks`, and a symlink resolving outside `root` is always
 /// refused.
 pub fn walk(root: &Path, opts: &WalkOptions) -> Result<Vec<TreeFile>, WalkError> {
-    let meta = std::fs::symlink_metadata(root).map_err(io_err(root))?;
     let canon_root = root.canonicalize().map_err(io_err(root))?;
-    if !meta.is_dir() && !(meta.file_type().is_symlink() && canon_root.is_dir()) {
+    if !canon_root.is_dir() {
         let name = root
             .file_name()
             .and_then(|n| n.to_str())

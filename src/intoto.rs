@@ -143,11 +143,19 @@ pub struct Builder {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BuildMetadata {
-    #[serde(default, rename = "invocationId", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "invocationId",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub invocation_id: Option<String>,
     #[serde(default, rename = "startedOn", skip_serializing_if = "Option::is_none")]
     pub started_on: Option<String>,
-    #[serde(default, rename = "finishedOn", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "finishedOn",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub finished_on: Option<String>,
 }
 

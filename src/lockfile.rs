@@ -100,7 +100,10 @@ impl LockedInput {
         let (kind, rest) = self.source.split_once(':').unwrap_or(("", &self.source));
         match kind {
             "hf" => format!("hf://{rest}@{}", self.commit.as_deref().unwrap_or("")),
-            "hf-dataset" => format!("hf://datasets/{rest}@{}", self.commit.as_deref().unwrap_or("")),
+            "hf-dataset" => format!(
+                "hf://datasets/{rest}@{}",
+                self.commit.as_deref().unwrap_or("")
+            ),
             "path" => format!("file:{rest}"),
             "url" => rest.to_string(),
             "oci" => {
@@ -109,7 +112,11 @@ impl LockedInput {
                     None => {
                         let (head, last) = rest.rsplit_once('/').unwrap_or(("", rest));
                         let last = last.split(':').next().unwrap_or(last);
-                        if head.is_empty() { last.to_string() } else { format!("{head}/{last}") }
+                        if head.is_empty() {
+                            last.to_string()
+                        } else {
+                            format!("{head}/{last}")
+                        }
                     }
                 };
                 format!("oci://{repo}@{}", self.digest.prefixed())
@@ -160,18 +167,20 @@ impl Lock {
     }
 
     pub fn parse(text: &str, file: &str) -> Result<Lock, LockError> {
-        let damaged = |message: String, span: Option<std::ops::Range<usize>>| LockError::Damaged {
-            file: file.to_string(),
-            message,
-            src: NamedSource::new(file, Arc::new(text.to_string())).with_language("toml"),
-            span: span.map(|s| s.into()),
+        let damaged = |message: String, span: Option<std::ops::Range<usize>>| {
+            LockError::Damaged(Box::new(Damaged {
+                file: file.to_string(),
+                message,
+                src: NamedSource::new(file, Arc::new(text.to_string())).with_language("toml"),
+                span: span.map(|s| s.into()),
+            }))
         };
         #[derive(Deserialize)]
         struct VersionOnly {
             version: Option<toml::Value>,
         }
-        let v: VersionOnly = toml::from_str(text)
-            .map_err(|e| damaged(e.message().to_string(), e.span()))?;
+        let v: VersionOnly =
+            toml::from_str(text).map_err(|e| damaged(e.message().to_string(), e.span()))?;
         match v.version {
             Some(toml::Value::Integer(n)) if n == i64::from(LOCK_VERSION) => {}
             Some(toml::Value::Integer(n)) if n > i64::from(LOCK_VERSION) => {
@@ -181,10 +190,7 @@ impl Lock {
                 });
             }
             other => {
-                return Err(damaged(
-                    format!("unsupported lock version {other:?}"),
-                    None,
-                ));
+                return Err(damaged(format!("unsupported lock version {other:?}"), None));
             }
         }
         let lock: Lock =
@@ -285,36 +291,51 @@ pub enum LockError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{file} was written by a newer mlprov (lock version {found}; this mlprov reads version {LOCK_VERSION})")]
+    #[error(
+        "{file} was written by a newer mlprov (lock version {found}; this mlprov reads version {LOCK_VERSION})"
+    )]
     #[diagnostic(
         code(mlprov::lock::newer),
         help("upgrade mlprov (`cargo install mlprov`), or restore the lock from version control")
     )]
     Newer { file: String, found: i64 },
-    #[error("{file} is damaged: {message}")]
-    #[diagnostic(
-        code(mlprov::lock::damaged),
-        help("the lock is written by `mlprov pin` only; restore it from version control, or delete it and run `mlprov pin`")
-    )]
-    Damaged {
-        file: String,
-        message: String,
-        #[source_code]
-        src: NamedSource<Arc<String>>,
-        #[label("here")]
-        span: Option<SourceSpan>,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Damaged(Box<Damaged>),
     #[error("{file}: the digest of input `{input}` does not match its file list (edited by hand?)")]
     #[diagnostic(
         code(mlprov::lock::inconsistent),
-        help("restore the lock from version control, or run `mlprov pin --update {input}` to re-resolve it")
+        help(
+            "restore mlprov.lock from version control, or delete it and run `mlprov pin` to re-resolve every input"
+        )
     )]
     Inconsistent { file: String, input: String },
 }
 
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{file} is damaged: {message}")]
+#[diagnostic(
+    code(mlprov::lock::damaged),
+    help(
+        "the lock is written by `mlprov pin` only; restore it from version control, or delete it and run `mlprov pin`"
+    )
+)]
+pub struct Damaged {
+    pub file: String,
+    pub message: String,
+    #[source_code]
+    pub src: NamedSource<Arc<String>>,
+    #[label("here")]
+    pub span: Option<SourceSpan>,
+}
+
 impl fmt::Display for LockedFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({} bytes, sha256 {})", self.path, self.size, self.sha256)
+        write!(
+            f,
+            "{} ({} bytes, sha256 {})",
+            self.path, self.size, self.sha256
+        )
     }
 }
 
@@ -368,8 +389,14 @@ mod tests {
     #[test]
     fn layout() {
         let text = sample().to_toml();
-        assert!(text.contains("\nversion = 1\n\n[[input]]\nname = \"base\"\n"), "{text}");
-        assert!(text.contains("files = [\n  { path = \"a.safetensors\", size = 2, sha256 = "), "{text}");
+        assert!(
+            text.contains("\nversion = 1\n\n[[input]]\nname = \"base\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("files = [\n  { path = \"a.safetensors\", size = 2, sha256 = "),
+            "{text}"
+        );
         assert!(text.ends_with("},\n]\n"), "{text}");
     }
 
@@ -387,7 +414,7 @@ mod tests {
         ));
         assert!(matches!(
             Lock::parse("version = 1\n[[input]]\nname = 3\n", "l"),
-            Err(LockError::Damaged { .. })
+            Err(LockError::Damaged(_))
         ));
     }
 

@@ -388,7 +388,9 @@ pub enum ManifestLoadError {
     Invalid(#[from] ManifestError),
 }
 
-const TOP_KEYS: &[&str] = &["artifact", "inputs", "training", "build", "policy", "publish"];
+const TOP_KEYS: &[&str] = &[
+    "artifact", "inputs", "training", "build", "policy", "publish",
+];
 const ARTIFACT_KEYS: &[&str] = &["name", "version", "kind", "path", "license", "description"];
 const SOURCE_KEYS: &[&str] = &["hf", "hf-dataset", "path", "url", "oci"];
 const INPUT_KEYS: &[&str] = &[
@@ -556,12 +558,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn get_str(
-        &mut self,
-        t: &dyn TableLike,
-        key: &str,
-        where_: &str,
-    ) -> Option<(String, Span)> {
+    fn get_str(&mut self, t: &dyn TableLike, key: &str, where_: &str) -> Option<(String, Span)> {
         let item = t.get(key)?;
         match item.as_str() {
             Some(s) => Some((s.to_string(), item_span(item))),
@@ -677,8 +674,10 @@ impl<'a> Validator<'a> {
                 // +1 for the opening quote when the string has no escapes.
                 let inner = span.clone().and_then(|s| {
                     let raw = self.text.get(s.clone())?;
-                    (raw.len() == expr.len() + 2)
-                        .then(|| (s.start + 1 + e.span.start)..(s.start + 1 + e.span.end.max(e.span.start + 1)))
+                    (raw.len() == expr.len() + 2).then(|| {
+                        (s.start + 1 + e.span.start)
+                            ..(s.start + 1 + e.span.end.max(e.span.start + 1))
+                    })
                 });
                 self.problem(
                     "license",
@@ -762,7 +761,9 @@ impl<'a> Validator<'a> {
         let doc = self.parse_doc()?;
         let root = doc.as_table();
         if root.contains_key("policy") {
-            let keys: Vec<&str> = vec!["policy", "artifact", "inputs", "training", "build", "publish"];
+            let keys: Vec<&str> = vec![
+                "policy", "artifact", "inputs", "training", "build", "publish",
+            ];
             self.check_keys(root, &keys, "the policy file");
             let t = self.get_table(root, "policy", "the policy file")?;
             Some(self.policy(t, "[policy]"))
@@ -774,7 +775,13 @@ impl<'a> Validator<'a> {
     fn artifact(&mut self, t: &dyn TableLike, root: &dyn TableLike) -> Option<Artifact> {
         self.check_keys(t, ARTIFACT_KEYS, "[artifact]");
         let span = self.key_span(root, "artifact");
-        let name = self.require_str(t, "name", "[artifact]", span.clone(), "\"acme/support-llama\"");
+        let name = self.require_str(
+            t,
+            "name",
+            "[artifact]",
+            span.clone(),
+            "\"acme/support-llama\"",
+        );
         if let Some((n, s)) = &name
             && !n
                 .chars()
@@ -782,7 +789,9 @@ impl<'a> Validator<'a> {
         {
             self.problem(
                 "name",
-                format!("artifact name `{n}` has characters that cannot appear in a package or OCI name"),
+                format!(
+                    "artifact name `{n}` has characters that cannot appear in a package or OCI name"
+                ),
                 s.clone(),
                 Some("use letters, digits, `-`, `_`, `.`, `/`"),
                 Some("e.g. `name = \"acme/support-llama\"`".into()),
@@ -846,7 +855,10 @@ impl<'a> Validator<'a> {
                 format!("{where_} `{p}` leaves the project (`..`)"),
                 span,
                 Some("points outside the project"),
-                Some("move or link the files into the project, or pin them with `url` + `sha256`".into()),
+                Some(
+                    "move or link the files into the project, or pin them with `url` + `sha256`"
+                        .into(),
+                ),
             );
             return false;
         }
@@ -885,11 +897,13 @@ impl<'a> Validator<'a> {
         let span = item_span(item).or(name_span);
         self.check_keys(t, INPUT_KEYS, &where_);
 
-        let present: Vec<&str> = SOURCE_KEYS
+        let mut present: Vec<&str> = SOURCE_KEYS
             .iter()
             .copied()
             .filter(|k| t.contains_key(k))
             .collect();
+        // In the order they appear, so "the second source" is the second one written.
+        present.sort_by_key(|k| self.key_span(t, k).map(|s| s.start).unwrap_or(usize::MAX));
         let source = match present.as_slice() {
             [] => {
                 self.problem(
@@ -962,7 +976,9 @@ impl<'a> Validator<'a> {
                             s,
                             Some("not a role"),
                             Some(match best {
-                                Some((_, b)) => format!("did you mean `{b}`? roles are: {}", role_list()),
+                                Some((_, b)) => {
+                                    format!("did you mean `{b}`? roles are: {}", role_list())
+                                }
                                 None => format!("roles are: {}", role_list()),
                             }),
                         );
@@ -1001,20 +1017,17 @@ impl<'a> Validator<'a> {
                     format!("`{g}` in `{key}` of {where_} is not a valid glob"),
                     s,
                     Some(&e.kind().to_string()),
-                    Some("globs use `*`, `**`, `?`, `[abc]` and `{a,b}`, e.g. `\"*.safetensors\"`".into()),
+                    Some(
+                        "globs use `*`, `**`, `?`, `[abc]` and `{a,b}`, e.g. `\"*.safetensors\"`"
+                            .into(),
+                    ),
                 ),
             }
         }
         out
     }
 
-    fn source(
-        &mut self,
-        t: &dyn TableLike,
-        key: &str,
-        where_: &str,
-        span: Span,
-    ) -> Option<Source> {
+    fn source(&mut self, t: &dyn TableLike, key: &str, where_: &str, span: Span) -> Option<Source> {
         let (value, vspan) = self.get_str(t, key, where_)?;
         match key {
             "hf" | "hf-dataset" => {
@@ -1044,7 +1057,7 @@ impl<'a> Validator<'a> {
                         if r.is_empty() || r.contains(char::is_whitespace) || r.contains("..") {
                             self.problem(
                                 "revision",
-                                format!("`{r}` is not a revision ({where_})"),
+                                format!("{r:?} is not a revision ({where_})"),
                                 rs,
                                 Some("invalid revision"),
                                 Some("give a branch, a tag or a 40-hex commit".into()),
@@ -1127,7 +1140,10 @@ impl<'a> Validator<'a> {
                         format!("`{value}` is not an OCI reference ({where_})"),
                         vspan,
                         Some("expected registry/repository:tag or @sha256:…"),
-                        Some("e.g. `oci = \"registry.example.com/models/adapter:v3\"` (no scheme)".into()),
+                        Some(
+                            "e.g. `oci = \"registry.example.com/models/adapter:v3\"` (no scheme)"
+                                .into(),
+                        ),
                     );
                     return None;
                 }
@@ -1581,9 +1597,15 @@ signers = ["keys/platform.pub", { identity = "x", issuer = "https://token.action
             v
         };
         assert_eq!(props("/properties"), sorted(TOP_KEYS));
-        assert_eq!(props("/$defs/ArtifactSchema/properties"), sorted(ARTIFACT_KEYS));
+        assert_eq!(
+            props("/$defs/ArtifactSchema/properties"),
+            sorted(ARTIFACT_KEYS)
+        );
         assert_eq!(props("/$defs/InputSchema/properties"), sorted(INPUT_KEYS));
         assert_eq!(props("/$defs/PolicySchema/properties"), sorted(POLICY_KEYS));
-        assert_eq!(props("/$defs/TrainingSchema/properties"), sorted(TRAINING_KEYS));
+        assert_eq!(
+            props("/$defs/TrainingSchema/properties"),
+            sorted(TRAINING_KEYS)
+        );
     }
 }

@@ -3,3 +3,8 @@
 mod common;
 
 mod cli;
+mod generated;
+mod hf_server;
+mod init;
+mod manifest_errors;
+mod pin;

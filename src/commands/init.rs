@@ -251,7 +251,11 @@ fn parse_data_spec(s: &str) -> Spec {
     if let Some(rest) = s.strip_prefix("hf-dataset:") {
         return hf_spec(rest, true);
     }
-    Spec::Path(s.trim_start_matches("path:").trim_start_matches("./").to_string())
+    Spec::Path(
+        s.trim_start_matches("path:")
+            .trim_start_matches("./")
+            .to_string(),
+    )
 }
 
 fn hf_spec(s: &str, dataset: bool) -> Spec {
@@ -299,8 +303,14 @@ fn from_flags(args: &InitArgs, d: &Detected, dir: &Path) -> Result<Answers> {
     if let Some(l) = &args.license {
         check_license(l)?;
     }
-    let needs_base = matches!(template, Template::FineTune | Template::Lora | Template::Import);
-    let needs_data = matches!(template, Template::FineTune | Template::Lora | Template::Dataset);
+    let needs_base = matches!(
+        template,
+        Template::FineTune | Template::Lora | Template::Import
+    );
+    let needs_data = matches!(
+        template,
+        Template::FineTune | Template::Lora | Template::Dataset
+    );
     let base_model = args
         .base_model
         .as_deref()
@@ -326,7 +336,10 @@ fn from_flags(args: &InitArgs, d: &Detected, dir: &Path) -> Result<Answers> {
             .clone()
             .or_else(|| d.remote_name.clone())
             .unwrap_or_else(|| d.dir_name.clone()),
-        version: args.artifact_version.clone().unwrap_or_else(|| "0.1.0".into()),
+        version: args
+            .artifact_version
+            .clone()
+            .unwrap_or_else(|| "0.1.0".into()),
         license: args.license.clone(),
         description: None,
         base_model,
@@ -354,8 +367,14 @@ fn prompt(args: &InitArgs, d: &Detected) -> Result<Answers> {
     let theme = ColorfulTheme::default();
     let io = |e: dialoguer::Error| miette!(code = "mlprov::init::prompt", "prompt failed: {e}");
     let templates = [
-        (Template::FineTune, "fine-tune: train a model from a base model and data"),
-        (Template::Import, "import: bring in a third-party base model"),
+        (
+            Template::FineTune,
+            "fine-tune: train a model from a base model and data",
+        ),
+        (
+            Template::Import,
+            "import: bring in a third-party base model",
+        ),
         (Template::Dataset, "dataset: curate a dataset"),
         (Template::Lora, "lora: train an adapter on a base model"),
     ];
@@ -400,9 +419,9 @@ fn prompt(args: &InitArgs, d: &Detected) -> Result<Answers> {
                     if s.trim().is_empty() {
                         return Ok(());
                     }
-                    crate::license::parse(s).map(|_| ()).map_err(|e| {
-                        format!("{} (e.g. {})", e.reason, crate::license::suggest(s))
-                    })
+                    crate::license::parse(s)
+                        .map(|_| ())
+                        .map_err(|e| format!("{} (e.g. {})", e.reason, crate::license::suggest(s)))
                 })
                 .interact_text()
                 .map_err(io)?;
@@ -410,7 +429,10 @@ fn prompt(args: &InitArgs, d: &Detected) -> Result<Answers> {
         }
     };
     let dir = Path::new(".");
-    let needs_base = matches!(template, Template::FineTune | Template::Lora | Template::Import);
+    let needs_base = matches!(
+        template,
+        Template::FineTune | Template::Lora | Template::Import
+    );
     let base_model = if !needs_base {
         None
     } else if let Some(b) = &args.base_model {
@@ -425,7 +447,10 @@ fn prompt(args: &InitArgs, d: &Detected) -> Result<Answers> {
         let s = b.interact_text().map_err(io)?;
         (!s.trim().is_empty()).then(|| parse_model_spec(&s, dir))
     };
-    let needs_data = matches!(template, Template::FineTune | Template::Lora | Template::Dataset);
+    let needs_data = matches!(
+        template,
+        Template::FineTune | Template::Lora | Template::Dataset
+    );
     let dataset = if !needs_data {
         None
     } else if let Some(ds) = &args.dataset {
@@ -476,7 +501,10 @@ fn prompt(args: &InitArgs, d: &Detected) -> Result<Answers> {
         .interact()
         .map_err(io)?;
     if !ok {
-        return Err(miette!(code = "mlprov::init::cancelled", "cancelled; nothing was written"));
+        return Err(miette!(
+            code = "mlprov::init::cancelled",
+            "cancelled; nothing was written"
+        ));
     }
     Ok(answers)
 }
@@ -541,10 +569,15 @@ fn render(a: &Answers) -> String {
             "command = [{}]\n",
             argv.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
         )),
-        None => training.push_str("# command = [\"python\", \"train.py\"]   # run by `mlprov build`\n"),
+        None => {
+            training.push_str("# command = [\"python\", \"train.py\"]   # run by `mlprov build`\n")
+        }
     }
     match &a.config {
-        Some(c) => training.push_str(&format!("config = {}         # hyperparameters, recorded in the SBOM\n", q(c))),
+        Some(c) => training.push_str(&format!(
+            "config = {}         # hyperparameters, recorded in the SBOM\n",
+            q(c)
+        )),
         None => training.push_str("# config = \"configs/train.yaml\"\n"),
     }
     if a.python {
@@ -566,7 +599,12 @@ fn render(a: &Answers) -> String {
         .replace("{{inputs}}", &inputs)
         .replace("{{training}}", &training);
     text = optional(text, "license", &a.license, "Apache-2.0");
-    text = optional(text, "description", &a.description, "What this artifact is for");
+    text = optional(
+        text,
+        "description",
+        &a.description,
+        "What this artifact is for",
+    );
     text
 }
 
@@ -603,14 +641,28 @@ mod tests {
 
     #[test]
     fn remote_names() {
-        assert_eq!(remote_to_name("git@github.com:acme/support.git"), "acme/support");
-        assert_eq!(remote_to_name("https://github.com/acme/support"), "acme/support");
-        assert_eq!(remote_to_name("https://github.com/acme/support.git/"), "acme/support");
+        assert_eq!(
+            remote_to_name("git@github.com:acme/support.git"),
+            "acme/support"
+        );
+        assert_eq!(
+            remote_to_name("https://github.com/acme/support"),
+            "acme/support"
+        );
+        assert_eq!(
+            remote_to_name("https://github.com/acme/support.git/"),
+            "acme/support"
+        );
     }
 
     #[test]
     fn every_template_renders_valid() {
-        for template in [Template::FineTune, Template::Import, Template::Dataset, Template::Lora] {
+        for template in [
+            Template::FineTune,
+            Template::Import,
+            Template::Dataset,
+            Template::Lora,
+        ] {
             for full in [false, true] {
                 let a = Answers {
                     template,

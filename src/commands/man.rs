@@ -38,8 +38,10 @@ pub fn run(cx: &Context, args: ManArgs) -> Result<ExitStatus> {
                     .into_diagnostic()
                     .wrap_err_with(|| format!("cannot write {}", dir.join(name).display()))?;
             }
-            cx.printer
-                .status("Wrote", &format!("{} man pages to {}", pages.len(), dir.display()));
+            cx.printer.status(
+                "Wrote",
+                &format!("{} man pages to {}", pages.len(), dir.display()),
+            );
         }
     }
     Ok(ExitStatus::Success)

@@ -172,11 +172,15 @@ fn report(cx: &Context, outcome: &resolve::PinOutcome, written: bool) {
         let entry = outcome.lock.get(name);
         match (change, entry) {
             (Change::Removed, _) => cx.printer.status("Removed", name),
-            (Change::Unchanged, Some(e)) => {
-                cx.printer.status_dim("Unchanged", &format!("{name} {}", summary(e)))
-            }
+            (Change::Unchanged, Some(e)) => cx
+                .printer
+                .status_dim("Unchanged", &format!("{name} {}", summary(e))),
             (c, Some(e)) => cx.printer.status(
-                if *c == Change::Added { "Pinned" } else { "Updated" },
+                if *c == Change::Added {
+                    "Pinned"
+                } else {
+                    "Updated"
+                },
                 &format!("{name} {}", summary(e)),
             ),
             (_, None) => {}

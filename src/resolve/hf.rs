@@ -105,7 +105,11 @@ impl RepoKind {
 
 /// `{cache}/models--org--name`.
 pub fn repo_dir(cache: &Path, kind: RepoKind, repo: &str) -> PathBuf {
-    cache.join(format!("{}--{}", kind.cache_prefix(), repo.replace('/', "--")))
+    cache.join(format!(
+        "{}--{}",
+        kind.cache_prefix(),
+        repo.replace('/', "--")
+    ))
 }
 
 pub fn snapshot_dir(cache: &Path, kind: RepoKind, repo: &str, commit: &str) -> PathBuf {
@@ -113,7 +117,10 @@ pub fn snapshot_dir(cache: &Path, kind: RepoKind, repo: &str, commit: &str) -> P
 }
 
 pub fn is_commit(rev: &str) -> bool {
-    rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    rev.len() == 40
+        && rev
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,18 +174,21 @@ pub fn resolve(
         repo,
         kind,
     };
-    let rev_enc = percent_encoding::utf8_percent_encode(revision, percent_encoding::NON_ALPHANUMERIC)
-        .to_string();
-    let info_url = format!("{}/api/{}/{repo}/revision/{rev_enc}", cx.hf.endpoint, kind.api());
+    let rev_enc =
+        percent_encoding::utf8_percent_encode(revision, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+    let info_url = format!(
+        "{}/api/{}/{repo}/revision/{rev_enc}",
+        cx.hf.endpoint,
+        kind.api()
+    );
     let info: RevisionInfo = hub.get_json(&info_url, Some(revision))?.0;
     let commit = info
         .sha
         .filter(|s| is_commit(s))
         .ok_or_else(|| hub.protocol("the revision answer has no 40-hex `sha`"))?;
     if is_commit(revision) && revision != commit {
-        return Err(hub.protocol(&format!(
-            "asked for commit {revision} and got {commit}"
-        )));
+        return Err(hub.protocol(&format!("asked for commit {revision} and got {commit}")));
     }
     cx.reporter
         .note(&format!("{repo}@{revision} is commit {commit}"));
@@ -198,7 +208,10 @@ pub fn resolve(
         }
         let (page, link): (Vec<TreeEntry>, Option<String>) = hub.get_json(&url, None)?;
         entries.extend(page);
-        next = link.as_deref().and_then(next_link).map(|n| absolutize(&cx.hf.endpoint, &n));
+        next = link
+            .as_deref()
+            .and_then(next_link)
+            .map(|n| absolutize(&cx.hf.endpoint, &n));
     }
 
     let keep = glob_filter(&input.include, &input.exclude);
@@ -207,7 +220,7 @@ pub fn resolve(
         if !crate::fsutil::is_safe_relative(&e.path) {
             return Err(hub.protocol(&format!("unsafe file name `{}` in the tree", e.path)));
         }
-        if !keep(&e.path) {
+        if !keep(&e.path) || is_git_path(&e.path) {
             continue;
         }
         let (expect, blob_name, size) = match (&e.lfs, &e.oid) {
@@ -265,7 +278,8 @@ pub fn resolve(
                 cx.reporter,
             )?;
         }
-        link_snapshot(&snap, &f.path, &f.blob_name).map_err(ResolveError::io(&input.name, &snap))?;
+        link_snapshot(&snap, &f.path, &f.blob_name)
+            .map_err(ResolveError::io(&input.name, &snap))?;
     }
     if !is_commit(revision) {
         let refs = rdir.join("refs").join(revision);
@@ -304,11 +318,7 @@ pub fn resolve(
         }
     }
 
-    let (mut license, mut datasets) = info
-        .card_data
-        .as_ref()
-        .map(card_fields)
-        .unwrap_or_default();
+    let (mut license, mut datasets) = info.card_data.as_ref().map(card_fields).unwrap_or_default();
     if license.is_none()
         && let Ok(readme) = std::fs::read_to_string(snap.join("README.md"))
     {
@@ -431,7 +441,7 @@ fn resolve_offline(
     list_snapshot(&snap, "", &mut found).map_err(ResolveError::io(&input.name, &snap))?;
     let mut files = Vec::new();
     for (rel, abs) in found {
-        if !keep(&rel) {
+        if !keep(&rel) || is_git_path(&rel) {
             continue;
         }
         let target = abs
@@ -500,7 +510,11 @@ fn resolve_offline(
     Ok(finish(input, commit, hashed, &snap, license, datasets))
 }
 
-fn list_snapshot(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) -> std::io::Result<()> {
+fn list_snapshot(
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<(String, PathBuf)>,
+) -> std::io::Result<()> {
     for e in std::fs::read_dir(dir)? {
         let e = e?;
         let name = e.file_name().to_string_lossy().to_string();
@@ -517,6 +531,15 @@ fn list_snapshot(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) -> 
         }
     }
     Ok(())
+}
+
+/// `.gitattributes`, `.gitignore`, `.git/`, `.github/`: repository plumbing,
+/// left out of the file set as model_signing leaves them out, so an HF
+/// input's artifact digest equals the digest of its snapshot directory.
+fn is_git_path(rel: &str) -> bool {
+    digest::DEFAULT_IGNORES
+        .iter()
+        .any(|p| rel == *p || rel.starts_with(&format!("{p}/")))
 }
 
 /// Percent-encode each path segment, keeping the slashes.
@@ -539,7 +562,12 @@ fn next_link(header: &str) -> Option<String> {
         let is_next = params
             .split(';')
             .any(|p| p.trim().replace(' ', "") == "rel=\"next\"" || p.trim() == "rel=next");
-        is_next.then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+        is_next.then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
     })
 }
 
@@ -661,7 +689,9 @@ impl Hub<'_> {
                     status: s,
                     detail,
                     help: match s {
-                        401 | 403 => "set HF_TOKEN to a token with access to this repository".into(),
+                        401 | 403 => {
+                            "set HF_TOKEN to a token with access to this repository".into()
+                        }
                         429 => "rate limited: retry later, or set HF_TOKEN".into(),
                         _ => "check the repository id and revision".into(),
                     },
@@ -702,7 +732,10 @@ mod tests {
 
     #[test]
     fn encodes_paths() {
-        assert_eq!(encode_path("1_Pooling/config.json"), "1_Pooling/config.json");
+        assert_eq!(
+            encode_path("1_Pooling/config.json"),
+            "1_Pooling/config.json"
+        );
         assert_eq!(encode_path("a b/c#d"), "a%20b/c%23d");
     }
 

@@ -31,7 +31,9 @@ pub fn resolve(input: &Input, cx: &ResolveContext<'_>) -> Result<LockedInput, Re
     match &input.source {
         Source::Path { path } => path::resolve(input, path, cx),
         Source::Url { url, sha256 } => url::resolve(input, url, *sha256, cx),
-        Source::Hf { repo, revision } => hf::resolve(input, hf::RepoKind::Model, repo, revision, cx),
+        Source::Hf { repo, revision } => {
+            hf::resolve(input, hf::RepoKind::Model, repo, revision, cx)
+        }
         Source::HfDataset { repo, revision } => {
             hf::resolve(input, hf::RepoKind::Dataset, repo, revision, cx)
         }
@@ -55,9 +57,17 @@ pub fn local_dir(locked: &LockedInput, cx: &ResolveContext<'_>) -> Option<PathBu
             } else {
                 hf::RepoKind::Dataset
             };
-            Some(hf::snapshot_dir(&cx.hf.cache_dir, kind, rest, locked.commit.as_deref()?))
+            Some(hf::snapshot_dir(
+                &cx.hf.cache_dir,
+                kind,
+                rest,
+                locked.commit.as_deref()?,
+            ))
         }
-        "url" => Some(url::download_dir(&cx.cache_dir, &locked.files.first()?.sha256)),
+        "url" => Some(url::download_dir(
+            &cx.cache_dir,
+            &locked.files.first()?.sha256,
+        )),
         _ => None,
     }
 }
@@ -88,10 +98,7 @@ pub fn card_metadata(readme: &str) -> (Option<String>, Vec<String>) {
     else {
         return (None, Vec::new());
     };
-    let end = rest
-        .find("\n---")
-        .map(|i| &rest[..i])
-        .unwrap_or_default();
+    let end = rest.find("\n---").map(|i| &rest[..i]).unwrap_or_default();
     let Ok(docs) = yaml_rust2::YamlLoader::load_from_str(end) else {
         return (None, Vec::new());
     };
@@ -119,7 +126,10 @@ pub fn card_fields(card: &serde_json::Value) -> (Option<String>, Vec<String>) {
     let datasets = match card.get("datasets") {
         Some(serde_json::Value::String(s)) => vec![s.clone()],
         Some(serde_json::Value::Array(a)) => {
-            let mut v: Vec<String> = a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect();
+            let mut v: Vec<String> = a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect();
             v.sort();
             v.dedup();
             v
@@ -174,7 +184,9 @@ pub enum ResolveError {
     #[error("input `{input}`: {path} resolves outside the project ({resolved})")]
     #[diagnostic(
         code(mlprov::resolve::outside),
-        help("inputs must live inside the project; copy the files in, or pin them with `url` + `sha256`")
+        help(
+            "inputs must live inside the project; copy the files in, or pin them with `url` + `sha256`"
+        )
     )]
     Outside {
         input: String,
@@ -185,7 +197,9 @@ pub enum ResolveError {
     #[error("input `{input}`: {source}")]
     #[diagnostic(
         code(mlprov::resolve::walk),
-        help("symlinks must stay inside the input's directory; replace the link with the file, or remove it")
+        help(
+            "symlinks must stay inside the input's directory; replace the link with the file, or remove it"
+        )
     )]
     Walk {
         input: String,
@@ -205,10 +219,14 @@ pub enum ResolveError {
         source: std::io::Error,
     },
 
-    #[error("input `{input}`: {file} does not match its expected digest (expected {expected}, got {actual})")]
+    #[error(
+        "input `{input}`: {file} does not match its expected digest (expected {expected}, got {actual})"
+    )]
     #[diagnostic(
         code(mlprov::resolve::digest_mismatch),
-        help("the server sent different bytes than it advertised; nothing was written. Retry later, or check the source for tampering")
+        help(
+            "the server sent different bytes than it advertised; nothing was written. Retry later, or check the source for tampering"
+        )
     )]
     DigestMismatch {
         input: String,
@@ -220,7 +238,9 @@ pub enum ResolveError {
     #[error("input `{input}`: cannot reach {url}: {message}")]
     #[diagnostic(
         code(mlprov::resolve::network),
-        help("check the network and the endpoint (HF_ENDPOINT); use `--offline` to pin from the local cache")
+        help(
+            "check the network and the endpoint (HF_ENDPOINT); use `--offline` to pin from the local cache"
+        )
     )]
     Network {
         input: String,
@@ -241,7 +261,9 @@ pub enum ResolveError {
     #[error("input `{input}`: Hugging Face repository `{repo}` was not found")]
     #[diagnostic(
         code(mlprov::resolve::hf_repo_not_found),
-        help("check the id on the Hub; a private repository needs a token in HF_TOKEN (or `huggingface-cli login`)")
+        help(
+            "check the id on the Hub; a private repository needs a token in HF_TOKEN (or `huggingface-cli login`)"
+        )
     )]
     HfRepoNotFound { input: String, repo: String },
 
@@ -259,7 +281,9 @@ pub enum ResolveError {
     #[error("input `{input}`: `{repo}` is a gated repository and this token has no access{detail}")]
     #[diagnostic(
         code(mlprov::resolve::hf_gated),
-        help("accept the conditions on {page} while logged in, then set HF_TOKEN to a token of that account")
+        help(
+            "accept the conditions on {page} while logged in, then set HF_TOKEN to a token of that account"
+        )
     )]
     HfGated {
         input: String,
@@ -319,7 +343,10 @@ pub fn glob_filter(include: &[String], exclude: &[String]) -> impl Fn(&str) -> b
         let mut b = globset::GlobSetBuilder::new();
         for g in globs {
             // Validated in the manifest; a bad one selects nothing.
-            if let Ok(glob) = globset::GlobBuilder::new(g).literal_separator(false).build() {
+            if let Ok(glob) = globset::GlobBuilder::new(g)
+                .literal_separator(false)
+                .build()
+            {
                 b.add(glob);
             }
         }
@@ -337,7 +364,8 @@ mod tests {
 
     #[test]
     fn card_front_matter() {
-        let readme = "---\nlicense: apache-2.0\ndatasets:\n- s2orc\n- ms_marco\ntags: [x]\n---\n# Title\n";
+        let readme =
+            "---\nlicense: apache-2.0\ndatasets:\n- s2orc\n- ms_marco\ntags: [x]\n---\n# Title\n";
         let (l, d) = card_metadata(readme);
         assert_eq!(l.as_deref(), Some("Apache-2.0"));
         assert_eq!(d, ["ms_marco", "s2orc"]);
@@ -346,7 +374,10 @@ mod tests {
 
     #[test]
     fn globs() {
-        let f = glob_filter(&["*.safetensors".into(), "*.json".into()], &["tokenizer*".into()]);
+        let f = glob_filter(
+            &["*.safetensors".into(), "*.json".into()],
+            &["tokenizer*".into()],
+        );
         assert!(f("model.safetensors"));
         assert!(f("1_Pooling/config.json"));
         assert!(!f("tokenizer.json"));

@@ -51,14 +51,14 @@ pub fn resolve(
             input: input.name.clone(),
         });
     }
-    cx.reporter.note(&format!("hashing {} ({} files)", input.name, files.len()));
-    let hashed = digest::hash_files(&files, cx.hash_cache, cx.reporter).map_err(|e| {
-        ResolveError::Io {
+    cx.reporter
+        .note(&format!("hashing {} ({} files)", input.name, files.len()));
+    let hashed =
+        digest::hash_files(&files, cx.hash_cache, cx.reporter).map_err(|e| ResolveError::Io {
             input: input.name.clone(),
             path: e.path.display().to_string(),
             source: e.source,
-        }
-    })?;
+        })?;
     let digest = digest::artifact_digest(hashed.iter().map(|f| (f.path.as_str(), &f.sha256)));
     let dir = if canon.is_dir() {
         abs.clone()

@@ -31,7 +31,10 @@ pub fn http_client() -> reqwest::blocking::Client {
 
 /// Where a URL download with this digest is cached.
 pub fn download_dir(cache_dir: &Path, sha256: &Sha256Digest) -> PathBuf {
-    cache_dir.join("downloads").join("sha256").join(sha256.hex())
+    cache_dir
+        .join("downloads")
+        .join("sha256")
+        .join(sha256.hex())
 }
 
 /// What a download must hash to.
@@ -65,7 +68,17 @@ pub fn fetch_verified(
         if attempt > 0 {
             std::thread::sleep(Duration::from_millis(250 << attempt));
         }
-        match fetch_once(client, url, token, dir, expect, expected_size, input, display_name, reporter) {
+        match fetch_once(
+            client,
+            url,
+            token,
+            dir,
+            expect,
+            expected_size,
+            input,
+            display_name,
+            reporter,
+        ) {
             Ok((tmp, sha)) => {
                 tmp.persist(dest)
                     .map_err(|e| ResolveError::io(input, dest)(e.error))?;
@@ -332,7 +345,10 @@ mod tests {
     #[test]
     fn names_from_urls() {
         assert_eq!(file_name("https://example.com/a/tok.json?x=1"), "tok.json");
-        assert_eq!(file_name("https://example.com/a/my%20file.bin"), "my file.bin");
+        assert_eq!(
+            file_name("https://example.com/a/my%20file.bin"),
+            "my file.bin"
+        );
         assert_eq!(file_name("https://example.com/"), "download");
         assert_eq!(file_name("https://example.com/a/..%2F..%2Fetc"), "download");
     }

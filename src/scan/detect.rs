@@ -54,7 +54,11 @@ pub fn detect_file(path: &Path) -> std::io::Result<Format> {
         .take(SNIFF_LEN as u64)
         .read_to_end(&mut head)?;
     let size = std::fs::metadata(path)?.len();
-    Ok(detect_bytes(&head, size, path.file_name().and_then(|n| n.to_str()).unwrap_or("")))
+    Ok(detect_bytes(
+        &head,
+        size,
+        path.file_name().and_then(|n| n.to_str()).unwrap_or(""),
+    ))
 }
 
 /// Detect a format from the leading bytes `head` of a file of `size` bytes
@@ -87,7 +91,9 @@ pub fn detect_bytes(head: &[u8], size: u64, name: &str) -> Format {
     }
     let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
     match ext.as_deref() {
-        Some("pkl" | "pickle" | "pt" | "pth" | "bin" | "ckpt" | "joblib") if looks_like_pickle0(head) => {
+        Some("pkl" | "pickle" | "pt" | "pth" | "bin" | "ckpt" | "joblib")
+            if looks_like_pickle0(head) =>
+        {
             return Format::Pickle;
         }
         Some("onnx") => return Format::Onnx,
@@ -111,7 +117,10 @@ pub fn detect_bytes(head: &[u8], size: u64, name: &str) -> Format {
 /// Protocol 0/1 pickles have no PROTO opcode; they start with an opcode like
 /// `(`, `c`, `]`, `}`.
 fn looks_like_pickle0(head: &[u8]) -> bool {
-    matches!(head.first(), Some(b'(' | b'c' | b']' | b'}' | b'N' | b'I' | b'S' | b'V'))
+    matches!(
+        head.first(),
+        Some(b'(' | b'c' | b']' | b'}' | b'N' | b'I' | b'S' | b'V')
+    )
 }
 
 #[cfg(test)]
@@ -120,7 +129,10 @@ mod tests {
 
     #[test]
     fn content_beats_extension() {
-        assert_eq!(detect_bytes(b"\x80\x04\x95", 10, "model.safetensors"), Format::Pickle);
+        assert_eq!(
+            detect_bytes(b"\x80\x04\x95", 10, "model.safetensors"),
+            Format::Pickle
+        );
         assert_eq!(detect_bytes(b"PK\x03\x04", 10, "x.png"), Format::Zip);
         let mut st = 2u64.to_le_bytes().to_vec();
         st.extend_from_slice(b"{}");

@@ -3,4 +3,4 @@
 
 pub mod detect;
 
-pub use detect::{Format, detect_file, detect_bytes};
+pub use detect::{Format, detect_bytes, detect_file};

