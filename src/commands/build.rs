@@ -143,6 +143,14 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
                 ));
                 return Ok(ExitStatus::Failure);
             }
+            if let Some(code) = rec.exit_status.filter(|c| *c != 0) {
+                cx.printer.error(&miette!(
+                    code = "mlprov::build::training_failed",
+                    help = "only a successful run can be packaged; import the record of a run that exited 0",
+                    "the imported run exited with status {code}; nothing was written"
+                ));
+                return Ok(ExitStatus::Failure);
+            }
             rec.allow_dirty |= args.allow_dirty;
             warn_config_drift(cx, &manifest, &project.root, &rec);
             cx.printer.status(
