@@ -42,8 +42,7 @@ fn project(env: &TestEnv, script: &str) -> PathBuf {
     write(
         &dir,
         "mlprov.toml",
-        format!(
-            r#"[artifact]
+        r#"[artifact]
 name = "acme/tiny"
 version = "1.0.0"
 kind = "model"
@@ -51,15 +50,14 @@ path = "out/"
 license = "Apache-2.0"
 
 [inputs]
-base = {{ path = "base/", role = "base-model", license = "Apache-2.0" }}
-train = {{ path = "data/train.jsonl", role = "training-data", license = "CC0-1.0" }}
-test = {{ path = "data/test.jsonl", role = "test-data", license = "CC0-1.0" }}
+base = { path = "base/", role = "base-model", license = "Apache-2.0" }
+train = { path = "data/train.jsonl", role = "training-data", license = "CC0-1.0" }
+test = { path = "data/test.jsonl", role = "test-data", license = "CC0-1.0" }
 
 [training]
 command = ["sh", "train.sh"]
 config = "config.yaml"
-"#
-        ),
+"#,
     );
     write(
         &dir,
@@ -700,7 +698,7 @@ fn write_hf_cache(cache: &Path, files: &[HfFile]) {
 }
 
 fn hf_project(env: &TestEnv) -> PathBuf {
-    let dir = project(&env, TRAIN);
+    let dir = project(env, TRAIN);
     let m = std::fs::read_to_string(dir.join("mlprov.toml"))
         .unwrap()
         .replace(
