@@ -316,9 +316,31 @@ fn builds_and_records_the_run() {
     validate(&dir);
 
     // --cyclonedx adds the ML-BOM; a later build without it removes it.
+    // [training] python records the environment as pypi packages.
+    let m = std::fs::read_to_string(dir.join("mlprov.toml")).unwrap();
+    std::fs::write(
+        dir.join("mlprov.toml"),
+        m.replace(
+            "config = \"config.yaml\"",
+            "config = \"config.yaml\"\npython = \"python3\"",
+        ),
+    )
+    .unwrap();
     env.run(&dir, &["build", "--allow-dirty", "--cyclonedx"])
         .ok();
+    let run = read_json(&docs(&dir).join("run.json"));
+    let pip = run["python"]["packages"].as_array().unwrap();
+    assert!(pip.iter().any(|p| p["name"] == "pip"), "{pip:?}");
+    assert!(
+        pip.iter()
+            .all(|p| p["purl"].as_str().unwrap().starts_with("pkg:pypi/"))
+    );
     let bom = read_json(&docs(&dir).join("bom.cdx.json"));
+    assert!(bom["components"].as_array().unwrap().iter().any(|c| {
+        c["purl"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("pkg:pypi/pip@"))
+    }));
     assert_eq!(
         bom["metadata"]["component"]["type"],
         "machine-learning-model"
@@ -335,6 +357,34 @@ fn builds_and_records_the_run() {
         .ok();
     assert!(!docs(&dir).join("bom.cdx.json").exists());
     assert_eq!(read_json(&docs(&dir).join("run.json"))["kind"], "packaging");
+    validate(&dir);
+}
+
+#[test]
+fn dataset_artifact_is_a_dataset_package() {
+    let env = TestEnv::new();
+    let dir = project(&env, TRAIN);
+    let m = std::fs::read_to_string(dir.join("mlprov.toml")).unwrap();
+    std::fs::write(
+        dir.join("mlprov.toml"),
+        m.replace("kind = \"model\"", "kind = \"dataset\""),
+    )
+    .unwrap();
+    env.run(&dir, &["pin"]).ok();
+    env.run(&dir, &["build", "--allow-dirty", "--cyclonedx"])
+        .ok();
+    let sbom = read_json(&docs(&dir).join("sbom.spdx.json"));
+    let root = sbom["@graph"][1]["rootElement"][0].clone();
+    let artifact = sbom["@graph"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["spdxId"] == root)
+        .unwrap();
+    assert_eq!(artifact["type"], "dataset_DatasetPackage");
+    assert_eq!(artifact["software_primaryPurpose"], "data");
+    let bom = read_json(&docs(&dir).join("bom.cdx.json"));
+    assert_eq!(bom["metadata"]["component"]["type"], "data");
     validate(&dir);
 }
 
