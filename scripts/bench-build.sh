@@ -32,8 +32,9 @@ now() { date +%s.%N; }
 elapsed() { echo "$2 - $1" | bc -l; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-project() { # DIR: a packaging-only project whose outputs are in DIR/out
+project() { # DIR: a packaging-only project in a clean git repository; outputs in DIR/out
     mkdir -p "$1/out"
+    printf 'out/\ntarget/\n' > "$1/.gitignore"
     cat > "$1/mlprov.toml" <<TOML
 [artifact]
 name = "bench/model"
@@ -42,6 +43,9 @@ kind = "model"
 path = "out/"
 license = "Apache-2.0"
 TOML
+    git -C "$1" init -q
+    git -C "$1" add -A
+    git -C "$1" -c user.name=bench -c user.email=bench@example.invalid commit -qm bench
 }
 
 timed_build() { # DIR [PREFIX…]: seconds of one `mlprov build`

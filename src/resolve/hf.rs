@@ -32,7 +32,9 @@ pub struct HfSettings {
     pub cache_dir: PathBuf,
     /// `HF_TOKEN`, else the token file `huggingface-cli login` writes.
     pub token: Option<String>,
-    pub http: reqwest::blocking::Client,
+    /// Made on first use: building a TLS client reads the platform's root
+    /// certificates, which a build that never goes online should not pay for.
+    http: std::sync::OnceLock<reqwest::blocking::Client>,
 }
 
 impl HfSettings {
@@ -64,8 +66,13 @@ impl HfSettings {
                 .to_string(),
             cache_dir,
             token,
-            http: super::url::http_client(),
+            http: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The HTTP client shared by the resolvers.
+    pub fn http(&self) -> &reqwest::blocking::Client {
+        self.http.get_or_init(super::url::http_client)
     }
 
     /// `HF_HUB_OFFLINE=1` means offline, as in huggingface_hub.
@@ -335,7 +342,7 @@ fn download_into_cache(
             );
             cx.reporter.note(&format!("downloading {}", f.path));
             fetch_verified(
-                &cx.hf.http,
+                cx.hf.http(),
                 &url,
                 cx.hf.token.as_deref(),
                 &blob,
@@ -683,7 +690,7 @@ impl Hub<'_> {
             if attempt > 0 {
                 std::thread::sleep(Duration::from_millis(250 << attempt));
             }
-            let mut req = self.settings.http.get(url).timeout(Duration::from_secs(60));
+            let mut req = self.settings.http().get(url).timeout(Duration::from_secs(60));
             if let Some(t) = &self.settings.token {
                 req = req.bearer_auth(t);
             }

@@ -288,7 +288,7 @@ pub fn resolve(
         }
         cx.reporter.note(&format!("downloading {url}"));
         fetch_verified(
-            &cx.hf.http,
+            cx.hf.http(),
             url,
             None,
             &dest,
