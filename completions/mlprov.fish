@@ -37,6 +37,7 @@ complete -c mlprov -n "__fish_mlprov_needs_command" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_needs_command" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "init" -d 'Write an mlprov.toml for this training repository'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
@@ -77,6 +78,22 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s v -l verbose -d 'P
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l offline -d 'Never touch the network: resolve from local caches only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l run -d 'Import a run record made elsewhere (a run.json) instead of running a command' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l param -d 'Record an extra hyperparameter. Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l allow-dirty -d 'Build from a git tree with uncommitted changes (recorded in the run)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l cyclonedx -d 'Also write a CycloneDX 1.6 ML-BOM (default: [build] cyclonedx)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l skip-training -d 'Do not run [training] command: hash and describe the outputs as they are'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
 json\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s C -d 'Run as if mlprov was started in DIR' -r -F
@@ -111,9 +128,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s v -l verbose -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l offline -d 'Never touch the network: resolve from local caches only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin completions man schema help" -f -a "init" -d 'Write an mlprov.toml for this training repository'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin completions man schema help" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin completions man schema help" -f -a "completions" -d 'Print shell completions'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin completions man schema help" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin completions man schema help" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin completions man schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin build completions man schema help" -f -a "init" -d 'Write an mlprov.toml for this training repository'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin build completions man schema help" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin build completions man schema help" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin build completions man schema help" -f -a "completions" -d 'Print shell completions'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin build completions man schema help" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin build completions man schema help" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin build completions man schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
