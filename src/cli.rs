@@ -66,8 +66,10 @@ pub enum Command {
     Init(InitArgs),
     /// Resolve every input to immutable bytes and write mlprov.lock.
     Pin(PinArgs),
-    /// Scan model files for unsafe formats (pickle code, Lambda layers, remote code, malformed headers).
+    /// Scan model files for code and for unsafe or malformed formats.
     Scan(ScanArgs),
+    /// Check the inputs, run and record the training, and write provenance and SBOMs.
+    Build(BuildArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (or write all pages to a directory).
@@ -175,6 +177,37 @@ pub struct ScanArgs {
     /// Also scan `.git/`, `.github/`, `.gitattributes` and `.gitignore`.
     #[arg(long)]
     pub include_git: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Writes target/mlprov/{provenance.json, sbom.spdx.json, run.json} (and bom.cdx.json with \
+--cyclonedx). Never edits mlprov.lock. Exits with the training command's status when it fails."
+)]
+pub struct BuildArgs {
+    /// The training command and its arguments (default: [training] command).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+
+    /// Import a run record made elsewhere (a run.json) instead of running a command.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["command", "params", "skip_training"])]
+    pub run: Option<PathBuf>,
+
+    /// Record an extra hyperparameter. Repeatable.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+
+    /// Build from a git tree with uncommitted changes (recorded in the run).
+    #[arg(long)]
+    pub allow_dirty: bool,
+
+    /// Also write a CycloneDX 1.6 ML-BOM (default: [build] cyclonedx).
+    #[arg(long)]
+    pub cyclonedx: bool,
+
+    /// Do not run [training] command: hash and describe the outputs as they are.
+    #[arg(long, conflicts_with = "command")]
+    pub skip_training: bool,
 }
 
 #[derive(Debug, Args)]

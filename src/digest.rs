@@ -233,9 +233,8 @@ impl WalkOptions {
 /// unless `allow_symlinks`, and a symlink resolving outside `root` is always
 /// refused.
 pub fn walk(root: &Path, opts: &WalkOptions) -> Result<Vec<TreeFile>, WalkError> {
-    let meta = std::fs::symlink_metadata(root).map_err(io_err(root))?;
     let canon_root = root.canonicalize().map_err(io_err(root))?;
-    if !meta.is_dir() && !(meta.file_type().is_symlink() && canon_root.is_dir()) {
+    if !canon_root.is_dir() {
         let name = root
             .file_name()
             .and_then(|n| n.to_str())

@@ -167,11 +167,13 @@ impl Lock {
     }
 
     pub fn parse(text: &str, file: &str) -> Result<Lock, LockError> {
-        let damaged = |message: String, span: Option<std::ops::Range<usize>>| LockError::Damaged {
-            file: file.to_string(),
-            message,
-            src: NamedSource::new(file, Arc::new(text.to_string())).with_language("toml"),
-            span: span.map(|s| s.into()),
+        let damaged = |message: String, span: Option<std::ops::Range<usize>>| {
+            LockError::Damaged(Box::new(Damaged {
+                file: file.to_string(),
+                message,
+                src: NamedSource::new(file, Arc::new(text.to_string())).with_language("toml"),
+                span: span.map(|s| s.into()),
+            }))
         };
         #[derive(Deserialize)]
         struct VersionOnly {
@@ -297,29 +299,34 @@ pub enum LockError {
         help("upgrade mlprov (`cargo install mlprov`), or restore the lock from version control")
     )]
     Newer { file: String, found: i64 },
-    #[error("{file} is damaged: {message}")]
-    #[diagnostic(
-        code(mlprov::lock::damaged),
-        help(
-            "the lock is written by `mlprov pin` only; restore it from version control, or delete it and run `mlprov pin`"
-        )
-    )]
-    Damaged {
-        file: String,
-        message: String,
-        #[source_code]
-        src: NamedSource<Arc<String>>,
-        #[label("here")]
-        span: Option<SourceSpan>,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Damaged(Box<Damaged>),
     #[error("{file}: the digest of input `{input}` does not match its file list (edited by hand?)")]
     #[diagnostic(
         code(mlprov::lock::inconsistent),
         help(
-            "restore the lock from version control, or run `mlprov pin --update {input}` to re-resolve it"
+            "restore mlprov.lock from version control, or delete it and run `mlprov pin` to re-resolve every input"
         )
     )]
     Inconsistent { file: String, input: String },
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{file} is damaged: {message}")]
+#[diagnostic(
+    code(mlprov::lock::damaged),
+    help(
+        "the lock is written by `mlprov pin` only; restore it from version control, or delete it and run `mlprov pin`"
+    )
+)]
+pub struct Damaged {
+    pub file: String,
+    pub message: String,
+    #[source_code]
+    pub src: NamedSource<Arc<String>>,
+    #[label("here")]
+    pub span: Option<SourceSpan>,
 }
 
 impl fmt::Display for LockedFile {
@@ -407,7 +414,7 @@ mod tests {
         ));
         assert!(matches!(
             Lock::parse("version = 1\n[[input]]\nname = 3\n", "l"),
-            Err(LockError::Damaged { .. })
+            Err(LockError::Damaged(_))
         ));
     }
 

@@ -905,11 +905,13 @@ impl<'a> Validator<'a> {
         let span = item_span(item).or(name_span);
         self.check_keys(t, INPUT_KEYS, &where_);
 
-        let present: Vec<&str> = SOURCE_KEYS
+        let mut present: Vec<&str> = SOURCE_KEYS
             .iter()
             .copied()
             .filter(|k| t.contains_key(k))
             .collect();
+        // In the order they appear, so "the second source" is the second one written.
+        present.sort_by_key(|k| self.key_span(t, k).map(|s| s.start).unwrap_or(usize::MAX));
         let source = match present.as_slice() {
             [] => {
                 self.problem(
@@ -1063,7 +1065,7 @@ impl<'a> Validator<'a> {
                         if r.is_empty() || r.contains(char::is_whitespace) || r.contains("..") {
                             self.problem(
                                 "revision",
-                                format!("`{r}` is not a revision ({where_})"),
+                                format!("{r:?} is not a revision ({where_})"),
                                 rs,
                                 Some("invalid revision"),
                                 Some("give a branch, a tag or a 40-hex commit".into()),

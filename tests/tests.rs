@@ -2,5 +2,11 @@
 
 mod common;
 
+mod build;
 mod cli;
+mod generated;
+mod hf_server;
+mod init;
+mod manifest_errors;
+mod pin;
 mod scan;

@@ -1,0 +1,190 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mlprov] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mlprov'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mlprov'= {
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Write an mlprov.toml for this training repository'
+            cand pin 'Resolve every input to immutable bytes and write mlprov.lock'
+            cand scan 'Scan model files for code and for unsafe or malformed formats'
+            cand build 'Check the inputs, run and record the training, and write provenance and SBOMs'
+            cand completions 'Print shell completions'
+            cand man 'Print the man page (or write all pages to a directory)'
+            cand schema 'Print the JSON Schema of mlprov.toml'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlprov;init'= {
+            cand --template 'What this repository produces'
+            cand --name 'Logical artifact name, e.g. acme/support-llama'
+            cand --artifact-version 'Artifact version'
+            cand --license 'SPDX license expression of the output'
+            cand --base-model 'Base model: a Hugging Face repo id (org/name[@revision]) or a local path'
+            cand --dataset 'Training dataset: a local path or hf-dataset:org/name[@revision]'
+            cand --output 'The build''s output directory'
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand -y 'Accept detected values and defaults without prompting'
+            cand --yes 'Accept detected values and defaults without prompting'
+            cand --force 'Overwrite an existing mlprov.toml'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;pin'= {
+            cand --update 'Re-resolve this input''s moving revision (branch or tag). Repeatable'
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand --locked 'Fail (exit 1) if the lock would change, naming the inputs; write nothing'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;scan'= {
+            cand --deny 'Fail on this kind too, like `[policy] formats.deny` (e.g. `pickle`). Repeatable'
+            cand --allow 'Allow findings of a kind, or `KIND:SUBJECT` (e.g. `pickle-global:sklearn.*`), like `[policy] formats.allow`. Repeatable'
+            cand --policy 'Read `[policy] formats` from this file (an mlprov.toml or a policy.toml); --deny and --allow add to it'
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand --include-git 'Also scan `.git/`, `.github/`, `.gitattributes` and `.gitignore`'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;build'= {
+            cand --run 'Import a run record made elsewhere (a run.json) instead of running a command'
+            cand --param 'Record an extra hyperparameter. Repeatable'
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand --allow-dirty 'Build from a git tree with uncommitted changes (recorded in the run)'
+            cand --cyclonedx 'Also write a CycloneDX 1.6 ML-BOM (default: [build] cyclonedx)'
+            cand --skip-training 'Do not run [training] command: hash and describe the outputs as they are'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;completions'= {
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;man'= {
+            cand --out-dir 'Write mlprov.1 and one page per subcommand into this directory'
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;schema'= {
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;help'= {
+            cand init 'Write an mlprov.toml for this training repository'
+            cand pin 'Resolve every input to immutable bytes and write mlprov.lock'
+            cand scan 'Scan model files for code and for unsafe or malformed formats'
+            cand build 'Check the inputs, run and record the training, and write provenance and SBOMs'
+            cand completions 'Print shell completions'
+            cand man 'Print the man page (or write all pages to a directory)'
+            cand schema 'Print the JSON Schema of mlprov.toml'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlprov;help;init'= {
+        }
+        &'mlprov;help;pin'= {
+        }
+        &'mlprov;help;scan'= {
+        }
+        &'mlprov;help;build'= {
+        }
+        &'mlprov;help;completions'= {
+        }
+        &'mlprov;help;man'= {
+        }
+        &'mlprov;help;schema'= {
+        }
+        &'mlprov;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

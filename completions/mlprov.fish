@@ -1,0 +1,154 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mlprov_global_optspecs
+    string join \n format= C= q/quiet v/verbose color= offline h/help V/version
+end
+
+function __fish_mlprov_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mlprov_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mlprov_using_subcommand
+    set -l cmd (__fish_mlprov_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mlprov -n "__fish_mlprov_needs_command" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_needs_command" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_needs_command" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_needs_command" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_needs_command" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_needs_command" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_needs_command" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_needs_command" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "init" -d 'Write an mlprov.toml for this training repository'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "scan" -d 'Scan model files for code and for unsafe or malformed formats'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l template -d 'What this repository produces' -r -f -a "fine-tune\t'Fine-tune a base model on a dataset'
+import\t'Import a third-party base model (origin and scan attestations)'
+dataset\t'Curate a dataset'
+lora\t'Train a LoRA adapter on top of a base model'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l name -d 'Logical artifact name, e.g. acme/support-llama' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l artifact-version -d 'Artifact version' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l license -d 'SPDX license expression of the output' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l base-model -d 'Base model: a Hugging Face repo id (org/name[@revision]) or a local path' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l dataset -d 'Training dataset: a local path or hf-dataset:org/name[@revision]' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l output -d 'The build\'s output directory' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s y -l yes -d 'Accept detected values and defaults without prompting'
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l force -d 'Overwrite an existing mlprov.toml'
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l update -d 'Re-resolve this input\'s moving revision (branch or tag). Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l locked -d 'Fail (exit 1) if the lock would change, naming the inputs; write nothing'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l deny -d 'Fail on this kind too, like `[policy] formats.deny` (e.g. `pickle`). Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l allow -d 'Allow findings of a kind, or `KIND:SUBJECT` (e.g. `pickle-global:sklearn.*`), like `[policy] formats.allow`. Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l policy -d 'Read `[policy] formats` from this file (an mlprov.toml or a policy.toml); --deny and --allow add to it' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l include-git -d 'Also scan `.git/`, `.github/`, `.gitattributes` and `.gitignore`'
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l run -d 'Import a run record made elsewhere (a run.json) instead of running a command' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l param -d 'Record an extra hyperparameter. Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l allow-dirty -d 'Build from a git tree with uncommitted changes (recorded in the run)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l cyclonedx -d 'Also write a CycloneDX 1.6 ML-BOM (default: [build] cyclonedx)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l skip-training -d 'Do not run [training] command: hash and describe the outputs as they are'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l out-dir -d 'Write mlprov.1 and one page per subcommand into this directory' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "init" -d 'Write an mlprov.toml for this training repository'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "scan" -d 'Scan model files for code and for unsafe or malformed formats'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "completions" -d 'Print shell completions'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
