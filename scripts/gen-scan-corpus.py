@@ -593,6 +593,28 @@ def main():
     benign("protocol0.pkl", pickle.dumps({"a": [1, 2.5, "x"], "b": (None, True)}, protocol=0), "protocol 0 text pickle")
     benign("protocol5-bytearray.pkl", pickle.dumps({"buf": bytearray(b"abc"), "s": {1, 2}}, protocol=5),
            "protocol 5 with BYTEARRAY8, sets and frames")
+    # Every kind of plain value, with shared and recursive references, in each
+    # protocol: covers most opcodes of protocols 0-5 and the memo.
+    shared = [1, 2]
+    rec = []
+    rec.append(rec)
+    rtuple = ([],)
+    rtuple[0].append(rtuple)
+    values = {
+        "none": None, "bools": (True, False), "ints": [0, 1, -1, 255, 256, 65535, -65536, 2 ** 31, 2 ** 64,
+                                                       -(2 ** 100), 10 ** 700],
+        "floats": [0.5, -1e300, float("inf")], "complex": 1 + 2j, "text": ["", "é", "x" * 300],
+        "bytes": [b"", b"\x00\xff", b"y" * 300], "bytearray": bytearray(b"ba"),
+        "tuples": [(), (1,), (1, 2), (1, 2, 3), (1, 2, 3, 4)], "set": {1, 2}, "frozenset": frozenset({3}),
+        "nested": {"a": {"b": [shared, shared]}}, "recursive_list": rec, "recursive_tuple": rtuple,
+        "dict_big": {i: str(i) for i in range(300)},
+    }
+    late = [9]
+    values["dict_big"][299] = late
+    values["late_ref"] = late
+    for proto in range(6):
+        benign(f"all-types-protocol{proto}.pkl", pickle.dumps(values, protocol=proto),
+               f"plain values, shared and recursive references, protocol {proto}")
     big = {"k%05d" % i: "v" * 8 for i in range(7000)}
     benign("multi-frame.pkl", pickle.dumps(big, protocol=4), "protocol 4 pickle with more than one FRAME")
     benign("keras-dense.keras", keras_zip(sequential([dense("d1"), dense("d2")])), "Keras archive with Dense layers only")

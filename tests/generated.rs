@@ -91,12 +91,15 @@ fn every_subcommand_has_help() {
     insta::assert_snapshot!("help", top.stdout);
     // Every visible subcommand, as listed by the man pages mlprov writes.
     let man = env.path().join("man");
-    env.run(&root, &["man", "--out-dir", man.to_str().unwrap()]).ok();
+    env.run(&root, &["man", "--out-dir", man.to_str().unwrap()])
+        .ok();
     let mut subs: Vec<String> = std::fs::read_dir(&man)
         .unwrap()
         .filter_map(|e| {
             let n = e.unwrap().file_name().to_string_lossy().to_string();
-            n.strip_prefix("mlprov-")?.strip_suffix(".1").map(str::to_string)
+            n.strip_prefix("mlprov-")?
+                .strip_suffix(".1")
+                .map(str::to_string)
         })
         .collect();
     subs.sort();

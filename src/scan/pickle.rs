@@ -59,8 +59,9 @@ use super::finding::{Code, Finding};
 /// list too.
 ///
 /// * `collections.OrderedDict`: the state-dict container.
-/// * `builtins.set`, `frozenset`, `bytearray`, `complex`: plain containers
-///   and numbers written with `REDUCE` by protocols below 4.
+/// * `builtins.set`, `frozenset`, `bytearray`, `bytes`, `complex`: plain
+///   containers and numbers written with `REDUCE` by protocols below 4
+///   (`bytes()` is how protocols 0–2 write an empty `bytes`).
 /// * `copyreg._reconstructor`: how protocols 0–1 rebuild objects of a class
 ///   (which must itself be allowed).
 /// * `_codecs.encode`: how protocols below 3 write `bytes` (a codec name and
@@ -87,6 +88,7 @@ use super::finding::{Code, Finding};
 pub const ALLOWED_GLOBALS: &[(&str, &str)] = &[
     ("_codecs", "encode"),
     ("builtins", "bytearray"),
+    ("builtins", "bytes"),
     ("builtins", "complex"),
     ("builtins", "frozenset"),
     ("builtins", "set"),
@@ -1683,6 +1685,36 @@ mod tests {
             codes(&r),
             [("S0105", Some("collections.OrderedDict".into()))]
         );
+    }
+
+    #[test]
+    fn every_data_opcode_is_understood() {
+        let mut p: Vec<u8> = b"\x80\x05(".to_vec();
+        p.extend_from_slice(b"N\x88\x89I1\nI01\nL12L\nF1.5\nG\x3f\xf0\0\0\0\0\0\0");
+        p.extend_from_slice(b"J\x01\0\0\0K\x01M\x01\x00\x8a\x01\x05\x8b\x02\0\0\0\x01\x02");
+        p.extend_from_slice(
+            b"C\x01aB\x01\0\0\0b\x8e\x01\0\0\0\0\0\0\0c\x96\x01\0\0\0\0\0\0\0d\x98",
+        );
+        p.extend_from_slice(
+            b"U\x01aT\x01\0\0\0bS'c'\nVd\n\x8c\x01eX\x01\0\0\0f\x8d\x01\0\0\0\0\0\0\0g",
+        );
+        p.extend_from_slice(b")K\x01\x85K\x01K\x02\x86K\x01K\x02K\x03\x87(K\x01t");
+        p.extend_from_slice(b"](K\x01ea}(K\x01K\x02uK\x03K\x04s(K\x01K\x02d(K\x01l");
+        p.extend_from_slice(b"\x8f(K\x01\x90(K\x01\x91");
+        p.extend_from_slice(b"2r\x00\x01\x00\x000j\x00\x01\x00\x00q\x01h\x01p7\ng7\n\x94");
+        p.extend_from_slice(b"(K\x01K\x021");
+        p.extend_from_slice(b"l.");
+        let opts = PickleOptions {
+            strict: true,
+            ..Default::default()
+        };
+        let r = scan_bytes(&p, opts);
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+        assert_eq!(r.pickles, 1);
+        assert!(r.clean_end);
+        // Persistent ids and NEXT_BUFFER load values the loader supplies.
+        let r = scan_bytes(b"\x80\x05Pabc\n0K\x01Q0\x97\x98.", opts);
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
     }
 
     #[test]
