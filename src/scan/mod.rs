@@ -215,10 +215,19 @@ fn walk(
 /// `rel`.
 pub fn scan_targets(targets: &[ScanTarget]) -> Result<ScanReport, ScanError> {
     let counter = AtomicU64::new(0);
-    let mut files = targets
-        .par_iter()
-        .map(|t| scan_one(t, &counter))
-        .collect::<Result<Vec<_>, _>>()?;
+    // One file needs no thread pool (and starting one costs more than
+    // scanning most headers).
+    let mut files = if targets.len() <= 1 {
+        targets
+            .iter()
+            .map(|t| scan_one(t, &counter))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        targets
+            .par_iter()
+            .map(|t| scan_one(t, &counter))
+            .collect::<Result<Vec<_>, _>>()?
+    };
     files.sort_by(|a, b| posix_path_cmp(&a.path, &b.path));
     Ok(ScanReport {
         files,

@@ -121,8 +121,13 @@ pub fn read(src: &dyn ReadAt) -> Result<Archive, Finding> {
         )
     };
     let mut central: Vec<Entry> = Vec::new();
+    let local = walk_local(src).map_err(io)?;
+    let known_local: HashMap<u64, (u64, &str)> = local
+        .iter()
+        .map(|l| (l.header_offset, (l.data_offset, l.name.as_str())))
+        .collect();
     match find_eocd(src).map_err(io)? {
-        Some((eocd_pos, eocd)) => match read_central(src, eocd_pos, &eocd, &mut ar.findings) {
+        Some((eocd_pos, eocd)) => match read_central(src, eocd_pos, &eocd, &known_local, &mut ar.findings) {
             Ok(c) => central = c,
             Err(f) => ar.findings.push(f),
         },
@@ -132,7 +137,6 @@ pub fn read(src: &dyn ReadAt) -> Result<Archive, Finding> {
             "no end-of-central-directory record: readers using the central directory (torch, zipfile) cannot open it",
         )),
     }
-    let local = walk_local(src).map_err(io)?;
     // Union: central entries, plus local-only ones.
     let known: HashMap<u64, usize> = central
         .iter()
@@ -228,6 +232,7 @@ fn read_central(
     src: &dyn ReadAt,
     eocd_pos: u64,
     eocd: &[u8],
+    known_local: &HashMap<u64, (u64, &str)>,
     findings: &mut Vec<Finding>,
 ) -> Result<Vec<Entry>, Finding> {
     let malformed = |msg: String| Finding::new(Code::ZipMalformed, Some(eocd_pos), msg);
@@ -369,7 +374,11 @@ fn read_central(
             x = body + len;
         }
         let header_offset = lho.saturating_add(delta);
-        match local_data_offset(src, header_offset) {
+        let found = match known_local.get(&header_offset) {
+            Some(&(data_offset, name)) => Ok((data_offset, name.to_string())),
+            None => local_data_offset(src, header_offset),
+        };
+        match found {
             Ok((data_offset, _local_name)) => entries.push(Entry {
                 name,
                 method,
@@ -388,20 +397,47 @@ fn read_central(
     Ok(entries)
 }
 
+/// A local header: its fixed 30 bytes, name and extra field.
+struct Local {
+    fixed: [u8; 30],
+    name: Vec<u8>,
+    extra: Vec<u8>,
+}
+
+/// Read the local header at `off` (usually in one read), or `None` when
+/// there is no local header signature there.
+fn read_local(src: &dyn ReadAt, off: u64) -> io::Result<Option<Local>> {
+    let head = read_vec_at(src, off, 30 + 480)?;
+    if head.len() < 30 || u32_at(&head, 0) != LOCAL_SIG {
+        return Ok(None);
+    }
+    let mut fixed = [0u8; 30];
+    fixed.copy_from_slice(&head[..30]);
+    let nlen = usize::from(u16_at(&fixed, 26));
+    let xlen = usize::from(u16_at(&fixed, 28));
+    let var = if head.len() >= 30 + nlen + xlen {
+        head[30..30 + nlen + xlen].to_vec()
+    } else {
+        read_vec_at(src, off + 30, nlen + xlen)?
+    };
+    let split = nlen.min(var.len());
+    Ok(Some(Local {
+        fixed,
+        name: var[..split].to_vec(),
+        extra: var[split..].to_vec(),
+    }))
+}
+
 /// The data offset and name of the local header at `off`.
 fn local_data_offset(src: &dyn ReadAt, off: u64) -> Result<(u64, String), String> {
-    let mut h = [0u8; 30];
-    read_exact_at(src, off, &mut h).map_err(|_| format!("no local header at offset {off}"))?;
-    if u32_at(&h, 0) != LOCAL_SIG {
-        return Err(format!("no local header signature at offset {off}"));
+    match read_local(src, off) {
+        Ok(Some(l)) => Ok((
+            off + 30 + l.name.len() as u64 + l.extra.len() as u64,
+            String::from_utf8_lossy(&l.name).into_owned(),
+        )),
+        Ok(None) => Err(format!("no local header at offset {off}")),
+        Err(e) => Err(format!("cannot read the local header at offset {off}: {e}")),
     }
-    let nlen = u64::from(u16_at(&h, 26));
-    let xlen = u64::from(u16_at(&h, 28));
-    let name = read_vec_at(src, off + 30, nlen as usize).map_err(|e| e.to_string())?;
-    Ok((
-        off + 30 + nlen + xlen,
-        String::from_utf8_lossy(&name).into_owned(),
-    ))
 }
 
 /// Walk local headers from the start of the data, as a streaming reader
@@ -411,18 +447,16 @@ fn walk_local(src: &dyn ReadAt) -> io::Result<Vec<Entry>> {
     let mut off = 0u64;
     let size = src.size();
     while out.len() < MAX_ENTRIES {
-        let mut h = [0u8; 30];
-        if read_exact_at(src, off, &mut h).is_err() || u32_at(&h, 0) != LOCAL_SIG {
+        let Some(local) = read_local(src, off)? else {
             break;
-        }
-        let flags = u16_at(&h, 6);
-        let method = u16_at(&h, 8);
-        let mut csize = u64::from(u32_at(&h, 18));
-        let mut usize_ = u64::from(u32_at(&h, 22));
-        let nlen = u64::from(u16_at(&h, 26));
-        let xlen = u64::from(u16_at(&h, 28));
-        let name = read_vec_at(src, off + 30, nlen as usize)?;
-        let extra = read_vec_at(src, off + 30 + nlen, xlen as usize)?;
+        };
+        let h = &local.fixed;
+        let flags = u16_at(h, 6);
+        let method = u16_at(h, 8);
+        let mut csize = u64::from(u32_at(h, 18));
+        let mut usize_ = u64::from(u32_at(h, 22));
+        let (name, extra) = (local.name, local.extra);
+        let (nlen, xlen) = (name.len() as u64, extra.len() as u64);
         let mut x = 0usize;
         while x + 4 <= extra.len() {
             let id = u16_at(&extra, x);
