@@ -301,6 +301,9 @@ pub struct PickleReport {
     pub imports: BTreeSet<String>,
     /// Whether the stream has FRAME opcodes (it was walked twice).
     pub framed: bool,
+    /// An opcode straddles a frame boundary, a frame nests, or a pickle
+    /// stops before its frame ends (the two readings may differ).
+    pub frame_anomaly: bool,
     /// The data ended in the middle of a pickle.
     pub truncated: bool,
     /// The data ended right after a STOP (nothing but pickles in it).
@@ -323,7 +326,10 @@ pub fn scan<'a>(
     opts: PickleOptions,
 ) -> io::Result<PickleReport> {
     let mut report = walk(open()?, Mode::Sequential, opts)?;
-    if report.framed {
+    // Without a read across a frame boundary, a nested frame or a STOP
+    // before its frame's end, the buffered reading sees the same bytes in
+    // the same order: only then is one walk enough.
+    if report.frame_anomaly {
         let second = walk(open()?, Mode::Buffered, opts)?;
         report.is_pickle |= second.is_pickle;
         report.imports.extend(second.imports);
@@ -618,14 +624,62 @@ impl<B: BufRead> Input<B> {
     }
 }
 
+/// The unpickler's memo: dense for the small indices picklers write,
+/// a map beyond. `len` counts the occupied slots (what `MEMOIZE` uses).
+#[derive(Default)]
+struct Memo {
+    dense: Vec<Option<V>>,
+    sparse: HashMap<u64, V>,
+    len: usize,
+}
+
+impl Memo {
+    const DENSE: u64 = 1 << 16;
+
+    fn get(&self, idx: u64) -> Option<&V> {
+        if idx < Self::DENSE {
+            self.dense.get(idx as usize).and_then(Option::as_ref)
+        } else {
+            self.sparse.get(&idx)
+        }
+    }
+
+    fn put(&mut self, idx: u64, v: V) {
+        let fresh = if idx < Self::DENSE {
+            let i = idx as usize;
+            if i >= self.dense.len() {
+                self.dense.resize(i + 1, None);
+            }
+            self.dense[i].replace(v).is_none()
+        } else {
+            self.sparse.insert(idx, v).is_none()
+        };
+        if fresh {
+            self.len += 1;
+        }
+    }
+
+    /// Keep `newer`'s entries over this one's.
+    fn absorb(&mut self, newer: Memo) {
+        for (i, v) in newer.dense.into_iter().enumerate() {
+            if let Some(v) = v {
+                self.put(i as u64, v);
+            }
+        }
+        for (i, v) in newer.sparse {
+            self.put(i, v);
+        }
+    }
+}
+
 struct Walker<B> {
     input: Input<B>,
     opts: PickleOptions,
     stack: Vec<V>,
     marks: Vec<usize>,
-    memo: HashMap<u64, V>,
+    memo: Memo,
     /// The memo of the pickles before this one in the stream.
-    old_memo: HashMap<u64, V>,
+    old_memo: Memo,
     proto: u8,
     kept: usize,
     findings: Vec<Finding>,
@@ -648,8 +702,8 @@ fn walk(reader: Box<dyn Read + '_>, mode: Mode, opts: PickleOptions) -> io::Resu
         opts,
         stack: Vec::new(),
         marks: Vec::new(),
-        memo: HashMap::new(),
-        old_memo: HashMap::new(),
+        memo: Memo::default(),
+        old_memo: Memo::default(),
         proto: 0,
         kept: 0,
         findings: Vec::new(),
@@ -682,7 +736,7 @@ fn walk(reader: Box<dyn Read + '_>, mode: Mode, opts: PickleOptions) -> io::Resu
                 }
                 w.input.frame_end = None;
                 let old = std::mem::take(&mut w.memo);
-                w.old_memo.extend(old);
+                w.old_memo.absorb(old);
             }
             Err(Stop::Eof) if w.input.pos == start => {
                 if index == 0 && opts.strict {
@@ -739,6 +793,7 @@ fn walk(reader: Box<dyn Read + '_>, mode: Mode, opts: PickleOptions) -> io::Resu
         }
     }
     let framing = std::mem::take(&mut w.input.framing);
+    report.frame_anomaly = !framing.is_empty();
     if let Some(&at) = framing.first() {
         w.findings.push(Finding::new(
             Code::PickleFraming,
@@ -850,15 +905,15 @@ impl<B: BufRead> Walker<B> {
     }
 
     fn memo_put(&mut self, idx: u64, v: V) -> R<()> {
-        if self.memo.len() >= MAX_ITEMS && !self.memo.contains_key(&idx) {
+        if self.memo.len >= MAX_ITEMS && self.memo.get(idx).is_none() {
             return Err(Stop::Limit(format!("more than {MAX_ITEMS} memo entries")));
         }
-        self.memo.insert(idx, v);
+        self.memo.put(idx, v);
         Ok(())
     }
 
     fn memo_get(&self, idx: u64) -> R<V> {
-        match self.memo.get(&idx).or_else(|| self.old_memo.get(&idx)) {
+        match self.memo.get(idx).or_else(|| self.old_memo.get(idx)) {
             Some(v) => Ok(v.clone()),
             None => err(format!("Memo value not found at index {idx}")),
         }
@@ -870,6 +925,20 @@ impl<B: BufRead> Walker<B> {
             Some(t) if self.kept + t.len() <= KEEP_BUDGET => {
                 self.kept += t.len();
                 V::Str(Rc::from(t))
+            }
+            _ => V::OpaqueStr,
+        }
+    }
+
+    /// Make a `str` value from UTF-8 bytes (decoded leniently).
+    fn make_str_utf8(&mut self, data: Option<Vec<u8>>) -> V {
+        match data {
+            Some(d) if self.kept + d.len() <= KEEP_BUDGET => {
+                self.kept += d.len();
+                match std::str::from_utf8(&d) {
+                    Ok(t) => V::Str(Rc::from(t)),
+                    Err(_) => V::Str(Rc::from(String::from_utf8_lossy(&d).as_ref())),
+                }
             }
             _ => V::OpaqueStr,
         }
@@ -977,7 +1046,11 @@ impl<B: BufRead> Walker<B> {
                     self.marks.push(self.stack.len());
                 }
                 b'.' => {
-                    // STOP: load() returns the top of the stack.
+                    // STOP: load() returns the top of the stack. A frame that
+                    // goes on after it is read differently by the two readings.
+                    if self.input.frame_end.is_some_and(|end| end > self.input.pos) {
+                        self.input.framing.push(at);
+                    }
                     self.pop()?;
                     return Ok(());
                 }
@@ -1098,7 +1171,7 @@ impl<B: BufRead> Walker<B> {
                         _ => size8(self.input.read_arg::<8>(at)?)?,
                     };
                     let data = self.input.read_data(n, KEEP_STR, false, at)?;
-                    let v = self.make_str(data.map(|d| String::from_utf8_lossy(&d).into_owned()));
+                    let v = self.make_str_utf8(data);
                     self.push(v)?;
                 }
                 // TUPLE1..3
@@ -1271,7 +1344,7 @@ impl<B: BufRead> Walker<B> {
                 }
                 0x94 => {
                     let v = self.top()?;
-                    let idx = self.memo.len() as u64;
+                    let idx = self.memo.len as u64;
                     self.memo_put(idx, v)?;
                 }
                 b'P' => {
