@@ -18,6 +18,7 @@ pub mod lockfile;
 pub mod manifest;
 pub mod output;
 pub mod project;
+pub mod registry;
 pub mod reporter;
 pub mod resolve;
 pub mod scan;
