@@ -5,6 +5,8 @@ pub mod completions;
 pub mod init;
 pub mod man;
 pub mod pin;
+pub mod pull;
+pub mod push;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -112,6 +114,8 @@ pub fn run(cli: Cli) -> ExitStatus {
     let result = match cli.command {
         Command::Init(args) => init::run(&cx, args),
         Command::Pin(args) => pin::run(&cx, args),
+        Command::Push(args) => push::run(&cx, args),
+        Command::Pull(args) => pull::run(&cx, args),
         Command::Completions(args) => completions::run(&cx, args),
         Command::Man(args) => man::run(&cx, args),
         Command::Schema => {
