@@ -8,3 +8,4 @@ mod hf_server;
 mod init;
 mod manifest_errors;
 mod pin;
+mod registry;

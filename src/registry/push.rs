@@ -185,7 +185,7 @@ pub fn push(
         repo,
         &config_digest,
         req.built.config.len() as u64,
-        &[],
+        req.mount_from,
         &mut out,
         |c| c.upload_bytes(repo, &req.built.config).map(|_| ()),
     )?;
@@ -297,7 +297,7 @@ fn push_referrers(
         repo,
         &Sha256Digest::of(EMPTY_CONTENT),
         EMPTY_CONTENT.len() as u64,
-        &[],
+        req.mount_from,
         out,
         |c| c.upload_bytes(repo, EMPTY_CONTENT).map(|_| ()),
     )?;
