@@ -89,7 +89,7 @@ fn every_subcommand_has_help() {
     let root = repo_root();
     let top = env.run(&root, &["--help"]).ok();
     insta::assert_snapshot!("help", top.stdout);
-    for sub in ["init", "pin", "completions", "man"] {
+    for sub in ["init", "pin", "push", "pull", "completions", "man"] {
         let r = env.run(&root, &[sub, "--help"]).ok();
         insta::assert_snapshot!(format!("help_{sub}"), r.stdout);
     }
