@@ -168,7 +168,12 @@ pub struct RegistryArgs {
     pub password_stdin: bool,
 
     /// Seconds without progress before a registry request is retried.
-    #[arg(long, env = "MLPROV_REGISTRY_TIMEOUT", default_value_t = 60, value_name = "SECS")]
+    #[arg(
+        long,
+        env = "MLPROV_REGISTRY_TIMEOUT",
+        default_value_t = 60,
+        value_name = "SECS"
+    )]
     pub timeout: u64,
 }
 

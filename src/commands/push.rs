@@ -28,7 +28,11 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
     let manifest = Manifest::load(&project.manifest_path())?;
     let reference = match &args.reference {
         Some(r) => r.clone(),
-        None => match manifest.publish.as_ref().and_then(|p| p.registry.as_deref()) {
+        None => match manifest
+            .publish
+            .as_ref()
+            .and_then(|p| p.registry.as_deref())
+        {
             Some(repo) => format!("{repo}:{}", manifest.artifact.version),
             None => {
                 return Err(miette!(
@@ -261,7 +265,11 @@ pub(crate) fn registry_settings(args: &RegistryArgs, registry: &str) -> Result<S
 
 fn throughput(bytes: u64, d: Duration) -> String {
     let secs = d.as_secs_f64().max(0.001);
-    format!("{:.1}s, {}/s", d.as_secs_f64(), human_bytes((bytes as f64 / secs) as u64))
+    format!(
+        "{:.1}s, {}/s",
+        d.as_secs_f64(),
+        human_bytes((bytes as f64 / secs) as u64)
+    )
 }
 
 #[cfg(unix)]
@@ -279,7 +287,11 @@ fn file_mode(_: &Path) -> u32 {
 }
 
 fn source_date_epoch() -> Option<String> {
-    let secs: i64 = std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()?;
+    let secs: i64 = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     rfc3339(secs)
 }
 

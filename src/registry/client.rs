@@ -420,7 +420,10 @@ impl Client {
             (None, RegistryAuth::Basic(u, p)) => rb.basic_auth(u, Some(p)),
             _ => rb,
         };
-        let resp = rb.send().await.map_err(|e| Fail::Transient(error_chain(&e)))?;
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| Fail::Transient(error_chain(&e)))?;
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED {
             return Err(Fail::Unauthorized);
@@ -612,12 +615,13 @@ impl Client {
                 .send(repo, true, |c| c.post(url).header(CONTENT_LENGTH, 0))
                 .await?;
             expect_status(&resp, &[StatusCode::ACCEPTED], &what)?;
-            state.session = Some(location(&resp, &self.base).ok_or_else(|| {
-                RegistryError::Protocol {
-                    what: what.clone(),
-                    message: "no Location header on the upload session".into(),
-                }
-            })?);
+            state.session =
+                Some(
+                    location(&resp, &self.base).ok_or_else(|| RegistryError::Protocol {
+                        what: what.clone(),
+                        message: "no Location header on the upload session".into(),
+                    })?,
+                );
             state.offset = 0;
             return Ok(false);
         };
@@ -699,7 +703,11 @@ impl Client {
                 resp.status()
             )));
         }
-        expect_status(&resp, &[StatusCode::ACCEPTED, StatusCode::NO_CONTENT], &what)?;
+        expect_status(
+            &resp,
+            &[StatusCode::ACCEPTED, StatusCode::NO_CONTENT],
+            &what,
+        )?;
         if let Some(l) = location(&resp, &self.base) {
             state.session = Some(l);
         }
@@ -733,7 +741,9 @@ impl Client {
             path: what.to_string(),
             source: e,
         };
-        out.set_len(0).and_then(|_| out.seek(SeekFrom::Start(0))).map_err(io)?;
+        out.set_len(0)
+            .and_then(|_| out.seek(SeekFrom::Start(0)))
+            .map_err(io)?;
         let mut dl = Download {
             got: 0,
             hasher: Sha256::new(),
@@ -757,11 +767,11 @@ impl Client {
                     }
                     reauthed = true;
                     self.forget_token(repo, false);
-                    self.token(repo, false).await.map_err(|_| {
-                        RegistryError::Unauthorized {
+                    self.token(repo, false)
+                        .await
+                        .map_err(|_| RegistryError::Unauthorized {
                             what: what.to_string(),
-                        }
-                    })?;
+                        })?;
                 }
                 Err(Fail::Transient(message)) => {
                     if dl.got > before {
@@ -970,7 +980,10 @@ impl Client {
         if bytes.len() as u64 > MAX_MANIFEST_BYTES {
             return Err(RegistryError::Protocol {
                 what,
-                message: format!("the manifest is {} bytes, over the 4 MiB limit", bytes.len()),
+                message: format!(
+                    "the manifest is {} bytes, over the 4 MiB limit",
+                    bytes.len()
+                ),
             });
         }
         let actual = Sha256Digest::of(&bytes);
@@ -1167,7 +1180,10 @@ fn classify_oci(e: OciDistributionError, what: &str) -> Fail {
                 Fail::Fatal(RegistryError::NotFound {
                     what: what.to_string(),
                 })
-            } else if codes.iter().any(|c| matches!(c, OciErrorCode::Unauthorized)) {
+            } else if codes
+                .iter()
+                .any(|c| matches!(c, OciErrorCode::Unauthorized))
+            {
                 Fail::Unauthorized
             } else if codes.iter().any(|c| matches!(c, OciErrorCode::Denied)) {
                 Fail::Fatal(RegistryError::Denied {

@@ -100,8 +100,9 @@ pub fn from_docker_config(path: &Path, registry: &str) -> Result<Credentials, Re
     };
     let damaged = |message: String| RegistryError::Credentials {
         message: format!("{}: {message}", path.display()),
-        help: "fix the entry (`docker login` rewrites it), or pass --username with --password-stdin"
-            .into(),
+        help:
+            "fix the entry (`docker login` rewrites it), or pass --username with --password-stdin"
+                .into(),
     };
     let doc: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| damaged(format!("not JSON: {e}")))?;
@@ -120,7 +121,11 @@ pub fn from_docker_config(path: &Path, registry: &str) -> Result<Credentials, Re
         return Ok(Credentials::Anonymous);
     };
     let source = format!("{} (auths.\"{key}\")", path.display());
-    if let Some(auth) = entry.get("auth").and_then(|a| a.as_str()).filter(|a| !a.is_empty()) {
+    if let Some(auth) = entry
+        .get("auth")
+        .and_then(|a| a.as_str())
+        .filter(|a| !a.is_empty())
+    {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(auth.trim())
             .map_err(|e| damaged(format!("auths.\"{key}\".auth is not base64: {e}")))?;
@@ -137,7 +142,12 @@ pub fn from_docker_config(path: &Path, registry: &str) -> Result<Credentials, Re
             source,
         });
     }
-    let field = |k: &str| entry.get(k).and_then(|v| v.as_str()).filter(|v| !v.is_empty());
+    let field = |k: &str| {
+        entry
+            .get(k)
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
     if let (Some(u), Some(p)) = (field("username"), field("password")) {
         return Ok(Credentials::Basic {
             username: u.to_string(),

@@ -97,7 +97,12 @@ impl Settings {
     pub fn from_env(registry: &str) -> Result<Self, RegistryError> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let flag = |k: &str| {
-            var(k).is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no" | "off"))
+            var(k).is_some_and(|v| {
+                !matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "0" | "false" | "no" | "off"
+                )
+            })
         };
         let mut s = Self::new(credentials::resolve(registry, None)?);
         s.plain_http = flag(ENV_PLAIN_HTTP);
@@ -146,16 +151,15 @@ impl OciRef {
             return Err(bad("write the reference without a scheme"));
         }
         let first = s.split('/').next().unwrap_or("");
-        if !s.contains('/')
-            || !(first.contains('.') || first.contains(':') || first == "localhost")
+        if !s.contains('/') || !(first.contains('.') || first.contains(':') || first == "localhost")
         {
             return Err(bad(
                 "it does not start with a registry host (e.g. `registry.example.com/` or `127.0.0.1:5000/`)",
             ));
         }
-        let parsed: oci_client::Reference = s.parse().map_err(|e: oci_client::ParseError| {
-            bad(&e.to_string())
-        })?;
+        let parsed: oci_client::Reference = s
+            .parse()
+            .map_err(|e: oci_client::ParseError| bad(&e.to_string()))?;
         let digest = match parsed.digest() {
             Some(d) => Some(
                 crate::digest::Sha256Digest::from_prefixed(d)
@@ -226,7 +230,9 @@ pub enum RegistryError {
     #[error("`{reference}` is not an OCI reference: {message}")]
     #[diagnostic(
         code(mlprov::registry::reference),
-        help("write registry/repository:tag or registry/repository@sha256:<hex>, e.g. 127.0.0.1:5000/models/minilm:1.0")
+        help(
+            "write registry/repository:tag or registry/repository@sha256:<hex>, e.g. 127.0.0.1:5000/models/minilm:1.0"
+        )
     )]
     BadReference { reference: String, message: String },
 
@@ -274,7 +280,9 @@ pub enum RegistryError {
         detail: String,
     },
 
-    #[error("{what}: the registry served bytes that do not match their digest (expected {expected}, got {actual})")]
+    #[error(
+        "{what}: the registry served bytes that do not match their digest (expected {expected}, got {actual})"
+    )]
     #[diagnostic(
         code(mlprov::registry::digest_mismatch),
         help(
@@ -290,7 +298,9 @@ pub enum RegistryError {
     #[error("{what}: the registry's answer is not what the distribution spec describes: {message}")]
     #[diagnostic(
         code(mlprov::registry::protocol),
-        help("check that the reference points at an OCI registry (distribution, Harbor, zot, GHCR, ECR)")
+        help(
+            "check that the reference points at an OCI registry (distribution, Harbor, zot, GHCR, ECR)"
+        )
     )]
     Protocol { what: String, message: String },
 
@@ -318,7 +328,9 @@ pub enum RegistryError {
     #[error("{path} already exists and is not empty")]
     #[diagnostic(
         code(mlprov::registry::destination),
-        help("pull into a new or empty directory with -o DIR; mlprov never mixes pulled files into existing ones")
+        help(
+            "pull into a new or empty directory with -o DIR; mlprov never mixes pulled files into existing ones"
+        )
     )]
     DestinationNotEmpty { path: String },
 

@@ -80,10 +80,12 @@ const CONFIG_EXT: &[&str] = &[
 ];
 const CONFIG_NAMES: &[&str] = &["vocab.txt", "merges.txt", "added_tokens.txt"];
 const DOC_EXT: &[&str] = &["md", "rst", "txt", "pdf", "html", "adoc"];
-const DOC_STEMS: &[&str] = &["readme", "license", "licence", "notice", "copying", "citation"];
+const DOC_STEMS: &[&str] = &[
+    "readme", "license", "licence", "notice", "copying", "citation",
+];
 const CODE_EXT: &[&str] = &[
-    "py", "ipynb", "sh", "js", "ts", "go", "rs", "c", "cc", "cpp", "h", "hpp", "cu", "java",
-    "lua", "r",
+    "py", "ipynb", "sh", "js", "ts", "go", "rs", "c", "cc", "cpp", "h", "hpp", "cu", "java", "lua",
+    "r",
 ];
 const CODE_NAMES: &[&str] = &["dockerfile", "makefile", "requirements.txt"];
 const WEIGHT_FORMATS: &[&str] = &[
@@ -267,7 +269,10 @@ pub fn build(info: &ModelInfo, files: &[LayerFile]) -> Result<Built, RegistryErr
         ann.insert(ANN_DESCRIPTION.to_string(), d.clone());
     }
     ann.insert(ANN_ARTIFACT_NAME.to_string(), info.name.clone());
-    ann.insert(ANN_ARTIFACT_KIND.to_string(), info.kind.as_str().to_string());
+    ann.insert(
+        ANN_ARTIFACT_KIND.to_string(),
+        info.kind.as_str().to_string(),
+    );
     ann.insert(ANN_ARTIFACT_DIGEST.to_string(), artifact_digest.prefixed());
     if let Some(l) = &info.lock_digest {
         ann.insert(ANN_LOCK_DIGEST.to_string(), l.prefixed());
@@ -455,14 +460,20 @@ mod tests {
         let m = ArtifactKind::Model;
         assert_eq!(layer_kind("model.safetensors", None, m), LayerKind::Weight);
         assert_eq!(layer_kind("config.json", None, m), LayerKind::WeightConfig);
-        assert_eq!(layer_kind("1_Pooling/config.json", None, m), LayerKind::WeightConfig);
+        assert_eq!(
+            layer_kind("1_Pooling/config.json", None, m),
+            LayerKind::WeightConfig
+        );
         assert_eq!(layer_kind("vocab.txt", None, m), LayerKind::WeightConfig);
         assert_eq!(layer_kind("README.md", None, m), LayerKind::Doc);
         assert_eq!(layer_kind("LICENSE", None, m), LayerKind::Doc);
         assert_eq!(layer_kind("train.py", None, m), LayerKind::Code);
         assert_eq!(layer_kind("weights", Some("pickle"), m), LayerKind::Weight);
         let d = ArtifactKind::Dataset;
-        assert_eq!(layer_kind("data/train.parquet", None, d), LayerKind::Dataset);
+        assert_eq!(
+            layer_kind("data/train.parquet", None, d),
+            LayerKind::Dataset
+        );
         assert_eq!(layer_kind("data/x.json", None, d), LayerKind::Dataset);
         assert_eq!(layer_kind("README.md", None, d), LayerKind::Doc);
     }
@@ -481,7 +492,10 @@ mod tests {
         assert_eq!(p.files[0].path, "a.safetensors");
         assert_eq!(p.files[0].media_type, LayerKind::Weight.media_type());
         let cfg: serde_json::Value = serde_json::from_slice(&one.config).unwrap();
-        assert_eq!(cfg["modelfs"]["diffIds"][0], Sha256Digest::of(b"w").prefixed());
+        assert_eq!(
+            cfg["modelfs"]["diffIds"][0],
+            Sha256Digest::of(b"w").prefixed()
+        );
         assert_eq!(
             cfg.as_object().unwrap().keys().collect::<Vec<_>>(),
             ["descriptor", "config", "modelfs"]
@@ -492,7 +506,10 @@ mod tests {
     fn parse_rejects_unsafe_and_tampered() {
         let built = build(&info(), &[file("a.bin", b"1")]).unwrap();
         let text = String::from_utf8(built.manifest.clone()).unwrap();
-        let evil = text.replace("\"org.cncf.model.filepath\":\"a.bin\"", "\"org.cncf.model.filepath\":\"../a.bin\"");
+        let evil = text.replace(
+            "\"org.cncf.model.filepath\":\"a.bin\"",
+            "\"org.cncf.model.filepath\":\"../a.bin\"",
+        );
         assert!(matches!(
             parse(evil.as_bytes(), "r"),
             Err(RegistryError::NotModelPack { .. })

@@ -68,12 +68,11 @@ pub fn fetch_bundles(
         {
             continue;
         }
-        let referrer = Sha256Digest::from_prefixed(&entry.digest).map_err(|_| {
-            RegistryError::Protocol {
+        let referrer =
+            Sha256Digest::from_prefixed(&entry.digest).map_err(|_| RegistryError::Protocol {
                 what: format!("referrers of {}", subject.prefixed()),
                 message: format!("entry with a non-sha256 digest {}", entry.digest),
-            }
-        })?;
+            })?;
         let (bytes, _) = client.get_manifest(repo, &referrer.prefixed())?;
         let what = format!("referrer {}", referrer.prefixed());
         let m: OciImageManifest =
@@ -99,15 +98,17 @@ pub fn fetch_bundles(
         let [layer] = m.layers.as_slice() else {
             return Err(RegistryError::Protocol {
                 what,
-                message: format!("{} layers; a bundle referrer has exactly one", m.layers.len()),
+                message: format!(
+                    "{} layers; a bundle referrer has exactly one",
+                    m.layers.len()
+                ),
             });
         };
-        let digest = Sha256Digest::from_prefixed(&layer.digest).map_err(|_| {
-            RegistryError::Protocol {
+        let digest =
+            Sha256Digest::from_prefixed(&layer.digest).map_err(|_| RegistryError::Protocol {
                 what: what.clone(),
                 message: format!("non-sha256 layer digest {}", layer.digest),
-            }
-        })?;
+            })?;
         let size = u64::try_from(layer.size).unwrap_or(u64::MAX);
         let bytes = client.fetch_small_blob(repo, &digest, size, MAX_BUNDLE_BYTES, &what)?;
         out.push(PulledBundle {

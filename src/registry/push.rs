@@ -172,12 +172,20 @@ pub fn push(
         if !seen.insert(f.layer.sha256) {
             continue;
         }
-        ensure_blob(client, repo, &f.layer.sha256, f.layer.size, req.mount_from, &mut out, |c| {
-            reporter.start(&format!("pushing {}", f.layer.path), f.layer.size);
-            let r = c.upload_file(repo, &f.abs, &f.layer.sha256, f.layer.size, reporter);
-            reporter.finish();
-            r
-        })?;
+        ensure_blob(
+            client,
+            repo,
+            &f.layer.sha256,
+            f.layer.size,
+            req.mount_from,
+            &mut out,
+            |c| {
+                reporter.start(&format!("pushing {}", f.layer.path), f.layer.size);
+                let r = c.upload_file(repo, &f.abs, &f.layer.sha256, f.layer.size, reporter);
+                reporter.finish();
+                r
+            },
+        )?;
     }
     let config_digest = Sha256Digest::of(&req.built.config);
     ensure_blob(
@@ -193,7 +201,12 @@ pub fn push(
     // The model manifest, untagged for now.
     let digest = req.built.manifest_digest;
     if !client.manifest_exists(repo, &digest)? {
-        client.put_manifest(repo, &digest.prefixed(), &req.built.manifest, OCI_MANIFEST_MEDIA_TYPE)?;
+        client.put_manifest(
+            repo,
+            &digest.prefixed(),
+            &req.built.manifest,
+            OCI_MANIFEST_MEDIA_TYPE,
+        )?;
     }
 
     // Bundles as referrers.
@@ -320,7 +333,8 @@ fn push_referrers(
         )?;
         let (bytes, digest, ann) = referrer_manifest(b, &subject, subject_size);
         if !client.manifest_exists(repo, &digest)? {
-            let put = client.put_manifest(repo, &digest.prefixed(), &bytes, OCI_MANIFEST_MEDIA_TYPE)?;
+            let put =
+                client.put_manifest(repo, &digest.prefixed(), &bytes, OCI_MANIFEST_MEDIA_TYPE)?;
             api = Some(api.unwrap_or(false) || put.subject_indexed);
         }
         entries.push(ImageIndexEntry {
@@ -402,7 +416,10 @@ mod tests {
         let (b, subjects) =
             Bundle::from_bytes(dsse("https://slsa.dev/provenance/v1", &d.hex())).unwrap();
         assert_eq!(b.content, "dsse-envelope");
-        assert_eq!(b.predicate_type.as_deref(), Some("https://slsa.dev/provenance/v1"));
+        assert_eq!(
+            b.predicate_type.as_deref(),
+            Some("https://slsa.dev/provenance/v1")
+        );
         assert_eq!(subjects, vec![d]);
         assert!(Bundle::from_bytes(b"{}".to_vec()).is_err());
         assert!(Bundle::from_bytes(b"nope".to_vec()).is_err());

@@ -29,10 +29,7 @@ pub fn cache_dir(cache_dir: &Path, manifest_digest: &Sha256Digest) -> PathBuf {
 
 fn reg(input: &str) -> impl FnOnce(RegistryError) -> ResolveError + use<> {
     let input = input.to_string();
-    move |source| ResolveError::Registry {
-        input,
-        source,
-    }
+    move |source| ResolveError::Registry { input, source }
 }
 
 fn client_for(r: &OciRef, input: &str) -> Result<Client, ResolveError> {
@@ -177,7 +174,14 @@ fn fetch_into(
             .tempfile_in(parent)
             .map_err(ResolveError::io(input, parent))?;
         reporter.start(&format!("downloading {}", f.path), f.size);
-        let r = client.download_blob(repo, &f.sha256, f.size, tmp.as_file_mut(), &f.path, reporter);
+        let r = client.download_blob(
+            repo,
+            &f.sha256,
+            f.size,
+            tmp.as_file_mut(),
+            &f.path,
+            reporter,
+        );
         reporter.finish();
         r.map_err(reg(input))?;
         tmp.persist(&dest)

@@ -122,16 +122,29 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
     let line = r.stdout.trim();
     let (name, digest) = line.split_once('@').expect("REF@sha256:…");
     assert_eq!(name, format!("{}/models/minilm", reg.addr));
-    assert!(digest.starts_with("sha256:") && digest.len() == 71, "{line}");
-    assert!(r.stderr.contains("Attached https://slsa.dev/provenance/v1"), "{}", r.stderr);
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{line}"
+    );
+    assert!(
+        r.stderr.contains("Attached https://slsa.dev/provenance/v1"),
+        "{}",
+        r.stderr
+    );
 
     // The manifest is ModelPack, tagged, with raw layers addressed by file sha256.
     let (code, bytes) = reg.manifest("models/minilm", "1.0");
     assert_eq!(code, 200);
     assert_eq!(format!("sha256:{}", sha256_hex(&bytes)), digest);
     let m: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-    assert_eq!(m["artifactType"], "application/vnd.cncf.model.manifest.v1+json");
-    assert_eq!(m["config"]["mediaType"], "application/vnd.cncf.model.config.v1+json");
+    assert_eq!(
+        m["artifactType"],
+        "application/vnd.cncf.model.manifest.v1+json"
+    );
+    assert_eq!(
+        m["config"]["mediaType"],
+        "application/vnd.cncf.model.config.v1+json"
+    );
     let st = m["layers"]
         .as_array()
         .unwrap()
@@ -144,7 +157,10 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
         m["annotations"]["dev.mlprov.artifact.digest"],
         format!("sha256:{}", artifact_digest(&proj.join("out")))
     );
-    assert_eq!(m["annotations"]["org.opencontainers.image.licenses"], "Apache-2.0");
+    assert_eq!(
+        m["annotations"]["org.opencontainers.image.licenses"],
+        "Apache-2.0"
+    );
 
     // distribution 2.8 has no referrers API: the tag schema index lists both.
     let (code, idx) = reg.manifest("models/minilm", &digest.replace(':', "-"));
@@ -155,9 +171,17 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
     let mut preds: Vec<&str> = entries
         .iter()
         .map(|e| {
-            assert_eq!(e["artifactType"], "application/vnd.dev.sigstore.bundle.v0.3+json");
-            assert_eq!(e["annotations"]["dev.sigstore.bundle.content"], "dsse-envelope");
-            e["annotations"]["dev.sigstore.bundle.predicateType"].as_str().unwrap()
+            assert_eq!(
+                e["artifactType"],
+                "application/vnd.dev.sigstore.bundle.v0.3+json"
+            );
+            assert_eq!(
+                e["annotations"]["dev.sigstore.bundle.content"],
+                "dsse-envelope"
+            );
+            e["annotations"]["dev.sigstore.bundle.predicateType"]
+                .as_str()
+                .unwrap()
         })
         .collect();
     preds.sort();
@@ -165,7 +189,10 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
     let (_, rm) = reg.manifest("models/minilm", entries[0]["digest"].as_str().unwrap());
     let rm: serde_json::Value = serde_json::from_slice(&rm).unwrap();
     assert_eq!(rm["subject"]["digest"], digest);
-    assert_eq!(rm["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
+    assert_eq!(
+        rm["config"]["mediaType"],
+        "application/vnd.oci.empty.v1+json"
+    );
     let layer = reg.blob("models/minilm", rm["layers"][0]["digest"].as_str().unwrap());
     assert!(bundles.contains(&layer));
 
@@ -186,7 +213,11 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
             .arg(&f)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
 
         // Interop: the oras Python SDK pulls byte-identical files.
         let oras_dir = env.path().join("oras");
@@ -199,8 +230,15 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
             .arg(&oras_dir)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        assert!(tree(&oras_dir) == model_tree(), "oras pulled different bytes");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            tree(&oras_dir) == model_tree(),
+            "oras pulled different bytes"
+        );
     } else {
         skip("validators venv missing: ModelPack schema and oras interop not checked");
     }
@@ -208,18 +246,36 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
     // Pull: refuses without a verifier, places nothing; --no-verify places
     // exactly the model and brings back both bundles.
     let dest = env.work().join("pulled");
-    let r = run(&env, &env.work(), &["pull", "--plain-http", &reference, "-o", "pulled"], &[]);
+    let r = run(
+        &env,
+        &env.work(),
+        &["pull", "--plain-http", &reference, "-o", "pulled"],
+        &[],
+    );
     r.expect_code(1);
     assert!(!dest.exists());
     no_staging_left(&env.work());
     let r = run(
         &env,
         &env.work(),
-        &["pull", "--plain-http", "--no-verify", &reference, "-o", "pulled", "--format", "json"],
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "pulled",
+            "--format",
+            "json",
+        ],
         &[],
     )
     .ok();
-    assert!(r.stderr.contains("--no-verify: NOT checking signatures"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--no-verify: NOT checking signatures"),
+        "{}",
+        r.stderr
+    );
     let j = r.json();
     assert_eq!(j["digest"], digest);
     assert_eq!(j["verified"], false);
@@ -231,7 +287,14 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
     let r = run(
         &env,
         &env.work(),
-        &["pull", "--plain-http", "--no-verify", &reference, "-o", "pulled"],
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "pulled",
+        ],
         &[],
     );
     r.expect_code(2);
@@ -261,11 +324,19 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
     )
     .unwrap();
     let other = format!("{}/models/minilm-copy:1.0", reg.addr);
-    let j = run(&env, &proj, &["push", "--plain-http", &other, "--format", "json"], &[])
-        .ok()
-        .json();
+    let j = run(
+        &env,
+        &proj,
+        &["push", "--plain-http", &other, "--format", "json"],
+        &[],
+    )
+    .ok()
+    .json();
     assert_eq!(j["blobs"]["uploaded"], 0, "{j}");
-    assert_eq!(j["blobs"]["mounted"], 16, "12 files, config, empty config, 2 bundles: {j}");
+    assert_eq!(
+        j["blobs"]["mounted"], 16,
+        "12 files, config, empty config, 2 bundles: {j}"
+    );
 }
 
 fn sha256_hex(b: &[u8]) -> String {
@@ -291,11 +362,22 @@ fn tampered_blob_in_the_registry_fails_pull_before_anything_lands() {
     let r = run(
         &env,
         &env.work(),
-        &["pull", "--plain-http", "--no-verify", &reference, "-o", "dest"],
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+        ],
         &[],
     )
     .expect_code(2);
-    assert!(r.stderr.contains("do not match their digest"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("do not match their digest"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains(MINILM_SAFETENSORS_SHA256), "{}", r.stderr);
     assert!(r.stdout.is_empty());
     assert!(!env.work().join("dest").exists());
@@ -318,7 +400,10 @@ fn htpasswd_auth_and_every_credential_source() {
         &env,
         &proj,
         &["push", "--plain-http", &reference],
-        &[("MLPROV_REGISTRY_USERNAME", USER), ("MLPROV_REGISTRY_PASSWORD", "wrong")],
+        &[
+            ("MLPROV_REGISTRY_USERNAME", USER),
+            ("MLPROV_REGISTRY_PASSWORD", "wrong"),
+        ],
     )
     .expect_code(2);
     assert!(r.stderr.contains("refused the credentials"), "{}", r.stderr);
@@ -328,7 +413,10 @@ fn htpasswd_auth_and_every_credential_source() {
         &env,
         &proj,
         &["push", "--plain-http", &reference],
-        &[("MLPROV_REGISTRY_USERNAME", USER), ("MLPROV_REGISTRY_PASSWORD", PASSWORD)],
+        &[
+            ("MLPROV_REGISTRY_USERNAME", USER),
+            ("MLPROV_REGISTRY_PASSWORD", PASSWORD),
+        ],
     )
     .ok();
     // --username + --password-stdin.
@@ -364,7 +452,10 @@ fn htpasswd_auth_and_every_credential_source() {
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
     std::fs::write(
         docker.join("config.json"),
-        format!("{{\"auths\": {{\"{}\": {{\"auth\": \"{auth}\"}}}}}}", reg.addr),
+        format!(
+            "{{\"auths\": {{\"{}\": {{\"auth\": \"{auth}\"}}}}}}",
+            reg.addr
+        ),
     )
     .unwrap();
     run(
@@ -390,7 +481,12 @@ fn faults_are_retried_and_resumed() {
     // 500s on the first session, on a manifest and on the referrers index; a
     // chunk cut mid-body (the 87 MiB safetensors goes up in 16 MiB chunks).
     proxy.add("POST", "/blobs/uploads/", Fault::Status(500), 2);
-    proxy.add("PATCH", "/blobs/uploads/", Fault::DropRequestAfter(3 << 20), 1);
+    proxy.add(
+        "PATCH",
+        "/blobs/uploads/",
+        Fault::DropRequestAfter(3 << 20),
+        1,
+    );
     proxy.add("PATCH", "/blobs/uploads/", Fault::Status(503), 1);
     proxy.add("PUT", "/manifests/sha256-", Fault::Status(502), 1);
     proxy.add("PUT", "/manifests/1.0", Fault::Status(500), 1);
@@ -409,7 +505,14 @@ fn faults_are_retried_and_resumed() {
     run(
         &env,
         &env.work(),
-        &["pull", "--plain-http", "--no-verify", &reference, "-o", "dest"],
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+        ],
         &[("MLPROV_REGISTRY_TIMEOUT", "2")],
     )
     .ok();
@@ -440,7 +543,11 @@ fn persistent_faults_fail_clearly_and_leave_nothing() {
     proxy.add("PATCH", "/blobs/uploads/", Fault::Status(500), usize::MAX);
     let started = Instant::now();
     let r = run(&env, &proj, &["push", "--plain-http", &reference], &[]).expect_code(2);
-    assert!(r.stderr.contains("gave up after 5 attempts"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("gave up after 5 attempts"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stdout.is_empty());
     assert!(started.elapsed().as_secs() < 60);
     assert_eq!(reg.manifest("models/minilm", "1.0").0, 404);
@@ -448,12 +555,24 @@ fn persistent_faults_fail_clearly_and_leave_nothing() {
     // A registry that stalls: bounded by the timeout, nothing in DIR.
     proxy.clear();
     run(&env, &proj, &["push", "--plain-http", &reference], &[]).ok();
-    proxy.add("GET", &format!("/blobs/sha256:{MINILM_SAFETENSORS_SHA256}"), Fault::Stall, usize::MAX);
+    proxy.add(
+        "GET",
+        &format!("/blobs/sha256:{MINILM_SAFETENSORS_SHA256}"),
+        Fault::Stall,
+        usize::MAX,
+    );
     let started = Instant::now();
     let r = run(
         &env,
         &env.work(),
-        &["pull", "--plain-http", "--no-verify", &reference, "-o", "dest"],
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+        ],
         &[("MLPROV_REGISTRY_TIMEOUT", "1")],
     )
     .expect_code(2);
@@ -473,7 +592,14 @@ fn persistent_faults_fail_clearly_and_leave_nothing() {
     let r = run(
         &env,
         &env.work(),
-        &["pull", "--plain-http", "--no-verify", &reference, "-o", "dest"],
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+        ],
         &[],
     )
     .expect_code(2);
@@ -489,9 +615,14 @@ fn referrers_api_registry_gets_no_tag_schema() {
     let proj = project(&env, "p");
     write_bundles(&proj);
     let reference = format!("{}/models/minilm:1.0", reg.addr);
-    let j = run(&env, &proj, &["push", "--plain-http", &reference, "--format", "json"], &[])
-        .ok()
-        .json();
+    let j = run(
+        &env,
+        &proj,
+        &["push", "--plain-http", &reference, "--format", "json"],
+        &[],
+    )
+    .ok()
+    .json();
     assert_eq!(j["referrers_via"], "api");
     assert_eq!(j["referrers"].as_array().unwrap().len(), 2);
     {
@@ -505,7 +636,16 @@ fn referrers_api_registry_gets_no_tag_schema() {
     let j = run(
         &env,
         &env.work(),
-        &["pull", "--plain-http", "--no-verify", &reference, "-o", "dest", "--format", "json"],
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+            "--format",
+            "json",
+        ],
         &[],
     )
     .ok()
@@ -514,7 +654,11 @@ fn referrers_api_registry_gets_no_tag_schema() {
     assert_eq!(j["bundles"].as_array().unwrap().len(), 2);
     assert!(tree(&env.work().join("dest")) == model_tree());
     let st = reg.state.lock().unwrap();
-    assert!(st.requests.iter().any(|r| r.starts_with("GET /v2/models/minilm/referrers/sha256:")));
+    assert!(
+        st.requests
+            .iter()
+            .any(|r| r.starts_with("GET /v2/models/minilm/referrers/sha256:"))
+    );
     assert!(!st.requests.iter().any(|r| r.contains("/manifests/sha256-")));
 }
 
@@ -541,11 +685,18 @@ fn oci_input_pins_the_manifest_digest_and_layers() {
     )
     .unwrap();
     let r = run(&env, &ft, &["pin"], &[]).expect_code(2);
-    assert!(r.stderr.contains("--plain-http") || r.stderr.contains("gave up"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--plain-http") || r.stderr.contains("gave up"),
+        "{}",
+        r.stderr
+    );
     run(&env, &ft, &["pin"], &[("MLPROV_REGISTRY_PLAIN_HTTP", "1")]).ok();
     let lock = std::fs::read_to_string(ft.join("mlprov.lock")).unwrap();
     assert!(lock.contains(&format!("digest = \"{digest}\"")), "{lock}");
-    assert!(lock.contains(&format!("source = \"oci:{reference}\"")), "{lock}");
+    assert!(
+        lock.contains(&format!("source = \"oci:{reference}\"")),
+        "{lock}"
+    );
     assert!(lock.contains("requested = \"1.0\""), "{lock}");
     assert!(
         lock.contains(&format!(
@@ -561,5 +712,11 @@ fn oci_input_pins_the_manifest_digest_and_layers() {
         .join(digest.trim_start_matches("sha256:"));
     assert!(tree(&cached) == model_tree());
     // Pinning again changes nothing (and needs no download).
-    run(&env, &ft, &["pin", "--locked"], &[("MLPROV_REGISTRY_PLAIN_HTTP", "1")]).ok();
+    run(
+        &env,
+        &ft,
+        &["pin", "--locked"],
+        &[("MLPROV_REGISTRY_PLAIN_HTTP", "1")],
+    )
+    .ok();
 }

@@ -22,6 +22,9 @@ pub enum Fault {
     Stall,
 }
 
+/// `METHOD path` of every request, and the fault applied if any.
+pub type Log = Arc<Mutex<Vec<(String, Option<Fault>)>>>;
+
 pub struct Rule {
     pub method: &'static str,
     pub path_contains: String,
@@ -34,7 +37,7 @@ pub struct Proxy {
     pub addr: String,
     rules: Arc<Mutex<Vec<Rule>>>,
     /// `METHOD path` of every request, and the fault applied if any.
-    pub log: Arc<Mutex<Vec<(String, Option<Fault>)>>>,
+    pub log: Log,
     stop: Arc<AtomicBool>,
 }
 
@@ -50,7 +53,7 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr").to_string();
         let rules: Arc<Mutex<Vec<Rule>>> = Arc::default();
-        let log: Arc<Mutex<Vec<(String, Option<Fault>)>>> = Arc::default();
+        let log: Log = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let upstream = upstream.to_string();
         {
@@ -92,7 +95,12 @@ impl Proxy {
 
     /// How many requests got a fault.
     pub fn faults(&self) -> usize {
-        self.log.lock().unwrap().iter().filter(|(_, f)| f.is_some()).count()
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, f)| f.is_some())
+            .count()
     }
 }
 
@@ -156,7 +164,9 @@ fn handle(
 
     match fault {
         Some(Fault::Status(code)) => {
-            let body = format!("{{\"errors\":[{{\"code\":\"UNKNOWN\",\"message\":\"injected {code}\"}}]}}");
+            let body = format!(
+                "{{\"errors\":[{{\"code\":\"UNKNOWN\",\"message\":\"injected {code}\"}}]}}"
+            );
             write!(
                 client,
                 "HTTP/1.1 {code} Injected\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -98,15 +98,18 @@ fn answer(state: &Mutex<State>, req: &tiny_http::Request, body: Vec<u8>) -> Resp
         let arg = rest[i + marker.len()..].to_string();
         return match (marker, method.as_str()) {
             ("/blobs/uploads/", "POST") => {
-                if let Some(d) = q.get("mount") {
-                    if st.blobs.contains_key(d) {
-                        return status(201).with_header(header("Docker-Content-Digest", d));
-                    }
+                if let Some(d) = q.get("mount")
+                    && st.blobs.contains_key(d)
+                {
+                    return status(201).with_header(header("Docker-Content-Digest", d));
                 }
                 let id = format!("u{}", st.uploads.len() + st.requests.len());
                 st.uploads.insert(id.clone(), Vec::new());
                 status(202)
-                    .with_header(header("Location", &format!("/v2/{repo}/blobs/uploads/{id}")))
+                    .with_header(header(
+                        "Location",
+                        &format!("/v2/{repo}/blobs/uploads/{id}"),
+                    ))
                     .with_header(header("Range", "0-0"))
             }
             ("/blobs/uploads/", "PATCH") => {
@@ -116,13 +119,22 @@ fn answer(state: &Mutex<State>, req: &tiny_http::Request, body: Vec<u8>) -> Resp
                 up.extend_from_slice(&body);
                 let end = up.len().saturating_sub(1);
                 status(202)
-                    .with_header(header("Location", &format!("/v2/{repo}/blobs/uploads/{arg}")))
+                    .with_header(header(
+                        "Location",
+                        &format!("/v2/{repo}/blobs/uploads/{arg}"),
+                    ))
                     .with_header(header("Range", &format!("0-{end}")))
             }
             ("/blobs/uploads/", "GET") => match st.uploads.get(&arg) {
                 Some(up) => status(204)
-                    .with_header(header("Location", &format!("/v2/{repo}/blobs/uploads/{arg}")))
-                    .with_header(header("Range", &format!("0-{}", up.len().saturating_sub(1)))),
+                    .with_header(header(
+                        "Location",
+                        &format!("/v2/{repo}/blobs/uploads/{arg}"),
+                    ))
+                    .with_header(header(
+                        "Range",
+                        &format!("0-{}", up.len().saturating_sub(1)),
+                    )),
                 None => status(404),
             },
             ("/blobs/uploads/", "PUT") => {
@@ -139,7 +151,11 @@ fn answer(state: &Mutex<State>, req: &tiny_http::Request, body: Vec<u8>) -> Resp
             }
             ("/blobs/", "HEAD") | ("/blobs/", "GET") => match st.blobs.get(&arg) {
                 Some(b) => {
-                    let data = if method == "HEAD" { Vec::new() } else { b.clone() };
+                    let data = if method == "HEAD" {
+                        Vec::new()
+                    } else {
+                        b.clone()
+                    };
                     tiny_http::Response::from_data(data)
                         .with_header(header("Docker-Content-Digest", &arg))
                 }
@@ -184,8 +200,7 @@ fn answer(state: &Mutex<State>, req: &tiny_http::Request, body: Vec<u8>) -> Resp
                 let mut manifests = Vec::new();
                 for (d, (media, bytes)) in &st.manifests {
                     let v: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
-                    if v.pointer("/subject/digest").and_then(|s| s.as_str()) == Some(arg.as_str())
-                    {
+                    if v.pointer("/subject/digest").and_then(|s| s.as_str()) == Some(arg.as_str()) {
                         manifests.push(serde_json::json!({
                             "mediaType": media,
                             "digest": d,

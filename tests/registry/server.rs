@@ -23,7 +23,9 @@ pub fn binary() -> Option<PathBuf> {
     });
     if found.is_none() {
         if in_ci() {
-            panic!("CI is set but docker-registry is not installed (apt-get install docker-registry)");
+            panic!(
+                "CI is set but docker-registry is not installed (apt-get install docker-registry)"
+            );
         }
         skip("docker-registry is not installed (apt-get install docker-registry)");
     }
@@ -149,7 +151,11 @@ pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
             if p.is_dir() {
                 walk(root, &p, out);
             } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.insert(rel, std::fs::read(&p).expect("read"));
             }
         }
