@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write an mlprov.toml for this training repository')
             [CompletionResult]::new('pin', 'pin', [CompletionResultType]::ParameterValue, 'Resolve every input to immutable bytes and write mlprov.lock')
+            [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Check the inputs, run and record the training, and write provenance and SBOMs')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Pull a model from an OCI registry, verify it, then place its files')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -74,6 +75,26 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('--locked', '--locked', [CompletionResultType]::ParameterName, 'Fail (exit 1) if the lock would change, naming the inputs; write nothing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;build' {
+            [CompletionResult]::new('--run', '--run', [CompletionResultType]::ParameterName, 'Import a run record made elsewhere (a run.json) instead of running a command')
+            [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Record an extra hyperparameter. Repeatable')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('--allow-dirty', '--allow-dirty', [CompletionResultType]::ParameterName, 'Build from a git tree with uncommitted changes (recorded in the run)')
+            [CompletionResult]::new('--cyclonedx', '--cyclonedx', [CompletionResultType]::ParameterName, 'Also write a CycloneDX 1.6 ML-BOM (default: [build] cyclonedx)')
+            [CompletionResult]::new('--skip-training', '--skip-training', [CompletionResultType]::ParameterName, 'Do not run [training] command: hash and describe the outputs as they are')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
@@ -177,6 +198,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
         'mlprov;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write an mlprov.toml for this training repository')
             [CompletionResult]::new('pin', 'pin', [CompletionResultType]::ParameterValue, 'Resolve every input to immutable bytes and write mlprov.lock')
+            [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Check the inputs, run and record the training, and write provenance and SBOMs')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Pull a model from an OCI registry, verify it, then place its files')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -189,6 +211,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             break
         }
         'mlprov;help;pin' {
+            break
+        }
+        'mlprov;help;build' {
             break
         }
         'mlprov;help;push' {

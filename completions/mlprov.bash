@@ -16,6 +16,9 @@ _mlprov() {
             ",$1")
                 cmd="mlprov"
                 ;;
+            mlprov,build)
+                cmd="mlprov__subcmd__build"
+                ;;
             mlprov,completions)
                 cmd="mlprov__subcmd__completions"
                 ;;
@@ -39,6 +42,9 @@ _mlprov() {
                 ;;
             mlprov,schema)
                 cmd="mlprov__subcmd__schema"
+                ;;
+            mlprov__subcmd__help,build)
+                cmd="mlprov__subcmd__help__subcmd__build"
                 ;;
             mlprov__subcmd__help,completions)
                 cmd="mlprov__subcmd__help__subcmd__completions"
@@ -71,12 +77,46 @@ _mlprov() {
 
     case "${cmd}" in
         mlprov)
-            opts="-C -q -v -h -V --format --quiet --verbose --color --offline --help --version init pin push pull completions man schema help"
+            opts="-C -q -v -h -V --format --quiet --verbose --color --offline --help --version init pin build push pull completions man schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlprov__subcmd__build)
+            opts="-C -q -v -h -V --run --param --allow-dirty --cyclonedx --skip-training --format --quiet --verbose --color --offline --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --run)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --param)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -123,8 +163,22 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__help)
-            opts="init pin push pull completions man schema help"
+            opts="init pin build push pull completions man schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlprov__subcmd__help__subcmd__build)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -32,6 +32,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand --version 'Print version'
             cand init 'Write an mlprov.toml for this training repository'
             cand pin 'Resolve every input to immutable bytes and write mlprov.lock'
+            cand build 'Check the inputs, run and record the training, and write provenance and SBOMs'
             cand push 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
             cand pull 'Pull a model from an OCI registry, verify it, then place its files'
             cand completions 'Print shell completions'
@@ -69,6 +70,25 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand --locked 'Fail (exit 1) if the lock would change, naming the inputs; write nothing'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;build'= {
+            cand --run 'Import a run record made elsewhere (a run.json) instead of running a command'
+            cand --param 'Record an extra hyperparameter. Repeatable'
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand --allow-dirty 'Build from a git tree with uncommitted changes (recorded in the run)'
+            cand --cyclonedx 'Also write a CycloneDX 1.6 ML-BOM (default: [build] cyclonedx)'
+            cand --skip-training 'Do not run [training] command: hash and describe the outputs as they are'
             cand -q 'Print less: errors only'
             cand --quiet 'Print less: errors only'
             cand -v 'Print more detail (repeat for even more)'
@@ -166,6 +186,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
         &'mlprov;help'= {
             cand init 'Write an mlprov.toml for this training repository'
             cand pin 'Resolve every input to immutable bytes and write mlprov.lock'
+            cand build 'Check the inputs, run and record the training, and write provenance and SBOMs'
             cand push 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
             cand pull 'Pull a model from an OCI registry, verify it, then place its files'
             cand completions 'Print shell completions'
@@ -176,6 +197,8 @@ set edit:completion:arg-completer[mlprov] = {|@words|
         &'mlprov;help;init'= {
         }
         &'mlprov;help;pin'= {
+        }
+        &'mlprov;help;build'= {
         }
         &'mlprov;help;push'= {
         }

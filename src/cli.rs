@@ -66,6 +66,8 @@ pub enum Command {
     Init(InitArgs),
     /// Resolve every input to immutable bytes and write mlprov.lock.
     Pin(PinArgs),
+    /// Check the inputs, run and record the training, and write provenance and SBOMs.
+    Build(BuildArgs),
     /// Push the built model to an OCI registry (ModelPack), with its bundles as referrers.
     Push(PushArgs),
     /// Pull a model from an OCI registry, verify it, then place its files.
@@ -203,6 +205,37 @@ pub struct PullArgs {
 
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Writes target/mlprov/{provenance.json, sbom.spdx.json, run.json} (and bom.cdx.json with \
+--cyclonedx). Never edits mlprov.lock. Exits with the training command's status when it fails."
+)]
+pub struct BuildArgs {
+    /// The training command and its arguments (default: [training] command).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+
+    /// Import a run record made elsewhere (a run.json) instead of running a command.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["command", "params", "skip_training"])]
+    pub run: Option<PathBuf>,
+
+    /// Record an extra hyperparameter. Repeatable.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+
+    /// Build from a git tree with uncommitted changes (recorded in the run).
+    #[arg(long)]
+    pub allow_dirty: bool,
+
+    /// Also write a CycloneDX 1.6 ML-BOM (default: [build] cyclonedx).
+    #[arg(long)]
+    pub cyclonedx: bool,
+
+    /// Do not run [training] command: hash and describe the outputs as they are.
+    #[arg(long, conflicts_with = "command")]
+    pub skip_training: bool,
 }
 
 #[derive(Debug, Args)]

@@ -18,9 +18,12 @@ pub mod lockfile;
 pub mod manifest;
 pub mod output;
 pub mod project;
+pub mod provenance;
 pub mod registry;
 pub mod reporter;
 pub mod resolve;
+pub mod run;
+pub mod sbom;
 pub mod scan;
 
 /// The version string recorded in documents mlprov writes.

@@ -89,7 +89,23 @@ fn every_subcommand_has_help() {
     let root = repo_root();
     let top = env.run(&root, &["--help"]).ok();
     insta::assert_snapshot!("help", top.stdout);
-    for sub in ["init", "pin", "push", "pull", "completions", "man"] {
+    // Every visible subcommand, as listed by the man pages mlprov writes.
+    let man = env.path().join("man");
+    env.run(&root, &["man", "--out-dir", man.to_str().unwrap()])
+        .ok();
+    let mut subs: Vec<String> = std::fs::read_dir(&man)
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.unwrap().file_name().to_string_lossy().to_string();
+            n.strip_prefix("mlprov-")?
+                .strip_suffix(".1")
+                .map(str::to_string)
+        })
+        .collect();
+    subs.sort();
+    assert!(subs.len() >= 4, "{subs:?}");
+    for sub in &subs {
+        let sub = sub.as_str();
         let r = env.run(&root, &[sub, "--help"]).ok();
         insta::assert_snapshot!(format!("help_{sub}"), r.stdout);
     }

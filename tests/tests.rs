@@ -2,6 +2,7 @@
 
 mod common;
 
+mod build;
 mod cli;
 mod generated;
 mod hf_server;

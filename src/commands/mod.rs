@@ -1,6 +1,7 @@
 //! One module per subcommand. Each resolves its settings, calls the domain
 //! and reports through [`Printer`].
 
+pub mod build;
 pub mod completions;
 pub mod init;
 pub mod man;
@@ -22,6 +23,8 @@ pub enum ExitStatus {
     Success,
     Failure,
     Error,
+    /// A specific code, e.g. a failed training command's own exit status.
+    Code(u8),
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -30,6 +33,7 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => ExitCode::SUCCESS,
             ExitStatus::Failure => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
+            ExitStatus::Code(n) => ExitCode::from(n),
         }
     }
 }
@@ -114,6 +118,7 @@ pub fn run(cli: Cli) -> ExitStatus {
     let result = match cli.command {
         Command::Init(args) => init::run(&cx, args),
         Command::Pin(args) => pin::run(&cx, args),
+        Command::Build(args) => build::run(&cx, args),
         Command::Push(args) => push::run(&cx, args),
         Command::Pull(args) => pull::run(&cx, args),
         Command::Completions(args) => completions::run(&cx, args),

@@ -32,7 +32,9 @@ pub struct HfSettings {
     pub cache_dir: PathBuf,
     /// `HF_TOKEN`, else the token file `huggingface-cli login` writes.
     pub token: Option<String>,
-    pub http: reqwest::blocking::Client,
+    /// Made on first use: building a TLS client reads the platform's root
+    /// certificates, which a build that never goes online should not pay for.
+    http: std::sync::OnceLock<reqwest::blocking::Client>,
 }
 
 impl HfSettings {
@@ -64,8 +66,13 @@ impl HfSettings {
                 .to_string(),
             cache_dir,
             token,
-            http: super::url::http_client(),
+            http: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The HTTP client shared by the resolvers.
+    pub fn http(&self) -> &reqwest::blocking::Client {
+        self.http.get_or_init(super::url::http_client)
     }
 
     /// `HF_HUB_OFFLINE=1` means offline, as in huggingface_hub.
@@ -193,58 +200,12 @@ pub fn resolve(
     cx.reporter
         .note(&format!("{repo}@{revision} is commit {commit}"));
 
-    // List the tree, following pagination.
-    let mut entries: Vec<TreeEntry> = Vec::new();
-    let mut next = Some(format!(
-        "{}/api/{}/{repo}/tree/{commit}?recursive=true",
-        cx.hf.endpoint,
-        kind.api()
-    ));
-    let mut pages = 0;
-    while let Some(url) = next.take() {
-        pages += 1;
-        if pages > 10_000 {
-            return Err(hub.protocol("tree pagination does not end"));
-        }
-        let (page, link): (Vec<TreeEntry>, Option<String>) = hub.get_json(&url, None)?;
-        entries.extend(page);
-        next = link
-            .as_deref()
-            .and_then(next_link)
-            .map(|n| absolutize(&cx.hf.endpoint, &n));
-    }
-
     let keep = glob_filter(&input.include, &input.exclude);
     let mut files = Vec::new();
-    for e in entries.into_iter().filter(|e| e.kind == "file") {
-        if !crate::fsutil::is_safe_relative(&e.path) {
-            return Err(hub.protocol(&format!("unsafe file name `{}` in the tree", e.path)));
+    for e in list_tree(&hub, &commit)? {
+        if keep(&e.path) && !is_git_path(&e.path) {
+            files.push(remote_file(&hub, e)?);
         }
-        if !keep(&e.path) || is_git_path(&e.path) {
-            continue;
-        }
-        let (expect, blob_name, size) = match (&e.lfs, &e.oid) {
-            (Some(lfs), _) => {
-                let d = Sha256Digest::from_hex(&lfs.oid)
-                    .map_err(|_| hub.protocol(&format!("`{}` has a bad lfs.oid", e.path)))?;
-                (Expect::Sha256(d), d.hex(), lfs.size)
-            }
-            (None, Some(oid)) => {
-                let mut b = [0u8; 20];
-                hex::decode_to_slice(oid, &mut b)
-                    .map_err(|_| hub.protocol(&format!("`{}` has a bad oid", e.path)))?;
-                (Expect::GitBlob(b), oid.to_ascii_lowercase(), e.size)
-            }
-            (None, None) => {
-                return Err(hub.protocol(&format!("`{}` has neither oid nor lfs", e.path)));
-            }
-        };
-        files.push(RemoteFile {
-            path: e.path,
-            size,
-            expect,
-            blob_name,
-        });
     }
     if files.is_empty() {
         return Err(ResolveError::NoFiles {
@@ -255,32 +216,7 @@ pub fn resolve(
     // Download what is missing into the cache; verify what is there.
     let rdir = repo_dir(&cx.hf.cache_dir, kind, repo);
     let snap = rdir.join("snapshots").join(&commit);
-    for f in &files {
-        let blob = rdir.join("blobs").join(&f.blob_name);
-        let present = blob.is_file() && blob_matches(&blob, f.expect, cx).unwrap_or(false);
-        if !present {
-            let url = format!(
-                "{}/{}{repo}/resolve/{commit}/{}",
-                cx.hf.endpoint,
-                kind.url_prefix(),
-                encode_path(&f.path)
-            );
-            cx.reporter.note(&format!("downloading {}", f.path));
-            fetch_verified(
-                &cx.hf.http,
-                &url,
-                cx.hf.token.as_deref(),
-                &blob,
-                f.expect,
-                Some(f.size),
-                &input.name,
-                &f.path,
-                cx.reporter,
-            )?;
-        }
-        link_snapshot(&snap, &f.path, &f.blob_name)
-            .map_err(ResolveError::io(&input.name, &snap))?;
-    }
+    download_into_cache(&hub, &commit, &files, cx)?;
     if !is_commit(revision) {
         let refs = rdir.join("refs").join(revision);
         if std::fs::read_to_string(&refs).ok().as_deref() != Some(commit.as_str()) {
@@ -329,6 +265,177 @@ pub fn resolve(
         }
     }
     Ok(finish(input, commit, hashed, &snap, license, datasets))
+}
+
+/// List every file of the repository at `commit` (following pagination),
+/// refusing unsafe names.
+fn list_tree(hub: &Hub<'_>, commit: &str) -> Result<Vec<TreeEntry>, ResolveError> {
+    let mut entries: Vec<TreeEntry> = Vec::new();
+    let mut next = Some(format!(
+        "{}/api/{}/{}/tree/{commit}?recursive=true",
+        hub.settings.endpoint,
+        hub.kind.api(),
+        hub.repo
+    ));
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        pages += 1;
+        if pages > 10_000 {
+            return Err(hub.protocol("tree pagination does not end"));
+        }
+        let (page, link): (Vec<TreeEntry>, Option<String>) = hub.get_json(&url, None)?;
+        entries.extend(page);
+        next = link
+            .as_deref()
+            .and_then(next_link)
+            .map(|n| absolutize(&hub.settings.endpoint, &n));
+    }
+    entries.retain(|e| e.kind == "file");
+    for e in &entries {
+        if !crate::fsutil::is_safe_relative(&e.path) {
+            return Err(hub.protocol(&format!("unsafe file name `{}` in the tree", e.path)));
+        }
+    }
+    Ok(entries)
+}
+
+/// What a tree entry must hash to, and its blob name in the cache.
+fn remote_file(hub: &Hub<'_>, e: TreeEntry) -> Result<RemoteFile, ResolveError> {
+    let (expect, blob_name, size) = match (&e.lfs, &e.oid) {
+        (Some(lfs), _) => {
+            let d = Sha256Digest::from_hex(&lfs.oid)
+                .map_err(|_| hub.protocol(&format!("`{}` has a bad lfs.oid", e.path)))?;
+            (Expect::Sha256(d), d.hex(), lfs.size)
+        }
+        (None, Some(oid)) => {
+            let mut b = [0u8; 20];
+            hex::decode_to_slice(oid, &mut b)
+                .map_err(|_| hub.protocol(&format!("`{}` has a bad oid", e.path)))?;
+            (Expect::GitBlob(b), oid.to_ascii_lowercase(), e.size)
+        }
+        (None, None) => {
+            return Err(hub.protocol(&format!("`{}` has neither oid nor lfs", e.path)));
+        }
+    };
+    Ok(RemoteFile {
+        path: e.path,
+        size,
+        expect,
+        blob_name,
+    })
+}
+
+/// Download the files whose blobs are missing or wrong into the HF cache
+/// (verified while streaming) and link them into the commit's snapshot.
+fn download_into_cache(
+    hub: &Hub<'_>,
+    commit: &str,
+    files: &[RemoteFile],
+    cx: &ResolveContext<'_>,
+) -> Result<(), ResolveError> {
+    let rdir = repo_dir(&cx.hf.cache_dir, hub.kind, hub.repo);
+    let snap = rdir.join("snapshots").join(commit);
+    for f in files {
+        let blob = rdir.join("blobs").join(&f.blob_name);
+        let present = blob.is_file() && blob_matches(&blob, f.expect, cx).unwrap_or(false);
+        if !present {
+            let url = format!(
+                "{}/{}{}/resolve/{commit}/{}",
+                cx.hf.endpoint,
+                hub.kind.url_prefix(),
+                hub.repo,
+                encode_path(&f.path)
+            );
+            cx.reporter.note(&format!("downloading {}", f.path));
+            fetch_verified(
+                cx.hf.http(),
+                &url,
+                cx.hf.token.as_deref(),
+                &blob,
+                f.expect,
+                Some(f.size),
+                hub.input,
+                &f.path,
+                cx.reporter,
+            )?;
+        }
+        link_snapshot(&snap, &f.path, &f.blob_name).map_err(ResolveError::io(hub.input, &snap))?;
+    }
+    Ok(())
+}
+
+/// Bring the files of a locked HF input that are missing from the local
+/// cache back: list the locked commit's tree, check that each file's LFS
+/// digest is still the locked one, download and verify it. The caller
+/// re-hashes every file against the lock afterwards. Fails with
+/// [`ResolveError::Offline`] under `--offline`.
+pub fn fetch_locked(
+    locked: &LockedInput,
+    missing: &[&crate::lockfile::LockedFile],
+    cx: &ResolveContext<'_>,
+) -> Result<(), ResolveError> {
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let (kind, repo) = match locked.source.split_once(':') {
+        Some(("hf", r)) => (RepoKind::Model, r),
+        Some(("hf-dataset", r)) => (RepoKind::Dataset, r),
+        _ => {
+            return Err(ResolveError::HfProtocol {
+                input: locked.name.clone(),
+                repo: locked.source.clone(),
+                message: "not a Hugging Face input".into(),
+            });
+        }
+    };
+    let commit = locked
+        .commit
+        .as_deref()
+        .filter(|c| is_commit(c))
+        .ok_or_else(|| ResolveError::HfProtocol {
+            input: locked.name.clone(),
+            repo: repo.to_string(),
+            message: "the lock entry has no commit".into(),
+        })?;
+    if cx.offline {
+        let names: Vec<&str> = missing.iter().map(|f| f.path.as_str()).collect();
+        return Err(ResolveError::Offline {
+            input: locked.name.clone(),
+            what: format!("{repo}@{commit}: {}", names.join(", ")),
+        });
+    }
+    let hub = Hub {
+        settings: &cx.hf,
+        input: &locked.name,
+        repo,
+        kind,
+    };
+    let mut tree: std::collections::HashMap<String, TreeEntry> = list_tree(&hub, commit)?
+        .into_iter()
+        .map(|e| (e.path.clone(), e))
+        .collect();
+    let mut files = Vec::new();
+    for want in missing {
+        let e = tree.remove(&want.path).ok_or_else(|| {
+            hub.protocol(&format!(
+                "`{}` is in mlprov.lock but not in the repository at commit {commit}",
+                want.path
+            ))
+        })?;
+        let f = remote_file(&hub, e)?;
+        if let Expect::Sha256(d) = f.expect
+            && d != want.sha256
+        {
+            return Err(ResolveError::DigestMismatch {
+                input: locked.name.clone(),
+                file: want.path.clone(),
+                expected: want.sha256.prefixed(),
+                actual: d.prefixed(),
+            });
+        }
+        files.push(f);
+    }
+    download_into_cache(&hub, commit, &files, cx)
 }
 
 fn finish(
@@ -607,7 +714,11 @@ impl Hub<'_> {
             if attempt > 0 {
                 std::thread::sleep(Duration::from_millis(250 << attempt));
             }
-            let mut req = self.settings.http.get(url).timeout(Duration::from_secs(60));
+            let mut req = self
+                .settings
+                .http()
+                .get(url)
+                .timeout(Duration::from_secs(60));
             if let Some(t) = &self.settings.token {
                 req = req.bearer_auth(t);
             }

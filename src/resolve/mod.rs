@@ -1,6 +1,7 @@
 //! Resolving manifest inputs to immutable identity: commits, per-file
 //! digests and the artifact digest.
 
+pub mod check;
 pub mod hf;
 pub mod oci;
 pub mod path;

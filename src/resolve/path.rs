@@ -1,16 +1,22 @@
 //! `path` inputs: a file or directory inside the project.
 
-use crate::digest::{self, WalkOptions};
+use std::path::PathBuf;
+
+use crate::digest::{self, TreeFile, WalkOptions};
 use crate::lockfile::LockedInput;
 use crate::manifest::Input;
 
 use super::{ResolveContext, ResolveError, glob_filter, lock_files};
 
-pub fn resolve(
+/// The files a `path` input selects on disk: the path must exist and stay
+/// inside the project; `.git` and friends are left out, links must stay in
+/// the tree, and the include/exclude globs apply. Also returns the canonical
+/// path (to tell a file from a directory).
+pub(crate) fn selected_files(
     input: &Input,
     rel: &str,
     cx: &ResolveContext<'_>,
-) -> Result<LockedInput, ResolveError> {
+) -> Result<(Vec<TreeFile>, PathBuf), ResolveError> {
     let abs = cx.root.join(rel);
     if !abs.exists() {
         return Err(ResolveError::Missing {
@@ -51,6 +57,16 @@ pub fn resolve(
             input: input.name.clone(),
         });
     }
+    Ok((files, canon))
+}
+
+pub fn resolve(
+    input: &Input,
+    rel: &str,
+    cx: &ResolveContext<'_>,
+) -> Result<LockedInput, ResolveError> {
+    let abs = cx.root.join(rel);
+    let (files, canon) = selected_files(input, rel, cx)?;
     cx.reporter
         .note(&format!("hashing {} ({} files)", input.name, files.len()));
     let hashed =

@@ -301,7 +301,7 @@ pub fn resolve(
         }
         cx.reporter.note(&format!("downloading {url}"));
         fetch_verified(
-            &cx.hf.http,
+            cx.hf.http(),
             url,
             None,
             &dest,

@@ -1,0 +1,452 @@
+//! `mlprov build [-- CMD…]`: check that the lock is fresh and the inputs on
+//! disk are the locked bytes, run and record the training (or import a run),
+//! hash the outputs, and write provenance, SBOMs and the run record under
+//! `target/mlprov/`. Never edits the lock; writes nothing unless every step
+//! succeeded.
+
+use std::path::Path;
+use std::time::Instant;
+
+use miette::{IntoDiagnostic, Result, WrapErr, miette};
+use serde_json::json;
+
+use super::{Context, ExitStatus};
+use crate::cli::BuildArgs;
+use crate::digest::{HashCache, Sha256Digest};
+use crate::fsutil::{human_bytes, write_atomic};
+use crate::lockfile::{LOCK_FILE, Lock};
+use crate::manifest::Manifest;
+use crate::project::{self, Project};
+use crate::resolve::{self, ResolveContext, check};
+use crate::run::{self, Clock, RunKind, RunRecord};
+use crate::sbom::{self, BuildFacts, OutputError, RunSource, cyclonedx, spdx3};
+
+/// How many changed paths an error lists before summarising.
+const LIST_MAX: usize = 20;
+
+pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
+    let project = Project::discover(&cx.cwd)?;
+    let manifest_path = project.manifest_path();
+    let manifest_bytes = std::fs::read(&manifest_path)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read {}", manifest_path.display()))?;
+    let manifest = Manifest::load(&manifest_path)?;
+    let clock = Clock::from_env()?;
+    let params = run::parse_params(&args.params)?;
+    let want_cyclonedx = args.cyclonedx || manifest.build.cyclonedx;
+
+    // 1. The lock answers the manifest.
+    let lock_path = project.lock_path();
+    let lock_bytes = match std::fs::read(&lock_path) {
+        Ok(b) => Some(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(e)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot read {}", lock_path.display()));
+        }
+    };
+    let lock = match Lock::load(&lock_path)? {
+        Some(l) => l,
+        None if manifest.inputs.is_empty() => Lock::new(),
+        None => {
+            cx.printer.error(&miette!(
+                code = "mlprov::build::no_lock",
+                help = "run `mlprov pin` to resolve the inputs, and commit mlprov.lock",
+                "there is no {LOCK_FILE}: the inputs of mlprov.toml are not pinned"
+            ));
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    let stale = check::freshness(&manifest, &lock);
+    if !stale.is_empty() {
+        let lines: Vec<String> = stale
+            .iter()
+            .map(|(name, why)| format!("  {name}: {why}"))
+            .collect();
+        cx.printer.error(&miette!(
+            code = "mlprov::build::stale_lock",
+            help = "run `mlprov pin` to update mlprov.lock (build never edits it), review the change and commit it",
+            "mlprov.lock does not match mlprov.toml:\n{}",
+            lines.join("\n")
+        ));
+        return Ok(ExitStatus::Failure);
+    }
+
+    // 2. The inputs on disk are the locked bytes.
+    let cache_dir = project::cache_dir();
+    let hash_cache = HashCache::open(HashCache::default_path(&cache_dir));
+    let reporter = cx.printer.reporter();
+    let rcx = ResolveContext {
+        root: &project.root,
+        offline: cx.offline,
+        hash_cache: Some(&hash_cache),
+        cache_dir,
+        hf: resolve::hf::HfSettings::from_env(),
+        reporter: &reporter,
+    };
+    let integrity = check::integrity(&manifest, &lock, &rcx);
+    save_cache(cx, &hash_cache);
+    let integrity = integrity?;
+    if !integrity.mismatches.is_empty() {
+        let mut lines: Vec<String> = integrity
+            .mismatches
+            .iter()
+            .take(LIST_MAX)
+            .map(|m| format!("  {m}"))
+            .collect();
+        if integrity.mismatches.len() > LIST_MAX {
+            lines.push(format!(
+                "  … and {} more",
+                integrity.mismatches.len() - LIST_MAX
+            ));
+        }
+        cx.printer.error(&miette!(
+            code = "mlprov::build::input_changed",
+            help = "restore the locked bytes, or run `mlprov pin` to lock the new ones (and review why they changed); nothing was written",
+            "the inputs on disk are not what mlprov.lock pinned:\n{}",
+            lines.join("\n")
+        ));
+        return Ok(ExitStatus::Failure);
+    }
+    if !lock.inputs.is_empty() {
+        cx.printer.status(
+            "Checked",
+            &format!(
+                "{} input{} against {LOCK_FILE} ({} files, {})",
+                lock.inputs.len(),
+                if lock.inputs.len() == 1 { "" } else { "s" },
+                integrity.files,
+                human_bytes(integrity.bytes)
+            ),
+        );
+    }
+
+    // 3. The run.
+    let artifact_path = manifest.artifact.path.clone();
+    let excluded = [artifact_path.as_str(), "target/mlprov"];
+    let (record, source) = match &args.run {
+        Some(file) => {
+            let file = cx.cwd.join(file);
+            let mut rec = RunRecord::import(&file)?;
+            if let Some(g) = &rec.git
+                && g.dirty
+                && !rec.allow_dirty
+                && !args.allow_dirty
+            {
+                cx.printer.error(&miette!(
+                    code = "mlprov::build::dirty",
+                    help =
+                        "pass --allow-dirty to build from it anyway (recorded in the provenance)",
+                    "the imported run was made from a git tree with uncommitted changes ({})",
+                    summarize(&g.dirty_paths)
+                ));
+                return Ok(ExitStatus::Failure);
+            }
+            if let Some(code) = rec.exit_status.filter(|c| *c != 0) {
+                cx.printer.error(&miette!(
+                    code = "mlprov::build::training_failed",
+                    help = "only a successful run can be packaged; import the record of a run that exited 0",
+                    "the imported run exited with status {code}; nothing was written"
+                ));
+                return Ok(ExitStatus::Failure);
+            }
+            rec.allow_dirty |= args.allow_dirty;
+            warn_config_drift(cx, &manifest, &project.root, &rec);
+            cx.printer.status(
+                "Imported",
+                &format!("run {} from {}", rec.invocation_id, file.display()),
+            );
+            (rec, RunSource::Imported)
+        }
+        None => {
+            let git = run::git_state(&project.root, &excluded)?;
+            match &git {
+                Some(g) if g.dirty && !args.allow_dirty => {
+                    cx.printer.error(&miette!(
+                        code = "mlprov::build::dirty",
+                        help = "commit or stash the changes so the provenance names the code that ran, or pass --allow-dirty (recorded in the provenance)",
+                        "the git tree has uncommitted changes: {}",
+                        summarize(&g.dirty_paths)
+                    ));
+                    return Ok(ExitStatus::Failure);
+                }
+                Some(g) if g.dirty => cx.printer.warn(&format!(
+                    "building from a dirty tree (--allow-dirty): {}",
+                    summarize(&g.dirty_paths)
+                )),
+                Some(_) => {}
+                None => cx.printer.warn(
+                    "not in a git repository with a commit: the provenance will not name the training code",
+                ),
+            }
+            let training = manifest.training.clone().unwrap_or_default();
+            let config = training
+                .config
+                .as_deref()
+                .map(|c| run::read_config(&project.root, c))
+                .transpose()?;
+            let python = training
+                .python
+                .as_deref()
+                .map(|p| run::python_env(p, &project.root))
+                .transpose()?;
+            let argv: Vec<String> = if !args.command.is_empty() {
+                args.command.clone()
+            } else if args.skip_training {
+                Vec::new()
+            } else {
+                training.command.clone()
+            };
+            let seed = invocation_seed(
+                &manifest_bytes,
+                lock_bytes.as_deref(),
+                &argv,
+                config.as_ref().map(|c| c.digest.as_str()),
+                &params,
+                git.as_ref().map(|g| g.commit.as_str()),
+                clock,
+            );
+            let mut rec = RunRecord {
+                version: run::RUN_VERSION,
+                kind: RunKind::Packaging,
+                invocation_id: run::invocation_id(&seed),
+                argv: argv.clone(),
+                started_on: clock.now(),
+                finished_on: String::new(),
+                exit_status: None,
+                git,
+                allow_dirty: args.allow_dirty,
+                config,
+                parameters: params.clone(),
+                python,
+                recorded_by: Some(crate::VERSION.to_string()),
+            };
+            let source = if argv.is_empty() {
+                RunSource::Packaging
+            } else {
+                cx.printer
+                    .status("Running", &format!("`{}`", sbom::shell_words(&argv)));
+                let t0 = Instant::now();
+                let done = run::run_command(&argv, &project.root, cx.printer.is_json())?;
+                rec.kind = RunKind::Training;
+                rec.exit_status = Some(done.code);
+                if done.code != 0 {
+                    cx.printer.error(&miette!(
+                        code = "mlprov::build::training_failed",
+                        help = "fix the training run; mlprov exits with its status",
+                        "the training command `{}` exited with status {}; nothing was written",
+                        sbom::shell_words(&argv),
+                        done.code
+                    ));
+                    return Ok(ExitStatus::Code(exit_byte(done.code)));
+                }
+                cx.printer.status(
+                    "Trained",
+                    &format!("in {:.1}s (exit 0)", t0.elapsed().as_secs_f64()),
+                );
+                RunSource::Recorded
+            };
+            rec.finished_on = clock.now();
+            (rec, source)
+        }
+    };
+
+    // 4. The outputs.
+    let outputs =
+        match sbom::hash_outputs(&project.root, &artifact_path, Some(&hash_cache), &reporter) {
+            Ok(o) => o,
+            Err(e @ (OutputError::Missing { .. } | OutputError::Empty { .. })) => {
+                save_cache(cx, &hash_cache);
+                cx.printer.error(&miette::Report::new(e));
+                return Ok(ExitStatus::Failure);
+            }
+            Err(e) => return Err(e.into()),
+        };
+    save_cache(cx, &hash_cache);
+    cx.printer.status(
+        "Hashed",
+        &format!(
+            "{} ({} file{}, {}) {}",
+            outputs.path,
+            outputs.files.len(),
+            if outputs.files.len() == 1 { "" } else { "s" },
+            human_bytes(outputs.total_size()),
+            outputs.digest.prefixed()
+        ),
+    );
+
+    // 5. The documents.
+    let out_dir = project.out_dir();
+    let run_bytes = record.to_json().into_bytes();
+    let facts = BuildFacts {
+        manifest: &manifest,
+        manifest_digest: Sha256Digest::of(&manifest_bytes),
+        lock: &lock,
+        lock_digest: lock_bytes.as_deref().map(Sha256Digest::of),
+        run: &record,
+        run_source: source,
+        run_digest: Sha256Digest::of(&run_bytes),
+        outputs: &outputs,
+        created: clock.now(),
+        builder_id: crate::provenance::builder_id_from_env(),
+    };
+    let provenance = crate::provenance::to_json_bytes(&crate::provenance::statement(&facts));
+    let sbom_bytes = sbom::to_json_bytes(&spdx3::document(&facts));
+    let bom_bytes = want_cyclonedx.then(|| sbom::to_json_bytes(&cyclonedx::bom(&facts)));
+
+    let write = |name: &str, bytes: &[u8]| -> Result<()> {
+        let p = out_dir.join(name);
+        write_atomic(&p, bytes)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot write {}", p.display()))
+    };
+    write(run::RUN_FILE, &run_bytes)?;
+    write(spdx3::SBOM_FILE, &sbom_bytes)?;
+    let mut written = vec![
+        crate::provenance::PROVENANCE_FILE,
+        spdx3::SBOM_FILE,
+        run::RUN_FILE,
+    ];
+    match &bom_bytes {
+        Some(b) => {
+            write(cyclonedx::BOM_FILE, b)?;
+            written.insert(2, cyclonedx::BOM_FILE);
+        }
+        None => {
+            // A BOM left by an earlier build would describe other bytes.
+            let stale = out_dir.join(cyclonedx::BOM_FILE);
+            if stale.exists() {
+                std::fs::remove_file(&stale)
+                    .into_diagnostic()
+                    .wrap_err_with(|| format!("cannot remove stale {}", stale.display()))?;
+            }
+        }
+    }
+    write(crate::provenance::PROVENANCE_FILE, &provenance)?;
+
+    let rel_dir = "target/mlprov";
+    if cx.printer.is_json() {
+        let docs: serde_json::Map<String, serde_json::Value> = written
+            .iter()
+            .map(|n| (n.to_string(), json!(format!("{rel_dir}/{n}"))))
+            .collect();
+        cx.printer.json(&json!({
+            "artifact": {
+                "name": manifest.artifact.name,
+                "version": manifest.artifact.version,
+                "path": outputs.path,
+                "digest": outputs.digest.prefixed(),
+                "files": outputs.files.len(),
+                "bytes": outputs.total_size(),
+            },
+            "run": {
+                "kind": record.kind,
+                "source": source.as_str(),
+                "invocationId": record.invocation_id,
+                "exitStatus": record.exit_status,
+                "gitCommit": record.git.as_ref().map(|g| g.commit.as_str()),
+                "dirty": record.git.as_ref().is_some_and(|g| g.dirty),
+            },
+            "inputs": lock.inputs.iter().map(|i| json!({
+                "name": i.name,
+                "role": i.role.as_str(),
+                "uri": i.uri(),
+                "digest": i.digest.prefixed(),
+            })).collect::<Vec<_>>(),
+            "documents": docs,
+        }));
+    } else {
+        cx.printer
+            .status("Wrote", &format!("{rel_dir}/{{{}}}", written.join(", ")));
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn save_cache(cx: &Context, cache: &HashCache) {
+    if let Err(e) = cache.save() {
+        cx.printer
+            .note(&format!("could not save the hash cache: {e}"));
+    }
+}
+
+/// `a, b, c and 7 more`.
+fn summarize(paths: &[String]) -> String {
+    const SHOW: usize = 5;
+    let mut s = paths
+        .iter()
+        .take(SHOW)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if paths.len() > SHOW {
+        s.push_str(&format!(" and {} more", paths.len() - SHOW));
+    }
+    s
+}
+
+/// An exit code that means failure in one byte (256 would wrap to 0).
+fn exit_byte(code: i32) -> u8 {
+    match u8::try_from(code & 0xff) {
+        Ok(0) | Err(_) => 1,
+        Ok(n) => n,
+    }
+}
+
+/// What the invocation id is derived from: the run's inputs, and (unless
+/// SOURCE_DATE_EPOCH pins the build) the wall clock and process id.
+fn invocation_seed(
+    manifest: &[u8],
+    lock: Option<&[u8]>,
+    argv: &[String],
+    config_digest: Option<&str>,
+    params: &std::collections::BTreeMap<String, String>,
+    commit: Option<&str>,
+    clock: Clock,
+) -> Vec<u8> {
+    let mut seed = Vec::new();
+    let mut part = |b: &[u8]| {
+        seed.extend_from_slice(&(b.len() as u64).to_le_bytes());
+        seed.extend_from_slice(b);
+    };
+    part(&Sha256Digest::of(manifest).0);
+    part(
+        &lock
+            .map(Sha256Digest::of)
+            .unwrap_or_else(Sha256Digest::empty)
+            .0,
+    );
+    for a in argv {
+        part(a.as_bytes());
+    }
+    part(config_digest.unwrap_or("").as_bytes());
+    for (k, v) in params {
+        part(k.as_bytes());
+        part(v.as_bytes());
+    }
+    part(commit.unwrap_or("").as_bytes());
+    match clock {
+        Clock::Fixed(t) => part(&t.to_le_bytes()),
+        Clock::Wall => part(&run::wall_entropy()),
+    }
+    seed
+}
+
+/// An imported run carries its own config digest; say so when the local
+/// file differs (the run record is what is recorded).
+fn warn_config_drift(cx: &Context, manifest: &Manifest, root: &Path, rec: &RunRecord) {
+    let Some(local) = manifest.training.as_ref().and_then(|t| t.config.as_deref()) else {
+        return;
+    };
+    let Ok(bytes) = std::fs::read(root.join(local)) else {
+        return;
+    };
+    if let Some(d) = rec.config_digest()
+        && d != Sha256Digest::of(&bytes)
+    {
+        cx.printer.warn(&format!(
+            "{local} differs from the config the imported run recorded ({}); the run record is what the documents describe",
+            d.prefixed()
+        ));
+    }
+}
