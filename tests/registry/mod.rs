@@ -720,3 +720,49 @@ fn oci_input_pins_the_manifest_digest_and_layers() {
     )
     .ok();
 }
+
+#[test]
+fn push_takes_facts_from_the_build_and_refuses_stale_provenance() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    let commit = git_init_commit(&proj);
+    run(&env, &proj, &["pin"], &[]).ok();
+    run(
+        &env,
+        &proj,
+        &["build", "--skip-training", "--allow-dirty"],
+        &[],
+    )
+    .ok();
+    let prov: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(proj.join("target/mlprov/provenance.json")).unwrap())
+            .unwrap();
+    let reference = format!("{}/models/minilm:1.0", reg.addr);
+    run(&env, &proj, &["push", "--plain-http", &reference], &[]).ok();
+    let (_, bytes) = reg.manifest("models/minilm", "1.0");
+    let m: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let ann = &m["annotations"];
+    assert_eq!(ann["org.opencontainers.image.revision"], commit);
+    assert_eq!(
+        ann["org.opencontainers.image.created"],
+        prov["predicate"]["runDetails"]["metadata"]["finishedOn"]
+    );
+    let lock = std::fs::read(proj.join("mlprov.lock")).unwrap();
+    assert_eq!(
+        ann["dev.mlprov.lock.digest"],
+        format!("sha256:{}", sha256_hex(&lock))
+    );
+
+    // The files changed after the build: the provenance no longer describes them.
+    std::fs::write(proj.join("out/README.md"), "changed\n").unwrap();
+    let r = run(&env, &proj, &["push", "--plain-http", &reference], &[]).expect_code(2);
+    assert!(
+        r.stderr.contains("provenance.json describes"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+}
