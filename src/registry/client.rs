@@ -132,7 +132,7 @@ impl Client {
             .danger_accept_invalid_certs(settings.insecure)
             .read_timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(30)))
-            // Upload locations are followed by hand; never leak auth on a redirect.
+            // reqwest drops Authorization when a redirect leaves the host.
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .map_err(|e| RegistryError::Protocol {
