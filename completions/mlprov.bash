@@ -34,6 +34,12 @@ _mlprov() {
             mlprov,pin)
                 cmd="mlprov__subcmd__pin"
                 ;;
+            mlprov,pull)
+                cmd="mlprov__subcmd__pull"
+                ;;
+            mlprov,push)
+                cmd="mlprov__subcmd__push"
+                ;;
             mlprov,scan)
                 cmd="mlprov__subcmd__scan"
                 ;;
@@ -58,6 +64,12 @@ _mlprov() {
             mlprov__subcmd__help,pin)
                 cmd="mlprov__subcmd__help__subcmd__pin"
                 ;;
+            mlprov__subcmd__help,pull)
+                cmd="mlprov__subcmd__help__subcmd__pull"
+                ;;
+            mlprov__subcmd__help,push)
+                cmd="mlprov__subcmd__help__subcmd__push"
+                ;;
             mlprov__subcmd__help,scan)
                 cmd="mlprov__subcmd__help__subcmd__scan"
                 ;;
@@ -71,7 +83,7 @@ _mlprov() {
 
     case "${cmd}" in
         mlprov)
-            opts="-C -q -v -h -V --format --quiet --verbose --color --offline --help --version init pin scan build completions man schema help"
+            opts="-C -q -v -h -V --format --quiet --verbose --color --offline --help --version init pin scan build push pull completions man schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -157,7 +169,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__help)
-            opts="init pin scan build completions man schema help"
+            opts="init pin scan build push pull completions man schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,6 +253,34 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__help__subcmd__pin)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlprov__subcmd__help__subcmd__pull)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlprov__subcmd__help__subcmd__push)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -374,6 +414,82 @@ _mlprov() {
             fi
             case "${prev}" in
                 --update)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlprov__subcmd__pull)
+            opts="-o -C -q -v -h -V --output --no-verify --plain-http --insecure --username --password-stdin --timeout --format --quiet --verbose --color --offline --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlprov__subcmd__push)
+            opts="-C -q -v -h -V --plain-http --insecure --username --password-stdin --timeout --format --quiet --verbose --color --offline --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,8 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand pin 'Resolve every input to immutable bytes and write mlprov.lock'
             cand scan 'Scan model files for code and for unsafe or malformed formats'
             cand build 'Check the inputs, run and record the training, and write provenance and SBOMs'
+            cand push 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
+            cand pull 'Pull a model from an OCI registry, verify it, then place its files'
             cand completions 'Print shell completions'
             cand man 'Print the man page (or write all pages to a directory)'
             cand schema 'Print the JSON Schema of mlprov.toml'
@@ -116,6 +118,47 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mlprov;push'= {
+            cand --username 'Registry user name; the password is read from stdin (--password-stdin)'
+            cand --timeout 'Seconds without progress before a registry request is retried'
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand --plain-http 'Talk plain HTTP to the registry (a local registry)'
+            cand --insecure 'Accept any TLS certificate from the registry'
+            cand --password-stdin 'Read the registry password from stdin (with --username)'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;pull'= {
+            cand -o 'Directory to place the files in; must be absent or empty (default: the repository''s last path part)'
+            cand --output 'Directory to place the files in; must be absent or empty (default: the repository''s last path part)'
+            cand --username 'Registry user name; the password is read from stdin (--password-stdin)'
+            cand --timeout 'Seconds without progress before a registry request is retried'
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand --no-verify 'Skip signature and policy verification (the downloaded bytes are still checked against their digests)'
+            cand --plain-http 'Talk plain HTTP to the registry (a local registry)'
+            cand --insecure 'Accept any TLS certificate from the registry'
+            cand --password-stdin 'Read the registry password from stdin (with --username)'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mlprov;completions'= {
             cand --format 'Output format: human-readable text or a JSON document on stdout'
             cand -C 'Run as if mlprov was started in DIR'
@@ -164,6 +207,8 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand pin 'Resolve every input to immutable bytes and write mlprov.lock'
             cand scan 'Scan model files for code and for unsafe or malformed formats'
             cand build 'Check the inputs, run and record the training, and write provenance and SBOMs'
+            cand push 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
+            cand pull 'Pull a model from an OCI registry, verify it, then place its files'
             cand completions 'Print shell completions'
             cand man 'Print the man page (or write all pages to a directory)'
             cand schema 'Print the JSON Schema of mlprov.toml'
@@ -176,6 +221,10 @@ set edit:completion:arg-completer[mlprov] = {|@words|
         &'mlprov;help;scan'= {
         }
         &'mlprov;help;build'= {
+        }
+        &'mlprov;help;push'= {
+        }
+        &'mlprov;help;pull'= {
         }
         &'mlprov;help;completions'= {
         }

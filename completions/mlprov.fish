@@ -39,6 +39,8 @@ complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "init" -d 'Write an ml
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "scan" -d 'Scan model files for code and for unsafe or malformed formats'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "push" -d 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "pull" -d 'Pull a model from an OCI registry, verify it, then place its files'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
@@ -110,6 +112,40 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s v -l verbose -d 
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l offline -d 'Never touch the network: resolve from local caches only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l password-stdin -d 'Read the registry password from stdin (with --username)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s o -l output -d 'Directory to place the files in; must be absent or empty (default: the repository\'s last path part)' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l no-verify -d 'Skip signature and policy verification (the downloaded bytes are still checked against their digests)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l password-stdin -d 'Read the registry password from stdin (with --username)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
 json\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s C -d 'Run as if mlprov was started in DIR' -r -F
@@ -144,11 +180,13 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s v -l verbose -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l offline -d 'Never touch the network: resolve from local caches only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "init" -d 'Write an mlprov.toml for this training repository'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "scan" -d 'Scan model files for code and for unsafe or malformed formats'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "completions" -d 'Print shell completions'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build completions man schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "init" -d 'Write an mlprov.toml for this training repository'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "scan" -d 'Scan model files for code and for unsafe or malformed formats'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "push" -d 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "pull" -d 'Pull a model from an OCI registry, verify it, then place its files'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "completions" -d 'Print shell completions'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -70,6 +70,10 @@ pub enum Command {
     Scan(ScanArgs),
     /// Check the inputs, run and record the training, and write provenance and SBOMs.
     Build(BuildArgs),
+    /// Push the built model to an OCI registry (ModelPack), with its bundles as referrers.
+    Push(PushArgs),
+    /// Pull a model from an OCI registry, verify it, then place its files.
+    Pull(PullArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (or write all pages to a directory).
@@ -146,6 +150,63 @@ pub struct PinArgs {
     /// Fail (exit 1) if the lock would change, naming the inputs; write nothing.
     #[arg(long)]
     pub locked: bool,
+}
+
+/// How to reach an OCI registry.
+#[derive(Debug, Clone, Args)]
+pub struct RegistryArgs {
+    /// Talk plain HTTP to the registry (a local registry).
+    #[arg(long, env = "MLPROV_REGISTRY_PLAIN_HTTP", value_parser = clap::builder::BoolishValueParser::new())]
+    pub plain_http: bool,
+
+    /// Accept any TLS certificate from the registry.
+    #[arg(long, env = "MLPROV_REGISTRY_INSECURE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub insecure: bool,
+
+    /// Registry user name; the password is read from stdin (--password-stdin).
+    #[arg(long, requires = "password_stdin")]
+    pub username: Option<String>,
+
+    /// Read the registry password from stdin (with --username).
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+
+    /// Seconds without progress before a registry request is retried.
+    #[arg(
+        long,
+        env = "MLPROV_REGISTRY_TIMEOUT",
+        default_value_t = 60,
+        value_name = "SECS"
+    )]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Where to push: registry/repository:tag (default: [publish].registry, tagged with the artifact version).
+    #[arg(value_name = "REF")]
+    pub reference: Option<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// What to pull: registry/repository:tag or registry/repository@sha256:<hex>.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// Directory to place the files in; must be absent or empty (default: the repository's last path part).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+
+    /// Skip signature and policy verification (the downloaded bytes are still checked against their digests).
+    #[arg(long)]
+    pub no_verify: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ pub mod manifest;
 pub mod output;
 pub mod project;
 pub mod provenance;
+pub mod registry;
 pub mod reporter;
 pub mod resolve;
 pub mod run;

@@ -9,4 +9,5 @@ mod hf_server;
 mod init;
 mod manifest_errors;
 mod pin;
+mod registry;
 mod scan;

@@ -7,6 +7,8 @@ pub mod init;
 pub mod man;
 pub mod pin;
 pub mod scan;
+pub mod pull;
+pub mod push;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -119,6 +121,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Pin(args) => pin::run(&cx, args),
         Command::Scan(args) => scan::run(&cx, args),
         Command::Build(args) => build::run(&cx, args),
+        Command::Push(args) => push::run(&cx, args),
+        Command::Pull(args) => pull::run(&cx, args),
         Command::Completions(args) => completions::run(&cx, args),
         Command::Man(args) => man::run(&cx, args),
         Command::Schema => {

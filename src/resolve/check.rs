@@ -162,11 +162,23 @@ pub fn integrity(
                     dir.join(rel).display().to_string()
                 })?;
             }
-            Source::Oci { reference } => {
-                return Err(ResolveError::OciUnsupported {
-                    input: locked.name.clone(),
-                    reference: reference.clone(),
-                });
+            Source::Oci { .. } => {
+                let dir = super::oci::cache_dir(&cx.cache_dir, &locked.digest);
+                let present = locked.files.iter().all(|f| dir.join(&f.path).is_file());
+                if !present {
+                    if cx.offline {
+                        return Err(ResolveError::Offline {
+                            input: locked.name.clone(),
+                            what: format!("the files of {}", locked.source),
+                        });
+                    }
+                    // Fetches the layers of the pinned manifest, each verified.
+                    super::oci::fetch(locked, &cx.cache_dir, cx.reporter)?;
+                }
+                let files = locked_tree(locked, &dir);
+                compare(locked, &files, cx, &mut out, |rel| {
+                    dir.join(rel).display().to_string()
+                })?;
             }
         }
     }

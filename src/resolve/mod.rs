@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod hf;
+pub mod oci;
 pub mod path;
 pub mod url;
 
@@ -38,10 +39,7 @@ pub fn resolve(input: &Input, cx: &ResolveContext<'_>) -> Result<LockedInput, Re
         Source::HfDataset { repo, revision } => {
             hf::resolve(input, hf::RepoKind::Dataset, repo, revision, cx)
         }
-        Source::Oci { reference } => Err(ResolveError::OciUnsupported {
-            input: input.name.clone(),
-            reference: reference.clone(),
-        }),
+        Source::Oci { reference } => oci::resolve(input, reference, cx),
     }
 }
 
@@ -69,6 +67,7 @@ pub fn local_dir(locked: &LockedInput, cx: &ResolveContext<'_>) -> Option<PathBu
             &cx.cache_dir,
             &locked.files.first()?.sha256,
         )),
+        "oci" => Some(oci::cache_dir(&cx.cache_dir, &locked.digest)),
         _ => None,
     }
 }
@@ -318,12 +317,14 @@ pub enum ResolveError {
     )]
     NoFiles { input: String },
 
-    #[error("input `{input}`: OCI inputs (`{reference}`) are not supported yet")]
-    #[diagnostic(
-        code(mlprov::resolve::oci_unsupported),
-        help("pin the artifact's files with `path` or `url` + `sha256` for now")
-    )]
-    OciUnsupported { input: String, reference: String },
+    #[error("input `{input}`: {source}")]
+    #[diagnostic(code(mlprov::resolve::registry))]
+    Registry {
+        input: String,
+        #[source]
+        #[diagnostic_source]
+        source: crate::registry::RegistryError,
+    },
 }
 
 impl ResolveError {

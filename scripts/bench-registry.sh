@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Registry benchmark (issue 6). Against a local docker-registry (distribution
+# 2.8, filesystem storage), in one run, on the 3 GiB model tree:
+#   mlprov push, first push to a new repository, hash cache cold  vs  oras (Python SDK) push of the same files
+#   mlprov push again, unchanged tree                                (target <= 1 s)
+#   mlprov pull --no-verify                                           vs  oras pull
+#   peak RSS of mlprov push and pull                                  (target <= 64 MiB)
+# Prints medians and ratios. Deletes the tree and the registry storage
+# afterwards (KEEP=1 keeps the tree).
+#   scripts/bench-registry.sh            (RUNS=3 by default)
+RUNS="${RUNS:-3}"
+source "$(dirname "$0")/bench-common.sh"
+
+command -v docker-registry >/dev/null || { echo "docker-registry is not installed (apt-get install docker-registry)" >&2; exit 2; }
+build_release
+ensure_validators
+make_model_tree "$BENCH/model"
+
+store="$BENCH/registry-storage"
+rm -rf "$store"; mkdir -p "$store"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+reg="127.0.0.1:$port"
+cat > "$BENCH/registry.yml" <<YML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $store
+  delete:
+    enabled: true
+http:
+  addr: $reg
+YML
+docker-registry serve "$BENCH/registry.yml" >/dev/null 2>&1 &
+reg_pid=$!
+cleanup() {
+  kill "$reg_pid" 2>/dev/null || true
+  wait "$reg_pid" 2>/dev/null || true
+  rm -rf "$store" "$BENCH/pulled" "$BENCH/oras-pulled" "$BENCH/registry-project" "$BENCH/registry-cache"
+  [ "${KEEP:-0}" = 1 ] || rm -rf "$BENCH/model"
+}
+trap cleanup EXIT
+for _ in $(seq 100); do curl -sf "http://$reg/v2/" >/dev/null && break; sleep 0.1; done
+
+proj="$BENCH/registry-project"
+rm -rf "$proj"; mkdir -p "$proj/out"
+for f in "$BENCH"/model/*; do ln "$f" "$proj/out/" 2>/dev/null || cp "$f" "$proj/out/"; done
+cat > "$proj/mlprov.toml" <<'TOML'
+[artifact]
+name = "bench/model"
+version = "0.1.0"
+kind = "model"
+path = "out/"
+TOML
+export MLPROV_CACHE_DIR="$BENCH/registry-cache" MLPROV_HOME="$BENCH/home" SOURCE_DATE_EPOCH=1700000000
+files=("$proj"/out/*)
+warm_page_cache "${files[@]}"
+
+n=0
+mlprov_first() { n=$((n + 1)); rm -rf "$MLPROV_CACHE_DIR"; "$MLPROV" -q -C "$proj" push --plain-http "$reg/bench/mlprov-$n:1"; }
+o=0
+oras_push() {
+  o=$((o + 1))
+  (cd "$proj/out" && "$VALIDATORS/python" - "$reg/bench/oras-$o:1" <<'PY'
+import os, sys, oras.client
+files = sorted(f for f in os.listdir(".") if not f.startswith("."))
+oras.client.OrasClient(insecure=True).push(target=sys.argv[1], files=files, quiet=True)
+PY
+  )
+}
+mlprov_repush() { "$MLPROV" -q -C "$proj" push --plain-http "$reg/bench/mlprov-1:1"; }
+mlprov_pull() { rm -rf "$BENCH/pulled"; "$MLPROV" -q pull --plain-http --no-verify "$reg/bench/mlprov-1:1" -o "$BENCH/pulled"; }
+oras_pull() {
+  rm -rf "$BENCH/oras-pulled"
+  "$VALIDATORS/python" -c 'import sys, oras.client; oras.client.OrasClient(insecure=True).pull(target=sys.argv[1], outdir=sys.argv[2])' \
+    "$reg/bench/oras-1:1" "$BENCH/oras-pulled"
+}
+
+first=$(median_of "$RUNS" mlprov_first)
+oras=$(median_of "$RUNS" oras_push)
+repush=$(median_of "$RUNS" mlprov_repush)
+pull=$(median_of "$RUNS" mlprov_pull)
+opull=$(median_of "$RUNS" oras_pull)
+cmp -s "$BENCH/pulled/model-00001-of-00002.safetensors" "$proj/out/model-00001-of-00002.safetensors" || { echo "pulled bytes differ" >&2; exit 1; }
+rm -rf "$MLPROV_CACHE_DIR"
+rss_push=$(peak_rss_mib "$MLPROV" -q -C "$proj" push --plain-http "$reg/bench/rss:1")
+rm -rf "$BENCH/pulled"
+rss_pull=$(peak_rss_mib "$MLPROV" -q pull --plain-http --no-verify "$reg/bench/rss:1" -o "$BENCH/pulled")
+
+total=$(du -sb --apparent-size "$proj/out" | cut -f1)
+gib=$(python3 -c "print(f'{$total/2**30:.2f}')")
+mibs() { python3 -c "print(f'{$total / 2**20 / float($1):.0f} MiB/s')"; }
+echo "tree: $gib GiB in ${#files[@]} files; registry: docker-registry $(docker-registry --version | awk '{print $3}') on $reg; $(nproc) cores"
+printf '%-46s %9s  %s\n' "measure (median of $RUNS)" "seconds" "note"
+printf '%-46s %9s  %s\n' "mlprov push, first (cold hash cache)" "$first" "$(mibs "$first"); $(ratio "$first" "$oras") x oras (target <= 1.20)"
+printf '%-46s %9s  %s\n' "oras push (Python SDK)" "$oras" "$(mibs "$oras")"
+printf '%-46s %9s  %s\n' "mlprov push, unchanged tree" "$repush" "(target <= 1 s)"
+printf '%-46s %9s  %s\n' "mlprov pull --no-verify" "$pull" "$(mibs "$pull"); $(ratio "$pull" "$opull") x oras"
+printf '%-46s %9s  %s\n' "oras pull (Python SDK)" "$opull" "$(mibs "$opull")"
+printf '%-46s %9s  %s\n' "peak RSS mlprov push (MiB)" "$rss_push" "(target <= 64)"
+printf '%-46s %9s  %s\n' "peak RSS mlprov pull (MiB)" "$rss_pull" "(target <= 64)"

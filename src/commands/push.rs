@@ -1,0 +1,461 @@
+//! `mlprov push [REF]`: the built model as a CNCF ModelPack artifact, its
+//! signed bundles as OCI 1.1 referrers.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use miette::{IntoDiagnostic, Result, WrapErr, miette};
+use serde_json::json;
+
+use super::{Context, ExitStatus};
+use crate::cli::{PushArgs, RegistryArgs};
+use crate::digest::{self, HashCache, Sha256Digest, WalkOptions};
+use crate::fsutil::human_bytes;
+use crate::lockfile::Lock;
+use crate::manifest::Manifest;
+use crate::project::{self, Project};
+use crate::registry::modelpack::{self, LayerFile, ModelInfo};
+use crate::registry::push::{Bundle, PushFile, PushRequest};
+use crate::registry::{self, Client, OciRef, Settings, credentials};
+use crate::reporter::Reporter as _;
+
+/// The OMS signature file: a referrer, never a layer.
+const MODEL_SIG: &str = "model.sig";
+
+pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
+    let project = Project::discover(&cx.cwd)?;
+    let manifest = Manifest::load(&project.manifest_path())?;
+    let reference = match &args.reference {
+        Some(r) => r.clone(),
+        None => match manifest
+            .publish
+            .as_ref()
+            .and_then(|p| p.registry.as_deref())
+        {
+            Some(repo) => format!("{repo}:{}", manifest.artifact.version),
+            None => {
+                return Err(miette!(
+                    code = "mlprov::usage",
+                    help = "pass REF (e.g. `mlprov push registry.example.com/models/name:1.0`), or set `registry` under [publish] in mlprov.toml",
+                    "no reference to push to"
+                ));
+            }
+        },
+    };
+    let target = OciRef::parse(&reference)?;
+    if cx.offline {
+        return Err(miette!(
+            code = "mlprov::usage",
+            help = "drop --offline (or MLPROV_OFFLINE) to push",
+            "--offline: pushing needs the network"
+        ));
+    }
+
+    // The files, hashed (the cache makes this free after `build`).
+    let root = project.join(&manifest.artifact.path);
+    if !root.exists() {
+        return Err(miette!(
+            code = "mlprov::push::no_artifact",
+            help = "run `mlprov build` first, or fix [artifact].path in mlprov.toml",
+            "{} does not exist",
+            root.display()
+        ));
+    }
+    let opts = WalkOptions {
+        ignore_paths: vec![MODEL_SIG.to_string()],
+        ignore_git_paths: true,
+        allow_symlinks: false,
+    };
+    let tree = digest::walk(&root, &opts)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read {}", root.display()))?;
+    let cache = HashCache::open(HashCache::default_path(&project::cache_dir()));
+    let reporter = cx.printer.reporter();
+    reporter.start("hashing", tree.iter().map(|f| f.size).sum());
+    let hashed = digest::hash_files(&tree, Some(&cache), &reporter);
+    reporter.finish();
+    let _ = cache.save();
+    let hashed = hashed.into_diagnostic()?;
+    let mut formats = std::collections::BTreeSet::new();
+    let mut files = Vec::with_capacity(tree.len());
+    for (t, h) in tree.iter().zip(hashed) {
+        let format = crate::scan::detect_file(&t.abs)
+            .ok()
+            .map(|f| f.as_str().to_string());
+        let kind = modelpack::layer_kind(&t.rel, format.as_deref(), manifest.artifact.kind);
+        if kind == modelpack::LayerKind::Weight
+            && let Some(f) = &format
+        {
+            formats.insert(f.clone());
+        }
+        files.push(PushFile {
+            layer: LayerFile {
+                path: t.rel.clone(),
+                size: t.size,
+                sha256: h.sha256,
+                kind,
+                mode: file_mode(&t.abs),
+            },
+            abs: t.abs.clone(),
+        });
+    }
+    let layers: Vec<LayerFile> = files.iter().map(|f| f.layer.clone()).collect();
+    let artifact_digest =
+        digest::artifact_digest(layers.iter().map(|l| (l.path.as_str(), &l.sha256)));
+
+    // Facts from the build's provenance, which must describe these files.
+    let out_dir = project.out_dir();
+    let prov = read_provenance(&out_dir, &manifest.artifact.name, &artifact_digest)?;
+    let lock_digest = std::fs::read(project.lock_path())
+        .ok()
+        .map(|b| Sha256Digest::of(&b));
+    let created = prov
+        .created
+        .clone()
+        .or_else(source_date_epoch)
+        .unwrap_or_else(|| newest_mtime(&tree.iter().map(|t| t.abs.clone()).collect::<Vec<_>>()));
+    let info = ModelInfo {
+        name: manifest.artifact.name.clone(),
+        version: manifest.artifact.version.clone(),
+        kind: manifest.artifact.kind,
+        license: manifest.artifact.license.clone(),
+        description: manifest.artifact.description.clone(),
+        created,
+        source: prov.source,
+        revision: prov.revision,
+        lock_digest,
+        format: (formats.len() == 1)
+            .then(|| formats.into_iter().next())
+            .flatten(),
+    };
+    let built = modelpack::build(&info, &layers)?;
+
+    // Bundles about this artifact.
+    let sig_path = if root.is_dir() {
+        Some(root.join(MODEL_SIG))
+    } else {
+        None
+    };
+    let bundles = gather_bundles(cx, &out_dir, sig_path.as_deref(), &artifact_digest)?;
+    if bundles.is_empty() {
+        cx.printer.warn(&format!(
+            "pushing without attestations: no signed bundle names {} (run `mlprov attest` and `mlprov sign` first)",
+            artifact_digest.prefixed()
+        ));
+    }
+
+    // Other repositories of this registry that may already hold the blobs.
+    let mount_from = mount_candidates(&project, &target);
+
+    let settings = registry_settings(&args.registry, &target.registry)?;
+    cx.printer.note(&format!(
+        "registry {} as {}",
+        target.registry,
+        settings.credentials.describe()
+    ));
+    let client = Client::new(&target.registry, &settings)?;
+    let started = Instant::now();
+    let req = PushRequest {
+        target: &target,
+        built: &built,
+        files: &files,
+        bundles: &bundles,
+        mount_from: &mount_from,
+    };
+    let outcome = registry::push::push(&client, &req, &reporter)?;
+    let elapsed = started.elapsed();
+    let pinned = format!("{}@{}", target.name(), outcome.manifest_digest.prefixed());
+
+    if cx.printer.is_json() {
+        cx.printer.json(&json!({
+            "reference": target.to_string(),
+            "pushed": pinned,
+            "digest": outcome.manifest_digest.prefixed(),
+            "artifact_digest": outcome.artifact_digest.prefixed(),
+            "tag": target.tag,
+            "blobs": {
+                "uploaded": outcome.uploaded,
+                "uploaded_bytes": outcome.uploaded_bytes,
+                "skipped": outcome.skipped,
+                "mounted": outcome.mounted,
+            },
+            "referrers_via": outcome.referrers_via,
+            "referrers": outcome.referrers.iter().map(|r| json!({
+                "digest": r.digest.prefixed(),
+                "bundle_digest": r.bundle_digest.prefixed(),
+                "predicate_type": r.predicate_type,
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(ExitStatus::Success);
+    }
+    let total: u64 = layers.iter().map(|l| l.size).sum();
+    cx.printer.status(
+        "Pushed",
+        &format!(
+            "{} ({} file{}, {}) {}",
+            target,
+            layers.len(),
+            if layers.len() == 1 { "" } else { "s" },
+            human_bytes(total),
+            outcome.manifest_digest.prefixed()
+        ),
+    );
+    cx.printer.status_dim(
+        "Blobs",
+        &format!(
+            "{} uploaded ({} in {}), {} already present, {} mounted",
+            outcome.uploaded,
+            human_bytes(outcome.uploaded_bytes),
+            throughput(outcome.uploaded_bytes, elapsed),
+            outcome.skipped,
+            outcome.mounted
+        ),
+    );
+    for r in &outcome.referrers {
+        cx.printer.status(
+            "Attached",
+            &format!(
+                "{} {}",
+                r.predicate_type.as_deref().unwrap_or("(message signature)"),
+                r.digest.prefixed()
+            ),
+        );
+    }
+    if !outcome.referrers.is_empty() {
+        cx.printer.note(&format!(
+            "referrers indexed by {}",
+            match outcome.referrers_via {
+                registry::push::ReferrersVia::Api => "the registry's referrers API",
+                _ => "the referrers tag schema (this registry has no referrers API)",
+            }
+        ));
+    }
+    cx.printer.out(&format!("{pinned}\n"));
+    Ok(ExitStatus::Success)
+}
+
+/// Registry settings from the flags (and their environment variables).
+pub(crate) fn registry_settings(args: &RegistryArgs, registry: &str) -> Result<Settings> {
+    let explicit = match &args.username {
+        Some(u) if args.password_stdin => {
+            let mut pw = String::new();
+            std::io::stdin()
+                .read_to_string(&mut pw)
+                .into_diagnostic()
+                .wrap_err("cannot read the password from stdin")?;
+            let pw = pw.trim_end_matches(['\n', '\r']).to_string();
+            if pw.is_empty() {
+                return Err(miette!(
+                    code = "mlprov::usage",
+                    help = "pipe the password in, e.g. `printf %s \"$TOKEN\" | mlprov push --username me --password-stdin`",
+                    "--password-stdin: stdin was empty"
+                ));
+            }
+            Some((u.clone(), pw))
+        }
+        _ => None,
+    };
+    let mut s = Settings::new(credentials::resolve(registry, explicit)?);
+    s.plain_http = args.plain_http;
+    s.insecure = args.insecure;
+    s.timeout = Duration::from_secs(args.timeout.max(1));
+    Ok(s)
+}
+
+fn throughput(bytes: u64, d: Duration) -> String {
+    let secs = d.as_secs_f64().max(0.001);
+    format!(
+        "{:.1}s, {}/s",
+        d.as_secs_f64(),
+        human_bytes((bytes as f64 / secs) as u64)
+    )
+}
+
+#[cfg(unix)]
+fn file_mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::metadata(p) {
+        Ok(m) if m.permissions().mode() & 0o111 != 0 => 0o755,
+        _ => 0o644,
+    }
+}
+
+#[cfg(not(unix))]
+fn file_mode(_: &Path) -> u32 {
+    0o644
+}
+
+fn source_date_epoch() -> Option<String> {
+    let secs: i64 = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    rfc3339(secs)
+}
+
+fn rfc3339(secs: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// The newest modification time of the files: the same tree gives the same
+/// `created`, so re-pushing it gives the same manifest.
+fn newest_mtime(paths: &[PathBuf]) -> String {
+    let newest = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .max()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    rfc3339(newest).unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+}
+
+#[derive(Default)]
+struct ProvenanceFacts {
+    created: Option<String>,
+    source: Option<String>,
+    revision: Option<String>,
+}
+
+/// Read `target/mlprov/provenance.json` when present. It must name these
+/// files: pushing a model next to provenance of another build would publish
+/// a lie.
+fn read_provenance(
+    out_dir: &Path,
+    name: &str,
+    artifact_digest: &Sha256Digest,
+) -> Result<ProvenanceFacts> {
+    let path = out_dir.join("provenance.json");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ProvenanceFacts::default()),
+        Err(e) => {
+            return Err(e)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot read {}", path.display()));
+        }
+    };
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("{} is not JSON", path.display()))?;
+    let named = v
+        .get("subject")
+        .and_then(|s| s.as_array())
+        .into_iter()
+        .flatten()
+        .find(|s| s.get("name").and_then(|n| n.as_str()) == Some(name))
+        .and_then(|s| s.pointer("/digest/sha256"))
+        .and_then(|d| d.as_str())
+        .map(str::to_string);
+    if let Some(d) = named
+        && d != artifact_digest.hex()
+    {
+        return Err(miette!(
+            code = "mlprov::push::stale_provenance",
+            help = "run `mlprov build` (and `mlprov attest`, `mlprov sign`) again so the provenance describes these files",
+            "{} describes `{name}` as sha256:{d}, but the files on disk are {}",
+            path.display(),
+            artifact_digest.prefixed()
+        ));
+    }
+    let mut facts = ProvenanceFacts {
+        created: v
+            .pointer("/predicate/runDetails/metadata/finishedOn")
+            .and_then(|t| t.as_str())
+            .map(str::to_string),
+        ..Default::default()
+    };
+    let deps = v
+        .pointer("/predicate/buildDefinition/resolvedDependencies")
+        .and_then(|d| d.as_array());
+    if let Some(code) = deps
+        .into_iter()
+        .flatten()
+        .find(|d| d.pointer("/digest/gitCommit").is_some())
+    {
+        facts.revision = code
+            .pointer("/digest/gitCommit")
+            .and_then(|c| c.as_str())
+            .map(str::to_string);
+        facts.source = code.get("uri").and_then(|u| u.as_str()).map(|u| {
+            let u = u.strip_prefix("git+").unwrap_or(u);
+            match u.rsplit_once('@') {
+                Some((repo, rev)) if Some(rev) == facts.revision.as_deref() => repo.to_string(),
+                _ => u.to_string(),
+            }
+        });
+    }
+    Ok(facts)
+}
+
+/// Signed bundles about the artifact: `target/mlprov/*.sigstore.json` and
+/// the OMS `model.sig` beside the files. A file there that is not a bundle is
+/// an error; a bundle about other content (an older build) is left out.
+fn gather_bundles(
+    cx: &Context,
+    out_dir: &Path,
+    model_sig: Option<&Path>,
+    artifact_digest: &Sha256Digest,
+) -> Result<Vec<Bundle>> {
+    let mut paths: Vec<PathBuf> = match std::fs::read_dir(out_dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".sigstore.json"))
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    paths.sort();
+    if let Some(s) = model_sig.filter(|s| s.is_file()) {
+        paths.push(s.to_path_buf());
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let bytes = std::fs::read(&p)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot read {}", p.display()))?;
+        let (bundle, subjects) = Bundle::from_bytes(bytes).map_err(|e| {
+            miette!(
+                code = "mlprov::push::bad_bundle",
+                help = "remove the file, or sign again with `mlprov attest` / `mlprov sign`",
+                "{} is not a Sigstore bundle: {e}",
+                p.display()
+            )
+        })?;
+        if !subjects.contains(artifact_digest) && bundle.content == "dsse-envelope" {
+            cx.printer.warn(&format!(
+                "leaving out {}: it is about other content than {} (an older build?)",
+                p.display(),
+                artifact_digest.prefixed()
+            ));
+            continue;
+        }
+        out.push(bundle);
+    }
+    Ok(out)
+}
+
+/// Repositories of the target's registry named by the lock's `oci` inputs:
+/// a fine-tune pushed beside its base model mounts the shared blobs.
+fn mount_candidates(project: &Project, target: &OciRef) -> Vec<String> {
+    let Ok(Some(lock)) = Lock::load(&project.lock_path()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = lock
+        .inputs
+        .iter()
+        .filter_map(|i| i.source.strip_prefix("oci:"))
+        .filter_map(|r| OciRef::parse(r).ok())
+        .filter(|r| r.registry == target.registry && r.repository != target.repository)
+        .map(|r| r.repository)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}

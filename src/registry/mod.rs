@@ -1,0 +1,378 @@
+//! OCI registries: the model as a CNCF ModelPack artifact, its attestations
+//! as OCI 1.1 referrers.
+//!
+//! - [`client`] speaks the distribution API: authentication, manifests and
+//!   blob downloads through `oci-client`; chunked, resumable uploads,
+//!   cross-repository mounts and the referrers API with plain HTTP requests
+//!   (what `oci-client` cannot do), all with bounded retries and timeouts.
+//! - [`modelpack`] builds and reads the ModelPack manifest and config.
+//! - [`push`] and [`pull`] move an artifact and its bundles.
+//! - [`credentials`] finds what to log in with.
+//!
+//! Everything here is synchronous at its boundary: the client runs its async
+//! work on a small current-thread runtime it owns.
+
+pub mod client;
+pub mod credentials;
+pub mod modelpack;
+pub mod pull;
+pub mod push;
+
+use std::fmt;
+use std::time::Duration;
+
+use miette::Diagnostic;
+
+pub use client::Client;
+pub use credentials::Credentials;
+
+/// `artifactType` of a ModelPack model manifest.
+pub const MODEL_ARTIFACT_TYPE: &str = "application/vnd.cncf.model.manifest.v1+json";
+/// Media type of the ModelPack config blob.
+pub const MODEL_CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.model.config.v1+json";
+/// OCI image manifest media type.
+pub const OCI_MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+/// OCI image index media type.
+pub const OCI_INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
+/// The OCI empty descriptor's media type and content (`{}`).
+pub const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+pub const EMPTY_CONTENT: &[u8] = b"{}";
+/// `artifactType` (and layer media type) of a Sigstore bundle referrer.
+pub const BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+/// Layer annotation: the file's path relative to the model root.
+pub const ANN_FILEPATH: &str = "org.cncf.model.filepath";
+/// Layer annotation: the file's metadata (JSON).
+pub const ANN_FILE_METADATA: &str = "org.cncf.model.file.metadata+json";
+/// OCI annotation keys.
+pub const ANN_TITLE: &str = "org.opencontainers.image.title";
+pub const ANN_CREATED: &str = "org.opencontainers.image.created";
+pub const ANN_SOURCE: &str = "org.opencontainers.image.source";
+pub const ANN_REVISION: &str = "org.opencontainers.image.revision";
+pub const ANN_LICENSES: &str = "org.opencontainers.image.licenses";
+pub const ANN_VERSION: &str = "org.opencontainers.image.version";
+pub const ANN_DESCRIPTION: &str = "org.opencontainers.image.description";
+/// mlprov's own manifest annotations.
+pub const ANN_ARTIFACT_DIGEST: &str = "dev.mlprov.artifact.digest";
+pub const ANN_ARTIFACT_NAME: &str = "dev.mlprov.artifact.name";
+pub const ANN_ARTIFACT_KIND: &str = "dev.mlprov.artifact.kind";
+pub const ANN_LOCK_DIGEST: &str = "dev.mlprov.lock.digest";
+/// Bundle referrer annotations, as cosign writes them.
+pub const ANN_BUNDLE_CONTENT: &str = "dev.sigstore.bundle.content";
+pub const ANN_BUNDLE_PREDICATE: &str = "dev.sigstore.bundle.predicateType";
+
+/// A bundle referrer's layer is at most this big: anything larger is not a
+/// bundle and is refused rather than read into memory.
+pub const MAX_BUNDLE_BYTES: u64 = 16 << 20;
+/// A manifest or index is at most this big (the distribution spec's 4 MiB).
+pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+
+pub const ENV_PLAIN_HTTP: &str = "MLPROV_REGISTRY_PLAIN_HTTP";
+pub const ENV_INSECURE: &str = "MLPROV_REGISTRY_INSECURE";
+pub const ENV_TIMEOUT: &str = "MLPROV_REGISTRY_TIMEOUT";
+
+/// How to reach a registry, resolved once by the command.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Talk plain HTTP (a local registry).
+    pub plain_http: bool,
+    /// Accept any TLS certificate.
+    pub insecure: bool,
+    /// Longest wait for the next bytes from the registry; also the base of
+    /// each request's deadline.
+    pub timeout: Duration,
+    /// Attempts per request (connection failures, 5xx, 429, stalls) before
+    /// giving up; the waits between them double from 250 ms up to 4 s.
+    pub attempts: u32,
+    pub credentials: Credentials,
+}
+
+impl Settings {
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+    pub const DEFAULT_ATTEMPTS: u32 = 5;
+
+    /// Settings from the environment alone (`pin` and `build` have no
+    /// registry flags): `MLPROV_REGISTRY_PLAIN_HTTP`, `MLPROV_REGISTRY_INSECURE`,
+    /// `MLPROV_REGISTRY_TIMEOUT` and the credentials of [`credentials::resolve`].
+    pub fn from_env(registry: &str) -> Result<Self, RegistryError> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let flag = |k: &str| {
+            var(k).is_some_and(|v| {
+                !matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "0" | "false" | "no" | "off"
+                )
+            })
+        };
+        let mut s = Self::new(credentials::resolve(registry, None)?);
+        s.plain_http = flag(ENV_PLAIN_HTTP);
+        s.insecure = flag(ENV_INSECURE);
+        if let Some(t) = var(ENV_TIMEOUT) {
+            let secs: u64 = t.parse().map_err(|_| RegistryError::Credentials {
+                message: format!("{ENV_TIMEOUT}={t} is not a number of seconds"),
+                help: format!("set {ENV_TIMEOUT} to a whole number, e.g. 60"),
+            })?;
+            s.timeout = Duration::from_secs(secs.max(1));
+        }
+        Ok(s)
+    }
+
+    pub fn new(credentials: Credentials) -> Self {
+        Self {
+            plain_http: false,
+            insecure: false,
+            timeout: Self::DEFAULT_TIMEOUT,
+            attempts: Self::DEFAULT_ATTEMPTS,
+            credentials,
+        }
+    }
+}
+
+/// A parsed OCI reference: `registry/repository[:tag][@sha256:…]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OciRef {
+    /// The registry as written (`127.0.0.1:5000`, `ghcr.io`, `docker.io`).
+    pub registry: String,
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<crate::digest::Sha256Digest>,
+}
+
+impl OciRef {
+    /// Parse a reference. A registry host is required (no implicit Docker
+    /// Hub), because a model reference without one is almost always a
+    /// mistake.
+    pub fn parse(s: &str) -> Result<Self, RegistryError> {
+        let bad = |message: &str| RegistryError::BadReference {
+            reference: s.to_string(),
+            message: message.to_string(),
+        };
+        if s.contains("://") {
+            return Err(bad("write the reference without a scheme"));
+        }
+        let first = s.split('/').next().unwrap_or("");
+        if !s.contains('/') || !(first.contains('.') || first.contains(':') || first == "localhost")
+        {
+            return Err(bad(
+                "it does not start with a registry host (e.g. `registry.example.com/` or `127.0.0.1:5000/`)",
+            ));
+        }
+        let parsed: oci_client::Reference = s
+            .parse()
+            .map_err(|e: oci_client::ParseError| bad(&e.to_string()))?;
+        let digest = match parsed.digest() {
+            Some(d) => Some(
+                crate::digest::Sha256Digest::from_prefixed(d)
+                    .map_err(|_| bad("only sha256 digests are supported"))?,
+            ),
+            None => None,
+        };
+        // oci-client fills in `latest` for a bare repository; keep what the
+        // user wrote.
+        let tag_written = {
+            let name = s.split('@').next().unwrap_or(s);
+            let last = name.rsplit('/').next().unwrap_or(name);
+            last.contains(':')
+        };
+        Ok(Self {
+            registry: parsed.registry().to_string(),
+            repository: parsed.repository().to_string(),
+            tag: if tag_written {
+                parsed.tag().map(str::to_string)
+            } else {
+                None
+            },
+            digest,
+        })
+    }
+
+    /// The same repository at another tag or digest.
+    pub fn with_digest(&self, digest: crate::digest::Sha256Digest) -> Self {
+        Self {
+            registry: self.registry.clone(),
+            repository: self.repository.clone(),
+            tag: None,
+            digest: Some(digest),
+        }
+    }
+
+    /// `registry/repository`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
+    }
+
+    /// What to ask the registry for: the digest if there is one, else the
+    /// tag, else `latest`.
+    pub fn lookup(&self) -> String {
+        match (&self.digest, &self.tag) {
+            (Some(d), _) => d.prefixed(),
+            (None, Some(t)) => t.clone(),
+            (None, None) => "latest".to_string(),
+        }
+    }
+}
+
+impl fmt::Display for OciRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.registry, self.repository)?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{}", d.prefixed())?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum RegistryError {
+    #[error("`{reference}` is not an OCI reference: {message}")]
+    #[diagnostic(
+        code(mlprov::registry::reference),
+        help(
+            "write registry/repository:tag or registry/repository@sha256:<hex>, e.g. 127.0.0.1:5000/models/minilm:1.0"
+        )
+    )]
+    BadReference { reference: String, message: String },
+
+    #[error("{what}: gave up after {attempts} attempts; last error: {message}")]
+    #[diagnostic(
+        code(mlprov::registry::network),
+        help(
+            "check that the registry is reachable and healthy; a registry on plain HTTP needs --plain-http. Nothing was reported as done"
+        )
+    )]
+    GaveUp {
+        what: String,
+        attempts: u32,
+        message: String,
+    },
+
+    #[error("{what}: the registry refused the credentials (401 Unauthorized)")]
+    #[diagnostic(
+        code(mlprov::registry::unauthorized),
+        help(
+            "log in: set MLPROV_REGISTRY_USERNAME and MLPROV_REGISTRY_PASSWORD, pass --username with --password-stdin, or add the registry to ~/.docker/config.json (`docker login`)"
+        )
+    )]
+    Unauthorized { what: String },
+
+    #[error("{what}: access denied (403 Forbidden)")]
+    #[diagnostic(
+        code(mlprov::registry::denied),
+        help("these credentials may read but not write this repository, or not see it at all")
+    )]
+    Denied { what: String },
+
+    #[error("{what}: not found in the registry")]
+    #[diagnostic(
+        code(mlprov::registry::not_found),
+        help("check the repository and the tag or digest (e.g. with `oras repo tags`)")
+    )]
+    NotFound { what: String },
+
+    #[error("{what}: the registry answered {status}{detail}")]
+    #[diagnostic(code(mlprov::registry::http))]
+    Http {
+        what: String,
+        status: u16,
+        detail: String,
+    },
+
+    #[error(
+        "{what}: the registry served bytes that do not match their digest (expected {expected}, got {actual})"
+    )]
+    #[diagnostic(
+        code(mlprov::registry::digest_mismatch),
+        help(
+            "the content in the registry is not what its manifest names: it may have been tampered with. Nothing was placed; tell the publisher"
+        )
+    )]
+    DigestMismatch {
+        what: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("{what}: the registry's answer is not what the distribution spec describes: {message}")]
+    #[diagnostic(
+        code(mlprov::registry::protocol),
+        help(
+            "check that the reference points at an OCI registry (distribution, Harbor, zot, GHCR, ECR)"
+        )
+    )]
+    Protocol { what: String, message: String },
+
+    #[error("`{reference}` is not a ModelPack model artifact: {message}")]
+    #[diagnostic(
+        code(mlprov::registry::not_modelpack),
+        help(
+            "mlprov pulls artifacts pushed as CNCF ModelPack manifests with raw layers (`mlprov push`, modctl with --raw)"
+        )
+    )]
+    NotModelPack { reference: String, message: String },
+
+    #[error("{path}: {source}")]
+    #[diagnostic(code(mlprov::registry::io))]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code(mlprov::registry::credentials), help("{help}"))]
+    Credentials { message: String, help: String },
+
+    #[error("{path} already exists and is not empty")]
+    #[diagnostic(
+        code(mlprov::registry::destination),
+        help(
+            "pull into a new or empty directory with -o DIR; mlprov never mixes pulled files into existing ones"
+        )
+    )]
+    DestinationNotEmpty { path: String },
+
+    #[error("nothing to push: {message}")]
+    #[diagnostic(code(mlprov::registry::empty))]
+    Empty { message: String },
+}
+
+impl RegistryError {
+    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> RegistryError + use<> {
+        let path = path.display().to_string();
+        move |source| RegistryError::Io { path, source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references() {
+        let r = OciRef::parse("127.0.0.1:5000/models/minilm:1.0").unwrap();
+        assert_eq!(r.registry, "127.0.0.1:5000");
+        assert_eq!(r.repository, "models/minilm");
+        assert_eq!(r.tag.as_deref(), Some("1.0"));
+        assert_eq!(r.to_string(), "127.0.0.1:5000/models/minilm:1.0");
+        let d = format!("registry.example.com/a/b@sha256:{}", "ab".repeat(32));
+        let r = OciRef::parse(&d).unwrap();
+        assert_eq!(r.tag, None);
+        assert_eq!(r.lookup(), format!("sha256:{}", "ab".repeat(32)));
+        assert_eq!(r.to_string(), d);
+        let bare = OciRef::parse("localhost/x").unwrap();
+        assert_eq!(bare.tag, None);
+        assert_eq!(bare.lookup(), "latest");
+        for bad in [
+            "minilm:1.0",
+            "library/minilm",
+            "https://ghcr.io/a/b:1",
+            "ghcr.io/A/b:1",
+            "ghcr.io/a/b@sha512:00",
+        ] {
+            assert!(OciRef::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Pull a model: resolve the reference to a manifest digest, download every
+//! layer into a staging directory next to the destination (each blob's size
+//! and digest checked while streaming), fetch the bundle referrers, and move
+//! the staging directory into place only when the caller says the content
+//! verified.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use oci_client::manifest::OciImageManifest;
+
+use super::modelpack::{self, Parsed, RemoteFile};
+use super::{
+    ANN_BUNDLE_PREDICATE, ANN_FILE_METADATA, BUNDLE_ARTIFACT_TYPE, Client, MAX_BUNDLE_BYTES,
+    OciRef, RegistryError,
+};
+use crate::digest::Sha256Digest;
+use crate::reporter::Reporter;
+
+/// A model manifest resolved from a reference.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The reference pinned to the manifest digest.
+    pub reference: OciRef,
+    pub manifest_digest: Sha256Digest,
+    pub manifest: Vec<u8>,
+    pub parsed: Parsed,
+}
+
+/// Resolve `reference` to its manifest and read it as ModelPack.
+pub fn resolve(client: &Client, reference: &OciRef) -> Result<Resolved, RegistryError> {
+    let (bytes, digest) = client.get_manifest(&reference.repository, &reference.lookup())?;
+    let parsed = modelpack::parse(&bytes, &reference.to_string())?;
+    Ok(Resolved {
+        reference: reference.with_digest(digest),
+        manifest_digest: digest,
+        manifest: bytes,
+        parsed,
+    })
+}
+
+/// A bundle fetched from the referrers of a model.
+#[derive(Debug, Clone)]
+pub struct PulledBundle {
+    /// The referrer manifest's digest.
+    pub referrer: Sha256Digest,
+    /// The predicate type the referrer claims (a hint; the bundle says).
+    pub predicate_type: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// Every Sigstore bundle attached to `subject`. A listed bundle that cannot
+/// be fetched, or whose referrer does not point back at `subject`, is an
+/// error: nothing is skipped silently. Returns whether the referrers API
+/// (rather than the tag schema) answered.
+pub fn fetch_bundles(
+    client: &Client,
+    repo: &str,
+    subject: &Sha256Digest,
+) -> Result<(Vec<PulledBundle>, bool), RegistryError> {
+    let listed = client.referrers(repo, subject)?;
+    let mut out = Vec::new();
+    for entry in &listed.manifests {
+        if entry
+            .artifact_type
+            .as_deref()
+            .is_some_and(|t| t != BUNDLE_ARTIFACT_TYPE)
+        {
+            continue;
+        }
+        let referrer =
+            Sha256Digest::from_prefixed(&entry.digest).map_err(|_| RegistryError::Protocol {
+                what: format!("referrers of {}", subject.prefixed()),
+                message: format!("entry with a non-sha256 digest {}", entry.digest),
+            })?;
+        let (bytes, _) = client.get_manifest(repo, &referrer.prefixed())?;
+        let what = format!("referrer {}", referrer.prefixed());
+        let m: OciImageManifest =
+            serde_json::from_slice(&bytes).map_err(|e| RegistryError::Protocol {
+                what: what.clone(),
+                message: format!("not an OCI image manifest: {e}"),
+            })?;
+        if m.artifact_type.as_deref() != Some(BUNDLE_ARTIFACT_TYPE) {
+            // Listed without an artifactType and not a bundle: not ours.
+            continue;
+        }
+        let points_back = m
+            .subject
+            .as_ref()
+            .and_then(|s| Sha256Digest::from_prefixed(&s.digest).ok())
+            == Some(*subject);
+        if !points_back {
+            return Err(RegistryError::Protocol {
+                what,
+                message: format!("its subject is not {}", subject.prefixed()),
+            });
+        }
+        let [layer] = m.layers.as_slice() else {
+            return Err(RegistryError::Protocol {
+                what,
+                message: format!(
+                    "{} layers; a bundle referrer has exactly one",
+                    m.layers.len()
+                ),
+            });
+        };
+        let digest =
+            Sha256Digest::from_prefixed(&layer.digest).map_err(|_| RegistryError::Protocol {
+                what: what.clone(),
+                message: format!("non-sha256 layer digest {}", layer.digest),
+            })?;
+        let size = u64::try_from(layer.size).unwrap_or(u64::MAX);
+        let bytes = client.fetch_small_blob(repo, &digest, size, MAX_BUNDLE_BYTES, &what)?;
+        out.push(PulledBundle {
+            referrer,
+            predicate_type: m
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(ANN_BUNDLE_PREDICATE))
+                .cloned(),
+            bytes,
+        });
+    }
+    out.sort_by_key(|b| b.referrer);
+    Ok((out, listed.api))
+}
+
+/// Download `files` of `repo` into `dir` (which must exist), each verified
+/// while streaming. Executable bits recorded in the file metadata are kept.
+pub fn download_files(
+    client: &Client,
+    repo: &str,
+    files: &[RemoteFile],
+    metadata_modes: &[(String, u32)],
+    dir: &Path,
+    reporter: &dyn Reporter,
+) -> Result<(), RegistryError> {
+    for f in files {
+        if !crate::fsutil::is_safe_relative(&f.path) {
+            return Err(RegistryError::Protocol {
+                what: format!("layer {}", f.sha256.prefixed()),
+                message: format!("unsafe file path {:?}", f.path),
+            });
+        }
+        let dest = dir.join(&f.path);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(RegistryError::io(parent))?;
+        }
+        let mut out = File::create(&dest).map_err(RegistryError::io(&dest))?;
+        reporter.start(&format!("pulling {}", f.path), f.size);
+        let r = client.download_blob(repo, &f.sha256, f.size, &mut out, &f.path, reporter);
+        reporter.finish();
+        r?;
+        out.sync_all().map_err(RegistryError::io(&dest))?;
+        #[cfg(unix)]
+        if metadata_modes
+            .iter()
+            .any(|(p, m)| p == &f.path && m & 0o111 != 0)
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
+                .map_err(RegistryError::io(&dest))?;
+        }
+    }
+    Ok(())
+}
+
+/// File modes recorded in the layers' `org.cncf.model.file.metadata+json`.
+pub fn metadata_modes(parsed: &Parsed) -> Vec<(String, u32)> {
+    parsed
+        .manifest
+        .layers
+        .iter()
+        .filter_map(|l| {
+            let a = l.annotations.as_ref()?;
+            let path = a.get(super::ANN_FILEPATH)?.clone();
+            let meta: serde_json::Value = serde_json::from_str(a.get(ANN_FILE_METADATA)?).ok()?;
+            let mode = meta.get("mode")?.as_u64()?;
+            Some((path, u32::try_from(mode).ok()?))
+        })
+        .collect()
+}
+
+/// Downloaded, digest-checked files waiting in a staging directory next to
+/// their destination. Dropping it removes everything.
+pub struct Staged {
+    pub resolved: Resolved,
+    pub bundles: Vec<PulledBundle>,
+    /// The referrers API (rather than the tag schema) answered.
+    pub referrers_api: bool,
+    staging: tempfile::TempDir,
+    dest: PathBuf,
+}
+
+impl Staged {
+    /// Where the files are now (for verification before placing them).
+    pub fn dir(&self) -> &Path {
+        self.staging.path()
+    }
+
+    pub fn dest(&self) -> &Path {
+        &self.dest
+    }
+
+    /// Move the files into the destination: a rename of the staging
+    /// directory, so DIR either gets everything or nothing.
+    pub fn place(self) -> Result<PathBuf, RegistryError> {
+        check_destination(&self.dest)?;
+        if self.dest.exists() {
+            std::fs::remove_dir(&self.dest).map_err(RegistryError::io(&self.dest))?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let p = self.staging.path();
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755))
+                .map_err(RegistryError::io(p))?;
+        }
+        let staging = self.staging.keep();
+        std::fs::rename(&staging, &self.dest).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&staging);
+            RegistryError::io(&self.dest)(e)
+        })?;
+        Ok(self.dest)
+    }
+}
+
+/// DIR must be absent or an empty directory.
+pub fn check_destination(dest: &Path) -> Result<(), RegistryError> {
+    match std::fs::read_dir(dest) {
+        Ok(mut rd) => {
+            if rd.next().is_some() {
+                return Err(RegistryError::DestinationNotEmpty {
+                    path: dest.display().to_string(),
+                });
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(_) if dest.exists() => Err(RegistryError::DestinationNotEmpty {
+            path: dest.display().to_string(),
+        }),
+        Err(e) => Err(RegistryError::io(dest)(e)),
+    }
+}
+
+/// Resolve, download every file into a staging directory next to `dest`,
+/// and fetch the bundles. Nothing is written to `dest` itself.
+pub fn stage(
+    client: &Client,
+    reference: &OciRef,
+    dest: &Path,
+    reporter: &dyn Reporter,
+) -> Result<Staged, RegistryError> {
+    check_destination(dest)?;
+    let resolved = resolve(client, reference)?;
+    let parent = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(RegistryError::io(&parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".mlprov-pull-")
+        .tempdir_in(&parent)
+        .map_err(RegistryError::io(&parent))?;
+    let repo = &reference.repository;
+    download_files(
+        client,
+        repo,
+        &resolved.parsed.files,
+        &metadata_modes(&resolved.parsed),
+        staging.path(),
+        reporter,
+    )?;
+    let (bundles, referrers_api) = fetch_bundles(client, repo, &resolved.manifest_digest)?;
+    Ok(Staged {
+        resolved,
+        bundles,
+        referrers_api,
+        staging,
+        dest: dest.to_path_buf(),
+    })
+}

@@ -1,0 +1,191 @@
+//! `oci` inputs: `{ oci = "registry/repo:tag" }` resolves to the manifest
+//! digest (the input's digest in the lock) and pins every layer as a file
+//! with its `org.cncf.model.filepath`. The files are fetched, each checked
+//! against its layer digest, into mlprov's cache, where `build` finds them
+//! ([`super::local_dir`]) or fetches them again ([`fetch`]).
+//!
+//! Registry access comes from the environment (`MLPROV_REGISTRY_PLAIN_HTTP`,
+//! `MLPROV_REGISTRY_INSECURE`, `MLPROV_REGISTRY_TIMEOUT`, credentials as for
+//! `push`).
+
+use std::path::{Path, PathBuf};
+
+use crate::digest::{self, Sha256Digest};
+use crate::lockfile::LockedInput;
+use crate::manifest::Input;
+use crate::registry::modelpack::RemoteFile;
+use crate::registry::{self, Client, OciRef, RegistryError, Settings};
+use crate::reporter::Reporter;
+
+use super::{ResolveContext, ResolveError, glob_filter, lock_files};
+
+/// Where the files of the OCI artifact with this manifest digest are cached.
+pub fn cache_dir(cache_dir: &Path, manifest_digest: &Sha256Digest) -> PathBuf {
+    cache_dir
+        .join("oci")
+        .join("sha256")
+        .join(manifest_digest.hex())
+}
+
+fn reg(input: &str) -> impl FnOnce(RegistryError) -> ResolveError + use<> {
+    let input = input.to_string();
+    move |source| ResolveError::Registry { input, source }
+}
+
+fn client_for(r: &OciRef, input: &str) -> Result<Client, ResolveError> {
+    let settings = Settings::from_env(&r.registry).map_err(reg(input))?;
+    Client::new(&r.registry, &settings).map_err(reg(input))
+}
+
+pub fn resolve(
+    input: &Input,
+    reference: &str,
+    cx: &ResolveContext<'_>,
+) -> Result<LockedInput, ResolveError> {
+    let name = input.name.as_str();
+    if cx.offline {
+        return Err(ResolveError::Offline {
+            input: name.to_string(),
+            what: format!("the manifest of {reference}"),
+        });
+    }
+    let r = OciRef::parse(reference).map_err(reg(name))?;
+    let client = client_for(&r, name)?;
+    cx.reporter.note(&format!("resolving {r}"));
+    let resolved = registry::pull::resolve(&client, &r).map_err(reg(name))?;
+    let keep = glob_filter(&input.include, &input.exclude);
+    let files: Vec<RemoteFile> = resolved
+        .parsed
+        .files
+        .iter()
+        .filter(|f| keep(&f.path))
+        .cloned()
+        .collect();
+    if files.is_empty() {
+        return Err(ResolveError::NoFiles {
+            input: name.to_string(),
+        });
+    }
+    let dir = cache_dir(&cx.cache_dir, &resolved.manifest_digest);
+    fetch_into(&client, &r.repository, &files, &dir, name, cx.reporter)?;
+    let hashed = files
+        .iter()
+        .map(|f| digest::FileDigest {
+            path: f.path.clone(),
+            size: f.size,
+            sha256: f.sha256,
+        })
+        .collect();
+    let license = input.license.clone().or_else(|| {
+        resolved
+            .parsed
+            .annotation(registry::ANN_LICENSES)
+            .map(str::to_string)
+    });
+    Ok(LockedInput {
+        name: name.to_string(),
+        role: input.role,
+        source: input.source.lock_source(),
+        requested: input.source.requested().map(str::to_string),
+        commit: None,
+        digest: resolved.manifest_digest,
+        license,
+        datasets: Vec::new(),
+        include: input.include.clone(),
+        exclude: input.exclude.clone(),
+        files: lock_files(hashed, &dir),
+    })
+}
+
+/// Make sure every file of a locked `oci` input is in the cache, fetching
+/// what is missing from the manifest the lock pins (by digest, so a moved
+/// tag changes nothing). Returns the directory holding the files.
+pub fn fetch(
+    locked: &LockedInput,
+    cache: &Path,
+    reporter: &dyn Reporter,
+) -> Result<PathBuf, ResolveError> {
+    let name = locked.name.as_str();
+    let dir = cache_dir(cache, &locked.digest);
+    let missing: Vec<RemoteFile> = locked
+        .files
+        .iter()
+        .filter(|f| !present(&dir.join(&f.path), f.size, &f.sha256))
+        .map(|f| RemoteFile {
+            path: f.path.clone(),
+            size: f.size,
+            sha256: f.sha256,
+            media_type: String::new(),
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(dir);
+    }
+    let written = locked.source.strip_prefix("oci:").unwrap_or(&locked.source);
+    let r = OciRef::parse(written)
+        .map_err(reg(name))?
+        .with_digest(locked.digest);
+    let client = client_for(&r, name)?;
+    let resolved = registry::pull::resolve(&client, &r).map_err(reg(name))?;
+    for f in &missing {
+        let listed = resolved
+            .parsed
+            .files
+            .iter()
+            .any(|m| m.path == f.path && m.sha256 == f.sha256 && m.size == f.size);
+        if !listed {
+            return Err(ResolveError::DigestMismatch {
+                input: name.to_string(),
+                file: f.path.clone(),
+                expected: f.sha256.prefixed(),
+                actual: format!("not a layer of {r}"),
+            });
+        }
+    }
+    fetch_into(&client, &r.repository, &missing, &dir, name, reporter)?;
+    Ok(dir)
+}
+
+fn present(path: &Path, size: u64, sha256: &Sha256Digest) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() == size)
+        && digest::hash_file(path, &crate::reporter::Silent).is_ok_and(|(d, _)| d == *sha256)
+}
+
+/// Download files into `dir`, each into a temporary file that is renamed
+/// into place only after its digest checked out.
+fn fetch_into(
+    client: &Client,
+    repo: &str,
+    files: &[RemoteFile],
+    dir: &Path,
+    input: &str,
+    reporter: &dyn Reporter,
+) -> Result<(), ResolveError> {
+    for f in files {
+        let dest = dir.join(&f.path);
+        if present(&dest, f.size, &f.sha256) {
+            continue;
+        }
+        let parent = dest.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent).map_err(ResolveError::io(input, parent))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".mlprov-download-")
+            .suffix(".incomplete")
+            .tempfile_in(parent)
+            .map_err(ResolveError::io(input, parent))?;
+        reporter.start(&format!("downloading {}", f.path), f.size);
+        let r = client.download_blob(
+            repo,
+            &f.sha256,
+            f.size,
+            tmp.as_file_mut(),
+            &f.path,
+            reporter,
+        );
+        reporter.finish();
+        r.map_err(reg(input))?;
+        tmp.persist(&dest)
+            .map_err(|e| ResolveError::io(input, &dest)(e.error))?;
+    }
+    Ok(())
+}

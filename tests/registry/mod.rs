@@ -1,0 +1,768 @@
+//! `mlprov push` / `mlprov pull` / `oci` inputs against a real registry
+//! (Debian's docker-registry, distribution 2.8: no referrers API, so the tag
+//! schema fallback runs for real), a referrers-API stand-in, and a
+//! fault-injecting proxy.
+
+mod proxy;
+mod referrers_server;
+mod server;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use base64::Engine as _;
+
+use crate::common::*;
+use proxy::{Fault, Proxy};
+use server::{PASSWORD, Registry, USER, tree};
+
+const SLSA: &str = "https://slsa.dev/provenance/v1";
+const SPDX: &str = "https://spdx.dev/Document/v3";
+
+/// A project whose artifact is the real all-MiniLM-L6-v2.
+fn project(env: &TestEnv, name: &str) -> PathBuf {
+    let dir = env.work().join(name);
+    copy_dir(minilm(), &dir.join("out"));
+    std::fs::write(
+        dir.join("mlprov.toml"),
+        "[artifact]\nname = \"acme/minilm\"\nversion = \"1.0\"\nkind = \"model\"\npath = \"out/\"\nlicense = \"Apache-2.0\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// The OMS artifact digest of a model directory (mlprov's own hashing,
+/// used only to address the fixture bundles).
+fn artifact_digest(dir: &Path) -> String {
+    let opts = mlprov::digest::WalkOptions {
+        ignore_paths: vec!["model.sig".into()],
+        ignore_git_paths: true,
+        allow_symlinks: false,
+    };
+    let files = mlprov::digest::walk(dir, &opts).unwrap();
+    let hashed = mlprov::digest::hash_files(&files, None, &mlprov::reporter::Silent).unwrap();
+    mlprov::digest::artifact_digest(hashed.iter().map(|f| (f.path.as_str(), &f.sha256))).hex()
+}
+
+/// A Sigstore bundle (v0.3, DSSE) whose statement names `subject_hex`. Its
+/// signature is not checked by push/pull's transport, which is what these
+/// tests exercise.
+fn bundle(predicate: &str, subject_hex: &str) -> Vec<u8> {
+    let st = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "acme/minilm", "digest": {"sha256": subject_hex}}],
+        "predicateType": predicate,
+        "predicate": {},
+    });
+    let payload = base64::engine::general_purpose::STANDARD.encode(st.to_string());
+    serde_json::to_vec_pretty(&serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"publicKey": {"hint": "test"}},
+        "dsseEnvelope": {
+            "payload": payload,
+            "payloadType": "application/vnd.in-toto+json",
+            "signatures": [{"sig": "MEUCIQ==", "keyid": ""}],
+        },
+    }))
+    .unwrap()
+}
+
+fn write_bundles(proj: &Path) -> Vec<Vec<u8>> {
+    let digest = artifact_digest(&proj.join("out"));
+    let out = proj.join("target").join("mlprov");
+    std::fs::create_dir_all(&out).unwrap();
+    let a = bundle(SLSA, &digest);
+    let b = bundle(SPDX, &digest);
+    std::fs::write(out.join("provenance.sigstore.json"), &a).unwrap();
+    std::fs::write(out.join("sbom.sigstore.json"), &b).unwrap();
+    vec![a, b]
+}
+
+fn run(env: &TestEnv, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
+    let mut c = env.cmd(dir);
+    c.args(args)
+        .env_remove("MLPROV_REGISTRY_USERNAME")
+        .env_remove("MLPROV_REGISTRY_PASSWORD")
+        .env_remove("MLPROV_REGISTRY_PLAIN_HTTP")
+        .env("DOCKER_CONFIG", env.path().join("docker"));
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    Run::from(c.output().expect("spawn mlprov"))
+}
+
+/// The model files as pulled (`.gitattributes` is not part of the artifact).
+fn model_tree() -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut t = tree(minilm());
+    t.remove(".gitattributes");
+    t
+}
+
+fn no_staging_left(parent: &Path) {
+    let left: Vec<_> = std::fs::read_dir(parent)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".mlprov-pull-"))
+        .collect();
+    assert!(left.is_empty(), "staging left behind: {left:?}");
+}
+
+#[test]
+fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    let bundles = write_bundles(&proj);
+    let reference = format!("{}/models/minilm:1.0", reg.addr);
+
+    let r = run(&env, &proj, &["push", "--plain-http", &reference], &[]).ok();
+    let line = r.stdout.trim();
+    let (name, digest) = line.split_once('@').expect("REF@sha256:…");
+    assert_eq!(name, format!("{}/models/minilm", reg.addr));
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{line}"
+    );
+    assert!(
+        r.stderr.contains("Attached https://slsa.dev/provenance/v1"),
+        "{}",
+        r.stderr
+    );
+
+    // The manifest is ModelPack, tagged, with raw layers addressed by file sha256.
+    let (code, bytes) = reg.manifest("models/minilm", "1.0");
+    assert_eq!(code, 200);
+    assert_eq!(format!("sha256:{}", sha256_hex(&bytes)), digest);
+    let m: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        m["artifactType"],
+        "application/vnd.cncf.model.manifest.v1+json"
+    );
+    assert_eq!(
+        m["config"]["mediaType"],
+        "application/vnd.cncf.model.config.v1+json"
+    );
+    let st = m["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["annotations"]["org.cncf.model.filepath"] == "model.safetensors")
+        .expect("safetensors layer");
+    assert_eq!(st["mediaType"], "application/vnd.cncf.model.weight.v1.raw");
+    assert_eq!(st["digest"], format!("sha256:{MINILM_SAFETENSORS_SHA256}"));
+    assert_eq!(
+        m["annotations"]["dev.mlprov.artifact.digest"],
+        format!("sha256:{}", artifact_digest(&proj.join("out")))
+    );
+    assert_eq!(
+        m["annotations"]["org.opencontainers.image.licenses"],
+        "Apache-2.0"
+    );
+
+    // distribution 2.8 has no referrers API: the tag schema index lists both.
+    let (code, idx) = reg.manifest("models/minilm", &digest.replace(':', "-"));
+    assert_eq!(code, 200, "no referrers tag");
+    let idx: serde_json::Value = serde_json::from_slice(&idx).unwrap();
+    let entries = idx["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    let mut preds: Vec<&str> = entries
+        .iter()
+        .map(|e| {
+            assert_eq!(
+                e["artifactType"],
+                "application/vnd.dev.sigstore.bundle.v0.3+json"
+            );
+            assert_eq!(
+                e["annotations"]["dev.sigstore.bundle.content"],
+                "dsse-envelope"
+            );
+            e["annotations"]["dev.sigstore.bundle.predicateType"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    preds.sort();
+    assert_eq!(preds, [SLSA, SPDX]);
+    let (_, rm) = reg.manifest("models/minilm", entries[0]["digest"].as_str().unwrap());
+    let rm: serde_json::Value = serde_json::from_slice(&rm).unwrap();
+    assert_eq!(rm["subject"]["digest"], digest);
+    assert_eq!(
+        rm["config"]["mediaType"],
+        "application/vnd.oci.empty.v1+json"
+    );
+    let layer = reg.blob("models/minilm", rm["layers"][0]["digest"].as_str().unwrap());
+    assert!(bundles.contains(&layer));
+
+    // The config validates against the ModelPack schema (independent validator).
+    let config = reg.blob("models/minilm", m["config"]["digest"].as_str().unwrap());
+    let cfg: serde_json::Value = serde_json::from_slice(&config).unwrap();
+    assert_eq!(cfg["modelfs"]["diffIds"].as_array().unwrap().len(), 12);
+    if let Some(bin) = validators() {
+        let f = env.path().join("config.json");
+        std::fs::write(&f, &config).unwrap();
+        let schema = repo_root().join("../shared/modelpack/config-schema.json");
+        let out = std::process::Command::new(bin.join("python"))
+            .args([
+                "-c",
+                "import json,sys,jsonschema; s=json.load(open(sys.argv[1])); jsonschema.validate(json.load(open(sys.argv[2])), s, format_checker=jsonschema.FormatChecker()); print('ok')",
+            ])
+            .arg(&schema)
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        // Interop: the oras Python SDK pulls byte-identical files.
+        let oras_dir = env.path().join("oras");
+        let out = std::process::Command::new(bin.join("python"))
+            .args([
+                "-c",
+                "import sys, oras.client; oras.client.OrasClient(insecure=True).pull(target=sys.argv[1], outdir=sys.argv[2])",
+            ])
+            .arg(&reference)
+            .arg(&oras_dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            tree(&oras_dir) == model_tree(),
+            "oras pulled different bytes"
+        );
+    } else {
+        skip("validators venv missing: ModelPack schema and oras interop not checked");
+    }
+
+    // Pull: refuses without a verifier, places nothing; --no-verify places
+    // exactly the model and brings back both bundles.
+    let dest = env.work().join("pulled");
+    let r = run(
+        &env,
+        &env.work(),
+        &["pull", "--plain-http", &reference, "-o", "pulled"],
+        &[],
+    );
+    r.expect_code(1);
+    assert!(!dest.exists());
+    no_staging_left(&env.work());
+    let r = run(
+        &env,
+        &env.work(),
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "pulled",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .ok();
+    assert!(
+        r.stderr.contains("--no-verify: NOT checking signatures"),
+        "{}",
+        r.stderr
+    );
+    let j = r.json();
+    assert_eq!(j["digest"], digest);
+    assert_eq!(j["verified"], false);
+    assert_eq!(j["referrers_via"], "tag-schema");
+    assert_eq!(j["bundles"].as_array().unwrap().len(), 2);
+    assert!(tree(&dest) == model_tree(), "pulled different bytes");
+    no_staging_left(&env.work());
+    // DIR must be empty or absent.
+    let r = run(
+        &env,
+        &env.work(),
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "pulled",
+        ],
+        &[],
+    );
+    r.expect_code(2);
+
+    // Re-push of the unchanged artifact uploads no blob and adds no referrer.
+    let r = run(
+        &env,
+        &proj,
+        &["push", "--plain-http", &reference, "--format", "json"],
+        &[],
+    )
+    .ok();
+    let j = r.json();
+    assert_eq!(j["blobs"]["uploaded"], 0, "{j}");
+    assert_eq!(j["digest"], digest);
+    assert_eq!(j["referrers"].as_array().unwrap().len(), 2);
+    let (_, idx) = reg.manifest("models/minilm", &digest.replace(':', "-"));
+    let idx: serde_json::Value = serde_json::from_slice(&idx).unwrap();
+    assert_eq!(idx["manifests"].as_array().unwrap().len(), 2);
+
+    // A second repository on the same registry mounts instead of uploading.
+    std::fs::write(
+        proj.join("mlprov.lock"),
+        format!(
+            "version = 1\n\n[[input]]\nname = \"base\"\nrole = \"base-model\"\nsource = \"oci:{reference}\"\nrequested = \"1.0\"\ndigest = \"{digest}\"\nfiles = []\n"
+        ),
+    )
+    .unwrap();
+    let other = format!("{}/models/minilm-copy:1.0", reg.addr);
+    let j = run(
+        &env,
+        &proj,
+        &["push", "--plain-http", &other, "--format", "json"],
+        &[],
+    )
+    .ok()
+    .json();
+    assert_eq!(j["blobs"]["uploaded"], 0, "{j}");
+    assert_eq!(
+        j["blobs"]["mounted"], 16,
+        "12 files, config, empty config, 2 bundles: {j}"
+    );
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+#[test]
+fn tampered_blob_in_the_registry_fails_pull_before_anything_lands() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    let reference = format!("{}/models/minilm:1.0", reg.addr);
+    run(&env, &proj, &["push", "--plain-http", &reference], &[]).ok();
+    let blob = reg.blob_path(MINILM_SAFETENSORS_SHA256);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    std::fs::write(&blob, &bytes).unwrap();
+
+    let r = run(
+        &env,
+        &env.work(),
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+        ],
+        &[],
+    )
+    .expect_code(2);
+    assert!(
+        r.stderr.contains("do not match their digest"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(MINILM_SAFETENSORS_SHA256), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    assert!(!env.work().join("dest").exists());
+    no_staging_left(&env.work());
+}
+
+#[test]
+fn htpasswd_auth_and_every_credential_source() {
+    let Some(reg) = Registry::start(true) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    let reference = format!("{}/models/minilm:1.0", reg.addr);
+
+    let r = run(&env, &proj, &["push", "--plain-http", &reference], &[]).expect_code(2);
+    assert!(r.stderr.contains("401"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    let r = run(
+        &env,
+        &proj,
+        &["push", "--plain-http", &reference],
+        &[
+            ("MLPROV_REGISTRY_USERNAME", USER),
+            ("MLPROV_REGISTRY_PASSWORD", "wrong"),
+        ],
+    )
+    .expect_code(2);
+    assert!(r.stderr.contains("refused the credentials"), "{}", r.stderr);
+
+    // Environment.
+    run(
+        &env,
+        &proj,
+        &["push", "--plain-http", &reference],
+        &[
+            ("MLPROV_REGISTRY_USERNAME", USER),
+            ("MLPROV_REGISTRY_PASSWORD", PASSWORD),
+        ],
+    )
+    .ok();
+    // --username + --password-stdin.
+    let mut c = env.cmd(&env.work());
+    c.args([
+        "pull",
+        "--plain-http",
+        "--no-verify",
+        &reference,
+        "-o",
+        "a",
+        "--username",
+        USER,
+        "--password-stdin",
+    ])
+    .env("DOCKER_CONFIG", env.path().join("docker"))
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    Run::from(child.wait_with_output().unwrap()).ok();
+    assert!(tree(&env.work().join("a")) == model_tree());
+    // ~/.docker/config.json auths (base64 user:password).
+    let docker = env.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            "{{\"auths\": {{\"{}\": {{\"auth\": \"{auth}\"}}}}}}",
+            reg.addr
+        ),
+    )
+    .unwrap();
+    run(
+        &env,
+        &env.work(),
+        &["pull", "--plain-http", "--no-verify", &reference, "-o", "b"],
+        &[],
+    )
+    .ok();
+    assert!(tree(&env.work().join("b")) == model_tree());
+}
+
+#[test]
+fn faults_are_retried_and_resumed() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let proxy = Proxy::start(&reg.addr);
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    write_bundles(&proj);
+    let reference = format!("{}/models/minilm:1.0", proxy.addr);
+    // 500s on the first session, on a manifest and on the referrers index; a
+    // chunk cut mid-body (the 87 MiB safetensors goes up in 16 MiB chunks).
+    proxy.add("POST", "/blobs/uploads/", Fault::Status(500), 2);
+    proxy.add(
+        "PATCH",
+        "/blobs/uploads/",
+        Fault::DropRequestAfter(3 << 20),
+        1,
+    );
+    proxy.add("PATCH", "/blobs/uploads/", Fault::Status(503), 1);
+    proxy.add("PUT", "/manifests/sha256-", Fault::Status(502), 1);
+    proxy.add("PUT", "/manifests/1.0", Fault::Status(500), 1);
+    let r = run(&env, &proj, &["push", "--plain-http", &reference], &[]).ok();
+    assert!(r.stdout.trim().contains("@sha256:"));
+    assert_eq!(proxy.faults(), 6);
+
+    // Pull: a blob cut after 5 MiB resumes with a range request; a 500 on a
+    // manifest and a stall on a small blob are retried.
+    proxy.clear();
+    let st = format!("/blobs/sha256:{MINILM_SAFETENSORS_SHA256}");
+    proxy.add("GET", &st, Fault::DropResponseAfter(5 << 20), 2);
+    proxy.add("GET", "/manifests/1.0", Fault::Status(500), 1);
+    proxy.add("GET", "/blobs/sha256:", Fault::Stall, 1);
+    let started = Instant::now();
+    run(
+        &env,
+        &env.work(),
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+        ],
+        &[("MLPROV_REGISTRY_TIMEOUT", "2")],
+    )
+    .ok();
+    assert!(tree(&env.work().join("dest")) == model_tree());
+    assert_eq!(proxy.faults(), 6 + 4);
+    assert!(started.elapsed().as_secs() < 60);
+    let ranged = proxy
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(r, f)| r.contains(&st) && f.is_none())
+        .count();
+    assert!(ranged >= 1);
+}
+
+#[test]
+fn persistent_faults_fail_clearly_and_leave_nothing() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let proxy = Proxy::start(&reg.addr);
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    let reference = format!("{}/models/minilm:1.0", proxy.addr);
+
+    // Uploads always fail: push gives up, prints no reference, tags nothing.
+    proxy.add("PATCH", "/blobs/uploads/", Fault::Status(500), usize::MAX);
+    let started = Instant::now();
+    let r = run(&env, &proj, &["push", "--plain-http", &reference], &[]).expect_code(2);
+    assert!(
+        r.stderr.contains("gave up after 5 attempts"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+    assert!(started.elapsed().as_secs() < 60);
+    assert_eq!(reg.manifest("models/minilm", "1.0").0, 404);
+
+    // A registry that stalls: bounded by the timeout, nothing in DIR.
+    proxy.clear();
+    run(&env, &proj, &["push", "--plain-http", &reference], &[]).ok();
+    proxy.add(
+        "GET",
+        &format!("/blobs/sha256:{MINILM_SAFETENSORS_SHA256}"),
+        Fault::Stall,
+        usize::MAX,
+    );
+    let started = Instant::now();
+    let r = run(
+        &env,
+        &env.work(),
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+        ],
+        &[("MLPROV_REGISTRY_TIMEOUT", "1")],
+    )
+    .expect_code(2);
+    assert!(r.stderr.contains("gave up after"), "{}", r.stderr);
+    assert!(started.elapsed().as_secs() < 40, "{:?}", started.elapsed());
+    assert!(!env.work().join("dest").exists());
+    no_staging_left(&env.work());
+
+    // Connections cut mid-blob every time: gives up too.
+    proxy.clear();
+    proxy.add(
+        "GET",
+        &format!("/blobs/sha256:{MINILM_SAFETENSORS_SHA256}"),
+        Fault::DropResponseAfter(0),
+        usize::MAX,
+    );
+    let r = run(
+        &env,
+        &env.work(),
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+        ],
+        &[],
+    )
+    .expect_code(2);
+    assert!(r.stderr.contains("gave up after"), "{}", r.stderr);
+    assert!(!env.work().join("dest").exists());
+    no_staging_left(&env.work());
+}
+
+#[test]
+fn referrers_api_registry_gets_no_tag_schema() {
+    let reg = referrers_server::ReferrersRegistry::start();
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    write_bundles(&proj);
+    let reference = format!("{}/models/minilm:1.0", reg.addr);
+    let j = run(
+        &env,
+        &proj,
+        &["push", "--plain-http", &reference, "--format", "json"],
+        &[],
+    )
+    .ok()
+    .json();
+    assert_eq!(j["referrers_via"], "api");
+    assert_eq!(j["referrers"].as_array().unwrap().len(), 2);
+    {
+        let st = reg.state.lock().unwrap();
+        assert!(
+            !st.requests.iter().any(|r| r.contains("/manifests/sha256-")),
+            "tag schema used on a registry with the referrers API: {:?}",
+            st.requests
+        );
+    }
+    let j = run(
+        &env,
+        &env.work(),
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .ok()
+    .json();
+    assert_eq!(j["referrers_via"], "api");
+    assert_eq!(j["bundles"].as_array().unwrap().len(), 2);
+    assert!(tree(&env.work().join("dest")) == model_tree());
+    let st = reg.state.lock().unwrap();
+    assert!(
+        st.requests
+            .iter()
+            .any(|r| r.starts_with("GET /v2/models/minilm/referrers/sha256:"))
+    );
+    assert!(!st.requests.iter().any(|r| r.contains("/manifests/sha256-")));
+}
+
+#[test]
+fn oci_input_pins_the_manifest_digest_and_layers() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    let reference = format!("{}/models/minilm:1.0", reg.addr);
+    let pushed = run(&env, &proj, &["push", "--plain-http", &reference], &[])
+        .ok()
+        .stdout;
+    let digest = pushed.trim().split_once('@').unwrap().1.to_string();
+
+    let ft = env.work().join("ft");
+    std::fs::create_dir_all(&ft).unwrap();
+    std::fs::write(
+        ft.join("mlprov.toml"),
+        format!(
+            "[artifact]\nname = \"acme/ft\"\nversion = \"1\"\nkind = \"model\"\npath = \"out/\"\n\n[inputs]\nbase = {{ oci = \"{reference}\", role = \"base-model\" }}\n"
+        ),
+    )
+    .unwrap();
+    let r = run(&env, &ft, &["pin"], &[]).expect_code(2);
+    assert!(
+        r.stderr.contains("--plain-http") || r.stderr.contains("gave up"),
+        "{}",
+        r.stderr
+    );
+    run(&env, &ft, &["pin"], &[("MLPROV_REGISTRY_PLAIN_HTTP", "1")]).ok();
+    let lock = std::fs::read_to_string(ft.join("mlprov.lock")).unwrap();
+    assert!(lock.contains(&format!("digest = \"{digest}\"")), "{lock}");
+    assert!(
+        lock.contains(&format!("source = \"oci:{reference}\"")),
+        "{lock}"
+    );
+    assert!(lock.contains("requested = \"1.0\""), "{lock}");
+    assert!(
+        lock.contains(&format!(
+            "{{ path = \"model.safetensors\", size = 90868376, sha256 = \"{MINILM_SAFETENSORS_SHA256}\", format = \"safetensors\" }}"
+        )),
+        "{lock}"
+    );
+    assert!(lock.contains("license = \"Apache-2.0\""), "{lock}");
+    // Files are cached, digest-checked, where build looks for them.
+    let cached = env
+        .path()
+        .join("cache/oci/sha256")
+        .join(digest.trim_start_matches("sha256:"));
+    assert!(tree(&cached) == model_tree());
+    // Pinning again changes nothing (and needs no download).
+    run(
+        &env,
+        &ft,
+        &["pin", "--locked"],
+        &[("MLPROV_REGISTRY_PLAIN_HTTP", "1")],
+    )
+    .ok();
+}
+
+#[test]
+fn push_takes_facts_from_the_build_and_refuses_stale_provenance() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    let commit = git_init_commit(&proj);
+    run(&env, &proj, &["pin"], &[]).ok();
+    run(
+        &env,
+        &proj,
+        &["build", "--skip-training", "--allow-dirty"],
+        &[],
+    )
+    .ok();
+    let prov: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(proj.join("target/mlprov/provenance.json")).unwrap())
+            .unwrap();
+    let reference = format!("{}/models/minilm:1.0", reg.addr);
+    run(&env, &proj, &["push", "--plain-http", &reference], &[]).ok();
+    let (_, bytes) = reg.manifest("models/minilm", "1.0");
+    let m: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let ann = &m["annotations"];
+    assert_eq!(ann["org.opencontainers.image.revision"], commit);
+    assert_eq!(
+        ann["org.opencontainers.image.created"],
+        prov["predicate"]["runDetails"]["metadata"]["finishedOn"]
+    );
+    let lock = std::fs::read(proj.join("mlprov.lock")).unwrap();
+    assert_eq!(
+        ann["dev.mlprov.lock.digest"],
+        format!("sha256:{}", sha256_hex(&lock))
+    );
+
+    // The files changed after the build: the provenance no longer describes them.
+    std::fs::write(proj.join("out/README.md"), "changed\n").unwrap();
+    let r = run(&env, &proj, &["push", "--plain-http", &reference], &[]).expect_code(2);
+    assert!(
+        r.stderr.contains("provenance.json describes"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+}

@@ -1,0 +1,165 @@
+//! Debian's `docker-registry` (distribution 2.8) on a free 127.0.0.1 port,
+//! with filesystem storage in a temp dir, optionally behind htpasswd auth.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+pub const USER: &str = "mlprov-test";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The `docker-registry` binary, if installed. Absent: tests skip with a
+/// printed reason, except under `CI`, where absence is a failure (`.ci/run`
+/// installs it).
+pub fn binary() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("docker-registry"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        if in_ci() {
+            panic!(
+                "CI is set but docker-registry is not installed (apt-get install docker-registry)"
+            );
+        }
+        skip("docker-registry is not installed (apt-get install docker-registry)");
+    }
+    found
+}
+
+pub struct Registry {
+    pub addr: String,
+    pub dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+impl Registry {
+    /// Start a registry; `auth` adds htpasswd with [`USER`]/[`PASSWORD`].
+    pub fn start(auth: bool) -> Option<Self> {
+        let bin = binary()?;
+        let dir = tempfile::Builder::new()
+            .prefix("mlprov-registry-")
+            .tempdir()
+            .expect("tmp");
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
+            dir.path().join("storage").display()
+        );
+        if auth {
+            // distribution only reads bcrypt entries; cost 4 keeps the test fast.
+            let hash = bcrypt::hash(PASSWORD, 4).expect("bcrypt");
+            let htpasswd = dir.path().join("htpasswd");
+            std::fs::write(&htpasswd, format!("{USER}:{hash}\n")).expect("htpasswd");
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: mlprov-test\n    path: {}\n",
+                htpasswd.display()
+            ));
+        }
+        let cfg = dir.path().join("config.yml");
+        std::fs::write(&cfg, config).expect("config");
+        let child = Command::new(bin)
+            .arg("serve")
+            .arg(&cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn docker-registry");
+        let mut reg = Registry { addr, dir, child };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = reqwest::blocking::get(format!("http://{}/v2/", reg.addr))
+                && (r.status().as_u16() == 200 || r.status().as_u16() == 401)
+            {
+                return Some(reg);
+            }
+            if let Ok(Some(status)) = reg.child.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = reg.child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!("docker-registry exited ({status}): {err}");
+            }
+            assert!(Instant::now() < deadline, "docker-registry did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The blob file of `digest` in the registry's storage.
+    pub fn blob_path(&self, hex: &str) -> PathBuf {
+        self.dir
+            .path()
+            .join("storage/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+
+    /// GET a manifest (status, body) straight from the registry.
+    pub fn manifest(&self, repo: &str, reference: &str) -> (u16, Vec<u8>) {
+        let r = reqwest::blocking::Client::new()
+            .get(format!("http://{}/v2/{repo}/manifests/{reference}", self.addr))
+            .header(
+                "Accept",
+                "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json",
+            )
+            .basic_auth(USER, Some(PASSWORD))
+            .send()
+            .expect("GET manifest");
+        (r.status().as_u16(), r.bytes().expect("body").to_vec())
+    }
+
+    pub fn blob(&self, repo: &str, digest: &str) -> Vec<u8> {
+        let r = reqwest::blocking::Client::new()
+            .get(format!("http://{}/v2/{repo}/blobs/{digest}", self.addr))
+            .basic_auth(USER, Some(PASSWORD))
+            .send()
+            .expect("GET blob");
+        assert_eq!(r.status().as_u16(), 200);
+        r.bytes().expect("body").to_vec()
+    }
+}
+
+/// Every file under `dir` (relative path → bytes).
+pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    fn walk(root: &Path, d: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(d).expect("read_dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read(&p).expect("read"));
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out
+}
