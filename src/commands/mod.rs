@@ -6,9 +6,9 @@ pub mod completions;
 pub mod init;
 pub mod man;
 pub mod pin;
-pub mod scan;
 pub mod pull;
 pub mod push;
+pub mod scan;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
