@@ -19,17 +19,37 @@ pub const PROVENANCE_FILE: &str = "provenance.json";
 /// The name of the resolved dependency that records the training code.
 pub const CODE_DEPENDENCY: &str = "training-code";
 
+/// The subjects of every statement about a build's outputs: the artifact
+/// (by name and artifact digest) and then every output file.
+pub fn subjects(artifact_name: &str, outputs: &crate::sbom::Outputs) -> Vec<ResourceDescriptor> {
+    let mut subject = Vec::with_capacity(outputs.files.len() + 1);
+    subject.push(ResourceDescriptor::sha256(artifact_name, &outputs.digest));
+    for file in &outputs.files {
+        subject.push(ResourceDescriptor::sha256(file.path.clone(), &file.sha256));
+    }
+    subject
+}
+
+/// The scan statement for a build's outputs (`https://mlprov.dev/scan/v1`),
+/// written as `target/mlprov/scan.json` for `attest` to sign.
+pub fn scan_statement(
+    f: &BuildFacts<'_>,
+    policy: &crate::scan::ScanPolicy,
+) -> Statement<crate::scan::ScanPredicate> {
+    Statement::new(
+        subjects(&f.manifest.artifact.name, f.outputs),
+        crate::intoto::PREDICATE_SCAN,
+        f.outputs.scan.predicate(policy),
+    )
+}
+
+/// The scan statement's file name under `target/mlprov/`.
+pub const SCAN_FILE: &str = "scan.json";
+
 /// The provenance statement for a build.
 pub fn statement(f: &BuildFacts<'_>) -> Statement<Provenance> {
     let artifact = &f.manifest.artifact;
-    let mut subject = Vec::with_capacity(f.outputs.files.len() + 1);
-    subject.push(ResourceDescriptor::sha256(
-        artifact.name.clone(),
-        &f.outputs.digest,
-    ));
-    for file in &f.outputs.files {
-        subject.push(ResourceDescriptor::sha256(file.path.clone(), &file.sha256));
-    }
+    let subject = subjects(&artifact.name, f.outputs);
 
     let mut deps: Vec<ResourceDescriptor> = f
         .inputs()
@@ -130,13 +150,6 @@ pub fn statement(f: &BuildFacts<'_>) -> Statement<Provenance> {
         },
     };
     Statement::new(subject, PREDICATE_SLSA_PROVENANCE, predicate)
-}
-
-/// The statement's bytes as written to `provenance.json`.
-pub fn to_json_bytes(st: &Statement<Provenance>) -> Vec<u8> {
-    let mut v = serde_json::to_vec_pretty(st).unwrap_or_default();
-    v.push(b'\n');
-    v
 }
 
 /// The builder id: the GitHub Actions workflow identity when running there,

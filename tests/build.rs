@@ -160,6 +160,23 @@ fn validate(dir: &Path) {
     )
     .unwrap();
     assert_eq!(r.code, 0, "validate-attestation: {}{}", r.stdout, r.stderr);
+    // The scan statement is a valid in-toto statement about the same subjects.
+    let scan_path = d.join("scan.json");
+    let r = shared_tool(
+        "validate-attestation",
+        &[
+            scan_path.as_os_str(),
+            "--expect-predicate".as_ref(),
+            "https://mlprov.dev/scan/v1".as_ref(),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        r.code, 0,
+        "validate-attestation scan.json: {}{}",
+        r.stdout, r.stderr
+    );
+    assert_eq!(read_json(&scan_path)["subject"], prov["subject"]);
     let bom = d.join("bom.cdx.json");
     if bom.exists() {
         let mut args: Vec<&std::ffi::OsStr> = vec![bom.as_os_str()];
@@ -483,6 +500,38 @@ fn failing_training_command_propagates_its_status() {
         r.stderr
     );
     assert!(!docs(&dir).exists(), "nothing written");
+}
+
+#[test]
+fn outputs_with_findings_are_refused() {
+    let env = TestEnv::new();
+    // The "training" leaves a pickle that runs os.system when loaded, named
+    // like a harmless file (protocol 2: PROTO, GLOBAL, args, REDUCE, STOP).
+    let dir = project(
+        &env,
+        r#"mkdir -p out && cp base/model.safetensors out/model.safetensors && printf '\200\002cos\nsystem\nX\002\000\000\000idq\000\205R.' > out/extra.bin"#,
+    );
+    env.run(&dir, &["pin"]).ok();
+    let r = env.run(&dir, &["build", "--allow-dirty"]).expect_code(1);
+    assert!(r.stderr.contains("extra.bin"), "{}", r.stderr);
+    assert!(r.stderr.contains("os.system"), "{}", r.stderr);
+    assert!(r.stderr.contains("formats.allow"), "{}", r.stderr);
+    assert!(!docs(&dir).exists(), "nothing written");
+    // A clean build records the scan: per-file format and the verdict.
+    let dir2 = env.work().join("clean");
+    std::fs::rename(&dir, &dir2).unwrap();
+    write(&dir2, "train.sh", TRAIN);
+    std::fs::remove_dir_all(dir2.join("out")).unwrap();
+    env.run(&dir2, &["build", "--allow-dirty"]).ok();
+    let scan = read_json(&docs(&dir2).join("scan.json"));
+    assert_eq!(scan["predicateType"], "https://mlprov.dev/scan/v1");
+    let files = scan["predicate"]["files"].as_array().unwrap();
+    assert!(
+        files
+            .iter()
+            .any(|f| f["path"] == "model.safetensors" && f["format"] == "safetensors"),
+        "{scan}"
+    );
 }
 
 #[test]

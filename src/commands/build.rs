@@ -264,6 +264,22 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
             Err(e) => return Err(e.into()),
         };
     save_cache(cx, &hash_cache);
+    // Outputs with findings the policy does not allow are not attested.
+    let scan_policy = crate::scan::ScanPolicy::from_policy(&manifest.policy);
+    let mut scan_failures = super::scan::PolicyFailures::default();
+    scan_failures.add(
+        cx,
+        "output",
+        &outputs.scan.verdict(&scan_policy),
+        &scan_policy,
+    );
+    if let Some(failure) = scan_failures.into_report(
+        "mlprov::build::scan",
+        "nothing was written to target/mlprov",
+    ) {
+        cx.printer.error(&failure);
+        return Ok(ExitStatus::Failure);
+    }
     cx.printer.status(
         "Hashed",
         &format!(
@@ -291,7 +307,8 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
         created: clock.now(),
         builder_id: crate::provenance::builder_id_from_env(),
     };
-    let provenance = crate::provenance::to_json_bytes(&crate::provenance::statement(&facts));
+    let provenance = sbom::to_json_bytes(&crate::provenance::statement(&facts));
+    let scan_bytes = sbom::to_json_bytes(&crate::provenance::scan_statement(&facts, &scan_policy));
     let sbom_bytes = sbom::to_json_bytes(&spdx3::document(&facts));
     let bom_bytes = want_cyclonedx.then(|| sbom::to_json_bytes(&cyclonedx::bom(&facts)));
 
@@ -303,15 +320,17 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
     };
     write(run::RUN_FILE, &run_bytes)?;
     write(spdx3::SBOM_FILE, &sbom_bytes)?;
+    write(crate::provenance::SCAN_FILE, &scan_bytes)?;
     let mut written = vec![
         crate::provenance::PROVENANCE_FILE,
         spdx3::SBOM_FILE,
+        crate::provenance::SCAN_FILE,
         run::RUN_FILE,
     ];
     match &bom_bytes {
         Some(b) => {
             write(cyclonedx::BOM_FILE, b)?;
-            written.insert(2, cyclonedx::BOM_FILE);
+            written.insert(3, cyclonedx::BOM_FILE);
         }
         None => {
             // A BOM left by an earlier build would describe other bytes.

@@ -138,9 +138,7 @@ fn scan_inputs(
     rcx: &ResolveContext<'_>,
 ) -> Result<Option<miette::Report>> {
     let policy = ScanPolicy::from_policy(&manifest.policy);
-    let mut failures: Vec<String> = Vec::new();
-    let mut allow: Vec<String> = Vec::new();
-    let mut denied: Vec<String> = Vec::new();
+    let mut failures = super::scan::PolicyFailures::default();
     let mut bytes = 0u64;
     for input in &outcome.lock.inputs {
         let Some(mut dir) = resolve::local_dir(input, rcx) else {
@@ -171,84 +169,14 @@ fn scan_inputs(
         }
         let report = scan::scan_targets(&present)?;
         bytes += report.bytes_read;
-        let verdict = report.verdict(&policy);
-        for w in &verdict.warnings {
-            let code = w
-                .finding
-                .as_ref()
-                .map(|f| format!("{} {}: ", f.code.id(), f.code.name()));
-            cx.printer.warn(&format!(
-                "input `{}`: {}: {}{}",
-                input.name,
-                w.file,
-                code.unwrap_or_default(),
-                w.reason
-            ));
-        }
-        for v in &verdict.violations {
-            match &v.finding {
-                Some(f) => {
-                    let loc = f.location();
-                    failures.push(format!(
-                        "input `{}`: {}{}: {} {}: {}",
-                        input.name,
-                        v.file,
-                        if loc.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({loc})")
-                        },
-                        f.code.id(),
-                        f.code.name(),
-                        f.reason
-                    ));
-                    if policy.denies(f.kind()) {
-                        denied.push(f.kind().to_string());
-                    } else {
-                        allow.push(format!("\"{}\"", f.allow_entry()));
-                    }
-                }
-                None => {
-                    failures.push(format!("input `{}`: {}: {}", input.name, v.file, v.reason));
-                    denied.push(v.kind.to_string());
-                }
-            }
-        }
+        let label = format!("input `{}`", input.name);
+        failures.add(cx, &label, &report.verdict(&policy), &policy);
     }
     cx.printer.note(&format!(
         "scanned the inputs, reading {}",
         human_bytes(bytes)
     ));
-    if failures.is_empty() {
-        return Ok(None);
-    }
-    allow.sort();
-    allow.dedup();
-    denied.sort();
-    denied.dedup();
-    let mut help = Vec::new();
-    if !allow.is_empty() {
-        help.push(format!(
-            "if these files are legitimate, allow the findings in mlprov.toml: [policy] formats.allow = [{}]",
-            allow.join(", ")
-        ));
-    }
-    if !denied.is_empty() {
-        help.push(format!(
-            "{} denied by [policy] formats.deny: replace the files (e.g. safetensors weights) or change the policy",
-            denied.join(", ")
-        ));
-    }
-    help.push("mlprov.lock was not written".to_string());
-    let n = failures.len();
-    Ok(Some(miette!(
-        code = "mlprov::pin::scan",
-        help = help.join("; "),
-        "scan policy: {n} finding{} fail{}:\n  {}",
-        if n == 1 { "" } else { "s" },
-        if n == 1 { "s" } else { "" },
-        failures.join("\n  ")
-    )))
+    Ok(failures.into_report("mlprov::pin::scan", "mlprov.lock was not written"))
 }
 
 fn change_word(c: Change) -> &'static str {

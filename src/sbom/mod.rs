@@ -18,8 +18,8 @@ use crate::run::RunRecord;
 /// model_signing, the artifact digest never covers it.
 pub const SIGNATURE_FILE: &str = "model.sig";
 
-/// The build's output tree, hashed and described.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The build's output tree, hashed, scanned and described.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Outputs {
     /// `[artifact].path` as written in the manifest.
     pub path: String,
@@ -27,6 +27,8 @@ pub struct Outputs {
     pub digest: Sha256Digest,
     /// In OMS path order.
     pub files: Vec<OutputFile>,
+    /// The unsafe-format scan of every output file.
+    pub scan: crate::scan::ScanReport,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +85,10 @@ pub enum OutputError {
         #[source]
         source: digest::HashError,
     },
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Scan(#[from] crate::scan::ScanError),
 }
 
 /// Hash the `[artifact].path` tree (with the hash cache) and describe each
@@ -116,11 +122,28 @@ pub fn hash_outputs(
     }
     let hashed = digest::hash_files(&tree, cache, reporter)
         .map_err(|source| OutputError::Hash { source })?;
+    // The one place each output file is examined beyond its digest: the
+    // scanner recognises its format by content and looks for unsafe content.
+    let targets: Vec<crate::scan::ScanTarget> = hashed
+        .iter()
+        .zip(&tree)
+        .map(|(h, t)| crate::scan::ScanTarget {
+            rel: h.path.clone(),
+            path: t.abs.clone(),
+            sha256: Some(h.sha256),
+        })
+        .collect();
+    let scan = crate::scan::scan_targets(&targets)?;
+    let formats: std::collections::HashMap<&str, &str> = scan
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.format.as_str()))
+        .collect();
+    let format_of = |path: &str| formats.get(path).map(|f| f.to_string());
     let files: Vec<OutputFile> = hashed
         .into_iter()
-        .zip(&tree)
-        .map(|(h, t)| OutputFile {
-            format: describe_file(&t.abs),
+        .map(|h| OutputFile {
+            format: format_of(&h.path),
             path: h.path,
             size: h.size,
             sha256: h.sha256,
@@ -131,15 +154,8 @@ pub fn hash_outputs(
         path: rel.trim_end_matches('/').to_string(),
         digest,
         files,
+        scan,
     })
-}
-
-/// The one place each output file is examined beyond its digest. Today it
-/// records the format recognised by magic bytes; the scanner hooks in here.
-fn describe_file(path: &Path) -> Option<String> {
-    crate::scan::detect_file(path)
-        .ok()
-        .map(|f| f.as_str().to_string())
 }
 
 /// How the run record came to be.
@@ -318,7 +334,7 @@ pub fn relationship_for(role: Role) -> &'static str {
 }
 
 /// Serialize a document: pretty JSON with a trailing newline.
-pub fn to_json_bytes(v: &serde_json::Value) -> Vec<u8> {
+pub fn to_json_bytes<T: serde::Serialize + ?Sized>(v: &T) -> Vec<u8> {
     let mut s = serde_json::to_vec_pretty(v).unwrap_or_default();
     s.push(b'\n');
     s
