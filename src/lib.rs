@@ -21,6 +21,9 @@ pub mod project;
 pub mod reporter;
 pub mod resolve;
 pub mod scan;
+pub mod sign;
+pub mod store;
+pub mod verify;
 
 /// The version string recorded in documents mlprov writes.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

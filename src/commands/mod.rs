@@ -1,10 +1,15 @@
 //! One module per subcommand. Each resolves its settings, calls the domain
 //! and reports through [`Printer`].
 
+pub mod attest;
 pub mod completions;
 pub mod init;
+pub mod keygen;
+pub mod keys;
 pub mod man;
 pub mod pin;
+pub mod sign;
+pub mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -112,6 +117,10 @@ pub fn run(cli: Cli) -> ExitStatus {
     let result = match cli.command {
         Command::Init(args) => init::run(&cx, args),
         Command::Pin(args) => pin::run(&cx, args),
+        Command::Keygen(args) => keygen::run(&cx, args),
+        Command::Sign(args) => sign::run(&cx, args),
+        Command::Attest(args) => attest::run(&cx, args),
+        Command::Verify(args) => verify::run(&cx, args),
         Command::Completions(args) => completions::run(&cx, args),
         Command::Man(args) => man::run(&cx, args),
         Command::Schema => {
