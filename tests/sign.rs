@@ -1285,3 +1285,47 @@ fn pem(label: &str, der: &[u8]) -> String {
         lines.join("\n")
     )
 }
+
+/// On a terminal, passwords are prompted for (hidden), twice for a new key.
+#[cfg(unix)]
+#[test]
+fn prompts_for_passwords_on_a_terminal() {
+    use rexpect::process::WaitStatus;
+
+    let env = TestEnv::new();
+    let dir = env.work();
+    let model = env.path().join("model");
+    gen_tree(&model);
+    let spawn = |args: &[&str]| {
+        let mut cmd = env.cmd(&dir);
+        cmd.env_remove("CI").args(args);
+        rexpect::session::spawn_command(cmd, Some(60_000)).expect("spawn in a pty")
+    };
+    let mut p = spawn(&["keygen"]);
+    p.exp_string("Password for the private key").unwrap();
+    p.send_line("typed pw").unwrap();
+    p.exp_string("Repeat the password").unwrap();
+    p.send_line("typed pw").unwrap();
+    p.exp_eof().unwrap();
+    assert!(matches!(
+        p.process().wait().unwrap(),
+        WaitStatus::Exited(_, 0)
+    ));
+
+    let mut p = spawn(&["sign", "--key", "cosign.key", s(&model)]);
+    p.exp_string("Password for cosign.key").unwrap();
+    p.send_line("typed pw").unwrap();
+    let out = p.exp_eof().unwrap();
+    assert!(!out.contains("typed pw"), "the password was echoed: {out}");
+    assert!(
+        matches!(p.process().wait().unwrap(), WaitStatus::Exited(_, 0)),
+        "{out}"
+    );
+    run_env(
+        &env,
+        &dir,
+        &["verify", "--key", "cosign.pub", s(&model)],
+        &[],
+    )
+    .ok();
+}
