@@ -386,6 +386,87 @@ fn interop_generated_tree_both_ways() {
     );
 }
 
+/// mlprov signing with a P-384 SEC1 key made by Python's `cryptography`
+/// (SHA-384, as model_signing expects for that curve), and with the same key
+/// as encrypted PKCS#8.
+#[test]
+fn p384_sec1_and_encrypted_pkcs8_keys_interop() {
+    let Some(bin) = validators() else {
+        skip("validators venv absent");
+        return;
+    };
+    let env = TestEnv::new();
+    let work = env.work();
+    let model = env.path().join("model");
+    gen_tree(&model);
+    let (sec1, public) = py_keypair(&bin, &work, "SECP384R1");
+    assert!(
+        std::fs::read_to_string(&sec1)
+            .unwrap()
+            .starts_with("-----BEGIN EC PRIVATE KEY-----")
+    );
+    let sig = work.join("p384.sig");
+    run_env(
+        &env,
+        &work,
+        &["sign", "--key", s(&sec1), "--signature", s(&sig), s(&model)],
+        &[],
+    )
+    .ok();
+    let ms = model_signing(
+        &bin,
+        &[
+            "verify",
+            "key",
+            "--signature",
+            s(&sig),
+            "--public_key",
+            s(&public),
+            s(&model),
+        ],
+    );
+    assert_eq!(ms.code, 0, "{}{}", ms.stdout, ms.stderr);
+
+    let enc = work.join("enc.pem");
+    vpython(
+        &bin,
+        "import sys\n\
+         from cryptography.hazmat.primitives import serialization as s\n\
+         k = s.load_pem_private_key(open(sys.argv[1],'rb').read(), None)\n\
+         open(sys.argv[2],'wb').write(k.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.BestAvailableEncryption(b'pkcs8 pw')))\n",
+        &[sec1.as_os_str(), enc.as_os_str()],
+    );
+    let args = [
+        "sign",
+        "--key",
+        "enc.pem",
+        "--signature",
+        s(&sig),
+        s(&model),
+    ];
+    let r = run_env(&env, &work, &args, &[("MLPROV_PASSWORD", "nope")]).expect_code(2);
+    assert!(
+        r.stderr.contains("mlprov::key::wrong_password"),
+        "{}",
+        r.stderr
+    );
+    run_env(&env, &work, &args, &[("MLPROV_PASSWORD", "pkcs8 pw")]).ok();
+    run_env(
+        &env,
+        &work,
+        &[
+            "verify",
+            "--key",
+            s(&public),
+            "--signature",
+            s(&sig),
+            s(&model),
+        ],
+        &[],
+    )
+    .ok();
+}
+
 fn fixtures() -> Option<PathBuf> {
     let p = repo_root().join("../shared/fixtures/model-signing");
     if p.join("SOURCE.txt").is_file() {

@@ -451,6 +451,28 @@ mod tests {
     }
 
     #[test]
+    fn ed25519_public_keys_verify() {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new()).unwrap();
+        let kp = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let spki = kp.public_key().as_der().unwrap();
+        let pk = PublicKey::from_spki_der(spki.as_ref(), "ed.pub").unwrap();
+        assert_eq!(pk.algorithm, KeyAlgorithm::Ed25519);
+        let payload = statement();
+        let sig = kp.sign(&dsse::pae(PAYLOAD_TYPE, &payload));
+        let env = Envelope::new(PAYLOAD_TYPE, &payload, sig.as_ref(), None);
+        let bytes = serde_json::to_vec(&serde_json::json!({
+            "mediaType": MEDIA_TYPE,
+            "verificationMaterial": {"publicKey": {"hint": pk.hint()}},
+            "dsseEnvelope": env,
+        }))
+        .unwrap();
+        let b = parse(&bytes).unwrap();
+        assert!(verify(&b, &trust(vec![pk])).is_ok());
+    }
+
+    #[test]
     fn two_signatures_and_bad_base64() {
         let key = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
         let bytes = sign_statement(&statement(), &key).unwrap();
