@@ -92,7 +92,7 @@ if [ ! -f "$tree.complete" ] || [ ! -d "$tree" ]; then
 fi
 
 files=$(find "$tree" -type f | wc -l)
-total=$(find "$tree" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%d", s}')
+total=$(find "$tree" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%.0f", s}')
 largest=$(find "$tree" -type f -printf '%s\n' | sort -n | tail -1)
 cores=$(nproc)
 # Warm the page cache so every tool reads from memory.

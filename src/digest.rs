@@ -15,7 +15,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -340,7 +340,8 @@ pub fn hash_file(path: &Path, reporter: &dyn Reporter) -> io::Result<(Sha256Dige
     hash_reader(File::open(path)?, reporter)
 }
 
-/// Files at least this large are hashed with [`hash_file_pipelined`].
+/// Files at least this large (and larger than a core's share of the work)
+/// are hashed with [`hash_file_pipelined`].
 const PIPELINE_MIN: u64 = 64 << 20;
 /// Buffers in flight between the reader and the hasher.
 const PIPELINE_DEPTH: usize = 4;
@@ -435,37 +436,57 @@ pub fn hash_files(
     // Largest first keeps every core busy until the end (LPT scheduling).
     unique.sort_by(|a, b| b.0.size.cmp(&a.0.size).then(a.1.cmp(&b.1)));
     let total: u64 = unique.iter().map(|(id, _)| id.size).sum();
+    // Files larger than a core's fair share are the critical path: read them
+    // on a helper thread. Smaller ones keep every core busy on their own.
+    let pipeline_from = PIPELINE_MIN.max(total / rayon::current_num_threads().max(1) as u64);
     reporter.start("hashing", total);
     let failed = AtomicBool::new(false);
-    let results: Vec<Result<(FileId, Sha256Digest, u64), HashError>> = unique
-        .par_iter()
-        .map(|(id, i)| {
-            if failed.load(AtomicOrdering::Relaxed) {
-                return Err(HashError {
-                    path: files[*i].abs.clone(),
-                    source: io::Error::other("not hashed after an earlier error"),
-                });
-            }
-            if let Some(d) = cache.and_then(|c| c.get(id)) {
-                reporter.on_bytes(id.size);
-                return Ok((id.clone(), d, id.size));
-            }
-            let r = if id.size >= PIPELINE_MIN {
-                hash_file_pipelined(&files[*i].abs, reporter)
-            } else {
-                hash_file(&files[*i].abs, reporter)
-            };
-            let r = r.map_err(|source| HashError {
+    let hash_one = |(id, i): &(FileId, usize)| {
+        if failed.load(AtomicOrdering::Relaxed) {
+            return Err(HashError {
                 path: files[*i].abs.clone(),
-                source,
+                source: io::Error::other("not hashed after an earlier error"),
             });
-            if r.is_err() {
-                failed.store(true, AtomicOrdering::Relaxed);
+        }
+        if let Some(d) = cache.and_then(|c| c.get(id)) {
+            reporter.on_bytes(id.size);
+            return Ok((id.clone(), d, id.size));
+        }
+        let r = if id.size >= pipeline_from {
+            hash_file_pipelined(&files[*i].abs, reporter)
+        } else {
+            hash_file(&files[*i].abs, reporter)
+        };
+        let r = r.map_err(|source| HashError {
+            path: files[*i].abs.clone(),
+            source,
+        });
+        if r.is_err() {
+            failed.store(true, AtomicOrdering::Relaxed);
+        }
+        let (d, n) = r?;
+        Ok((id.clone(), d, n))
+    };
+    // Each worker takes the largest file not yet started (greedy LPT). A
+    // plain `par_iter` would hand each thread a contiguous half of the
+    // size-sorted list, so the two largest files could end up on one core.
+    let next = AtomicUsize::new(0);
+    let workers = rayon::current_num_threads().clamp(1, unique.len().max(1));
+    let mut indexed: Vec<(usize, Result<(FileId, Sha256Digest, u64), HashError>)> = (0..workers)
+        .into_par_iter()
+        .with_max_len(1)
+        .flat_map_iter(|_| {
+            let mut mine = Vec::new();
+            loop {
+                let k = next.fetch_add(1, AtomicOrdering::Relaxed);
+                let Some(item) = unique.get(k) else { break };
+                mine.push((k, hash_one(item)));
             }
-            let (d, n) = r?;
-            Ok((id.clone(), d, n))
+            mine
         })
         .collect();
+    indexed.sort_by_key(|(k, _)| *k);
+    let results = indexed.into_iter().map(|(_, r)| r);
     reporter.finish();
     let mut digests: HashMap<FileId, (Sha256Digest, u64)> = HashMap::new();
     // Report the first real error in input order, not a follow-on one.

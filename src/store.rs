@@ -8,7 +8,10 @@
 //! A bundle with several subjects (a build's provenance names every output
 //! file and the artifact) is filed under each of them. Files are written
 //! atomically and never modified: the same bundle always lands at the same
-//! path, so storing it twice is a no-op.
+//! path, so storing it twice is a no-op. ECDSA signatures differ on every
+//! signing, so re-signing the same statement with the same key makes a new
+//! bundle: it replaces the earlier one, and the store keeps one bundle per
+//! statement and signer.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -80,6 +83,16 @@ impl Store {
             let same = std::fs::read(&path).is_ok_and(|b| b == bundle);
             if !same {
                 crate::fsutil::write_atomic_mode(&path, bundle, 0o644)?;
+            }
+            let slug = predicate_slug(predicate_type);
+            for old in self.list(s)? {
+                if old.path != path
+                    && old.predicate_slug == slug
+                    && std::fs::read(&old.path)
+                        .is_ok_and(|b| crate::sign::bundle::same_attestation(&b, bundle))
+                {
+                    std::fs::remove_file(&old.path)?;
+                }
             }
             out.push(path);
         }
@@ -166,6 +179,31 @@ mod tests {
         assert_eq!(predicate_slug("https://x/../../etc"), "x-..-..-etc");
         assert!(!predicate_slug("https://x/../../etc").contains('/'));
         assert_eq!(predicate_slug("///"), "predicate");
+    }
+
+    #[test]
+    fn resigning_replaces_the_equivalent_bundle() {
+        use crate::sign::bundle::sign_statement;
+        use crate::sign::keys::{KeyAlgorithm, SigningKey};
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::new(home.path());
+        let key = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let other = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let st = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"m","digest":{"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}],"predicateType":"https://x/p","predicate":{}}"#;
+        let d = Sha256Digest::empty();
+        let first = sign_statement(st, &key).unwrap();
+        let second = sign_statement(st, &key).unwrap();
+        assert_ne!(first, second, "ECDSA signatures are randomized");
+        store.put(&first, "https://x/p", &[d]).unwrap();
+        let kept = store.put(&second, "https://x/p", &[d]).unwrap();
+        let listed = store.list(&d).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].path, kept[0]);
+        // Another signer's bundle of the same statement is kept beside it.
+        store
+            .put(&sign_statement(st, &other).unwrap(), "https://x/p", &[d])
+            .unwrap();
+        assert_eq!(store.list(&d).unwrap().len(), 2);
     }
 
     #[test]

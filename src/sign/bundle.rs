@@ -113,7 +113,7 @@ struct InRaw {
 }
 
 /// Who a bundle says signed it (unverified until [`verify`]).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Material {
     /// A key identified by a hint and/or an embedded public key (DER SPKI).
     PublicKey {
@@ -267,6 +267,15 @@ fn material(m: Option<InMaterial>) -> Result<Material, BundleError> {
     Err(BundleError::Malformed(
         "verificationMaterial has no public key or certificate".into(),
     ))
+}
+
+/// Do two bundles carry the same statement from the same claimed signer?
+/// (ECDSA signatures differ on every signing; such bundles say the same.)
+pub fn same_attestation(a: &[u8], b: &[u8]) -> bool {
+    match (parse(a), parse(b)) {
+        (Ok(a), Ok(b)) => a.payload == b.payload && a.material == b.material,
+        _ => false,
+    }
 }
 
 /// What the verifier trusts: public keys and certificate roots.
