@@ -472,7 +472,8 @@ pub fn hash_files(
     // size-sorted list, so the two largest files could end up on one core.
     let next = AtomicUsize::new(0);
     let workers = rayon::current_num_threads().clamp(1, unique.len().max(1));
-    let mut indexed: Vec<(usize, Result<(FileId, Sha256Digest, u64), HashError>)> = (0..workers)
+    type Hashed = Result<(FileId, Sha256Digest, u64), HashError>;
+    let mut indexed: Vec<(usize, Hashed)> = (0..workers)
         .into_par_iter()
         .with_max_len(1)
         .flat_map_iter(|_| {
