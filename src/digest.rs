@@ -340,67 +340,192 @@ pub fn hash_file(path: &Path, reporter: &dyn Reporter) -> io::Result<(Sha256Dige
     hash_reader(File::open(path)?, reporter)
 }
 
-/// Files at least this large (and larger than a core's share of the work)
-/// are hashed with [`hash_file_pipelined`].
+/// Files at least this large, and larger than a core's share of the work,
+/// are hashed with read-ahead help from the other workers (see [`Pipe`]).
 const PIPELINE_MIN: u64 = 64 << 20;
-/// Buffers in flight between the reader and the hasher.
-const PIPELINE_DEPTH: usize = 4;
+/// Chunks read ahead for such a file.
+const PIPELINE_DEPTH: usize = 8;
 
-/// Hash one file, reading it on a helper thread while this thread hashes.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Read `buf` full, or to the end of the file; returns the bytes read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+struct PipeReader {
+    file: File,
+    eof: bool,
+    error: Option<io::Error>,
+}
+
+/// A large file being hashed by one worker (its owner) while the others
+/// copy its next chunks out of the page cache for it.
 ///
-/// A file's SHA-256 is sequential, so the largest file is the critical path
-/// of hashing a model. Copying its bytes out of the page cache costs about a
-/// fifth of the hashing itself; done on another thread (a core that has
-/// finished its own files), that copy no longer delays the hash.
-pub fn hash_file_pipelined(
+/// One file's SHA-256 is sequential, so the largest file is the critical
+/// path of hashing a model, and the copy out of the page cache costs about a
+/// fifth of the hash. The owner only hashes; a worker between chunks of its
+/// own files, or with no files left, reads ahead for it. Chunks are read
+/// and queued under one lock, so they stay in order; when nobody has read
+/// ahead, the owner reads the next chunk itself.
+struct Pipe {
+    reader: Mutex<PipeReader>,
+    queue: Mutex<std::collections::VecDeque<(Vec<u8>, usize)>>,
+    spare: Mutex<Vec<Vec<u8>>>,
+}
+
+impl Pipe {
+    fn open(path: &Path) -> io::Result<Self> {
+        Ok(Self {
+            reader: Mutex::new(PipeReader {
+                file: File::open(path)?,
+                eof: false,
+                error: None,
+            }),
+            queue: Mutex::new(Default::default()),
+            spare: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Read the next chunk into the queue. A helper (`owner == false`) does
+    /// nothing if another thread is reading or the queue is full. Returns
+    /// whether a chunk was read.
+    fn fill(&self, owner: bool) -> bool {
+        let mut r = if owner {
+            lock(&self.reader)
+        } else {
+            match self.reader.try_lock() {
+                Ok(g) => g,
+                Err(_) => return false,
+            }
+        };
+        if r.eof || (!owner && lock(&self.queue).len() >= PIPELINE_DEPTH) {
+            return false;
+        }
+        let mut buf = lock(&self.spare)
+            .pop()
+            .unwrap_or_else(|| vec![0u8; READ_BUF]);
+        match read_full(&mut r.file, &mut buf) {
+            Ok(n) => {
+                r.eof = n < buf.len();
+                lock(&self.queue).push_back((buf, n));
+            }
+            Err(e) => {
+                r.eof = true;
+                r.error = Some(e);
+            }
+        }
+        true
+    }
+
+    /// The owner's next chunk, in order; `None` at the end.
+    fn next(&self) -> Option<io::Result<(Vec<u8>, usize)>> {
+        loop {
+            if let Some(c) = lock(&self.queue).pop_front() {
+                return Some(Ok(c));
+            }
+            {
+                let mut r = lock(&self.reader);
+                if r.eof {
+                    // A helper may have queued the last chunk meanwhile.
+                    if let Some(c) = lock(&self.queue).pop_front() {
+                        return Some(Ok(c));
+                    }
+                    return r.error.take().map(Err);
+                }
+            }
+            self.fill(true);
+        }
+    }
+
+    fn recycle(&self, buf: Vec<u8>) {
+        lock(&self.spare).push(buf);
+    }
+}
+
+/// The large files being hashed right now, for workers to help.
+#[derive(Default)]
+struct Pipes(Mutex<Vec<std::sync::Arc<Pipe>>>);
+
+impl Pipes {
+    /// Read ahead for every active large file; returns whether anything was read.
+    fn help(&self) -> bool {
+        let active = lock(&self.0).clone();
+        let mut any = false;
+        for p in active {
+            while p.fill(false) {
+                any = true;
+            }
+        }
+        any
+    }
+
+    fn is_empty(&self) -> bool {
+        lock(&self.0).is_empty()
+    }
+}
+
+/// Hash a large file as its owner, with help from the other workers.
+fn hash_piped(
     path: &Path,
+    pipes: &Pipes,
     reporter: &dyn Reporter,
 ) -> io::Result<(Sha256Digest, u64)> {
-    use std::sync::mpsc;
-    let mut file = File::open(path)?;
-    let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<(Vec<u8>, usize)>>(PIPELINE_DEPTH);
-    let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
-    for _ in 0..=PIPELINE_DEPTH {
-        // Cannot fail: the receiver is alive.
-        let _ = empty_tx.send(vec![0u8; READ_BUF]);
-    }
-    // `move`: the hasher's ends of both channels are dropped when it returns,
-    // so an early return (an I/O error) also ends the reader.
-    std::thread::scope(move |s| {
-        s.spawn(move || {
-            while let Ok(mut buf) = empty_rx.recv() {
-                let mut filled = 0;
-                while filled < buf.len() {
-                    match file.read(&mut buf[filled..]) {
-                        Ok(0) => break,
-                        Ok(n) => filled += n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => {
-                            let _ = full_tx.send(Err(e));
-                            return;
-                        }
-                    }
-                }
-                let eof = filled < buf.len();
-                if full_tx.send(Ok((buf, filled))).is_err() || eof {
-                    return;
-                }
+    let pipe = std::sync::Arc::new(Pipe::open(path)?);
+    lock(&pipes.0).push(pipe.clone());
+    let mut h = Sha256::new();
+    let mut total = 0u64;
+    let mut result = Ok(());
+    while let Some(chunk) = pipe.next() {
+        match chunk {
+            Ok((buf, n)) => {
+                h.update(&buf[..n]);
+                total += n as u64;
+                reporter.on_bytes(n as u64);
+                pipe.recycle(buf);
             }
-        });
-        let mut h = Sha256::new();
-        let mut total = 0u64;
-        for msg in full_rx {
-            let (buf, n) = msg?;
-            h.update(&buf[..n]);
-            total += n as u64;
-            reporter.on_bytes(n as u64);
-            if n < buf.len() {
+            Err(e) => {
+                result = Err(e);
                 break;
             }
-            let _ = empty_tx.send(buf);
         }
-        Ok((Sha256Digest(h.finalize().into()), total))
-    })
+    }
+    lock(&pipes.0).retain(|p| !std::sync::Arc::ptr_eq(p, &pipe));
+    result.map(|()| (Sha256Digest(h.finalize().into()), total))
+}
+
+/// Hash a file inline, reading ahead for the large files between chunks.
+fn hash_helping(
+    path: &Path,
+    pipes: &Pipes,
+    reporter: &dyn Reporter,
+) -> io::Result<(Sha256Digest, u64)> {
+    let mut file = File::open(path)?;
+    let mut buf = vec![0u8; READ_BUF];
+    let mut h = Sha256::new();
+    let mut total = 0u64;
+    loop {
+        pipes.help();
+        let n = read_full(&mut file, &mut buf)?;
+        h.update(&buf[..n]);
+        total += n as u64;
+        reporter.on_bytes(n as u64);
+        if n < buf.len() {
+            break;
+        }
+    }
+    Ok((Sha256Digest(h.finalize().into()), total))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -436,9 +561,15 @@ pub fn hash_files(
     // Largest first keeps every core busy until the end (LPT scheduling).
     unique.sort_by(|a, b| b.0.size.cmp(&a.0.size).then(a.1.cmp(&b.1)));
     let total: u64 = unique.iter().map(|(id, _)| id.size).sum();
-    // Files larger than a core's fair share are the critical path: read them
-    // on a helper thread. Smaller ones keep every core busy on their own.
-    let pipeline_from = PIPELINE_MIN.max(total / rayon::current_num_threads().max(1) as u64);
+    // Files larger than a core's fair share are the critical path: the other
+    // workers read ahead for them. With one worker there is nobody to help.
+    let threads = rayon::current_num_threads().max(1);
+    let pipeline_from = if threads > 1 {
+        PIPELINE_MIN.max(total / threads as u64)
+    } else {
+        u64::MAX
+    };
+    let pipes = Pipes::default();
     reporter.start("hashing", total);
     let failed = AtomicBool::new(false);
     let hash_one = |(id, i): &(FileId, usize)| {
@@ -453,9 +584,9 @@ pub fn hash_files(
             return Ok((id.clone(), d, id.size));
         }
         let r = if id.size >= pipeline_from {
-            hash_file_pipelined(&files[*i].abs, reporter)
+            hash_piped(&files[*i].abs, &pipes, reporter)
         } else {
-            hash_file(&files[*i].abs, reporter)
+            hash_helping(&files[*i].abs, &pipes, reporter)
         };
         let r = r.map_err(|source| HashError {
             path: files[*i].abs.clone(),
@@ -482,6 +613,12 @@ pub fn hash_files(
                 let k = next.fetch_add(1, AtomicOrdering::Relaxed);
                 let Some(item) = unique.get(k) else { break };
                 mine.push((k, hash_one(item)));
+            }
+            // No files left: read ahead for the large files still hashing.
+            while !pipes.is_empty() {
+                if !pipes.help() {
+                    std::thread::sleep(std::time::Duration::from_micros(50));
+                }
             }
             mine
         })
@@ -732,7 +869,7 @@ mod tests {
     }
 
     #[test]
-    fn pipelined_hash_matches() {
+    fn piped_hash_matches_with_and_without_help() {
         let d = tempfile::tempdir().unwrap();
         for len in [
             0,
@@ -740,19 +877,54 @@ mod tests {
             READ_BUF - 1,
             READ_BUF,
             READ_BUF + 1,
-            3 * READ_BUF + 17,
+            (PIPELINE_DEPTH + 3) * READ_BUF + 17,
         ] {
             let p = d.path().join(format!("f{len}"));
             let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             std::fs::write(&p, &bytes).unwrap();
-            let (d1, n1) = hash_file_pipelined(&p, &Silent).unwrap();
+            let expect = (Sha256Digest::of(&bytes), len as u64);
+            // Alone: the owner reads every chunk itself.
+            let pipes = Pipes::default();
             assert_eq!(
-                (d1, n1),
-                (Sha256Digest::of(&bytes), len as u64),
+                hash_piped(&p, &pipes, &Silent).unwrap(),
+                expect,
                 "len {len}"
             );
+            assert!(pipes.is_empty());
+            // With a helper reading ahead concurrently.
+            let pipes = Pipes::default();
+            let done = AtomicBool::new(false);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    while !done.load(AtomicOrdering::Relaxed) {
+                        pipes.help();
+                    }
+                });
+                assert_eq!(
+                    hash_piped(&p, &pipes, &Silent).unwrap(),
+                    expect,
+                    "len {len}"
+                );
+                done.store(true, AtomicOrdering::Relaxed);
+            });
+            assert_eq!(hash_helping(&p, &pipes, &Silent).unwrap(), expect);
         }
-        assert!(hash_file_pipelined(&d.path().join("missing"), &Silent).is_err());
+        let pipes = Pipes::default();
+        assert!(hash_piped(&d.path().join("missing"), &pipes, &Silent).is_err());
+    }
+
+    #[test]
+    fn large_files_hash_the_same_through_hash_files() {
+        let d = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..(PIPELINE_MIN as usize + 12345))
+            .map(|i| (i % 241) as u8)
+            .collect();
+        std::fs::write(d.path().join("big"), &big).unwrap();
+        std::fs::write(d.path().join("small"), b"small").unwrap();
+        let files = walk(d.path(), &WalkOptions::default()).unwrap();
+        let out = hash_files(&files, None, &Silent).unwrap();
+        assert_eq!(out[0].sha256, Sha256Digest::of(&big));
+        assert_eq!(out[1].sha256, Sha256Digest::of(b"small"));
     }
 
     #[test]
