@@ -25,7 +25,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-runs=5
+runs=7
 keep=0
 check=0
 while [ $# -gt 0 ]; do
@@ -117,6 +117,7 @@ elapsed() { # command… → seconds on stdout; the command's output is discarde
     calc "$t1 - $t0"
 }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+minimum() { sort -g | head -1; }
 
 ml_sig="$work/mlprov.sig"
 ms_sig="$work/model_signing.sig"
@@ -155,6 +156,10 @@ printf 'tree: %d files, %s bytes (largest %s), %d cores; median of %d runs\n' "$
 printf 'SHA-256 (openssl speed, 1 MiB blocks, one core): %.1f MB/s; hashing bound %.3f s\n' "$(calc "$speed / 1000000")" "$bound"
 printf 'runs: mlprov sign %s | model_signing sign %s\n' "${t_ml_sign[*]}" "${t_ms_sign[*]}"
 printf 'runs: mlprov verify %s | model_signing verify %s\n' "${t_ml_verify[*]}" "${t_ms_verify[*]}"
+printf 'fastest: mlprov sign %.3f s, verify %.3f s | model_signing sign %.3f s, verify %.3f s\n' \
+    "$(printf '%s\n' "${t_ml_sign[@]}" | minimum)" "$(printf '%s\n' "${t_ml_verify[@]}" | minimum)" \
+    "$(printf '%s\n' "${t_ms_sign[@]}" | minimum)" "$(printf '%s\n' "${t_ms_verify[@]}" | minimum)"
+echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg) (a busy machine inflates every figure)"
 row sign "$m_ml_sign" "$m_ms_sign"
 row verify "$m_ml_verify" "$m_ms_verify"
 
