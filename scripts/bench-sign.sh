@@ -122,6 +122,7 @@ minimum() { sort -g | head -1; }
 ml_sig="$work/mlprov.sig"
 ms_sig="$work/model_signing.sig"
 declare -a t_ml_sign t_ms_sign t_ml_verify t_ms_verify
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "timing $runs rounds (interleaved)…" >&2
 for i in $(seq 1 "$runs"); do
     t_ml_sign+=("$(elapsed "$mlprov" -q sign --key "$key" --signature "$ml_sig" "$tree")")
@@ -159,7 +160,7 @@ printf 'runs: mlprov verify %s | model_signing verify %s\n' "${t_ml_verify[*]}" 
 printf 'fastest: mlprov sign %.3f s, verify %.3f s | model_signing sign %.3f s, verify %.3f s\n' \
     "$(printf '%s\n' "${t_ml_sign[@]}" | minimum)" "$(printf '%s\n' "${t_ml_verify[@]}" | minimum)" \
     "$(printf '%s\n' "${t_ms_sign[@]}" | minimum)" "$(printf '%s\n' "${t_ms_verify[@]}" | minimum)"
-echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg) (a busy machine inflates every figure)"
+echo "load average before the runs: $load_before (other work on the machine inflates every figure; outliers show it)"
 row sign "$m_ml_sign" "$m_ms_sign"
 row verify "$m_ml_verify" "$m_ms_verify"
 
