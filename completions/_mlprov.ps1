@@ -39,6 +39,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Check the inputs, run and record the training, and write provenance and SBOMs')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Pull a model from an OCI registry, verify it, then place its files')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub')
+            [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)')
+            [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Sign the build''s provenance and SBOM, or any predicate, into Sigstore bundles')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model: its files, signatures, signers and required attestations')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (or write all pages to a directory)')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of mlprov.toml')
@@ -169,6 +173,112 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mlprov;keygen' {
+            [CompletionResult]::new('--output-key-prefix', '--output-key-prefix', [CompletionResultType]::ParameterName, 'Write PREFIX.key and PREFIX.pub')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('--no-password', '--no-password', [CompletionResultType]::ParameterName, 'Write the private key unencrypted (PKCS#8 PEM). Only for throwaway keys')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite existing key files')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;sign' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Private key (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'Where to write the signature (default: PATH/model.sig)')
+            [CompletionResult]::new('--ignore-paths', '--ignore-paths', [CompletionResultType]::ParameterName, 'Leave these paths (relative to the model) out of the signature. Repeatable')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('--no-ignore-git-paths', '--no-ignore-git-paths', [CompletionResultType]::ParameterName, 'Sign .git/, .github/, .gitattributes and .gitignore too')
+            [CompletionResult]::new('--allow-symlinks', '--allow-symlinks', [CompletionResultType]::ParameterName, 'Follow symlinks that stay inside the model instead of refusing them')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;attest' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Private key to sign with (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Attest this predicate type (a URI) about the built artifact; needs --predicate')
+            [CompletionResult]::new('--predicate', '--predicate', [CompletionResultType]::ParameterName, 'The predicate document (JSON) for --type')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Attest where a third-party input in mlprov.lock came from (import provenance)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlprov;attest;import' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Private key to sign with')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;attest;help' {
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Attest where a third-party input in mlprov.lock came from (import provenance)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlprov;attest;help;import' {
+            break
+        }
+        'mlprov;attest;help;help' {
+            break
+        }
+        'mlprov;verify' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'A trusted public key (PEM). Repeatable')
+            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The model''s signature (default: TARGET/model.sig)')
+            [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Another bundle that must verify and be about the model. Repeatable')
+            [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable')
+            [CompletionResult]::new('--ignore-paths', '--ignore-paths', [CompletionResultType]::ParameterName, 'Leave these paths (relative to the model) out of the file check. Repeatable')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mlprov;completions' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
@@ -222,6 +332,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Check the inputs, run and record the training, and write provenance and SBOMs')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Pull a model from an OCI registry, verify it, then place its files')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub')
+            [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)')
+            [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Sign the build''s provenance and SBOM, or any predicate, into Sigstore bundles')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model: its files, signatures, signers and required attestations')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (or write all pages to a directory)')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of mlprov.toml')
@@ -244,6 +358,22 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             break
         }
         'mlprov;help;pull' {
+            break
+        }
+        'mlprov;help;keygen' {
+            break
+        }
+        'mlprov;help;sign' {
+            break
+        }
+        'mlprov;help;attest' {
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Attest where a third-party input in mlprov.lock came from (import provenance)')
+            break
+        }
+        'mlprov;help;attest;import' {
+            break
+        }
+        'mlprov;help;verify' {
             break
         }
         'mlprov;help;completions' {

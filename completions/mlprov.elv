@@ -36,6 +36,10 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand build 'Check the inputs, run and record the training, and write provenance and SBOMs'
             cand push 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
             cand pull 'Pull a model from an OCI registry, verify it, then place its files'
+            cand keygen 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub'
+            cand sign 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)'
+            cand attest 'Sign the build''s provenance and SBOM, or any predicate, into Sigstore bundles'
+            cand verify 'Verify a model: its files, signatures, signers and required attestations'
             cand completions 'Print shell completions'
             cand man 'Print the man page (or write all pages to a directory)'
             cand schema 'Print the JSON Schema of mlprov.toml'
@@ -159,6 +163,104 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mlprov;keygen'= {
+            cand --output-key-prefix 'Write PREFIX.key and PREFIX.pub'
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand --no-password 'Write the private key unencrypted (PKCS#8 PEM). Only for throwaway keys'
+            cand --force 'Overwrite existing key files'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;sign'= {
+            cand --key 'Private key (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt'
+            cand --signature 'Where to write the signature (default: PATH/model.sig)'
+            cand --ignore-paths 'Leave these paths (relative to the model) out of the signature. Repeatable'
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand --no-ignore-git-paths 'Sign .git/, .github/, .gitattributes and .gitignore too'
+            cand --allow-symlinks 'Follow symlinks that stay inside the model instead of refusing them'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;attest'= {
+            cand --key 'Private key to sign with (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt'
+            cand --type 'Attest this predicate type (a URI) about the built artifact; needs --predicate'
+            cand --predicate 'The predicate document (JSON) for --type'
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand import 'Attest where a third-party input in mlprov.lock came from (import provenance)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlprov;attest;import'= {
+            cand --key 'Private key to sign with'
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;attest;help'= {
+            cand import 'Attest where a third-party input in mlprov.lock came from (import provenance)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlprov;attest;help;import'= {
+        }
+        &'mlprov;attest;help;help'= {
+        }
+        &'mlprov;verify'= {
+            cand --key 'A trusted public key (PEM). Repeatable'
+            cand --certificate-chain 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable'
+            cand --signature 'The model''s signature (default: TARGET/model.sig)'
+            cand --bundle 'Another bundle that must verify and be about the model. Repeatable'
+            cand --require 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable'
+            cand --ignore-paths 'Leave these paths (relative to the model) out of the file check. Repeatable'
+            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mlprov;completions'= {
             cand --format 'Output format: human-readable text or a JSON document on stdout'
             cand -C 'Run as if mlprov was started in DIR'
@@ -209,6 +311,10 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand build 'Check the inputs, run and record the training, and write provenance and SBOMs'
             cand push 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
             cand pull 'Pull a model from an OCI registry, verify it, then place its files'
+            cand keygen 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub'
+            cand sign 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)'
+            cand attest 'Sign the build''s provenance and SBOM, or any predicate, into Sigstore bundles'
+            cand verify 'Verify a model: its files, signatures, signers and required attestations'
             cand completions 'Print shell completions'
             cand man 'Print the man page (or write all pages to a directory)'
             cand schema 'Print the JSON Schema of mlprov.toml'
@@ -225,6 +331,17 @@ set edit:completion:arg-completer[mlprov] = {|@words|
         &'mlprov;help;push'= {
         }
         &'mlprov;help;pull'= {
+        }
+        &'mlprov;help;keygen'= {
+        }
+        &'mlprov;help;sign'= {
+        }
+        &'mlprov;help;attest'= {
+            cand import 'Attest where a third-party input in mlprov.lock came from (import provenance)'
+        }
+        &'mlprov;help;attest;import'= {
+        }
+        &'mlprov;help;verify'= {
         }
         &'mlprov;help;completions'= {
         }

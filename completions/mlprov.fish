@@ -41,6 +41,10 @@ complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "scan" -d 'Scan model 
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "push" -d 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "pull" -d 'Pull a model from an OCI registry, verify it, then place its files'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "keygen" -d 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "sign" -d 'Sign a model\'s files as an OpenSSF Model Signing bundle (model.sig)'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "attest" -d 'Sign the build\'s provenance and SBOM, or any predicate, into Sigstore bundles'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "verify" -d 'Verify a model: its files, signatures, signers and required attestations'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
@@ -146,6 +150,83 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s v -l verbose -d '
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l offline -d 'Never touch the network: resolve from local caches only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l output-key-prefix -d 'Write PREFIX.key and PREFIX.pub' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l no-password -d 'Write the private key unencrypted (PKCS#8 PEM). Only for throwaway keys'
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l force -d 'Overwrite existing key files'
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l key -d 'Private key (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l signature -d 'Where to write the signature (default: PATH/model.sig)' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l ignore-paths -d 'Leave these paths (relative to the model) out of the signature. Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l no-ignore-git-paths -d 'Sign .git/, .github/, .gitattributes and .gitignore too'
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l allow-symlinks -d 'Follow symlinks that stay inside the model instead of refusing them'
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l key -d 'Private key to sign with (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l type -d 'Attest this predicate type (a URI) about the built artifact; needs --predicate' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l predicate -d 'The predicate document (JSON) for --type' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -f -a "import" -d 'Attest where a third-party input in mlprov.lock came from (import provenance)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l key -d 'Private key to sign with' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from help" -f -a "import" -d 'Attest where a third-party input in mlprov.lock came from (import provenance)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l key -d 'A trusted public key (PEM). Repeatable' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l certificate-chain -d 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l signature -d 'The model\'s signature (default: TARGET/model.sig)' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l bundle -d 'Another bundle that must verify and be about the model. Repeatable' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l require -d 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l ignore-paths -d 'Leave these paths (relative to the model) out of the file check. Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
 json\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s C -d 'Run as if mlprov was started in DIR' -r -F
@@ -180,13 +261,18 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s v -l verbose -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l offline -d 'Never touch the network: resolve from local caches only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "init" -d 'Write an mlprov.toml for this training repository'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "scan" -d 'Scan model files for code and for unsafe or malformed formats'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "push" -d 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "pull" -d 'Pull a model from an OCI registry, verify it, then place its files'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "completions" -d 'Print shell completions'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull completions man schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "init" -d 'Write an mlprov.toml for this training repository'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "scan" -d 'Scan model files for code and for unsafe or malformed formats'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "push" -d 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "pull" -d 'Pull a model from an OCI registry, verify it, then place its files'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "keygen" -d 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "sign" -d 'Sign a model\'s files as an OpenSSF Model Signing bundle (model.sig)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "attest" -d 'Sign the build\'s provenance and SBOM, or any predicate, into Sigstore bundles'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "verify" -d 'Verify a model: its files, signatures, signers and required attestations'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "completions" -d 'Print shell completions'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and __fish_seen_subcommand_from attest" -f -a "import" -d 'Attest where a third-party input in mlprov.lock came from (import provenance)'

@@ -74,6 +74,14 @@ pub enum Command {
     Push(PushArgs),
     /// Pull a model from an OCI registry, verify it, then place its files.
     Pull(PullArgs),
+    /// Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub.
+    Keygen(KeygenArgs),
+    /// Sign a model's files as an OpenSSF Model Signing bundle (model.sig).
+    Sign(SignArgs),
+    /// Sign the build's provenance and SBOM, or any predicate, into Sigstore bundles.
+    Attest(AttestArgs),
+    /// Verify a model: its files, signatures, signers and required attestations.
+    Verify(VerifyArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (or write all pages to a directory).
@@ -269,6 +277,115 @@ pub struct BuildArgs {
     /// Do not run [training] command: hash and describe the outputs as they are.
     #[arg(long, conflicts_with = "command")]
     pub skip_training: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Write PREFIX.key and PREFIX.pub.
+    #[arg(long, value_name = "PREFIX", default_value = "cosign")]
+    pub output_key_prefix: String,
+
+    /// Write the private key unencrypted (PKCS#8 PEM). Only for throwaway keys.
+    #[arg(long)]
+    pub no_password: bool,
+
+    /// Overwrite existing key files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The model: a directory or a single file (default: [artifact].path of mlprov.toml).
+    pub path: Option<PathBuf>,
+
+    /// Private key (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD,
+    /// COSIGN_PASSWORD or a prompt.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// Where to write the signature (default: PATH/model.sig).
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
+
+    /// Leave these paths (relative to the model) out of the signature. Repeatable.
+    #[arg(long = "ignore-paths", value_name = "PATH")]
+    pub ignore_paths: Vec<String>,
+
+    /// Sign .git/, .github/, .gitattributes and .gitignore too.
+    #[arg(long)]
+    pub no_ignore_git_paths: bool,
+
+    /// Follow symlinks that stay inside the model instead of refusing them.
+    #[arg(long)]
+    pub allow_symlinks: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct AttestArgs {
+    #[command(subcommand)]
+    pub command: Option<AttestCommand>,
+
+    /// Private key to sign with (cosign format, or PKCS#8/SEC1 PEM). Password from
+    /// MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub key: Option<PathBuf>,
+
+    /// Attest this predicate type (a URI) about the built artifact; needs --predicate.
+    #[arg(long = "type", value_name = "URI", requires = "predicate")]
+    pub predicate_type: Option<String>,
+
+    /// The predicate document (JSON) for --type.
+    #[arg(long, value_name = "FILE", requires = "predicate_type")]
+    pub predicate: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttestCommand {
+    /// Attest where a third-party input in mlprov.lock came from (import provenance).
+    Import(AttestImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AttestImportArgs {
+    /// The input's name in mlprov.lock.
+    pub name: String,
+
+    /// Private key to sign with.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A model directory or file, or a digest (sha256:…) to verify from the local store
+    /// (default: [artifact].path of mlprov.toml).
+    pub target: Option<String>,
+
+    /// A trusted public key (PEM). Repeatable.
+    #[arg(long, value_name = "PUB")]
+    pub key: Vec<PathBuf>,
+
+    /// Trusted certificates (PEM) for certificate-signed bundles. Repeatable.
+    #[arg(long, value_name = "PEM")]
+    pub certificate_chain: Vec<PathBuf>,
+
+    /// The model's signature (default: TARGET/model.sig).
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
+
+    /// Another bundle that must verify and be about the model. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Vec<PathBuf>,
+
+    /// A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable.
+    #[arg(long, value_name = "TYPE")]
+    pub require: Vec<String>,
+
+    /// Leave these paths (relative to the model) out of the file check. Repeatable.
+    #[arg(long = "ignore-paths", value_name = "PATH")]
+    pub ignore_paths: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,17 @@ use std::path::{Component, Path};
 /// is written, flushed to disk and renamed over the target. A crash or
 /// `kill -9` leaves either the old file or the new one, never a mix.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_impl(path, bytes, None)
+}
+
+/// Like [`write_atomic`], with the file's permission bits set to `mode` on
+/// Unix before it appears (temporary files start as 0600): 0644 for files
+/// meant to be shared (public keys, signatures), 0600 for secrets.
+pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    write_atomic_impl(path, bytes, Some(mode))
+}
+
+fn write_atomic_impl(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -16,6 +27,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .prefix(".mlprov-tmp-")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     // Make the rename itself durable where the platform allows it.

@@ -25,6 +25,9 @@ pub mod resolve;
 pub mod run;
 pub mod sbom;
 pub mod scan;
+pub mod sign;
+pub mod store;
+pub mod verify;
 
 /// The version string recorded in documents mlprov writes.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -11,3 +11,4 @@ mod manifest_errors;
 mod pin;
 mod registry;
 mod scan;
+mod sign;

@@ -1,14 +1,19 @@
 //! One module per subcommand. Each resolves its settings, calls the domain
 //! and reports through [`Printer`].
 
+pub mod attest;
 pub mod build;
 pub mod completions;
 pub mod init;
+pub mod keygen;
+pub mod keys;
 pub mod man;
 pub mod pin;
 pub mod pull;
 pub mod push;
 pub mod scan;
+pub mod sign;
+pub mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -123,6 +128,10 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Build(args) => build::run(&cx, args),
         Command::Push(args) => push::run(&cx, args),
         Command::Pull(args) => pull::run(&cx, args),
+        Command::Keygen(args) => keygen::run(&cx, args),
+        Command::Sign(args) => sign::run(&cx, args),
+        Command::Attest(args) => attest::run(&cx, args),
+        Command::Verify(args) => verify::run(&cx, args),
         Command::Completions(args) => completions::run(&cx, args),
         Command::Man(args) => man::run(&cx, args),
         Command::Schema => {

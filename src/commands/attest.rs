@@ -1,0 +1,268 @@
+//! `mlprov attest`: sign the build's statements into Sigstore bundles.
+//!
+//! - no arguments: `target/mlprov/provenance.json` as written, and the SBOM
+//!   (`sbom.spdx.json`, and `bom.cdx.json` when present) wrapped in a
+//!   statement about the provenance's subjects;
+//! - `--type URI --predicate FILE`: any predicate about the built artifact;
+//! - `attest import NAME`: import provenance for an input in `mlprov.lock`.
+//!
+//! Every bundle is written to `target/mlprov/` and filed in the local store.
+
+use std::path::{Path, PathBuf};
+
+use miette::{IntoDiagnostic, Result, WrapErr};
+use serde_json::json;
+
+use super::{Context, ExitStatus, keys};
+use crate::cli::{AttestArgs, AttestCommand, AttestImportArgs};
+use crate::digest::Sha256Digest;
+use crate::fsutil::write_atomic_mode;
+use crate::intoto::{
+    PREDICATE_CYCLONEDX, PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3, ResourceDescriptor,
+};
+use crate::lockfile::Lock;
+use crate::project::Project;
+use crate::sign::attest;
+use crate::sign::bundle;
+use crate::sign::keys::SigningKey;
+use crate::store::{Store, predicate_slug};
+
+pub fn run(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
+    match args.command {
+        Some(AttestCommand::Import(a)) => import(cx, a),
+        None => build_outputs(cx, args),
+    }
+}
+
+/// One bundle written.
+struct Written {
+    what: String,
+    file: PathBuf,
+    predicate_type: String,
+    subjects: Vec<Sha256Digest>,
+    stored: Vec<PathBuf>,
+}
+
+fn sign_and_write(
+    key: &SigningKey,
+    store: &Store,
+    what: &str,
+    payload: &[u8],
+    predicate_type: &str,
+    subjects: Vec<Sha256Digest>,
+    out: &Path,
+) -> Result<Written> {
+    let bundle = bundle::sign_statement(payload, key)?;
+    write_atomic_mode(out, &bundle, 0o644)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write {}", out.display()))?;
+    let stored = store
+        .put(&bundle, predicate_type, &subjects)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write to the local store {}", store.root().display()))?;
+    Ok(Written {
+        what: what.to_string(),
+        file: out.to_path_buf(),
+        predicate_type: predicate_type.to_string(),
+        subjects,
+        stored,
+    })
+}
+
+fn read(path: &Path, help: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            miette::miette!(
+                code = "mlprov::attest::missing",
+                help = help.to_string(),
+                "{} does not exist",
+                path.display()
+            )
+        } else {
+            miette::miette!(
+                code = "mlprov::attest::io",
+                "cannot read {}: {e}",
+                path.display()
+            )
+        }
+    })
+}
+
+fn digests(subjects: &[ResourceDescriptor]) -> Vec<Sha256Digest> {
+    subjects.iter().filter_map(|s| s.sha256_digest()).collect()
+}
+
+fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
+    let project = Project::discover(&cx.cwd)?;
+    let out = project.out_dir();
+    let build_help =
+        "run `mlprov build` first: it writes the provenance and SBOM that attest signs";
+    let prov_path = out.join("provenance.json");
+    let prov_bytes = read(&prov_path, build_help)?;
+    let prov = attest::read_statement(
+        &prov_bytes,
+        &prov_path.display().to_string(),
+        PREDICATE_SLSA_PROVENANCE,
+    )?;
+    let subjects = prov.subject.clone();
+    let subject_digests = digests(&subjects);
+
+    // Read every input before asking for the key's password.
+    let mut jobs: Vec<(String, Vec<u8>, String, PathBuf)> = Vec::new();
+    if let (Some(ptype), Some(pfile)) = (&args.predicate_type, &args.predicate) {
+        attest::check_type_uri(ptype)?;
+        let pfile = cx.cwd.join(pfile);
+        let bytes = read(&pfile, "pass the predicate as a JSON file")?;
+        let predicate = attest::read_predicate(&bytes, &pfile.display().to_string())?;
+        let st = attest::wrap(&subjects, ptype, predicate);
+        jobs.push((
+            pfile.display().to_string(),
+            serde_json::to_vec(&st).into_diagnostic()?,
+            ptype.clone(),
+            out.join(format!("{}.sigstore.json", predicate_slug(ptype))),
+        ));
+    } else {
+        jobs.push((
+            "provenance".into(),
+            prov_bytes,
+            PREDICATE_SLSA_PROVENANCE.into(),
+            out.join("provenance.sigstore.json"),
+        ));
+        let sbom_path = out.join("sbom.spdx.json");
+        let sbom = read(&sbom_path, build_help)?;
+        let sbom = attest::read_predicate(&sbom, &sbom_path.display().to_string())?;
+        jobs.push((
+            "SBOM".into(),
+            serde_json::to_vec(&attest::wrap(&subjects, PREDICATE_SPDX3, sbom))
+                .into_diagnostic()?,
+            PREDICATE_SPDX3.into(),
+            out.join("sbom.sigstore.json"),
+        ));
+        let cdx_path = out.join("bom.cdx.json");
+        if cdx_path.is_file() {
+            let cdx = read(&cdx_path, build_help)?;
+            let cdx = attest::read_predicate(&cdx, &cdx_path.display().to_string())?;
+            jobs.push((
+                "CycloneDX BOM".into(),
+                serde_json::to_vec(&attest::wrap(&subjects, PREDICATE_CYCLONEDX, cdx))
+                    .into_diagnostic()?,
+                PREDICATE_CYCLONEDX.into(),
+                out.join("bom.sigstore.json"),
+            ));
+        }
+    }
+
+    let key_path = args.key.as_deref().ok_or_else(|| {
+        miette::miette!(
+            code = "mlprov::usage",
+            help = "pass --key cosign.key",
+            "no signing key given"
+        )
+    })?;
+    let key = keys::load_signing_key(cx, key_path)?;
+    let store = Store::open_default();
+    let mut written = Vec::new();
+    for (what, payload, ptype, path) in jobs {
+        written.push(sign_and_write(
+            &key,
+            &store,
+            &what,
+            &payload,
+            &ptype,
+            subject_digests.clone(),
+            &path,
+        )?);
+    }
+    report(cx, &written);
+    Ok(ExitStatus::Success)
+}
+
+fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
+    let project = Project::discover(&cx.cwd)?;
+    let lock = Lock::load(&project.lock_path())?.ok_or_else(|| {
+        miette::miette!(
+            code = "mlprov::attest::no_lock",
+            help = "run `mlprov pin` to resolve the inputs",
+            "no mlprov.lock in {}",
+            project.root.display()
+        )
+    })?;
+    let input = lock.get(&args.name).ok_or_else(|| {
+        let names: Vec<&str> = lock.inputs.iter().map(|i| i.name.as_str()).collect();
+        miette::miette!(
+            code = "mlprov::usage",
+            help = if names.is_empty() {
+                "mlprov.lock has no inputs".to_string()
+            } else {
+                format!("inputs in mlprov.lock: {}", names.join(", "))
+            },
+            "no input named `{}` in mlprov.lock",
+            args.name
+        )
+    })?;
+    if !input.files.is_empty() && input.files_digest() != input.digest {
+        miette::bail!(
+            code = "mlprov::attest::lock_inconsistent",
+            help = "run `mlprov pin` again to rewrite the entry",
+            "mlprov.lock: input `{}` records digest {} but its files hash to {}",
+            input.name,
+            input.digest.prefixed(),
+            input.files_digest().prefixed()
+        );
+    }
+    let st = attest::import_statement(input);
+    let payload = serde_json::to_vec(&st).into_diagnostic()?;
+    let key = keys::load_signing_key(cx, &args.key)?;
+    let store = Store::open_default();
+    let file = project
+        .out_dir()
+        .join(format!("import-{}.sigstore.json", file_safe(&input.name)));
+    let w = sign_and_write(
+        &key,
+        &store,
+        &format!("import of {} ({})", input.name, input.uri()),
+        &payload,
+        PREDICATE_SLSA_PROVENANCE,
+        vec![input.digest],
+        &file,
+    )?;
+    report(cx, &[w]);
+    Ok(ExitStatus::Success)
+}
+
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn report(cx: &Context, written: &[Written]) {
+    if cx.printer.is_json() {
+        cx.printer.json(&json!({
+            "bundles": written.iter().map(|w| json!({
+                "what": w.what,
+                "file": w.file.display().to_string(),
+                "predicateType": w.predicate_type,
+                "subjects": w.subjects.iter().map(|d| d.prefixed()).collect::<Vec<_>>(),
+                "store": w.stored.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        }));
+        return;
+    }
+    for w in written {
+        cx.printer.status(
+            "Attested",
+            &format!("{} ({}) → {}", w.what, w.predicate_type, w.file.display()),
+        );
+        cx.printer.note(&format!(
+            "filed under {} subject digest(s) in the local store",
+            w.stored.len()
+        ));
+    }
+}

@@ -1,0 +1,72 @@
+//! `mlprov keygen`: an ECDSA P-256 key pair in cosign's format.
+
+use miette::{IntoDiagnostic, Result, WrapErr};
+use serde_json::json;
+
+use super::{Context, ExitStatus, keys};
+use crate::cli::KeygenArgs;
+use crate::fsutil::write_atomic_mode;
+use crate::sign::keys::{KeyAlgorithm, SigningKey};
+
+pub fn run(cx: &Context, args: KeygenArgs) -> Result<ExitStatus> {
+    let key_path = cx.cwd.join(format!("{}.key", args.output_key_prefix));
+    let pub_path = cx.cwd.join(format!("{}.pub", args.output_key_prefix));
+    if !args.force {
+        for p in [&key_path, &pub_path] {
+            if p.exists() {
+                miette::bail!(
+                    code = "mlprov::keygen::exists",
+                    help = "pass --force to replace it, or --output-key-prefix to write elsewhere",
+                    "{} already exists; mlprov never overwrites a key without --force",
+                    p.display()
+                );
+            }
+        }
+    }
+    let key = SigningKey::generate(KeyAlgorithm::EcdsaP256)?;
+    let private_pem = if args.no_password {
+        key.to_pkcs8_pem()
+    } else {
+        let password = keys::new_password(cx)?;
+        key.to_encrypted_pem(password.as_bytes())?
+    };
+    let public = key.public_key()?;
+    write_atomic_mode(&key_path, private_pem.as_bytes(), 0o600)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write {}", key_path.display()))?;
+    write_atomic_mode(&pub_path, public.to_pem().as_bytes(), 0o644)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write {}", pub_path.display()))?;
+    if args.no_password {
+        cx.printer.warn(&format!(
+            "{} is NOT encrypted (--no-password): anyone who can read it can sign as you",
+            key_path.display()
+        ));
+    }
+    if cx.printer.is_json() {
+        cx.printer.json(&json!({
+            "privateKey": key_path.display().to_string(),
+            "publicKey": pub_path.display().to_string(),
+            "algorithm": key.algorithm().id(),
+            "encrypted": !args.no_password,
+            "fingerprint": public.fingerprint().prefixed(),
+            "hint": public.hint(),
+        }));
+    } else {
+        cx.printer.status(
+            "Generated",
+            &format!(
+                "{} key pair: {} ({}), {}",
+                key.algorithm(),
+                key_path.display(),
+                if args.no_password {
+                    "unencrypted"
+                } else {
+                    "encrypted"
+                },
+                pub_path.display()
+            ),
+        );
+    }
+    Ok(ExitStatus::Success)
+}

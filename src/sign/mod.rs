@@ -1,0 +1,9 @@
+//! Signing: keys, DSSE, Sigstore bundles, OpenSSF Model Signing manifests,
+//! X.509 chains, and the statements `attest` signs.
+
+pub mod attest;
+pub mod bundle;
+pub mod dsse;
+pub mod keys;
+pub mod oms;
+pub mod x509;

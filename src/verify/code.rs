@@ -1,0 +1,192 @@
+//! Stable finding codes. A script or a policy can rely on a code meaning the
+//! same thing in every release: codes are never reused or renumbered, only
+//! added. Ranges:
+//!
+//! - `E01xx` integrity of the bytes against what was signed
+//! - `E02xx` signatures, signers and bundle format
+//! - `E03xx` required attestations
+//! - `E04xx` policy (licenses, formats, scan verdicts, revocations, Rego)
+//! - `E06xx` the provenance graph (cycles, depth, unresolvable inputs)
+//!
+//! The graph verifier and the policy engine add their variants here.
+
+use serde::Serialize;
+
+/// One kind of verification failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    /// A file's bytes (or the artifact's root digest) differ from what was signed.
+    DigestMismatch,
+    /// A file on disk is not in the signed manifest.
+    ExtraFile,
+    /// A file in the signed manifest is not on disk.
+    MissingFile,
+    /// The artifact's files could not be walked or read (I/O, refused symlink).
+    UnreadableArtifact,
+    /// The signed manifest contradicts itself (root digest, order, duplicates).
+    ManifestInconsistent,
+    /// The signed manifest uses a serialization mlprov does not verify (shards, blake3).
+    UnsupportedSerialization,
+    /// The signature does not verify over the statement: it was altered.
+    SignatureInvalid,
+    /// The signature is valid but its signer is not trusted.
+    UntrustedSigner,
+    /// The statement is about a different artifact.
+    SubjectMismatch,
+    /// The DSSE envelope does not have exactly one signature.
+    SignatureCount,
+    /// The file is not a Sigstore bundle (JSON, media type, missing fields).
+    MalformedBundle,
+    /// The payload or signature is not valid base64.
+    BadEncoding,
+    /// A format mlprov no longer verifies (model_signing v0.2, bundle v0.1/v0.2).
+    UnsupportedLegacyFormat,
+    /// The signing certificate does not chain to a trusted certificate.
+    CertificateChain,
+    /// A certificate in the chain may not be used this way (key usage, CA flags).
+    CertificateUsage,
+    /// A certificate in the chain was not valid at the signing time.
+    CertificateValidity,
+    /// The bundle's verification material is not supported (keyless, key type).
+    UnsupportedMaterial,
+    /// The envelope does not carry an in-toto statement.
+    PayloadType,
+    /// The payload is not a valid in-toto Statement v1.
+    MalformedStatement,
+    /// A required attestation (predicate type) is not proven.
+    MissingAttestation,
+    /// An attestation could not be fetched or read.
+    UnreadableAttestation,
+}
+
+impl Code {
+    /// Every code, in numeric order.
+    pub const ALL: &'static [Code] = &[
+        Code::DigestMismatch,
+        Code::ExtraFile,
+        Code::MissingFile,
+        Code::UnreadableArtifact,
+        Code::ManifestInconsistent,
+        Code::UnsupportedSerialization,
+        Code::SignatureInvalid,
+        Code::UntrustedSigner,
+        Code::SubjectMismatch,
+        Code::SignatureCount,
+        Code::MalformedBundle,
+        Code::BadEncoding,
+        Code::UnsupportedLegacyFormat,
+        Code::CertificateChain,
+        Code::CertificateUsage,
+        Code::CertificateValidity,
+        Code::UnsupportedMaterial,
+        Code::PayloadType,
+        Code::MalformedStatement,
+        Code::MissingAttestation,
+        Code::UnreadableAttestation,
+    ];
+
+    /// The stable code, `E0101`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Code::DigestMismatch => "E0101",
+            Code::ExtraFile => "E0102",
+            Code::MissingFile => "E0103",
+            Code::UnreadableArtifact => "E0104",
+            Code::ManifestInconsistent => "E0105",
+            Code::UnsupportedSerialization => "E0106",
+            Code::SignatureInvalid => "E0201",
+            Code::UntrustedSigner => "E0202",
+            Code::SubjectMismatch => "E0203",
+            Code::SignatureCount => "E0204",
+            Code::MalformedBundle => "E0205",
+            Code::BadEncoding => "E0206",
+            Code::UnsupportedLegacyFormat => "E0207",
+            Code::CertificateChain => "E0208",
+            Code::CertificateUsage => "E0209",
+            Code::CertificateValidity => "E0210",
+            Code::UnsupportedMaterial => "E0211",
+            Code::PayloadType => "E0212",
+            Code::MalformedStatement => "E0213",
+            Code::MissingAttestation => "E0301",
+            Code::UnreadableAttestation => "E0302",
+        }
+    }
+
+    /// The stable name, `digest-mismatch`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Code::DigestMismatch => "digest-mismatch",
+            Code::ExtraFile => "extra-file",
+            Code::MissingFile => "missing-file",
+            Code::UnreadableArtifact => "unreadable-artifact",
+            Code::ManifestInconsistent => "manifest-inconsistent",
+            Code::UnsupportedSerialization => "unsupported-serialization",
+            Code::SignatureInvalid => "signature-invalid",
+            Code::UntrustedSigner => "untrusted-signer",
+            Code::SubjectMismatch => "subject-mismatch",
+            Code::SignatureCount => "signature-count",
+            Code::MalformedBundle => "malformed-bundle",
+            Code::BadEncoding => "bad-encoding",
+            Code::UnsupportedLegacyFormat => "unsupported-legacy-format",
+            Code::CertificateChain => "certificate-chain",
+            Code::CertificateUsage => "certificate-usage",
+            Code::CertificateValidity => "certificate-validity",
+            Code::UnsupportedMaterial => "unsupported-material",
+            Code::PayloadType => "payload-type",
+            Code::MalformedStatement => "malformed-statement",
+            Code::MissingAttestation => "missing-attestation",
+            Code::UnreadableAttestation => "unreadable-attestation",
+        }
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.code(), self.name())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn codes_and_names_are_unique_and_well_formed() {
+        let codes: BTreeSet<&str> = Code::ALL.iter().map(|c| c.code()).collect();
+        let names: BTreeSet<&str> = Code::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(codes.len(), Code::ALL.len(), "duplicate code");
+        assert_eq!(names.len(), Code::ALL.len(), "duplicate name");
+        for c in Code::ALL {
+            let s = c.code();
+            assert!(
+                s.len() == 5 && s.starts_with('E') && s[1..].bytes().all(|b| b.is_ascii_digit())
+            );
+            assert!(
+                c.name()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-')
+            );
+        }
+        // ALL stays in numeric order.
+        let listed: Vec<&str> = Code::ALL.iter().map(|c| c.code()).collect();
+        let mut sorted = listed.clone();
+        sorted.sort();
+        assert_eq!(listed, sorted);
+    }
+
+    #[test]
+    fn design_codes_are_stable() {
+        // DESIGN.md names these; they must never change.
+        assert_eq!(Code::DigestMismatch.code(), "E0101");
+        assert_eq!(Code::ExtraFile.code(), "E0102");
+        assert_eq!(Code::MissingFile.code(), "E0103");
+        assert_eq!(Code::MissingAttestation.code(), "E0301");
+    }
+}
