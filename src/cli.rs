@@ -386,6 +386,44 @@ pub struct VerifyArgs {
     /// Leave these paths (relative to the model) out of the file check. Repeatable.
     #[arg(long = "ignore-paths", value_name = "PATH")]
     pub ignore_paths: Vec<String>,
+
+    #[command(flatten)]
+    pub keyless: KeylessTrustArgs,
+}
+
+/// Which keyless (Sigstore) signers to trust, and the trust material.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Keyless verification")]
+pub struct KeylessTrustArgs {
+    /// Trust keyless signatures by exactly this identity: the certificate's email or URI
+    /// (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF).
+    #[arg(
+        long,
+        value_name = "IDENTITY",
+        requires = "certificate_oidc_issuer",
+        conflicts_with = "certificate_identity_regexp"
+    )]
+    pub certificate_identity: Option<String>,
+
+    /// Trust keyless signatures whose identity matches this regular expression in full.
+    /// A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity.
+    #[arg(long, value_name = "REGEXP", requires = "certificate_oidc_issuer")]
+    pub certificate_identity_regexp: Option<String>,
+
+    /// The OIDC issuer of the trusted identity, matched exactly
+    /// (e.g. https://token.actions.githubusercontent.com).
+    #[arg(long, value_name = "URL")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs
+    /// to trust: for private deployments and air-gapped machines (default: the last
+    /// --refresh-trusted-root, else the public-good root built into mlprov).
+    #[arg(long, value_name = "FILE", env = "MLPROV_TRUSTED_ROOT")]
+    pub trusted_root: Option<PathBuf>,
+
+    /// Fetch the current public-good trusted root over TUF first (needs the network).
+    #[arg(long, conflicts_with = "trusted_root")]
+    pub refresh_trusted_root: bool,
 }
 
 #[derive(Debug, Args)]

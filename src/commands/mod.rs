@@ -6,6 +6,7 @@ pub mod build;
 pub mod completions;
 pub mod init;
 pub mod keygen;
+pub mod keyless;
 pub mod keys;
 pub mod man;
 pub mod pin;

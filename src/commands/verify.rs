@@ -4,7 +4,7 @@
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use super::{Context, ExitStatus, keys};
+use super::{Context, ExitStatus, keyless, keys};
 use crate::cli::VerifyArgs;
 use crate::digest::Sha256Digest;
 use crate::intoto::PREDICATE_OMS;
@@ -17,14 +17,21 @@ use crate::verify::node::{
 use crate::verify::report;
 
 pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
-    let trust = keys::trust(cx, &args.key, &args.certificate_chain)?;
-    if trust.keys.is_empty() && trust.roots.is_empty() {
+    let mut trust = keys::trust(cx, &args.key, &args.certificate_chain)?;
+    trust.identities = keyless::identity_rules(&args.keyless)?;
+    if trust.keys.is_empty() && trust.roots.is_empty() && trust.identities.is_empty() {
         miette::bail!(
             code = "mlprov::usage",
-            help = "pass --key PUB (repeatable) with the signer's public key, or --certificate-chain PEM",
+            help = "pass --key PUB (repeatable) with the signer's public key, --certificate-chain PEM, \
+                    or for keyless signatures --certificate-identity and --certificate-oidc-issuer",
             "no trusted signer given: mlprov never trusts the key inside a signature"
         );
     }
+    trust.sigstore = Some(keyless::trusted_root(
+        cx,
+        args.keyless.trusted_root.as_deref(),
+        args.keyless.refresh_trusted_root,
+    )?);
 
     let mut bundles = Vec::new();
     let mut require: Vec<String> = Vec::new();

@@ -20,7 +20,7 @@
 use serde_json::{Value, json};
 
 use crate::fsutil::human_bytes;
-use crate::sign::bundle::Signer;
+use crate::sign::bundle::{Signer, TimeSource};
 use crate::verify::code::Code;
 use crate::verify::node::{Against, Finding, NodeVerdict, Status};
 
@@ -92,6 +92,33 @@ fn signer_json(s: &Signer) -> Value {
         } => {
             json!({"kind": "certificate", "subject": subject, "chain": path, "fingerprint": fingerprint})
         }
+        Signer::Keyless {
+            identity,
+            issuer,
+            fingerprint,
+            proof,
+        } => json!({
+            "kind": "keyless",
+            "identity": identity,
+            "issuer": issuer,
+            "fingerprint": fingerprint,
+            "chain": proof.chain,
+            "sctLog": proof.sct_log,
+            "tlog": {
+                "url": proof.tlog.log_url,
+                "logId": proof.tlog.log_id,
+                "logIndex": proof.tlog.log_index,
+                "treeSize": proof.tlog.tree_size,
+                "integratedTime": proof.tlog.integrated_time,
+                "inclusionProof": true,
+                "signedEntryTimestamp": proof.tlog.integrated_time.is_some(),
+            },
+            "checkedAt": crate::sign::keyless::verify::rfc3339(proof.checked_at),
+            "timeSource": match proof.time_source {
+                TimeSource::SignedEntryTimestamp => "signed-entry-timestamp",
+                TimeSource::VerificationTime => "verification-time",
+            },
+        }),
     }
 }
 
