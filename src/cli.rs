@@ -301,8 +301,16 @@ pub struct SignArgs {
 
     /// Private key (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD,
     /// COSIGN_PASSWORD or a prompt.
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "keyless",
+        conflicts_with = "keyless"
+    )]
+    pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
 
     /// Where to write the signature (default: PATH/model.sig).
     #[arg(long, value_name = "FILE")]
@@ -329,8 +337,16 @@ pub struct AttestArgs {
 
     /// Private key to sign with (cosign format, or PKCS#8/SEC1 PEM). Password from
     /// MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt.
-    #[arg(long, value_name = "FILE", required = true)]
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "keyless",
+        conflicts_with = "keyless"
+    )]
     pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
 
     /// Attest this predicate type (a URI) about the built artifact; needs --predicate.
     #[arg(long = "type", value_name = "URI", requires = "predicate")]
@@ -353,8 +369,58 @@ pub struct AttestImportArgs {
     pub name: String,
 
     /// Private key to sign with.
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "keyless",
+        conflicts_with = "keyless"
+    )]
+    pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
+}
+
+/// Keyless (Sigstore) signing: a Fulcio certificate for an OIDC identity,
+/// logged in Rekor.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Keyless signing")]
+pub struct KeylessSignArgs {
+    /// Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your
+    /// OIDC identity (GitHub Actions' job token, --identity-token, or a browser sign-in),
+    /// with the signature logged in Rekor.
+    #[arg(long)]
+    pub keyless: bool,
+
+    /// The OIDC identity token (a JWT with audience `sigstore`) to sign keyless with.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SIGSTORE_ID_TOKEN",
+        hide_env_values = true
+    )]
+    pub identity_token: Option<String>,
+
+    /// Fulcio (the certificate authority) to use.
+    #[arg(long, value_name = "URL", env = "MLPROV_FULCIO_URL", default_value = crate::sign::keyless::PUBLIC_FULCIO_URL)]
+    pub fulcio_url: String,
+
+    /// Rekor (the transparency log) to use.
+    #[arg(long, value_name = "URL", env = "MLPROV_REKOR_URL", default_value = crate::sign::keyless::PUBLIC_REKOR_URL)]
+    pub rekor_url: String,
+
+    /// OIDC issuer for the browser sign-in.
+    #[arg(long, value_name = "URL", env = "MLPROV_OIDC_ISSUER", default_value = crate::sign::keyless::PUBLIC_OIDC_ISSUER)]
+    pub oidc_issuer: String,
+
+    /// OIDC client ID for the browser sign-in.
+    #[arg(long, value_name = "ID", default_value = "sigstore")]
+    pub oidc_client_id: String,
+
+    /// Sigstore trusted root (trusted_root.json) to check the certificate and log entry against;
+    /// needed with a private --fulcio-url/--rekor-url (default: the public-good root).
+    #[arg(long, value_name = "FILE", env = "MLPROV_TRUSTED_ROOT")]
+    pub trusted_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

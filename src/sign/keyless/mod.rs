@@ -13,10 +13,10 @@
 //! for the trusted root's schema and TUF refresh, and for the browser flow.
 
 pub mod cert;
-// pub mod client;
+pub mod client;
 pub mod merkle;
-// pub mod oidc;
-// pub mod sign;
+pub mod oidc;
+pub mod sign;
 pub mod tlog;
 pub mod trust_root;
 pub mod verify;
