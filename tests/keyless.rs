@@ -355,3 +355,223 @@ fn keyless_fixture_tampering_fails_closed() {
         "E0218",
     );
 }
+
+fn run_with(env: &TestEnv, dir: &Path, args: &[&str], vars: &[(&str, String)]) -> Run {
+    let mut c = env.cmd(dir);
+    c.args(args);
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    Run::from(c.output().expect("spawn mlprov"))
+}
+
+fn small_model(dir: &Path) {
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("config.json"), br#"{"hidden": 8}"#).unwrap();
+    std::fs::write(dir.join("sub/weights.bin"), vec![7u8; 4096]).unwrap();
+}
+
+/// `sign --keyless` and `attest --keyless` against the local Fulcio,
+/// Rekor and GitHub Actions token endpoint; the bundles verify with
+/// `--trusted-root` describing them, and only with the pinned identity.
+#[test]
+fn keyless_sign_and_attest_against_local_sigstore() {
+    use crate::sigstore_server::{GITHUB_ISSUER, Sigstore, WORKFLOW};
+    let env = TestEnv::new();
+    let sigstore = Sigstore::start();
+    let root = env.work().join("trusted_root.json");
+    std::fs::write(
+        &root,
+        serde_json::to_vec_pretty(&sigstore.trusted_root()).unwrap(),
+    )
+    .unwrap();
+    let model = env.work().join("model");
+    small_model(&model);
+    let services = [
+        "--fulcio-url",
+        &sigstore.url,
+        "--rekor-url",
+        &sigstore.url,
+        "--trusted-root",
+        s(&root),
+    ];
+    let vars = sigstore.actions_env();
+
+    let mut args = vec!["--format", "json", "sign", "--keyless", s(&model)];
+    args.extend_from_slice(&services);
+    let r = run_with(&env, &env.work(), &args, &vars).ok();
+    let j = r.json();
+    assert_eq!(j["signer"]["kind"], "keyless");
+    assert_eq!(j["signer"]["identity"], WORKFLOW);
+    assert_eq!(j["signer"]["issuer"], GITHUB_ISSUER);
+    assert_eq!(sigstore.log_size(), 6);
+
+    // The bundle: a certificate, one tlog entry with proof and promise, a DSSE envelope.
+    let sig: Value =
+        serde_json::from_slice(&std::fs::read(model.join("model.sig")).unwrap()).unwrap();
+    assert_eq!(
+        sig["mediaType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+    let vm = &sig["verificationMaterial"];
+    assert!(vm["certificate"]["rawBytes"].is_string());
+    let e = &vm["tlogEntries"][0];
+    assert_eq!(
+        e["kindVersion"],
+        json!({"kind": "dsse", "version": "0.0.1"})
+    );
+    assert_eq!(e["logIndex"], "5");
+    assert!(e["inclusionPromise"]["signedEntryTimestamp"].is_string());
+    assert_eq!(e["inclusionProof"]["treeSize"], "6");
+    assert!(e["inclusionProof"]["checkpoint"]["envelope"].is_string());
+    assert_eq!(
+        sig["dsseEnvelope"]["signatures"].as_array().unwrap().len(),
+        1
+    );
+    // The sigstore protobuf schema reads it.
+    let _: sigstore::bundle::Bundle = serde_json::from_value(sig.clone()).unwrap();
+
+    let pin = [
+        "--certificate-identity",
+        WORKFLOW,
+        "--certificate-oidc-issuer",
+        GITHUB_ISSUER,
+    ];
+    let mut args = vec![
+        "--format",
+        "json",
+        "verify",
+        s(&model),
+        "--trusted-root",
+        s(&root),
+    ];
+    args.extend_from_slice(&pin);
+    let j = env.run(&env.work(), &args).ok().json();
+    let signer = &j["nodes"][0]["attestations"][0]["signer"];
+    assert_eq!(signer["kind"], "keyless");
+    assert_eq!(signer["identity"], WORKFLOW);
+    assert_eq!(signer["tlog"]["logIndex"], 5);
+    assert_eq!(signer["tlog"]["treeSize"], 6);
+    assert_eq!(signer["timeSource"], "signed-entry-timestamp");
+    assert_eq!(signer["chain"][1], "CN=mlprov-test-fulcio,O=mlprov-test");
+
+    // Another workflow of the same repository is not trusted.
+    let other = WORKFLOW.replace("release.yml", "nightly.yml");
+    let mut args = vec![
+        "--format",
+        "json",
+        "verify",
+        s(&model),
+        "--trusted-root",
+        s(&root),
+    ];
+    args.extend_from_slice(&[
+        "--certificate-identity",
+        &other,
+        "--certificate-oidc-issuer",
+        GITHUB_ISSUER,
+    ]);
+    fails_with(env.run(&env.work(), &args), "E0214");
+    // The public-good root does not trust the test log.
+    let mut args = vec!["--format", "json", "verify", s(&model)];
+    args.extend_from_slice(&pin);
+    fails_with(env.run(&env.work(), &args), "E0218");
+
+    // No token source in a non-interactive run: a clear error.
+    let mut args = vec!["sign", "--keyless", s(&model)];
+    args.extend_from_slice(&services);
+    let r = run_with(&env, &env.work(), &args, &[]).expect_code(2);
+    assert!(r.stderr.contains("SIGSTORE_ID_TOKEN"), "{}", r.stderr);
+    // A private Fulcio without a trusted root describing it is refused up front.
+    let r = run_with(
+        &env,
+        &env.work(),
+        &[
+            "sign",
+            "--keyless",
+            s(&model),
+            "--fulcio-url",
+            &sigstore.url,
+            "--rekor-url",
+            &sigstore.url,
+        ],
+        &vars,
+    )
+    .expect_code(2);
+    assert!(r.stderr.contains("--trusted-root"), "{}", r.stderr);
+    // Signing against the public-good root with the test services: what
+    // Fulcio returned does not verify, and nothing is written.
+    let before = std::fs::read(model.join("model.sig")).unwrap();
+    let mut args = vec!["sign", "--keyless", s(&model)];
+    args.extend_from_slice(&services[..4]);
+    let public_root = fx_public_root();
+    args.extend_from_slice(&["--trusted-root", s(&public_root)]);
+    let r = run_with(&env, &env.work(), &args, &vars).expect_code(2);
+    assert!(r.stderr.contains("does not verify against"), "{}", r.stderr);
+    assert_eq!(std::fs::read(model.join("model.sig")).unwrap(), before);
+
+    // attest --keyless: provenance and SBOM of a project.
+    let proj = env.work().join("proj");
+    std::fs::create_dir_all(proj.join("target/mlprov")).unwrap();
+    std::fs::write(
+        proj.join("mlprov.toml"),
+        "[artifact]\nname = \"acme/tiny\"\nversion = \"0.1.0\"\nkind = \"model\"\npath = \"out/\"\nlicense = \"MIT\"\n",
+    )
+    .unwrap();
+    small_model(&proj.join("out"));
+    let digest = j["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_string();
+    let provenance = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "acme/tiny", "digest": {"sha256": digest}}],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {
+            "buildDefinition": {"buildType": "https://mlprov.dev/build/training/v1", "externalParameters": {}},
+            "runDetails": {"builder": {"id": "https://mlprov.dev/builder/local"}}
+        }
+    });
+    std::fs::write(
+        proj.join("target/mlprov/provenance.json"),
+        serde_json::to_vec_pretty(&provenance).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        proj.join("target/mlprov/sbom.spdx.json"),
+        br#"{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": []}"#,
+    )
+    .unwrap();
+    let mut args = vec!["--format", "json", "attest", "--keyless"];
+    args.extend_from_slice(&services);
+    let r = run_with(&env, &proj, &args, &vars).ok();
+    assert_eq!(r.json()["bundles"].as_array().unwrap().len(), 2);
+    assert_eq!(sigstore.log_size(), 8);
+    let bundle = proj.join("target/mlprov/provenance.sigstore.json");
+    let mut args = vec![
+        "--format",
+        "json",
+        "verify",
+        "out",
+        "--trusted-root",
+        s(&root),
+        "--bundle",
+        s(&bundle),
+        "--require",
+        "https://slsa.dev/provenance/v1",
+    ];
+    args.extend_from_slice(&pin);
+    let j = env.run(&proj, &args).ok().json();
+    assert!(
+        j["nodes"][0]["proven"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("https://slsa.dev/provenance/v1")),
+        "{j}"
+    );
+}
+
+fn fx_public_root() -> PathBuf {
+    repo_root().join("src/sign/keyless/public-good-trusted_root.json")
+}

@@ -13,3 +13,4 @@ mod pin;
 mod registry;
 mod scan;
 mod sign;
+mod sigstore_server;

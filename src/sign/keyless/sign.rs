@@ -147,6 +147,18 @@ impl Session {
                 "it certifies another public key than the one requested".into(),
             ));
         }
+        // Check the certificate before anything is logged under it.
+        let leaf = crate::sign::x509::Cert::from_der(&cert_der).map_err(SignError::Certificate)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        super::verify::check_certificate(&leaf, &root, now).map_err(|e| {
+            SignError::Unverifiable {
+                root: root.source.clone(),
+                reason: format!("the certificate Fulcio issued: {e}"),
+            }
+        })?;
         Ok(Self {
             key,
             cert_der,

@@ -19,6 +19,7 @@ use const_oid::db::rfc5912::ID_KP_CODE_SIGNING;
 use super::KeylessError;
 use super::cert;
 use super::tlog::{self, Signed};
+use super::trust_root::TrustedRoot;
 use crate::intoto::PAYLOAD_TYPE;
 use crate::sign::bundle::{Bundle, KeylessProof, Signer, TimeSource, TlogProof, Trust};
 use crate::sign::dsse;
@@ -118,6 +119,69 @@ pub fn verify(bundle: &Bundle, leaf_der: &[u8], trust: &Trust) -> Result<Signer,
     }
 
     // 4. The chain to a Fulcio CA valid at that time, code signing, the SCT.
+    let (path, sct_log) = check_certificate(&leaf, root, at)?;
+
+    // 5. The identity.
+    let (id, iss) = (identity.primary().to_string(), identity.issuer.clone());
+    if trust.identities.is_empty() {
+        return Err(KeylessError::Untrusted(format!(
+            "signed keyless by {id} (issuer {iss}), but no keyless identity is trusted (pass --certificate-identity and --certificate-oidc-issuer)"
+        )));
+    }
+    let matched = trust
+        .identities
+        .iter()
+        .any(|r| identity.sans.iter().any(|s| r.matches(s, &iss)));
+    if !matched {
+        let trusted: Vec<String> = trust.identities.iter().map(|r| r.describe()).collect();
+        let identity_ok = trust
+            .identities
+            .iter()
+            .any(|r| identity.sans.iter().any(|s| r.matches_identity(s)));
+        let msg = format!(
+            "signed keyless by {id} (issuer {iss}); trusted: {}",
+            trusted.join(", ")
+        );
+        return Err(if identity_ok {
+            KeylessError::IssuerMismatch(msg)
+        } else {
+            KeylessError::IdentityMismatch(msg)
+        });
+    }
+
+    let mut chain = path;
+    if let Some(first) = chain.first_mut().filter(|s| s.is_empty()) {
+        *first = format!("(keyless certificate for {id})");
+    }
+    Ok(Signer::Keyless {
+        identity: id,
+        issuer: iss,
+        fingerprint: leaf.fingerprint().prefixed(),
+        proof: KeylessProof {
+            chain,
+            sct_log,
+            tlog: TlogProof {
+                log_url: entry.log.base_url.clone(),
+                log_id: entry.log.log_id_hex(),
+                log_index: entry.log_index,
+                tree_size: entry.tree_size,
+                integrated_time: entry.integrated_time,
+            },
+            checked_at: at,
+            time_source: source,
+        },
+    })
+}
+
+/// Steps 4 of [`verify`]: the certificate chains to a Fulcio CA of `root`
+/// valid at `at`, may sign code, and carries a valid SCT from a trusted CT
+/// log. Returns the chain's subjects and the CT log's ID. Signing calls it
+/// too, before anything is logged.
+pub fn check_certificate(
+    leaf: &Cert,
+    root: &TrustedRoot,
+    at: i64,
+) -> Result<(Vec<String>, String), KeylessError> {
     let at_u = u64::try_from(at).unwrap_or(0);
     let mut chain_err: Option<ChainError> = None;
     let mut chained = None;
@@ -125,7 +189,7 @@ pub fn verify(bundle: &Bundle, leaf_der: &[u8], trust: &Trust) -> Result<Signer,
         let Some((anchor, intermediates)) = ca.chain.split_last() else {
             continue;
         };
-        let mut chain = vec![leaf_der.to_vec()];
+        let mut chain = vec![leaf.der.clone()];
         chain.extend(intermediates.iter().map(|c| c.der.clone()));
         match x509::verify_chain_at(&chain, std::slice::from_ref(anchor), Some(at_u)) {
             Ok(v) => {
@@ -164,56 +228,6 @@ pub fn verify(bundle: &Bundle, leaf_der: &[u8], trust: &Trust) -> Result<Signer,
         .issuer
         .spki_der()
         .map_err(|e| KeylessError::Malformed(format!("issuing CA: {e}")))?;
-    let sct_log = cert::verify_sct(leaf_der, &issuer_spki, root)?;
-
-    // 5. The identity.
-    let (id, iss) = (identity.primary().to_string(), identity.issuer.clone());
-    if trust.identities.is_empty() {
-        return Err(KeylessError::Untrusted(format!(
-            "signed keyless by {id} (issuer {iss}), but no keyless identity is trusted (pass --certificate-identity and --certificate-oidc-issuer)"
-        )));
-    }
-    let matched = trust
-        .identities
-        .iter()
-        .any(|r| identity.sans.iter().any(|s| r.matches(s, &iss)));
-    if !matched {
-        let trusted: Vec<String> = trust.identities.iter().map(|r| r.describe()).collect();
-        let identity_ok = trust
-            .identities
-            .iter()
-            .any(|r| identity.sans.iter().any(|s| r.matches_identity(s)));
-        let msg = format!(
-            "signed keyless by {id} (issuer {iss}); trusted: {}",
-            trusted.join(", ")
-        );
-        return Err(if identity_ok {
-            KeylessError::IssuerMismatch(msg)
-        } else {
-            KeylessError::IdentityMismatch(msg)
-        });
-    }
-
-    let mut chain = chained.path;
-    if let Some(first) = chain.first_mut().filter(|s| s.is_empty()) {
-        *first = format!("(keyless certificate for {id})");
-    }
-    Ok(Signer::Keyless {
-        identity: id,
-        issuer: iss,
-        fingerprint: leaf.fingerprint().prefixed(),
-        proof: KeylessProof {
-            chain,
-            sct_log,
-            tlog: TlogProof {
-                log_url: entry.log.base_url.clone(),
-                log_id: entry.log.log_id_hex(),
-                log_index: entry.log_index,
-                tree_size: entry.tree_size,
-                integrated_time: entry.integrated_time,
-            },
-            checked_at: at,
-            time_source: source,
-        },
-    })
+    let sct_log = cert::verify_sct(&leaf.der, &issuer_spki, root)?;
+    Ok((chained.path, sct_log))
 }
