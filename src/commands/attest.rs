@@ -278,7 +278,7 @@ fn import_scan(
     lock: &Lock,
     input: &crate::lockfile::LockedInput,
 ) -> Result<Vec<u8>> {
-    use crate::resolve::{self, ResolveContext, check};
+    use crate::resolve::{self, check};
     let manifest = crate::manifest::Manifest::load(&project.manifest_path())?;
     if !manifest.inputs.contains_key(&input.name) {
         miette::bail!(
@@ -288,24 +288,15 @@ fn import_scan(
             input.name
         );
     }
-    let cache_dir = crate::project::cache_dir();
-    let hash_cache =
-        crate::digest::HashCache::open(crate::digest::HashCache::default_path(&cache_dir));
-    let reporter = cx.printer.reporter();
-    let rcx = ResolveContext {
-        root: &project.root,
-        offline: cx.offline,
-        hash_cache: Some(&hash_cache),
-        cache_dir,
-        hf: resolve::hf::HfSettings::from_env(),
-        reporter: &reporter,
-    };
+    let resolving = super::Resolving::new(cx);
+    let rcx = resolving.context(cx, project);
     let one = Lock {
         version: lock.version,
         inputs: vec![input.clone()],
     };
-    let integrity = check::integrity(&manifest, &one, &rcx)?;
-    let _ = hash_cache.save();
+    let integrity = check::integrity(&manifest, &one, &rcx);
+    resolving.save(cx);
+    let integrity = integrity?;
     if let Some(m) = integrity.mismatches.first() {
         miette::bail!(
             code = "mlprov::attest::input_changed",
