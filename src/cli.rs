@@ -387,17 +387,17 @@ pub struct AttestImportArgs {
 /// Keyless (Sigstore) signing: a Fulcio certificate for an OIDC identity,
 /// logged in Rekor.
 #[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "Keyless signing")]
 pub struct KeylessSignArgs {
     /// Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your
     /// OIDC identity (GitHub Actions' job token, --identity-token, or a browser sign-in),
     /// with the signature logged in Rekor.
-    #[arg(long)]
+    #[arg(help_heading = "Keyless signing", long)]
     pub keyless: bool,
 
     /// The OIDC identity token (a JWT with audience `sigstore`) to sign keyless with.
     #[arg(
         long,
+        help_heading = "Keyless signing",
         value_name = "TOKEN",
         env = "SIGSTORE_ID_TOKEN",
         hide_env_values = true
@@ -405,24 +405,34 @@ pub struct KeylessSignArgs {
     pub identity_token: Option<String>,
 
     /// Fulcio (the certificate authority) to use.
-    #[arg(long, value_name = "URL", env = "MLPROV_FULCIO_URL", default_value = crate::sign::keyless::PUBLIC_FULCIO_URL)]
+    #[arg(help_heading = "Keyless signing", long, value_name = "URL", env = "MLPROV_FULCIO_URL", default_value = crate::sign::keyless::PUBLIC_FULCIO_URL)]
     pub fulcio_url: String,
 
     /// Rekor (the transparency log) to use.
-    #[arg(long, value_name = "URL", env = "MLPROV_REKOR_URL", default_value = crate::sign::keyless::PUBLIC_REKOR_URL)]
+    #[arg(help_heading = "Keyless signing", long, value_name = "URL", env = "MLPROV_REKOR_URL", default_value = crate::sign::keyless::PUBLIC_REKOR_URL)]
     pub rekor_url: String,
 
     /// OIDC issuer for the browser sign-in.
-    #[arg(long, value_name = "URL", env = "MLPROV_OIDC_ISSUER", default_value = crate::sign::keyless::PUBLIC_OIDC_ISSUER)]
+    #[arg(help_heading = "Keyless signing", long, value_name = "URL", env = "MLPROV_OIDC_ISSUER", default_value = crate::sign::keyless::PUBLIC_OIDC_ISSUER)]
     pub oidc_issuer: String,
 
     /// OIDC client ID for the browser sign-in.
-    #[arg(long, value_name = "ID", default_value = "sigstore")]
+    #[arg(
+        help_heading = "Keyless signing",
+        long,
+        value_name = "ID",
+        default_value = "sigstore"
+    )]
     pub oidc_client_id: String,
 
     /// Sigstore trusted root (trusted_root.json) to check the certificate and log entry against;
     /// needed with a private --fulcio-url/--rekor-url (default: the public-good root).
-    #[arg(long, value_name = "FILE", env = "MLPROV_TRUSTED_ROOT")]
+    #[arg(
+        help_heading = "Keyless signing",
+        long,
+        value_name = "FILE",
+        env = "MLPROV_TRUSTED_ROOT"
+    )]
     pub trusted_root: Option<PathBuf>,
 }
 
@@ -473,12 +483,12 @@ pub struct TrustArgs {
 
 /// Which keyless (Sigstore) signers to trust, and the trust material.
 #[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "Keyless verification")]
 pub struct KeylessTrustArgs {
     /// Trust keyless signatures by exactly this identity: the certificate's email or URI
     /// (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF).
     #[arg(
         long,
+        help_heading = "Keyless verification",
         value_name = "IDENTITY",
         requires = "certificate_oidc_issuer",
         conflicts_with = "certificate_identity_regexp"
@@ -487,22 +497,36 @@ pub struct KeylessTrustArgs {
 
     /// Trust keyless signatures whose identity matches this regular expression in full.
     /// A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity.
-    #[arg(long, value_name = "REGEXP", requires = "certificate_oidc_issuer")]
+    #[arg(
+        help_heading = "Keyless verification",
+        long,
+        value_name = "REGEXP",
+        requires = "certificate_oidc_issuer"
+    )]
     pub certificate_identity_regexp: Option<String>,
 
     /// The OIDC issuer of the trusted identity, matched exactly
     /// (e.g. https://token.actions.githubusercontent.com).
-    #[arg(long, value_name = "URL")]
+    #[arg(help_heading = "Keyless verification", long, value_name = "URL")]
     pub certificate_oidc_issuer: Option<String>,
 
     /// Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs
     /// to trust: for private deployments and air-gapped machines (default: the last
     /// --refresh-trusted-root, else the public-good root built into mlprov).
-    #[arg(long, value_name = "FILE", env = "MLPROV_TRUSTED_ROOT")]
+    #[arg(
+        help_heading = "Keyless verification",
+        long,
+        value_name = "FILE",
+        env = "MLPROV_TRUSTED_ROOT"
+    )]
     pub trusted_root: Option<PathBuf>,
 
     /// Fetch the current public-good trusted root over TUF first (needs the network).
-    #[arg(long, conflicts_with = "trusted_root")]
+    #[arg(
+        help_heading = "Keyless verification",
+        long,
+        conflicts_with = "trusted_root"
+    )]
     pub refresh_trusted_root: bool,
 }
 

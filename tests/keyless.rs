@@ -575,3 +575,205 @@ fn keyless_sign_and_attest_against_local_sigstore() {
 fn fx_public_root() -> PathBuf {
     repo_root().join("src/sign/keyless/public-good-trusted_root.json")
 }
+
+/// A GitHub Actions step: GITHUB_ACTIONS=true with temp files for the step
+/// summary and outputs, and the work directory as the workspace.
+struct GitHubStep {
+    summary: PathBuf,
+    output: PathBuf,
+    vars: Vec<(&'static str, String)>,
+}
+
+impl GitHubStep {
+    fn new(env: &TestEnv) -> Self {
+        let summary = env.path().join("step_summary.md");
+        let output = env.path().join("github_output");
+        let vars = vec![
+            ("GITHUB_ACTIONS", "true".to_string()),
+            ("CI", "true".to_string()),
+            ("GITHUB_STEP_SUMMARY", s(&summary).to_string()),
+            ("GITHUB_OUTPUT", s(&output).to_string()),
+            ("GITHUB_WORKSPACE", s(&env.work()).to_string()),
+        ];
+        Self {
+            summary,
+            output,
+            vars,
+        }
+    }
+
+    fn read(p: &Path) -> String {
+        std::fs::read_to_string(p).unwrap_or_default()
+    }
+
+    /// The workflow commands a run printed.
+    fn annotations(r: &Run) -> String {
+        r.stderr
+            .lines()
+            .filter(|l| l.starts_with("::"))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    }
+}
+
+fn snapshot(name: &str, env: &TestEnv, text: &str) {
+    let tmp = env.path().display().to_string();
+    insta::with_settings!({filters => vec![(tmp.as_str(), "[TMP]")]}, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+/// verify under GitHub Actions: findings become `::error file=…` annotations,
+/// the verification tree and signers go to the step summary, the verdict and
+/// digest to the step outputs.
+#[test]
+fn github_actions_verify_annotations_summary_outputs() {
+    let Some(fx) = fixtures() else {
+        skip("fixtures absent");
+        return;
+    };
+    let env = TestEnv::new();
+    let model = copy_model(&env, &fx, "v1.1.0");
+    let root = fx.join("sigstore/public-good-trusted_root.json");
+    let step = GitHubStep::new(&env);
+    let args = [
+        "verify",
+        "v1.1.0-sigstore",
+        "--ignore-paths",
+        "ignore-me",
+        "--trusted-root",
+        s(&root),
+        "--certificate-identity",
+        IDENTITY,
+        "--certificate-oidc-issuer",
+        ISSUER,
+    ];
+    let ok = run_with(&env, &env.work(), &args, &step.vars).ok();
+    assert_eq!(GitHubStep::annotations(&ok), "");
+    snapshot(
+        "github_verify_ok_summary",
+        &env,
+        &GitHubStep::read(&step.summary),
+    );
+    snapshot(
+        "github_verify_ok_outputs",
+        &env,
+        &GitHubStep::read(&step.output),
+    );
+
+    // A changed file and a bad signature: annotations on the files.
+    std::fs::remove_file(&step.summary).unwrap();
+    std::fs::remove_file(&step.output).unwrap();
+    std::fs::write(model.join("signme-2"), b"tampered").unwrap();
+    let bad = run_with(&env, &env.work(), &args, &step.vars).expect_code(1);
+    snapshot(
+        "github_verify_failed_annotations",
+        &env,
+        &GitHubStep::annotations(&bad),
+    );
+    snapshot(
+        "github_verify_failed_summary",
+        &env,
+        &GitHubStep::read(&step.summary),
+    );
+    snapshot(
+        "github_verify_failed_outputs",
+        &env,
+        &GitHubStep::read(&step.output),
+    );
+
+    // A keyless identity mismatch points at the bundle.
+    std::fs::write(model.join("signme-2"), b"s1gnme2\n").unwrap();
+    let mut other = args.to_vec();
+    other[7] = "someone@example.com";
+    let r = run_with(&env, &env.work(), &other, &step.vars).expect_code(1);
+    snapshot(
+        "github_verify_identity_annotations",
+        &env,
+        &GitHubStep::annotations(&r),
+    );
+
+    // Never a prompt: keyless signing without a token source fails with the fix.
+    let r = run_with(
+        &env,
+        &env.work(),
+        &[
+            "sign",
+            "--keyless",
+            "v1.1.0-sigstore",
+            "--signature",
+            "x.sig",
+        ],
+        &step.vars,
+    )
+    .expect_code(2);
+    snapshot(
+        "github_sign_no_token_annotations",
+        &env,
+        &GitHubStep::annotations(&r),
+    );
+}
+
+/// A bad mlprov.toml under GitHub Actions: the annotation names the file and line.
+#[test]
+fn github_actions_manifest_error_points_at_the_line() {
+    let env = TestEnv::new();
+    let proj = env.work().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(
+        proj.join("mlprov.toml"),
+        "[artifact]\nname = \"acme/tiny\"\nversion = \"0.1.0\"\nkind = \"spaceship\"\npath = \"out/\"\n",
+    )
+    .unwrap();
+    let step = GitHubStep::new(&env);
+    let r = run_with(&env, &proj, &["pin"], &step.vars).expect_code(2);
+    let a = GitHubStep::annotations(&r);
+    assert!(
+        a.starts_with("::error file=proj/mlprov.toml,line=4,"),
+        "{a}"
+    );
+    snapshot("github_manifest_error_annotations", &env, &a);
+}
+
+/// build under GitHub Actions: the summary (artifact, inputs, documents) and
+/// the digest output.
+#[test]
+fn github_actions_build_summary_and_outputs() {
+    let env = TestEnv::new();
+    let proj = env.work().join("proj");
+    std::fs::create_dir_all(proj.join("data")).unwrap();
+    std::fs::write(proj.join("data/train.jsonl"), "{\"q\": 1}\n").unwrap();
+    std::fs::write(
+        proj.join("mlprov.toml"),
+        "[artifact]\nname = \"acme/tiny\"\nversion = \"0.1.0\"\nkind = \"model\"\npath = \"out/\"\nlicense = \"MIT\"\n\n\
+         [inputs]\ndata = { path = \"data/\", role = \"training-data\", license = \"MIT\" }\n",
+    )
+    .unwrap();
+    small_model(&proj.join("out"));
+    run_with(&env, &proj, &["pin"], &[]).ok();
+    let step = GitHubStep::new(&env);
+    let mut vars = step.vars.clone();
+    vars.push(("SOURCE_DATE_EPOCH", "1700000000".into()));
+    let r = run_with(
+        &env,
+        &proj,
+        &["build", "--skip-training", "--allow-dirty"],
+        &vars,
+    );
+    let r = r.ok();
+    snapshot(
+        "github_build_annotations",
+        &env,
+        &GitHubStep::annotations(&r),
+    );
+    snapshot(
+        "github_build_summary",
+        &env,
+        &GitHubStep::read(&step.summary),
+    );
+    snapshot(
+        "github_build_outputs",
+        &env,
+        &GitHubStep::read(&step.output),
+    );
+}

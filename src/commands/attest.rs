@@ -46,7 +46,6 @@ struct Written {
 }
 
 fn sign_and_write(
-    cx: &Context,
     key: &StatementSigner,
     store: &Store,
     what: &str,
@@ -55,7 +54,7 @@ fn sign_and_write(
     subjects: Vec<Sha256Digest>,
     out: &Path,
 ) -> Result<Written> {
-    let bundle = key.sign(cx, payload)?;
+    let bundle = key.sign(payload)?;
     write_atomic_mode(out, &bundle, 0o644)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot write {}", out.display()))?;
@@ -186,7 +185,6 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
     let mut written = Vec::new();
     for (what, payload, ptype, path) in jobs {
         written.push(sign_and_write(
-            cx,
             &key,
             &store,
             &what,
@@ -242,7 +240,6 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
     let base = file_safe(&input.name);
     let out = project.out_dir();
     let mut written = vec![sign_and_write(
-        cx,
         &key,
         &store,
         &format!("import of {} ({})", input.name, input.uri()),
@@ -252,7 +249,6 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
         &out.join(format!("import-{base}.sigstore.json")),
     )?];
     written.push(sign_and_write(
-        cx,
         &key,
         &store,
         &format!("scan of {}", input.name),

@@ -215,18 +215,12 @@ impl Prepared {
 
 impl StatementSigner {
     /// Sign an in-toto statement's bytes into a Sigstore bundle.
-    pub fn sign(&self, cx: &Context, payload: &[u8]) -> Result<Vec<u8>> {
+    /// Keyless bundles are logged in Rekor and verified against the
+    /// trusted root before they are returned.
+    pub fn sign(&self, payload: &[u8]) -> Result<Vec<u8>> {
         match self {
             StatementSigner::Key(k) => Ok(bundle::sign_statement(payload, k)?),
-            StatementSigner::Keyless(s) => {
-                let b = s.sign_statement(payload)?;
-                cx.printer.note(&format!(
-                    "logged in the transparency log at index {} and verified: {}",
-                    b.log_index,
-                    b.signer.describe()
-                ));
-                Ok(b.bytes)
-            }
+            StatementSigner::Keyless(s) => Ok(s.sign_statement(payload)?.bytes),
         }
     }
 

@@ -53,7 +53,7 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
     }
     let payload = serde_json::to_vec(&model.statement()).into_diagnostic()?;
     let signer = prepared.start(cx)?;
-    let bundle = signer.sign(cx, &payload)?;
+    let bundle = signer.sign(&payload)?;
     write_atomic_mode(&signature, &bundle, 0o644)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot write {}", signature.display()))?;
@@ -63,6 +63,9 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot write to the local store {}", store.root().display()))?;
 
+    cx.printer.step_output("digest", &model.root.prefixed());
+    cx.printer
+        .step_output("signature", &signature.display().to_string());
     if cx.printer.is_json() {
         cx.printer.json(&json!({
             "signature": signature.display().to_string(),

@@ -78,7 +78,46 @@ pub(crate) fn report_verdicts(
     } else {
         cx.printer.out(&report::human(verdicts));
     }
+    if cx.printer.github_actions {
+        cx.printer.step_summary(&report::markdown(verdicts));
+        let ok = !verdicts.is_empty() && verdicts.iter().all(|v| v.verified());
+        cx.printer
+            .step_output("verified", if ok { "true" } else { "false" });
+        if let Some(d) = verdicts.first().and_then(|v| v.digest) {
+            cx.printer.step_output("digest", &d.prefixed());
+        }
+    }
     verdict_status(cx, verdicts)
+}
+
+/// Every finding as a GitHub Actions `::error` annotation, pointing at the
+/// file it is about (a changed file, or the bundle that failed).
+fn annotate_findings(cx: &Context, verdicts: &[crate::verify::node::NodeVerdict]) {
+    use crate::output::{Level, Place};
+    for v in verdicts {
+        for f in &v.findings {
+            let file = match (&f.file, &v.path) {
+                (Some(rel), Some(p)) if rel == oms::SINGLE_FILE_NAME || p.is_file() => {
+                    Some(p.clone())
+                }
+                (Some(rel), Some(p)) => Some(p.join(rel)),
+                _ => f
+                    .source
+                    .as_ref()
+                    .map(|s| cx.cwd.join(s))
+                    .filter(|p| p.is_file()),
+            };
+            cx.printer.annotate(
+                Level::Error,
+                &Place {
+                    file,
+                    line: None,
+                    title: Some(f.code.to_string()),
+                },
+                &f.message,
+            );
+        }
+    }
 }
 
 /// The exit status of verdicts, with the one-line summary on stderr.
@@ -100,6 +139,7 @@ pub(crate) fn verdict_status(
         }
         return ExitStatus::Success;
     }
+    annotate_findings(cx, verdicts);
     let findings: Vec<_> = failed.iter().flat_map(|v| v.findings.iter()).collect();
     let codes: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.code.code()).collect();
     cx.printer.error(&miette::miette!(

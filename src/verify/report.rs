@@ -190,3 +190,76 @@ pub fn human(nodes: &[NodeVerdict]) -> String {
     }
     out
 }
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A Markdown summary for a CI job page (GitHub's step summary): the
+/// verdict per artifact, the tree, what was signed and by whom, findings.
+pub fn markdown(nodes: &[NodeVerdict]) -> String {
+    let ok = !nodes.is_empty() && nodes.iter().all(NodeVerdict::verified);
+    let mut out = format!(
+        "### {} mlprov verify: {}\n\n",
+        if ok { "✅" } else { "❌" },
+        if ok { "verified" } else { "failed" }
+    );
+    out.push_str("| Artifact | Digest | Files | Result |\n|---|---|---|---|\n");
+    for n in nodes {
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            cell(n.name.as_deref().unwrap_or("(unnamed)")),
+            n.digest.map(|d| d.prefixed()).unwrap_or_else(|| "?".into()),
+            n.files
+                .as_ref()
+                .map(|f| format!("{} ({})", f.files, human_bytes(f.bytes)))
+                .unwrap_or_else(|| "-".into()),
+            if n.verified() { "✅" } else { "❌" }
+        ));
+    }
+    out.push_str("\n```text\n");
+    out.push_str(&human(nodes));
+    out.push_str("```\n");
+    let atts: Vec<_> = nodes.iter().flat_map(|n| n.attestations.iter()).collect();
+    if !atts.is_empty() {
+        out.push_str("\n#### Signatures\n\n| Predicate type | Bundle | Signed by | Result |\n|---|---|---|---|\n");
+        for a in atts {
+            let by = match &a.signer {
+                Some(s @ Signer::Keyless { proof, .. }) => format!(
+                    "{}; logged in {} at index {}",
+                    s.describe(),
+                    proof.tlog.log_url,
+                    proof.tlog.log_index
+                ),
+                Some(s) => s.describe(),
+                None => "-".into(),
+            };
+            let result = match &a.status {
+                Status::Verified => "✅ verified".to_string(),
+                Status::Failed(c) => format!("❌ {c}"),
+                Status::Skipped(r) => format!("skipped: {r}"),
+            };
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                cell(a.predicate_type.as_deref().unwrap_or("(unreadable)")),
+                cell(&a.source),
+                cell(&by),
+                cell(&result)
+            ));
+        }
+    }
+    let findings: Vec<_> = nodes.iter().flat_map(|n| n.findings.iter()).collect();
+    if !findings.is_empty() {
+        out.push_str("\n#### Findings\n\n| Code | File | Message |\n|---|---|---|\n");
+        for f in findings {
+            out.push_str(&format!(
+                "| {} | {} | {} |\n",
+                f.code,
+                cell(f.file.as_deref().or(f.source.as_deref()).unwrap_or("-")),
+                cell(&f.message)
+            ));
+        }
+    }
+    out.push('\n');
+    out
+}

@@ -163,7 +163,11 @@ mod tests {
                         "leaf {m} of {n} verified at {wrong}"
                     );
                 }
-                assert!(verify_inclusion(m as u64, n as u64 + 1, &lh, &p, &root).is_err());
+                // (The size alone is not bound by every proof: the signed
+                // checkpoint binds it to the root.)
+                let mut longer = leaves.clone();
+                longer.push(b"later".to_vec());
+                assert!(verify_inclusion(m as u64, n as u64, &lh, &p, &mth(&longer)).is_err());
                 if let Some(first) = p.first() {
                     let mut bad = p.clone();
                     bad[0] = leaf_hash(first).to_vec();
