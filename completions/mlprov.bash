@@ -686,7 +686,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__pull)
-            opts="-o -C -q -v -h -V --output --no-verify --plain-http --insecure --username --password-stdin --timeout --format --quiet --verbose --color --offline --help --version"
+            opts="-o -C -q -v -h -V --output --no-verify --key --certificate-chain --require --plain-http --insecure --username --password-stdin --timeout --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -697,6 +697,18 @@ _mlprov() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -864,7 +876,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__verify)
-            opts="-C -q -v -h -V --key --certificate-chain --signature --bundle --require --ignore-paths --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --key --certificate-chain --require --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -878,6 +890,10 @@ _mlprov() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --require)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --signature)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -886,11 +902,15 @@ _mlprov() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --require)
+                --ignore-paths)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --ignore-paths)
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -133,6 +133,9 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l offline -d 'Never
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s o -l output -d 'Directory to place the files in; must be absent or empty (default: the repository\'s last path part)' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l key -d 'A trusted public key (PEM). Repeatable' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l certificate-chain -d 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l require -d 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l timeout -d 'Seconds without progress before a registry request is retried' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
@@ -212,16 +215,21 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_su
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l key -d 'A trusted public key (PEM). Repeatable' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l certificate-chain -d 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l require -d 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l signature -d 'The model\'s signature (default: TARGET/model.sig)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l bundle -d 'Another bundle that must verify and be about the model. Repeatable' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l require -d 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l ignore-paths -d 'Leave these paths (relative to the model) out of the file check. Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l timeout -d 'Seconds without progress before a registry request is retried' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
 json\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l offline -d 'Never touch the network: resolve from local caches only'

@@ -214,6 +214,9 @@ pub struct PullArgs {
     pub no_verify: bool,
 
     #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
     pub registry: RegistryArgs,
 }
 
@@ -359,17 +362,13 @@ pub struct AttestImportArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// A model directory or file, or a digest (sha256:…) to verify from the local store
-    /// (default: [artifact].path of mlprov.toml).
+    /// A model directory or file, a digest (sha256:…) to verify from the local store, or
+    /// an OCI reference (registry/repository:tag or @sha256:…) (default: [artifact].path of
+    /// mlprov.toml).
     pub target: Option<String>,
 
-    /// A trusted public key (PEM). Repeatable.
-    #[arg(long, value_name = "PUB")]
-    pub key: Vec<PathBuf>,
-
-    /// Trusted certificates (PEM) for certificate-signed bundles. Repeatable.
-    #[arg(long, value_name = "PEM")]
-    pub certificate_chain: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
 
     /// The model's signature (default: TARGET/model.sig).
     #[arg(long, value_name = "FILE")]
@@ -379,13 +378,28 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub bundle: Vec<PathBuf>,
 
-    /// A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable.
-    #[arg(long, value_name = "TYPE")]
-    pub require: Vec<String>,
-
     /// Leave these paths (relative to the model) out of the file check. Repeatable.
     #[arg(long = "ignore-paths", value_name = "PATH")]
     pub ignore_paths: Vec<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// Who is trusted to sign, and what must be proven (verify, pull).
+#[derive(Debug, Clone, Args)]
+pub struct TrustArgs {
+    /// A trusted public key (PEM). Repeatable.
+    #[arg(long, value_name = "PUB")]
+    pub key: Vec<PathBuf>,
+
+    /// Trusted certificates (PEM) for certificate-signed bundles. Repeatable.
+    #[arg(long, value_name = "PEM")]
+    pub certificate_chain: Vec<PathBuf>,
+
+    /// A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable.
+    #[arg(long, value_name = "TYPE")]
+    pub require: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -27,9 +27,18 @@ fn write_atomic_impl(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result
         .prefix(".mlprov-tmp-")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
+    // Temporary files start as 0600; a file people share (a lock, a
+    // document) gets the mode of the file it replaces, else 0644.
     #[cfg(unix)]
-    if let Some(mode) = mode {
+    {
         use std::os::unix::fs::PermissionsExt;
+        let mode = mode
+            .or_else(|| {
+                std::fs::metadata(path)
+                    .ok()
+                    .map(|m| m.permissions().mode() & 0o7777)
+            })
+            .unwrap_or(0o644);
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
@@ -100,6 +109,22 @@ mod tests {
         assert!(!is_safe_relative("a//b"));
         assert!(!is_safe_relative("a\\b"));
         assert!(!is_safe_relative(""));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_keeps_or_sets_a_shareable_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        write_atomic(&p, b"one").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&p), 0o644);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(mode(&p), 0o640);
+        write_atomic_mode(&p, b"three", 0o600).unwrap();
+        assert_eq!(mode(&p), 0o600);
     }
 
     #[test]

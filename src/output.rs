@@ -101,6 +101,15 @@ impl Printer {
         }
     }
 
+    /// A block of human-readable detail on stderr (not data: a command
+    /// whose data is something else, like `pull`'s reference, shows its
+    /// verification tree here). Suppressed by `-q`.
+    pub fn detail(&self, text: &str) {
+        if !self.quiet {
+            eprintln_safe(text.trim_end_matches('\n'));
+        }
+    }
+
     /// Human data on stdout.
     pub fn out(&self, text: &str) {
         write_stdout(text);

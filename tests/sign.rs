@@ -1040,6 +1040,10 @@ fn attest_sign_store_and_verify() {
             "https://example.com/eval/v1",
         ),
         (target.join("import-data.sigstore.json"), SLSA),
+        (
+            target.join("import-data.scan.sigstore.json"),
+            "https://mlprov.dev/scan/v1",
+        ),
         (out.join("model.sig"), OMS),
     ];
     for (file, ptype) in &bundles {

@@ -4,7 +4,9 @@
 //!   (`sbom.spdx.json`, and `bom.cdx.json` when present) wrapped in a
 //!   statement about the provenance's subjects;
 //! - `--type URI --predicate FILE`: any predicate about the built artifact;
-//! - `attest import NAME`: import provenance for an input in `mlprov.lock`.
+//!   The scan of the outputs (`scan.json`) is signed alongside.
+//! - `attest import NAME`: import provenance and a scan attestation for an
+//!   input in `mlprov.lock`.
 //!
 //! Every bundle is written to `target/mlprov/` and filed in the local store.
 
@@ -18,7 +20,8 @@ use crate::cli::{AttestArgs, AttestCommand, AttestImportArgs};
 use crate::digest::Sha256Digest;
 use crate::fsutil::write_atomic_mode;
 use crate::intoto::{
-    PREDICATE_CYCLONEDX, PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3, ResourceDescriptor,
+    PREDICATE_CYCLONEDX, PREDICATE_SCAN, PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3,
+    ResourceDescriptor, Statement,
 };
 use crate::lockfile::Lock;
 use crate::project::Project;
@@ -138,6 +141,32 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
             PREDICATE_SPDX3.into(),
             out.join("sbom.sigstore.json"),
         ));
+        // The scan of the outputs, written by build as a complete statement
+        // about the same subjects.
+        let scan_path = out.join(crate::provenance::SCAN_FILE);
+        if scan_path.is_file() {
+            let scan_bytes = read(&scan_path, build_help)?;
+            let scan = attest::read_statement(
+                &scan_bytes,
+                &scan_path.display().to_string(),
+                PREDICATE_SCAN,
+            )?;
+            if scan.subject != subjects {
+                miette::bail!(
+                    code = "mlprov::attest::stale",
+                    help = "run `mlprov build` again so every document describes the same outputs",
+                    "{} and {} describe different outputs",
+                    scan_path.display(),
+                    prov_path.display()
+                );
+            }
+            jobs.push((
+                "scan".into(),
+                scan_bytes,
+                PREDICATE_SCAN.into(),
+                out.join("scan.sigstore.json"),
+            ));
+        }
         let cdx_path = out.join("bom.cdx.json");
         if cdx_path.is_file() {
             let cdx = read(&cdx_path, build_help)?;
@@ -212,22 +241,104 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
     }
     let st = attest::import_statement(input);
     let payload = serde_json::to_vec(&st).into_diagnostic()?;
+    // The origin comes with a scan of the very bytes the lock pins.
+    let scan_payload = import_scan(cx, &project, &lock, input)?;
     let key = keys::load_signing_key(cx, &args.key)?;
     let store = Store::open_default();
-    let file = project
-        .out_dir()
-        .join(format!("import-{}.sigstore.json", file_safe(&input.name)));
-    let w = sign_and_write(
+    let base = file_safe(&input.name);
+    let out = project.out_dir();
+    let mut written = vec![sign_and_write(
         &key,
         &store,
         &format!("import of {} ({})", input.name, input.uri()),
         &payload,
         PREDICATE_SLSA_PROVENANCE,
         vec![input.digest],
-        &file,
-    )?;
-    report(cx, &[w]);
+        &out.join(format!("import-{base}.sigstore.json")),
+    )?];
+    written.push(sign_and_write(
+        &key,
+        &store,
+        &format!("scan of {}", input.name),
+        &scan_payload,
+        PREDICATE_SCAN,
+        vec![input.digest],
+        &out.join(format!("import-{base}.scan.sigstore.json")),
+    )?);
+    report(cx, &written);
     Ok(ExitStatus::Success)
+}
+
+/// Check a locked input's files on this machine against the lock (fetching
+/// HF/URL/OCI files that are missing, unless offline), scan them, and return
+/// the scan statement (subject: the input's artifact digest).
+fn import_scan(
+    cx: &Context,
+    project: &Project,
+    lock: &Lock,
+    input: &crate::lockfile::LockedInput,
+) -> Result<Vec<u8>> {
+    use crate::resolve::{self, check};
+    let manifest = crate::manifest::Manifest::load(&project.manifest_path())?;
+    if !manifest.inputs.contains_key(&input.name) {
+        miette::bail!(
+            code = "mlprov::attest::stale",
+            help = "run `mlprov pin` so mlprov.lock matches mlprov.toml",
+            "input `{}` is in mlprov.lock but no longer in mlprov.toml",
+            input.name
+        );
+    }
+    let resolving = super::Resolving::new(cx);
+    let rcx = resolving.context(cx, project);
+    let one = Lock {
+        version: lock.version,
+        inputs: vec![input.clone()],
+    };
+    let integrity = check::integrity(&manifest, &one, &rcx);
+    resolving.save(cx);
+    let integrity = integrity?;
+    if let Some(m) = integrity.mismatches.first() {
+        miette::bail!(
+            code = "mlprov::attest::input_changed",
+            help = "restore the locked bytes, or run `mlprov pin` to lock the new ones; nothing was attested",
+            "the files of `{}` on disk are not what mlprov.lock pinned: {m}",
+            input.name
+        );
+    }
+    let mut dir = resolve::local_dir(input, &rcx).ok_or_else(|| {
+        miette::miette!(
+            code = "mlprov::attest::no_files",
+            "input `{}`: its files are not on this machine",
+            input.name
+        )
+    })?;
+    if dir.is_file() {
+        dir = dir.parent().map(Path::to_path_buf).unwrap_or_default();
+    }
+    let targets: Vec<crate::scan::ScanTarget> = input
+        .files
+        .iter()
+        .map(|f| crate::scan::ScanTarget {
+            rel: f.path.clone(),
+            path: dir.join(&f.path),
+            sha256: Some(f.sha256),
+        })
+        .collect();
+    let report = crate::scan::scan_targets(&targets)?;
+    let policy = crate::scan::ScanPolicy::from_policy(&manifest.policy);
+    let verdict = report.verdict(&policy);
+    if !verdict.pass {
+        cx.printer.warn(&format!(
+            "input `{}`: the scan fails this project's policy ({} finding{}); the attestation records it",
+            input.name,
+            verdict.violations.len(),
+            if verdict.violations.len() == 1 { "" } else { "s" }
+        ));
+    }
+    let mut subject = ResourceDescriptor::sha256(input.name.clone(), &input.digest);
+    subject.uri = Some(input.uri());
+    let st = Statement::new(vec![subject], PREDICATE_SCAN, report.predicate(&policy));
+    serde_json::to_vec(&st).into_diagnostic()
 }
 
 fn file_safe(name: &str) -> String {

@@ -12,12 +12,12 @@ use serde_json::json;
 
 use super::{Context, ExitStatus};
 use crate::cli::BuildArgs;
-use crate::digest::{HashCache, Sha256Digest};
+use crate::digest::Sha256Digest;
 use crate::fsutil::{human_bytes, write_atomic};
 use crate::lockfile::{LOCK_FILE, Lock};
 use crate::manifest::Manifest;
-use crate::project::{self, Project};
-use crate::resolve::{self, ResolveContext, check};
+use crate::project::Project;
+use crate::resolve::check;
 use crate::run::{self, Clock, RunKind, RunRecord};
 use crate::sbom::{self, BuildFacts, OutputError, RunSource, cyclonedx, spdx3};
 
@@ -74,19 +74,10 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
     }
 
     // 2. The inputs on disk are the locked bytes.
-    let cache_dir = project::cache_dir();
-    let hash_cache = HashCache::open(HashCache::default_path(&cache_dir));
-    let reporter = cx.printer.reporter();
-    let rcx = ResolveContext {
-        root: &project.root,
-        offline: cx.offline,
-        hash_cache: Some(&hash_cache),
-        cache_dir,
-        hf: resolve::hf::HfSettings::from_env(),
-        reporter: &reporter,
-    };
+    let resolving = super::Resolving::new(cx);
+    let rcx = resolving.context(cx, &project);
     let integrity = check::integrity(&manifest, &lock, &rcx);
-    save_cache(cx, &hash_cache);
+    resolving.save(cx);
     let integrity = integrity?;
     if !integrity.mismatches.is_empty() {
         let mut lines: Vec<String> = integrity
@@ -253,17 +244,21 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
     };
 
     // 4. The outputs.
-    let outputs =
-        match sbom::hash_outputs(&project.root, &artifact_path, Some(&hash_cache), &reporter) {
-            Ok(o) => o,
-            Err(e @ (OutputError::Missing { .. } | OutputError::Empty { .. })) => {
-                save_cache(cx, &hash_cache);
-                cx.printer.error(&miette::Report::new(e));
-                return Ok(ExitStatus::Failure);
-            }
-            Err(e) => return Err(e.into()),
-        };
-    save_cache(cx, &hash_cache);
+    let outputs = match sbom::hash_outputs(
+        &project.root,
+        &artifact_path,
+        Some(&resolving.hash_cache),
+        &resolving.reporter,
+    ) {
+        Ok(o) => o,
+        Err(e @ (OutputError::Missing { .. } | OutputError::Empty { .. })) => {
+            resolving.save(cx);
+            cx.printer.error(&miette::Report::new(e));
+            return Ok(ExitStatus::Failure);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    resolving.save(cx);
     // Outputs with findings the policy does not allow are not attested.
     let scan_policy = crate::scan::ScanPolicy::from_policy(&manifest.policy);
     let mut scan_failures = super::scan::PolicyFailures::default();
@@ -380,13 +375,6 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
             .status("Wrote", &format!("{rel_dir}/{{{}}}", written.join(", ")));
     }
     Ok(ExitStatus::Success)
-}
-
-fn save_cache(cx: &Context, cache: &HashCache) {
-    if let Err(e) = cache.save() {
-        cx.printer
-            .note(&format!("could not save the hash cache: {e}"));
-    }
 }
 
 /// `a, b, c and 7 more`.

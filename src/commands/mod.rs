@@ -92,6 +92,52 @@ impl Context {
     }
 }
 
+/// What resolving and checking inputs needs from this machine: the hash
+/// cache and a progress reporter, owned by the command while a
+/// [`ResolveContext`](crate::resolve::ResolveContext) borrows them.
+pub(crate) struct Resolving {
+    pub hash_cache: crate::digest::HashCache,
+    pub reporter: crate::output::BarReporter,
+    cache_dir: PathBuf,
+}
+
+impl Resolving {
+    pub(crate) fn new(cx: &Context) -> Self {
+        let cache_dir = crate::project::cache_dir();
+        Self {
+            hash_cache: crate::digest::HashCache::open(crate::digest::HashCache::default_path(
+                &cache_dir,
+            )),
+            reporter: cx.printer.reporter(),
+            cache_dir,
+        }
+    }
+
+    /// The resolver settings for `project`, from flags and the environment.
+    pub(crate) fn context<'a>(
+        &'a self,
+        cx: &Context,
+        project: &'a crate::project::Project,
+    ) -> crate::resolve::ResolveContext<'a> {
+        crate::resolve::ResolveContext {
+            root: &project.root,
+            offline: cx.offline,
+            hash_cache: Some(&self.hash_cache),
+            cache_dir: self.cache_dir.clone(),
+            hf: crate::resolve::hf::HfSettings::from_env(),
+            reporter: &self.reporter,
+        }
+    }
+
+    /// Keep what was hashed; a cache that cannot be written costs only speed.
+    pub(crate) fn save(&self, cx: &Context) {
+        if let Err(e) = self.hash_cache.save() {
+            cx.printer
+                .note(&format!("could not save the hash cache: {e}"));
+        }
+    }
+}
+
 fn install_error_hook(printer: &Printer) {
     let color = printer.color_stderr();
     let _ = miette::set_hook(Box::new(move |_| {

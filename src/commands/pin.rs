@@ -5,11 +5,10 @@ use serde_json::json;
 
 use super::{Context, ExitStatus};
 use crate::cli::PinArgs;
-use crate::digest::HashCache;
 use crate::fsutil::human_bytes;
 use crate::lockfile::{Lock, LockedInput};
 use crate::manifest::Manifest;
-use crate::project::{self, Project};
+use crate::project::Project;
 use crate::resolve::{self, Change, ResolveContext};
 use crate::scan::{self, ScanPolicy, ScanTarget};
 
@@ -33,23 +32,11 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
     let lock_path = project.lock_path();
     let old = Lock::load(&lock_path)?;
 
-    let cache_dir = project::cache_dir();
-    let hash_cache = HashCache::open(HashCache::default_path(&cache_dir));
-    let reporter = cx.printer.reporter();
-    let rcx = ResolveContext {
-        root: &project.root,
-        offline: cx.offline,
-        hash_cache: Some(&hash_cache),
-        cache_dir,
-        hf: resolve::hf::HfSettings::from_env(),
-        reporter: &reporter,
-    };
+    let resolving = super::Resolving::new(cx);
+    let rcx = resolving.context(cx, &project);
     let outcome = resolve::pin(&manifest, old.as_ref(), &args.names, &args.update, &rcx);
     // The cache is worth keeping even when pinning failed half-way.
-    if let Err(e) = hash_cache.save() {
-        cx.printer
-            .note(&format!("could not save the hash cache: {e}"));
-    }
+    resolving.save(cx);
     let outcome = outcome?;
 
     let changed: Vec<&(String, Change)> = outcome

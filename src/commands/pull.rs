@@ -8,6 +8,7 @@ use serde_json::json;
 use super::push::registry_settings;
 use super::{Context, ExitStatus};
 use crate::cli::PullArgs;
+use crate::digest::Sha256Digest;
 use crate::fsutil::human_bytes;
 use crate::registry::pull::{self, Staged};
 use crate::registry::{Client, OciRef};
@@ -31,6 +32,18 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
                 .unwrap_or(&reference.repository),
         ),
     };
+    // Know whom to trust before downloading anything.
+    let trust = if args.no_verify {
+        None
+    } else {
+        Some(super::verify::trust_from_args(cx, &args.trust).map_err(|e| {
+            miette!(
+                code = "mlprov::usage",
+                help = "pass --key PUB (or --certificate-chain PEM) for the signer you trust; --no-verify places files without checking who signed them",
+                "pull verifies before it places files: {e}"
+            )
+        })?)
+    };
     let settings = registry_settings(&args.registry, &reference.registry)?;
     cx.printer.note(&format!(
         "registry {} as {}",
@@ -41,6 +54,7 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
     let reporter = cx.printer.reporter();
     let staged = pull::stage(&client, &reference, &dest, &reporter)?;
 
+    let mut verification = None;
     let verified = if args.no_verify {
         cx.printer.warn(&format!(
             "--no-verify: NOT checking signatures, required attestations or policy for {}; only the digests of the downloaded bytes were checked. Do not load these files where they could run unless you trust the registry",
@@ -48,17 +62,20 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
         ));
         false
     } else {
-        match verify(cx, &staged) {
-            Ok(()) => true,
-            Err(e) => {
-                cx.printer.error(&e);
-                cx.printer.status_dim(
-                    "Discarded",
-                    &format!("the download; nothing was placed in {}", dest.display()),
-                );
-                return Ok(ExitStatus::Failure);
+        let trust = trust.as_ref().ok_or_else(|| miette!("no trust"))?;
+        let (status, report) = verify(cx, &staged, trust, &args.trust.require)?;
+        if status != ExitStatus::Success {
+            if cx.printer.is_json() {
+                cx.printer.json(&report);
             }
+            cx.printer.status_dim(
+                "Discarded",
+                &format!("the download; nothing was placed in {}", dest.display()),
+            );
+            return Ok(ExitStatus::Failure);
         }
+        verification = Some(report);
+        true
     };
 
     let resolved = staged.resolved.clone();
@@ -83,6 +100,7 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
             "artifact_digest": resolved.parsed.artifact_digest.prefixed(),
             "directory": placed.display().to_string(),
             "verified": verified,
+            "verification": verification,
             "files": resolved.parsed.files.iter().map(|f| json!({
                 "path": f.path,
                 "size": f.size,
@@ -126,16 +144,95 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// Signature and policy verification of the staged content, before anything
-/// is placed. Fails closed: this build has no verifier for signed bundles
-/// yet, so only `--no-verify` places files.
-fn verify(_cx: &Context, staged: &Staged) -> Result<()> {
-    Err(miette!(
-        code = "mlprov::pull::unverifiable",
-        help = "pass --no-verify to accept content whose bytes match the registry's digests without checking who signed it",
-        "cannot verify {}: this mlprov has no signature verifier ({} bundle{} fetched)",
-        staged.resolved.reference,
-        staged.bundles.len(),
-        if staged.bundles.len() == 1 { "" } else { "s" }
-    ))
+/// Signature verification of the staged content, before anything is
+/// placed: the staged files are re-hashed against the signed OMS manifest,
+/// which must be about the artifact digest the registry's layers give, and
+/// every required predicate type must be proven by a trusted bundle. The
+/// bundles that verified are filed in the local store.
+fn verify(
+    cx: &Context,
+    staged: &Staged,
+    trust: &crate::sign::bundle::Trust,
+    require: &[String],
+) -> Result<(ExitStatus, serde_json::Value)> {
+    use crate::verify::node::{LocalBytes, Lookups, NodeRequest, RawBundle, Status, verify_node};
+    let pinned = format!(
+        "{}@{}",
+        staged.resolved.reference.name(),
+        staged.resolved.manifest_digest.prefixed()
+    );
+    let bundles: Vec<RawBundle> = staged
+        .bundles
+        .iter()
+        .map(|b| RawBundle {
+            source: format!("{pinned} referrer {}", b.referrer.prefixed()),
+            bytes: b.bytes.clone(),
+        })
+        .collect();
+    let mut required = vec![crate::intoto::PREDICATE_OMS.to_string()];
+    required.extend(
+        require
+            .iter()
+            .filter(|r| *r != crate::intoto::PREDICATE_OMS)
+            .cloned(),
+    );
+    let store = crate::store::Store::open_default();
+    let reporter = cx.printer.reporter();
+    let verdict = verify_node(
+        NodeRequest {
+            name: Some(pinned),
+            expected: Some(staged.resolved.parsed.artifact_digest),
+            bytes: Some(LocalBytes {
+                path: staged.dir().to_path_buf(),
+                settings: crate::sign::oms::Settings {
+                    ignore_paths: Vec::new(),
+                    ignore_git_paths: true,
+                    allow_symlinks: false,
+                },
+            }),
+            bundles,
+            require: required,
+            trust,
+        },
+        &Lookups(vec![&store]),
+        &reporter,
+    );
+    let verdicts = std::slice::from_ref(&verdict);
+    if !cx.printer.is_json() {
+        cx.printer.detail(&crate::verify::report::human(verdicts));
+    }
+    let status = super::verify::verdict_status(cx, verdicts);
+    if status == ExitStatus::Success {
+        // Keep what verified, so `verify sha256:…`, `graph` and `why` see it.
+        for a in &verdict.attestations {
+            if !matches!(a.status, Status::Verified) {
+                continue;
+            }
+            let (Some(st), Some(b)) = (
+                a.statement.as_ref(),
+                staged
+                    .bundles
+                    .iter()
+                    .find(|b| Sha256Digest::of(&b.bytes) == a.bundle_digest),
+            ) else {
+                continue;
+            };
+            let subjects: Vec<Sha256Digest> = st
+                .subject
+                .iter()
+                .filter_map(|s| s.sha256_digest())
+                .collect();
+            store
+                .put(&b.bytes, &st.predicate_type, &subjects)
+                .map_err(|e| {
+                    miette!(
+                        code = "mlprov::pull::store",
+                        help = "check MLPROV_HOME and its permissions",
+                        "cannot file the pulled bundles in the local store {}: {e}",
+                        store.root().display()
+                    )
+                })?;
+        }
+    }
+    Ok((status, crate::verify::report::json(verdicts)))
 }

@@ -415,11 +415,27 @@ fn gather_bundles(
     if let Some(s) = model_sig.filter(|s| s.is_file()) {
         paths.push(s.to_path_buf());
     }
+    // Everything the local store holds about this artifact (import
+    // attestations, evaluations attested elsewhere, earlier signatures).
+    let store = crate::store::Store::open_default();
+    let stored = store.list(artifact_digest).map_err(|e| {
+        miette!(
+            code = "mlprov::push::store",
+            help = "check MLPROV_HOME and its permissions",
+            "cannot read the local store {}: {e}",
+            store.root().display()
+        )
+    })?;
+    paths.extend(stored.into_iter().map(|b| b.path));
+    let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for p in paths {
         let bytes = std::fs::read(&p)
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot read {}", p.display()))?;
+        if !seen.insert(Sha256Digest::of(&bytes)) {
+            continue;
+        }
         let (bundle, subjects) = Bundle::from_bytes(bytes).map_err(|e| {
             miette!(
                 code = "mlprov::push::bad_bundle",

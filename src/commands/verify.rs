@@ -1,11 +1,13 @@
-//! `mlprov verify [TARGET]`: verify one artifact offline: re-hash its
-//! files against the signed manifest, check every signature against the
-//! trusted keys and certificates, check subjects, and require attestations.
+//! `mlprov verify [TARGET]`: verify one artifact: re-hash its files against
+//! the signed manifest, check every signature against the trusted keys and
+//! certificates, check subjects, and require attestations. TARGET may also
+//! be an OCI reference: the registry's manifest and referrers feed the same
+//! verifier.
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 
 use super::{Context, ExitStatus, keys};
-use crate::cli::VerifyArgs;
+use crate::cli::{TrustArgs, VerifyArgs};
 use crate::digest::Sha256Digest;
 use crate::intoto::PREDICATE_OMS;
 use crate::project::Project;
@@ -16,7 +18,12 @@ use crate::verify::node::{
 };
 use crate::verify::report;
 
-pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
+/// The trust the flags give; an empty trust is a usage error (mlprov never
+/// trusts the key inside a signature).
+pub(crate) fn trust_from_args(
+    cx: &Context,
+    args: &TrustArgs,
+) -> Result<crate::sign::bundle::Trust> {
     let trust = keys::trust(cx, &args.key, &args.certificate_chain)?;
     if trust.keys.is_empty() && trust.roots.is_empty() {
         miette::bail!(
@@ -24,6 +31,141 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
             help = "pass --key PUB (repeatable) with the signer's public key, or --certificate-chain PEM",
             "no trusted signer given: mlprov never trusts the key inside a signature"
         );
+    }
+    Ok(trust)
+}
+
+/// Is `target` an OCI reference rather than a local path or a digest?
+fn registry_target(cx: &Context, target: &str) -> Option<crate::registry::OciRef> {
+    if target.starts_with("sha256:") || cx.cwd.join(target).exists() {
+        return None;
+    }
+    let looks_like_ref = target
+        .split('/')
+        .next()
+        .is_some_and(|host| host.contains('.') || host.contains(':') || host == "localhost");
+    looks_like_ref
+        .then(|| crate::registry::OciRef::parse(target).ok())
+        .flatten()
+}
+
+/// The predicate types a model must prove: its file set (the OMS
+/// signature) plus what was asked for.
+fn required(extra: &[String]) -> Vec<String> {
+    let mut require = vec![PREDICATE_OMS.to_string()];
+    for r in extra {
+        if !require.contains(r) {
+            require.push(r.clone());
+        }
+    }
+    require
+}
+
+/// Print verdicts (tree or JSON) and turn them into the exit status.
+pub(crate) fn report_verdicts(
+    cx: &Context,
+    verdicts: &[crate::verify::node::NodeVerdict],
+) -> ExitStatus {
+    if cx.printer.is_json() {
+        cx.printer.json(&report::json(verdicts));
+    } else {
+        cx.printer.out(&report::human(verdicts));
+    }
+    verdict_status(cx, verdicts)
+}
+
+/// The exit status of verdicts, with the one-line summary on stderr.
+pub(crate) fn verdict_status(
+    cx: &Context,
+    verdicts: &[crate::verify::node::NodeVerdict],
+) -> ExitStatus {
+    let failed: Vec<_> = verdicts.iter().filter(|v| !v.verified()).collect();
+    if failed.is_empty() {
+        for v in verdicts {
+            cx.printer.status(
+                "Verified",
+                &format!(
+                    "{} {}",
+                    v.name.as_deref().unwrap_or(""),
+                    v.digest.map(|d| d.prefixed()).unwrap_or_default()
+                ),
+            );
+        }
+        return ExitStatus::Success;
+    }
+    let findings: Vec<_> = failed.iter().flat_map(|v| v.findings.iter()).collect();
+    let codes: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.code.code()).collect();
+    cx.printer.error(&miette::miette!(
+        code = "mlprov::verify::failed",
+        "verification failed: {} finding(s) ({})",
+        findings.len(),
+        codes.into_iter().collect::<Vec<_>>().join(", ")
+    ));
+    ExitStatus::Failure
+}
+
+/// `verify REF`: the manifest's layers say which files (and so which
+/// artifact digest) the reference holds; its referrers are the bundles.
+fn verify_reference(
+    cx: &Context,
+    args: &VerifyArgs,
+    trust: &crate::sign::bundle::Trust,
+    reference: crate::registry::OciRef,
+) -> Result<ExitStatus> {
+    use crate::registry::{Client, pull};
+    if cx.offline {
+        miette::bail!(
+            code = "mlprov::usage",
+            help = "drop --offline, or verify a local copy (`mlprov pull` first)",
+            "--offline: verifying {reference} needs the registry"
+        );
+    }
+    let settings = super::push::registry_settings(&args.registry, &reference.registry)?;
+    let client = Client::new(&reference.registry, &settings)?;
+    let resolved = pull::resolve(&client, &reference)?;
+    let (pulled, _) =
+        pull::fetch_bundles(&client, &reference.repository, &resolved.manifest_digest)?;
+    let pinned = format!(
+        "{}@{}",
+        resolved.reference.name(),
+        resolved.manifest_digest.prefixed()
+    );
+    let mut bundles: Vec<RawBundle> = pulled
+        .into_iter()
+        .map(|b| RawBundle {
+            source: format!("{pinned} referrer {}", b.referrer.prefixed()),
+            bytes: b.bytes,
+        })
+        .collect();
+    for b in &args.bundle {
+        let p = cx.cwd.join(b);
+        bundles.push(
+            RawBundle::read(&p)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot read {}", p.display()))?,
+        );
+    }
+    let store = Store::open_default();
+    let reporter = cx.printer.reporter();
+    let verdict = verify_node(
+        NodeRequest {
+            name: Some(pinned),
+            expected: Some(resolved.parsed.artifact_digest),
+            bytes: None,
+            bundles,
+            require: required(&args.trust.require),
+            trust,
+        },
+        &Lookups(vec![&store]),
+        &reporter,
+    );
+    Ok(report_verdicts(cx, &[verdict]))
+}
+
+pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
+    let trust = trust_from_args(cx, &args.trust)?;
+    if let Some(reference) = args.target.as_deref().and_then(|t| registry_target(cx, t)) {
+        return verify_reference(cx, &args, &trust, reference);
     }
 
     let mut bundles = Vec::new();
@@ -50,7 +192,7 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
             if let Some(sig) = &args.signature {
                 bundles.push(read_bundle(&cx.cwd.join(sig))?);
             }
-            if args.require.is_empty() {
+            if args.trust.require.is_empty() {
                 require.push(PREDICATE_OMS.to_string());
             }
             (None, Some(d))
@@ -97,7 +239,7 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
             (Some(LocalBytes { path, settings }), None)
         }
     };
-    for r in &args.require {
+    for r in &args.trust.require {
         if !require.contains(r) {
             require.push(r.clone());
         }
@@ -127,32 +269,5 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
         &Lookups(lookups),
         &reporter,
     );
-    let verdicts = [verdict];
-    if cx.printer.is_json() {
-        cx.printer.json(&report::json(&verdicts));
-    } else {
-        cx.printer.out(&report::human(&verdicts));
-    }
-    let v = &verdicts[0];
-    if v.verified() {
-        cx.printer.status(
-            "Verified",
-            &format!(
-                "{} {}",
-                v.name.as_deref().unwrap_or(""),
-                v.digest.map(|d| d.prefixed()).unwrap_or_default()
-            ),
-        );
-        Ok(ExitStatus::Success)
-    } else {
-        let codes: std::collections::BTreeSet<&str> =
-            v.findings.iter().map(|f| f.code.code()).collect();
-        cx.printer.error(&miette::miette!(
-            code = "mlprov::verify::failed",
-            "verification failed: {} finding(s) ({})",
-            v.findings.len(),
-            codes.into_iter().collect::<Vec<_>>().join(", ")
-        ));
-        Ok(ExitStatus::Failure)
-    }
+    Ok(report_verdicts(cx, &[verdict]))
 }

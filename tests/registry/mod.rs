@@ -243,8 +243,9 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
         skip("validators venv missing: ModelPack schema and oras interop not checked");
     }
 
-    // Pull: refuses without a verifier, places nothing; --no-verify places
-    // exactly the model and brings back both bundles.
+    // Pull: refuses without a trusted signer (before downloading), places
+    // nothing; --no-verify places exactly the model and brings back both
+    // bundles.
     let dest = env.work().join("pulled");
     let r = run(
         &env,
@@ -252,7 +253,12 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
         &["pull", "--plain-http", &reference, "-o", "pulled"],
         &[],
     );
-    r.expect_code(1);
+    let r = r.expect_code(2);
+    assert!(
+        r.stderr.contains("pull verifies before it places files"),
+        "{}",
+        r.stderr
+    );
     assert!(!dest.exists());
     no_staging_left(&env.work());
     let r = run(
@@ -337,6 +343,171 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
         j["blobs"]["mounted"], 16,
         "12 files, config, empty config, 2 bundles: {j}"
     );
+}
+
+/// The acceptance path with real signatures: build, attest and sign the real
+/// all-MiniLM-L6-v2, push, then `pull` verifies (signature, file set, the
+/// required attestations) before placing the files, and `verify REF` passes.
+/// A wrong key, or a missing required attestation, places nothing.
+#[test]
+fn signed_push_pull_and_verify_reference() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let proj = project(&env, "signed");
+    let pw = [("MLPROV_PASSWORD", "correct horse")];
+    run(&env, &proj, &["keygen"], &pw).ok();
+    run(
+        &env,
+        &proj,
+        &["keygen", "--output-key-prefix", "other"],
+        &pw,
+    )
+    .ok();
+    run(&env, &proj, &["pin"], &[]).ok();
+    run(&env, &proj, &["build", "--allow-dirty"], &[]).ok();
+    run(&env, &proj, &["attest", "--key", "cosign.key"], &pw).ok();
+    run(&env, &proj, &["sign", "--key", "cosign.key"], &pw).ok();
+    let reference = format!("{}/models/signed:1.0", reg.addr);
+    let r = run(
+        &env,
+        &proj,
+        &["push", "--plain-http", &reference, "--format", "json"],
+        &[],
+    )
+    .ok();
+    let pushed = r.json();
+    let mut preds: Vec<String> = pushed["referrers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["predicate_type"].as_str().unwrap_or("").to_string())
+        .collect();
+    preds.sort();
+    assert_eq!(
+        preds,
+        [
+            "https://mlprov.dev/scan/v1",
+            "https://model_signing/signature/v1.0",
+            SLSA,
+            SPDX
+        ],
+        "{pushed}"
+    );
+    let public = proj.join("cosign.pub");
+    let public = public.to_str().unwrap();
+    let require = [
+        "--require",
+        SLSA,
+        "--require",
+        SPDX,
+        "--require",
+        "https://mlprov.dev/scan/v1",
+    ];
+
+    // verify REF: the registry's manifest and referrers feed the verifier.
+    let mut args = vec!["verify", "--plain-http", &reference, "--key", public];
+    args.extend(require);
+    let r = run(&env, &env.work(), &args, &[]).ok();
+    assert!(r.stdout.contains('✓'), "{}", r.stdout);
+    let mut args = vec!["verify", "--plain-http", &reference, "--key"];
+    let other = proj.join("other.pub");
+    args.push(other.to_str().unwrap());
+    let r = run(&env, &env.work(), &args, &[]).expect_code(1);
+    assert!(
+        r.stdout.contains("E0202") || r.stdout.contains("E0301"),
+        "{}",
+        r.stdout
+    );
+
+    // pull with the wrong key: verified nothing, placed nothing.
+    let r = run(
+        &env,
+        &env.work(),
+        &[
+            "pull",
+            "--plain-http",
+            &reference,
+            "-o",
+            "wrong",
+            "--key",
+            other.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .expect_code(1);
+    assert!(r.stderr.contains("nothing was placed"), "{}", r.stderr);
+    assert!(!env.work().join("wrong").exists());
+    no_staging_left(&env.work());
+
+    // pull requiring an attestation nobody made: nothing placed.
+    run(
+        &env,
+        &env.work(),
+        &[
+            "pull",
+            "--plain-http",
+            &reference,
+            "-o",
+            "unmet",
+            "--key",
+            public,
+            "--require",
+            "https://example.com/eval/v1",
+        ],
+        &[],
+    )
+    .expect_code(1);
+    assert!(!env.work().join("unmet").exists());
+
+    // pull with the right key: verified, placed, bundles filed in the store.
+    let home2 = env.path().join("home2");
+    let mut args = vec![
+        "pull",
+        "--plain-http",
+        &reference,
+        "-o",
+        "good",
+        "--key",
+        public,
+        "--format",
+        "json",
+    ];
+    args.extend(require);
+    let r = run(
+        &env,
+        &env.work(),
+        &args,
+        &[("MLPROV_HOME", home2.to_str().unwrap())],
+    )
+    .ok();
+    assert_eq!(r.json()["verified"], true);
+    assert!(
+        tree(&env.work().join("good")) == model_tree(),
+        "pulled different bytes"
+    );
+    let artifact = artifact_digest(&proj.join("out"));
+    let stored = std::fs::read_dir(home2.join("store/sha256").join(&artifact))
+        .unwrap()
+        .count();
+    assert_eq!(stored, 4, "provenance, SBOM, scan and OMS bundles filed");
+    // Now the digest verifies offline from the store alone.
+    let mut args = vec![
+        "verify".to_string(),
+        format!("sha256:{artifact}"),
+        "--key".into(),
+        public.into(),
+    ];
+    args.extend(require.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(
+        &env,
+        &env.work(),
+        &args,
+        &[("MLPROV_HOME", home2.to_str().unwrap())],
+    )
+    .ok();
 }
 
 fn sha256_hex(b: &[u8]) -> String {
