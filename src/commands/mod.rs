@@ -4,6 +4,7 @@
 pub mod attest;
 pub mod build;
 pub mod completions;
+pub mod graph;
 pub mod init;
 pub mod keygen;
 pub mod keys;
@@ -11,9 +12,11 @@ pub mod man;
 pub mod pin;
 pub mod pull;
 pub mod push;
+pub mod revoke;
 pub mod scan;
 pub mod sign;
 pub mod verify;
+pub mod why;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -178,6 +181,9 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Sign(args) => sign::run(&cx, args),
         Command::Attest(args) => attest::run(&cx, args),
         Command::Verify(args) => verify::run(&cx, args),
+        Command::Graph(args) => graph::run(&cx, args),
+        Command::Why(args) => why::run(&cx, args),
+        Command::Revoke(args) => revoke::run(&cx, args),
         Command::Completions(args) => completions::run(&cx, args),
         Command::Man(args) => man::run(&cx, args),
         Command::Schema => {

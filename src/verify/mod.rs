@@ -7,6 +7,7 @@ pub mod graph;
 pub mod node;
 pub mod policy;
 pub mod rego;
+pub mod locate;
 pub mod report;
 pub mod vsa;
 
