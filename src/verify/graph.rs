@@ -734,7 +734,10 @@ impl<'a> Walker<'a> {
                     _ => None,
                 })
                 .collect();
-            if let Some(why) = untrusted.first() {
+            // Only when nothing else is wrong: then the untrusted signer
+            // is the reason, not a side note.
+            let already = findings.iter().any(|f| f.code != Code::MissingAttestation);
+            if let Some(why) = untrusted.first().filter(|_| !already) {
                 findings.retain(|f| {
                     !(f.code == Code::MissingAttestation && f.message.contains(r.as_str()))
                 });
@@ -848,7 +851,11 @@ impl<'a> Walker<'a> {
 
         // The scan: the bytes again when at hand, and every verified scan
         // attestation re-evaluated under this policy.
+        // The verified artifact's own bytes are scanned when the policy
+        // has formats rules; an input's bytes at hand always are.
+        let scan_bytes = node.depth > 0 || !p.scan.deny.is_empty() || !p.scan.allow.is_empty();
         if let Some(b) = bytes
+            && scan_bytes
             && b.path.exists()
         {
             match scan::scan_path(&b.path, &scan::ScanOptions::default()) {
