@@ -22,7 +22,8 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Output format: human-readable text or a JSON document on stdout.
+    /// Output format: human-readable text or a JSON document on stdout
+    /// (`mlprov graph` also draws `dot` and `mermaid`).
     #[arg(long, global = true, value_enum, default_value_t = Format::Human, env = "MLPROV_FORMAT")]
     pub format: Format,
 
@@ -49,8 +50,14 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Human-readable text.
     Human,
+    /// One JSON document on stdout.
     Json,
+    /// Graphviz DOT (`mlprov graph` only).
+    Dot,
+    /// A Mermaid flowchart (`mlprov graph` only).
+    Mermaid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -238,20 +245,6 @@ pub enum PolicyScope {
 pub struct GraphArgs {
     #[command(flatten)]
     pub verify: VerifyArgs,
-
-    /// Drawing format.
-    #[arg(long = "format", value_enum, default_value_t = GraphFormat::Dot)]
-    pub draw: GraphFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GraphFormat {
-    /// Graphviz DOT.
-    Dot,
-    /// A Mermaid flowchart.
-    Mermaid,
-    /// The verification JSON document (nodes, edges, findings).
-    Json,
 }
 
 #[derive(Debug, Args)]
@@ -280,7 +273,12 @@ pub struct RevokeArgs {
     pub key: PathBuf,
 
     /// The revocation list to write; an existing list signed by the same key is extended.
-    #[arg(short, long, value_name = "FILE", default_value = "revoked.sigstore.json")]
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "revoked.sigstore.json"
+    )]
     pub output: PathBuf,
 }
 

@@ -6,16 +6,17 @@
 use miette::Result;
 
 use super::{Context, ExitStatus};
-use crate::cli::{GraphArgs, GraphFormat};
+use crate::cli::{Format, GraphArgs};
 use crate::verify::graph::{Graph, GraphNode};
 use crate::verify::report;
 
 pub fn run(cx: &Context, args: GraphArgs) -> Result<ExitStatus> {
     let out = super::verify::verify_target(cx, &args.verify)?;
-    match args.draw {
-        GraphFormat::Dot => cx.printer.out(&dot(&out.graph)),
-        GraphFormat::Mermaid => cx.printer.out(&mermaid(&out.graph)),
-        GraphFormat::Json => cx.printer.json(&report::graph_json(&out.graph)),
+    // `--format` is the global flag: DOT unless mermaid or JSON is asked for.
+    match cx.printer.format {
+        Format::Human | Format::Dot => cx.printer.out(&dot(&out.graph)),
+        Format::Mermaid => cx.printer.out(&mermaid(&out.graph)),
+        Format::Json => cx.printer.json(&report::graph_json(&out.graph)),
     }
     Ok(super::verify::graph_status(cx, &out.graph))
 }
@@ -42,7 +43,9 @@ fn dot_escape(s: &str) -> String {
 
 /// Graphviz DOT: an edge from each artifact to each of its inputs.
 pub fn dot(g: &Graph) -> String {
-    let mut out = String::from("digraph mlprov {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n");
+    let mut out = String::from(
+        "digraph mlprov {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n",
+    );
     for n in &g.nodes {
         let label = label_lines(n)
             .iter()
@@ -71,7 +74,11 @@ pub fn dot(g: &Graph) -> String {
             dot_escape(&e.from),
             dot_escape(&e.to),
             dot_escape(&label),
-            if e.cycle { ", style=dashed, color=red" } else { "" }
+            if e.cycle {
+                ", style=dashed, color=red"
+            } else {
+                ""
+            }
         ));
     }
     out.push_str("}\n");

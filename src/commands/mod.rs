@@ -23,7 +23,7 @@ use std::process::ExitCode;
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Format};
 use crate::output::Printer;
 
 /// How a command ended: 0 success, 1 a check failed, 2 usage or I/O error.
@@ -163,6 +163,20 @@ fn install_error_hook(printer: &Printer) {
 pub fn run(cli: Cli) -> ExitStatus {
     let printer = Printer::new(&cli.global);
     install_error_hook(&printer);
+    if matches!(cli.global.format, Format::Dot | Format::Mermaid)
+        && !matches!(cli.command, Command::Graph(_))
+    {
+        printer.error(&miette::miette!(
+            code = "mlprov::usage",
+            help = "use `--format human` or `--format json`; `mlprov graph` draws DOT and Mermaid",
+            "`--format {}` is only for `mlprov graph`",
+            match cli.global.format {
+                Format::Dot => "dot",
+                _ => "mermaid",
+            }
+        ));
+        return ExitStatus::Error;
+    }
     let cx = match Context::new(&cli) {
         Ok(cx) => cx,
         Err(e) => {

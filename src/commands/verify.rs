@@ -93,7 +93,6 @@ pub(crate) fn verdict_status(
     ExitStatus::Failure
 }
 
-
 /// The policy for this verification: `--policy FILE.toml`, else the
 /// project's `[policy]`, plus any `--policy FILE.rego`.
 pub(crate) fn load_policy(
@@ -192,8 +191,8 @@ fn file_uri(p: &std::path::Path) -> String {
 pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> {
     let cli = keys::trust(cx, &args.trust.key, &args.trust.certificate_chain)?;
     let policy = load_policy(cx, args, &cli)?;
-    let any_policy_signers = policy.root.signers_explicit
-        || policy.roles.values().any(|r| r.signers_explicit);
+    let any_policy_signers =
+        policy.root.signers_explicit || policy.roles.values().any(|r| r.signers_explicit);
     if cli.keys.is_empty() && cli.roots.is_empty() && !any_policy_signers {
         miette::bail!(
             code = "mlprov::usage",
@@ -218,10 +217,7 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
     }
 
     // Registry access for the target and for `oci://` dependencies.
-    let target_registry = args
-        .target
-        .as_deref()
-        .and_then(|t| registry_target(cx, t));
+    let target_registry = args.target.as_deref().and_then(|t| registry_target(cx, t));
     let explicit_settings = match &target_registry {
         Some(r) if !cx.offline => Some((
             r.registry.clone(),
@@ -229,7 +225,11 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
         )),
         _ => None,
     };
-    let flags = (args.registry.plain_http, args.registry.insecure, args.registry.timeout);
+    let flags = (
+        args.registry.plain_http,
+        args.registry.insecure,
+        args.registry.timeout,
+    );
     let settings_for = move |reg: &str| {
         if let Some((r, s)) = &explicit_settings
             && r == reg
@@ -277,11 +277,7 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
             },
             uri,
         )
-    } else if let Some(d) = args
-        .target
-        .as_deref()
-        .filter(|t| t.starts_with("sha256:"))
-    {
+    } else if let Some(d) = args.target.as_deref().filter(|t| t.starts_with("sha256:")) {
         let d = Sha256Digest::from_prefixed(d)
             .map_err(|e| miette::miette!(code = "mlprov::usage", "{e}"))?;
         let mut bundles = extra_bundles;
@@ -413,10 +409,7 @@ pub(crate) fn graph_status(cx: &Context, g: &Graph) -> ExitStatus {
         );
         return ExitStatus::Success;
     }
-    let failing: Vec<_> = g
-        .findings()
-        .filter(|(n, _)| n.required_for_root)
-        .collect();
+    let failing: Vec<_> = g.findings().filter(|(n, _)| n.required_for_root).collect();
     let codes: std::collections::BTreeSet<&str> =
         failing.iter().map(|(_, f)| f.code.code()).collect();
     let nodes: std::collections::BTreeSet<String> = failing
@@ -446,12 +439,7 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
     Ok(graph_status(cx, &out.graph))
 }
 
-fn emit_vsa(
-    cx: &Context,
-    args: &VerifyArgs,
-    out: &Outcome,
-    file: &std::path::Path,
-) -> Result<()> {
+fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Path) -> Result<()> {
     let clock = crate::run::Clock::from_env()?;
     let policy = out.policy.source.as_ref().map(|s| vsa::PolicyRef {
         uri: file_uri(std::path::Path::new(s)),

@@ -85,7 +85,9 @@ fn read_lineage(store: &Store, trust: Option<&bundle::Trust>) -> Result<Lineage>
                 continue;
             }
             for d in &prov.build_definition.resolved_dependencies {
-                let Some(dd) = d.sha256_digest() else { continue };
+                let Some(dd) = d.sha256_digest() else {
+                    continue;
+                };
                 let name = d.name.clone().unwrap_or_default();
                 if !name.is_empty() {
                     l.names.entry(dd).or_default().insert(name.clone());
@@ -106,7 +108,8 @@ pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
     let store = Store::open_default();
     let l = read_lineage(&store, trust.as_ref())?;
     for u in &l.unreadable {
-        cx.printer.warn(&format!("skipped an unreadable bundle: {u}"));
+        cx.printer
+            .warn(&format!("skipped an unreadable bundle: {u}"));
     }
     let starts: BTreeSet<Sha256Digest> = match Sha256Digest::parse_any(&args.what) {
         Ok(d) if args.what.starts_with("sha256:") || args.what.len() == 64 => [d].into(),

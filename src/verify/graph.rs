@@ -90,9 +90,8 @@ pub struct NoRegistry;
 
 impl Locator for NoRegistry {
     fn locate(&self, uri: &str, _: &Sha256Digest) -> Option<Result<Located, String>> {
-        uri.starts_with("oci://").then(|| {
-            Err("registry access is not available for this verification".to_string())
-        })
+        uri.starts_with("oci://")
+            .then(|| Err("registry access is not available for this verification".to_string()))
     }
 }
 
@@ -420,7 +419,10 @@ impl<'a> Walker<'a> {
                     source: None,
                     message: format!(
                         "dependency {} has no sha256 digest or git commit to verify it by",
-                        dep.name.as_deref().or(dep.uri.as_deref()).unwrap_or("(unnamed)")
+                        dep.name
+                            .as_deref()
+                            .or(dep.uri.as_deref())
+                            .unwrap_or("(unnamed)")
                     ),
                 });
                 return;
@@ -537,7 +539,10 @@ impl<'a> Walker<'a> {
                             node: dep.digest,
                             file: None,
                             source: dep.uri.clone(),
-                            message: format!("cannot reach {}: {e}", dep.uri.as_deref().unwrap_or("")),
+                            message: format!(
+                                "cannot reach {}: {e}",
+                                dep.uri.as_deref().unwrap_or("")
+                            ),
                         });
                     }
                     None => {}
@@ -561,7 +566,8 @@ impl<'a> Walker<'a> {
                     self.s.reporter,
                 );
                 node.digest = verdict.digest;
-                deps = self.apply_policy(&mut node, verdict, &rules, &dep.role_name, bytes.as_ref());
+                deps =
+                    self.apply_policy(&mut node, verdict, &rules, &dep.role_name, bytes.as_ref());
             }
         }
         let i = self.nodes.len();
@@ -706,9 +712,10 @@ impl<'a> Walker<'a> {
                 .iter()
                 .filter(|r| !verdict.proven.contains(*r))
                 .collect();
-            let keyless = verdict.attestations.iter().any(|a| {
-                matches!(a.status, Status::Failed(Code::UnsupportedMaterial))
-            });
+            let keyless = verdict
+                .attestations
+                .iter()
+                .any(|a| matches!(a.status, Status::Failed(Code::UnsupportedMaterial)));
             if !missing.is_empty() || keyless {
                 add(
                     &mut findings,
@@ -805,10 +812,23 @@ impl<'a> Walker<'a> {
             }
         }
         deps.sort_by(|a, b| {
-            (a.name.as_deref(), a.digest.map(|d| d.hex()), a.uri.as_deref())
-                .cmp(&(b.name.as_deref(), b.digest.map(|d| d.hex()), b.uri.as_deref()))
+            (
+                a.name.as_deref(),
+                a.digest.map(|d| d.hex()),
+                a.uri.as_deref(),
+            )
+                .cmp(&(
+                    b.name.as_deref(),
+                    b.digest.map(|d| d.hex()),
+                    b.uri.as_deref(),
+                ))
         });
-        deps.dedup_by(|a, b| a.name == b.name && a.digest == b.digest && a.git_commit == b.git_commit && a.uri == b.uri);
+        deps.dedup_by(|a, b| {
+            a.name == b.name
+                && a.digest == b.digest
+                && a.git_commit == b.git_commit
+                && a.uri == b.uri
+        });
 
         // Licenses from the SBOMs.
         for st in verdict.statements(PREDICATE_SPDX3) {
@@ -953,8 +973,10 @@ impl<'a> Walker<'a> {
             "model_signature_verified".into(),
             json!(v.proven.contains(PREDICATE_OMS)),
         );
-        if let Some(Signer::Certificate { subject, .. }) =
-            verified.iter().filter_map(|a| a.signer.as_ref()).find(|s| matches!(s, Signer::Certificate { .. }))
+        if let Some(Signer::Certificate { subject, .. }) = verified
+            .iter()
+            .filter_map(|a| a.signer.as_ref())
+            .find(|s| matches!(s, Signer::Certificate { .. }))
         {
             attestation.insert("certificate_identity".into(), json!(subject));
         }
@@ -1046,7 +1068,9 @@ fn signer_value(s: &Signer) -> String {
             label,
             algorithm,
             fingerprint,
-        } => json!({"kind": "key", "key": label, "algorithm": algorithm, "fingerprint": fingerprint}),
+        } => {
+            json!({"kind": "key", "key": label, "algorithm": algorithm, "fingerprint": fingerprint})
+        }
         Signer::Certificate {
             subject,
             fingerprint,
@@ -1087,7 +1111,12 @@ fn spdx_licenses(doc: &Value) -> Vec<String> {
         e["relationshipType"] == "hasDeclaredLicense"
             && e["from"].as_str().is_some_and(|f| roots.contains(&f))
     }) {
-        for to in rel["to"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        for to in rel["to"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             if let Some(expr) = graph
                 .iter()
                 .find(|e| e["spdxId"] == to)
@@ -1151,7 +1180,10 @@ pub fn properties_as_maps(v: &Value) -> Value {
 pub fn reevaluate_scan(pred: &ScanPredicate, policy: &ScanPolicy) -> Vec<String> {
     let mut out = Vec::new();
     if pred.verdict != "pass" && pred.verdict != "fail" {
-        out.push(format!("the scan verdict `{}` is neither pass nor fail", pred.verdict));
+        out.push(format!(
+            "the scan verdict `{}` is neither pass nor fail",
+            pred.verdict
+        ));
     }
     for f in &pred.files {
         out.extend(reevaluate_file(f, policy));
@@ -1168,7 +1200,10 @@ fn reevaluate_file(f: &PredicateFile, policy: &ScanPolicy) -> Vec<String> {
                 f.path, f.format
             )),
             Some(_) => {}
-            None => out.push(format!("{}: unknown format kind `{k}` in the scan attestation", f.path)),
+            None => out.push(format!(
+                "{}: unknown format kind `{k}` in the scan attestation",
+                f.path
+            )),
         }
     }
     for x in &f.findings {
@@ -1236,14 +1271,26 @@ mod tests {
         assert_eq!(pred.verdict, "pass");
         let msgs = reevaluate_scan(&pred, &ScanPolicy::default());
         assert!(msgs.iter().any(|m| m.contains("S0101")), "{msgs:?}");
-        assert!(reevaluate_scan(&pred, &producer).iter().all(|m| !m.contains("S0101")));
+        assert!(
+            reevaluate_scan(&pred, &producer)
+                .iter()
+                .all(|m| !m.contains("S0101"))
+        );
         let deny = ScanPolicy {
             deny: vec!["pickle".into()],
             allow: vec!["pickle-global:os.system".into()],
         };
-        assert!(reevaluate_scan(&pred, &deny).iter().any(|m| m.contains("denied")));
+        assert!(
+            reevaluate_scan(&pred, &deny)
+                .iter()
+                .any(|m| m.contains("denied"))
+        );
         let mut bad = pred.clone();
         bad.files[0].findings[0].code = "S9999".into();
-        assert!(reevaluate_scan(&bad, &producer).iter().any(|m| m.contains("unknown")));
+        assert!(
+            reevaluate_scan(&bad, &producer)
+                .iter()
+                .any(|m| m.contains("unknown"))
+        );
     }
 }

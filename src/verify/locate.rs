@@ -90,10 +90,10 @@ impl Locator for RegistryLocator<'_> {
         if !uri.starts_with("oci://") {
             return None;
         }
-        Some(
-            parse_oci_uri(uri, digest)
-                .and_then(|r| self.resolve(&r).map_err(|e| crate::registry::client::error_chain(&e))),
-        )
+        Some(parse_oci_uri(uri, digest).and_then(|r| {
+            self.resolve(&r)
+                .map_err(|e| crate::registry::client::error_chain(&e))
+        }))
     }
 }
 
@@ -104,11 +104,18 @@ mod tests {
     #[test]
     fn oci_uris() {
         let d = Sha256Digest::of(b"m");
-        let r = parse_oci_uri(&format!("oci://127.0.0.1:5000/acme/a@{}", d.prefixed()), &d).unwrap();
+        let r =
+            parse_oci_uri(&format!("oci://127.0.0.1:5000/acme/a@{}", d.prefixed()), &d).unwrap();
         assert_eq!(r.repository, "acme/a");
         assert_eq!(r.digest, Some(d));
         let other = Sha256Digest::of(b"x");
-        assert!(parse_oci_uri(&format!("oci://127.0.0.1:5000/acme/a@{}", d.prefixed()), &other).is_err());
+        assert!(
+            parse_oci_uri(
+                &format!("oci://127.0.0.1:5000/acme/a@{}", d.prefixed()),
+                &other
+            )
+            .is_err()
+        );
         assert!(parse_oci_uri("file:x", &d).is_err());
     }
 }

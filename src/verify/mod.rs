@@ -4,10 +4,10 @@
 
 pub mod code;
 pub mod graph;
+pub mod locate;
 pub mod node;
 pub mod policy;
 pub mod rego;
-pub mod locate;
 pub mod report;
 pub mod vsa;
 

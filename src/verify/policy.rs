@@ -207,8 +207,7 @@ pub fn resolve(
     }
     out.default_rules = rules(None, &default_require)?;
     for d in &policy.revoked {
-        out.revoked
-            .insert(*d, format!("revoked in {src}"));
+        out.revoked.insert(*d, format!("revoked in {src}"));
     }
     if let Some(list) = &policy.revocation_list {
         let path = base.join(&list.bundle);
@@ -344,11 +343,7 @@ mod tests {
     fn defaults_and_explicit_roles() {
         let dir = tempfile::tempdir().unwrap();
         let key = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-        std::fs::write(
-            dir.path().join("p.pub"),
-            key.public_key().unwrap().to_pem(),
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("p.pub"), key.public_key().unwrap().to_pem()).unwrap();
         let text = r#"
 [policy.roles.base-model]
 signers = ["p.pub"]

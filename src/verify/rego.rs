@@ -36,13 +36,17 @@ pub enum RegoError {
     #[error("{path}: {message}")]
     #[diagnostic(
         code(mlprov::policy::rego),
-        help("the policy must be valid Rego (v1 syntax; `import future.keywords…` and `import rego.v1` are accepted)")
+        help(
+            "the policy must be valid Rego (v1 syntax; `import future.keywords…` and `import rego.v1` are accepted)"
+        )
     )]
     Parse { path: String, message: String },
     #[error("--policy-query {query}: {message}")]
     #[diagnostic(
         code(mlprov::policy::query),
-        help("name a rule of a loaded package, e.g. data.model.deployment.deny for `package model.deployment` with `deny contains msg if {{ … }}`")
+        help(
+            "name a rule of a loaded package, e.g. data.model.deployment.deny for `package model.deployment` with `deny contains msg if {{ … }}`"
+        )
     )]
     Query { query: String, message: String },
 }
@@ -140,10 +144,7 @@ impl RegoPolicy {
                 msgs.dedup();
                 Outcome::Denied(msgs)
             }
-            other => Outcome::Error(format!(
-                "{} is {other}, not a set of messages",
-                self.query
-            )),
+            other => Outcome::Error(format!("{} is {other}, not a set of messages", self.query)),
         }
     }
 }

@@ -168,8 +168,8 @@ pub fn human(nodes: &[NodeVerdict]) -> String {
 // The provenance graph
 
 use crate::intoto::{
-    PREDICATE_CYCLONEDX, PREDICATE_OMS, PREDICATE_SCAN, PREDICATE_SLSA_PROVENANCE,
-    PREDICATE_SPDX3, PREDICATE_VSA,
+    PREDICATE_CYCLONEDX, PREDICATE_OMS, PREDICATE_SCAN, PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3,
+    PREDICATE_VSA,
 };
 use crate::verify::graph::{Graph, GraphNode, NodeKind, ScanCheck};
 
@@ -241,7 +241,10 @@ fn proven_words(n: &GraphNode) -> String {
         }
     }
     if let Some(ScanCheck::Rescanned { files }) = &n.scan {
-        parts.push(format!("re-scanned {files} file{}", if *files == 1 { "" } else { "s" }));
+        parts.push(format!(
+            "re-scanned {files} file{}",
+            if *files == 1 { "" } else { "s" }
+        ));
     }
     if n.kind == NodeKind::GitCommit {
         parts.push("recorded (git commit)".into());
@@ -284,7 +287,11 @@ fn node_lines(
     shown: &mut std::collections::BTreeSet<String>,
     out: &mut String,
 ) {
-    let mark = if n.verified() { "✓" } else { "✗" };
+    let mark = match (n.kind, n.verified()) {
+        (NodeKind::GitCommit, true) => "·",
+        (_, true) => "✓",
+        (_, false) => "✗",
+    };
     let name = edge
         .and_then(|e| e.name.clone())
         .or(n.name.clone())
@@ -317,7 +324,11 @@ fn node_lines(
         proven_words(n)
     ));
     let children: Vec<&crate::verify::graph::Edge> = g.children(&n.id).collect();
-    let bar = if children.is_empty() { "    " } else { "│   " };
+    let bar = if children.is_empty() {
+        "    "
+    } else {
+        "│   "
+    };
     for f in &n.findings {
         out.push_str(&format!(
             "{cont}{bar}✗ {} {}: {}\n",
@@ -331,7 +342,11 @@ fn node_lines(
     }
     for (i, e) in children.iter().enumerate() {
         let last = i + 1 == children.len();
-        let (l, c) = if last { ("└── ", "    ") } else { ("├── ", "│   ") };
+        let (l, c) = if last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
         if let Some(child) = g.node(&e.to) {
             node_lines(
                 g,
@@ -379,7 +394,9 @@ pub fn graph_json(g: &Graph) -> Value {
 fn graph_node_json(n: &GraphNode) -> Value {
     let mut v = match &n.verdict {
         Some(verdict) => node_json(verdict),
-        None => json!({"required": [], "proven": [], "attestations": [], "files": null, "path": null}),
+        None => {
+            json!({"required": [], "proven": [], "attestations": [], "files": null, "path": null})
+        }
     };
     v["id"] = json!(n.id);
     v["kind"] = json!(match n.kind {
