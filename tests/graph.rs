@@ -28,6 +28,8 @@ fn run(env: &TestEnv, dir: &Path, args: &[&str]) -> Run {
     let r = Run::from(
         env.cmd(dir)
             .env("MLPROV_PASSWORD", PASSWORD)
+            // For the registry variant (a plain-HTTP local registry).
+            .env("MLPROV_REGISTRY_PLAIN_HTTP", "1")
             .args(args)
             .output()
             .expect("spawn mlprov"),
@@ -800,4 +802,330 @@ fn rego_seed_policy_per_node() {
     a[9] = "data.model.deployment.dney".into();
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     run(&with.env, &with.fdir(), &a).expect_code(2);
+}
+
+/// The scenario published to a registry: A and D pushed with their bundles,
+/// F built from them as `oci` inputs, signed and pushed. Returns F's
+/// reference.
+fn publish(sc: &Scenario, reg: &str, prefix: &str, before_push_f: impl Fn(&Path)) -> String {
+    let (a_ref, d_ref, f_ref) = (
+        format!("{reg}/{prefix}/a:1"),
+        format!("{reg}/{prefix}/d:2"),
+        format!("{reg}/{prefix}/f:1"),
+    );
+    run(&sc.env, &sc.work.join("a"), &["push", &a_ref]).ok();
+    run(&sc.env, &sc.ddir(), &["push", &d_ref]).ok();
+    let fo = sc.work.join(format!("fo-{}", prefix.replace('/', "-")));
+    // F's team accepts what A's team accepted (the pickle case).
+    let allow = if sc.work.join("a/model/extra.pkl").exists() {
+        "\n[policy]\nformats.allow = [\"pickle-global:os.system\", \"pickle\"]\n"
+    } else {
+        ""
+    };
+    write(
+        &fo,
+        "mlprov.toml",
+        format!(
+            "[artifact]\nname = \"acme/support-model\"\nversion = \"1.0.0\"\nkind = \"model\"\npath = \"out/\"\nlicense = \"Apache-2.0\"\n\n\
+             [inputs]\nbase = {{ oci = \"{a_ref}\", role = \"base-model\", license = \"Apache-2.0\" }}\n\
+             data = {{ oci = \"{d_ref}\", role = \"training-data\", license = \"CC0-1.0\" }}\n\n\
+             [build]\ncyclonedx = true\n{allow}"
+        ),
+    );
+    write(
+        &fo,
+        "train.sh",
+        "mkdir -p out && printf 'tuned' > out/weights.bin && printf '{\"labels\": 2}\\n' > out/config.json\n",
+    );
+    write(&fo, ".gitignore", "out/\ntarget/\n");
+    run(&sc.env, &fo, &["pin"]).ok();
+    git_init_commit(&fo);
+    build_and_attest(
+        &sc.env,
+        &fo,
+        &sc.keys().join("training.key"),
+        &["sh", "train.sh"],
+    );
+    run(
+        &sc.env,
+        &fo,
+        &["sign", "--key", s(&sc.keys().join("training.key"))],
+    )
+    .ok();
+    before_push_f(&fo);
+    run(&sc.env, &fo, &["push", &f_ref]).ok();
+    f_ref
+}
+
+/// Verify a registry reference with nothing in the local store.
+fn verify_ref(sc: &Scenario, reference: &str) -> Run {
+    let store = sc.env.store().join("store");
+    if store.exists() {
+        std::fs::rename(
+            &store,
+            sc.env.path().join(format!("store-{}", std::process::id())),
+        )
+        .ok();
+        let _ = std::fs::remove_dir_all(&store);
+    }
+    let policy = sc.work.join("policy.toml");
+    run(
+        &sc.env,
+        &sc.work,
+        &[
+            "--format",
+            "json",
+            "verify",
+            reference,
+            "--policy",
+            s(&policy),
+        ],
+    )
+}
+
+/// The node id of a finding's node, by artifact name.
+fn node_named(r: &Run, name: &str) -> String {
+    let j = r.json();
+    if name == "root" {
+        return j["root"].as_str().unwrap().to_string();
+    }
+    j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("no node {name}: {j}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_plus_d_to_f_in_a_registry() {
+    let Some(registry) = crate::registry::server::Registry::start(false) else {
+        return;
+    };
+    let reg = registry.addr.clone();
+    let base = Scenario::build(false, true);
+
+    // All present: three verified artifacts, found through registry referrers only.
+    {
+        let sc = base.copy();
+        let f = publish(&sc, &reg, "ok", |_| {});
+        let r = verify_ref(&sc, &f).ok();
+        let j = r.json();
+        assert_eq!(j["verified"], true, "{j}");
+        let verified = j["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["verified"] == true && n["kind"] != "git-commit")
+            .count();
+        assert!(verified >= 3, "{j}");
+        let h = run(
+            &sc.env,
+            &sc.work,
+            &["verify", &f, "--policy", s(&sc.work.join("policy.toml"))],
+        )
+        .ok();
+        assert_eq!(
+            h.stdout.lines().filter(|l| l.contains('✓')).count(),
+            3,
+            "{}",
+            h.stdout
+        );
+    }
+    let mut codes: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut case = |name: &str,
+                    sc: Scenario,
+                    prefix: &str,
+                    tamper_f: &dyn Fn(&Path),
+                    code: &str,
+                    node: &str| {
+        let f = publish(&sc, &reg, prefix, tamper_f);
+        let r = verify_ref(&sc, &f).expect_code(1);
+        let id = node_named(&r, node);
+        expect_failure(r, code, &id);
+        codes.insert(code.to_string());
+        eprintln!("registry case {name}: {code} on {node}");
+    };
+    // A's scan attestation missing.
+    {
+        let sc = base.copy();
+        for p in bundles_with(&sc.store_dir(&sc.a), "mlprov.dev-scan-v1") {
+            std::fs::remove_file(p).unwrap();
+        }
+        // `push` also publishes the project's own bundles.
+        std::fs::remove_file(
+            sc.work
+                .join("a/target/mlprov/import-base.scan.sigstore.json"),
+        )
+        .unwrap();
+        case("scan missing", sc, "scanless", &|_| {}, "E0301", "base");
+    }
+    // D attested by an untrusted key.
+    {
+        let sc = base.copy();
+        std::fs::remove_dir_all(sc.store_dir(&sc.d)).unwrap();
+        run(
+            &sc.env,
+            &sc.ddir(),
+            &["attest", "--key", s(&sc.keys().join("attacker.key"))],
+        )
+        .ok();
+        case("untrusted", sc, "untrusted", &|_| {}, "E0202", "data");
+    }
+    // F's provenance edited after signing (before the push).
+    {
+        let sc = base.copy();
+        let store = sc.env.store().join("store/sha256");
+        let tamper = |fo: &Path| {
+            let prov = read_json(&fo.join("target/mlprov/provenance.json"));
+            let hex = prov["subject"][0]["digest"]["sha256"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            for b in bundles_with(&store.join(hex), "slsa.dev-provenance-v1") {
+                edit_payload(&b, |st| {
+                    st["predicate"]["runDetails"]["builder"]["id"] =
+                        "https://evil.example/builder".into();
+                });
+            }
+        };
+        case("edited", sc, "edited", &tamper, "E0201", "root");
+    }
+    // A denied license on D, and A revoked: policy changes.
+    {
+        let sc = base.copy();
+        let p = std::fs::read_to_string(sc.work.join("policy.toml")).unwrap();
+        write(&sc.work, "policy.toml", p.replace("\"CC0-1.0\", ", ""));
+        case("license", sc, "license", &|_| {}, "E0401", "data");
+        let sc = base.copy();
+        write(
+            &sc.work,
+            "policy.toml",
+            p.replace(
+                "require-pinned-revisions = true",
+                &format!("require-pinned-revisions = true\nrevoked = [\"{}\"]", sc.a),
+            ),
+        );
+        case("revoked", sc, "revoked", &|_| {}, "E0404", "base");
+    }
+    // A pickle finding in A's scan.
+    {
+        let sc = Scenario::build(true, false);
+        case("pickle", sc, "pickle", &|_| {}, "E0402", "base");
+    }
+    drop(case);
+    // A dependency cycle: D's (re-signed) provenance names F.
+    {
+        let sc = base.copy();
+        let f = publish(&sc, &reg, "cycle", |_| {});
+        let f_digest = read_json(&sc.work.join("fo-cycle/target/mlprov/provenance.json"))["subject"][0]["digest"]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let prov = sc.ddir().join("target/mlprov/provenance.json");
+        let mut v = read_json(&prov);
+        v["predicate"]["buildDefinition"]["resolvedDependencies"] = serde_json::json!([
+            {"name": "loop", "digest": {"sha256": f_digest}, "annotations": {"role": "base-model"}}
+        ]);
+        std::fs::write(&prov, serde_json::to_vec(&v).unwrap()).unwrap();
+        run(
+            &sc.env,
+            &sc.ddir(),
+            &["attest", "--key", s(&sc.keys().join("data.key"))],
+        )
+        .ok();
+        run(&sc.env, &sc.ddir(), &["push", &format!("{reg}/cycle/d:2")]).ok();
+        let r = verify_ref(&sc, &f);
+        let r = r.expect_code(1);
+        let id = node_named(&r, "data");
+        expect_failure(r, "E0601", &id);
+        codes.insert("E0601".into());
+    }
+    // An HF dependency pinned by branch instead of commit.
+    {
+        let sc = base.copy();
+        let fo = sc.work.join("fo-branch");
+        publish(&sc, &reg, "branch", |_| {});
+        let prov_path = fo.join("target/mlprov/provenance.json");
+        let mut v = read_json(&prov_path);
+        let tok = "ab".repeat(32);
+        v["predicate"]["buildDefinition"]["resolvedDependencies"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"name": "tokenizer", "uri": "hf://acme/tokenizer@main", "digest": {"sha256": tok}, "annotations": {"role": "config"}}));
+        std::fs::write(&prov_path, serde_json::to_vec(&v).unwrap()).unwrap();
+        run(
+            &sc.env,
+            &fo,
+            &["attest", "--key", s(&sc.keys().join("training.key"))],
+        )
+        .ok();
+        let f = format!("{reg}/branch/f:2");
+        run(&sc.env, &fo, &["push", &f]).ok();
+        let r = verify_ref(&sc, &f);
+        expect_failure(r, "E0403", &format!("sha256:{tok}"));
+        codes.insert("E0403".into());
+    }
+    // D swapped after approval (last: blobs are shared by every repository). F names D's manifest by digest, so a tag
+    // moved to D' changes nothing; what is left is a registry that serves
+    // other bytes for that digest.
+    {
+        let sc = base.copy();
+        let f = publish(&sc, &reg, "swapped", |_| {});
+        write(
+            &sc.ddir(),
+            "raw/train.jsonl",
+            "{\"text\": \"poison\", \"label\": 0}\n",
+        );
+        build_and_attest(
+            &sc.env,
+            &sc.ddir(),
+            &sc.keys().join("data.key"),
+            &[
+                "sh",
+                "-c",
+                "mkdir -p out && cp raw/train.jsonl out/train.jsonl",
+            ],
+        );
+        run(
+            &sc.env,
+            &sc.ddir(),
+            &["push", &format!("{reg}/swapped/d:2")],
+        )
+        .ok();
+        verify_ref(&sc, &f).ok();
+        let (_, d2_body) = registry.manifest("swapped/d", "2");
+        // The manifest digest F's lock pinned for `data`.
+        let lock = std::fs::read_to_string(sc.work.join("fo-swapped/mlprov.lock")).unwrap();
+        let entry = lock
+            .split("name = ")
+            .find(|e| e.starts_with("\"data\""))
+            .unwrap();
+        let line = entry.lines().find(|l| l.starts_with("digest = ")).unwrap();
+        let d_digest = line
+            .trim_start_matches("digest = \"sha256:")
+            .trim_end_matches('"')
+            .to_string();
+        std::fs::write(registry.blob_path(&d_digest), d2_body).unwrap();
+        let r = verify_ref(&sc, &f).expect_code(1);
+        let id = node_named(&r, "data");
+        let f = findings(&r);
+        assert!(
+            f.iter().any(|(_, n)| *n == id) && f.iter().all(|(_, n)| *n == id),
+            "{f:?}"
+        );
+        // Fail closed: the dependency cannot be proven (E0604, with the
+        // digest mismatch in the message), so nothing about it counts.
+        assert!(f.iter().any(|(c, _)| c == "E0604"), "{f:?}");
+        let msg = r.stdout.clone();
+        assert!(msg.contains("do not match their digest"), "{msg}");
+        codes.insert("E0604".into());
+    }
+    // Not here: an attestation for A re-labelled onto D. `push` refuses to
+    // publish a bundle about other content, so the registry cannot get one
+    // from mlprov; the walk treats registry and store bundles alike.
+    assert_eq!(codes.len(), 9, "{codes:?}");
 }

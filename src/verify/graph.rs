@@ -693,7 +693,9 @@ impl<'a> Walker<'a> {
         bytes: Option<&LocalBytes>,
     ) -> Vec<Dep> {
         let p = self.s.policy;
-        let mut findings = verdict.findings.clone();
+        // Findings already made (an unreachable registry location) stay.
+        let mut findings = std::mem::take(&mut node.findings);
+        findings.extend(verdict.findings.iter().cloned());
         let digest = verdict.digest;
         let add = |findings: &mut Vec<Finding>, code: Code, message: String| {
             findings.push(Finding {
