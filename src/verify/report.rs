@@ -163,3 +163,264 @@ pub fn human(nodes: &[NodeVerdict]) -> String {
     }
     out
 }
+
+// ---------------------------------------------------------------------------
+// The provenance graph
+
+use crate::intoto::{
+    PREDICATE_CYCLONEDX, PREDICATE_OMS, PREDICATE_SCAN, PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3,
+    PREDICATE_VSA,
+};
+use crate::verify::graph::{Graph, GraphNode, NodeKind, ScanCheck};
+
+/// A predicate type in a word, for the tree.
+pub fn predicate_word(t: &str) -> &str {
+    match t {
+        PREDICATE_OMS => "signature",
+        PREDICATE_SLSA_PROVENANCE => "provenance",
+        PREDICATE_SPDX3 => "sbom",
+        PREDICATE_CYCLONEDX => "cyclonedx",
+        PREDICATE_SCAN => "scan",
+        PREDICATE_VSA => "vsa",
+        other => other,
+    }
+}
+
+/// `sha256:` and the first 12 hex digits; `git:` and 12.
+pub fn short_id(id: &str) -> String {
+    match id.split_once(':') {
+        Some((alg, h)) => format!("{alg}:{}", &h[..h.len().min(12)]),
+        None => id.to_string(),
+    }
+}
+
+fn signer_label(s: &Signer) -> String {
+    match s {
+        Signer::Key { label, .. } => label.clone(),
+        Signer::Certificate { subject, .. } => subject.clone(),
+    }
+}
+
+/// What was proven for a node, in words: `signature · provenance · scan`.
+fn proven_words(n: &GraphNode) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(f) = n.verdict.as_ref().and_then(|v| v.files.as_ref()) {
+        let bad = n
+            .findings
+            .iter()
+            .any(|x| x.file.is_some() || x.code == Code::DigestMismatch);
+        let mark = if bad || f.against == Against::Nothing {
+            "✗"
+        } else {
+            "✓"
+        };
+        parts.push(format!(
+            "files {mark} ({}, {})",
+            f.files,
+            human_bytes(f.bytes)
+        ));
+    }
+    let proven = n.proven();
+    // Required types first, in policy order, then the rest.
+    let mut order: Vec<String> = n
+        .verdict
+        .as_ref()
+        .map(|v| v.required.clone())
+        .unwrap_or_default();
+    for p in &proven {
+        if !order.contains(p) {
+            order.push(p.clone());
+        }
+    }
+    for p in order.iter().filter(|p| proven.contains(*p)) {
+        let w = predicate_word(p);
+        if p == PREDICATE_SLSA_PROVENANCE && n.imported {
+            parts.push("provenance (import)".into());
+        } else {
+            parts.push(w.to_string());
+        }
+    }
+    if let Some(ScanCheck::Rescanned { files }) = &n.scan {
+        parts.push(format!(
+            "re-scanned {files} file{}",
+            if *files == 1 { "" } else { "s" }
+        ));
+    }
+    if n.kind == NodeKind::GitCommit {
+        parts.push("recorded (git commit)".into());
+    }
+    let mut signers: Vec<String> = n
+        .verdict
+        .iter()
+        .flat_map(|v| v.attestations.iter())
+        .filter(|a| matches!(a.status, Status::Verified))
+        .filter_map(|a| a.signer.as_ref().map(signer_label))
+        .collect();
+    signers.sort();
+    signers.dedup();
+    let mut s = if parts.is_empty() {
+        "nothing proven".to_string()
+    } else {
+        parts.join(" · ")
+    };
+    if !signers.is_empty() {
+        s.push_str(&format!(" — by {}", signers.join(", ")));
+    }
+    s
+}
+
+/// The human tree: one line per node, findings under failing nodes.
+pub fn graph_human(g: &Graph) -> String {
+    let mut out = String::new();
+    let mut shown = std::collections::BTreeSet::new();
+    let root = g.root();
+    node_lines(g, root, None, "", "", &mut shown, &mut out);
+    out
+}
+
+fn node_lines(
+    g: &Graph,
+    n: &GraphNode,
+    edge: Option<&crate::verify::graph::Edge>,
+    lead: &str,
+    cont: &str,
+    shown: &mut std::collections::BTreeSet<String>,
+    out: &mut String,
+) {
+    let mark = match (n.kind, n.verified()) {
+        (NodeKind::GitCommit, true) => "·",
+        (_, true) => "✓",
+        (_, false) => "✗",
+    };
+    let name = edge
+        .and_then(|e| e.name.clone())
+        .or(n.name.clone())
+        .unwrap_or_default();
+    let role = edge
+        .map(|e| e.role.clone())
+        .unwrap_or_else(|| n.roles.join(", "));
+    let optional = if n.optional && !n.verified() {
+        " (optional)"
+    } else {
+        ""
+    };
+    if edge.is_some_and(|e| e.cycle) {
+        out.push_str(&format!(
+            "{lead}↺ {name} {} {role}: cycle back to an ancestor\n",
+            short_id(&n.id)
+        ));
+        return;
+    }
+    if !shown.insert(n.id.clone()) {
+        out.push_str(&format!(
+            "{lead}{mark} {name} {} {role}{optional} (shown above)\n",
+            short_id(&n.id)
+        ));
+        return;
+    }
+    out.push_str(&format!(
+        "{lead}{mark} {name} {} {role}{optional}  {}\n",
+        short_id(&n.id),
+        proven_words(n)
+    ));
+    let children: Vec<&crate::verify::graph::Edge> = g.children(&n.id).collect();
+    let bar = if children.is_empty() {
+        "    "
+    } else {
+        "│   "
+    };
+    for f in &n.findings {
+        out.push_str(&format!(
+            "{cont}{bar}✗ {} {}: {}\n",
+            f.code.code(),
+            f.code.name(),
+            f.message
+        ));
+        if let Some(s) = &f.source {
+            out.push_str(&format!("{cont}{bar}    in {s}\n"));
+        }
+    }
+    for (i, e) in children.iter().enumerate() {
+        let last = i + 1 == children.len();
+        let (l, c) = if last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
+        if let Some(child) = g.node(&e.to) {
+            node_lines(
+                g,
+                child,
+                Some(e),
+                &format!("{cont}{l}"),
+                &format!("{cont}{c}"),
+                shown,
+                out,
+            );
+        }
+    }
+}
+
+/// The JSON document of a verified graph (`version` 1): nodes, edges and
+/// findings with codes.
+pub fn graph_json(g: &Graph) -> Value {
+    let findings: Vec<Value> = g
+        .findings()
+        .map(|(n, f)| {
+            let mut v = finding_json(f);
+            v["node"] = json!(n.id);
+            v["optional"] = json!(!n.required_for_root);
+            v
+        })
+        .collect();
+    json!({
+        "version": 1,
+        "verified": g.verified(),
+        "root": g.root().id,
+        "maxDepth": g.max_depth,
+        "nodes": g.nodes.iter().map(graph_node_json).collect::<Vec<_>>(),
+        "edges": g.edges.iter().map(|e| json!({
+            "from": e.from,
+            "to": e.to,
+            "name": e.name,
+            "role": e.role,
+            "uri": e.uri,
+            "cycle": e.cycle,
+        })).collect::<Vec<_>>(),
+        "findings": findings,
+    })
+}
+
+fn graph_node_json(n: &GraphNode) -> Value {
+    let mut v = match &n.verdict {
+        Some(verdict) => node_json(verdict),
+        None => {
+            json!({"required": [], "proven": [], "attestations": [], "files": null, "path": null})
+        }
+    };
+    v["id"] = json!(n.id);
+    v["kind"] = json!(match n.kind {
+        NodeKind::Artifact => "artifact",
+        NodeKind::GitCommit => "git-commit",
+    });
+    v["name"] = json!(n.name);
+    v["digest"] = json!(n.digest.map(|d| d.prefixed()));
+    v["manifestDigest"] = json!(n.manifest_digest.map(|d| d.prefixed()));
+    v["gitCommit"] = json!(n.git_commit);
+    v["uri"] = json!(n.uri);
+    v["location"] = json!(n.location);
+    v["roles"] = json!(n.roles);
+    v["depth"] = json!(n.depth);
+    v["optional"] = json!(n.optional);
+    v["countsForRoot"] = json!(n.required_for_root);
+    v["verified"] = json!(n.verified());
+    v["licenses"] = json!(n.licenses);
+    v["builders"] = json!(n.builders);
+    v["scan"] = match &n.scan {
+        Some(ScanCheck::Rescanned { files }) => json!({"checked": "rescanned", "files": files}),
+        Some(ScanCheck::Attested { files }) => json!({"checked": "attestation", "files": files}),
+        None => Value::Null,
+    };
+    v["findings"] = json!(n.findings.iter().map(finding_json).collect::<Vec<_>>());
+    v
+}
