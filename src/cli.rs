@@ -22,7 +22,8 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Output format: human-readable text or a JSON document on stdout.
+    /// Output format: human-readable text or a JSON document on stdout
+    /// (`mlprov graph` also draws `dot` and `mermaid`).
     #[arg(long, global = true, value_enum, default_value_t = Format::Human, env = "MLPROV_FORMAT")]
     pub format: Format,
 
@@ -49,8 +50,14 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Human-readable text.
     Human,
+    /// One JSON document on stdout.
     Json,
+    /// Graphviz DOT (`mlprov graph` only).
+    Dot,
+    /// A Mermaid flowchart (`mlprov graph` only).
+    Mermaid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -82,6 +89,12 @@ pub enum Command {
     Attest(AttestArgs),
     /// Verify a model: its files, signatures, signers and required attestations.
     Verify(VerifyArgs),
+    /// Draw the verified provenance graph (DOT, Mermaid or JSON).
+    Graph(GraphArgs),
+    /// List every artifact in the local store that descends from DIGEST or NAME.
+    Why(WhyArgs),
+    /// Sign a revocation list (for `revocation-list` in [policy]).
+    Revoke(RevokeArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (or write all pages to a directory).
@@ -197,6 +210,76 @@ pub struct PushArgs {
 
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+/// How the provenance graph is walked and judged.
+#[derive(Debug, Args)]
+pub struct GraphPolicyArgs {
+    /// A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml's [policy]) or a
+    /// .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+
+    /// The Rego rule whose set of messages denies a node.
+    #[arg(long, value_name = "QUERY", default_value = "data.mlprov.deny")]
+    pub policy_query: String,
+
+    /// Where Rego rules run: every node of the graph, or the verified artifact only.
+    #[arg(long, value_enum, default_value_t = PolicyScope::Graph, value_name = "SCOPE")]
+    pub policy_scope: PolicyScope,
+
+    /// How deep to walk resolvedDependencies; a deeper graph fails verification.
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1024))]
+    pub max_depth: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyScope {
+    /// Every node of the provenance graph.
+    Graph,
+    /// The verified artifact only.
+    Root,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// An artifact digest (sha256:…) or a name (an input or artifact name).
+    pub what: String,
+
+    /// Count only provenance signed by these keys (PEM). Without keys, every provenance
+    /// statement in the store counts, signed by anyone.
+    #[arg(long, value_name = "PUB")]
+    pub key: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The digests to revoke (sha256:…).
+    #[arg(required = true)]
+    pub digests: Vec<String>,
+
+    /// Why (recorded with each digest).
+    #[arg(long)]
+    pub reason: Option<String>,
+
+    /// Private key to sign the list with.
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+
+    /// The revocation list to write; an existing list signed by the same key is extended.
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "revoked.sigstore.json"
+    )]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -460,6 +543,17 @@ pub struct VerifyArgs {
 
     #[command(flatten)]
     pub registry: RegistryArgs,
+
+    #[command(flatten)]
+    pub graph: GraphPolicyArgs,
+
+    /// Write a SLSA Verification Summary (VSA) of the result to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub emit_vsa: Option<PathBuf>,
+
+    /// Sign the VSA with this private key (a Sigstore bundle); else a bare statement.
+    #[arg(long, value_name = "KEY", requires = "emit_vsa")]
+    pub vsa_key: Option<PathBuf>,
 }
 
 /// Who is trusted to sign, and what must be proven (verify, pull).

@@ -216,13 +216,29 @@ pub struct Policy {
     pub builders_allow: Vec<String>,
     /// Revoked artifact digests: any node with one of them fails.
     pub revoked: Vec<Sha256Digest>,
+    /// A signed revocation list (`revocation-list = { bundle, signers }`).
+    pub revocation_list: Option<RevocationList>,
+    /// The verified artifact itself (`[policy.artifact]`): the root of the
+    /// graph, which has no role of its own.
+    pub artifact: Option<RolePolicy>,
     pub roles: BTreeMap<Role, RolePolicy>,
+}
+
+/// A revocation list signed as a Sigstore bundle, trusted only when one of
+/// `signers` signed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocationList {
+    /// The bundle file, relative to the policy file.
+    pub bundle: String,
+    pub signers: Vec<Signer>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RolePolicy {
-    /// Predicate types every node of this role must carry.
-    pub require: Vec<String>,
+    /// Predicate types every node of this role must carry. `None` when the
+    /// table does not say (the verifier's default applies); `Some([])`
+    /// requires nothing, explicitly.
+    pub require: Option<Vec<String>>,
     pub signers: Vec<Signer>,
     /// A failure in a node of this role does not fail the root.
     pub optional: bool,
@@ -423,9 +439,13 @@ const POLICY_KEYS: &[&str] = &[
     "require-pinned-revisions",
     "builders",
     "revoked",
+    "revocation-list",
+    "artifact",
     "roles",
 ];
 const ROLE_POLICY_KEYS: &[&str] = &["require", "signers", "optional"];
+const ARTIFACT_POLICY_KEYS: &[&str] = &["require", "signers"];
+const REVOCATION_LIST_KEYS: &[&str] = &["bundle", "signers"];
 const SIGNER_KEYS: &[&str] = &["key", "identity", "identity-regexp", "issuer"];
 
 struct Validator<'a> {
@@ -1262,6 +1282,38 @@ impl<'a> Validator<'a> {
                 ),
             }
         }
+        if let Some(rl) = self.get_table(t, "revocation-list", where_) {
+            let w = format!("{where_} revocation-list");
+            self.check_keys(rl, REVOCATION_LIST_KEYS, &w);
+            let bundle = self.require_str(
+                rl,
+                "bundle",
+                &w,
+                self.key_span(t, "revocation-list"),
+                "\"revoked.sigstore.json\"",
+            );
+            let signers = match rl.get("signers") {
+                Some(item) => self.signers(item, &w),
+                None => Vec::new(),
+            };
+            if signers.is_empty() {
+                self.problem(
+                    "signer",
+                    format!("{w} names no signers: a revocation list nobody is trusted to sign proves nothing"),
+                    self.key_span(t, "revocation-list"),
+                    Some("no signers"),
+                    Some("add `signers = [\"keys/security.pub\"]`".into()),
+                );
+            }
+            if let Some((bundle, _)) = bundle {
+                p.revocation_list = Some(RevocationList { bundle, signers });
+            }
+        }
+        if let Some(at) = self.get_table(t, "artifact", where_) {
+            let w = "[policy.artifact]".to_string();
+            self.check_keys(at, ARTIFACT_POLICY_KEYS, &w);
+            p.artifact = Some(self.role_policy(at, &w));
+        }
         if let Some(roles) = self.get_table(t, "roles", where_) {
             for (role_name, item) in roles.iter() {
                 let rs = self.key_span(roles, role_name);
@@ -1287,23 +1339,27 @@ impl<'a> Validator<'a> {
                     continue;
                 };
                 self.check_keys(rt, ROLE_POLICY_KEYS, &w);
-                let mut rp = RolePolicy {
-                    require: self
-                        .get_str_array(rt, "require", &w)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|x| x.0)
-                        .collect(),
-                    optional: self.get_bool(rt, "optional", &w).unwrap_or(false),
-                    ..Default::default()
-                };
-                if let Some(signers) = rt.get("signers") {
-                    rp.signers = self.signers(signers, &w);
-                }
+                let rp = self.role_policy(rt, &w);
                 p.roles.insert(role, rp);
             }
         }
         p
+    }
+
+    fn role_policy(&mut self, rt: &dyn TableLike, w: &str) -> RolePolicy {
+        let mut rp = RolePolicy {
+            require: self.get_str_array(rt, "require", w).map(|v| {
+                let mut r: Vec<String> = v.into_iter().map(|x| x.0).collect();
+                r.dedup();
+                r
+            }),
+            optional: self.get_bool(rt, "optional", w).unwrap_or(false),
+            ..Default::default()
+        };
+        if let Some(signers) = rt.get("signers") {
+            rp.signers = self.signers(signers, w);
+        }
+        rp
     }
 
     fn signers(&mut self, item: &Item, where_: &str) -> Vec<Signer> {
@@ -1490,7 +1546,31 @@ pub mod schema {
         pub builders: Option<AllowSchema>,
         /// Revoked digests (`sha256:…`).
         pub revoked: Option<Vec<String>>,
+        pub revocation_list: Option<RevocationListSchema>,
+        /// What the verified artifact itself (the root of the graph) needs.
+        pub artifact: Option<ArtifactPolicySchema>,
         pub roles: Option<BTreeMap<String, RolePolicySchema>>,
+    }
+
+    /// A revocation list signed as a Sigstore bundle (predicate
+    /// `https://mlprov.dev/revocation/v1`).
+    #[derive(JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    pub struct RevocationListSchema {
+        /// The bundle file, relative to the policy file.
+        pub bundle: String,
+        /// Who may sign it.
+        pub signers: Vec<SignerSchema>,
+    }
+
+    #[derive(JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    pub struct ArtifactPolicySchema {
+        /// Predicate types the verified artifact must carry.
+        pub require: Option<Vec<String>>,
+        pub signers: Option<Vec<SignerSchema>>,
     }
 
     #[derive(JsonSchema)]
@@ -1628,6 +1708,18 @@ signers = ["keys/platform.pub", { identity = "x", issuer = "https://token.action
         );
         assert_eq!(props("/$defs/InputSchema/properties"), sorted(INPUT_KEYS));
         assert_eq!(props("/$defs/PolicySchema/properties"), sorted(POLICY_KEYS));
+        assert_eq!(
+            props("/$defs/RolePolicySchema/properties"),
+            sorted(ROLE_POLICY_KEYS)
+        );
+        assert_eq!(
+            props("/$defs/ArtifactPolicySchema/properties"),
+            sorted(ARTIFACT_POLICY_KEYS)
+        );
+        assert_eq!(
+            props("/$defs/RevocationListSchema/properties"),
+            sorted(REVOCATION_LIST_KEYS)
+        );
         assert_eq!(
             props("/$defs/TrainingSchema/properties"),
             sorted(TRAINING_KEYS)

@@ -99,6 +99,29 @@ impl Store {
         Ok(out)
     }
 
+    /// Every subject digest with bundles filed under it, sorted.
+    pub fn subjects(&self) -> io::Result<Vec<Sha256Digest>> {
+        let dir = self.root.join("sha256");
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for entry in rd {
+            let entry = entry?;
+            if let Some(d) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| Sha256Digest::from_hex(n).ok())
+            {
+                out.push(d);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// Every bundle filed under `subject`, sorted by file name. A missing
     /// directory is an empty list; anything else unreadable is an error.
     pub fn list(&self, subject: &Sha256Digest) -> io::Result<Vec<StoredBundle>> {

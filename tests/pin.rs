@@ -686,3 +686,66 @@ fn kill_9_during_pin_leaves_the_old_lock_intact() {
         );
     }
 }
+
+/// Serve `body` at every path on 127.0.0.1, counting requests.
+fn file_server(body: Vec<u8>) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let port = server.server_addr().to_ip().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for req in server.incoming_requests() {
+            h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = req.respond(tiny_http::Response::from_data(body.clone()));
+        }
+    });
+    (format!("http://127.0.0.1:{port}"), hits)
+}
+
+#[test]
+fn url_inputs_are_downloaded_verified_and_cached() {
+    use sha2::Digest as _;
+    let body = b"{\"added_tokens\": []}\n".to_vec();
+    let sha = hex::encode(sha2::Sha256::digest(&body));
+    let (base, hits) = file_server(body.clone());
+    let env = TestEnv::new();
+    let dir = project(
+        &env,
+        "p",
+        &format!(
+            r#"tok = {{ url = "{base}/files/tok.json", sha256 = "{sha}", role = "config", license = "MIT" }}"#
+        ),
+    );
+    env.run(&dir, &["pin"]).ok();
+    let lock = lock_json(&env, &dir);
+    assert_eq!(file_sha(&lock, "tok", "tok.json"), sha);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // Cached: no second download, also offline.
+    std::fs::remove_file(dir.join("mlprov.lock")).unwrap();
+    env.run(&dir, &["pin", "--offline"]).ok();
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // A URL whose bytes are not the pinned digest fails and caches nothing.
+    let wrong = "0".repeat(64);
+    let dir2 = project(
+        &env,
+        "q",
+        &format!(
+            r#"tok = {{ url = "{base}/files/other.json", sha256 = "{wrong}", role = "config" }}"#
+        ),
+    );
+    let r = env.run(&dir2, &["pin"]).expect_code(2);
+    assert!(
+        r.stderr.contains("other.json") && r.stderr.contains("does not match"),
+        "{}",
+        r.stderr
+    );
+    assert!(!dir2.join("mlprov.lock").exists());
+    assert!(
+        !env.path()
+            .join("cache/downloads/sha256")
+            .join(&wrong)
+            .join("other.json")
+            .exists()
+    );
+}

@@ -923,10 +923,18 @@ fn attest_sign_store_and_verify() {
     std::fs::write(
         proj.join("mlprov.toml"),
         "[artifact]\nname = \"acme/tiny\"\nversion = \"0.1.0\"\nkind = \"model\"\npath = \"out/\"\nlicense = \"MIT\"\n\n\
-         [inputs]\ndata = { path = \"data/\", role = \"training-data\", license = \"MIT\" }\n",
+         [inputs]\ndata = { path = \"data/\", role = \"training-data\", license = \"MIT\" }\n\n\
+         [policy.roles.training-data]\nrequire = []\n",
     )
     .unwrap();
     run_env(&env, &proj, &["pin"], &[]).ok();
+    let lock: toml::Value =
+        toml::from_str(&std::fs::read_to_string(proj.join("mlprov.lock")).unwrap()).unwrap();
+    let data_digest = lock["input"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_string();
     let out = proj.join("out");
     gen_tree(&out);
     std::fs::remove_dir_all(out.join(".git")).unwrap();
@@ -952,7 +960,7 @@ fn attest_sign_store_and_verify() {
             "buildDefinition": {
                 "buildType": "https://mlprov.dev/build/training/v1",
                 "externalParameters": {"argv": ["python", "train.py"]},
-                "resolvedDependencies": [{"name": "data", "uri": "file:data/", "digest": {"sha256": "00".repeat(32)}, "annotations": {"role": "training-data"}}]
+                "resolvedDependencies": [{"name": "data", "uri": "file:data/", "digest": {"sha256": data_digest}, "annotations": {"role": "training-data"}}]
             },
             "runDetails": {"builder": {"id": "https://mlprov.dev/builder/local"}}
         }
@@ -1174,7 +1182,8 @@ fn attest_sign_store_and_verify() {
         &[],
     )
     .expect_code(1);
-    assert_eq!(codes(&r), ["E0301"]);
+    // The required type exists, but only from a signer not trusted here.
+    assert_eq!(codes(&r), ["E0202"]);
     assert_eq!(r.json()["nodes"][0]["attestations"][0]["status"], "skipped");
 }
 

@@ -5,6 +5,7 @@ mod common;
 mod build;
 mod cli;
 mod generated;
+mod graph;
 mod hf_server;
 mod init;
 mod keyless;

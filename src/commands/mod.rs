@@ -4,6 +4,7 @@
 pub mod attest;
 pub mod build;
 pub mod completions;
+pub mod graph;
 pub mod init;
 pub mod keygen;
 pub mod keyless;
@@ -12,16 +13,18 @@ pub mod man;
 pub mod pin;
 pub mod pull;
 pub mod push;
+pub mod revoke;
 pub mod scan;
 pub mod sign;
 pub mod verify;
+pub mod why;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Format};
 use crate::output::Printer;
 
 /// How a command ended: 0 success, 1 a check failed, 2 usage or I/O error.
@@ -161,6 +164,20 @@ fn install_error_hook(printer: &Printer) {
 pub fn run(cli: Cli) -> ExitStatus {
     let printer = Printer::new(&cli.global);
     install_error_hook(&printer);
+    if matches!(cli.global.format, Format::Dot | Format::Mermaid)
+        && !matches!(cli.command, Command::Graph(_))
+    {
+        printer.error(&miette::miette!(
+            code = "mlprov::usage",
+            help = "use `--format human` or `--format json`; `mlprov graph` draws DOT and Mermaid",
+            "`--format {}` is only for `mlprov graph`",
+            match cli.global.format {
+                Format::Dot => "dot",
+                _ => "mermaid",
+            }
+        ));
+        return ExitStatus::Error;
+    }
     let cx = match Context::new(&cli) {
         Ok(cx) => cx,
         Err(e) => {
@@ -179,6 +196,9 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Sign(args) => sign::run(&cx, args),
         Command::Attest(args) => attest::run(&cx, args),
         Command::Verify(args) => verify::run(&cx, args),
+        Command::Graph(args) => graph::run(&cx, args),
+        Command::Why(args) => why::run(&cx, args),
+        Command::Revoke(args) => revoke::run(&cx, args),
         Command::Completions(args) => completions::run(&cx, args),
         Command::Man(args) => man::run(&cx, args),
         Command::Schema => {

@@ -1,8 +1,9 @@
-//! `mlprov verify [TARGET]`: verify one artifact: re-hash its files against
-//! the signed manifest, check every signature against the trusted keys and
-//! certificates, check subjects, and require attestations. TARGET may also
-//! be an OCI reference: the registry's manifest and referrers feed the same
-//! verifier.
+//! `mlprov verify [TARGET]`: verify an artifact and its provenance graph:
+//! re-hash its files against the signed manifest, check every signature
+//! against the trusted keys and certificates, check subjects, require
+//! attestations, then walk `resolvedDependencies` recursively, each input
+//! under the policy for its role. TARGET may also be an OCI reference: the
+//! registry's manifest and referrers feed the same verifier.
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 
@@ -13,10 +14,11 @@ use crate::intoto::PREDICATE_OMS;
 use crate::project::Project;
 use crate::sign::oms;
 use crate::store::Store;
-use crate::verify::node::{
-    BundleLookup, LocalBytes, Lookups, NodeRequest, RawBundle, SidecarDir, verify_node,
-};
-use crate::verify::report;
+use crate::verify::graph::{self, Graph, Locator, NoRegistry, RegoScope, Root};
+use crate::verify::locate::RegistryLocator;
+use crate::verify::node::{BundleLookup, LocalBytes, Lookups, RawBundle, SidecarDir};
+use crate::verify::policy::{self as vpolicy, CliTrust, VerifyPolicy};
+use crate::verify::{report, vsa};
 
 /// The trust the flags give; an empty trust is a usage error (mlprov never
 /// trusts the key inside a signature).
@@ -68,56 +70,40 @@ fn required(extra: &[String]) -> Vec<String> {
     require
 }
 
-/// Print verdicts (tree or JSON) and turn them into the exit status.
-pub(crate) fn report_verdicts(
-    cx: &Context,
-    verdicts: &[crate::verify::node::NodeVerdict],
-) -> ExitStatus {
-    if cx.printer.is_json() {
-        cx.printer.json(&report::json(verdicts));
-    } else {
-        cx.printer.out(&report::human(verdicts));
-    }
-    if cx.printer.github_actions {
-        cx.printer.step_summary(&report::markdown(verdicts));
-        let ok = !verdicts.is_empty() && verdicts.iter().all(|v| v.verified());
-        cx.printer
-            .step_output("verified", if ok { "true" } else { "false" });
-        if let Some(d) = verdicts.first().and_then(|v| v.digest) {
-            cx.printer.step_output("digest", &d.prefixed());
-        }
-    }
-    verdict_status(cx, verdicts)
-}
-
 /// Every finding as a GitHub Actions `::error` annotation, pointing at the
 /// file it is about (a changed file, or the bundle that failed).
 fn annotate_findings(cx: &Context, verdicts: &[crate::verify::node::NodeVerdict]) {
-    use crate::output::{Level, Place};
     for v in verdicts {
         for f in &v.findings {
-            let file = match (&f.file, &v.path) {
-                (Some(rel), Some(p)) if rel == oms::SINGLE_FILE_NAME || p.is_file() => {
-                    Some(p.clone())
-                }
-                (Some(rel), Some(p)) => Some(p.join(rel)),
-                _ => f
-                    .source
-                    .as_ref()
-                    .map(|s| cx.cwd.join(s))
-                    .filter(|p| p.is_file()),
-            };
-            cx.printer.annotate(
-                Level::Error,
-                &Place {
-                    file,
-                    line: None,
-                    title: Some(f.code.to_string()),
-                },
-                &f.message,
-            );
+            annotate_finding(cx, f, v.path.as_deref());
         }
     }
+}
+
+/// One finding as an annotation; `path` is where the node's files are.
+fn annotate_finding(cx: &Context, f: &crate::verify::node::Finding, path: Option<&std::path::Path>) {
+    use crate::output::{Level, Place};
+    if !cx.printer.github_actions {
+        return;
+    }
+    let file = match (&f.file, path) {
+        (Some(rel), Some(p)) if rel == oms::SINGLE_FILE_NAME || p.is_file() => Some(p.to_path_buf()),
+        (Some(rel), Some(p)) => Some(p.join(rel)),
+        _ => f
+            .source
+            .as_ref()
+            .map(|s| cx.cwd.join(s))
+            .filter(|p| p.is_file()),
+    };
+    cx.printer.annotate(
+        Level::Error,
+        &Place {
+            file,
+            line: None,
+            title: Some(f.code.to_string()),
+        },
+        &f.message,
+    );
 }
 
 /// The exit status of verdicts, with the one-line summary on stderr.
@@ -151,72 +137,137 @@ pub(crate) fn verdict_status(
     ExitStatus::Failure
 }
 
-/// `verify REF`: the manifest's layers say which files (and so which
-/// artifact digest) the reference holds; its referrers are the bundles.
-fn verify_reference(
+/// The policy for this verification: `--policy FILE.toml`, else the
+/// project's `[policy]`, plus any `--policy FILE.rego`.
+pub(crate) fn load_policy(
     cx: &Context,
     args: &VerifyArgs,
-    trust: &crate::sign::bundle::Trust,
-    reference: crate::registry::OciRef,
-) -> Result<ExitStatus> {
-    use crate::registry::{Client, pull};
-    if cx.offline {
-        miette::bail!(
-            code = "mlprov::usage",
-            help = "drop --offline, or verify a local copy (`mlprov pull` first)",
-            "--offline: verifying {reference} needs the registry"
-        );
+    cli: &crate::sign::bundle::Trust,
+    sigstore: &dyn Fn() -> std::result::Result<std::sync::Arc<crate::sign::keyless::TrustedRoot>, String>,
+) -> Result<VerifyPolicy> {
+    let mut toml_file = None;
+    let mut rego_files = Vec::new();
+    for p in &args.graph.policy {
+        let full = cx.cwd.join(p);
+        match full.extension().and_then(|e| e.to_str()) {
+            Some("rego") => rego_files.push(full),
+            Some("toml") if toml_file.is_none() => toml_file = Some(full),
+            Some("toml") => miette::bail!(
+                code = "mlprov::usage",
+                help = "merge the policies into one file; add Rego rules with more .rego files",
+                "--policy: more than one .toml policy given"
+            ),
+            _ => miette::bail!(
+                code = "mlprov::usage",
+                help = "a policy is a .toml file ([policy] keys) or a .rego file",
+                "--policy {}: not a .toml or .rego file",
+                p.display()
+            ),
+        }
     }
-    let settings = super::push::registry_settings(&args.registry, &reference.registry)?;
-    let client = Client::new(&reference.registry, &settings)?;
-    let resolved = pull::resolve(&client, &reference)?;
-    let (pulled, _) =
-        pull::fetch_bundles(&client, &reference.repository, &resolved.manifest_digest)?;
-    let pinned = format!(
-        "{}@{}",
-        resolved.reference.name(),
-        resolved.manifest_digest.prefixed()
-    );
-    let mut bundles: Vec<RawBundle> = pulled
-        .into_iter()
-        .map(|b| RawBundle {
-            source: format!("{pinned} referrer {}", b.referrer.prefixed()),
-            bytes: b.bytes,
-        })
-        .collect();
-    for b in &args.bundle {
-        let p = cx.cwd.join(b);
-        bundles.push(
-            RawBundle::read(&p)
+    let (policy, source, digest, base) = match &toml_file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
                 .into_diagnostic()
-                .wrap_err_with(|| format!("cannot read {}", p.display()))?,
-        );
-    }
-    let store = Store::open_default();
-    let reporter = cx.printer.reporter();
-    let verdict = verify_node(
-        NodeRequest {
-            name: Some(pinned),
-            expected: Some(resolved.parsed.artifact_digest),
-            bytes: None,
-            bundles,
-            require: required(&args.trust.require),
-            trust,
+                .wrap_err_with(|| format!("cannot read policy {}", f.display()))?;
+            let p = crate::manifest::parse_policy_file(&text, &f.display().to_string())?;
+            let base = f.parent().map(|b| b.to_path_buf()).unwrap_or_default();
+            (
+                p,
+                Some(f.display().to_string()),
+                Some(Sha256Digest::of(text.as_bytes())),
+                base,
+            )
+        }
+        None => match Project::discover(&cx.cwd) {
+            Ok(project) => {
+                let path = project.manifest_path();
+                let m = crate::manifest::Manifest::load(&path)?;
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                (
+                    m.policy,
+                    Some(path.display().to_string()),
+                    Some(Sha256Digest::of(&bytes)),
+                    project.root.clone(),
+                )
+            }
+            Err(_) => (
+                crate::manifest::Policy::default(),
+                None,
+                None,
+                cx.cwd.clone(),
+            ),
         },
-        &Lookups(vec![&store]),
-        &reporter,
-    );
-    Ok(report_verdicts(cx, &[verdict]))
+    };
+    let mut vp = vpolicy::resolve(
+        &policy,
+        source,
+        digest,
+        &base,
+        CliTrust {
+            trust: cli,
+            require: &args.trust.require,
+            sigstore,
+        },
+    )?;
+    if !rego_files.is_empty() {
+        let refs: Vec<&std::path::Path> = rego_files.iter().map(|p| p.as_path()).collect();
+        vp.rego = Some(crate::verify::rego::RegoPolicy::load(
+            &refs,
+            &args.graph.policy_query,
+        )?);
+    }
+    Ok(vp)
 }
 
-pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
-    let trust = trust_from_args(cx, &args.trust)?;
-    if let Some(reference) = args.target.as_deref().and_then(|t| registry_target(cx, t)) {
-        return verify_reference(cx, &args, &trust, reference);
+/// A verified graph and what was verified.
+pub(crate) struct Outcome {
+    pub graph: Graph,
+    /// What was verified, as a URI (for the VSA).
+    pub resource_uri: String,
+    pub policy: VerifyPolicy,
+}
+
+fn file_uri(p: &std::path::Path) -> String {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    format!("file://{}", abs.display())
+}
+
+/// Resolve the target and walk its graph.
+pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> {
+    let mut cli = keys::trust(cx, &args.trust.key, &args.trust.certificate_chain)?;
+    cli.identities = keyless::identity_rules(&args.trust.keyless)?;
+    // The Sigstore trusted root, loaded once, when a keyless signer is
+    // trusted (on the command line or by the policy).
+    let sigstore_root = std::cell::OnceCell::new();
+    let sigstore = || {
+        if let Some(r) = sigstore_root.get() {
+            return Ok::<_, String>(std::sync::Arc::clone(r));
+        }
+        let r = keyless::trusted_root(
+            cx,
+            args.trust.keyless.trusted_root.as_deref(),
+            args.trust.keyless.refresh_trusted_root,
+        )
+        .map_err(|e| format!("{e:?}"))?;
+        Ok(std::sync::Arc::clone(sigstore_root.get_or_init(|| r)))
+    };
+    if !cli.identities.is_empty() {
+        cli.sigstore = Some(sigstore().map_err(|e| miette::miette!("{e}"))?);
+    }
+    let policy = load_policy(cx, args, &cli, &sigstore)?;
+    let any_policy_signers =
+        policy.root.signers_explicit || policy.roles.values().any(|r| r.signers_explicit);
+    if cli.keys.is_empty() && cli.roots.is_empty() && cli.identities.is_empty() && !any_policy_signers {
+        miette::bail!(
+            code = "mlprov::usage",
+            help = "pass --key PUB (repeatable) with the signer's public key, --certificate-chain PEM, \
+                    --certificate-identity with --certificate-oidc-issuer for keyless signatures, \
+                    or a policy whose roles name `signers`",
+            "no trusted signer given: mlprov never trusts the key inside a signature"
+        );
     }
 
-    let mut bundles = Vec::new();
-    let mut require: Vec<String> = Vec::new();
     let read_bundle = |p: &std::path::Path| {
         let mut raw = RawBundle::read(p)
             .into_diagnostic()
@@ -227,94 +278,280 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
         }
         Ok::<_, miette::Report>(raw)
     };
-    let digest_target = args
-        .target
-        .as_deref()
-        .filter(|t| t.starts_with("sha256:"))
-        .map(Sha256Digest::from_prefixed)
-        .transpose()
-        .map_err(|e| miette::miette!(code = "mlprov::usage", "{e}"))?;
-    let (bytes, expected) = match digest_target {
-        Some(d) => {
-            if let Some(sig) = &args.signature {
-                bundles.push(read_bundle(&cx.cwd.join(sig))?);
-            }
-            if args.trust.require.is_empty() {
-                require.push(PREDICATE_OMS.to_string());
-            }
-            (None, Some(d))
-        }
-        None => {
-            let path = match &args.target {
-                Some(t) => cx.cwd.join(t),
-                None => super::sign::artifact_path(cx)?,
-            };
-            if !path.exists() {
-                miette::bail!(
-                    code = "mlprov::verify::not_found",
-                    help =
-                        "pass a model directory or file, or a digest (sha256:…) in the local store",
-                    "{}: no such file or directory",
-                    path.display()
-                );
-            }
-            let signature = args
-                .signature
-                .as_ref()
-                .map(|s| cx.cwd.join(s))
-                .unwrap_or_else(|| oms::default_signature_path(&path));
-            if signature.is_file() {
-                bundles.push(read_bundle(&signature)?);
-            } else if args.signature.is_some() {
-                miette::bail!(
-                    code = "mlprov::verify::not_found",
-                    "signature {} does not exist",
-                    signature.display()
-                );
-            }
-            // The file set is proven only by a signed manifest.
-            require.push(PREDICATE_OMS.to_string());
-            let mut ignore = oms::resolve_ignores(&path, &cx.cwd, &args.ignore_paths);
-            if let Some(rel) = oms::signature_ignore(&path, &signature) {
-                ignore.push(rel);
-            }
-            let settings = oms::Settings {
-                ignore_paths: ignore,
-                ignore_git_paths: true,
-                allow_symlinks: false,
-            };
-            (Some(LocalBytes { path, settings }), None)
-        }
-    };
-    for r in &args.trust.require {
-        if !require.contains(r) {
-            require.push(r.clone());
-        }
-    }
+    let mut extra_bundles = Vec::new();
     for b in &args.bundle {
-        bundles.push(read_bundle(&cx.cwd.join(b))?);
+        extra_bundles.push(read_bundle(&cx.cwd.join(b))?);
     }
 
+    // Registry access for the target and for `oci://` dependencies.
+    let target_registry = args.target.as_deref().and_then(|t| registry_target(cx, t));
+    let explicit_settings = match &target_registry {
+        Some(r) if !cx.offline => Some((
+            r.registry.clone(),
+            super::push::registry_settings(&args.registry, &r.registry)?,
+        )),
+        _ => None,
+    };
+    let flags = (
+        args.registry.plain_http,
+        args.registry.insecure,
+        args.registry.timeout,
+    );
+    let settings_for = move |reg: &str| {
+        if let Some((r, s)) = &explicit_settings
+            && r == reg
+        {
+            return Ok(s.clone());
+        }
+        let mut s = crate::registry::Settings::from_env(reg)?;
+        s.plain_http |= flags.0;
+        s.insecure |= flags.1;
+        s.timeout = std::time::Duration::from_secs(flags.2.max(1));
+        Ok(s)
+    };
+    let registry_locator = RegistryLocator::new(&settings_for);
+    let no_registry = NoRegistry;
+    let locator: &dyn Locator = if cx.offline {
+        &no_registry
+    } else {
+        &registry_locator
+    };
+
+    let project = Project::discover(&cx.cwd).ok();
+    let mut project_root = None;
+    let (root, resource_uri) = if let Some(reference) = target_registry {
+        if cx.offline {
+            miette::bail!(
+                code = "mlprov::usage",
+                help = "drop --offline, or verify a local copy (`mlprov pull` first)",
+                "--offline: verifying {reference} needs the registry"
+            );
+        }
+        let located = registry_locator.resolve(&reference)?;
+        let mut bundles = located.bundles;
+        bundles.extend(extra_bundles);
+        let uri = format!("oci://{}", located.location);
+        (
+            Root {
+                name: Some(located.location.clone()),
+                expected: Some(located.artifact),
+                bytes: None,
+                bundles,
+                found: Vec::new(),
+                require: required(&[]),
+                uri: Some(uri.clone()),
+                manifest: Some(located.manifest),
+            },
+            uri,
+        )
+    } else if let Some(d) = args.target.as_deref().filter(|t| t.starts_with("sha256:")) {
+        let d = Sha256Digest::from_prefixed(d)
+            .map_err(|e| miette::miette!(code = "mlprov::usage", "{e}"))?;
+        let mut bundles = extra_bundles;
+        if let Some(sig) = &args.signature {
+            bundles.push(read_bundle(&cx.cwd.join(sig))?);
+        }
+        let require = if args.trust.require.is_empty() && !policy.root.require_explicit {
+            required(&[])
+        } else {
+            Vec::new()
+        };
+        (
+            Root {
+                name: None,
+                expected: Some(d),
+                bytes: None,
+                bundles,
+                found: Vec::new(),
+                require,
+                uri: None,
+                manifest: None,
+            },
+            d.prefixed(),
+        )
+    } else {
+        let path = match &args.target {
+            Some(t) => cx.cwd.join(t),
+            None => super::sign::artifact_path(cx)?,
+        };
+        if !path.exists() {
+            miette::bail!(
+                code = "mlprov::verify::not_found",
+                help = "pass a model directory or file, a digest (sha256:…) in the local store, or an OCI reference",
+                "{}: no such file or directory",
+                path.display()
+            );
+        }
+        let signature = args
+            .signature
+            .as_ref()
+            .map(|s| cx.cwd.join(s))
+            .unwrap_or_else(|| oms::default_signature_path(&path));
+        let mut bundles = Vec::new();
+        if signature.is_file() {
+            bundles.push(read_bundle(&signature)?);
+        } else if args.signature.is_some() {
+            miette::bail!(
+                code = "mlprov::verify::not_found",
+                "signature {} does not exist",
+                signature.display()
+            );
+        }
+        bundles.extend(extra_bundles);
+        let mut ignore = oms::resolve_ignores(&path, &cx.cwd, &args.ignore_paths);
+        if let Some(rel) = oms::signature_ignore(&path, &signature) {
+            ignore.push(rel);
+        }
+        let settings = oms::Settings {
+            ignore_paths: ignore,
+            ignore_git_paths: true,
+            allow_symlinks: false,
+        };
+        // The root's `file:` inputs are at hand when it was built here.
+        if let Some(p) = &project {
+            let abs = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+            if abs.starts_with(&p.root) {
+                project_root = Some(p.root.clone());
+            }
+        }
+        let uri = file_uri(&path);
+        (
+            Root {
+                name: None,
+                expected: None,
+                bytes: Some(LocalBytes { path, settings }),
+                bundles,
+                found: Vec::new(),
+                // The file set is proven only by a signed manifest.
+                require: required(&[]),
+                uri: None,
+                manifest: None,
+            },
+            uri,
+        )
+    };
+
     let store = Store::open_default();
-    let sidecar = Project::discover(&cx.cwd)
-        .ok()
-        .map(|p| SidecarDir(p.out_dir()));
+    let sidecar = project.as_ref().map(|p| SidecarDir(p.out_dir()));
     let mut lookups: Vec<&dyn BundleLookup> = vec![&store];
     if let Some(s) = &sidecar {
         lookups.push(s);
     }
+    let lookup = Lookups(lookups);
     let reporter = cx.printer.reporter();
-    let verdict = verify_node(
-        NodeRequest {
-            name: None,
-            expected,
-            bytes,
-            bundles,
-            require,
-            trust: &trust,
+    let settings = graph::Settings {
+        policy: &policy,
+        max_depth: args.graph.max_depth,
+        lookup: &lookup,
+        locator,
+        reporter: &reporter,
+        project_root,
+        rego_scope: match args.graph.policy_scope {
+            crate::cli::PolicyScope::Graph => RegoScope::Graph,
+            crate::cli::PolicyScope::Root => RegoScope::Root,
         },
-        &Lookups(lookups),
-        &reporter,
+    };
+    let graph = graph::verify_graph(root, &settings);
+    Ok(Outcome {
+        graph,
+        resource_uri,
+        policy,
+    })
+}
+
+/// The exit status of a graph, with a one-line summary on stderr.
+pub(crate) fn graph_status(cx: &Context, g: &Graph) -> ExitStatus {
+    let root = g.root();
+    if g.verified() {
+        let n = g.nodes.len();
+        cx.printer.status(
+            "Verified",
+            &format!(
+                "{} {} and {} input{} in its provenance graph",
+                root.name.as_deref().unwrap_or(""),
+                root.id,
+                n - 1,
+                if n == 2 { "" } else { "s" }
+            ),
+        );
+        return ExitStatus::Success;
+    }
+    for (n, f) in g.findings() {
+        let path = n.location.as_deref().map(std::path::Path::new).filter(|p| p.exists());
+        annotate_finding(cx, f, path);
+    }
+    let failing: Vec<_> = g.findings().filter(|(n, _)| n.required_for_root).collect();
+    let codes: std::collections::BTreeSet<&str> =
+        failing.iter().map(|(_, f)| f.code.code()).collect();
+    let nodes: std::collections::BTreeSet<String> = failing
+        .iter()
+        .map(|(n, _)| n.name.clone().unwrap_or_else(|| report::short_id(&n.id)))
+        .collect();
+    cx.printer.error(&miette::miette!(
+        code = "mlprov::verify::failed",
+        "verification failed: {} finding(s) ({}) in {}",
+        failing.len(),
+        codes.into_iter().collect::<Vec<_>>().join(", "),
+        nodes.into_iter().collect::<Vec<_>>().join(", ")
+    ));
+    ExitStatus::Failure
+}
+
+pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
+    let out = verify_target(cx, &args)?;
+    if cx.printer.is_json() {
+        cx.printer.json(&report::graph_json(&out.graph));
+    } else {
+        cx.printer.out(&report::graph_human(&out.graph));
+    }
+    if let Some(file) = &args.emit_vsa {
+        emit_vsa(cx, &args, &out, file)?;
+    }
+    if cx.printer.github_actions {
+        cx.printer.step_summary(&report::graph_markdown(&out.graph));
+        let g = &out.graph;
+        cx.printer.step_output("verified", if g.verified() { "true" } else { "false" });
+        if let Some(d) = g.root().digest {
+            cx.printer.step_output("digest", &d.prefixed());
+        }
+    }
+    Ok(graph_status(cx, &out.graph))
+}
+
+fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Path) -> Result<()> {
+    let clock = crate::run::Clock::from_env()?;
+    let policy = out.policy.source.as_ref().map(|s| vsa::PolicyRef {
+        uri: file_uri(std::path::Path::new(s)),
+        sha256: out.policy.digest,
+    });
+    let st = vsa::statement(&out.graph, &out.resource_uri, policy.as_ref(), &clock.now());
+    let payload = serde_json::to_vec(&st).into_diagnostic()?;
+    let bytes = match &args.vsa_key {
+        Some(k) => {
+            let key = keys::load_signing_key(cx, k)?;
+            crate::sign::bundle::sign_statement(&payload, &key)?
+        }
+        None => {
+            let mut v = serde_json::to_vec_pretty(&st).into_diagnostic()?;
+            v.push(b'\n');
+            v
+        }
+    };
+    let path = cx.cwd.join(file);
+    crate::fsutil::write_atomic(&path, &bytes)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+    cx.printer.status(
+        "Wrote",
+        &format!(
+            "verification summary ({}) → {}",
+            if args.vsa_key.is_some() {
+                "signed"
+            } else {
+                "unsigned statement"
+            },
+            path.display()
+        ),
     );
-    Ok(report_verdicts(cx, &[verdict]))
+    Ok(())
 }

@@ -26,8 +26,20 @@ fn licenses(expr: Option<&str>) -> Option<Value> {
         .map(|e| json!([{"expression": e}]))
 }
 
-fn input_ref(i: &LockedInput) -> String {
-    format!("input:{}", i.name)
+/// The bom-ref of an input. The one base model (when there is exactly
+/// one) is `base-model`, the convention deployment policies look for
+/// (`components[_]["bom-ref"] == "base-model"`); other inputs are
+/// `input:NAME`.
+fn input_ref(i: &LockedInput, single_base: bool) -> String {
+    if single_base && i.role == Role::BaseModel {
+        "base-model".to_string()
+    } else {
+        format!("input:{}", i.name)
+    }
+}
+
+fn single_base(inputs: &[LockedInput]) -> bool {
+    inputs.iter().filter(|i| i.role == Role::BaseModel).count() == 1
 }
 
 /// Build the CycloneDX 1.6 document.
@@ -98,7 +110,7 @@ pub fn bom(f: &BuildFacts<'_>) -> Value {
             .inputs()
             .iter()
             .filter(|i| i.role.is_data())
-            .map(|i| json!({"ref": input_ref(i)}))
+            .map(|i| json!({"ref": input_ref(i, single_base(f.inputs()))}))
             .collect();
         let mut card = Map::new();
         if !datasets.is_empty() {
@@ -149,7 +161,12 @@ pub fn bom(f: &BuildFacts<'_>) -> Value {
     }
 
     // Inputs and the Python environment.
-    let mut components: Vec<Value> = f.inputs().iter().map(input_component).collect();
+    let single = single_base(f.inputs());
+    let mut components: Vec<Value> = f
+        .inputs()
+        .iter()
+        .map(|i| input_component(i, single))
+        .collect();
     if let Some(py) = &run.python {
         for p in &py.packages {
             components.push(json!({
@@ -163,7 +180,11 @@ pub fn bom(f: &BuildFacts<'_>) -> Value {
             }));
         }
     }
-    let deps: Vec<Value> = f.inputs().iter().map(|i| json!(input_ref(i))).collect();
+    let deps: Vec<Value> = f
+        .inputs()
+        .iter()
+        .map(|i| json!(input_ref(i, single)))
+        .collect();
 
     let serial = crate::run::invocation_id(
         format!(
@@ -191,10 +212,20 @@ pub fn bom(f: &BuildFacts<'_>) -> Value {
         },
         "components": components,
         "dependencies": [{"ref": ARTIFACT_REF, "dependsOn": deps}],
+        "properties": bom_properties(f),
     })
 }
 
-fn input_component(i: &LockedInput) -> Value {
+/// BOM-level properties deployment policies read: the training commit.
+fn bom_properties(f: &BuildFacts<'_>) -> Value {
+    let mut props = Vec::new();
+    if let Some(g) = &f.run.git {
+        props.push(prop("training-commit", g.commit.as_str()));
+    }
+    Value::Array(props)
+}
+
+fn input_component(i: &LockedInput, single_base: bool) -> Value {
     let mut c = Map::new();
     let (ty, data_type) = match i.role {
         Role::BaseModel | Role::Adapter => ("machine-learning-model", None),
@@ -204,7 +235,7 @@ fn input_component(i: &LockedInput) -> Value {
         Role::Other => ("data", Some("other")),
     };
     c.insert("type".into(), json!(ty));
-    c.insert("bom-ref".into(), json!(input_ref(i)));
+    c.insert("bom-ref".into(), json!(input_ref(i, single_base)));
     c.insert("name".into(), json!(super::input_display_name(i)));
     if let Some(commit) = &i.commit {
         c.insert("version".into(), json!(commit));
@@ -213,12 +244,16 @@ fn input_component(i: &LockedInput) -> Value {
         "description".into(),
         json!(format!("mlprov input `{}` (role {})", i.name, i.role)),
     );
-    if let [only] = i.files.as_slice() {
-        c.insert(
-            "hashes".into(),
-            json!([{"alg": "SHA-256", "content": only.sha256.hex()}]),
-        );
-    }
+    // A single file's own hash; for a file set, its artifact digest (the
+    // SHA-256 that identifies it everywhere in mlprov).
+    let hash = match i.files.as_slice() {
+        [only] => only.sha256.hex(),
+        _ => i.digest.hex(),
+    };
+    c.insert(
+        "hashes".into(),
+        json!([{"alg": "SHA-256", "content": hash}]),
+    );
     if let Some(l) = licenses(i.license.as_deref()) {
         c.insert("licenses".into(), l);
     }
@@ -227,7 +262,11 @@ fn input_component(i: &LockedInput) -> Value {
     }
     let mut refs = Vec::new();
     if let Some(loc) = super::download_location(i) {
-        refs.push(json!({"type": "distribution", "url": loc}));
+        let mut r = json!({"type": "distribution", "url": loc});
+        if let Some(c) = &i.commit {
+            r["comment"] = json!(format!("revision:{c}"));
+        }
+        refs.push(r);
     }
     if let (Some((kind, repo)), Some(commit)) = (super::hf_repo(i), i.commit.as_deref())
         && i.files.iter().any(|f| f.path == "README.md")

@@ -138,6 +138,11 @@ macro_rules! codes {
                 match self { $( Code::$variant => $id, )* }
             }
 
+            /// The code with this id (`S0101`), if it exists.
+            pub fn from_id(id: &str) -> Option<Code> {
+                Self::ALL.iter().copied().find(|c| c.id() == id)
+            }
+
             /// The stable short name, e.g. `pickle-global`.
             pub fn name(self) -> &'static str {
                 match self { $( Code::$variant => $name, )* }

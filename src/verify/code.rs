@@ -8,7 +8,6 @@
 //! - `E04xx` policy (licenses, formats, scan verdicts, revocations, Rego)
 //! - `E06xx` the provenance graph (cycles, depth, unresolvable inputs)
 //!
-//! The graph verifier and the policy engine add their variants here.
 
 use serde::Serialize;
 
@@ -73,6 +72,30 @@ pub enum Code {
     MissingAttestation,
     /// An attestation could not be fetched or read.
     UnreadableAttestation,
+    /// The node's license is not in the policy's allowlist (or unknown).
+    LicenseDenied,
+    /// The scan (re-run on the bytes, or the verified scan attestation)
+    /// fails under the policy's formats rules.
+    ScanDenied,
+    /// A Hugging Face dependency is not pinned to a 40-hex commit.
+    UnpinnedRevision,
+    /// The node's digest is on a revocation list.
+    Revoked,
+    /// The provenance was made by a builder the policy does not allow.
+    BuilderNotAllowed,
+    /// A Rego deny rule fired for the node.
+    PolicyDenied,
+    /// The policy cannot be enforced as written (a keyless identity this
+    /// build cannot verify, a Rego evaluation error, a bad revocation list).
+    PolicyUnenforceable,
+    /// The provenance graph has a cycle.
+    Cycle,
+    /// The graph is deeper than `--max-depth`.
+    MaxDepth,
+    /// A dependency has no digest mlprov can look attestations up by.
+    UnresolvableDependency,
+    /// A dependency's location (registry, path) could not be reached.
+    UnreachableDependency,
 }
 
 impl Code {
@@ -107,6 +130,17 @@ impl Code {
         Code::TlogSet,
         Code::MissingAttestation,
         Code::UnreadableAttestation,
+        Code::LicenseDenied,
+        Code::ScanDenied,
+        Code::UnpinnedRevision,
+        Code::Revoked,
+        Code::BuilderNotAllowed,
+        Code::PolicyDenied,
+        Code::PolicyUnenforceable,
+        Code::Cycle,
+        Code::MaxDepth,
+        Code::UnresolvableDependency,
+        Code::UnreachableDependency,
     ];
 
     /// The stable code, `E0101`.
@@ -141,6 +175,17 @@ impl Code {
             Code::TlogSet => "E0221",
             Code::MissingAttestation => "E0301",
             Code::UnreadableAttestation => "E0302",
+            Code::LicenseDenied => "E0401",
+            Code::ScanDenied => "E0402",
+            Code::UnpinnedRevision => "E0403",
+            Code::Revoked => "E0404",
+            Code::BuilderNotAllowed => "E0405",
+            Code::PolicyDenied => "E0406",
+            Code::PolicyUnenforceable => "E0407",
+            Code::Cycle => "E0601",
+            Code::MaxDepth => "E0602",
+            Code::UnresolvableDependency => "E0603",
+            Code::UnreachableDependency => "E0604",
         }
     }
 
@@ -176,6 +221,17 @@ impl Code {
             Code::TlogSet => "tlog-set-invalid",
             Code::MissingAttestation => "missing-attestation",
             Code::UnreadableAttestation => "unreadable-attestation",
+            Code::LicenseDenied => "license-denied",
+            Code::ScanDenied => "scan-denied",
+            Code::UnpinnedRevision => "unpinned-revision",
+            Code::Revoked => "revoked",
+            Code::BuilderNotAllowed => "builder-not-allowed",
+            Code::PolicyDenied => "policy-denied",
+            Code::PolicyUnenforceable => "policy-unenforceable",
+            Code::Cycle => "cycle",
+            Code::MaxDepth => "max-depth",
+            Code::UnresolvableDependency => "unresolvable-dependency",
+            Code::UnreachableDependency => "unreachable-dependency",
         }
     }
 }
@@ -228,5 +284,6 @@ mod tests {
         assert_eq!(Code::ExtraFile.code(), "E0102");
         assert_eq!(Code::MissingFile.code(), "E0103");
         assert_eq!(Code::MissingAttestation.code(), "E0301");
+        assert_eq!(Code::Cycle.code(), "E0601");
     }
 }

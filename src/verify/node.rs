@@ -446,7 +446,11 @@ pub fn verify_node(
             });
             continue;
         }
-        if !matches!(e.att.status, Status::Verified) {
+        // A bundle found under this digest but about something else is a
+        // failure whoever signed it: it was filed or attached under the
+        // wrong artifact (re-labelled).
+        let skipped = matches!(e.att.status, Status::Skipped(_));
+        if !matches!(e.att.status, Status::Verified) && !skipped {
             continue;
         }
         let Some(d) = digest else { continue };

@@ -195,32 +195,43 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// One artifact row of a Markdown summary.
+struct MdRow {
+    name: String,
+    id: String,
+    role: String,
+    files: String,
+    ok: bool,
+}
+
 /// A Markdown summary for a CI job page (GitHub's step summary): the
 /// verdict per artifact, the tree, what was signed and by whom, findings.
-pub fn markdown(nodes: &[NodeVerdict]) -> String {
-    let ok = !nodes.is_empty() && nodes.iter().all(NodeVerdict::verified);
+fn markdown_doc(
+    ok: bool,
+    rows: &[MdRow],
+    tree: &str,
+    atts: &[&crate::verify::node::Attestation],
+    findings: &[&Finding],
+) -> String {
     let mut out = format!(
         "### {} mlprov verify: {}\n\n",
         if ok { "✅" } else { "❌" },
         if ok { "verified" } else { "failed" }
     );
-    out.push_str("| Artifact | Digest | Files | Result |\n|---|---|---|---|\n");
-    for n in nodes {
+    out.push_str("| Artifact | Digest | Role | Files | Result |\n|---|---|---|---|---|\n");
+    for r in rows {
         out.push_str(&format!(
-            "| {} | `{}` | {} | {} |\n",
-            cell(n.name.as_deref().unwrap_or("(unnamed)")),
-            n.digest.map(|d| d.prefixed()).unwrap_or_else(|| "?".into()),
-            n.files
-                .as_ref()
-                .map(|f| format!("{} ({})", f.files, human_bytes(f.bytes)))
-                .unwrap_or_else(|| "-".into()),
-            if n.verified() { "✅" } else { "❌" }
+            "| {} | `{}` | {} | {} | {} |\n",
+            cell(&r.name),
+            r.id,
+            cell(&r.role),
+            r.files,
+            if r.ok { "✅" } else { "❌" }
         ));
     }
     out.push_str("\n```text\n");
-    out.push_str(&human(nodes));
+    out.push_str(tree);
     out.push_str("```\n");
-    let atts: Vec<_> = nodes.iter().flat_map(|n| n.attestations.iter()).collect();
     if !atts.is_empty() {
         out.push_str("\n#### Signatures\n\n| Predicate type | Bundle | Signed by | Result |\n|---|---|---|---|\n");
         for a in atts {
@@ -248,7 +259,6 @@ pub fn markdown(nodes: &[NodeVerdict]) -> String {
             ));
         }
     }
-    let findings: Vec<_> = nodes.iter().flat_map(|n| n.findings.iter()).collect();
     if !findings.is_empty() {
         out.push_str("\n#### Findings\n\n| Code | File | Message |\n|---|---|---|\n");
         for f in findings {
@@ -262,4 +272,313 @@ pub fn markdown(nodes: &[NodeVerdict]) -> String {
     }
     out.push('\n');
     out
+}
+
+fn files_cell(n: &NodeVerdict) -> String {
+    n.files
+        .as_ref()
+        .map(|f| format!("{} ({})", f.files, human_bytes(f.bytes)))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The Markdown summary of single-artifact verdicts (`pull`).
+pub fn markdown(nodes: &[NodeVerdict]) -> String {
+    let ok = !nodes.is_empty() && nodes.iter().all(NodeVerdict::verified);
+    let rows: Vec<MdRow> = nodes
+        .iter()
+        .map(|n| MdRow {
+            name: n.name.clone().unwrap_or_else(|| "(unnamed)".into()),
+            id: n.digest.map(|d| d.prefixed()).unwrap_or_else(|| "?".into()),
+            role: "artifact".into(),
+            files: files_cell(n),
+            ok: n.verified(),
+        })
+        .collect();
+    let atts: Vec<_> = nodes.iter().flat_map(|n| n.attestations.iter()).collect();
+    let findings: Vec<_> = nodes.iter().flat_map(|n| n.findings.iter()).collect();
+    markdown_doc(ok, &rows, &human(nodes), &atts, &findings)
+}
+
+/// The Markdown summary of a verified provenance graph (`verify`).
+pub fn graph_markdown(g: &Graph) -> String {
+    let rows: Vec<MdRow> = g
+        .nodes
+        .iter()
+        .map(|n| MdRow {
+            name: n.name.clone().unwrap_or_else(|| "(unnamed)".into()),
+            id: n.id.clone(),
+            role: n.roles.join(", "),
+            files: n.verdict.as_ref().map(files_cell).unwrap_or_else(|| "-".into()),
+            ok: n.verified(),
+        })
+        .collect();
+    let atts: Vec<_> = g
+        .nodes
+        .iter()
+        .filter_map(|n| n.verdict.as_ref())
+        .flat_map(|v| v.attestations.iter())
+        .collect();
+    let findings: Vec<_> = g.findings().map(|(_, f)| f).collect();
+    markdown_doc(g.verified(), &rows, &graph_human(g), &atts, &findings)
+}
+// ---------------------------------------------------------------------------
+// The provenance graph
+
+use crate::intoto::{
+    PREDICATE_CYCLONEDX, PREDICATE_OMS, PREDICATE_SCAN, PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3,
+    PREDICATE_VSA,
+};
+use crate::verify::graph::{Graph, GraphNode, NodeKind, ScanCheck};
+
+/// A predicate type in a word, for the tree.
+pub fn predicate_word(t: &str) -> &str {
+    match t {
+        PREDICATE_OMS => "signature",
+        PREDICATE_SLSA_PROVENANCE => "provenance",
+        PREDICATE_SPDX3 => "sbom",
+        PREDICATE_CYCLONEDX => "cyclonedx",
+        PREDICATE_SCAN => "scan",
+        PREDICATE_VSA => "vsa",
+        other => other,
+    }
+}
+
+/// `sha256:` and the first 12 hex digits; `git:` and 12.
+pub fn short_id(id: &str) -> String {
+    match id.split_once(':') {
+        Some((alg, h)) => format!("{alg}:{}", &h[..h.len().min(12)]),
+        None => id.to_string(),
+    }
+}
+
+fn signer_label(s: &Signer) -> String {
+    match s {
+        Signer::Key { label, .. } => label.clone(),
+        Signer::Certificate { subject, .. } => subject.clone(),
+        Signer::Keyless { identity, .. } => identity.clone(),
+    }
+}
+
+/// What was proven for a node, in words: `signature · provenance · scan`.
+fn proven_words(n: &GraphNode) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(f) = n.verdict.as_ref().and_then(|v| v.files.as_ref()) {
+        let bad = n
+            .findings
+            .iter()
+            .any(|x| x.file.is_some() || x.code == Code::DigestMismatch);
+        let mark = if bad || f.against == Against::Nothing {
+            "✗"
+        } else {
+            "✓"
+        };
+        parts.push(format!(
+            "files {mark} ({}, {})",
+            f.files,
+            human_bytes(f.bytes)
+        ));
+    }
+    let proven = n.proven();
+    // Required types first, in policy order, then the rest.
+    let mut order: Vec<String> = n
+        .verdict
+        .as_ref()
+        .map(|v| v.required.clone())
+        .unwrap_or_default();
+    for p in &proven {
+        if !order.contains(p) {
+            order.push(p.clone());
+        }
+    }
+    for p in order.iter().filter(|p| proven.contains(*p)) {
+        let w = predicate_word(p);
+        if p == PREDICATE_SLSA_PROVENANCE && n.imported {
+            parts.push("provenance (import)".into());
+        } else {
+            parts.push(w.to_string());
+        }
+    }
+    if let Some(ScanCheck::Rescanned { files }) = &n.scan {
+        parts.push(format!(
+            "re-scanned {files} file{}",
+            if *files == 1 { "" } else { "s" }
+        ));
+    }
+    if n.kind == NodeKind::GitCommit {
+        parts.push("recorded (git commit)".into());
+    }
+    let mut signers: Vec<String> = n
+        .verdict
+        .iter()
+        .flat_map(|v| v.attestations.iter())
+        .filter(|a| matches!(a.status, Status::Verified))
+        .filter_map(|a| a.signer.as_ref().map(signer_label))
+        .collect();
+    signers.sort();
+    signers.dedup();
+    let mut s = if parts.is_empty() {
+        "nothing proven".to_string()
+    } else {
+        parts.join(" · ")
+    };
+    if !signers.is_empty() {
+        s.push_str(&format!(" — by {}", signers.join(", ")));
+    }
+    s
+}
+
+/// The human tree: one line per node, findings under failing nodes.
+pub fn graph_human(g: &Graph) -> String {
+    let mut out = String::new();
+    let mut shown = std::collections::BTreeSet::new();
+    let root = g.root();
+    node_lines(g, root, None, "", "", &mut shown, &mut out);
+    out
+}
+
+fn node_lines(
+    g: &Graph,
+    n: &GraphNode,
+    edge: Option<&crate::verify::graph::Edge>,
+    lead: &str,
+    cont: &str,
+    shown: &mut std::collections::BTreeSet<String>,
+    out: &mut String,
+) {
+    let mark = match (n.kind, n.verified()) {
+        (NodeKind::GitCommit, true) => "·",
+        (_, true) => "✓",
+        (_, false) => "✗",
+    };
+    let name = edge
+        .and_then(|e| e.name.clone())
+        .or(n.name.clone())
+        .unwrap_or_default();
+    let role = edge
+        .map(|e| e.role.clone())
+        .unwrap_or_else(|| n.roles.join(", "));
+    let optional = if n.optional && !n.verified() {
+        " (optional)"
+    } else {
+        ""
+    };
+    if edge.is_some_and(|e| e.cycle) {
+        out.push_str(&format!(
+            "{lead}↺ {name} {} {role}: cycle back to an ancestor\n",
+            short_id(&n.id)
+        ));
+        return;
+    }
+    if !shown.insert(n.id.clone()) {
+        out.push_str(&format!(
+            "{lead}{mark} {name} {} {role}{optional} (shown above)\n",
+            short_id(&n.id)
+        ));
+        return;
+    }
+    out.push_str(&format!(
+        "{lead}{mark} {name} {} {role}{optional}  {}\n",
+        short_id(&n.id),
+        proven_words(n)
+    ));
+    let children: Vec<&crate::verify::graph::Edge> = g.children(&n.id).collect();
+    let bar = if children.is_empty() {
+        "    "
+    } else {
+        "│   "
+    };
+    for f in &n.findings {
+        out.push_str(&format!(
+            "{cont}{bar}✗ {} {}: {}\n",
+            f.code.code(),
+            f.code.name(),
+            f.message
+        ));
+        if let Some(s) = &f.source {
+            out.push_str(&format!("{cont}{bar}    in {s}\n"));
+        }
+    }
+    for (i, e) in children.iter().enumerate() {
+        let last = i + 1 == children.len();
+        let (l, c) = if last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
+        if let Some(child) = g.node(&e.to) {
+            node_lines(
+                g,
+                child,
+                Some(e),
+                &format!("{cont}{l}"),
+                &format!("{cont}{c}"),
+                shown,
+                out,
+            );
+        }
+    }
+}
+
+/// The JSON document of a verified graph (`version` 1): nodes, edges and
+/// findings with codes.
+pub fn graph_json(g: &Graph) -> Value {
+    let findings: Vec<Value> = g
+        .findings()
+        .map(|(n, f)| {
+            let mut v = finding_json(f);
+            v["node"] = json!(n.id);
+            v["optional"] = json!(!n.required_for_root);
+            v
+        })
+        .collect();
+    json!({
+        "version": 1,
+        "verified": g.verified(),
+        "root": g.root().id,
+        "maxDepth": g.max_depth,
+        "nodes": g.nodes.iter().map(graph_node_json).collect::<Vec<_>>(),
+        "edges": g.edges.iter().map(|e| json!({
+            "from": e.from,
+            "to": e.to,
+            "name": e.name,
+            "role": e.role,
+            "uri": e.uri,
+            "cycle": e.cycle,
+        })).collect::<Vec<_>>(),
+        "findings": findings,
+    })
+}
+
+fn graph_node_json(n: &GraphNode) -> Value {
+    let mut v = match &n.verdict {
+        Some(verdict) => node_json(verdict),
+        None => {
+            json!({"required": [], "proven": [], "attestations": [], "files": null, "path": null})
+        }
+    };
+    v["id"] = json!(n.id);
+    v["kind"] = json!(match n.kind {
+        NodeKind::Artifact => "artifact",
+        NodeKind::GitCommit => "git-commit",
+    });
+    v["name"] = json!(n.name);
+    v["digest"] = json!(n.digest.map(|d| d.prefixed()));
+    v["manifestDigest"] = json!(n.manifest_digest.map(|d| d.prefixed()));
+    v["gitCommit"] = json!(n.git_commit);
+    v["uri"] = json!(n.uri);
+    v["location"] = json!(n.location);
+    v["roles"] = json!(n.roles);
+    v["depth"] = json!(n.depth);
+    v["optional"] = json!(n.optional);
+    v["countsForRoot"] = json!(n.required_for_root);
+    v["verified"] = json!(n.verified());
+    v["licenses"] = json!(n.licenses);
+    v["builders"] = json!(n.builders);
+    v["scan"] = match &n.scan {
+        Some(ScanCheck::Rescanned { files }) => json!({"checked": "rescanned", "files": files}),
+        Some(ScanCheck::Attested { files }) => json!({"checked": "attestation", "files": files}),
+        None => Value::Null,
+    };
+    v["findings"] = json!(n.findings.iter().map(finding_json).collect::<Vec<_>>());
+    v
 }

@@ -5,7 +5,7 @@
 
 mod proxy;
 mod referrers_server;
-mod server;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -1,7 +1,6 @@
 //! Debian's `docker-registry` (distribution 2.8) on a free 127.0.0.1 port,
 //! with filesystem storage in a temp dir, optionally behind htpasswd auth.
 
-use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -79,12 +78,17 @@ impl Registry {
         }
         let cfg = dir.path().join("config.yml");
         std::fs::write(&cfg, config).expect("config");
+        // The log goes to a file: a pipe nobody drains fills up (every 404
+        // of the referrers fallback is logged at error level) and then the
+        // registry blocks mid-request.
+        let log_path = dir.path().join("registry.log");
+        let log = std::fs::File::create(&log_path).expect("registry log");
         let child = Command::new(bin)
             .arg("serve")
             .arg(&cfg)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::from(log))
             .spawn()
             .expect("spawn docker-registry");
         let mut reg = Registry { addr, dir, child };
@@ -96,10 +100,7 @@ impl Registry {
                 return Some(reg);
             }
             if let Ok(Some(status)) = reg.child.try_wait() {
-                let mut err = String::new();
-                if let Some(mut e) = reg.child.stderr.take() {
-                    let _ = e.read_to_string(&mut err);
-                }
+                let err = std::fs::read_to_string(&log_path).unwrap_or_default();
                 panic!("docker-registry exited ({status}): {err}");
             }
             assert!(Instant::now() < deadline, "docker-registry did not start");

@@ -1,0 +1,1131 @@
+//! The provenance graph end to end: base model A (imported by a platform
+//! key, with its scan attestation), dataset D (built and attested by a
+//! data-team key) and F, fine-tuned from A on D (built, attested and
+//! signed by a training key). `verify F` must pass only when every node
+//! carries its own valid, policy-conforming attestations, and fail with a
+//! distinct code on the right node otherwise.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::Value;
+
+use crate::common::*;
+
+const PASSWORD: &str = "graph-test";
+const SLSA: &str = "https://slsa.dev/provenance/v1";
+const SPDX: &str = "https://spdx.dev/Document/v3";
+const OMS: &str = "https://model_signing/signature/v1.0";
+const SCAN: &str = "https://mlprov.dev/scan/v1";
+const VSA: &str = "https://slsa.dev/verification_summary/v1";
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn run(env: &TestEnv, dir: &Path, args: &[&str]) -> Run {
+    let r = Run::from(
+        env.cmd(dir)
+            .env("MLPROV_PASSWORD", PASSWORD)
+            // For the registry variant (a plain-HTTP local registry).
+            .env("MLPROV_REGISTRY_PLAIN_HTTP", "1")
+            .args(args)
+            .output()
+            .expect("spawn mlprov"),
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    r
+}
+
+fn write(dir: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, bytes).unwrap();
+}
+
+fn safetensors(values: &[f32]) -> Vec<u8> {
+    let header = format!(
+        r#"{{"w":{{"dtype":"F32","shape":[{}],"data_offsets":[0,{}]}}}}"#,
+        values.len(),
+        values.len() * 4
+    );
+    let mut h = header.into_bytes();
+    while h.len() % 8 != 0 {
+        h.push(b' ');
+    }
+    let mut out = (h.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&h);
+    for v in values {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// A pickle that calls `os.system` when loaded.
+const EVIL_PICKLE: &[u8] = b"cos\nsystem\n(S'echo pwned'\ntR.";
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// The scenario's directories and digests.
+struct Scenario {
+    env: TestEnv,
+    work: PathBuf,
+    a: String,
+    d: String,
+    f: String,
+}
+
+impl Scenario {
+    fn keys(&self) -> PathBuf {
+        self.work.join("keys")
+    }
+    fn fdir(&self) -> PathBuf {
+        self.work.join("f")
+    }
+    fn ddir(&self) -> PathBuf {
+        self.work.join("d")
+    }
+
+    /// Build A, D and F. `pickle` puts an os.system pickle in A (allowed by
+    /// the platform team's and the training team's own policies).
+    fn build(pickle: bool, git: bool) -> Scenario {
+        let env = TestEnv::new();
+        let work = env.work();
+        let keys = work.join("keys");
+        std::fs::create_dir_all(&keys).unwrap();
+        for k in ["platform", "data", "training", "attacker", "security"] {
+            let dir = keys.join(k);
+            std::fs::create_dir_all(&dir).unwrap();
+            run(&env, &dir, &["keygen"]).ok();
+            std::fs::rename(dir.join("cosign.key"), keys.join(format!("{k}.key"))).unwrap();
+            std::fs::rename(dir.join("cosign.pub"), keys.join(format!("{k}.pub"))).unwrap();
+        }
+        let allow = if pickle {
+            "\n[policy]\nformats.allow = [\"pickle-global:os.system\", \"pickle\"]\n"
+        } else {
+            ""
+        };
+
+        // A: a path-pinned base model, imported by the platform team.
+        let adir = work.join("a");
+        write(
+            &adir,
+            "model/model.safetensors",
+            safetensors(&[0.5, -1.0, 2.0]),
+        );
+        write(&adir, "model/config.json", "{\"hidden_size\": 3}\n");
+        if pickle {
+            write(&adir, "model/extra.pkl", EVIL_PICKLE);
+        }
+        write(
+            &adir,
+            "mlprov.toml",
+            format!(
+                "[artifact]\nname = \"platform/imports\"\nversion = \"1\"\nkind = \"model\"\npath = \"model/\"\n\n\
+                 [inputs]\nbase = {{ path = \"model/\", role = \"base-model\", license = \"Apache-2.0\" }}\n{allow}"
+            ),
+        );
+        run(&env, &adir, &["pin"]).ok();
+        let r = run(
+            &env,
+            &adir,
+            &[
+                "--format",
+                "json",
+                "attest",
+                "import",
+                "base",
+                "--key",
+                s(&keys.join("platform.key")),
+            ],
+        )
+        .ok();
+        let a = r.json()["bundles"][0]["subjects"][0]
+            .as_str()
+            .unwrap()
+            .to_string();
+
+        // D: a dataset, built and attested by the data team.
+        let ddir = work.join("d");
+        write(
+            &ddir,
+            "raw/train.jsonl",
+            "{\"text\": \"hello\", \"label\": 1}\n",
+        );
+        write(
+            &ddir,
+            "mlprov.toml",
+            "[artifact]\nname = \"acme/support-data\"\nversion = \"2\"\nkind = \"dataset\"\npath = \"out/\"\nlicense = \"CC0-1.0\"\n\n[inputs]\n",
+        );
+        run(&env, &ddir, &["pin"]).ok();
+        let d = build_and_attest(
+            &env,
+            &ddir,
+            &keys.join("data.key"),
+            &[
+                "sh",
+                "-c",
+                "mkdir -p out && cp raw/train.jsonl out/train.jsonl",
+            ],
+        );
+
+        // F: fine-tuned from A on D, in a git repository (the training commit).
+        let fdir = work.join("f");
+        common_copy(&adir.join("model"), &fdir.join("base"));
+        common_copy(&ddir.join("out"), &fdir.join("data"));
+        write(
+            &fdir,
+            "mlprov.toml",
+            format!(
+                "[artifact]\nname = \"acme/support-model\"\nversion = \"1.0.0\"\nkind = \"model\"\npath = \"out/\"\nlicense = \"Apache-2.0\"\n\n\
+                 [inputs]\nbase = {{ path = \"base/\", role = \"base-model\", license = \"Apache-2.0\" }}\n\
+                 data = {{ path = \"data/\", role = \"training-data\", license = \"CC0-1.0\" }}\n\n\
+                 [build]\ncyclonedx = true\n{allow}"
+            ),
+        );
+        write(
+            &fdir,
+            "train.sh",
+            "mkdir -p out && cp base/model.safetensors out/model.safetensors && printf '{\"labels\": 2}\\n' > out/config.json\n",
+        );
+        write(&fdir, ".gitignore", "out/\ntarget/\n");
+        run(&env, &fdir, &["pin"]).ok();
+        if git {
+            git_init_commit(&fdir);
+        }
+        let f = build_and_attest(&env, &fdir, &keys.join("training.key"), &["sh", "train.sh"]);
+        run(
+            &env,
+            &fdir,
+            &["sign", "--key", s(&keys.join("training.key"))],
+        )
+        .ok();
+
+        write(&work, "policy.toml", POLICY);
+        Scenario { env, work, a, d, f }
+    }
+
+    /// A copy of the whole scenario (store and projects) to break.
+    fn copy(&self) -> Scenario {
+        let env = TestEnv::new();
+        common_copy(&self.env.path().join("home"), &env.path().join("home"));
+        std::fs::remove_dir_all(env.work()).unwrap();
+        common_copy(&self.work, &env.work());
+        Scenario {
+            work: env.work(),
+            env,
+            a: self.a.clone(),
+            d: self.d.clone(),
+            f: self.f.clone(),
+        }
+    }
+
+    fn verify(&self, extra: &[&str]) -> Run {
+        let policy = self.work.join("policy.toml");
+        let mut args = vec!["--format", "json", "verify", "out", "--policy", s(&policy)];
+        args.extend_from_slice(extra);
+        run(&self.env, &self.fdir(), &args)
+    }
+
+    fn verify_human(&self, extra: &[&str]) -> Run {
+        let policy = self.work.join("policy.toml");
+        let mut args = vec!["verify", "out", "--policy", s(&policy)];
+        args.extend_from_slice(extra);
+        run(&self.env, &self.fdir(), &args)
+    }
+
+    fn store_dir(&self, digest: &str) -> PathBuf {
+        self.env
+            .store()
+            .join("store/sha256")
+            .join(digest.trim_start_matches("sha256:"))
+    }
+}
+
+fn common_copy(from: &Path, to: &Path) {
+    copy_dir(from, to);
+}
+
+fn build_and_attest(env: &TestEnv, dir: &Path, key: &Path, cmd: &[&str]) -> String {
+    let mut args = vec!["build", "--"];
+    args.extend_from_slice(cmd);
+    run(env, dir, &args).ok();
+    run(env, dir, &["attest", "--key", s(key)]).ok();
+    let prov = read_json(&dir.join("target/mlprov/provenance.json"));
+    format!(
+        "sha256:{}",
+        prov["subject"][0]["digest"]["sha256"].as_str().unwrap()
+    )
+}
+
+const POLICY: &str = r#"[policy]
+licenses.allow = ["Apache-2.0", "CC0-1.0", "MIT"]
+require-pinned-revisions = true
+
+[policy.artifact]
+require = ["https://slsa.dev/provenance/v1", "https://spdx.dev/Document/v3", "https://model_signing/signature/v1.0"]
+signers = ["keys/training.pub"]
+
+[policy.roles.base-model]
+require = ["https://slsa.dev/provenance/v1", "https://mlprov.dev/scan/v1"]
+signers = ["keys/platform.pub"]
+
+[policy.roles.training-data]
+require = ["https://mlprov.dev/scan/v1"]
+signers = ["keys/data.pub"]
+
+[policy.roles.config]
+require = []
+"#;
+
+/// (code, node) of every finding.
+fn findings(r: &Run) -> Vec<(String, String)> {
+    r.json()["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["node"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[track_caller]
+fn expect_failure(r: Run, code: &str, node: &str) -> Vec<(String, String)> {
+    let r = r.expect_code(1);
+    let f = findings(&r);
+    assert!(
+        f.iter().any(|(c, n)| c == code && n == node),
+        "expected {code} on {node}, got {f:?}\n{}",
+        r.stdout
+    );
+    f
+}
+
+fn edit_payload(bundle: &Path, edit: impl Fn(&mut Value)) {
+    let mut b = read_json(bundle);
+    let payload = B64
+        .decode(b["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let mut st: Value = serde_json::from_slice(&payload).unwrap();
+    edit(&mut st);
+    b["dsseEnvelope"]["payload"] = Value::String(B64.encode(serde_json::to_vec(&st).unwrap()));
+    std::fs::write(bundle, serde_json::to_vec_pretty(&b).unwrap()).unwrap();
+}
+
+fn bundles_with(dir: &Path, slug: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with(slug))
+        .collect();
+    v.sort();
+    v
+}
+
+fn filters(sc: &Scenario) -> Vec<(String, String)> {
+    vec![
+        (
+            regex_escape(sc.env.path().to_str().unwrap()),
+            "[TMP]".into(),
+        ),
+        (regex_escape(&sc.a), "[A]".into()),
+        (regex_escape(&sc.d), "[D]".into()),
+        (regex_escape(&sc.f), "[F]".into()),
+        (regex_escape(&sc.a[..19]), "[A]".into()),
+        (regex_escape(&sc.d[..19]), "[D]".into()),
+        (regex_escape(&sc.f[..19]), "[F]".into()),
+        (r"sha256:[0-9a-f]{64}".into(), "sha256:[DIGEST]".into()),
+        (r"sha256:[0-9a-f]{12}".into(), "sha256:[SHORT]".into()),
+        (r"git:[0-9a-f]{12}".into(), "git:[COMMIT]".into()),
+        (r"[0-9a-f]{64}".into(), "[HEX]".into()),
+        (r"[0-9a-f]{40}".into(), "[COMMIT]".into()),
+        (r"\d+(\.\d+)? (B|KiB|MiB)\b".into(), "[SIZE]".into()),
+    ]
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn a_plus_d_to_f() {
+    let base = Scenario::build(false, true);
+
+    // All present: three verified artifacts (and the recorded training commit).
+    let r = base.verify_human(&[]).ok();
+    let ticks = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains('✓') && !l.contains("✗"))
+        .count();
+    assert_eq!(ticks, 3, "{}", r.stdout);
+    assert!(!r.stdout.contains('✗'), "{}", r.stdout);
+    assert!(r.stdout.contains("recorded (git commit)"), "{}", r.stdout);
+    let j = base.verify(&[]).ok().json();
+    assert_eq!(j["verified"], true);
+    let ids: Vec<&str> = j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &ids[..3],
+        [base.f.as_str(), base.a.as_str(), base.d.as_str()]
+    );
+    assert_eq!(j["edges"].as_array().unwrap().len(), 3);
+    {
+        let mut settings = insta::Settings::clone_current();
+        for (re, with) in filters(&base) {
+            settings.add_filter(&re, with);
+        }
+        settings.bind(|| {
+            insta::assert_snapshot!("tree_verified", r.stdout);
+            insta::assert_json_snapshot!("json_verified", j);
+        });
+    }
+    let mut codes = std::collections::BTreeSet::new();
+
+    // 1. D's bytes swapped after approval: D' carries its own valid
+    // attestations, but F's provenance names D.
+    {
+        let sc = base.copy();
+        write(
+            &sc.ddir(),
+            "raw/train.jsonl",
+            "{\"text\": \"poison\", \"label\": 0}\n",
+        );
+        let d2 = build_and_attest(
+            &sc.env,
+            &sc.ddir(),
+            &sc.keys().join("data.key"),
+            &[
+                "sh",
+                "-c",
+                "mkdir -p out && cp raw/train.jsonl out/train.jsonl",
+            ],
+        );
+        assert_ne!(d2, sc.d);
+        std::fs::copy(
+            sc.ddir().join("out/train.jsonl"),
+            sc.fdir().join("data/train.jsonl"),
+        )
+        .unwrap();
+        let f = expect_failure(sc.verify(&[]), "E0101", &sc.d);
+        codes.insert(("E0101", f.len()));
+        let r = sc.verify_human(&[]).expect_code(1);
+        let mut settings = insta::Settings::clone_current();
+        for (re, with) in filters(&sc) {
+            settings.add_filter(&re, with);
+        }
+        settings.add_filter(&regex_escape(&d2), "[D2]");
+        settings.bind(|| insta::assert_snapshot!("tree_swapped", r.stdout));
+    }
+    // 2. A's scan attestation missing.
+    {
+        let sc = base.copy();
+        for p in bundles_with(&sc.store_dir(&sc.a), "mlprov.dev-scan-v1") {
+            std::fs::remove_file(p).unwrap();
+        }
+        expect_failure(sc.verify(&[]), "E0301", &sc.a);
+        codes.insert(("E0301", 0));
+    }
+    // 3. D attested by an untrusted key.
+    {
+        let sc = base.copy();
+        std::fs::remove_dir_all(sc.store_dir(&sc.d)).unwrap();
+        run(
+            &sc.env,
+            &sc.ddir(),
+            &["attest", "--key", s(&sc.keys().join("attacker.key"))],
+        )
+        .ok();
+        expect_failure(sc.verify(&[]), "E0202", &sc.d);
+        codes.insert(("E0202", 0));
+    }
+    // 4. An attestation for A re-labelled onto D.
+    {
+        let sc = base.copy();
+        let from = bundles_with(&sc.store_dir(&sc.a), "mlprov.dev-scan-v1").remove(0);
+        std::fs::copy(&from, sc.store_dir(&sc.d).join(from.file_name().unwrap())).unwrap();
+        expect_failure(sc.verify(&[]), "E0203", &sc.d);
+        codes.insert(("E0203", 0));
+    }
+    // 5. A revoked: inline, and by a signed revocation list.
+    {
+        let sc = base.copy();
+        let p = std::fs::read_to_string(sc.work.join("policy.toml")).unwrap();
+        write(
+            &sc.work,
+            "policy.toml",
+            p.replace(
+                "require-pinned-revisions = true",
+                &format!("require-pinned-revisions = true\nrevoked = [\"{}\"]", sc.a),
+            ),
+        );
+        expect_failure(sc.verify(&[]), "E0404", &sc.a);
+        write(&sc.work, "policy.toml", p.replace(
+            "require-pinned-revisions = true",
+            "require-pinned-revisions = true\nrevocation-list = { bundle = \"revoked.sigstore.json\", signers = [\"keys/security.pub\"] }",
+        ));
+        run(
+            &sc.env,
+            &sc.work,
+            &[
+                "revoke",
+                &sc.a,
+                "--reason",
+                "poisoned upstream",
+                "--key",
+                s(&sc.keys().join("security.key")),
+            ],
+        )
+        .ok();
+        let r = sc.verify(&[]);
+        expect_failure(r, "E0404", &sc.a);
+        // Signed by anyone else, the list stops verification.
+        std::fs::remove_file(sc.work.join("revoked.sigstore.json")).unwrap();
+        run(
+            &sc.env,
+            &sc.work,
+            &["revoke", &sc.a, "--key", s(&sc.keys().join("attacker.key"))],
+        )
+        .ok();
+        sc.verify(&[]).expect_code(2);
+        codes.insert(("E0404", 0));
+    }
+    // 6. A dependency cycle: D's (re-signed) provenance names F.
+    {
+        let sc = base.copy();
+        let prov = sc.ddir().join("target/mlprov/provenance.json");
+        let mut v = read_json(&prov);
+        v["predicate"]["buildDefinition"]["resolvedDependencies"] = serde_json::json!([
+            {"name": "loop", "digest": {"sha256": sc.f.trim_start_matches("sha256:")}, "annotations": {"role": "base-model"}}
+        ]);
+        std::fs::write(&prov, serde_json::to_vec(&v).unwrap()).unwrap();
+        run(
+            &sc.env,
+            &sc.ddir(),
+            &["attest", "--key", s(&sc.keys().join("data.key"))],
+        )
+        .ok();
+        expect_failure(sc.verify(&[]), "E0601", &sc.d);
+        codes.insert(("E0601", 0));
+        // The drawing shows the cycle edge.
+        let policy = sc.work.join("policy.toml");
+        let dot = run(
+            &sc.env,
+            &sc.fdir(),
+            &["graph", "out", "--policy", s(&policy), "--format", "dot"],
+        )
+        .expect_code(1);
+        assert!(dot.stdout.starts_with("digraph mlprov {"), "{}", dot.stdout);
+        assert!(dot.stdout.contains("style=dashed"), "{}", dot.stdout);
+    }
+    // 7. F's provenance edited after signing.
+    {
+        let sc = base.copy();
+        let store = bundles_with(&sc.store_dir(&sc.f), "slsa.dev-provenance-v1");
+        for b in store
+            .iter()
+            .chain([sc.fdir().join("target/mlprov/provenance.sigstore.json")].iter())
+        {
+            edit_payload(b, |st| {
+                st["predicate"]["runDetails"]["builder"]["id"] =
+                    "https://evil.example/builder".into();
+            });
+        }
+        expect_failure(sc.verify(&[]), "E0201", &sc.f);
+        codes.insert(("E0201", 0));
+    }
+    // 8. An HF dependency pinned by branch instead of commit.
+    {
+        let sc = base.copy();
+        let prov = sc.fdir().join("target/mlprov/provenance.json");
+        let mut v = read_json(&prov);
+        let tok = "ab".repeat(32);
+        v["predicate"]["buildDefinition"]["resolvedDependencies"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"name": "tokenizer", "uri": "hf://acme/tokenizer@main", "digest": {"sha256": tok}, "annotations": {"role": "config"}}));
+        std::fs::write(&prov, serde_json::to_vec(&v).unwrap()).unwrap();
+        std::fs::remove_dir_all(sc.store_dir(&sc.f)).unwrap();
+        run(
+            &sc.env,
+            &sc.fdir(),
+            &["attest", "--key", s(&sc.keys().join("training.key"))],
+        )
+        .ok();
+        run(
+            &sc.env,
+            &sc.fdir(),
+            &["sign", "--key", s(&sc.keys().join("training.key"))],
+        )
+        .ok();
+        let tok = format!("sha256:{tok}");
+        let f = expect_failure(sc.verify(&[]), "E0403", &tok);
+        // Only the tokenizer fails (it also has no attested license).
+        assert!(f.iter().all(|(_, n)| *n == tok), "{f:?}");
+        codes.insert(("E0403", 0));
+    }
+    // 9. A denied license on D.
+    {
+        let sc = base.copy();
+        let p = std::fs::read_to_string(sc.work.join("policy.toml")).unwrap();
+        write(&sc.work, "policy.toml", p.replace("\"CC0-1.0\", ", ""));
+        let f = expect_failure(sc.verify(&[]), "E0401", &sc.d);
+        assert!(f.iter().all(|(c, n)| c == "E0401" && *n == sc.d), "{f:?}");
+        codes.insert(("E0401", 0));
+        // Another allowed license next to it changes nothing.
+        write(
+            &sc.work,
+            "policy.toml",
+            p.replace("\"CC0-1.0\", ", "\"GPL-3.0-only\", \"CC0-1.0\", "),
+        );
+        sc.verify(&[]).ok();
+    }
+    // 10. A pickle finding in A's scan (the platform team allowed it; this
+    // policy does not).
+    {
+        let sc = Scenario::build(true, false);
+        let f = expect_failure(sc.verify(&[]), "E0402", &sc.a);
+        assert!(f.iter().all(|(c, n)| c == "E0402" && *n == sc.a), "{f:?}");
+        // From outside F's project the bytes are not at hand: the attested
+        // scan alone decides.
+        let policy = sc.work.join("policy.toml");
+        let r = run(
+            &sc.env,
+            &sc.work,
+            &[
+                "--format",
+                "json",
+                "verify",
+                s(&sc.fdir().join("out")),
+                "--policy",
+                s(&policy),
+            ],
+        );
+        expect_failure(r, "E0402", &sc.a);
+        codes.insert(("E0402", 0));
+    }
+    assert_eq!(codes.len(), 10, "{codes:?}");
+
+    // Optional roles: a failing optional node does not fail the root.
+    {
+        let sc = base.copy();
+        for p in bundles_with(&sc.store_dir(&sc.a), "mlprov.dev-scan-v1") {
+            std::fs::remove_file(p).unwrap();
+        }
+        let p = std::fs::read_to_string(sc.work.join("policy.toml")).unwrap();
+        write(
+            &sc.work,
+            "policy.toml",
+            p.replace(
+                "signers = [\"keys/platform.pub\"]",
+                "signers = [\"keys/platform.pub\"]\noptional = true",
+            ),
+        );
+        let j = sc.verify(&[]).ok().json();
+        assert_eq!(j["findings"][0]["optional"], true);
+    }
+    // --max-depth: deeper than allowed is a failure, not a silent stop.
+    expect_failure(base.verify(&["--max-depth", "0"]), "E0602", &base.f);
+    // A keyless identity in the policy fails closed.
+    {
+        let sc = base.copy();
+        let p = std::fs::read_to_string(sc.work.join("policy.toml")).unwrap();
+        write(&sc.work, "policy.toml", p.replace(
+            "signers = [\"keys/data.pub\"]",
+            "signers = [{ identity = \"https://github.com/acme/data/.github/workflows/curate.yml@refs/heads/main\", issuer = \"https://token.actions.githubusercontent.com\" }]",
+        ));
+        expect_failure(sc.verify(&[]), "E0407", &sc.d);
+    }
+
+    // VSA: unsigned statement and signed bundle, judged by the validator.
+    let vsa = base.work.join("vsa.json");
+    let signed = base.work.join("vsa.sigstore.json");
+    base.verify(&["--emit-vsa", s(&vsa)]).ok();
+    base.verify(&[
+        "--emit-vsa",
+        s(&signed),
+        "--vsa-key",
+        s(&base.keys().join("training.key")),
+    ])
+    .ok();
+    let st = read_json(&vsa);
+    assert_eq!(st["predicateType"], VSA);
+    assert_eq!(st["predicate"]["verificationResult"], "PASSED");
+    assert_eq!(st["predicate"]["dependencyLevels"]["SLSA_BUILD_LEVEL_1"], 2);
+    assert!(
+        st["predicate"]["inputAttestations"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 6
+    );
+    for (file, key) in [
+        (&vsa, None),
+        (&signed, Some(base.keys().join("training.pub"))),
+    ] {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            file.as_os_str(),
+            "--expect-predicate".as_ref(),
+            VSA.as_ref(),
+        ];
+        if let Some(k) = &key {
+            args.push("--public-key".as_ref());
+            args.push(k.as_os_str());
+        }
+        match shared_tool("validate-attestation", &args) {
+            Some(v) => assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr),
+            None => skip("validate-attestation absent"),
+        }
+    }
+
+    // Lineage: every stored artifact descending from A.
+    let r = run(&base.env, &base.work, &["--format", "json", "why", &base.a]).ok();
+    let j = r.json();
+    let desc: Vec<&str> = j["descendants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["digest"].as_str().unwrap())
+        .collect();
+    assert_eq!(desc, [base.f.as_str()]);
+    let r = run(
+        &base.env,
+        &base.work,
+        &[
+            "--format",
+            "json",
+            "why",
+            "data",
+            "--key",
+            s(&base.keys().join("training.pub")),
+        ],
+    )
+    .ok();
+    assert_eq!(r.json()["descendants"][0]["digest"], base.f.as_str());
+    let m = run(
+        &base.env,
+        &base.fdir(),
+        &[
+            "graph",
+            "out",
+            "--policy",
+            s(&base.work.join("policy.toml")),
+            "--format",
+            "mermaid",
+        ],
+    )
+    .ok();
+    assert!(m.stdout.starts_with("flowchart TD"), "{}", m.stdout);
+    assert_eq!(m.stdout.matches(" -->|").count(), 3, "{}", m.stdout);
+    let _ = (SLSA, SPDX, OMS, SCAN);
+}
+
+#[test]
+fn rego_seed_policy_per_node() {
+    let rego = repo_root().join("tests/fixtures/graph/model-deployment.rego");
+    let query = "data.model.deployment.deny";
+    // With the training commit in the SBOM: passes.
+    let with = Scenario::build(false, true);
+    let policy = with.work.join("policy.toml");
+    let args = |sc: &Scenario| {
+        vec![
+            "--format".to_string(),
+            "json".into(),
+            "verify".into(),
+            "out".into(),
+            "--policy".into(),
+            policy_of(sc),
+            "--policy".into(),
+            rego.display().to_string(),
+            "--policy-query".into(),
+            query.into(),
+            "--policy-scope".into(),
+            "root".into(),
+        ]
+    };
+    fn policy_of(sc: &Scenario) -> String {
+        sc.work.join("policy.toml").display().to_string()
+    }
+    let _ = policy;
+    let a = args(&with);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let r = run(&with.env, &with.fdir(), &a).ok();
+    assert_eq!(r.json()["verified"], true);
+    let bom = read_json(&with.fdir().join("target/mlprov/bom.cdx.json"));
+    assert_eq!(bom["properties"][0]["name"], "training-commit");
+
+    // Without it (no git repository): the seed's rule denies F.
+    let without = Scenario::build(false, false);
+    let a = args(&without);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let r = run(&without.env, &without.fdir(), &a);
+    let f = expect_failure(r, "E0406", &without.f);
+    assert_eq!(f.len(), 1, "{f:?}");
+    let r = run(&without.env, &without.fdir(), &a).expect_code(1);
+    let msg = r.json()["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        msg,
+        "Model acme/support-model:1.0.0 SBOM does not record the training commit SHA."
+    );
+
+    // Per node (the default scope), the seed policy also judges A and D,
+    // which carry no CycloneDX SBOM of their own.
+    let mut a = args(&with);
+    a.truncate(a.len() - 2);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let r = run(&with.env, &with.fdir(), &a);
+    expect_failure(r, "E0406", &with.a);
+    // A query naming no rule is refused before anything is verified.
+    let mut a = args(&with);
+    a[9] = "data.model.deployment.dney".into();
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    run(&with.env, &with.fdir(), &a).expect_code(2);
+}
+
+/// The scenario published to a registry: A and D pushed with their bundles,
+/// F built from them as `oci` inputs, signed and pushed. Returns F's
+/// reference.
+fn publish(sc: &Scenario, reg: &str, prefix: &str, before_push_f: impl Fn(&Path)) -> String {
+    let (a_ref, d_ref, f_ref) = (
+        format!("{reg}/{prefix}/a:1"),
+        format!("{reg}/{prefix}/d:2"),
+        format!("{reg}/{prefix}/f:1"),
+    );
+    run(&sc.env, &sc.work.join("a"), &["push", &a_ref]).ok();
+    run(&sc.env, &sc.ddir(), &["push", &d_ref]).ok();
+    let fo = sc.work.join(format!("fo-{}", prefix.replace('/', "-")));
+    // F's team accepts what A's team accepted (the pickle case).
+    let allow = if sc.work.join("a/model/extra.pkl").exists() {
+        "\n[policy]\nformats.allow = [\"pickle-global:os.system\", \"pickle\"]\n"
+    } else {
+        ""
+    };
+    write(
+        &fo,
+        "mlprov.toml",
+        format!(
+            "[artifact]\nname = \"acme/support-model\"\nversion = \"1.0.0\"\nkind = \"model\"\npath = \"out/\"\nlicense = \"Apache-2.0\"\n\n\
+             [inputs]\nbase = {{ oci = \"{a_ref}\", role = \"base-model\", license = \"Apache-2.0\" }}\n\
+             data = {{ oci = \"{d_ref}\", role = \"training-data\", license = \"CC0-1.0\" }}\n\n\
+             [build]\ncyclonedx = true\n{allow}"
+        ),
+    );
+    write(
+        &fo,
+        "train.sh",
+        "mkdir -p out && printf 'tuned' > out/weights.bin && printf '{\"labels\": 2}\\n' > out/config.json\n",
+    );
+    write(&fo, ".gitignore", "out/\ntarget/\n");
+    run(&sc.env, &fo, &["pin"]).ok();
+    git_init_commit(&fo);
+    build_and_attest(
+        &sc.env,
+        &fo,
+        &sc.keys().join("training.key"),
+        &["sh", "train.sh"],
+    );
+    run(
+        &sc.env,
+        &fo,
+        &["sign", "--key", s(&sc.keys().join("training.key"))],
+    )
+    .ok();
+    before_push_f(&fo);
+    run(&sc.env, &fo, &["push", &f_ref]).ok();
+    f_ref
+}
+
+/// Verify a registry reference with nothing in the local store.
+fn verify_ref(sc: &Scenario, reference: &str) -> Run {
+    let store = sc.env.store().join("store");
+    if store.exists() {
+        std::fs::rename(
+            &store,
+            sc.env.path().join(format!("store-{}", std::process::id())),
+        )
+        .ok();
+        let _ = std::fs::remove_dir_all(&store);
+    }
+    let policy = sc.work.join("policy.toml");
+    run(
+        &sc.env,
+        &sc.work,
+        &[
+            "--format",
+            "json",
+            "verify",
+            reference,
+            "--policy",
+            s(&policy),
+        ],
+    )
+}
+
+/// The node id of a finding's node, by artifact name.
+fn node_named(r: &Run, name: &str) -> String {
+    let j = r.json();
+    if name == "root" {
+        return j["root"].as_str().unwrap().to_string();
+    }
+    j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("no node {name}: {j}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_plus_d_to_f_in_a_registry() {
+    let Some(registry) = crate::registry::server::Registry::start(false) else {
+        return;
+    };
+    let reg = registry.addr.clone();
+    let base = Scenario::build(false, true);
+
+    // All present: three verified artifacts, found through registry referrers only.
+    {
+        let sc = base.copy();
+        let f = publish(&sc, &reg, "ok", |_| {});
+        let r = verify_ref(&sc, &f).ok();
+        let j = r.json();
+        assert_eq!(j["verified"], true, "{j}");
+        let verified = j["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["verified"] == true && n["kind"] != "git-commit")
+            .count();
+        assert!(verified >= 3, "{j}");
+        let h = run(
+            &sc.env,
+            &sc.work,
+            &["verify", &f, "--policy", s(&sc.work.join("policy.toml"))],
+        )
+        .ok();
+        assert_eq!(
+            h.stdout.lines().filter(|l| l.contains('✓')).count(),
+            3,
+            "{}",
+            h.stdout
+        );
+    }
+    let mut codes: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut case = |name: &str,
+                    sc: Scenario,
+                    prefix: &str,
+                    tamper_f: &dyn Fn(&Path),
+                    code: &str,
+                    node: &str| {
+        let f = publish(&sc, &reg, prefix, tamper_f);
+        let r = verify_ref(&sc, &f).expect_code(1);
+        let id = node_named(&r, node);
+        expect_failure(r, code, &id);
+        codes.insert(code.to_string());
+        eprintln!("registry case {name}: {code} on {node}");
+    };
+    // A's scan attestation missing.
+    {
+        let sc = base.copy();
+        for p in bundles_with(&sc.store_dir(&sc.a), "mlprov.dev-scan-v1") {
+            std::fs::remove_file(p).unwrap();
+        }
+        // `push` also publishes the project's own bundles.
+        std::fs::remove_file(
+            sc.work
+                .join("a/target/mlprov/import-base.scan.sigstore.json"),
+        )
+        .unwrap();
+        case("scan missing", sc, "scanless", &|_| {}, "E0301", "base");
+    }
+    // D attested by an untrusted key.
+    {
+        let sc = base.copy();
+        std::fs::remove_dir_all(sc.store_dir(&sc.d)).unwrap();
+        run(
+            &sc.env,
+            &sc.ddir(),
+            &["attest", "--key", s(&sc.keys().join("attacker.key"))],
+        )
+        .ok();
+        case("untrusted", sc, "untrusted", &|_| {}, "E0202", "data");
+    }
+    // F's provenance edited after signing (before the push).
+    {
+        let sc = base.copy();
+        let store = sc.env.store().join("store/sha256");
+        let tamper = |fo: &Path| {
+            let prov = read_json(&fo.join("target/mlprov/provenance.json"));
+            let hex = prov["subject"][0]["digest"]["sha256"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            for b in bundles_with(&store.join(hex), "slsa.dev-provenance-v1") {
+                edit_payload(&b, |st| {
+                    st["predicate"]["runDetails"]["builder"]["id"] =
+                        "https://evil.example/builder".into();
+                });
+            }
+        };
+        case("edited", sc, "edited", &tamper, "E0201", "root");
+    }
+    // A denied license on D, and A revoked: policy changes.
+    {
+        let sc = base.copy();
+        let p = std::fs::read_to_string(sc.work.join("policy.toml")).unwrap();
+        write(&sc.work, "policy.toml", p.replace("\"CC0-1.0\", ", ""));
+        case("license", sc, "license", &|_| {}, "E0401", "data");
+        let sc = base.copy();
+        write(
+            &sc.work,
+            "policy.toml",
+            p.replace(
+                "require-pinned-revisions = true",
+                &format!("require-pinned-revisions = true\nrevoked = [\"{}\"]", sc.a),
+            ),
+        );
+        case("revoked", sc, "revoked", &|_| {}, "E0404", "base");
+    }
+    // A pickle finding in A's scan.
+    {
+        let sc = Scenario::build(true, false);
+        case("pickle", sc, "pickle", &|_| {}, "E0402", "base");
+    }
+    drop(case);
+    // A dependency cycle: D's (re-signed) provenance names F.
+    {
+        let sc = base.copy();
+        let f = publish(&sc, &reg, "cycle", |_| {});
+        let f_digest = read_json(&sc.work.join("fo-cycle/target/mlprov/provenance.json"))["subject"][0]["digest"]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let prov = sc.ddir().join("target/mlprov/provenance.json");
+        let mut v = read_json(&prov);
+        v["predicate"]["buildDefinition"]["resolvedDependencies"] = serde_json::json!([
+            {"name": "loop", "digest": {"sha256": f_digest}, "annotations": {"role": "base-model"}}
+        ]);
+        std::fs::write(&prov, serde_json::to_vec(&v).unwrap()).unwrap();
+        run(
+            &sc.env,
+            &sc.ddir(),
+            &["attest", "--key", s(&sc.keys().join("data.key"))],
+        )
+        .ok();
+        run(&sc.env, &sc.ddir(), &["push", &format!("{reg}/cycle/d:2")]).ok();
+        let r = verify_ref(&sc, &f);
+        let r = r.expect_code(1);
+        let id = node_named(&r, "data");
+        expect_failure(r, "E0601", &id);
+        codes.insert("E0601".into());
+    }
+    // An HF dependency pinned by branch instead of commit.
+    {
+        let sc = base.copy();
+        let fo = sc.work.join("fo-branch");
+        publish(&sc, &reg, "branch", |_| {});
+        let prov_path = fo.join("target/mlprov/provenance.json");
+        let mut v = read_json(&prov_path);
+        let tok = "ab".repeat(32);
+        v["predicate"]["buildDefinition"]["resolvedDependencies"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"name": "tokenizer", "uri": "hf://acme/tokenizer@main", "digest": {"sha256": tok}, "annotations": {"role": "config"}}));
+        std::fs::write(&prov_path, serde_json::to_vec(&v).unwrap()).unwrap();
+        run(
+            &sc.env,
+            &fo,
+            &["attest", "--key", s(&sc.keys().join("training.key"))],
+        )
+        .ok();
+        let f = format!("{reg}/branch/f:2");
+        run(&sc.env, &fo, &["push", &f]).ok();
+        let r = verify_ref(&sc, &f);
+        expect_failure(r, "E0403", &format!("sha256:{tok}"));
+        codes.insert("E0403".into());
+    }
+    // D swapped after approval (last: blobs are shared by every repository). F names D's manifest by digest, so a tag
+    // moved to D' changes nothing; what is left is a registry that serves
+    // other bytes for that digest.
+    {
+        let sc = base.copy();
+        let f = publish(&sc, &reg, "swapped", |_| {});
+        write(
+            &sc.ddir(),
+            "raw/train.jsonl",
+            "{\"text\": \"poison\", \"label\": 0}\n",
+        );
+        build_and_attest(
+            &sc.env,
+            &sc.ddir(),
+            &sc.keys().join("data.key"),
+            &[
+                "sh",
+                "-c",
+                "mkdir -p out && cp raw/train.jsonl out/train.jsonl",
+            ],
+        );
+        run(
+            &sc.env,
+            &sc.ddir(),
+            &["push", &format!("{reg}/swapped/d:2")],
+        )
+        .ok();
+        verify_ref(&sc, &f).ok();
+        let (_, d2_body) = registry.manifest("swapped/d", "2");
+        // The manifest digest F's lock pinned for `data`.
+        let lock = std::fs::read_to_string(sc.work.join("fo-swapped/mlprov.lock")).unwrap();
+        let entry = lock
+            .split("name = ")
+            .find(|e| e.starts_with("\"data\""))
+            .unwrap();
+        let line = entry.lines().find(|l| l.starts_with("digest = ")).unwrap();
+        let d_digest = line
+            .trim_start_matches("digest = \"sha256:")
+            .trim_end_matches('"')
+            .to_string();
+        std::fs::write(registry.blob_path(&d_digest), d2_body).unwrap();
+        let r = verify_ref(&sc, &f).expect_code(1);
+        let id = node_named(&r, "data");
+        let f = findings(&r);
+        assert!(
+            f.iter().any(|(_, n)| *n == id) && f.iter().all(|(_, n)| *n == id),
+            "{f:?}"
+        );
+        // Fail closed: the dependency cannot be proven (E0604, with the
+        // digest mismatch in the message), so nothing about it counts.
+        assert!(f.iter().any(|(c, _)| c == "E0604"), "{f:?}");
+        let msg = r.stdout.clone();
+        assert!(msg.contains("do not match their digest"), "{msg}");
+        codes.insert("E0604".into());
+    }
+    // Not here: an attestation for A re-labelled onto D. `push` refuses to
+    // publish a bundle about other content, so the registry cannot get one
+    // from mlprov; the walk treats registry and store bundles alike.
+    assert_eq!(codes.len(), 9, "{codes:?}");
+}
