@@ -24,10 +24,10 @@ function __fish_mlprov_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c mlprov -n "__fish_mlprov_needs_command" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_needs_command" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_needs_command" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_needs_command" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -35,7 +35,7 @@ never\t''"
 complete -c mlprov -n "__fish_mlprov_needs_command" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_needs_command" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_needs_command" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_needs_command" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_needs_command" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "init" -d 'Write an mlprov.toml for this training repository'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
@@ -64,10 +64,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l license -d 'SPDX 
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l base-model -d 'Base model: a Hugging Face repo id (org/name[@revision]) or a local path' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l dataset -d 'Training dataset: a local path or hf-dataset:org/name[@revision]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l output -d 'The build\'s output directory' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -80,10 +80,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l offline -d 'Never
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l update -d 'Re-resolve this input\'s moving revision (branch or tag). Repeatable' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -92,15 +92,15 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l locked -d 'Fail (e
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l deny -d 'Fail on this kind too, like `[policy] formats.deny` (e.g. `pickle`). Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l allow -d 'Allow findings of a kind, or `KIND:SUBJECT` (e.g. `pickle-global:sklearn.*`), like `[policy] formats.allow`. Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l policy -d 'Read `[policy] formats` from this file (an mlprov.toml or a policy.toml); --deny and --allow add to it' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -109,14 +109,14 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l include-git -d 'A
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l run -d 'Import a run record made elsewhere (a run.json) instead of running a command' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l param -d 'Record an extra hyperparameter. Repeatable' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -127,14 +127,14 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l skip-training -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l timeout -d 'Seconds without progress before a registry request is retried' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -145,7 +145,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l password-stdin -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s o -l output -d 'Directory to place the files in; must be absent or empty (default: the repository\'s last path part)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l key -d 'A trusted public key (PEM). Repeatable' -r -F
@@ -153,10 +153,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l certificate-chain
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l require -d 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l timeout -d 'Seconds without progress before a registry request is retried' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -168,13 +168,13 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l password-stdin -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l output-key-prefix -d 'Write PREFIX.key and PREFIX.pub' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -184,15 +184,15 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l force -d 'Overw
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l key -d 'Private key (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l signature -d 'Where to write the signature (default: PATH/model.sig)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l ignore-paths -d 'Leave these paths (relative to the model) out of the signature. Repeatable' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -202,15 +202,15 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l allow-symlinks -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l key -d 'Private key to sign with (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l type -d 'Attest this predicate type (a URI) about the built artifact; needs --predicate' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l predicate -d 'The predicate document (JSON) for --type' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -218,15 +218,15 @@ never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -f -a "import" -d 'Attest where a third-party input in mlprov.lock came from (import provenance)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l key -d 'Private key to sign with' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -234,7 +234,7 @@ never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from help" -f -a "import" -d 'Attest where a third-party input in mlprov.lock came from (import provenance)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -253,10 +253,10 @@ root\t'The verified artifact only'"
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l max-depth -d 'How deep to walk resolvedDependencies; a deeper graph fails verification' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l emit-vsa -d 'Write a SLSA Verification Summary (VSA) of the result to FILE' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l vsa-key -d 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -284,10 +284,10 @@ root\t'The verified artifact only'"
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l max-depth -d 'How deep to walk resolvedDependencies; a deeper graph fails verification' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l emit-vsa -d 'Write a SLSA Verification Summary (VSA) of the result to FILE' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l vsa-key -d 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -301,10 +301,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l offline -d 'Neve
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l key -d 'Count only provenance signed by these keys (PEM). Without keys, every provenance statement in the store counts, signed by anyone' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -312,15 +312,15 @@ never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -l reason -d 'Why (recorded with each digest)' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -l key -d 'Private key to sign the list with' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -s o -l output -d 'The revocation list to write; an existing list signed by the same key is extended' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -328,12 +328,12 @@ never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -s V -l version -d 'Print version'
-complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -341,13 +341,13 @@ never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l out-dir -d 'Write mlprov.1 and one page per subcommand into this directory' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -355,12 +355,12 @@ never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s V -l version -d 'Print version'
-complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t'Human-readable text'
-json\t'One JSON document on stdout'
-dot\t'Graphviz DOT (`mlprov graph` only)'
-mermaid\t'A Mermaid flowchart (`mlprov graph` only)'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -368,7 +368,7 @@ never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "init" -d 'Write an mlprov.toml for this training repository'
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
