@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'mlprov' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
@@ -43,6 +43,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)')
             [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Sign the build''s provenance and SBOM, or any predicate, into Sigstore bundles')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model: its files, signatures, signers and required attestations')
+            [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'Draw the verified provenance graph (DOT, Mermaid or JSON)')
+            [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'List every artifact in the local store that descends from DIGEST or NAME')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Sign a revocation list (for `revocation-list` in [policy])')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (or write all pages to a directory)')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of mlprov.toml')
@@ -57,7 +60,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--base-model', '--base-model', [CompletionResultType]::ParameterName, 'Base model: a Hugging Face repo id (org/name[@revision]) or a local path')
             [CompletionResult]::new('--dataset', '--dataset', [CompletionResultType]::ParameterName, 'Training dataset: a local path or hf-dataset:org/name[@revision]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The build''s output directory')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Accept detected values and defaults without prompting')
@@ -76,7 +79,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
         }
         'mlprov;pin' {
             [CompletionResult]::new('--update', '--update', [CompletionResultType]::ParameterName, 'Re-resolve this input''s moving revision (branch or tag). Repeatable')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('--locked', '--locked', [CompletionResultType]::ParameterName, 'Fail (exit 1) if the lock would change, naming the inputs; write nothing')
@@ -95,7 +98,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Fail on this kind too, like `[policy] formats.deny` (e.g. `pickle`). Repeatable')
             [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Allow findings of a kind, or `KIND:SUBJECT` (e.g. `pickle-global:sklearn.*`), like `[policy] formats.allow`. Repeatable')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Read `[policy] formats` from this file (an mlprov.toml or a policy.toml); --deny and --allow add to it')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('--include-git', '--include-git', [CompletionResultType]::ParameterName, 'Also scan `.git/`, `.github/`, `.gitattributes` and `.gitignore`')
@@ -113,7 +116,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
         'mlprov;build' {
             [CompletionResult]::new('--run', '--run', [CompletionResultType]::ParameterName, 'Import a run record made elsewhere (a run.json) instead of running a command')
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Record an extra hyperparameter. Repeatable')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('--allow-dirty', '--allow-dirty', [CompletionResultType]::ParameterName, 'Build from a git tree with uncommitted changes (recorded in the run)')
@@ -133,7 +136,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
         'mlprov;push' {
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry)')
@@ -162,7 +165,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)')
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('--no-verify', '--no-verify', [CompletionResultType]::ParameterName, 'Skip signature and policy verification (the downloaded bytes are still checked against their digests)')
@@ -183,7 +186,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
         }
         'mlprov;keygen' {
             [CompletionResult]::new('--output-key-prefix', '--output-key-prefix', [CompletionResultType]::ParameterName, 'Write PREFIX.key and PREFIX.pub')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('--no-password', '--no-password', [CompletionResultType]::ParameterName, 'Write the private key unencrypted (PKCS#8 PEM). Only for throwaway keys')
@@ -209,7 +212,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)')
             [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'Where to write the signature (default: PATH/model.sig)')
             [CompletionResult]::new('--ignore-paths', '--ignore-paths', [CompletionResultType]::ParameterName, 'Leave these paths (relative to the model) out of the signature. Repeatable')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('--keyless', '--keyless', [CompletionResultType]::ParameterName, 'Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your OIDC identity (GitHub Actions'' job token, --identity-token, or a browser sign-in), with the signature logged in Rekor')
@@ -236,7 +239,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)')
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Attest this predicate type (a URI) about the built artifact; needs --predicate')
             [CompletionResult]::new('--predicate', '--predicate', [CompletionResultType]::ParameterName, 'The predicate document (JSON) for --type')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('--keyless', '--keyless', [CompletionResultType]::ParameterName, 'Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your OIDC identity (GitHub Actions'' job token, --identity-token, or a browser sign-in), with the signature logged in Rekor')
@@ -261,7 +264,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--oidc-issuer', '--oidc-issuer', [CompletionResultType]::ParameterName, 'OIDC issuer for the browser sign-in')
             [CompletionResult]::new('--oidc-client-id', '--oidc-client-id', [CompletionResultType]::ParameterName, 'OIDC client ID for the browser sign-in')
             [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('--keyless', '--keyless', [CompletionResultType]::ParameterName, 'Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your OIDC identity (GitHub Actions'' job token, --identity-token, or a browser sign-in), with the signature logged in Rekor')
@@ -300,13 +303,91 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--ignore-paths', '--ignore-paths', [CompletionResultType]::ParameterName, 'Leave these paths (relative to the model) out of the file check. Repeatable')
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml''s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego')
+            [CompletionResult]::new('--policy-query', '--policy-query', [CompletionResultType]::ParameterName, 'The Rego rule whose set of messages denies a node')
+            [CompletionResult]::new('--policy-scope', '--policy-scope', [CompletionResultType]::ParameterName, 'Where Rego rules run: every node of the graph, or the verified artifact only')
+            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'How deep to walk resolvedDependencies; a deeper graph fails verification')
+            [CompletionResult]::new('--emit-vsa', '--emit-vsa', [CompletionResultType]::ParameterName, 'Write a SLSA Verification Summary (VSA) of the result to FILE')
+            [CompletionResult]::new('--vsa-key', '--vsa-key', [CompletionResultType]::ParameterName, 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('--refresh-trusted-root', '--refresh-trusted-root', [CompletionResultType]::ParameterName, 'Fetch the current public-good trusted root over TUF first (needs the network)')
             [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry)')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry')
             [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;graph' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'A trusted public key (PEM). Repeatable')
+            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable')
+            [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable')
+            [CompletionResult]::new('--certificate-identity', '--certificate-identity', [CompletionResultType]::ParameterName, 'Trust keyless signatures by exactly this identity: the certificate''s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)')
+            [CompletionResult]::new('--certificate-identity-regexp', '--certificate-identity-regexp', [CompletionResultType]::ParameterName, 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity')
+            [CompletionResult]::new('--certificate-oidc-issuer', '--certificate-oidc-issuer', [CompletionResultType]::ParameterName, 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)')
+            [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The model''s signature (default: TARGET/model.sig)')
+            [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Another bundle that must verify and be about the model. Repeatable')
+            [CompletionResult]::new('--ignore-paths', '--ignore-paths', [CompletionResultType]::ParameterName, 'Leave these paths (relative to the model) out of the file check. Repeatable')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml''s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego')
+            [CompletionResult]::new('--policy-query', '--policy-query', [CompletionResultType]::ParameterName, 'The Rego rule whose set of messages denies a node')
+            [CompletionResult]::new('--policy-scope', '--policy-scope', [CompletionResultType]::ParameterName, 'Where Rego rules run: every node of the graph, or the verified artifact only')
+            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'How deep to walk resolvedDependencies; a deeper graph fails verification')
+            [CompletionResult]::new('--emit-vsa', '--emit-vsa', [CompletionResultType]::ParameterName, 'Write a SLSA Verification Summary (VSA) of the result to FILE')
+            [CompletionResult]::new('--vsa-key', '--vsa-key', [CompletionResultType]::ParameterName, 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('--refresh-trusted-root', '--refresh-trusted-root', [CompletionResultType]::ParameterName, 'Fetch the current public-good trusted root over TUF first (needs the network)')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;why' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Count only provenance signed by these keys (PEM). Without keys, every provenance statement in the store counts, signed by anyone')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;revoke' {
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded with each digest)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Private key to sign the list with')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The revocation list to write; an existing list signed by the same key is extended')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The revocation list to write; an existing list signed by the same key is extended')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
@@ -319,7 +400,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             break
         }
         'mlprov;completions' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
@@ -335,7 +416,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
         }
         'mlprov;man' {
             [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Write mlprov.1 and one page per subcommand into this directory')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
@@ -350,7 +431,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             break
         }
         'mlprov;schema' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
@@ -375,6 +456,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)')
             [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Sign the build''s provenance and SBOM, or any predicate, into Sigstore bundles')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model: its files, signatures, signers and required attestations')
+            [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'Draw the verified provenance graph (DOT, Mermaid or JSON)')
+            [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'List every artifact in the local store that descends from DIGEST or NAME')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Sign a revocation list (for `revocation-list` in [policy])')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (or write all pages to a directory)')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of mlprov.toml')
@@ -413,6 +497,15 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             break
         }
         'mlprov;help;verify' {
+            break
+        }
+        'mlprov;help;graph' {
+            break
+        }
+        'mlprov;help;why' {
+            break
+        }
+        'mlprov;help;revoke' {
             break
         }
         'mlprov;help;completions' {

@@ -25,6 +25,9 @@ _mlprov() {
             mlprov,completions)
                 cmd="mlprov__subcmd__completions"
                 ;;
+            mlprov,graph)
+                cmd="mlprov__subcmd__graph"
+                ;;
             mlprov,help)
                 cmd="mlprov__subcmd__help"
                 ;;
@@ -46,6 +49,9 @@ _mlprov() {
             mlprov,push)
                 cmd="mlprov__subcmd__push"
                 ;;
+            mlprov,revoke)
+                cmd="mlprov__subcmd__revoke"
+                ;;
             mlprov,scan)
                 cmd="mlprov__subcmd__scan"
                 ;;
@@ -57,6 +63,9 @@ _mlprov() {
                 ;;
             mlprov,verify)
                 cmd="mlprov__subcmd__verify"
+                ;;
+            mlprov,why)
+                cmd="mlprov__subcmd__why"
                 ;;
             mlprov__subcmd__attest,help)
                 cmd="mlprov__subcmd__attest__subcmd__help"
@@ -79,6 +88,9 @@ _mlprov() {
             mlprov__subcmd__help,completions)
                 cmd="mlprov__subcmd__help__subcmd__completions"
                 ;;
+            mlprov__subcmd__help,graph)
+                cmd="mlprov__subcmd__help__subcmd__graph"
+                ;;
             mlprov__subcmd__help,help)
                 cmd="mlprov__subcmd__help__subcmd__help"
                 ;;
@@ -100,6 +112,9 @@ _mlprov() {
             mlprov__subcmd__help,push)
                 cmd="mlprov__subcmd__help__subcmd__push"
                 ;;
+            mlprov__subcmd__help,revoke)
+                cmd="mlprov__subcmd__help__subcmd__revoke"
+                ;;
             mlprov__subcmd__help,scan)
                 cmd="mlprov__subcmd__help__subcmd__scan"
                 ;;
@@ -112,6 +127,9 @@ _mlprov() {
             mlprov__subcmd__help,verify)
                 cmd="mlprov__subcmd__help__subcmd__verify"
                 ;;
+            mlprov__subcmd__help,why)
+                cmd="mlprov__subcmd__help__subcmd__why"
+                ;;
             mlprov__subcmd__help__subcmd__attest,import)
                 cmd="mlprov__subcmd__help__subcmd__attest__subcmd__import"
                 ;;
@@ -122,14 +140,14 @@ _mlprov() {
 
     case "${cmd}" in
         mlprov)
-            opts="-C -q -v -h -V --format --quiet --verbose --color --offline --help --version init pin scan build push pull keygen sign attest verify completions man schema help"
+            opts="-C -q -v -h -V --format --quiet --verbose --color --offline --help --version init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -191,7 +209,7 @@ _mlprov() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -287,7 +305,7 @@ _mlprov() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -321,7 +339,7 @@ _mlprov() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -347,7 +365,105 @@ _mlprov() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlprov__subcmd__graph)
+            opts="-C -q -v -h -V --key --certificate-chain --require --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --format --quiet --verbose --color --offline --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-identity-regexp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-oidc-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signature)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ignore-paths)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-query)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-scope)
+                    COMPREPLY=($(compgen -W "graph root" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --emit-vsa)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vsa-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -366,7 +482,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__help)
-            opts="init pin scan build push pull keygen sign attest verify completions man schema help"
+            opts="init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -422,6 +538,20 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlprov__subcmd__help__subcmd__graph)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -533,6 +663,20 @@ _mlprov() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mlprov__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mlprov__subcmd__help__subcmd__scan)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -589,6 +733,20 @@ _mlprov() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mlprov__subcmd__help__subcmd__why)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mlprov__subcmd__init)
             opts="-y -C -q -v -h -V --yes --force --template --name --artifact-version --license --base-model --dataset --output --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -625,7 +783,7 @@ _mlprov() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -655,7 +813,7 @@ _mlprov() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -685,7 +843,7 @@ _mlprov() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -715,7 +873,7 @@ _mlprov() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -785,7 +943,7 @@ _mlprov() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -819,7 +977,49 @@ _mlprov() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlprov__subcmd__revoke)
+            opts="-o -C -q -v -h -V --reason --key --output --format --quiet --verbose --color --offline --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -857,7 +1057,7 @@ _mlprov() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -883,7 +1083,7 @@ _mlprov() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -945,7 +1145,7 @@ _mlprov() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)
@@ -964,7 +1164,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__verify)
-            opts="-C -q -v -h -V --key --certificate-chain --require --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --key --certificate-chain --require --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1018,8 +1218,62 @@ _mlprov() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-query)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-scope)
+                    COMPREPLY=($(compgen -W "graph root" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --emit-vsa)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vsa-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlprov__subcmd__why)
+            opts="-C -q -v -h -V --key --format --quiet --verbose --color --offline --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -C)

@@ -18,7 +18,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
     }
     var completions = [
         &'mlprov'= {
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand -q 'Print less: errors only'
@@ -40,6 +40,9 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand sign 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)'
             cand attest 'Sign the build''s provenance and SBOM, or any predicate, into Sigstore bundles'
             cand verify 'Verify a model: its files, signatures, signers and required attestations'
+            cand graph 'Draw the verified provenance graph (DOT, Mermaid or JSON)'
+            cand why 'List every artifact in the local store that descends from DIGEST or NAME'
+            cand revoke 'Sign a revocation list (for `revocation-list` in [policy])'
             cand completions 'Print shell completions'
             cand man 'Print the man page (or write all pages to a directory)'
             cand schema 'Print the JSON Schema of mlprov.toml'
@@ -53,7 +56,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand --base-model 'Base model: a Hugging Face repo id (org/name[@revision]) or a local path'
             cand --dataset 'Training dataset: a local path or hf-dataset:org/name[@revision]'
             cand --output 'The build''s output directory'
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand -y 'Accept detected values and defaults without prompting'
@@ -71,7 +74,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
         }
         &'mlprov;pin'= {
             cand --update 'Re-resolve this input''s moving revision (branch or tag). Repeatable'
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand --locked 'Fail (exit 1) if the lock would change, naming the inputs; write nothing'
@@ -89,7 +92,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand --deny 'Fail on this kind too, like `[policy] formats.deny` (e.g. `pickle`). Repeatable'
             cand --allow 'Allow findings of a kind, or `KIND:SUBJECT` (e.g. `pickle-global:sklearn.*`), like `[policy] formats.allow`. Repeatable'
             cand --policy 'Read `[policy] formats` from this file (an mlprov.toml or a policy.toml); --deny and --allow add to it'
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand --include-git 'Also scan `.git/`, `.github/`, `.gitattributes` and `.gitignore`'
@@ -106,7 +109,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
         &'mlprov;build'= {
             cand --run 'Import a run record made elsewhere (a run.json) instead of running a command'
             cand --param 'Record an extra hyperparameter. Repeatable'
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand --allow-dirty 'Build from a git tree with uncommitted changes (recorded in the run)'
@@ -125,7 +128,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
         &'mlprov;push'= {
             cand --username 'Registry user name; the password is read from stdin (--password-stdin)'
             cand --timeout 'Seconds without progress before a registry request is retried'
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand --plain-http 'Talk plain HTTP to the registry (a local registry)'
@@ -153,7 +156,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand --trusted-root 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)'
             cand --username 'Registry user name; the password is read from stdin (--password-stdin)'
             cand --timeout 'Seconds without progress before a registry request is retried'
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand --no-verify 'Skip signature and policy verification (the downloaded bytes are still checked against their digests)'
@@ -173,7 +176,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
         }
         &'mlprov;keygen'= {
             cand --output-key-prefix 'Write PREFIX.key and PREFIX.pub'
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand --no-password 'Write the private key unencrypted (PKCS#8 PEM). Only for throwaway keys'
@@ -198,7 +201,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand --trusted-root 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)'
             cand --signature 'Where to write the signature (default: PATH/model.sig)'
             cand --ignore-paths 'Leave these paths (relative to the model) out of the signature. Repeatable'
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand --keyless 'Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your OIDC identity (GitHub Actions'' job token, --identity-token, or a browser sign-in), with the signature logged in Rekor'
@@ -224,7 +227,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand --trusted-root 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)'
             cand --type 'Attest this predicate type (a URI) about the built artifact; needs --predicate'
             cand --predicate 'The predicate document (JSON) for --type'
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand --keyless 'Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your OIDC identity (GitHub Actions'' job token, --identity-token, or a browser sign-in), with the signature logged in Rekor'
@@ -248,7 +251,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand --oidc-issuer 'OIDC issuer for the browser sign-in'
             cand --oidc-client-id 'OIDC client ID for the browser sign-in'
             cand --trusted-root 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)'
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand --keyless 'Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your OIDC identity (GitHub Actions'' job token, --identity-token, or a browser sign-in), with the signature logged in Rekor'
@@ -283,7 +286,13 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand --ignore-paths 'Leave these paths (relative to the model) out of the file check. Repeatable'
             cand --username 'Registry user name; the password is read from stdin (--password-stdin)'
             cand --timeout 'Seconds without progress before a registry request is retried'
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --policy 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml''s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego'
+            cand --policy-query 'The Rego rule whose set of messages denies a node'
+            cand --policy-scope 'Where Rego rules run: every node of the graph, or the verified artifact only'
+            cand --max-depth 'How deep to walk resolvedDependencies; a deeper graph fails verification'
+            cand --emit-vsa 'Write a SLSA Verification Summary (VSA) of the result to FILE'
+            cand --vsa-key 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand --refresh-trusted-root 'Fetch the current public-good trusted root over TUF first (needs the network)'
@@ -295,13 +304,82 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand -v 'Print more detail (repeat for even more)'
             cand --verbose 'Print more detail (repeat for even more)'
             cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;graph'= {
+            cand --key 'A trusted public key (PEM). Repeatable'
+            cand --certificate-chain 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable'
+            cand --require 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable'
+            cand --certificate-identity 'Trust keyless signatures by exactly this identity: the certificate''s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)'
+            cand --certificate-identity-regexp 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity'
+            cand --certificate-oidc-issuer 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)'
+            cand --trusted-root 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)'
+            cand --signature 'The model''s signature (default: TARGET/model.sig)'
+            cand --bundle 'Another bundle that must verify and be about the model. Repeatable'
+            cand --ignore-paths 'Leave these paths (relative to the model) out of the file check. Repeatable'
+            cand --username 'Registry user name; the password is read from stdin (--password-stdin)'
+            cand --timeout 'Seconds without progress before a registry request is retried'
+            cand --policy 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml''s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego'
+            cand --policy-query 'The Rego rule whose set of messages denies a node'
+            cand --policy-scope 'Where Rego rules run: every node of the graph, or the verified artifact only'
+            cand --max-depth 'How deep to walk resolvedDependencies; a deeper graph fails verification'
+            cand --emit-vsa 'Write a SLSA Verification Summary (VSA) of the result to FILE'
+            cand --vsa-key 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand --refresh-trusted-root 'Fetch the current public-good trusted root over TUF first (needs the network)'
+            cand --plain-http 'Talk plain HTTP to the registry (a local registry)'
+            cand --insecure 'Accept any TLS certificate from the registry'
+            cand --password-stdin 'Read the registry password from stdin (with --username)'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;why'= {
+            cand --key 'Count only provenance signed by these keys (PEM). Without keys, every provenance statement in the store counts, signed by anyone'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;revoke'= {
+            cand --reason 'Why (recorded with each digest)'
+            cand --key 'Private key to sign the list with'
+            cand -o 'The revocation list to write; an existing list signed by the same key is extended'
+            cand --output 'The revocation list to write; an existing list signed by the same key is extended'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'mlprov;completions'= {
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand -q 'Print less: errors only'
@@ -316,7 +394,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
         }
         &'mlprov;man'= {
             cand --out-dir 'Write mlprov.1 and one page per subcommand into this directory'
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand -q 'Print less: errors only'
@@ -330,7 +408,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand --version 'Print version'
         }
         &'mlprov;schema'= {
-            cand --format 'Output format: human-readable text or a JSON document on stdout'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
             cand -C 'Run as if mlprov was started in DIR'
             cand --color 'When to use colors on the terminal'
             cand -q 'Print less: errors only'
@@ -354,6 +432,9 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand sign 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)'
             cand attest 'Sign the build''s provenance and SBOM, or any predicate, into Sigstore bundles'
             cand verify 'Verify a model: its files, signatures, signers and required attestations'
+            cand graph 'Draw the verified provenance graph (DOT, Mermaid or JSON)'
+            cand why 'List every artifact in the local store that descends from DIGEST or NAME'
+            cand revoke 'Sign a revocation list (for `revocation-list` in [policy])'
             cand completions 'Print shell completions'
             cand man 'Print the man page (or write all pages to a directory)'
             cand schema 'Print the JSON Schema of mlprov.toml'
@@ -381,6 +462,12 @@ set edit:completion:arg-completer[mlprov] = {|@words|
         &'mlprov;help;attest;import'= {
         }
         &'mlprov;help;verify'= {
+        }
+        &'mlprov;help;graph'= {
+        }
+        &'mlprov;help;why'= {
+        }
+        &'mlprov;help;revoke'= {
         }
         &'mlprov;help;completions'= {
         }

@@ -24,8 +24,10 @@ function __fish_mlprov_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c mlprov -n "__fish_mlprov_needs_command" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_needs_command" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_needs_command" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_needs_command" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -45,6 +47,9 @@ complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "keygen" -d 'Make a co
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "sign" -d 'Sign a model\'s files as an OpenSSF Model Signing bundle (model.sig)'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "attest" -d 'Sign the build\'s provenance and SBOM, or any predicate, into Sigstore bundles'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "verify" -d 'Verify a model: its files, signatures, signers and required attestations'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "graph" -d 'Draw the verified provenance graph (DOT, Mermaid or JSON)'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "why" -d 'List every artifact in the local store that descends from DIGEST or NAME'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "revoke" -d 'Sign a revocation list (for `revocation-list` in [policy])'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
@@ -59,8 +64,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l license -d 'SPDX 
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l base-model -d 'Base model: a Hugging Face repo id (org/name[@revision]) or a local path' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l dataset -d 'Training dataset: a local path or hf-dataset:org/name[@revision]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l output -d 'The build\'s output directory' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -73,8 +80,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l offline -d 'Never
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l update -d 'Re-resolve this input\'s moving revision (branch or tag). Repeatable' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -88,8 +97,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s V -l version -d 'P
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l deny -d 'Fail on this kind too, like `[policy] formats.deny` (e.g. `pickle`). Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l allow -d 'Allow findings of a kind, or `KIND:SUBJECT` (e.g. `pickle-global:sklearn.*`), like `[policy] formats.allow`. Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l policy -d 'Read `[policy] formats` from this file (an mlprov.toml or a policy.toml); --deny and --allow add to it' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -102,8 +113,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s h -l help -d 'Pri
 complete -c mlprov -n "__fish_mlprov_using_subcommand scan" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l run -d 'Import a run record made elsewhere (a run.json) instead of running a command' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l param -d 'Record an extra hyperparameter. Repeatable' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -118,8 +131,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s h -l help -d 'Pr
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l timeout -d 'Seconds without progress before a registry request is retried' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -142,8 +157,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l certificate-oidc-
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l timeout -d 'Seconds without progress before a registry request is retried' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -159,8 +176,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l offline -d 'Never
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l output-key-prefix -d 'Write PREFIX.key and PREFIX.pub' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -181,8 +200,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l oidc-client-id -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l signature -d 'Where to write the signature (default: PATH/model.sig)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l ignore-paths -d 'Leave these paths (relative to the model) out of the signature. Repeatable' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -204,8 +225,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_see
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l type -d 'Attest this predicate type (a URI) about the built artifact; needs --predicate' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l predicate -d 'The predicate document (JSON) for --type' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -225,8 +248,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_su
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l oidc-issuer -d 'OIDC issuer for the browser sign-in' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l oidc-client-id -d 'OIDC client ID for the browser sign-in' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -251,8 +276,17 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l bundle -d 'Anot
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l ignore-paths -d 'Leave these paths (relative to the model) out of the file check. Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l timeout -d 'Seconds without progress before a registry request is retried' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l policy -d 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml\'s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l policy-query -d 'The Rego rule whose set of messages denies a node' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l policy-scope -d 'Where Rego rules run: every node of the graph, or the verified artifact only' -r -f -a "graph\t'Every node of the provenance graph'
+root\t'The verified artifact only'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l max-depth -d 'How deep to walk resolvedDependencies; a deeper graph fails verification' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l emit-vsa -d 'Write a SLSA Verification Summary (VSA) of the result to FILE' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l vsa-key -d 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -264,10 +298,78 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l password-stdin 
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s V -l version -d 'Print version'
-complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l key -d 'A trusted public key (PEM). Repeatable' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l certificate-chain -d 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l require -d 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l certificate-identity -d 'Trust keyless signatures by exactly this identity: the certificate\'s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l certificate-identity-regexp -d 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l certificate-oidc-issuer -d 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l signature -d 'The model\'s signature (default: TARGET/model.sig)' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l bundle -d 'Another bundle that must verify and be about the model. Repeatable' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l ignore-paths -d 'Leave these paths (relative to the model) out of the file check. Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l policy -d 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml\'s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l policy-query -d 'The Rego rule whose set of messages denies a node' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l policy-scope -d 'Where Rego rules run: every node of the graph, or the verified artifact only' -r -f -a "graph\t'Every node of the provenance graph'
+root\t'The verified artifact only'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l max-depth -d 'How deep to walk resolvedDependencies; a deeper graph fails verification' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l emit-vsa -d 'Write a SLSA Verification Summary (VSA) of the result to FILE' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l vsa-key -d 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l password-stdin -d 'Read the registry password from stdin (with --username)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l key -d 'Count only provenance signed by these keys (PEM). Without keys, every provenance statement in the store counts, signed by anyone' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -l reason -d 'Why (recorded with each digest)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -l key -d 'Private key to sign the list with' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -s o -l output -d 'The revocation list to write; an existing list signed by the same key is extended' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand revoke" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -278,8 +380,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l offline -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l out-dir -d 'Write mlprov.1 and one page per subcommand into this directory' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -289,8 +393,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s v -l verbose -d 'P
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l offline -d 'Never touch the network: resolve from local caches only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s V -l version -d 'Print version'
-complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l format -d 'Output format: human-readable text or a JSON document on stdout' -r -f -a "human\t''
-json\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s C -d 'Run as if mlprov was started in DIR' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
@@ -300,18 +406,21 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s v -l verbose -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l offline -d 'Never touch the network: resolve from local caches only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "init" -d 'Write an mlprov.toml for this training repository'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "scan" -d 'Scan model files for code and for unsafe or malformed formats'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "push" -d 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "pull" -d 'Pull a model from an OCI registry, verify it, then place its files'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "keygen" -d 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "sign" -d 'Sign a model\'s files as an OpenSSF Model Signing bundle (model.sig)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "attest" -d 'Sign the build\'s provenance and SBOM, or any predicate, into Sigstore bundles'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "verify" -d 'Verify a model: its files, signatures, signers and required attestations'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "completions" -d 'Print shell completions'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify completions man schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "init" -d 'Write an mlprov.toml for this training repository'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "scan" -d 'Scan model files for code and for unsafe or malformed formats'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "push" -d 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "pull" -d 'Pull a model from an OCI registry, verify it, then place its files'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "keygen" -d 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "sign" -d 'Sign a model\'s files as an OpenSSF Model Signing bundle (model.sig)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "attest" -d 'Sign the build\'s provenance and SBOM, or any predicate, into Sigstore bundles'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "verify" -d 'Verify a model: its files, signatures, signers and required attestations'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "graph" -d 'Draw the verified provenance graph (DOT, Mermaid or JSON)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "why" -d 'List every artifact in the local store that descends from DIGEST or NAME'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "revoke" -d 'Sign a revocation list (for `revocation-list` in [policy])'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "completions" -d 'Print shell completions'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and __fish_seen_subcommand_from attest" -f -a "import" -d 'Attest where a third-party input in mlprov.lock came from (import provenance)'

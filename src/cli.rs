@@ -50,13 +50,10 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Human-readable text.
     Human,
-    /// One JSON document on stdout.
     Json,
-    /// Graphviz DOT (`mlprov graph` only).
+    // `mlprov graph` only.
     Dot,
-    /// A Mermaid flowchart (`mlprov graph` only).
     Mermaid,
 }
 

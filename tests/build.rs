@@ -925,7 +925,7 @@ fn hf_input_card_datasets_and_license_reach_the_documents() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["bom-ref"] == "input:base")
+        .find(|c| c["bom-ref"] == "base-model")
         .unwrap();
     assert_eq!(c["type"], "machine-learning-model");
     assert_eq!(c["licenses"][0]["expression"], "MIT");

@@ -570,6 +570,50 @@ fn keyless_sign_and_attest_against_local_sigstore() {
             .contains(&json!("https://slsa.dev/provenance/v1")),
         "{j}"
     );
+
+    // The same identity as a policy signer ([policy.artifact].signers):
+    // the policy alone names who is trusted, no flags.
+    let policy = |identity: &str| {
+        format!(
+            "[policy.artifact]\nrequire = [\"https://slsa.dev/provenance/v1\"]\nsigners = [{{ identity = \"{identity}\", issuer = \"{GITHUB_ISSUER}\" }}]\n"
+        )
+    };
+    std::fs::write(proj.join("policy.toml"), policy(WORKFLOW)).unwrap();
+    let args = [
+        "--format",
+        "json",
+        "verify",
+        "out",
+        "--policy",
+        "policy.toml",
+        "--trusted-root",
+        s(&root),
+        "--bundle",
+        s(&bundle),
+    ];
+    let j = env.run(&proj, &args).ok().json();
+    assert_eq!(j["verified"], true, "{j}");
+    // Another workflow in the policy: the keyless signature is not trusted.
+    std::fs::write(proj.join("policy.toml"), policy(&other)).unwrap();
+    fails_with(env.run(&proj, &args), "E0214");
+    // A regexp only through `identity-regexp`, anchored on both ends.
+    let regexp_policy = |re: &str| {
+        format!(
+            "[policy.artifact]\nrequire = [\"https://slsa.dev/provenance/v1\"]\nsigners = [{{ identity-regexp = '{re}', issuer = \"{GITHUB_ISSUER}\" }}]\n"
+        )
+    };
+    std::fs::write(
+        proj.join("policy.toml"),
+        regexp_policy(r"https://github\.com/acme/.*"),
+    )
+    .unwrap();
+    env.run(&proj, &args).ok();
+    std::fs::write(
+        proj.join("policy.toml"),
+        regexp_policy(r"https://github\.com/acme"),
+    )
+    .unwrap();
+    fails_with(env.run(&proj, &args), "E0214");
 }
 
 fn fx_public_root() -> PathBuf {

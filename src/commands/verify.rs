@@ -81,13 +81,19 @@ fn annotate_findings(cx: &Context, verdicts: &[crate::verify::node::NodeVerdict]
 }
 
 /// One finding as an annotation; `path` is where the node's files are.
-fn annotate_finding(cx: &Context, f: &crate::verify::node::Finding, path: Option<&std::path::Path>) {
+fn annotate_finding(
+    cx: &Context,
+    f: &crate::verify::node::Finding,
+    path: Option<&std::path::Path>,
+) {
     use crate::output::{Level, Place};
     if !cx.printer.github_actions {
         return;
     }
     let file = match (&f.file, path) {
-        (Some(rel), Some(p)) if rel == oms::SINGLE_FILE_NAME || p.is_file() => Some(p.to_path_buf()),
+        (Some(rel), Some(p)) if rel == oms::SINGLE_FILE_NAME || p.is_file() => {
+            Some(p.to_path_buf())
+        }
         (Some(rel), Some(p)) => Some(p.join(rel)),
         _ => f
             .source
@@ -143,7 +149,10 @@ pub(crate) fn load_policy(
     cx: &Context,
     args: &VerifyArgs,
     cli: &crate::sign::bundle::Trust,
-    sigstore: &dyn Fn() -> std::result::Result<std::sync::Arc<crate::sign::keyless::TrustedRoot>, String>,
+    sigstore: &dyn Fn() -> std::result::Result<
+        std::sync::Arc<crate::sign::keyless::TrustedRoot>,
+        String,
+    >,
 ) -> Result<VerifyPolicy> {
     let mut toml_file = None;
     let mut rego_files = Vec::new();
@@ -258,7 +267,11 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
     let policy = load_policy(cx, args, &cli, &sigstore)?;
     let any_policy_signers =
         policy.root.signers_explicit || policy.roles.values().any(|r| r.signers_explicit);
-    if cli.keys.is_empty() && cli.roots.is_empty() && cli.identities.is_empty() && !any_policy_signers {
+    if cli.keys.is_empty()
+        && cli.roots.is_empty()
+        && cli.identities.is_empty()
+        && !any_policy_signers
+    {
         miette::bail!(
             code = "mlprov::usage",
             help = "pass --key PUB (repeatable) with the signer's public key, --certificate-chain PEM, \
@@ -477,7 +490,11 @@ pub(crate) fn graph_status(cx: &Context, g: &Graph) -> ExitStatus {
         return ExitStatus::Success;
     }
     for (n, f) in g.findings() {
-        let path = n.location.as_deref().map(std::path::Path::new).filter(|p| p.exists());
+        let path = n
+            .location
+            .as_deref()
+            .map(std::path::Path::new)
+            .filter(|p| p.exists());
         annotate_finding(cx, f, path);
     }
     let failing: Vec<_> = g.findings().filter(|(n, _)| n.required_for_root).collect();
@@ -510,7 +527,8 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
     if cx.printer.github_actions {
         cx.printer.step_summary(&report::graph_markdown(&out.graph));
         let g = &out.graph;
-        cx.printer.step_output("verified", if g.verified() { "true" } else { "false" });
+        cx.printer
+            .step_output("verified", if g.verified() { "true" } else { "false" });
         if let Some(d) = g.root().digest {
             cx.printer.step_output("digest", &d.prefixed());
         }

@@ -566,8 +566,7 @@ impl<'a> Walker<'a> {
                     self.s.reporter,
                 );
                 node.digest = verdict.digest;
-                deps =
-                    self.apply_policy(&mut node, verdict, &dep.role_name, bytes.as_ref());
+                deps = self.apply_policy(&mut node, verdict, &dep.role_name, bytes.as_ref());
             }
         }
         let i = self.nodes.len();

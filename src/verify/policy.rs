@@ -121,14 +121,18 @@ pub enum PolicyError {
     #[error("policy {policy}: signer identity-regexp `{regexp}`: {reason}")]
     #[diagnostic(
         code(mlprov::policy::identity_regexp),
-        help("identity-regexp is a Rust regex matched against the whole certificate identity, e.g. `https://github\\.com/acme/.*/\\.github/workflows/release\\.yml@refs/tags/v.*`")
+        help(
+            "identity-regexp is a Rust regex matched against the whole certificate identity, e.g. `https://github\\.com/acme/.*/\\.github/workflows/release\\.yml@refs/tags/v.*`"
+        )
     )]
     IdentityRegexp {
         policy: String,
         regexp: String,
         reason: String,
     },
-    #[error("policy {policy} trusts keyless signers, but the Sigstore trusted root is not usable: {reason}")]
+    #[error(
+        "policy {policy} trusts keyless signers, but the Sigstore trusted root is not usable: {reason}"
+    )]
     #[diagnostic(
         code(mlprov::policy::trusted_root),
         help("pass --trusted-root FILE (a trusted_root.json), or --refresh-trusted-root")

@@ -308,7 +308,11 @@ pub fn graph_markdown(g: &Graph) -> String {
             name: n.name.clone().unwrap_or_else(|| "(unnamed)".into()),
             id: n.id.clone(),
             role: n.roles.join(", "),
-            files: n.verdict.as_ref().map(files_cell).unwrap_or_else(|| "-".into()),
+            files: n
+                .verdict
+                .as_ref()
+                .map(files_cell)
+                .unwrap_or_else(|| "-".into()),
             ok: n.verified(),
         })
         .collect();
