@@ -166,13 +166,37 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__attest)
-            opts="-C -q -v -h -V --key --type --predicate --format --quiet --verbose --color --offline --help --version import help"
+            opts="-C -q -v -h -V --key --keyless --identity-token --fulcio-url --rekor-url --oidc-issuer --oidc-client-id --trusted-root --type --predicate --format --quiet --verbose --color --offline --help --version import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fulcio-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rekor-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -246,13 +270,37 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__attest__subcmd__import)
-            opts="-C -q -v -h -V --key --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --key --keyless --identity-token --fulcio-url --rekor-url --oidc-issuer --oidc-client-id --trusted-root --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fulcio-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rekor-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -336,7 +384,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__graph)
-            opts="-C -q -v -h -V --key --certificate-chain --require --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --key --certificate-chain --require --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -351,6 +399,22 @@ _mlprov() {
                     return 0
                     ;;
                 --require)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-identity-regexp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-oidc-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -828,7 +892,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__pull)
-            opts="-o -C -q -v -h -V --output --no-verify --key --certificate-chain --require --plain-http --insecure --username --password-stdin --timeout --format --quiet --verbose --color --offline --help --version"
+            opts="-o -C -q -v -h -V --output --no-verify --key --certificate-chain --require --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --plain-http --insecure --username --password-stdin --timeout --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -851,6 +915,22 @@ _mlprov() {
                     return 0
                     ;;
                 --require)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-identity-regexp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-oidc-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1022,13 +1102,37 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__sign)
-            opts="-C -q -v -h -V --key --signature --ignore-paths --no-ignore-git-paths --allow-symlinks --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --key --keyless --identity-token --fulcio-url --rekor-url --oidc-issuer --oidc-client-id --trusted-root --signature --ignore-paths --no-ignore-git-paths --allow-symlinks --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fulcio-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rekor-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1060,7 +1164,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__verify)
-            opts="-C -q -v -h -V --key --certificate-chain --require --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --key --certificate-chain --require --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1075,6 +1179,22 @@ _mlprov() {
                     return 0
                     ;;
                 --require)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-identity-regexp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-oidc-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

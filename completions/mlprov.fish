@@ -151,6 +151,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s o -l output -d 'D
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l key -d 'A trusted public key (PEM). Repeatable' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l certificate-chain -d 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l require -d 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l certificate-identity -d 'Trust keyless signatures by exactly this identity: the certificate\'s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l certificate-identity-regexp -d 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l certificate-oidc-issuer -d 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l timeout -d 'Seconds without progress before a registry request is retried' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
@@ -162,6 +166,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l color -d 'When to
 always\t''
 never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l no-verify -d 'Skip signature and policy verification (the downloaded bytes are still checked against their digests)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l insecure -d 'Accept any TLS certificate from the registry'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l password-stdin -d 'Read the registry password from stdin (with --username)'
@@ -187,6 +192,12 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l offline -d 'Nev
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l key -d 'Private key (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l identity-token -d 'The OIDC identity token (a JWT with audience `sigstore`) to sign keyless with' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l fulcio-url -d 'Fulcio (the certificate authority) to use' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l rekor-url -d 'Rekor (the transparency log) to use' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l oidc-issuer -d 'OIDC issuer for the browser sign-in' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l oidc-client-id -d 'OIDC client ID for the browser sign-in' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l signature -d 'Where to write the signature (default: PATH/model.sig)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l ignore-paths -d 'Leave these paths (relative to the model) out of the signature. Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
@@ -197,6 +208,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s C -d 'Run as if m
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l keyless -d 'Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your OIDC identity (GitHub Actions\' job token, --identity-token, or a browser sign-in), with the signature logged in Rekor'
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l no-ignore-git-paths -d 'Sign .git/, .github/, .gitattributes and .gitignore too'
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l allow-symlinks -d 'Follow symlinks that stay inside the model instead of refusing them'
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s q -l quiet -d 'Print less: errors only'
@@ -205,6 +217,12 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l offline -d 'Never
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l key -d 'Private key to sign with (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l identity-token -d 'The OIDC identity token (a JWT with audience `sigstore`) to sign keyless with' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l fulcio-url -d 'Fulcio (the certificate authority) to use' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l rekor-url -d 'Rekor (the transparency log) to use' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l oidc-issuer -d 'OIDC issuer for the browser sign-in' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l oidc-client-id -d 'OIDC client ID for the browser sign-in' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l type -d 'Attest this predicate type (a URI) about the built artifact; needs --predicate' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l predicate -d 'The predicate document (JSON) for --type' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
@@ -215,6 +233,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_see
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l keyless -d 'Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your OIDC identity (GitHub Actions\' job token, --identity-token, or a browser sign-in), with the signature logged in Rekor'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l offline -d 'Never touch the network: resolve from local caches only'
@@ -223,6 +242,12 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_see
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -f -a "import" -d 'Attest where a third-party input in mlprov.lock came from (import provenance)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l key -d 'Private key to sign with' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l identity-token -d 'The OIDC identity token (a JWT with audience `sigstore`) to sign keyless with' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l fulcio-url -d 'Fulcio (the certificate authority) to use' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l rekor-url -d 'Rekor (the transparency log) to use' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l oidc-issuer -d 'OIDC issuer for the browser sign-in' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l oidc-client-id -d 'OIDC client ID for the browser sign-in' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -231,6 +256,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_su
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l keyless -d 'Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your OIDC identity (GitHub Actions\' job token, --identity-token, or a browser sign-in), with the signature logged in Rekor'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l offline -d 'Never touch the network: resolve from local caches only'
@@ -241,6 +267,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_su
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l key -d 'A trusted public key (PEM). Repeatable' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l certificate-chain -d 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l require -d 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l certificate-identity -d 'Trust keyless signatures by exactly this identity: the certificate\'s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l certificate-identity-regexp -d 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l certificate-oidc-issuer -d 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l signature -d 'The model\'s signature (default: TARGET/model.sig)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l bundle -d 'Another bundle that must verify and be about the model. Repeatable' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l ignore-paths -d 'Leave these paths (relative to the model) out of the file check. Repeatable' -r
@@ -261,6 +291,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s C -d 'Run as if
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l insecure -d 'Accept any TLS certificate from the registry'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l password-stdin -d 'Read the registry password from stdin (with --username)'
@@ -272,6 +303,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s V -l version -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l key -d 'A trusted public key (PEM). Repeatable' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l certificate-chain -d 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l require -d 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l certificate-identity -d 'Trust keyless signatures by exactly this identity: the certificate\'s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l certificate-identity-regexp -d 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l certificate-oidc-issuer -d 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l signature -d 'The model\'s signature (default: TARGET/model.sig)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l bundle -d 'Another bundle that must verify and be about the model. Repeatable' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l ignore-paths -d 'Leave these paths (relative to the model) out of the file check. Repeatable' -r
@@ -292,6 +327,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s C -d 'Run as if 
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l insecure -d 'Accept any TLS certificate from the registry'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l password-stdin -d 'Read the registry password from stdin (with --username)'

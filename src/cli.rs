@@ -384,8 +384,16 @@ pub struct SignArgs {
 
     /// Private key (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD,
     /// COSIGN_PASSWORD or a prompt.
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "keyless",
+        conflicts_with = "keyless"
+    )]
+    pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
 
     /// Where to write the signature (default: PATH/model.sig).
     #[arg(long, value_name = "FILE")]
@@ -412,8 +420,16 @@ pub struct AttestArgs {
 
     /// Private key to sign with (cosign format, or PKCS#8/SEC1 PEM). Password from
     /// MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt.
-    #[arg(long, value_name = "FILE", required = true)]
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "keyless",
+        conflicts_with = "keyless"
+    )]
     pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
 
     /// Attest this predicate type (a URI) about the built artifact; needs --predicate.
     #[arg(long = "type", value_name = "URI", requires = "predicate")]
@@ -436,8 +452,68 @@ pub struct AttestImportArgs {
     pub name: String,
 
     /// Private key to sign with.
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "keyless",
+        conflicts_with = "keyless"
+    )]
+    pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
+}
+
+/// Keyless (Sigstore) signing: a Fulcio certificate for an OIDC identity,
+/// logged in Rekor.
+#[derive(Debug, Clone, Default, Args)]
+pub struct KeylessSignArgs {
+    /// Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your
+    /// OIDC identity (GitHub Actions' job token, --identity-token, or a browser sign-in),
+    /// with the signature logged in Rekor.
+    #[arg(help_heading = "Keyless signing", long)]
+    pub keyless: bool,
+
+    /// The OIDC identity token (a JWT with audience `sigstore`) to sign keyless with.
+    #[arg(
+        long,
+        help_heading = "Keyless signing",
+        value_name = "TOKEN",
+        env = "SIGSTORE_ID_TOKEN",
+        hide_env_values = true
+    )]
+    pub identity_token: Option<String>,
+
+    /// Fulcio (the certificate authority) to use.
+    #[arg(help_heading = "Keyless signing", long, value_name = "URL", env = "MLPROV_FULCIO_URL", default_value = crate::sign::keyless::PUBLIC_FULCIO_URL)]
+    pub fulcio_url: String,
+
+    /// Rekor (the transparency log) to use.
+    #[arg(help_heading = "Keyless signing", long, value_name = "URL", env = "MLPROV_REKOR_URL", default_value = crate::sign::keyless::PUBLIC_REKOR_URL)]
+    pub rekor_url: String,
+
+    /// OIDC issuer for the browser sign-in.
+    #[arg(help_heading = "Keyless signing", long, value_name = "URL", env = "MLPROV_OIDC_ISSUER", default_value = crate::sign::keyless::PUBLIC_OIDC_ISSUER)]
+    pub oidc_issuer: String,
+
+    /// OIDC client ID for the browser sign-in.
+    #[arg(
+        help_heading = "Keyless signing",
+        long,
+        value_name = "ID",
+        default_value = "sigstore"
+    )]
+    pub oidc_client_id: String,
+
+    /// Sigstore trusted root (trusted_root.json) to check the certificate and log entry against;
+    /// needed with a private --fulcio-url/--rekor-url (default: the public-good root).
+    #[arg(
+        help_heading = "Keyless signing",
+        long,
+        value_name = "FILE",
+        env = "MLPROV_TRUSTED_ROOT"
+    )]
+    pub trusted_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -491,6 +567,58 @@ pub struct TrustArgs {
     /// A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable.
     #[arg(long, value_name = "TYPE")]
     pub require: Vec<String>,
+
+    #[command(flatten)]
+    pub keyless: KeylessTrustArgs,
+}
+
+/// Which keyless (Sigstore) signers to trust, and the trust material.
+#[derive(Debug, Clone, Default, Args)]
+pub struct KeylessTrustArgs {
+    /// Trust keyless signatures by exactly this identity: the certificate's email or URI
+    /// (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF).
+    #[arg(
+        long,
+        help_heading = "Keyless verification",
+        value_name = "IDENTITY",
+        requires = "certificate_oidc_issuer",
+        conflicts_with = "certificate_identity_regexp"
+    )]
+    pub certificate_identity: Option<String>,
+
+    /// Trust keyless signatures whose identity matches this regular expression in full.
+    /// A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity.
+    #[arg(
+        help_heading = "Keyless verification",
+        long,
+        value_name = "REGEXP",
+        requires = "certificate_oidc_issuer"
+    )]
+    pub certificate_identity_regexp: Option<String>,
+
+    /// The OIDC issuer of the trusted identity, matched exactly
+    /// (e.g. https://token.actions.githubusercontent.com).
+    #[arg(help_heading = "Keyless verification", long, value_name = "URL")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs
+    /// to trust: for private deployments and air-gapped machines (default: the last
+    /// --refresh-trusted-root, else the public-good root built into mlprov).
+    #[arg(
+        help_heading = "Keyless verification",
+        long,
+        value_name = "FILE",
+        env = "MLPROV_TRUSTED_ROOT"
+    )]
+    pub trusted_root: Option<PathBuf>,
+
+    /// Fetch the current public-good trusted root over TUF first (needs the network).
+    #[arg(
+        help_heading = "Keyless verification",
+        long,
+        conflicts_with = "trusted_root"
+    )]
+    pub refresh_trusted_root: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! status, warnings and progress on stderr.
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -22,6 +23,31 @@ pub struct Printer {
     stderr_tty: bool,
     /// GitHub Actions workflow commands (`::error …::`) are also printed.
     pub github_actions: bool,
+    github: GitHubFiles,
+}
+
+/// The files GitHub Actions gives a step (only under `GITHUB_ACTIONS=true`).
+#[derive(Debug, Clone, Default)]
+struct GitHubFiles {
+    summary: Option<PathBuf>,
+    output: Option<PathBuf>,
+    workspace: Option<PathBuf>,
+}
+
+/// The level of a GitHub Actions annotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+    Notice,
+}
+
+/// Where an annotation points.
+#[derive(Debug, Clone, Default)]
+pub struct Place {
+    pub file: Option<PathBuf>,
+    pub line: Option<usize>,
+    pub title: Option<String>,
 }
 
 impl Printer {
@@ -34,6 +60,7 @@ impl Printer {
             ColorChoice::Never => (false, false),
             ColorChoice::Auto => (stderr_tty && !no_color, stdout_tty && !no_color),
         };
+        let github_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
         console::set_colors_enabled_stderr(color_err);
         console::set_colors_enabled(color_out);
         Self {
@@ -43,7 +70,21 @@ impl Printer {
             color_err,
             color_out,
             stderr_tty,
-            github_actions: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+            github_actions,
+            github: if github_actions {
+                let file = |var: &str| {
+                    std::env::var_os(var)
+                        .filter(|v| !v.is_empty())
+                        .map(PathBuf::from)
+                };
+                GitHubFiles {
+                    summary: file("GITHUB_STEP_SUMMARY"),
+                    output: file("GITHUB_OUTPUT"),
+                    workspace: file("GITHUB_WORKSPACE"),
+                }
+            } else {
+                GitHubFiles::default()
+            },
         }
     }
 
@@ -80,9 +121,7 @@ impl Printer {
     pub fn warn(&self, message: &str) {
         let style = Style::new().yellow().bold();
         eprintln_safe(&format!("{}: {message}", style.apply_to("warning")));
-        if self.github_actions {
-            eprintln_safe(&format!("::warning::{}", gha_escape(message)));
-        }
+        self.annotate(Level::Warning, &Place::default(), message);
     }
 
     /// A detail shown at `-v`.
@@ -93,11 +132,103 @@ impl Printer {
         }
     }
 
-    /// Print an error (a miette report) to stderr.
+    /// Print an error (a miette report) to stderr. Under GitHub Actions it
+    /// is also an `::error` annotation, pointing at the file and line of its
+    /// first label when it has one (a bad mlprov.toml).
     pub fn error(&self, report: &miette::Report) {
         eprintln_safe(&format!("{report:?}"));
         if self.github_actions {
-            eprintln_safe(&format!("::error::{}", gha_escape(&report.to_string())));
+            let mut place = Place {
+                title: report.code().map(|c| c.to_string()),
+                ..Place::default()
+            };
+            if let (Some(src), Some(label)) = (
+                report.source_code(),
+                report.labels().and_then(|mut l| l.next()),
+            ) && let Ok(span) = src.read_span(label.inner(), 0, 0)
+            {
+                place.file = span.name().map(PathBuf::from);
+                place.line = Some(span.line() + 1);
+            }
+            let mut message = report.to_string();
+            if let Some(help) = report.help() {
+                message.push_str(&format!("\nhelp: {help}"));
+            }
+            self.annotate(Level::Error, &place, &message);
+        }
+    }
+
+    /// A GitHub Actions annotation (`::error file=…,line=…,title=…::…`),
+    /// only under GitHub Actions. A file inside `GITHUB_WORKSPACE` is named
+    /// relative to it, as GitHub wants.
+    pub fn annotate(&self, level: Level, place: &Place, message: &str) {
+        if !self.github_actions {
+            return;
+        }
+        let mut props = Vec::new();
+        if let Some(f) = &place.file {
+            let rel = self
+                .github
+                .workspace
+                .as_deref()
+                .and_then(|w| f.strip_prefix(w).ok())
+                .unwrap_or(f);
+            props.push(format!(
+                "file={}",
+                gha_escape_property(&rel.display().to_string())
+            ));
+        }
+        if let Some(l) = place.line {
+            props.push(format!("line={l}"));
+        }
+        if let Some(t) = &place.title {
+            props.push(format!("title={}", gha_escape_property(t)));
+        }
+        let cmd = match level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Notice => "notice",
+        };
+        let props = if props.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", props.join(","))
+        };
+        eprintln_safe(&format!("::{cmd}{props}::{}", gha_escape(message)));
+    }
+
+    /// Append Markdown to the job's step summary (`$GITHUB_STEP_SUMMARY`).
+    pub fn step_summary(&self, markdown: &str) {
+        if let Some(p) = &self.github.summary
+            && let Err(e) = append(p, markdown)
+        {
+            self.warn(&format!(
+                "cannot write the step summary {}: {e}",
+                p.display()
+            ));
+        }
+    }
+
+    /// Set a step output (`$GITHUB_OUTPUT`): `name=value`, or a heredoc for
+    /// a value with line breaks.
+    pub fn step_output(&self, name: &str, value: &str) {
+        let Some(p) = &self.github.output else {
+            return;
+        };
+        let line = if value.contains('\n') || value.contains('\r') {
+            let mut delim = String::from("MLPROV_EOF");
+            while value.contains(&delim) {
+                delim.push('_');
+            }
+            format!("{name}<<{delim}\n{value}\n{delim}\n")
+        } else {
+            format!("{name}={value}\n")
+        };
+        if let Err(e) = append(p, &line) {
+            self.warn(&format!(
+                "cannot write the step output {}: {e}",
+                p.display()
+            ));
         }
     }
 
@@ -140,6 +271,19 @@ pub fn gha_escape(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
+}
+
+/// Escape a workflow command property value (`file=`, `title=`).
+pub fn gha_escape_property(s: &str) -> String {
+    gha_escape(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    f.write_all(text.as_bytes())
 }
 
 /// Write to stdout; a closed pipe (`mlprov … | head`) ends the program

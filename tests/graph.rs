@@ -645,7 +645,8 @@ fn a_plus_d_to_f() {
     }
     // --max-depth: deeper than allowed is a failure, not a silent stop.
     expect_failure(base.verify(&["--max-depth", "0"]), "E0602", &base.f);
-    // A keyless identity in the policy fails closed.
+    // A policy that trusts only a keyless identity: D's key-signed
+    // attestations are not from a trusted signer.
     {
         let sc = base.copy();
         let p = std::fs::read_to_string(sc.work.join("policy.toml")).unwrap();
@@ -653,7 +654,7 @@ fn a_plus_d_to_f() {
             "signers = [\"keys/data.pub\"]",
             "signers = [{ identity = \"https://github.com/acme/data/.github/workflows/curate.yml@refs/heads/main\", issuer = \"https://token.actions.githubusercontent.com\" }]",
         ));
-        expect_failure(sc.verify(&[]), "E0407", &sc.d);
+        expect_failure(sc.verify(&[]), "E0202", &sc.d);
     }
 
     // VSA: unsigned statement and signed bundle, judged by the validator.

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use miette::{IntoDiagnostic, Result, WrapErr};
 use serde_json::json;
 
-use super::{Context, ExitStatus, keys};
+use super::keyless::{self, StatementSigner};
+use super::{Context, ExitStatus};
 use crate::cli::{AttestArgs, AttestCommand, AttestImportArgs};
 use crate::digest::Sha256Digest;
 use crate::fsutil::write_atomic_mode;
@@ -26,8 +27,6 @@ use crate::intoto::{
 use crate::lockfile::Lock;
 use crate::project::Project;
 use crate::sign::attest;
-use crate::sign::bundle;
-use crate::sign::keys::SigningKey;
 use crate::store::{Store, predicate_slug};
 
 pub fn run(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
@@ -47,7 +46,7 @@ struct Written {
 }
 
 fn sign_and_write(
-    key: &SigningKey,
+    key: &StatementSigner,
     store: &Store,
     what: &str,
     payload: &[u8],
@@ -55,7 +54,7 @@ fn sign_and_write(
     subjects: Vec<Sha256Digest>,
     out: &Path,
 ) -> Result<Written> {
-    let bundle = bundle::sign_statement(payload, key)?;
+    let bundle = key.sign(payload)?;
     write_atomic_mode(out, &bundle, 0o644)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot write {}", out.display()))?;
@@ -181,14 +180,7 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
         }
     }
 
-    let key_path = args.key.as_deref().ok_or_else(|| {
-        miette::miette!(
-            code = "mlprov::usage",
-            help = "pass --key cosign.key",
-            "no signing key given"
-        )
-    })?;
-    let key = keys::load_signing_key(cx, key_path)?;
+    let key = keyless::prepare(cx, args.key.as_deref(), &args.keyless)?.start(cx)?;
     let store = Store::open_default();
     let mut written = Vec::new();
     for (what, payload, ptype, path) in jobs {
@@ -243,7 +235,7 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
     let payload = serde_json::to_vec(&st).into_diagnostic()?;
     // The origin comes with a scan of the very bytes the lock pins.
     let scan_payload = import_scan(cx, &project, &lock, input)?;
-    let key = keys::load_signing_key(cx, &args.key)?;
+    let key = keyless::prepare(cx, args.key.as_deref(), &args.keyless)?.start(cx)?;
     let store = Store::open_default();
     let base = file_safe(&input.name);
     let out = project.out_dir();

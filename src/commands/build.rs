@@ -340,6 +340,16 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
     write(crate::provenance::PROVENANCE_FILE, &provenance)?;
 
     let rel_dir = "target/mlprov";
+    if cx.printer.github_actions {
+        cx.printer.step_output("digest", &outputs.digest.prefixed());
+        cx.printer.step_output(
+            "provenance",
+            &format!("{rel_dir}/{}", crate::provenance::PROVENANCE_FILE),
+        );
+        cx.printer.step_summary(&github_summary(
+            &manifest, &lock, &outputs, rel_dir, &written,
+        ));
+    }
     if cx.printer.is_json() {
         let docs: serde_json::Map<String, serde_json::Value> = written
             .iter()
@@ -456,4 +466,46 @@ fn warn_config_drift(cx: &Context, manifest: &Manifest, root: &Path, rec: &RunRe
             d.prefixed()
         ));
     }
+}
+
+/// The step summary of a build under GitHub Actions: what was built, from
+/// which inputs (by digest), and the documents written.
+fn github_summary(
+    manifest: &crate::manifest::Manifest,
+    lock: &crate::lockfile::Lock,
+    outputs: &crate::sbom::Outputs,
+    rel_dir: &str,
+    written: &[&str],
+) -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut out = format!(
+        "### 🏗️ mlprov build: {} {}\n\n| Artifact | Digest | Files |\n|---|---|---|\n| {} | `{}` | {} ({}) |\n",
+        cell(&manifest.artifact.name),
+        cell(&manifest.artifact.version),
+        cell(&outputs.path),
+        outputs.digest.prefixed(),
+        outputs.files.len(),
+        human_bytes(outputs.total_size()),
+    );
+    if !lock.inputs.is_empty() {
+        out.push_str("\n#### Inputs\n\n| Input | Role | Source | Digest |\n|---|---|---|---|\n");
+        for i in &lock.inputs {
+            out.push_str(&format!(
+                "| {} | {} | {} | `{}` |\n",
+                cell(&i.name),
+                i.role.as_str(),
+                cell(&i.uri()),
+                i.digest.prefixed()
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "\n#### Written\n\n{}\n\nSign them with `mlprov attest` (add `--keyless` in CI).\n\n",
+        written
+            .iter()
+            .map(|w| format!("- `{rel_dir}/{w}`"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ));
+    out
 }

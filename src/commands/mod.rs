@@ -7,6 +7,7 @@ pub mod completions;
 pub mod graph;
 pub mod init;
 pub mod keygen;
+pub mod keyless;
 pub mod keys;
 pub mod man;
 pub mod pin;

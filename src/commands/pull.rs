@@ -92,6 +92,11 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
         resolved.reference.name(),
         resolved.manifest_digest.prefixed()
     );
+    cx.printer
+        .step_output("digest", &resolved.manifest_digest.prefixed());
+    cx.printer.step_output("ref", &pinned);
+    cx.printer
+        .step_output("directory", &placed.display().to_string());
     if cx.printer.is_json() {
         cx.printer.json(&json!({
             "reference": reference.to_string(),

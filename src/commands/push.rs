@@ -166,6 +166,11 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
     let outcome = registry::push::push(&client, &req, &reporter)?;
     let elapsed = started.elapsed();
     let pinned = format!("{}@{}", target.name(), outcome.manifest_digest.prefixed());
+    cx.printer
+        .step_output("digest", &outcome.manifest_digest.prefixed());
+    cx.printer.step_output("ref", &pinned);
+    cx.printer
+        .step_output("artifact-digest", &outcome.artifact_digest.prefixed());
 
     if cx.printer.is_json() {
         cx.printer.json(&json!({

@@ -33,6 +33,7 @@ pub fn run(cx: &Context, args: RevokeArgs) -> Result<ExitStatus> {
         let trust = Trust {
             keys: vec![key.public_key()?],
             roots: Vec::new(),
+            ..Default::default()
         };
         entries = policy::read_revocation_list(&bytes, &trust).map_err(|e| {
             miette::miette!(

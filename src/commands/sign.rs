@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use miette::{IntoDiagnostic, Result, WrapErr};
 use serde_json::json;
 
-use super::{Context, ExitStatus, keys};
+use super::{Context, ExitStatus, keyless};
 use crate::cli::SignArgs;
 use crate::fsutil::{human_bytes, write_atomic_mode};
 use crate::intoto::PREDICATE_OMS;
 use crate::manifest::Manifest;
 use crate::project::Project;
-use crate::sign::{bundle, oms};
+use crate::sign::oms;
 use crate::store::Store;
 
 pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
@@ -33,8 +33,9 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
         .as_ref()
         .map(|s| cx.cwd.join(s))
         .unwrap_or_else(|| oms::default_signature_path(&target));
-    // Open the key first: a wrong password should not cost a full hash.
-    let key = keys::load_signing_key(cx, &args.key)?;
+    // Open the key (or get the identity token) first: a wrong password
+    // should not cost a full hash.
+    let prepared = keyless::prepare(cx, args.key.as_deref(), &args.keyless)?;
 
     let mut ignore = oms::resolve_ignores(&target, &cx.cwd, &args.ignore_paths);
     if let Some(rel) = oms::signature_ignore(&target, &signature) {
@@ -51,7 +52,8 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
         return Err(oms::OmsError::Empty(target.display().to_string()).into());
     }
     let payload = serde_json::to_vec(&model.statement()).into_diagnostic()?;
-    let bundle = bundle::sign_statement(&payload, &key)?;
+    let signer = prepared.start(cx)?;
+    let bundle = signer.sign(&payload)?;
     write_atomic_mode(&signature, &bundle, 0o644)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot write {}", signature.display()))?;
@@ -61,6 +63,9 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot write to the local store {}", store.root().display()))?;
 
+    cx.printer.step_output("digest", &model.root.prefixed());
+    cx.printer
+        .step_output("signature", &signature.display().to_string());
     if cx.printer.is_json() {
         cx.printer.json(&json!({
             "signature": signature.display().to_string(),
@@ -69,6 +74,7 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
             "files": model.files.len(),
             "bytes": model.total_bytes,
             "predicateType": PREDICATE_OMS,
+            "signer": signer.describe_json(),
             "store": stored.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         }));
     } else {

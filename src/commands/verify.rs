@@ -7,7 +7,7 @@
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use super::{Context, ExitStatus, keys};
+use super::{Context, ExitStatus, keyless, keys};
 use crate::cli::{TrustArgs, VerifyArgs};
 use crate::digest::Sha256Digest;
 use crate::intoto::PREDICATE_OMS;
@@ -26,14 +26,21 @@ pub(crate) fn trust_from_args(
     cx: &Context,
     args: &TrustArgs,
 ) -> Result<crate::sign::bundle::Trust> {
-    let trust = keys::trust(cx, &args.key, &args.certificate_chain)?;
-    if trust.keys.is_empty() && trust.roots.is_empty() {
+    let mut trust = keys::trust(cx, &args.key, &args.certificate_chain)?;
+    trust.identities = keyless::identity_rules(&args.keyless)?;
+    if trust.keys.is_empty() && trust.roots.is_empty() && trust.identities.is_empty() {
         miette::bail!(
             code = "mlprov::usage",
-            help = "pass --key PUB (repeatable) with the signer's public key, or --certificate-chain PEM",
+            help = "pass --key PUB (repeatable) with the signer's public key, --certificate-chain PEM, \
+                    or for keyless signatures --certificate-identity and --certificate-oidc-issuer",
             "no trusted signer given: mlprov never trusts the key inside a signature"
         );
     }
+    trust.sigstore = Some(keyless::trusted_root(
+        cx,
+        args.keyless.trusted_root.as_deref(),
+        args.keyless.refresh_trusted_root,
+    )?);
     Ok(trust)
 }
 
@@ -63,6 +70,48 @@ fn required(extra: &[String]) -> Vec<String> {
     require
 }
 
+/// Every finding as a GitHub Actions `::error` annotation, pointing at the
+/// file it is about (a changed file, or the bundle that failed).
+fn annotate_findings(cx: &Context, verdicts: &[crate::verify::node::NodeVerdict]) {
+    for v in verdicts {
+        for f in &v.findings {
+            annotate_finding(cx, f, v.path.as_deref());
+        }
+    }
+}
+
+/// One finding as an annotation; `path` is where the node's files are.
+fn annotate_finding(
+    cx: &Context,
+    f: &crate::verify::node::Finding,
+    path: Option<&std::path::Path>,
+) {
+    use crate::output::{Level, Place};
+    if !cx.printer.github_actions {
+        return;
+    }
+    let file = match (&f.file, path) {
+        (Some(rel), Some(p)) if rel == oms::SINGLE_FILE_NAME || p.is_file() => {
+            Some(p.to_path_buf())
+        }
+        (Some(rel), Some(p)) => Some(p.join(rel)),
+        _ => f
+            .source
+            .as_ref()
+            .map(|s| cx.cwd.join(s))
+            .filter(|p| p.is_file()),
+    };
+    cx.printer.annotate(
+        Level::Error,
+        &Place {
+            file,
+            line: None,
+            title: Some(f.code.to_string()),
+        },
+        &f.message,
+    );
+}
+
 /// The exit status of verdicts, with the one-line summary on stderr.
 pub(crate) fn verdict_status(
     cx: &Context,
@@ -82,6 +131,7 @@ pub(crate) fn verdict_status(
         }
         return ExitStatus::Success;
     }
+    annotate_findings(cx, verdicts);
     let findings: Vec<_> = failed.iter().flat_map(|v| v.findings.iter()).collect();
     let codes: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.code.code()).collect();
     cx.printer.error(&miette::miette!(
@@ -99,6 +149,10 @@ pub(crate) fn load_policy(
     cx: &Context,
     args: &VerifyArgs,
     cli: &crate::sign::bundle::Trust,
+    sigstore: &dyn Fn() -> std::result::Result<
+        std::sync::Arc<crate::sign::keyless::TrustedRoot>,
+        String,
+    >,
 ) -> Result<VerifyPolicy> {
     let mut toml_file = None;
     let mut rego_files = Vec::new();
@@ -162,6 +216,7 @@ pub(crate) fn load_policy(
         CliTrust {
             trust: cli,
             require: &args.trust.require,
+            sigstore,
         },
     )?;
     if !rego_files.is_empty() {
@@ -189,14 +244,39 @@ fn file_uri(p: &std::path::Path) -> String {
 
 /// Resolve the target and walk its graph.
 pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> {
-    let cli = keys::trust(cx, &args.trust.key, &args.trust.certificate_chain)?;
-    let policy = load_policy(cx, args, &cli)?;
+    let mut cli = keys::trust(cx, &args.trust.key, &args.trust.certificate_chain)?;
+    cli.identities = keyless::identity_rules(&args.trust.keyless)?;
+    // The Sigstore trusted root, loaded once, when a keyless signer is
+    // trusted (on the command line or by the policy).
+    let sigstore_root = std::cell::OnceCell::new();
+    let sigstore = || {
+        if let Some(r) = sigstore_root.get() {
+            return Ok::<_, String>(std::sync::Arc::clone(r));
+        }
+        let r = keyless::trusted_root(
+            cx,
+            args.trust.keyless.trusted_root.as_deref(),
+            args.trust.keyless.refresh_trusted_root,
+        )
+        .map_err(|e| format!("{e:?}"))?;
+        Ok(std::sync::Arc::clone(sigstore_root.get_or_init(|| r)))
+    };
+    if !cli.identities.is_empty() {
+        cli.sigstore = Some(sigstore().map_err(|e| miette::miette!("{e}"))?);
+    }
+    let policy = load_policy(cx, args, &cli, &sigstore)?;
     let any_policy_signers =
         policy.root.signers_explicit || policy.roles.values().any(|r| r.signers_explicit);
-    if cli.keys.is_empty() && cli.roots.is_empty() && !any_policy_signers {
+    if cli.keys.is_empty()
+        && cli.roots.is_empty()
+        && cli.identities.is_empty()
+        && !any_policy_signers
+    {
         miette::bail!(
             code = "mlprov::usage",
-            help = "pass --key PUB (repeatable) with the signer's public key, --certificate-chain PEM, or a policy whose roles name `signers`",
+            help = "pass --key PUB (repeatable) with the signer's public key, --certificate-chain PEM, \
+                    --certificate-identity with --certificate-oidc-issuer for keyless signatures, \
+                    or a policy whose roles name `signers`",
             "no trusted signer given: mlprov never trusts the key inside a signature"
         );
     }
@@ -409,6 +489,14 @@ pub(crate) fn graph_status(cx: &Context, g: &Graph) -> ExitStatus {
         );
         return ExitStatus::Success;
     }
+    for (n, f) in g.findings() {
+        let path = n
+            .location
+            .as_deref()
+            .map(std::path::Path::new)
+            .filter(|p| p.exists());
+        annotate_finding(cx, f, path);
+    }
     let failing: Vec<_> = g.findings().filter(|(n, _)| n.required_for_root).collect();
     let codes: std::collections::BTreeSet<&str> =
         failing.iter().map(|(_, f)| f.code.code()).collect();
@@ -435,6 +523,15 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
     }
     if let Some(file) = &args.emit_vsa {
         emit_vsa(cx, &args, &out, file)?;
+    }
+    if cx.printer.github_actions {
+        cx.printer.step_summary(&report::graph_markdown(&out.graph));
+        let g = &out.graph;
+        cx.printer
+            .step_output("verified", if g.verified() { "true" } else { "false" });
+        if let Some(d) = g.root().digest {
+            cx.printer.step_output("digest", &d.prefixed());
+        }
     }
     Ok(graph_status(cx, &out.graph))
 }

@@ -8,10 +8,14 @@
 //! only as a hint: trust comes from the keys and certificates given to the
 //! verifier, never from the bundle.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::intoto::{PAYLOAD_TYPE, STATEMENT_TYPE, Statement};
 use crate::sign::dsse::{self, Envelope};
+use crate::sign::keyless::tlog::TlogEntry;
+use crate::sign::keyless::{KeylessError, TrustedRoot};
 use crate::sign::keys::{KeyError, PublicKey, SigningKey};
 use crate::sign::x509::{self, Cert, ChainError};
 
@@ -86,6 +90,8 @@ struct InBundle {
 
 #[derive(Deserialize)]
 struct InMaterial {
+    #[serde(rename = "tlogEntries", default)]
+    tlog_entries: Vec<TlogEntry>,
     #[serde(rename = "publicKey")]
     public_key: Option<InPublicKey>,
     #[serde(rename = "x509CertificateChain")]
@@ -132,6 +138,11 @@ pub struct Bundle {
     pub material: Material,
     pub payload: Vec<u8>,
     pub signature: Vec<u8>,
+    /// The envelope signature's `keyid`, when set (part of the envelope a
+    /// transparency log hashes).
+    pub keyid: Option<String>,
+    /// Transparency log entries (keyless bundles).
+    pub tlog_entries: Vec<TlogEntry>,
     pub statement: Statement,
 }
 
@@ -158,6 +169,8 @@ pub enum BundleError {
     Unsupported(String),
     #[error("certificate chain: {0}")]
     Chain(ChainError),
+    #[error("{0}")]
+    Keyless(KeylessError),
 }
 
 /// Parse a bundle and decode its statement. No signature is checked here.
@@ -216,11 +229,22 @@ pub fn parse(bytes: &[u8]) -> Result<Bundle, BundleError> {
     if statement.subject.is_empty() {
         return Err(BundleError::Statement("it has no subject".into()));
     }
-    let material = material(raw.verification_material)?;
+    let keyid = envelope.signatures[0]
+        .keyid
+        .clone()
+        .filter(|k| !k.is_empty());
+    let mut vm = raw.verification_material;
+    let tlog_entries = vm
+        .as_mut()
+        .map(|m| std::mem::take(&mut m.tlog_entries))
+        .unwrap_or_default();
+    let material = material(vm)?;
     Ok(Bundle {
         material,
         payload,
         signature,
+        keyid,
+        tlog_entries,
         statement,
     })
 }
@@ -278,11 +302,85 @@ pub fn same_attestation(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// What the verifier trusts: public keys and certificate roots.
+/// What the verifier trusts: public keys, certificate roots, and keyless
+/// (Sigstore) signer identities with the trust material to check them.
+///
+/// Build it with struct update syntax (`Trust { keys, ..Default::default() }`)
+/// so new fields do not break callers.
 #[derive(Debug, Clone, Default)]
 pub struct Trust {
     pub keys: Vec<PublicKey>,
     pub roots: Vec<Cert>,
+    /// Keyless signers accepted: OIDC identity and issuer as certified by
+    /// Fulcio. Empty: no keyless signature is trusted.
+    pub identities: Vec<IdentityRule>,
+    /// Fulcio CAs, Rekor logs and CT logs that keyless bundles are checked
+    /// against (the public-good root, a TUF refresh, or `--trusted-root`).
+    pub sigstore: Option<Arc<TrustedRoot>>,
+}
+
+/// A keyless signer that is trusted: an exact identity and issuer, or an
+/// identity regexp (only through the explicitly named
+/// [`IdentityRule::regexp`]; a wildcard in an exact identity is literal).
+#[derive(Debug, Clone)]
+pub struct IdentityRule {
+    pub identity: IdentityMatch,
+    /// The OIDC issuer, always matched exactly.
+    pub issuer: String,
+}
+
+/// How a rule matches the certificate's identity (its subject alternative
+/// name: an email, a URI such as a GitHub workflow ref, or a username).
+#[derive(Debug, Clone)]
+pub enum IdentityMatch {
+    Exact(String),
+    /// Anchored: the whole identity must match.
+    Regexp(regex::Regex),
+}
+
+impl IdentityRule {
+    /// Trust exactly `identity` as issued by `issuer`.
+    pub fn exact(identity: impl Into<String>, issuer: impl Into<String>) -> Self {
+        Self {
+            identity: IdentityMatch::Exact(identity.into()),
+            issuer: issuer.into(),
+        }
+    }
+
+    /// Trust every identity that `pattern` matches in full (it is anchored
+    /// as `^(?:pattern)$`), as issued by `issuer`.
+    pub fn regexp(pattern: &str, issuer: impl Into<String>) -> Result<Self, regex::Error> {
+        let re = regex::Regex::new(&format!("^(?:{pattern})$"))?;
+        Ok(Self {
+            identity: IdentityMatch::Regexp(re),
+            issuer: issuer.into(),
+        })
+    }
+
+    pub fn matches_identity(&self, identity: &str) -> bool {
+        match &self.identity {
+            IdentityMatch::Exact(e) => e == identity,
+            IdentityMatch::Regexp(re) => re.is_match(identity),
+        }
+    }
+
+    pub fn matches(&self, identity: &str, issuer: &str) -> bool {
+        self.issuer == issuer && self.matches_identity(identity)
+    }
+
+    /// For messages: `stefanb@us.ibm.com (issuer https://…)`.
+    pub fn describe(&self) -> String {
+        match &self.identity {
+            IdentityMatch::Exact(e) => format!("{e} (issuer {})", self.issuer),
+            IdentityMatch::Regexp(re) => {
+                format!(
+                    "identity matching /{}/ (issuer {})",
+                    re.as_str(),
+                    self.issuer
+                )
+            }
+        }
+    }
 }
 
 /// Who signed a bundle, once proven.
@@ -300,6 +398,56 @@ pub enum Signer {
         path: Vec<String>,
         fingerprint: String,
     },
+    /// A keyless (Sigstore) signature: a short-lived Fulcio certificate for
+    /// an OIDC identity, logged in a transparency log.
+    Keyless {
+        /// The certificate's identity (subject alternative name).
+        identity: String,
+        /// The OIDC issuer the certificate records.
+        issuer: String,
+        /// SHA-256 of the signing certificate (`sha256:…`).
+        fingerprint: String,
+        proof: KeylessProof,
+    },
+}
+
+/// What a keyless verification proved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeylessProof {
+    /// Subjects from the signing certificate to the trusted Fulcio root.
+    pub chain: Vec<String>,
+    /// The CT log whose signed certificate timestamp (SCT) verified: its log
+    /// ID (hex SHA-256 of its key).
+    pub sct_log: String,
+    pub tlog: TlogProof,
+    /// When the certificate was checked to be valid (Unix seconds): the
+    /// log's integrated time when its signed entry timestamp verified,
+    /// otherwise the verification time.
+    pub checked_at: i64,
+    pub time_source: TimeSource,
+}
+
+/// The transparency log entry that verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlogProof {
+    /// The log's base URL from the trusted root.
+    pub log_url: String,
+    /// The log ID (hex SHA-256 of the log's key).
+    pub log_id: String,
+    pub log_index: i64,
+    /// Tree size of the signed checkpoint the inclusion proof reaches.
+    pub tree_size: i64,
+    /// The integrated time, when the signed entry timestamp (SET) proved it.
+    pub integrated_time: Option<i64>,
+}
+
+/// Where the signing time came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSource {
+    /// The log's integrated time, signed by the log (SET).
+    SignedEntryTimestamp,
+    /// No trusted timestamp: the current time.
+    VerificationTime,
 }
 
 impl Signer {
@@ -315,6 +463,9 @@ impl Signer {
                     path.last().map(String::as_str).unwrap_or("?")
                 )
             }
+            Signer::Keyless {
+                identity, issuer, ..
+            } => format!("{identity} (keyless, issuer {issuer})"),
         }
     }
 }
@@ -323,7 +474,9 @@ impl Signer {
 pub fn verify(bundle: &Bundle, trust: &Trust) -> Result<Signer, BundleError> {
     let pae = dsse::pae(PAYLOAD_TYPE, &bundle.payload);
     match &bundle.material {
-        Material::PublicKey { hint, embedded } => verify_key(bundle, &pae, hint.as_deref(), embedded.as_deref(), trust),
+        Material::PublicKey { hint, embedded } => {
+            verify_key(bundle, &pae, hint.as_deref(), embedded.as_deref(), trust)
+        }
         Material::X509Chain(chain) => {
             let leaf = Cert::from_der(&chain[0])
                 .map_err(|e| BundleError::Chain(ChainError::Malformed(e)))?;
@@ -345,10 +498,9 @@ pub fn verify(bundle: &Bundle, trust: &Trust) -> Result<Signer, BundleError> {
                 fingerprint: ok.leaf.fingerprint().prefixed(),
             })
         }
-        Material::Certificate(_) => Err(BundleError::Unsupported(
-            "this bundle is signed keyless (a Sigstore Fulcio certificate), which this version of mlprov does not verify yet"
-                .into(),
-        )),
+        Material::Certificate(der) => {
+            crate::sign::keyless::verify::verify(bundle, der, trust).map_err(BundleError::Keyless)
+        }
     }
 }
 
@@ -424,7 +576,7 @@ mod tests {
     fn trust(keys: Vec<PublicKey>) -> Trust {
         Trust {
             keys,
-            roots: Vec::new(),
+            ..Default::default()
         }
     }
 

@@ -38,7 +38,7 @@ pub struct EnvelopeSignature {
     /// base64 of the signature bytes.
     pub sig: String,
     /// Optional, unauthenticated key identifier.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyid: Option<String>,
 }
 

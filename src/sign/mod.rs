@@ -4,6 +4,7 @@
 pub mod attest;
 pub mod bundle;
 pub mod dsse;
+pub mod keyless;
 pub mod keys;
 pub mod oms;
 pub mod x509;

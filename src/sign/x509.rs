@@ -78,6 +78,26 @@ impl Cert {
             .map_err(|e| e.to_string())
     }
 
+    /// `notBefore` in Unix seconds.
+    pub fn not_before_unix(&self) -> i64 {
+        i64::try_from(self.not_before().as_secs()).unwrap_or(i64::MAX)
+    }
+
+    /// `notAfter` in Unix seconds.
+    pub fn not_after_unix(&self) -> i64 {
+        i64::try_from(self.not_after().as_secs()).unwrap_or(i64::MAX)
+    }
+
+    /// The parsed certificate.
+    pub fn inner(&self) -> &x509_cert::Certificate {
+        &self.cert
+    }
+
+    /// Extended key usages, when the extension is present.
+    pub fn extended_key_usage(&self) -> Result<Option<Vec<ObjectIdentifier>>, String> {
+        Ok(self.extension::<ExtendedKeyUsage>()?.map(|e| e.0))
+    }
+
     fn not_before(&self) -> Duration {
         self.cert
             .tbs_certificate()
@@ -242,11 +262,24 @@ pub struct VerifiedLeaf {
     pub leaf: Cert,
     /// Subjects from the leaf up to the trusted certificate.
     pub path: Vec<String>,
+    /// The certificate that issued the leaf (the leaf itself when it is
+    /// trusted directly).
+    pub issuer: Cert,
 }
 
 /// Verify `chain` (leaf first, then any intermediates the bundle carries)
 /// against the trusted certificates `roots`.
 pub fn verify_chain(chain: &[Vec<u8>], roots: &[Cert]) -> Result<VerifiedLeaf, ChainError> {
+    verify_chain_at(chain, roots, None)
+}
+
+/// [`verify_chain`] with the issuers checked at `at` (Unix seconds) instead
+/// of the leaf's `notBefore` (the caller checks the leaf's own validity).
+pub fn verify_chain_at(
+    chain: &[Vec<u8>],
+    roots: &[Cert],
+    at: Option<u64>,
+) -> Result<VerifiedLeaf, ChainError> {
     let mut certs = Vec::with_capacity(chain.len());
     for der in chain {
         certs.push(Cert::from_der(der).map_err(ChainError::Malformed)?);
@@ -261,15 +294,19 @@ pub fn verify_chain(chain: &[Vec<u8>], roots: &[Cert]) -> Result<VerifiedLeaf, C
             "no trusted certificates were given (pass --certificate-chain)".into(),
         ));
     }
-    let at = leaf.not_before();
+    let at = at
+        .map(Duration::from_secs)
+        .unwrap_or_else(|| leaf.not_before());
     check_leaf(&leaf)?;
     let pool: Vec<Cert> = certs[1..].to_vec();
     let mut path = vec![leaf.clone()];
     let mut last_err: Option<ChainError> = None;
     if build(&leaf, &pool, roots, at, 0, &mut path, &mut last_err) {
+        let issuer = path.get(1).cloned().unwrap_or_else(|| leaf.clone());
         return Ok(VerifiedLeaf {
             leaf,
             path: path.iter().map(Cert::subject).collect(),
+            issuer,
         });
     }
     Err(last_err.unwrap_or_else(|| {

@@ -52,6 +52,22 @@ pub enum Code {
     PayloadType,
     /// The payload is not a valid in-toto Statement v1.
     MalformedStatement,
+    /// A keyless certificate's identity is not a trusted one.
+    IdentityMismatch,
+    /// A keyless certificate's identity is trusted, but from another OIDC issuer.
+    IssuerMismatch,
+    /// The signing certificate has no valid SCT from a trusted CT log.
+    SctInvalid,
+    /// A keyless bundle has no transparency log entry.
+    TlogMissing,
+    /// The transparency log entry is from a log the trusted root does not list.
+    TlogUntrusted,
+    /// The transparency log entry describes another envelope, signature or certificate.
+    TlogMismatch,
+    /// The inclusion proof or its signed checkpoint does not verify.
+    TlogInclusion,
+    /// The signed entry timestamp (SET) does not verify.
+    TlogSet,
     /// A required attestation (predicate type) is not proven.
     MissingAttestation,
     /// An attestation could not be fetched or read.
@@ -104,6 +120,14 @@ impl Code {
         Code::UnsupportedMaterial,
         Code::PayloadType,
         Code::MalformedStatement,
+        Code::IdentityMismatch,
+        Code::IssuerMismatch,
+        Code::SctInvalid,
+        Code::TlogMissing,
+        Code::TlogUntrusted,
+        Code::TlogMismatch,
+        Code::TlogInclusion,
+        Code::TlogSet,
         Code::MissingAttestation,
         Code::UnreadableAttestation,
         Code::LicenseDenied,
@@ -141,6 +165,14 @@ impl Code {
             Code::UnsupportedMaterial => "E0211",
             Code::PayloadType => "E0212",
             Code::MalformedStatement => "E0213",
+            Code::IdentityMismatch => "E0214",
+            Code::IssuerMismatch => "E0215",
+            Code::SctInvalid => "E0216",
+            Code::TlogMissing => "E0217",
+            Code::TlogUntrusted => "E0218",
+            Code::TlogMismatch => "E0219",
+            Code::TlogInclusion => "E0220",
+            Code::TlogSet => "E0221",
             Code::MissingAttestation => "E0301",
             Code::UnreadableAttestation => "E0302",
             Code::LicenseDenied => "E0401",
@@ -179,6 +211,14 @@ impl Code {
             Code::UnsupportedMaterial => "unsupported-material",
             Code::PayloadType => "payload-type",
             Code::MalformedStatement => "malformed-statement",
+            Code::IdentityMismatch => "identity-mismatch",
+            Code::IssuerMismatch => "issuer-mismatch",
+            Code::SctInvalid => "sct-invalid",
+            Code::TlogMissing => "tlog-missing",
+            Code::TlogUntrusted => "tlog-untrusted",
+            Code::TlogMismatch => "tlog-mismatch",
+            Code::TlogInclusion => "tlog-inclusion-invalid",
+            Code::TlogSet => "tlog-set-invalid",
             Code::MissingAttestation => "missing-attestation",
             Code::UnreadableAttestation => "unreadable-attestation",
             Code::LicenseDenied => "license-denied",

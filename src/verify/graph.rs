@@ -48,7 +48,7 @@ use crate::verify::node::{
     BundleLookup, Finding, LocalBytes, Lookups, NodeRequest, NodeVerdict, RawBundle, Status,
     verify_node,
 };
-use crate::verify::policy::{RoleRules, VerifyPolicy};
+use crate::verify::policy::VerifyPolicy;
 use crate::verify::rego;
 
 /// The default `--max-depth`.
@@ -364,7 +364,7 @@ impl<'a> Walker<'a> {
             builders: Vec::new(),
             imported: false,
         };
-        let deps = self.apply_policy(&mut node, verdict, rules, ROOT_ROLE, root.bytes.as_ref());
+        let deps = self.apply_policy(&mut node, verdict, ROOT_ROLE, root.bytes.as_ref());
         self.deps.insert(id.clone(), deps);
         self.checked
             .entry(id.clone())
@@ -566,8 +566,7 @@ impl<'a> Walker<'a> {
                     self.s.reporter,
                 );
                 node.digest = verdict.digest;
-                deps =
-                    self.apply_policy(&mut node, verdict, &rules, &dep.role_name, bytes.as_ref());
+                deps = self.apply_policy(&mut node, verdict, &dep.role_name, bytes.as_ref());
             }
         }
         let i = self.nodes.len();
@@ -615,7 +614,7 @@ impl<'a> Walker<'a> {
         );
         let mut extra = self.nodes[i].clone();
         extra.findings.clear();
-        let _ = self.apply_policy(&mut extra, verdict, &rules, &dep.role_name, None);
+        let _ = self.apply_policy(&mut extra, verdict, &dep.role_name, None);
         let node = &mut self.nodes[i];
         node.roles.push(dep.role_name.clone());
         node.optional &= rules.optional;
@@ -688,7 +687,6 @@ impl<'a> Walker<'a> {
         &self,
         node: &mut GraphNode,
         verdict: NodeVerdict,
-        rules: &RoleRules,
         role: &str,
         bytes: Option<&LocalBytes>,
     ) -> Vec<Dep> {
@@ -707,28 +705,6 @@ impl<'a> Walker<'a> {
             });
         };
 
-        // Keyless identities cannot be verified by this build.
-        if !rules.identities.is_empty() {
-            let missing: Vec<&String> = verdict
-                .required
-                .iter()
-                .filter(|r| !verdict.proven.contains(*r))
-                .collect();
-            let keyless = verdict
-                .attestations
-                .iter()
-                .any(|a| matches!(a.status, Status::Failed(Code::UnsupportedMaterial)));
-            if !missing.is_empty() || keyless {
-                add(
-                    &mut findings,
-                    Code::PolicyUnenforceable,
-                    format!(
-                        "the policy trusts {} for role {role}, and this build of mlprov cannot verify keyless signatures yet",
-                        rules.identities.join(", ")
-                    ),
-                );
-            }
-        }
         // A required type signed only by signers not trusted for the role.
         for r in &verdict.required {
             if verdict.proven.contains(r) {
@@ -975,10 +951,17 @@ impl<'a> Walker<'a> {
             "model_signature_verified".into(),
             json!(v.proven.contains(PREDICATE_OMS)),
         );
-        if let Some(Signer::Certificate { subject, .. }) = verified
-            .iter()
-            .filter_map(|a| a.signer.as_ref())
-            .find(|s| matches!(s, Signer::Certificate { .. }))
+        // The certificate identity: a keyless signer's OIDC identity (and
+        // issuer), else a certificate's subject.
+        let signers_of = || verified.iter().filter_map(|a| a.signer.as_ref());
+        if let Some(Signer::Keyless {
+            identity, issuer, ..
+        }) = signers_of().find(|s| matches!(s, Signer::Keyless { .. }))
+        {
+            attestation.insert("certificate_identity".into(), json!(identity));
+            attestation.insert("certificate_oidc_issuer".into(), json!(issuer));
+        } else if let Some(Signer::Certificate { subject, .. }) =
+            signers_of().find(|s| matches!(s, Signer::Certificate { .. }))
         {
             attestation.insert("certificate_identity".into(), json!(subject));
         }
@@ -1078,6 +1061,18 @@ fn signer_value(s: &Signer) -> String {
             fingerprint,
             ..
         } => json!({"kind": "certificate", "subject": subject, "fingerprint": fingerprint}),
+        Signer::Keyless {
+            identity,
+            issuer,
+            fingerprint,
+            proof,
+        } => json!({
+            "kind": "keyless",
+            "identity": identity,
+            "issuer": issuer,
+            "fingerprint": fingerprint,
+            "logIndex": proof.tlog.log_index,
+        }),
     }
     .to_string()
 }

@@ -20,6 +20,7 @@ use crate::digest::{FileDigest, Sha256Digest};
 use crate::intoto::{PREDICATE_OMS, Statement};
 use crate::reporter::Reporter;
 use crate::sign::bundle::{self, BundleError, Signer, Trust};
+use crate::sign::keyless::KeylessError;
 use crate::sign::oms::{self, FileDiff, ManifestError, SignedManifest};
 use crate::sign::x509::ChainError;
 use crate::store::Store;
@@ -273,7 +274,13 @@ fn evaluate(raw: &RawBundle, trust: &Trust, explicit: bool) -> Evaluated {
         Ok(signer) => att.signer = Some(signer),
         Err(e) => {
             let code = bundle_code(&e);
-            att.status = if !explicit && code == Code::UntrustedSigner {
+            // A bundle found by digest from a signer not trusted here (an
+            // untrusted key, another keyless identity) is someone else's.
+            let not_ours = matches!(
+                code,
+                Code::UntrustedSigner | Code::IdentityMismatch | Code::IssuerMismatch
+            );
+            att.status = if !explicit && not_ours {
                 Status::Skipped(e.to_string())
             } else {
                 Status::Failed(code)
@@ -334,6 +341,23 @@ pub fn bundle_code(e: &BundleError) -> Code {
             ChainError::Untrusted(_) => Code::CertificateChain,
             ChainError::Usage(_) => Code::CertificateUsage,
             ChainError::Validity(_) => Code::CertificateValidity,
+        },
+        BundleError::Keyless(k) => match k {
+            KeylessError::Untrusted(_) => Code::UntrustedSigner,
+            KeylessError::IdentityMismatch(_) => Code::IdentityMismatch,
+            KeylessError::IssuerMismatch(_) => Code::IssuerMismatch,
+            KeylessError::SignatureInvalid(_) => Code::SignatureInvalid,
+            KeylessError::Chain(_) => Code::CertificateChain,
+            KeylessError::Usage(_) => Code::CertificateUsage,
+            KeylessError::Validity(_) => Code::CertificateValidity,
+            KeylessError::Sct(_) => Code::SctInvalid,
+            KeylessError::TlogMissing(_) => Code::TlogMissing,
+            KeylessError::TlogUntrusted(_) => Code::TlogUntrusted,
+            KeylessError::TlogMismatch(_) => Code::TlogMismatch,
+            KeylessError::TlogInclusion(_) => Code::TlogInclusion,
+            KeylessError::TlogSet(_) => Code::TlogSet,
+            KeylessError::Malformed(_) => Code::MalformedBundle,
+            KeylessError::Unsupported(_) => Code::UnsupportedMaterial,
         },
     }
 }

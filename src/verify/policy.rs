@@ -43,7 +43,7 @@ use crate::digest::Sha256Digest;
 use crate::intoto::{PREDICATE_SLSA_PROVENANCE, Statement};
 use crate::manifest::{Policy, Role, RolePolicy, Signer as PolicySigner};
 use crate::scan::ScanPolicy;
-use crate::sign::bundle::{self, Trust};
+use crate::sign::bundle::{self, IdentityRule, Trust};
 use crate::sign::keys::PublicKey;
 use crate::verify::rego::RegoPolicy;
 
@@ -58,8 +58,6 @@ pub struct RoleRules {
     /// Whether `require` was written in the policy (else it is the default).
     pub require_explicit: bool,
     pub trust: Trust,
-    /// Keyless identities the policy names (not verifiable by this build).
-    pub identities: Vec<String>,
     /// Whether the policy names the signers (else the `--key` keys apply).
     pub signers_explicit: bool,
     pub optional: bool,
@@ -120,6 +118,26 @@ pub enum PolicyError {
         )
     )]
     RevocationList { path: String, reason: String },
+    #[error("policy {policy}: signer identity-regexp `{regexp}`: {reason}")]
+    #[diagnostic(
+        code(mlprov::policy::identity_regexp),
+        help(
+            "identity-regexp is a Rust regex matched against the whole certificate identity, e.g. `https://github\\.com/acme/.*/\\.github/workflows/release\\.yml@refs/tags/v.*`"
+        )
+    )]
+    IdentityRegexp {
+        policy: String,
+        regexp: String,
+        reason: String,
+    },
+    #[error(
+        "policy {policy} trusts keyless signers, but the Sigstore trusted root is not usable: {reason}"
+    )]
+    #[diagnostic(
+        code(mlprov::policy::trusted_root),
+        help("pass --trusted-root FILE (a trusted_root.json), or --refresh-trusted-root")
+    )]
+    TrustedRoot { policy: String, reason: String },
 }
 
 impl VerifyPolicy {
@@ -134,6 +152,40 @@ impl VerifyPolicy {
 pub struct CliTrust<'a> {
     pub trust: &'a Trust,
     pub require: &'a [String],
+    /// The Sigstore trusted root, loaded the first time a keyless signer
+    /// needs it (the command line's, or one the policy names).
+    pub sigstore: &'a dyn Fn() -> Result<std::sync::Arc<crate::sign::keyless::TrustedRoot>, String>,
+}
+
+/// Add a policy signer to `trust`.
+fn add_signer(
+    trust: &mut Trust,
+    s: &PolicySigner,
+    base: &Path,
+    src: &str,
+    sigstore: &dyn Fn() -> Result<std::sync::Arc<crate::sign::keyless::TrustedRoot>, String>,
+) -> Result<(), PolicyError> {
+    let rule = match s {
+        PolicySigner::Key(path) => {
+            trust.keys.push(load_key(base, path, src)?);
+            return Ok(());
+        }
+        PolicySigner::Identity { identity, issuer } => IdentityRule::exact(identity, issuer),
+        PolicySigner::IdentityRegexp { regexp, issuer } => IdentityRule::regexp(regexp, issuer)
+            .map_err(|e| PolicyError::IdentityRegexp {
+                policy: src.to_string(),
+                regexp: regexp.clone(),
+                reason: e.to_string(),
+            })?,
+    };
+    trust.identities.push(rule);
+    if trust.sigstore.is_none() {
+        trust.sigstore = Some(sigstore().map_err(|reason| PolicyError::TrustedRoot {
+            policy: src.to_string(),
+            reason,
+        })?);
+    }
+    Ok(())
 }
 
 /// Resolve `policy` (read from `source`, whose keys are relative to `base`).
@@ -162,17 +214,7 @@ pub fn resolve(
                 r.signers_explicit = true;
                 r.trust = Trust::default();
                 for s in &rp.signers {
-                    match s {
-                        PolicySigner::Key(path) => {
-                            r.trust.keys.push(load_key(base, path, &src)?);
-                        }
-                        PolicySigner::Identity { identity, issuer } => r
-                            .identities
-                            .push(format!("identity {identity} (issuer {issuer})")),
-                        PolicySigner::IdentityRegexp { regexp, issuer } => r
-                            .identities
-                            .push(format!("identity matching /{regexp}/ (issuer {issuer})")),
-                    }
+                    add_signer(&mut r.trust, s, base, &src, cli.sigstore)?;
                 }
             }
         }
@@ -195,6 +237,12 @@ pub fn resolve(
     if root.signers_explicit {
         root.trust.keys.extend(cli.trust.keys.iter().cloned());
         root.trust.roots.extend(cli.trust.roots.iter().cloned());
+        root.trust
+            .identities
+            .extend(cli.trust.identities.iter().cloned());
+        if root.trust.sigstore.is_none() {
+            root.trust.sigstore = cli.trust.sigstore.clone();
+        }
     }
     for r in cli.require {
         if !root.require.contains(r) {
@@ -212,29 +260,18 @@ pub fn resolve(
     if let Some(list) = &policy.revocation_list {
         let path = base.join(&list.bundle);
         let mut trust = Trust::default();
-        let mut identities = Vec::new();
         for s in &list.signers {
-            match s {
-                PolicySigner::Key(p) => trust.keys.push(load_key(base, p, &src)?),
-                other => identities.push(format!("{other:?}")),
-            }
+            add_signer(&mut trust, s, base, &src, cli.sigstore)?;
         }
         let bytes = std::fs::read(&path).map_err(|e| PolicyError::RevocationList {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        let entries = read_revocation_list(&bytes, &trust).map_err(|reason| {
-            PolicyError::RevocationList {
+        let entries =
+            read_revocation_list(&bytes, &trust).map_err(|reason| PolicyError::RevocationList {
                 path: path.display().to_string(),
-                reason: if trust.keys.is_empty() && !identities.is_empty() {
-                    format!(
-                        "{reason}; its signers are keyless identities, which this build of mlprov cannot verify"
-                    )
-                } else {
-                    reason
-                },
-            }
-        })?;
+                reason,
+            })?;
         for (d, reason) in entries {
             out.revoked.entry(d).or_insert_with(|| match reason {
                 Some(r) => format!("revoked by {} ({r})", list.bundle),
@@ -324,12 +361,14 @@ mod tests {
         let trust = Trust {
             keys: vec![key.public_key().unwrap()],
             roots: Vec::new(),
+            ..Default::default()
         };
         let got = read_revocation_list(&bytes, &trust).unwrap();
         assert_eq!(got, vec![(a, Some("poisoned".to_string()))]);
         let wrong = Trust {
             keys: vec![other.public_key().unwrap()],
             roots: Vec::new(),
+            ..Default::default()
         };
         assert!(read_revocation_list(&bytes, &wrong).is_err());
         // Another predicate type signed by the right key is not a list.
@@ -364,6 +403,11 @@ signers = [{ identity = "https://x/wf.yml@refs/heads/main", issuer = "https://to
             CliTrust {
                 trust: &cli,
                 require: &[],
+                sigstore: &|| {
+                    crate::sign::keyless::TrustedRoot::public_good()
+                        .map(std::sync::Arc::new)
+                        .map_err(|e| e.to_string())
+                },
             },
         )
         .unwrap();
@@ -374,7 +418,12 @@ signers = [{ identity = "https://x/wf.yml@refs/heads/main", issuer = "https://to
         assert!(v.rules(Role::TestData).require.is_empty());
         assert!(v.rules(Role::TestData).optional);
         let td = v.rules(Role::TrainingData);
-        assert!(td.trust.keys.is_empty() && td.identities.len() == 1);
+        assert!(td.trust.keys.is_empty() && td.trust.identities.len() == 1);
+        assert!(td.trust.sigstore.is_some());
+        assert!(td.trust.identities[0].matches(
+            "https://x/wf.yml@refs/heads/main",
+            "https://token.actions.githubusercontent.com"
+        ));
         assert_eq!(v.rules(Role::Config).require, [PREDICATE_SLSA_PROVENANCE]);
         assert!(v.root.require.is_empty());
     }

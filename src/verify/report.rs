@@ -20,7 +20,7 @@
 use serde_json::{Value, json};
 
 use crate::fsutil::human_bytes;
-use crate::sign::bundle::Signer;
+use crate::sign::bundle::{Signer, TimeSource};
 use crate::verify::code::Code;
 use crate::verify::node::{Against, Finding, NodeVerdict, Status};
 
@@ -92,6 +92,33 @@ fn signer_json(s: &Signer) -> Value {
         } => {
             json!({"kind": "certificate", "subject": subject, "chain": path, "fingerprint": fingerprint})
         }
+        Signer::Keyless {
+            identity,
+            issuer,
+            fingerprint,
+            proof,
+        } => json!({
+            "kind": "keyless",
+            "identity": identity,
+            "issuer": issuer,
+            "fingerprint": fingerprint,
+            "chain": proof.chain,
+            "sctLog": proof.sct_log,
+            "tlog": {
+                "url": proof.tlog.log_url,
+                "logId": proof.tlog.log_id,
+                "logIndex": proof.tlog.log_index,
+                "treeSize": proof.tlog.tree_size,
+                "integratedTime": proof.tlog.integrated_time,
+                "inclusionProof": true,
+                "signedEntryTimestamp": proof.tlog.integrated_time.is_some(),
+            },
+            "checkedAt": crate::sign::keyless::verify::rfc3339(proof.checked_at),
+            "timeSource": match proof.time_source {
+                TimeSource::SignedEntryTimestamp => "signed-entry-timestamp",
+                TimeSource::VerificationTime => "verification-time",
+            },
+        }),
     }
 }
 
@@ -164,6 +191,140 @@ pub fn human(nodes: &[NodeVerdict]) -> String {
     out
 }
 
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// One artifact row of a Markdown summary.
+struct MdRow {
+    name: String,
+    id: String,
+    role: String,
+    files: String,
+    ok: bool,
+}
+
+/// A Markdown summary for a CI job page (GitHub's step summary): the
+/// verdict per artifact, the tree, what was signed and by whom, findings.
+fn markdown_doc(
+    ok: bool,
+    rows: &[MdRow],
+    tree: &str,
+    atts: &[&crate::verify::node::Attestation],
+    findings: &[&Finding],
+) -> String {
+    let mut out = format!(
+        "### {} mlprov verify: {}\n\n",
+        if ok { "✅" } else { "❌" },
+        if ok { "verified" } else { "failed" }
+    );
+    out.push_str("| Artifact | Digest | Role | Files | Result |\n|---|---|---|---|---|\n");
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} |\n",
+            cell(&r.name),
+            r.id,
+            cell(&r.role),
+            r.files,
+            if r.ok { "✅" } else { "❌" }
+        ));
+    }
+    out.push_str("\n```text\n");
+    out.push_str(tree);
+    out.push_str("```\n");
+    if !atts.is_empty() {
+        out.push_str("\n#### Signatures\n\n| Predicate type | Bundle | Signed by | Result |\n|---|---|---|---|\n");
+        for a in atts {
+            let by = match &a.signer {
+                Some(s @ Signer::Keyless { proof, .. }) => format!(
+                    "{}; logged in {} at index {}",
+                    s.describe(),
+                    proof.tlog.log_url,
+                    proof.tlog.log_index
+                ),
+                Some(s) => s.describe(),
+                None => "-".into(),
+            };
+            let result = match &a.status {
+                Status::Verified => "✅ verified".to_string(),
+                Status::Failed(c) => format!("❌ {c}"),
+                Status::Skipped(r) => format!("skipped: {r}"),
+            };
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                cell(a.predicate_type.as_deref().unwrap_or("(unreadable)")),
+                cell(&a.source),
+                cell(&by),
+                cell(&result)
+            ));
+        }
+    }
+    if !findings.is_empty() {
+        out.push_str("\n#### Findings\n\n| Code | File | Message |\n|---|---|---|\n");
+        for f in findings {
+            out.push_str(&format!(
+                "| {} | {} | {} |\n",
+                f.code,
+                cell(f.file.as_deref().or(f.source.as_deref()).unwrap_or("-")),
+                cell(&f.message)
+            ));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+fn files_cell(n: &NodeVerdict) -> String {
+    n.files
+        .as_ref()
+        .map(|f| format!("{} ({})", f.files, human_bytes(f.bytes)))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The Markdown summary of single-artifact verdicts (`pull`).
+pub fn markdown(nodes: &[NodeVerdict]) -> String {
+    let ok = !nodes.is_empty() && nodes.iter().all(NodeVerdict::verified);
+    let rows: Vec<MdRow> = nodes
+        .iter()
+        .map(|n| MdRow {
+            name: n.name.clone().unwrap_or_else(|| "(unnamed)".into()),
+            id: n.digest.map(|d| d.prefixed()).unwrap_or_else(|| "?".into()),
+            role: "artifact".into(),
+            files: files_cell(n),
+            ok: n.verified(),
+        })
+        .collect();
+    let atts: Vec<_> = nodes.iter().flat_map(|n| n.attestations.iter()).collect();
+    let findings: Vec<_> = nodes.iter().flat_map(|n| n.findings.iter()).collect();
+    markdown_doc(ok, &rows, &human(nodes), &atts, &findings)
+}
+
+/// The Markdown summary of a verified provenance graph (`verify`).
+pub fn graph_markdown(g: &Graph) -> String {
+    let rows: Vec<MdRow> = g
+        .nodes
+        .iter()
+        .map(|n| MdRow {
+            name: n.name.clone().unwrap_or_else(|| "(unnamed)".into()),
+            id: n.id.clone(),
+            role: n.roles.join(", "),
+            files: n
+                .verdict
+                .as_ref()
+                .map(files_cell)
+                .unwrap_or_else(|| "-".into()),
+            ok: n.verified(),
+        })
+        .collect();
+    let atts: Vec<_> = g
+        .nodes
+        .iter()
+        .filter_map(|n| n.verdict.as_ref())
+        .flat_map(|v| v.attestations.iter())
+        .collect();
+    let findings: Vec<_> = g.findings().map(|(_, f)| f).collect();
+    markdown_doc(g.verified(), &rows, &graph_human(g), &atts, &findings)
+}
 // ---------------------------------------------------------------------------
 // The provenance graph
 
@@ -198,6 +359,7 @@ fn signer_label(s: &Signer) -> String {
     match s {
         Signer::Key { label, .. } => label.clone(),
         Signer::Certificate { subject, .. } => subject.clone(),
+        Signer::Keyless { identity, .. } => identity.clone(),
     }
 }
 

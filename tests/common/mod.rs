@@ -71,6 +71,10 @@ impl TestEnv {
             .env_remove("GITHUB_ACTIONS")
             .env_remove("GITHUB_STEP_SUMMARY")
             .env_remove("GITHUB_OUTPUT")
+            .env_remove("SIGSTORE_ID_TOKEN")
+            .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
+            .env_remove("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+            .env_remove("MLPROV_TRUSTED_ROOT")
             .env_remove("SOURCE_DATE_EPOCH")
             .env_remove("RUST_BACKTRACE");
         c

@@ -1,0 +1,233 @@
+//! Verifying a keyless bundle, offline, against a trusted root:
+//!
+//! 1. the DSSE signature verifies with the certificate's key;
+//! 2. a transparency log entry from a trusted log describes exactly this
+//!    envelope and certificate, is included in a checkpoint the log signed,
+//!    and, when it has one, its signed entry timestamp verifies;
+//! 3. the signing time is the integrated time the SET proved, otherwise the
+//!    verification time; the certificate must be valid then;
+//! 4. the certificate chains to a Fulcio CA of the trusted root that was
+//!    valid then, may sign code, and carries an SCT from a trusted CT log;
+//! 5. its identity and OIDC issuer match a trusted identity rule.
+//!
+//! Every step fails closed with its own [`KeylessError`] kind.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use const_oid::db::rfc5912::ID_KP_CODE_SIGNING;
+
+use super::KeylessError;
+use super::cert;
+use super::tlog::{self, Signed};
+use super::trust_root::TrustedRoot;
+use crate::intoto::PAYLOAD_TYPE;
+use crate::sign::bundle::{Bundle, KeylessProof, Signer, TimeSource, TlogProof, Trust};
+use crate::sign::dsse;
+use crate::sign::keys::PublicKey;
+use crate::sign::x509::{self, Cert, ChainError};
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Format Unix seconds as RFC 3339 for messages.
+pub fn rfc3339(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// Verify a bundle whose material is the single certificate `leaf_der`.
+pub fn verify(bundle: &Bundle, leaf_der: &[u8], trust: &Trust) -> Result<Signer, KeylessError> {
+    let Some(root) = trust.sigstore.as_deref() else {
+        return Err(KeylessError::Untrusted(
+            "the bundle is signed keyless (a Fulcio certificate), but no Sigstore trusted root is configured"
+                .into(),
+        ));
+    };
+    let leaf = Cert::from_der(leaf_der)
+        .map_err(|e| KeylessError::Malformed(format!("signing certificate: {e}")))?;
+    let identity = cert::identity(leaf.inner())?;
+
+    // 1. The signature.
+    let spki = leaf
+        .spki_der()
+        .map_err(|e| KeylessError::Malformed(format!("signing certificate: {e}")))?;
+    let key = PublicKey::from_spki_der(&spki, "signing certificate")
+        .map_err(|e| KeylessError::Unsupported(e.to_string()))?;
+    let pae = dsse::pae(PAYLOAD_TYPE, &bundle.payload);
+    if !key.verify(&pae, &bundle.signature) {
+        return Err(KeylessError::SignatureInvalid(format!(
+            "the signature does not verify with the key of the signing certificate ({}): the statement or signature was altered",
+            identity.primary()
+        )));
+    }
+
+    // 2. The transparency log.
+    if bundle.tlog_entries.is_empty() {
+        return Err(KeylessError::TlogMissing(
+            "the bundle has no transparency log entry: nothing proves the signature was logged"
+                .into(),
+        ));
+    }
+    let signed = Signed {
+        payload: &bundle.payload,
+        signature: &bundle.signature,
+        cert_der: leaf_der,
+    };
+    let mut first_err = None;
+    let mut verified = None;
+    for entry in &bundle.tlog_entries {
+        match tlog::verify_entry(entry, &signed, root) {
+            Ok(v) => {
+                verified = Some(v);
+                break;
+            }
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    let Some(entry) = verified else {
+        return Err(first_err.unwrap_or_else(|| KeylessError::TlogMissing("no log entry".into())));
+    };
+
+    // 3. The signing time and the certificate's validity then.
+    let (at, source) = match entry.integrated_time {
+        Some(t) => (t, TimeSource::SignedEntryTimestamp),
+        None => (now(), TimeSource::VerificationTime),
+    };
+    let (nb, na) = (leaf.not_before_unix(), leaf.not_after_unix());
+    if at < nb || at > na {
+        return Err(KeylessError::Validity(match source {
+            TimeSource::SignedEntryTimestamp => format!(
+                "the signing certificate is valid {} to {}, but the log recorded the signature at {}",
+                rfc3339(nb),
+                rfc3339(na),
+                rfc3339(at)
+            ),
+            TimeSource::VerificationTime => format!(
+                "the signing certificate is valid {} to {}, and the bundle has no signed log timestamp, so it is checked at the verification time {}: expired",
+                rfc3339(nb),
+                rfc3339(na),
+                rfc3339(at)
+            ),
+        }));
+    }
+
+    // 4. The chain to a Fulcio CA valid at that time, code signing, the SCT.
+    let (path, sct_log) = check_certificate(&leaf, root, at)?;
+
+    // 5. The identity.
+    let (id, iss) = (identity.primary().to_string(), identity.issuer.clone());
+    if trust.identities.is_empty() {
+        return Err(KeylessError::Untrusted(format!(
+            "signed keyless by {id} (issuer {iss}), but no keyless identity is trusted (pass --certificate-identity and --certificate-oidc-issuer)"
+        )));
+    }
+    let matched = trust
+        .identities
+        .iter()
+        .any(|r| identity.sans.iter().any(|s| r.matches(s, &iss)));
+    if !matched {
+        let trusted: Vec<String> = trust.identities.iter().map(|r| r.describe()).collect();
+        let identity_ok = trust
+            .identities
+            .iter()
+            .any(|r| identity.sans.iter().any(|s| r.matches_identity(s)));
+        let msg = format!(
+            "signed keyless by {id} (issuer {iss}); trusted: {}",
+            trusted.join(", ")
+        );
+        return Err(if identity_ok {
+            KeylessError::IssuerMismatch(msg)
+        } else {
+            KeylessError::IdentityMismatch(msg)
+        });
+    }
+
+    let mut chain = path;
+    if let Some(first) = chain.first_mut().filter(|s| s.is_empty()) {
+        *first = format!("(keyless certificate for {id})");
+    }
+    Ok(Signer::Keyless {
+        identity: id,
+        issuer: iss,
+        fingerprint: leaf.fingerprint().prefixed(),
+        proof: KeylessProof {
+            chain,
+            sct_log,
+            tlog: TlogProof {
+                log_url: entry.log.base_url.clone(),
+                log_id: entry.log.log_id_hex(),
+                log_index: entry.log_index,
+                tree_size: entry.tree_size,
+                integrated_time: entry.integrated_time,
+            },
+            checked_at: at,
+            time_source: source,
+        },
+    })
+}
+
+/// Steps 4 of [`verify`]: the certificate chains to a Fulcio CA of `root`
+/// valid at `at`, may sign code, and carries a valid SCT from a trusted CT
+/// log. Returns the chain's subjects and the CT log's ID. Signing calls it
+/// too, before anything is logged.
+pub fn check_certificate(
+    leaf: &Cert,
+    root: &TrustedRoot,
+    at: i64,
+) -> Result<(Vec<String>, String), KeylessError> {
+    let at_u = u64::try_from(at).unwrap_or(0);
+    let mut chain_err: Option<ChainError> = None;
+    let mut chained = None;
+    for ca in root.cas.iter().filter(|ca| ca.valid_for.contains(at)) {
+        let Some((anchor, intermediates)) = ca.chain.split_last() else {
+            continue;
+        };
+        let mut chain = vec![leaf.der.clone()];
+        chain.extend(intermediates.iter().map(|c| c.der.clone()));
+        match x509::verify_chain_at(&chain, std::slice::from_ref(anchor), Some(at_u)) {
+            Ok(v) => {
+                chained = Some(v);
+                break;
+            }
+            Err(e) => {
+                // Keep the most telling error: a usage or validity problem
+                // beats "does not chain" from another CA.
+                if !matches!(e, ChainError::Untrusted(_)) || chain_err.is_none() {
+                    chain_err = Some(e);
+                }
+            }
+        }
+    }
+    let Some(chained) = chained else {
+        return Err(match chain_err {
+            Some(ChainError::Usage(m)) => KeylessError::Usage(m),
+            Some(ChainError::Validity(m)) => KeylessError::Validity(m),
+            Some(ChainError::Malformed(m)) => KeylessError::Malformed(m),
+            Some(ChainError::Untrusted(_)) | None => KeylessError::Chain(format!(
+                "the signing certificate (issuer `{}`) does not chain to a Fulcio CA of the {} valid at {}",
+                leaf.issuer(),
+                root.source,
+                rfc3339(at)
+            )),
+        });
+    };
+    let eku = leaf.extended_key_usage().map_err(KeylessError::Usage)?;
+    if !eku.is_some_and(|e| e.contains(&ID_KP_CODE_SIGNING)) {
+        return Err(KeylessError::Usage(
+            "the signing certificate lacks extended key usage codeSigning".into(),
+        ));
+    }
+    let issuer_spki = chained
+        .issuer
+        .spki_der()
+        .map_err(|e| KeylessError::Malformed(format!("issuing CA: {e}")))?;
+    let sct_log = cert::verify_sct(&leaf.der, &issuer_spki, root)?;
+    Ok((chained.path, sct_log))
+}
