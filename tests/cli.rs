@@ -9,3 +9,17 @@ fn help_lists_only_working_commands() {
     assert!(r.stdout.contains("pin"));
     assert!(!r.stdout.contains("schema"), "hidden commands stay hidden");
 }
+
+#[test]
+fn drawing_formats_are_only_for_graph() {
+    let env = TestEnv::new();
+    for f in ["dot", "mermaid"] {
+        let r = env.run(&env.work(), &["--format", f, "pin"]).expect_code(2);
+        assert!(
+            r.stderr
+                .contains(&format!("`--format {f}` is only for `mlprov graph`")),
+            "{}",
+            r.stderr
+        );
+    }
+}

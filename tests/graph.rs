@@ -937,87 +937,88 @@ fn a_plus_d_to_f_in_a_registry() {
         );
     }
     let mut codes: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    let mut case = |name: &str,
-                    sc: Scenario,
-                    prefix: &str,
-                    tamper_f: &dyn Fn(&Path),
-                    code: &str,
-                    node: &str| {
-        let f = publish(&sc, &reg, prefix, tamper_f);
-        let r = verify_ref(&sc, &f).expect_code(1);
-        let id = node_named(&r, node);
-        expect_failure(r, code, &id);
-        codes.insert(code.to_string());
-        eprintln!("registry case {name}: {code} on {node}");
-    };
-    // A's scan attestation missing.
     {
-        let sc = base.copy();
-        for p in bundles_with(&sc.store_dir(&sc.a), "mlprov.dev-scan-v1") {
-            std::fs::remove_file(p).unwrap();
-        }
-        // `push` also publishes the project's own bundles.
-        std::fs::remove_file(
-            sc.work
-                .join("a/target/mlprov/import-base.scan.sigstore.json"),
-        )
-        .unwrap();
-        case("scan missing", sc, "scanless", &|_| {}, "E0301", "base");
-    }
-    // D attested by an untrusted key.
-    {
-        let sc = base.copy();
-        std::fs::remove_dir_all(sc.store_dir(&sc.d)).unwrap();
-        run(
-            &sc.env,
-            &sc.ddir(),
-            &["attest", "--key", s(&sc.keys().join("attacker.key"))],
-        )
-        .ok();
-        case("untrusted", sc, "untrusted", &|_| {}, "E0202", "data");
-    }
-    // F's provenance edited after signing (before the push).
-    {
-        let sc = base.copy();
-        let store = sc.env.store().join("store/sha256");
-        let tamper = |fo: &Path| {
-            let prov = read_json(&fo.join("target/mlprov/provenance.json"));
-            let hex = prov["subject"][0]["digest"]["sha256"]
-                .as_str()
-                .unwrap()
-                .to_string();
-            for b in bundles_with(&store.join(hex), "slsa.dev-provenance-v1") {
-                edit_payload(&b, |st| {
-                    st["predicate"]["runDetails"]["builder"]["id"] =
-                        "https://evil.example/builder".into();
-                });
-            }
+        let mut case = |name: &str,
+                        sc: Scenario,
+                        prefix: &str,
+                        tamper_f: &dyn Fn(&Path),
+                        code: &str,
+                        node: &str| {
+            let f = publish(&sc, &reg, prefix, tamper_f);
+            let r = verify_ref(&sc, &f).expect_code(1);
+            let id = node_named(&r, node);
+            expect_failure(r, code, &id);
+            codes.insert(code.to_string());
+            eprintln!("registry case {name}: {code} on {node}");
         };
-        case("edited", sc, "edited", &tamper, "E0201", "root");
+        // A's scan attestation missing.
+        {
+            let sc = base.copy();
+            for p in bundles_with(&sc.store_dir(&sc.a), "mlprov.dev-scan-v1") {
+                std::fs::remove_file(p).unwrap();
+            }
+            // `push` also publishes the project's own bundles.
+            std::fs::remove_file(
+                sc.work
+                    .join("a/target/mlprov/import-base.scan.sigstore.json"),
+            )
+            .unwrap();
+            case("scan missing", sc, "scanless", &|_| {}, "E0301", "base");
+        }
+        // D attested by an untrusted key.
+        {
+            let sc = base.copy();
+            std::fs::remove_dir_all(sc.store_dir(&sc.d)).unwrap();
+            run(
+                &sc.env,
+                &sc.ddir(),
+                &["attest", "--key", s(&sc.keys().join("attacker.key"))],
+            )
+            .ok();
+            case("untrusted", sc, "untrusted", &|_| {}, "E0202", "data");
+        }
+        // F's provenance edited after signing (before the push).
+        {
+            let sc = base.copy();
+            let store = sc.env.store().join("store/sha256");
+            let tamper = |fo: &Path| {
+                let prov = read_json(&fo.join("target/mlprov/provenance.json"));
+                let hex = prov["subject"][0]["digest"]["sha256"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                for b in bundles_with(&store.join(hex), "slsa.dev-provenance-v1") {
+                    edit_payload(&b, |st| {
+                        st["predicate"]["runDetails"]["builder"]["id"] =
+                            "https://evil.example/builder".into();
+                    });
+                }
+            };
+            case("edited", sc, "edited", &tamper, "E0201", "root");
+        }
+        // A denied license on D, and A revoked: policy changes.
+        {
+            let sc = base.copy();
+            let p = std::fs::read_to_string(sc.work.join("policy.toml")).unwrap();
+            write(&sc.work, "policy.toml", p.replace("\"CC0-1.0\", ", ""));
+            case("license", sc, "license", &|_| {}, "E0401", "data");
+            let sc = base.copy();
+            write(
+                &sc.work,
+                "policy.toml",
+                p.replace(
+                    "require-pinned-revisions = true",
+                    &format!("require-pinned-revisions = true\nrevoked = [\"{}\"]", sc.a),
+                ),
+            );
+            case("revoked", sc, "revoked", &|_| {}, "E0404", "base");
+        }
+        // A pickle finding in A's scan.
+        {
+            let sc = Scenario::build(true, false);
+            case("pickle", sc, "pickle", &|_| {}, "E0402", "base");
+        }
     }
-    // A denied license on D, and A revoked: policy changes.
-    {
-        let sc = base.copy();
-        let p = std::fs::read_to_string(sc.work.join("policy.toml")).unwrap();
-        write(&sc.work, "policy.toml", p.replace("\"CC0-1.0\", ", ""));
-        case("license", sc, "license", &|_| {}, "E0401", "data");
-        let sc = base.copy();
-        write(
-            &sc.work,
-            "policy.toml",
-            p.replace(
-                "require-pinned-revisions = true",
-                &format!("require-pinned-revisions = true\nrevoked = [\"{}\"]", sc.a),
-            ),
-        );
-        case("revoked", sc, "revoked", &|_| {}, "E0404", "base");
-    }
-    // A pickle finding in A's scan.
-    {
-        let sc = Scenario::build(true, false);
-        case("pickle", sc, "pickle", &|_| {}, "E0402", "base");
-    }
-    drop(case);
     // A dependency cycle: D's (re-signed) provenance names F.
     {
         let sc = base.copy();
