@@ -643,6 +643,33 @@ fn a_plus_d_to_f() {
         let j = sc.verify(&[]).ok().json();
         assert_eq!(j["findings"][0]["optional"], true);
     }
+    // builders.allow: F's and D's builder (mlprov on this machine) passes;
+    // a policy allowing only a CI builder fails both, each on its node.
+    {
+        let sc = base.copy();
+        let prov = read_json(&sc.fdir().join("target/mlprov/provenance.json"));
+        let builder = prov["predicate"]["runDetails"]["builder"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let p = std::fs::read_to_string(sc.work.join("policy.toml")).unwrap();
+        let with = |allowed: &str| {
+            p.replace(
+                "require-pinned-revisions = true",
+                &format!("require-pinned-revisions = true\nbuilders.allow = [\"{allowed}\"]"),
+            )
+        };
+        write(&sc.work, "policy.toml", with(&builder));
+        sc.verify(&[]).ok();
+        write(
+            &sc.work,
+            "policy.toml",
+            with("https://github.com/acme/ci/.github/workflows/train.yml"),
+        );
+        let f = expect_failure(sc.verify(&[]), "E0405", &sc.f);
+        assert!(f.iter().any(|(c, n)| c == "E0405" && *n == sc.d), "{f:?}");
+        assert!(f.iter().all(|(c, _)| c == "E0405"), "{f:?}");
+    }
     // --max-depth: deeper than allowed is a failure, not a silent stop.
     expect_failure(base.verify(&["--max-depth", "0"]), "E0602", &base.f);
     // A policy that trusts only a keyless identity: D's key-signed
