@@ -24,6 +24,7 @@
 #      MLPROV_BENCH_DIR (default target/bench). The graphs (about 28 MB per
 #      1,000 nodes) are kept in $MLPROV_BENCH_DIR/graph-N and reused with
 #      --keep; otherwise deleted at the end (the disk is shared).
+# shellcheck source=bench-common.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 
 sizes="1000 10000"
@@ -199,11 +200,11 @@ for i in "${!dirs[@]}"; do
     mb=$(calc "$(field "$dir/graph.json" bundleBytes) / 1e6" 1)
     read -r -a tw <<< "${wall[$i]}"
     read -r -a tc <<< "${cpu[$i]}"
-    med_wall[$i]=$(median "${tw[@]}")
-    med_cpu[$i]=$(median "${tc[@]}")
-    min_wall[$i]=$(minimum "${tw[@]}")
-    node_wall[$i]=$(calc "${med_wall[$i]} / $n * 1e6" 1)
-    node_cpu[$i]=$(calc "${med_cpu[$i]} / $n * 1e6" 1)
+    med_wall[i]=$(median "${tw[@]}")
+    med_cpu[i]=$(median "${tc[@]}")
+    min_wall[i]=$(minimum "${tw[@]}")
+    node_wall[i]=$(calc "${med_wall[$i]} / $n * 1e6" 1)
+    node_cpu[i]=$(calc "${med_cpu[$i]} / $n * 1e6" 1)
     rss=$(verify_graph "$dir" "${roots[$i]}" peak_rss_mib)
     printf '%6d nodes (%d edges, %d bundles, %s MB, peak RSS %s MiB)\n' "$n" "$e" "$b" "$mb" "$rss"
     printf '        wall: median %7.3f s (fastest %.3f)  %7.1f µs/node  %6.1f µs/bundle\n' \
