@@ -142,7 +142,7 @@ def level_sizes(n, levels):
     for i in range(1, levels):
         if not 1 <= sizes[i] <= MAX_NODES_PER_LEVEL_RATIO * sizes[i - 1]:
             raise SystemExit(f"cannot lay out {n} nodes in {levels} levels "
-                             f"(sizes {sizes}); use 2*levels..{(3 ** levels - 1) // 2} nodes")
+                             f"(sizes {sizes}); use {levels + 2}..{(3 ** levels - 1) // 2} nodes")
     if sizes[-1] < 3:
         raise SystemExit(f"too few nodes ({n}) for {levels} levels")
     return sizes
