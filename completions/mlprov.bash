@@ -1262,13 +1262,25 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__why)
-            opts="-C -q -v -h -V --key --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --key --registry --plain-http --insecure --username --password-stdin --timeout --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

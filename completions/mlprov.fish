@@ -48,7 +48,7 @@ complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "sign" -d 'Sign a mode
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "attest" -d 'Sign the build\'s provenance and SBOM, or any predicate, into Sigstore bundles'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "verify" -d 'Verify a model: its files, signatures, signers and required attestations'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "graph" -d 'Draw the verified provenance graph (DOT, Mermaid or JSON)'
-complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "why" -d 'List every artifact in the local store that descends from DIGEST or NAME'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "why" -d 'List every artifact (in the local store or a registry) that descends from DIGEST or NAME'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "revoke" -d 'Sign a revocation list (for `revocation-list` in [policy])'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
@@ -336,7 +336,10 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s v -l verbose -d 
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l offline -d 'Never touch the network: resolve from local caches only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s V -l version -d 'Print version'
-complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l key -d 'Count only provenance signed by these keys (PEM). Without keys, every provenance statement in the store counts, signed by anyone' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l key -d 'Count only provenance signed by these keys (PEM). Without keys, every provenance statement read counts, signed by anyone' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l registry -d 'Read the models of this registry repository (every tag; or one, as REPO:TAG) and their bundle referrers instead of the local store. Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l timeout -d 'Seconds without progress before a registry request is retried' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -345,6 +348,9 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s C -d 'Run as if ml
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l offline -d 'Never touch the network: resolve from local caches only'
@@ -417,7 +423,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "attest" -d 'Sign the build\'s provenance and SBOM, or any predicate, into Sigstore bundles'
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "verify" -d 'Verify a model: its files, signatures, signers and required attestations'
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "graph" -d 'Draw the verified provenance graph (DOT, Mermaid or JSON)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "why" -d 'List every artifact in the local store that descends from DIGEST or NAME'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "why" -d 'List every artifact (in the local store or a registry) that descends from DIGEST or NAME'
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "revoke" -d 'Sign a revocation list (for `revocation-list` in [policy])'
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "completions" -d 'Print shell completions'
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "man" -d 'Print the man page (or write all pages to a directory)'

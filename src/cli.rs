@@ -88,7 +88,7 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Draw the verified provenance graph (DOT, Mermaid or JSON).
     Graph(GraphArgs),
-    /// List every artifact in the local store that descends from DIGEST or NAME.
+    /// List every artifact (in the local store or a registry) that descends from DIGEST or NAME.
     Why(WhyArgs),
     /// Sign a revocation list (for `revocation-list` in [policy]).
     Revoke(RevokeArgs),
@@ -250,9 +250,17 @@ pub struct WhyArgs {
     pub what: String,
 
     /// Count only provenance signed by these keys (PEM). Without keys, every provenance
-    /// statement in the store counts, signed by anyone.
+    /// statement read counts, signed by anyone.
     #[arg(long, value_name = "PUB")]
     pub key: Vec<PathBuf>,
+
+    /// Read the models of this registry repository (every tag; or one, as REPO:TAG)
+    /// and their bundle referrers instead of the local store. Repeatable.
+    #[arg(long = "registry", value_name = "REPO")]
+    pub repositories: Vec<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

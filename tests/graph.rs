@@ -1158,3 +1158,166 @@ fn a_plus_d_to_f_in_a_registry() {
     // from mlprov; the walk treats registry and store bundles alike.
     assert_eq!(codes.len(), 9, "{codes:?}");
 }
+
+/// `why --registry`: F published with A and D as `oci` inputs, found from
+/// the registry alone (no local store), by A's or D's artifact digest, A's
+/// manifest digest or an input name; nothing for an unrelated digest or an
+/// untrusted key; an unreachable registry is an error; a tag whose
+/// referrers cannot be read is reported and fails the answer.
+#[test]
+fn why_over_a_registry_repository() {
+    let Some(registry) = crate::registry::server::Registry::start(false) else {
+        return;
+    };
+    let reg = registry.addr.clone();
+    let sc = Scenario::build(false, true);
+    let f_ref = publish(&sc, &reg, "why", |_| {});
+    let prov = read_json(&sc.work.join("fo-why/target/mlprov/provenance.json"));
+    let f = format!(
+        "sha256:{}",
+        prov["subject"][0]["digest"]["sha256"].as_str().unwrap()
+    );
+    let a_manifest = prov["predicate"]["buildDefinition"]["resolvedDependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "base")
+        .map(|d| format!("sha256:{}", d["digest"]["sha256"].as_str().unwrap()))
+        .unwrap();
+    assert_ne!(a_manifest, sc.a);
+    let store = sc.env.store().join("store");
+    std::fs::remove_dir_all(&store).unwrap();
+
+    let repo = format!("{reg}/why/f");
+    let why = |what: &str, extra: &[&str]| {
+        let mut args = vec!["--format", "json", "why", what, "--registry", &repo];
+        args.extend_from_slice(extra);
+        run(&sc.env, &sc.work, &args)
+    };
+    let descendants = |r: &Run| -> Vec<(String, Vec<String>)> {
+        r.json()["descendants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["digest"].as_str().unwrap().to_string(),
+                    d["references"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x.as_str().unwrap().to_string())
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    let f_manifest = {
+        let (status, body) = registry.manifest("why/f", "1");
+        assert_eq!(status, 200);
+        use sha2::Digest as _;
+        format!("sha256:{}", hex::encode(sha2::Sha256::digest(&body)))
+    };
+    let f_tagged = format!("{f_ref}@{f_manifest}");
+    let expected = vec![(f.clone(), vec![f_tagged.clone()])];
+
+    // A by its artifact digest (F's provenance names A's manifest), by its
+    // manifest digest, and by the input name; D by its artifact digest.
+    for what in [sc.a.as_str(), a_manifest.as_str(), "base", sc.d.as_str()] {
+        let r = why(what, &[]).ok();
+        assert_eq!(descendants(&r), expected, "{what}: {}", r.stdout);
+        assert!(r.json()["unreadable"].as_array().unwrap().is_empty());
+    }
+    let r = why(&sc.a, &[]).ok();
+    let m = &r.json()["matches"][0];
+    assert_eq!(m["digest"], sc.a.as_str());
+    assert!(
+        m["references"][0]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/why/a@{a_manifest}")),
+        "{m}"
+    );
+    // Human output names F's tag.
+    let h = run(&sc.env, &sc.work, &["why", &sc.a, "--registry", &repo]).ok();
+    assert!(h.stdout.contains(&f_tagged), "{}", h.stdout);
+    assert!(
+        h.stderr.contains("1 artifact(s) descending from"),
+        "{}",
+        h.stderr
+    );
+    // Only provenance signed by the training key counts.
+    let trusted = s(&sc.keys().join("training.pub")).to_string();
+    let r = why(&sc.a, &["--key", &trusted]).ok();
+    assert_eq!(descendants(&r), expected);
+    let untrusted = s(&sc.keys().join("attacker.pub")).to_string();
+    let r = why(&sc.a, &["--key", &untrusted]).ok();
+    assert_eq!(descendants(&r), vec![]);
+    assert_eq!(r.json()["statements"], 0);
+
+    // An unrelated digest: nothing descends, and it says so.
+    let unrelated = format!("sha256:{}", "0f".repeat(32));
+    let r = why(&unrelated, &[]).ok();
+    assert_eq!(descendants(&r), vec![]);
+    let h = run(&sc.env, &sc.work, &["why", &unrelated, "--registry", &repo]).ok();
+    assert_eq!(h.stdout, "");
+    assert!(
+        h.stderr.contains("0 artifact(s) descending from"),
+        "{}",
+        h.stderr
+    );
+    // A name nobody uses: exit 1.
+    why("no-such-input", &[]).expect_code(1);
+    // Not a repository reference: a usage error.
+    run(&sc.env, &sc.work, &["why", &sc.a, "--registry", "why/f"]).expect_code(2);
+
+    // An unreachable registry: exit 2, naming it.
+    let gone = format!("127.0.0.1:{}/why/f", crate::registry::server::free_port());
+    let r = run(&sc.env, &sc.work, &["why", &sc.a, "--registry", &gone]).expect_code(2);
+    assert!(
+        r.stderr.contains(&format!("listing the tags of {gone}")) && r.stderr.contains("gave up"),
+        "{}",
+        r.stderr
+    );
+
+    // A tag whose referrers cannot be read (F's bundles corrupted in the
+    // registry's storage): reported, and the answer fails.
+    let tags: Value = reqwest::blocking::get(format!("http://{reg}/v2/why/f/tags/list"))
+        .unwrap()
+        .json()
+        .unwrap();
+    let index_tag = tags["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t.as_str())
+        .find(|t| t.starts_with("sha256-"))
+        .unwrap()
+        .to_string();
+    let (_, index) = registry.manifest("why/f", &index_tag);
+    let index: Value = serde_json::from_slice(&index).unwrap();
+    for entry in index["manifests"].as_array().unwrap() {
+        let (_, m) = registry.manifest("why/f", entry["digest"].as_str().unwrap());
+        let m: Value = serde_json::from_slice(&m).unwrap();
+        let layer = m["layers"][0]["digest"].as_str().unwrap();
+        // Other bytes of the same length: served whole, with the wrong digest.
+        let blob = registry.blob_path(layer.trim_start_matches("sha256:"));
+        let len = std::fs::read(&blob).unwrap().len();
+        std::fs::write(&blob, vec![b' '; len]).unwrap();
+    }
+    let r = why(&sc.a, &[]).expect_code(1);
+    let j = r.json();
+    assert_eq!(j["unreadable"][0]["source"], format!("{f_ref}"), "{j}");
+    assert!(
+        j["unreadable"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("do not match their digest"),
+        "{j}"
+    );
+    assert!(
+        r.stderr.contains(&format!("could not read {f_ref}")),
+        "{}",
+        r.stderr
+    );
+}

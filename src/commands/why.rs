@@ -1,103 +1,27 @@
-//! `mlprov why DIGEST|NAME`: every artifact in the local store that
-//! descends from an artifact, through the `resolvedDependencies` of the
-//! SLSA provenance filed there ("which of my models descend from the base
-//! model that was just disclosed as poisoned").
+//! `mlprov why DIGEST|NAME`: every artifact that descends from an artifact,
+//! through the `resolvedDependencies` of the SLSA provenance filed in the
+//! local store, or, with `--registry REPO`, attached to the models of
+//! registry repositories ("which of my models descend from the base model
+//! that was just disclosed as poisoned").
 //!
-//! Without `--key`, every provenance statement in the store counts, whoever
-//! signed it: for this question, listing too much is safer than too
-//! little. With `--key`, only provenance signed by those keys counts.
+//! Without `--key`, every provenance statement counts, whoever signed it:
+//! for this question, listing too much is safer than too little. With
+//! `--key`, only provenance signed by those keys counts. Anything that
+//! cannot be read is reported, and makes the exit status 1: the list may
+//! be incomplete.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 use serde_json::json;
 
 use super::{Context, ExitStatus, keys};
 use crate::cli::WhyArgs;
-use crate::digest::Sha256Digest;
-use crate::intoto::{BUILD_TYPE_IMPORT, PREDICATE_SLSA_PROVENANCE, Provenance};
-use crate::sign::bundle;
-use crate::store::{Store, predicate_slug};
-
-/// Lineage read from the store.
-#[derive(Default)]
-struct Lineage {
-    /// input digest → (child artifact digest, the input's name in the child).
-    children: BTreeMap<Sha256Digest, BTreeSet<(Sha256Digest, String)>>,
-    names: BTreeMap<Sha256Digest, BTreeSet<String>>,
-    unreadable: Vec<String>,
-    statements: usize,
-}
-
-fn read_lineage(store: &Store, trust: Option<&bundle::Trust>) -> Result<Lineage> {
-    let slug = predicate_slug(PREDICATE_SLSA_PROVENANCE);
-    let mut l = Lineage::default();
-    let mut seen = BTreeSet::new();
-    let subjects = store
-        .subjects()
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot read the local store {}", store.root().display()))?;
-    for s in subjects {
-        let listed = store
-            .list(&s)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("cannot read the local store {}", store.root().display()))?;
-        for b in listed {
-            if b.predicate_slug != slug || !seen.insert(b.bundle_digest) {
-                continue;
-            }
-            let bytes = match std::fs::read(&b.path) {
-                Ok(x) => x,
-                Err(e) => {
-                    l.unreadable.push(format!("{}: {e}", b.path.display()));
-                    continue;
-                }
-            };
-            let parsed = match bundle::parse(&bytes) {
-                Ok(p) => p,
-                Err(e) => {
-                    l.unreadable.push(format!("{}: {e}", b.path.display()));
-                    continue;
-                }
-            };
-            if let Some(t) = trust
-                && bundle::verify(&parsed, t).is_err()
-            {
-                continue;
-            }
-            let st = parsed.statement;
-            let Some(child) = st.subject.first().and_then(|x| x.sha256_digest()) else {
-                continue;
-            };
-            if let Some(n) = &st.subject[0].name {
-                l.names.entry(child).or_default().insert(n.clone());
-            }
-            let Ok(prov) = serde_json::from_value::<Provenance>(st.predicate) else {
-                l.unreadable
-                    .push(format!("{}: not SLSA provenance", b.path.display()));
-                continue;
-            };
-            l.statements += 1;
-            if let Some(n) = prov.build_definition.external_parameters["input"].as_str() {
-                l.names.entry(child).or_default().insert(n.to_string());
-            }
-            if prov.build_definition.build_type == BUILD_TYPE_IMPORT {
-                continue;
-            }
-            for d in &prov.build_definition.resolved_dependencies {
-                let Some(dd) = d.sha256_digest() else {
-                    continue;
-                };
-                let name = d.name.clone().unwrap_or_default();
-                if !name.is_empty() {
-                    l.names.entry(dd).or_default().insert(name.clone());
-                }
-                l.children.entry(dd).or_default().insert((child, name));
-            }
-        }
-    }
-    Ok(l)
-}
+use crate::registry::client::error_chain;
+use crate::registry::{OciRef, Settings};
+use crate::store::Store;
+use crate::verify::lineage::{self, Lineage, Unreadable};
+use crate::verify::locate::{RegistryLocator, parse_oci_uri};
 
 pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
     let trust = if args.key.is_empty() {
@@ -105,93 +29,207 @@ pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
     } else {
         Some(keys::trust(cx, &args.key, &[])?)
     };
-    let store = Store::open_default();
-    let l = read_lineage(&store, trust.as_ref())?;
+    let repos = args
+        .repositories
+        .iter()
+        .map(|r| OciRef::parse(r))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    if cx.offline && !repos.is_empty() {
+        miette::bail!(
+            code = "mlprov::usage",
+            help = "drop --offline, or ask the local store (without --registry)",
+            "--offline: reading {} needs the registry",
+            args.repositories.join(", ")
+        );
+    }
+
+    let mut l = Lineage::default();
+    let source = if repos.is_empty() {
+        let store = Store::open_default();
+        l.read_store(&store, trust.as_ref())
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot read the local store {}", store.root().display()))?;
+        "the local store".to_string()
+    } else {
+        read_registries(cx, &args, &repos, &mut l, trust.as_ref())?;
+        args.repositories.join(", ")
+    };
+    l.unreadable.sort();
     for u in &l.unreadable {
         cx.printer
-            .warn(&format!("skipped an unreadable bundle: {u}"));
+            .warn(&format!("could not read {}: {}", u.source, u.error));
     }
-    let starts: BTreeSet<Sha256Digest> = match Sha256Digest::parse_any(&args.what) {
-        Ok(d) if args.what.starts_with("sha256:") || args.what.len() == 64 => [d].into(),
-        _ => l
-            .names
-            .iter()
-            .filter(|(_, names)| names.contains(&args.what))
-            .map(|(d, _)| *d)
-            .collect(),
-    };
+
+    let starts = l.find(&args.what);
     if starts.is_empty() {
         cx.printer.error(&miette::miette!(
             code = "mlprov::why::unknown",
-            help = "pass an artifact digest (sha256:…) or a name that provenance in the store uses",
-            "no artifact named `{}` in the local store's provenance",
+            help = "pass an artifact digest (sha256:…) or a name that the provenance read uses",
+            "no artifact named `{}` in the provenance of {source}",
             args.what
         ));
         return Ok(ExitStatus::Failure);
     }
-    // Breadth first: the shortest path to each descendant.
-    let mut found: BTreeMap<Sha256Digest, (usize, Vec<String>)> = BTreeMap::new();
-    let mut queue: VecDeque<(Sha256Digest, usize, Vec<String>)> =
-        starts.iter().map(|d| (*d, 0, Vec::new())).collect();
-    let mut visited: BTreeSet<Sha256Digest> = starts.clone();
-    while let Some((d, depth, via)) = queue.pop_front() {
-        for (child, input) in l.children.get(&d).into_iter().flatten() {
-            if visited.insert(*child) {
-                let mut via = via.clone();
-                via.push(if input.is_empty() {
-                    d.prefixed()
-                } else {
-                    input.clone()
-                });
-                found.insert(*child, (depth + 1, via.clone()));
-                queue.push_back((*child, depth + 1, via));
-            }
-        }
-    }
-    let name_of = |d: &Sha256Digest| {
-        l.names
-            .get(d)
-            .map(|n| n.iter().cloned().collect::<Vec<_>>().join(", "))
-            .unwrap_or_default()
-    };
-    let mut rows: Vec<(usize, String, Sha256Digest, Vec<String>)> = found
-        .iter()
-        .map(|(d, (depth, via))| (*depth, name_of(d), *d, via.clone()))
-        .collect();
-    rows.sort();
+    let rows = l.descendants(&starts);
+    let refs = |d: &crate::digest::Sha256Digest| l.references_of(d);
     if cx.printer.is_json() {
         cx.printer.json(&json!({
             "query": args.what,
-            "matches": starts.iter().map(|d| json!({"digest": d.prefixed(), "names": l.names.get(d)})).collect::<Vec<_>>(),
-            "verifiedOnly": trust.is_some(),
-            "descendants": rows.iter().map(|(depth, name, d, via)| json!({
+            "source": if repos.is_empty() { json!("store") } else { json!(args.repositories) },
+            "matches": starts.iter().map(|d| json!({
                 "digest": d.prefixed(),
-                "name": name,
-                "depth": depth,
-                "via": via,
+                "names": l.names_of(d),
+                "references": refs(d),
+            })).collect::<Vec<_>>(),
+            "verifiedOnly": trust.is_some(),
+            "statements": l.statements,
+            "descendants": rows.iter().map(|r| json!({
+                "digest": r.digest.prefixed(),
+                "name": r.name,
+                "depth": r.depth,
+                "via": r.via,
+                "references": r.references,
+            })).collect::<Vec<_>>(),
+            "unreadable": l.unreadable.iter().map(|u| json!({
+                "source": u.source,
+                "error": u.error,
             })).collect::<Vec<_>>(),
         }));
     } else {
         let mut out = String::new();
-        for (depth, name, d, via) in &rows {
+        for r in &rows {
             out.push_str(&format!(
-                "{depth}  {name}  {}  (via {})\n",
-                d.prefixed(),
-                via.join(" → ")
+                "{}  {}  {}  (via {})\n",
+                r.depth,
+                r.name,
+                r.digest.prefixed(),
+                r.via.join(" → ")
             ));
+            for reference in &r.references {
+                out.push_str(&format!("   {reference}\n"));
+            }
         }
         cx.printer.out(&out);
-        cx.printer.note(&format!(
-            "{} artifact(s) descend from {} ({} provenance statement(s) read{})",
-            rows.len(),
-            args.what,
-            l.statements,
-            if trust.is_some() {
-                ", signed by the given keys"
-            } else {
-                ", signed by anyone: pass --key to count only trusted provenance"
-            }
+        cx.printer.status(
+            "Found",
+            &format!(
+                "{} artifact(s) descending from {} in {source} ({} provenance statement(s) read{})",
+                rows.len(),
+                args.what,
+                l.statements,
+                if trust.is_some() {
+                    ", signed by the given keys"
+                } else {
+                    ", signed by anyone: pass --key to count only trusted provenance"
+                }
+            ),
+        );
+    }
+    if !l.unreadable.is_empty() {
+        cx.printer.error(&miette::miette!(
+            code = "mlprov::why::incomplete",
+            help = "the warnings above say what failed; fix it or remove it and ask again",
+            "{} item(s) could not be read: artifacts descending through them are missing from the list",
+            l.unreadable.len()
         ));
+        return Ok(ExitStatus::Failure);
     }
     Ok(ExitStatus::Success)
+}
+
+/// Read every tag of each `--registry` repository (or the one tag or
+/// digest given), then the manifests of the `oci://` dependencies met, to
+/// map them to artifact digests. A registry that cannot be reached is an
+/// error; a tag that cannot be read is recorded as unreadable.
+fn read_registries(
+    cx: &Context,
+    args: &WhyArgs,
+    repos: &[OciRef],
+    l: &mut Lineage,
+    trust: Option<&crate::sign::bundle::Trust>,
+) -> Result<()> {
+    // The flags (and a password from stdin, read once) for the registries
+    // named; the environment and the flags for the ones dependencies name.
+    let mut explicit: BTreeMap<String, Settings> = BTreeMap::new();
+    for r in repos {
+        if explicit.contains_key(&r.registry) {
+            continue;
+        }
+        let s = match explicit.values().next() {
+            Some(s) if args.registry.username.is_some() => s.clone(),
+            _ => super::push::registry_settings(&args.registry, &r.registry)?,
+        };
+        explicit.insert(r.registry.clone(), s);
+    }
+    let flags = (
+        args.registry.plain_http,
+        args.registry.insecure,
+        args.registry.timeout,
+    );
+    let settings_for = move |reg: &str| {
+        if let Some(s) = explicit.get(reg) {
+            return Ok(s.clone());
+        }
+        let mut s = Settings::from_env(reg)?;
+        s.plain_http |= flags.0;
+        s.insecure |= flags.1;
+        s.timeout = std::time::Duration::from_secs(flags.2.max(1));
+        Ok(s)
+    };
+    let locator = RegistryLocator::new(&settings_for);
+
+    for repo in repos {
+        let client = locator.client(&repo.registry)?;
+        let references: Vec<OciRef> = if repo.tag.is_some() || repo.digest.is_some() {
+            vec![repo.clone()]
+        } else {
+            let mut tags = client.tags(&repo.repository)?;
+            tags.sort();
+            tags.into_iter()
+                // The referrers tag schema's indexes (and cosign's
+                // `sha256-….sig`/`.att`) are not models.
+                .filter(|t| !t.starts_with("sha256-"))
+                .map(|t| OciRef {
+                    tag: Some(t),
+                    ..repo.clone()
+                })
+                .collect()
+        };
+        cx.printer.status(
+            "Reading",
+            &format!("{repo} ({} reference(s))", references.len()),
+        );
+        for r in &references {
+            match l.read_reference(&client, r, trust) {
+                Ok(()) => {}
+                Err(e) if lineage::stops(&e) => {
+                    return Err(miette::Report::new(e).wrap_err(format!("cannot read {r}")));
+                }
+                Err(e) => l.unreadable.push(Unreadable {
+                    source: r.to_string(),
+                    error: error_chain(&e),
+                }),
+            }
+        }
+    }
+
+    // Dependencies named by manifest digest: their artifact digests.
+    let mut failed = BTreeSet::new();
+    for (uri, digest) in l.unmapped_dependencies() {
+        let mapped = parse_oci_uri(&uri, &digest).and_then(|r| {
+            locator
+                .client(&r.registry)
+                .and_then(|c| l.map_dependency(&c, &r))
+                .map_err(|e| error_chain(&e))
+        });
+        if let Err(error) = mapped
+            && failed.insert(uri.clone())
+        {
+            l.unreadable.push(Unreadable {
+                source: format!("dependency {uri} (its artifact digest is unknown)"),
+                error,
+            });
+        }
+    }
+    Ok(())
 }

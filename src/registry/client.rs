@@ -92,6 +92,12 @@ pub struct PutManifest {
     pub subject_indexed: bool,
 }
 
+/// A tag list page is at most this big (a registry without pagination
+/// answers every tag at once).
+pub const MAX_TAG_LIST_BYTES: u64 = 64 << 20;
+/// Pages of a tag list followed at most (a `Link` loop ends there).
+const MAX_TAG_PAGES: usize = 10_000;
+
 /// The referrers of a manifest and how they were found.
 #[derive(Debug, Clone)]
 pub struct Referrers {
@@ -316,6 +322,12 @@ impl Client {
         subject: &Sha256Digest,
     ) -> Result<Option<OciImageIndex>, RegistryError> {
         self.rt.block_on(self.referrers_api_async(repo, subject))
+    }
+
+    /// Every tag of a repository (`GET /v2/<repo>/tags/list`), following
+    /// the `Link: <…>; rel="next"` pagination, in the registry's order.
+    pub fn tags(&self, repo: &str) -> Result<Vec<String>, RegistryError> {
+        self.rt.block_on(self.tags_async(repo))
     }
 
     // -----------------------------------------------------------------------
@@ -1039,6 +1051,68 @@ impl Client {
         }
     }
 
+    async fn tags_async(&self, repo: &str) -> Result<Vec<String>, RegistryError> {
+        #[derive(serde::Deserialize)]
+        struct TagList {
+            #[serde(default)]
+            tags: Option<Vec<String>>,
+        }
+        let what = format!("listing the tags of {}/{repo}", self.registry);
+        let mut url = self.url(&format!("/v2/{repo}/tags/list"));
+        let mut pages = std::collections::BTreeSet::new();
+        let mut tags = Vec::new();
+        loop {
+            if !pages.insert(url.clone()) || pages.len() > MAX_TAG_PAGES {
+                return Err(RegistryError::Protocol {
+                    what,
+                    message: format!(
+                        "the tag list's pagination does not end (at {url}, page {})",
+                        pages.len()
+                    ),
+                });
+            }
+            let (body, next) = self
+                .retry(&what, repo, false, async || {
+                    let mut resp = self.send(repo, false, |c| c.get(url.clone())).await?;
+                    if resp.status() != StatusCode::OK {
+                        return Err(Fail::Fatal(status_error(resp, &what).await));
+                    }
+                    let next = next_link(resp.headers(), &self.base).map_err(|message| {
+                        Fail::Fatal(RegistryError::Protocol {
+                            what: what.clone(),
+                            message,
+                        })
+                    })?;
+                    let mut body = Vec::new();
+                    while let Some(chunk) = resp
+                        .chunk()
+                        .await
+                        .map_err(|e| Fail::Transient(error_chain(&e)))?
+                    {
+                        body.extend_from_slice(&chunk);
+                        if body.len() as u64 > MAX_TAG_LIST_BYTES {
+                            return Err(Fail::Fatal(RegistryError::Protocol {
+                                what: what.clone(),
+                                message: format!("a tag list page over {MAX_TAG_LIST_BYTES} bytes"),
+                            }));
+                        }
+                    }
+                    Ok((body, next))
+                })
+                .await?;
+            let page: TagList =
+                serde_json::from_slice(&body).map_err(|e| RegistryError::Protocol {
+                    what: what.clone(),
+                    message: format!("not a tag list: {e}"),
+                })?;
+            tags.extend(page.tags.unwrap_or_default());
+            match next {
+                Some(n) => url = n,
+                None => return Ok(tags),
+            }
+        }
+    }
+
     async fn referrers_async(
         &self,
         repo: &str,
@@ -1267,6 +1341,40 @@ fn parse_url(s: &str, what: &str) -> Result<url::Url, Fail> {
     })
 }
 
+/// The `rel="next"` target of a `Link` header, resolved against `base`
+/// (registries send paths such as `</v2/r/tags/list?n=100&last=b>`). A
+/// link to another origin is refused: the token must not travel there.
+fn next_link(headers: &reqwest::header::HeaderMap, base: &str) -> Result<Option<String>, String> {
+    let base = url::Url::parse(base).map_err(|e| format!("bad base URL {base}: {e}"))?;
+    for value in headers.get_all(reqwest::header::LINK) {
+        let Ok(value) = value.to_str() else {
+            continue;
+        };
+        for link in value.split(',') {
+            let mut parts = link.split(';');
+            let target = parts.next().unwrap_or("").trim();
+            let is_next = parts.any(|p| {
+                let p = p.trim();
+                p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
+            });
+            if !is_next {
+                continue;
+            }
+            let Some(target) = target.strip_prefix('<').and_then(|t| t.strip_suffix('>')) else {
+                return Err(format!("a malformed Link header: {value}"));
+            };
+            let next = base
+                .join(target)
+                .map_err(|e| format!("a bad Link target {target}: {e}"))?;
+            if next.origin() != base.origin() {
+                return Err(format!("the next page is on another host ({next})"));
+            }
+            return Ok(Some(next.to_string()));
+        }
+    }
+    Ok(None)
+}
+
 fn header_digest(resp: &reqwest::Response) -> Option<Sha256Digest> {
     let v = resp.headers().get("docker-content-digest")?.to_str().ok()?;
     Sha256Digest::from_prefixed(v.trim()).ok()
@@ -1338,6 +1446,91 @@ mod tests {
         assert_eq!(Client::backoff(0), Duration::from_millis(250));
         assert_eq!(Client::backoff(1), Duration::from_millis(500));
         assert_eq!(Client::backoff(9), Duration::from_millis(4000));
+    }
+
+    #[test]
+    fn link_pagination() {
+        use reqwest::header::{HeaderMap, HeaderValue, LINK};
+        let base = "http://127.0.0.1:5000";
+        let mut h = HeaderMap::new();
+        assert_eq!(next_link(&h, base), Ok(None));
+        h.insert(
+            LINK,
+            HeaderValue::from_static("</v2/a/b/tags/list?n=2&last=x>; rel=\"next\""),
+        );
+        assert_eq!(
+            next_link(&h, base).unwrap().as_deref(),
+            Some("http://127.0.0.1:5000/v2/a/b/tags/list?n=2&last=x")
+        );
+        h.insert(
+            LINK,
+            HeaderValue::from_static("<https://elsewhere.example/v2/a/tags/list>; rel=\"next\""),
+        );
+        assert!(next_link(&h, base).is_err());
+        h.insert(
+            LINK,
+            HeaderValue::from_static("</v2/a/tags/list?last=x>; rel=\"prev\""),
+        );
+        assert_eq!(next_link(&h, base), Ok(None));
+    }
+
+    /// A registry that pages its tag list two at a time; the client follows
+    /// every `Link` and asks each page exactly once.
+    #[test]
+    fn tags_follow_pagination() {
+        let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let addr = server.server_addr().to_ip().unwrap().to_string();
+        let all = ["1", "2", "3", "4", "5"];
+        let thread = {
+            let server = server.clone();
+            std::thread::spawn(move || {
+                let mut asked = Vec::new();
+                for req in server.incoming_requests() {
+                    let url = req.url().to_string();
+                    if url == "/v2/" {
+                        // The authentication probe: no challenge.
+                        req.respond(tiny_http::Response::from_string("{}")).unwrap();
+                        continue;
+                    }
+                    asked.push(url.clone());
+                    let start = url
+                        .split("last=")
+                        .nth(1)
+                        .and_then(|l| all.iter().position(|t| *t == l))
+                        .map_or(0, |i| i + 1);
+                    let page: Vec<&str> = all.iter().skip(start).take(2).copied().collect();
+                    let body = serde_json::json!({"name": "acme/m", "tags": page}).to_string();
+                    let mut resp = tiny_http::Response::from_string(body);
+                    if start + 2 < all.len() {
+                        let link =
+                            format!("</v2/acme/m/tags/list?n=2&last={}>; rel=\"next\"", page[1]);
+                        resp.add_header(
+                            tiny_http::Header::from_bytes(&b"Link"[..], link.as_bytes()).unwrap(),
+                        );
+                    }
+                    let last = start + 2 >= all.len();
+                    req.respond(resp).unwrap();
+                    if last {
+                        return asked;
+                    }
+                }
+                asked
+            })
+        };
+        let mut settings = Settings::new(Credentials::Anonymous);
+        settings.plain_http = true;
+        let client = Client::new(&addr, &settings).unwrap();
+        let tags = client.tags("acme/m").unwrap();
+        assert_eq!(tags, all);
+        let asked = thread.join().unwrap();
+        assert_eq!(
+            asked,
+            [
+                "/v2/acme/m/tags/list",
+                "/v2/acme/m/tags/list?n=2&last=2",
+                "/v2/acme/m/tags/list?n=2&last=4",
+            ]
+        );
     }
 
     #[test]

@@ -28,7 +28,8 @@ impl<'a> RegistryLocator<'a> {
         }
     }
 
-    fn client(&self, registry: &str) -> Result<std::rc::Rc<Client>, RegistryError> {
+    /// The client for a registry host, made on first use.
+    pub fn client(&self, registry: &str) -> Result<std::rc::Rc<Client>, RegistryError> {
         if let Some(c) = self.clients.borrow().get(registry) {
             return Ok(c.clone());
         }

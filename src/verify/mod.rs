@@ -1,9 +1,11 @@
 //! Verification: stable finding codes, one node's verification (the unit
 //! the graph walk calls), the provenance-graph walk under a per-role
-//! policy (with Rego), and rendering verdicts.
+//! policy (with Rego), rendering verdicts, and lineage (what descends
+//! from an artifact).
 
 pub mod code;
 pub mod graph;
+pub mod lineage;
 pub mod locate;
 pub mod node;
 pub mod policy;
