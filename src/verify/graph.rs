@@ -212,6 +212,10 @@ pub struct Graph {
     pub nodes: Vec<GraphNode>,
     pub edges: Vec<Edge>,
     pub max_depth: u32,
+    /// Node id → index in `nodes`.
+    by_id: BTreeMap<String, usize>,
+    /// Node id → indices in `edges` of its outgoing edges.
+    out_edges: BTreeMap<String, Vec<usize>>,
 }
 
 impl Graph {
@@ -229,7 +233,7 @@ impl Graph {
     }
 
     pub fn node(&self, id: &str) -> Option<&GraphNode> {
-        self.nodes.iter().find(|n| n.id == id)
+        self.by_id.get(id).map(|&i| &self.nodes[i])
     }
 
     /// Every finding, node by node.
@@ -241,7 +245,11 @@ impl Graph {
 
     /// Children of a node, in the order their parent names them.
     pub fn children<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Edge> + 'a {
-        self.edges.iter().filter(move |e| e.from == id)
+        self.out_edges
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.edges[i])
     }
 }
 
@@ -280,10 +288,17 @@ pub fn verify_graph(root: Root, s: &Settings<'_>) -> Graph {
     };
     let id = w.visit_root(root);
     w.walk_children(&id, 0);
+    let by_id = w.index;
+    let mut out_edges: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, e) in w.edges.iter().enumerate() {
+        out_edges.entry(e.from.clone()).or_default().push(i);
+    }
     let mut g = Graph {
         nodes: w.nodes,
         edges: w.edges,
         max_depth: s.max_depth,
+        by_id,
+        out_edges,
     };
     mark_required(&mut g);
     g
@@ -291,25 +306,32 @@ pub fn verify_graph(root: Root, s: &Settings<'_>) -> Graph {
 
 /// A node counts for the root when a path of non-optional nodes leads to it.
 fn mark_required(g: &mut Graph) {
-    let mut required: BTreeSet<String> = BTreeSet::new();
-    let mut stack = vec![g.nodes[0].id.clone()];
-    while let Some(id) = stack.pop() {
-        if !required.insert(id.clone()) {
+    let index: BTreeMap<&str, usize> = g
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); g.nodes.len()];
+    for e in &g.edges {
+        if let (Some(&from), Some(&to)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) {
+            children[from].push(to);
+        }
+    }
+    let mut required = vec![false; g.nodes.len()];
+    let mut stack = vec![0usize];
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut required[i], true) {
             continue;
         }
-        for e in g.edges.iter().filter(|e| e.from == id) {
-            let optional = g
-                .nodes
-                .iter()
-                .find(|n| n.id == e.to)
-                .is_some_and(|n| n.optional);
-            if !optional && !required.contains(&e.to) {
-                stack.push(e.to.clone());
+        for &c in &children[i] {
+            if !g.nodes[c].optional && !required[c] {
+                stack.push(c);
             }
         }
     }
-    for n in &mut g.nodes {
-        n.required_for_root = required.contains(&n.id);
+    for (n, r) in g.nodes.iter_mut().zip(required) {
+        n.required_for_root = r;
     }
 }
 
@@ -916,6 +938,12 @@ impl<'a> Walker<'a> {
             node.name = verdict.name.clone();
         }
         node.findings = findings;
+        // The statements were read; keeping every parsed document (an SPDX
+        // graph per node) would make memory grow with the graph's bytes.
+        let mut verdict = verdict;
+        for a in &mut verdict.attestations {
+            a.statement = None;
+        }
         node.verdict = Some(verdict);
         deps
     }
