@@ -197,7 +197,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l fulcio-url -d 'Fu
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l rekor-url -d 'Rekor (the transparency log) to use' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l oidc-issuer -d 'OIDC issuer for the browser sign-in' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l oidc-client-id -d 'OIDC client ID for the browser sign-in' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l signature -d 'Where to write the signature (default: PATH/model.sig)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l ignore-paths -d 'Leave these paths (relative to the model) out of the signature. Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
@@ -222,7 +222,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_see
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l rekor-url -d 'Rekor (the transparency log) to use' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l oidc-issuer -d 'OIDC issuer for the browser sign-in' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l oidc-client-id -d 'OIDC client ID for the browser sign-in' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l type -d 'Attest this predicate type (a URI) about the built artifact; needs --predicate' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l predicate -d 'The predicate document (JSON) for --type' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
@@ -247,7 +247,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_su
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l rekor-url -d 'Rekor (the transparency log) to use' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l oidc-issuer -d 'OIDC issuer for the browser sign-in' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l oidc-client-id -d 'OIDC client ID for the browser sign-in' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the public-good root)' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''

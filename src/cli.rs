@@ -514,7 +514,8 @@ pub struct KeylessSignArgs {
     pub oidc_client_id: String,
 
     /// Sigstore trusted root (trusted_root.json) to check the certificate and log entry against;
-    /// needed with a private --fulcio-url/--rekor-url (default: the public-good root).
+    /// needed with a private --fulcio-url/--rekor-url (default: the last --refresh-trusted-root,
+    /// else the public-good root built into mlprov).
     #[arg(
         help_heading = "Keyless signing",
         long,

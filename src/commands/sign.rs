@@ -64,8 +64,10 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
         .wrap_err_with(|| format!("cannot write to the local store {}", store.root().display()))?;
 
     cx.printer.step_output("digest", &model.root.prefixed());
+    // Relative to the working directory, like build's outputs.
+    let shown = signature.strip_prefix(&cx.cwd).unwrap_or(&signature);
     cx.printer
-        .step_output("signature", &signature.display().to_string());
+        .step_output("signature", &shown.display().to_string());
     if cx.printer.is_json() {
         cx.printer.json(&json!({
             "signature": signature.display().to_string(),

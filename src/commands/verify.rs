@@ -45,17 +45,22 @@ pub(crate) fn trust_from_args(
 }
 
 /// Is `target` an OCI reference rather than a local path or a digest?
-fn registry_target(cx: &Context, target: &str) -> Option<crate::registry::OciRef> {
+/// A target that names a registry host but does not parse as a reference
+/// is an error about the reference (e.g. upper-case letters), not a missing
+/// local path.
+fn registry_target(cx: &Context, target: &str) -> Result<Option<crate::registry::OciRef>> {
     if target.starts_with("sha256:") || cx.cwd.join(target).exists() {
-        return None;
+        return Ok(None);
     }
-    let looks_like_ref = target
-        .split('/')
-        .next()
-        .is_some_and(|host| host.contains('.') || host.contains(':') || host == "localhost");
-    looks_like_ref
-        .then(|| crate::registry::OciRef::parse(target).ok())
-        .flatten()
+    let looks_like_ref = target.contains('/')
+        && target
+            .split('/')
+            .next()
+            .is_some_and(|host| host.contains('.') || host.contains(':') || host == "localhost");
+    if !looks_like_ref {
+        return Ok(None);
+    }
+    Ok(Some(crate::registry::OciRef::parse(target)?))
 }
 
 /// The predicate types a model must prove: its file set (the OMS
@@ -297,7 +302,10 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
     }
 
     // Registry access for the target and for `oci://` dependencies.
-    let target_registry = args.target.as_deref().and_then(|t| registry_target(cx, t));
+    let target_registry = match args.target.as_deref() {
+        Some(t) => registry_target(cx, t)?,
+        None => None,
+    };
     let explicit_settings = match &target_registry {
         Some(r) if !cx.offline => Some((
             r.registry.clone(),

@@ -157,6 +157,28 @@ impl OciRef {
                 "it does not start with a registry host (e.g. `registry.example.com/` or `127.0.0.1:5000/`)",
             ));
         }
+        let repo_part = s.split('@').next().unwrap_or(s);
+        let repo_part = match repo_part.rsplit_once(':') {
+            Some((r, tag)) if !tag.contains('/') => r,
+            _ => repo_part,
+        };
+        if repo_part
+            .split_once('/')
+            .is_some_and(|(_, repo)| repo.chars().any(|c| c.is_ascii_uppercase()))
+        {
+            return Err(bad(&format!(
+                "repository names are lower case (try `{}`)",
+                s.split_once('/')
+                    .map(|(host, rest)| {
+                        let (name, suffix) = match rest.find([':', '@']) {
+                            Some(i) => rest.split_at(i),
+                            None => (rest, ""),
+                        };
+                        format!("{host}/{}{suffix}", name.to_ascii_lowercase())
+                    })
+                    .unwrap_or_default()
+            )));
+        }
         let parsed: oci_client::Reference = s
             .parse()
             .map_err(|e: oci_client::ParseError| bad(&e.to_string()))?;
@@ -374,5 +396,12 @@ mod tests {
         ] {
             assert!(OciRef::parse(bad).is_err(), "{bad}");
         }
+        // Upper case in the repository: say so, with the fix. Tags may
+        // have upper case.
+        let e = OciRef::parse("ghcr.io/Acme/Support:V1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ghcr.io/acme/support:V1"), "{e}");
+        assert!(OciRef::parse("127.0.0.1:5000/acme/support:V1").is_ok());
     }
 }
