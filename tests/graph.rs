@@ -14,10 +14,6 @@ use serde_json::Value;
 use crate::common::*;
 
 const PASSWORD: &str = "graph-test";
-const SLSA: &str = "https://slsa.dev/provenance/v1";
-const SPDX: &str = "https://spdx.dev/Document/v3";
-const OMS: &str = "https://model_signing/signature/v1.0";
-const SCAN: &str = "https://mlprov.dev/scan/v1";
 const VSA: &str = "https://slsa.dev/verification_summary/v1";
 
 fn s(p: &Path) -> &str {
@@ -764,7 +760,6 @@ fn a_plus_d_to_f() {
     .ok();
     assert!(m.stdout.starts_with("flowchart TD"), "{}", m.stdout);
     assert_eq!(m.stdout.matches(" -->|").count(), 3, "{}", m.stdout);
-    let _ = (SLSA, SPDX, OMS, SCAN);
 }
 
 #[test]
@@ -773,7 +768,6 @@ fn rego_seed_policy_per_node() {
     let query = "data.model.deployment.deny";
     // With the training commit in the SBOM: passes.
     let with = Scenario::build(false, true);
-    let policy = with.work.join("policy.toml");
     let args = |sc: &Scenario| {
         vec![
             "--format".to_string(),
@@ -793,7 +787,6 @@ fn rego_seed_policy_per_node() {
     fn policy_of(sc: &Scenario) -> String {
         sc.work.join("policy.toml").display().to_string()
     }
-    let _ = policy;
     let a = args(&with);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     let r = run(&with.env, &with.fdir(), &a).ok();

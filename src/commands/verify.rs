@@ -20,14 +20,35 @@ use crate::verify::node::{BundleLookup, LocalBytes, Lookups, RawBundle, SidecarD
 use crate::verify::policy::{self as vpolicy, CliTrust, VerifyPolicy};
 use crate::verify::{report, vsa};
 
+/// The trust the flags give: keys, certificate roots, keyless identities,
+/// and the Sigstore trusted root when an identity needs it.
+fn cli_trust(cx: &Context, args: &TrustArgs) -> Result<crate::sign::bundle::Trust> {
+    let mut trust = keys::trust(cx, &args.key, &args.certificate_chain)?;
+    trust.identities = keyless::identity_rules(&args.keyless)?;
+    if !trust.identities.is_empty() {
+        trust.sigstore = Some(trusted_root(cx, args)?);
+    }
+    Ok(trust)
+}
+
+fn trusted_root(
+    cx: &Context,
+    args: &TrustArgs,
+) -> Result<std::sync::Arc<crate::sign::keyless::TrustedRoot>> {
+    keyless::trusted_root(
+        cx,
+        args.keyless.trusted_root.as_deref(),
+        args.keyless.refresh_trusted_root,
+    )
+}
+
 /// The trust the flags give; an empty trust is a usage error (mlprov never
 /// trusts the key inside a signature).
 pub(crate) fn trust_from_args(
     cx: &Context,
     args: &TrustArgs,
 ) -> Result<crate::sign::bundle::Trust> {
-    let mut trust = keys::trust(cx, &args.key, &args.certificate_chain)?;
-    trust.identities = keyless::identity_rules(&args.keyless)?;
+    let trust = cli_trust(cx, args)?;
     if trust.keys.is_empty() && trust.roots.is_empty() && trust.identities.is_empty() {
         miette::bail!(
             code = "mlprov::usage",
@@ -36,15 +57,9 @@ pub(crate) fn trust_from_args(
             "no trusted signer given: mlprov never trusts the key inside a signature"
         );
     }
-    trust.sigstore = Some(keyless::trusted_root(
-        cx,
-        args.keyless.trusted_root.as_deref(),
-        args.keyless.refresh_trusted_root,
-    )?);
     Ok(trust)
 }
 
-/// Is `target` an OCI reference rather than a local path or a digest?
 /// A target that names a registry host but does not parse as a reference
 /// is an error about the reference (e.g. upper-case letters), not a missing
 /// local path.
@@ -52,12 +67,7 @@ fn registry_target(cx: &Context, target: &str) -> Result<Option<crate::registry:
     if target.starts_with("sha256:") || cx.cwd.join(target).exists() {
         return Ok(None);
     }
-    let looks_like_ref = target.contains('/')
-        && target
-            .split('/')
-            .next()
-            .is_some_and(|host| host.contains('.') || host.contains(':') || host == "localhost");
-    if !looks_like_ref {
+    if !crate::registry::OciRef::names_registry(target) {
         return Ok(None);
     }
     Ok(Some(crate::registry::OciRef::parse(target)?))
@@ -92,6 +102,7 @@ fn annotate_finding(
     path: Option<&std::path::Path>,
 ) {
     use crate::output::{Level, Place};
+    // Off GitHub Actions, spare the file checks below.
     if !cx.printer.github_actions {
         return;
     }
@@ -249,26 +260,20 @@ fn file_uri(p: &std::path::Path) -> String {
 
 /// Resolve the target and walk its graph.
 pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> {
-    let mut cli = keys::trust(cx, &args.trust.key, &args.trust.certificate_chain)?;
-    cli.identities = keyless::identity_rules(&args.trust.keyless)?;
+    let cli = cli_trust(cx, &args.trust)?;
     // The Sigstore trusted root, loaded once, when a keyless signer is
     // trusted (on the command line or by the policy).
     let sigstore_root = std::cell::OnceCell::new();
+    if let Some(r) = &cli.sigstore {
+        let _ = sigstore_root.set(std::sync::Arc::clone(r));
+    }
     let sigstore = || {
         if let Some(r) = sigstore_root.get() {
-            return Ok::<_, String>(std::sync::Arc::clone(r));
+            return Ok(std::sync::Arc::clone(r));
         }
-        let r = keyless::trusted_root(
-            cx,
-            args.trust.keyless.trusted_root.as_deref(),
-            args.trust.keyless.refresh_trusted_root,
-        )
-        .map_err(|e| format!("{e:?}"))?;
+        let r = trusted_root(cx, &args.trust).map_err(|e| e.to_string())?;
         Ok(std::sync::Arc::clone(sigstore_root.get_or_init(|| r)))
     };
-    if !cli.identities.is_empty() {
-        cli.sigstore = Some(sigstore().map_err(|e| miette::miette!("{e}"))?);
-    }
     let policy = load_policy(cx, args, &cli, &sigstore)?;
     let any_policy_signers =
         policy.root.signers_explicit || policy.roles.values().any(|r| r.signers_explicit);

@@ -139,6 +139,14 @@ pub struct OciRef {
 }
 
 impl OciRef {
+    /// Does `s` start with a registry host (`host.domain/`, `host:port/`,
+    /// `localhost/`)? A reference must; a local path usually does not.
+    pub fn names_registry(s: &str) -> bool {
+        s.split_once('/').is_some_and(|(host, _)| {
+            host.contains('.') || host.contains(':') || host == "localhost"
+        })
+    }
+
     /// Parse a reference. A registry host is required (no implicit Docker
     /// Hub), because a model reference without one is almost always a
     /// mistake.
@@ -150,9 +158,7 @@ impl OciRef {
         if s.contains("://") {
             return Err(bad("write the reference without a scheme"));
         }
-        let first = s.split('/').next().unwrap_or("");
-        if !s.contains('/') || !(first.contains('.') || first.contains(':') || first == "localhost")
-        {
+        if !Self::names_registry(s) {
             return Err(bad(
                 "it does not start with a registry host (e.g. `registry.example.com/` or `127.0.0.1:5000/`)",
             ));

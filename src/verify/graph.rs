@@ -49,7 +49,7 @@ use crate::verify::node::{
     verify_node,
 };
 use crate::verify::policy::VerifyPolicy;
-use crate::verify::rego;
+use crate::verify::{rego, report};
 
 /// The default `--max-depth`.
 pub const DEFAULT_MAX_DEPTH: u32 = 16;
@@ -306,26 +306,17 @@ pub fn verify_graph(root: Root, s: &Settings<'_>) -> Graph {
 
 /// A node counts for the root when a path of non-optional nodes leads to it.
 fn mark_required(g: &mut Graph) {
-    let index: BTreeMap<&str, usize> = g
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.id.as_str(), i))
-        .collect();
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); g.nodes.len()];
-    for e in &g.edges {
-        if let (Some(&from), Some(&to)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) {
-            children[from].push(to);
-        }
-    }
     let mut required = vec![false; g.nodes.len()];
     let mut stack = vec![0usize];
     while let Some(i) = stack.pop() {
         if std::mem::replace(&mut required[i], true) {
             continue;
         }
-        for &c in &children[i] {
-            if !g.nodes[c].optional && !required[c] {
+        for e in g.children(&g.nodes[i].id) {
+            if let Some(&c) = g.by_id.get(&e.to)
+                && !g.nodes[c].optional
+                && !required[c]
+            {
                 stack.push(c);
             }
         }
@@ -960,14 +951,14 @@ impl<'a> Walker<'a> {
             .iter()
             .filter(|a| matches!(a.status, Status::Verified))
             .collect();
-        let signers: Vec<Value> = verified
-            .iter()
-            .filter_map(|a| a.signer.as_ref())
-            .map(signer_value)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .map(|s| serde_json::from_str(&s).unwrap_or(Value::Null))
-            .collect();
+        // Each signer once (a signer of three bundles is one signer).
+        let mut signers: Vec<Value> = Vec::new();
+        for s in verified.iter().filter_map(|a| a.signer.as_ref()) {
+            let v = report::signer_json(s);
+            if !signers.contains(&v) {
+                signers.push(v);
+            }
+        }
         let mut attestation = Map::new();
         attestation.insert(
             "signature_verified".into(),
@@ -1047,7 +1038,7 @@ impl<'a> Walker<'a> {
                 "predicateType": a.predicate_type,
                 "source": a.source,
                 "bundleDigest": a.bundle_digest.prefixed(),
-                "signer": a.signer.as_ref().map(|s| serde_json::from_str::<Value>(&signer_value(s)).unwrap_or(Value::Null)),
+                "signer": a.signer.as_ref().map(report::signer_json),
             })).collect::<Vec<_>>(),
             "provenance": provenance,
             "spdx": spdx,
@@ -1073,36 +1064,6 @@ fn short(id: &str) -> String {
         Some(h) => format!("sha256:{}", &h[..h.len().min(12)]),
         None => id.to_string(),
     }
-}
-
-fn signer_value(s: &Signer) -> String {
-    match s {
-        Signer::Key {
-            label,
-            algorithm,
-            fingerprint,
-        } => {
-            json!({"kind": "key", "key": label, "algorithm": algorithm, "fingerprint": fingerprint})
-        }
-        Signer::Certificate {
-            subject,
-            fingerprint,
-            ..
-        } => json!({"kind": "certificate", "subject": subject, "fingerprint": fingerprint}),
-        Signer::Keyless {
-            identity,
-            issuer,
-            fingerprint,
-            proof,
-        } => json!({
-            "kind": "keyless",
-            "identity": identity,
-            "issuer": issuer,
-            "fingerprint": fingerprint,
-            "logIndex": proof.tlog.log_index,
-        }),
-    }
-    .to_string()
 }
 
 fn dependency(d: &ResourceDescriptor) -> Dep {

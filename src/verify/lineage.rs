@@ -260,26 +260,29 @@ impl Lineage {
         self.manifests.get(d).copied().unwrap_or(*d)
     }
 
-    /// The names of a digest (and of the manifests carrying it).
-    pub fn names_of(&self, d: &Sha256Digest) -> Vec<String> {
+    /// What `map` holds for a digest and for the manifests carrying it.
+    fn gather(
+        &self,
+        map: &BTreeMap<Sha256Digest, BTreeSet<String>>,
+        d: &Sha256Digest,
+    ) -> Vec<String> {
         let mut out = BTreeSet::new();
-        for (k, names) in &self.names {
+        for (k, values) in map {
             if self.canonical(k) == *d {
-                out.extend(names.iter().cloned());
+                out.extend(values.iter().cloned());
             }
         }
         out.into_iter().collect()
     }
 
+    /// The names of a digest (and of the manifests carrying it).
+    pub fn names_of(&self, d: &Sha256Digest) -> Vec<String> {
+        self.gather(&self.names, d)
+    }
+
     /// Where a digest is in the registries read.
     pub fn references_of(&self, d: &Sha256Digest) -> Vec<String> {
-        let mut out = BTreeSet::new();
-        for (k, refs) in &self.references {
-            if self.canonical(k) == *d {
-                out.extend(refs.iter().cloned());
-            }
-        }
-        out.into_iter().collect()
+        self.gather(&self.references, d)
     }
 
     /// What `what` names: a digest (`sha256:…` or 64 hex digits; an

@@ -20,8 +20,13 @@
 use serde_json::{Value, json};
 
 use crate::fsutil::human_bytes;
+use crate::intoto::{
+    PREDICATE_CYCLONEDX, PREDICATE_OMS, PREDICATE_SCAN, PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3,
+    PREDICATE_VSA,
+};
 use crate::sign::bundle::{Signer, TimeSource};
 use crate::verify::code::Code;
+use crate::verify::graph::{Graph, GraphNode, NodeKind, ScanCheck};
 use crate::verify::node::{Against, Finding, NodeVerdict, Status};
 
 /// The JSON document for a set of verified nodes.
@@ -76,7 +81,7 @@ fn node_json(n: &NodeVerdict) -> Value {
     })
 }
 
-fn signer_json(s: &Signer) -> Value {
+pub(crate) fn signer_json(s: &Signer) -> Value {
     match s {
         Signer::Key {
             label,
@@ -195,43 +200,42 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-/// One artifact row of a Markdown summary.
-struct MdRow {
-    name: String,
-    id: String,
-    role: String,
-    files: String,
-    ok: bool,
-}
-
-/// A Markdown summary for a CI job page (GitHub's step summary): the
-/// verdict per artifact, the tree, what was signed and by whom, findings.
-fn markdown_doc(
-    ok: bool,
-    rows: &[MdRow],
-    tree: &str,
-    atts: &[&crate::verify::node::Attestation],
-    findings: &[&Finding],
-) -> String {
+/// A Markdown summary of a verified provenance graph for a CI job page
+/// (GitHub's step summary): the verdict per node, the tree, what was signed
+/// and by whom, findings.
+pub fn graph_markdown(g: &Graph) -> String {
+    let ok = g.verified();
     let mut out = format!(
         "### {} mlprov verify: {}\n\n",
         if ok { "✅" } else { "❌" },
         if ok { "verified" } else { "failed" }
     );
     out.push_str("| Artifact | Digest | Role | Files | Result |\n|---|---|---|---|---|\n");
-    for r in rows {
+    for n in &g.nodes {
+        let files = n
+            .verdict
+            .as_ref()
+            .and_then(|v| v.files.as_ref())
+            .map(|f| format!("{} ({})", f.files, human_bytes(f.bytes)))
+            .unwrap_or_else(|| "-".into());
         out.push_str(&format!(
             "| {} | `{}` | {} | {} | {} |\n",
-            cell(&r.name),
-            r.id,
-            cell(&r.role),
-            r.files,
-            if r.ok { "✅" } else { "❌" }
+            cell(n.name.as_deref().unwrap_or("(unnamed)")),
+            n.id,
+            cell(&n.roles.join(", ")),
+            files,
+            if n.verified() { "✅" } else { "❌" }
         ));
     }
     out.push_str("\n```text\n");
-    out.push_str(tree);
+    out.push_str(&graph_human(g));
     out.push_str("```\n");
+    let atts: Vec<_> = g
+        .nodes
+        .iter()
+        .filter_map(|n| n.verdict.as_ref())
+        .flat_map(|v| v.attestations.iter())
+        .collect();
     if !atts.is_empty() {
         out.push_str("\n#### Signatures\n\n| Predicate type | Bundle | Signed by | Result |\n|---|---|---|---|\n");
         for a in atts {
@@ -259,6 +263,7 @@ fn markdown_doc(
             ));
         }
     }
+    let findings: Vec<_> = g.findings().map(|(_, f)| f).collect();
     if !findings.is_empty() {
         out.push_str("\n#### Findings\n\n| Code | File | Message |\n|---|---|---|\n");
         for f in findings {
@@ -274,65 +279,8 @@ fn markdown_doc(
     out
 }
 
-fn files_cell(n: &NodeVerdict) -> String {
-    n.files
-        .as_ref()
-        .map(|f| format!("{} ({})", f.files, human_bytes(f.bytes)))
-        .unwrap_or_else(|| "-".into())
-}
-
-/// The Markdown summary of single-artifact verdicts (`pull`).
-pub fn markdown(nodes: &[NodeVerdict]) -> String {
-    let ok = !nodes.is_empty() && nodes.iter().all(NodeVerdict::verified);
-    let rows: Vec<MdRow> = nodes
-        .iter()
-        .map(|n| MdRow {
-            name: n.name.clone().unwrap_or_else(|| "(unnamed)".into()),
-            id: n.digest.map(|d| d.prefixed()).unwrap_or_else(|| "?".into()),
-            role: "artifact".into(),
-            files: files_cell(n),
-            ok: n.verified(),
-        })
-        .collect();
-    let atts: Vec<_> = nodes.iter().flat_map(|n| n.attestations.iter()).collect();
-    let findings: Vec<_> = nodes.iter().flat_map(|n| n.findings.iter()).collect();
-    markdown_doc(ok, &rows, &human(nodes), &atts, &findings)
-}
-
-/// The Markdown summary of a verified provenance graph (`verify`).
-pub fn graph_markdown(g: &Graph) -> String {
-    let rows: Vec<MdRow> = g
-        .nodes
-        .iter()
-        .map(|n| MdRow {
-            name: n.name.clone().unwrap_or_else(|| "(unnamed)".into()),
-            id: n.id.clone(),
-            role: n.roles.join(", "),
-            files: n
-                .verdict
-                .as_ref()
-                .map(files_cell)
-                .unwrap_or_else(|| "-".into()),
-            ok: n.verified(),
-        })
-        .collect();
-    let atts: Vec<_> = g
-        .nodes
-        .iter()
-        .filter_map(|n| n.verdict.as_ref())
-        .flat_map(|v| v.attestations.iter())
-        .collect();
-    let findings: Vec<_> = g.findings().map(|(_, f)| f).collect();
-    markdown_doc(g.verified(), &rows, &graph_human(g), &atts, &findings)
-}
 // ---------------------------------------------------------------------------
 // The provenance graph
-
-use crate::intoto::{
-    PREDICATE_CYCLONEDX, PREDICATE_OMS, PREDICATE_SCAN, PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3,
-    PREDICATE_VSA,
-};
-use crate::verify::graph::{Graph, GraphNode, NodeKind, ScanCheck};
 
 /// A predicate type in a word, for the tree.
 pub fn predicate_word(t: &str) -> &str {
