@@ -41,7 +41,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
 use crate::intoto::{PREDICATE_SLSA_PROVENANCE, Statement};
-use crate::manifest::{Policy, Role, RolePolicy, Signer as PolicySigner};
+use crate::manifest::{Policy, RolePolicy, Signer as PolicySigner};
+use crate::model::Role;
 use crate::scan::ScanPolicy;
 use crate::sign::bundle::{self, IdentityRule, Trust};
 use crate::sign::keys::PublicKey;
