@@ -19,6 +19,7 @@ pub mod lockfile;
 pub mod manifest;
 pub mod model;
 pub mod output;
+pub mod policy;
 pub mod project;
 pub mod provenance;
 pub mod registry;
@@ -29,6 +30,7 @@ pub mod sbom;
 pub mod scan;
 pub mod sign;
 pub mod store;
+pub mod validate;
 pub mod verify;
 
 /// The version string recorded in documents mlprov writes.
