@@ -195,7 +195,7 @@ pub(crate) fn load_policy(
             let text = std::fs::read_to_string(f)
                 .into_diagnostic()
                 .wrap_err_with(|| format!("cannot read policy {}", f.display()))?;
-            let p = crate::manifest::parse_policy_file(&text, &f.display().to_string())?;
+            let p = crate::policy::parse_file(&text, &f.display().to_string())?;
             let base = f.parent().map(|b| b.to_path_buf()).unwrap_or_default();
             (
                 p,
@@ -216,12 +216,7 @@ pub(crate) fn load_policy(
                     project.root.clone(),
                 )
             }
-            Err(_) => (
-                crate::manifest::Policy::default(),
-                None,
-                None,
-                cx.cwd.clone(),
-            ),
+            Err(_) => (crate::policy::Policy::default(), None, None, cx.cwd.clone()),
         },
     };
     let mut vp = vpolicy::resolve(
@@ -424,15 +419,9 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
             );
         }
         bundles.extend(extra_bundles);
-        let mut ignore = oms::resolve_ignores(&path, &cx.cwd, &args.ignore_paths);
-        if let Some(rel) = oms::signature_ignore(&path, &signature) {
-            ignore.push(rel);
-        }
-        let settings = oms::Settings {
-            ignore_paths: ignore,
-            ignore_git_paths: true,
-            allow_symlinks: false,
-        };
+        let settings = crate::digest::SetOptions::artifact()
+            .with_signature(oms::signature_ignore(&path, &signature))
+            .with_ignores(oms::resolve_ignores(&path, &cx.cwd, &args.ignore_paths));
         // The root's `file:` inputs are at hand when it was built here.
         if let Some(p) = &project {
             let abs = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
