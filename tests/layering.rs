@@ -18,9 +18,15 @@ use crate::common::repo_root;
 /// connected component. Whoever removes a cycle deletes its entry here (the
 /// test fails on an entry that no longer matches, so the list stays true).
 const KNOWN_CYCLES: &[&[&str]] = &[
-    // `[policy]` types live in the manifest, and the scanner reads them;
-    // moving them to `src/policy/` ("verifycore") removes it.
-    &["manifest.rs", "scan/finding.rs"],
+    // The digest split: `set` hashes through `hash` and walks through
+    // `walk`, which take `FileEntry`/`SetOptions` back from `set`. Moving
+    // the two types below (e.g. `digest/mod.rs` or their own file) removes
+    // it ("domain").
+    &["digest/hash.rs", "digest/set.rs", "digest/walk.rs"],
+    // The manifest's schema mirror embeds `policy::cfg::schema`, and the
+    // `[policy]` validator names the manifest's roles in its help
+    // ("verifycore": take the role list from `model::Role`).
+    &["manifest.rs", "policy/cfg.rs"],
     // The bundle format, the trust vocabulary and the verify dispatcher in
     // one file; `sign/trust.rs` + `sign/verify.rs` ("sigstore") remove it.
     &["sign/bundle.rs", "sign/keyless/verify.rs"],
@@ -33,11 +39,9 @@ const KNOWN_CYCLES: &[&[&str]] = &[
 /// of the move deletes its entry.
 const KNOWN_CROSS_COMMAND: &[(&str, &str)] = &[
     ("commands/attest.rs", "commands/keyless.rs"),
-    ("commands/build.rs", "commands/scan.rs"),
     ("commands/graph.rs", "commands/verify.rs"),
     ("commands/keygen.rs", "commands/keys.rs"),
     ("commands/keyless.rs", "commands/keys.rs"),
-    ("commands/pin.rs", "commands/scan.rs"),
     ("commands/pull.rs", "commands/push.rs"),
     ("commands/pull.rs", "commands/verify.rs"),
     ("commands/revoke.rs", "commands/keys.rs"),
