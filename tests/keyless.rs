@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 
-use crate::common::{Run, TestEnv, copy_dir, in_ci, repo_root, skip};
+use crate::common::{Run, TestEnv, copy_dir, in_ci, repo_root, shared_tool, skip};
 
 const IDENTITY: &str = "stefanb@us.ibm.com";
 const ISSUER: &str = "https://sigstore.verify.ibm.com/oauth2";
@@ -453,7 +453,14 @@ fn keyless_sign_and_attest_against_local_sigstore() {
     assert_eq!(signer["tlog"]["logIndex"], 5);
     assert_eq!(signer["tlog"]["treeSize"], 6);
     assert_eq!(signer["timeSource"], "signed-entry-timestamp");
-    assert_eq!(signer["chain"][1], "CN=mlprov-test-fulcio,O=mlprov-test");
+    assert_eq!(
+        signer["chain"],
+        json!([
+            format!("(keyless certificate for {WORKFLOW})"),
+            "CN=mlprov-test-intermediate,O=mlprov-test",
+            "CN=mlprov-test-root,O=mlprov-test"
+        ])
+    );
 
     // Another workflow of the same repository is not trusted.
     let other = WORKFLOW.replace("release.yml", "nightly.yml");
@@ -614,6 +621,313 @@ fn keyless_sign_and_attest_against_local_sigstore() {
     )
     .unwrap();
     fails_with(env.run(&proj, &args), "E0214");
+}
+
+/// The local Sigstore, its trusted_root.json, and the service flags.
+fn local_sigstore(
+    env: &TestEnv,
+    faults: crate::sigstore_server::Faults,
+) -> (crate::sigstore_server::Sigstore, PathBuf) {
+    let sigstore = crate::sigstore_server::Sigstore::start_with(faults);
+    let root = env.work().join("trusted_root.json");
+    std::fs::write(
+        &root,
+        serde_json::to_vec_pretty(&sigstore.trusted_root()).unwrap(),
+    )
+    .unwrap();
+    (sigstore, root)
+}
+
+/// `verify-sigstore` (sigstore-js and sigstore-python) on a keyless bundle:
+/// the exit code and one verdict per implementation.
+fn verify_sigstore(
+    bundle: &Path,
+    digest: &str,
+    root: &Path,
+    id: &str,
+    issuer: &str,
+) -> Option<(i32, Vec<Value>)> {
+    let args: Vec<&std::ffi::OsStr> = [
+        bundle.as_os_str(),
+        "--digest".as_ref(),
+        digest.as_ref(),
+        "--trusted-root".as_ref(),
+        root.as_os_str(),
+        "--identity".as_ref(),
+        id.as_ref(),
+        "--issuer".as_ref(),
+        issuer.as_ref(),
+    ]
+    .to_vec();
+    let r = shared_tool("verify-sigstore", &args)?;
+    let verdicts: Vec<Value> = r
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    Some((r.code, verdicts))
+}
+
+/// Keyless bundles mlprov makes against the strict local Fulcio and Rekor
+/// (a GitHub Actions workflow identity and an email identity) verify with
+/// sigstore-js and sigstore-python; another identity fails in both.
+#[test]
+fn keyless_bundles_verify_with_sigstore_js_and_python() {
+    use crate::sigstore_server::{EMAIL_ISSUER, GITHUB_ISSUER, WORKFLOW};
+    let env = TestEnv::new();
+    let (sigstore, root) = local_sigstore(&env, Default::default());
+    let model = env.work().join("model");
+    small_model(&model);
+    let services = [
+        "--fulcio-url",
+        &sigstore.url,
+        "--rekor-url",
+        &sigstore.url,
+        "--trusted-root",
+        s(&root),
+    ];
+    let email = "alice@example.com";
+    let email_token = sigstore.email_token(email);
+    /// The signature file, identity, issuer, environment and extra flags.
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        Vec<(&'a str, String)>,
+        Vec<&'a str>,
+    );
+    let cases: [Case; 2] = [
+        (
+            "actions.sig",
+            WORKFLOW,
+            GITHUB_ISSUER,
+            sigstore.actions_env().to_vec(),
+            vec![],
+        ),
+        (
+            "email.sig",
+            email,
+            EMAIL_ISSUER,
+            vec![],
+            vec!["--identity-token", &email_token],
+        ),
+    ];
+    for (name, identity, issuer, vars, extra) in &cases {
+        let sig = env.work().join(name);
+        let mut args = vec![
+            "--format",
+            "json",
+            "sign",
+            "--keyless",
+            s(&model),
+            "--signature",
+            s(&sig),
+        ];
+        args.extend_from_slice(&services);
+        args.extend_from_slice(extra);
+        let j = run_with(&env, &env.work(), &args, vars).ok().json();
+        assert_eq!(j["signer"]["identity"], *identity);
+        let digest = j["digest"].as_str().unwrap().to_string();
+        let Some((code, verdicts)) = verify_sigstore(&sig, &digest, &root, identity, issuer) else {
+            skip("../shared/tools or the validators venv is absent");
+            return;
+        };
+        assert_eq!(code, 0, "{verdicts:?}");
+        let tools: Vec<&str> = verdicts
+            .iter()
+            .map(|v| v["tool"].as_str().unwrap())
+            .collect();
+        assert_eq!(tools, ["sigstore-js", "sigstore-python"], "{verdicts:?}");
+        assert!(verdicts.iter().all(|v| v["ok"] == true), "{verdicts:?}");
+        // Another identity, and another issuer: both implementations refuse.
+        for (id, iss) in [
+            ("someone@example.com", *issuer),
+            (*identity, "https://accounts.google.com"),
+        ] {
+            let (code, verdicts) = verify_sigstore(&sig, &digest, &root, id, iss).unwrap();
+            assert_ne!(code, 0, "{verdicts:?}");
+            assert_eq!(verdicts.len(), 2, "{verdicts:?}");
+            assert!(verdicts.iter().all(|v| v["ok"] == false), "{verdicts:?}");
+        }
+        // And mlprov agrees with them.
+        let verify = |id: &str, iss: &str| {
+            env.run(
+                &env.work(),
+                &[
+                    "--format",
+                    "json",
+                    "verify",
+                    s(&model),
+                    "--signature",
+                    s(&sig),
+                    "--trusted-root",
+                    s(&root),
+                    "--certificate-identity",
+                    id,
+                    "--certificate-oidc-issuer",
+                    iss,
+                ],
+            )
+        };
+        verify(identity, issuer).ok();
+        fails_with(verify("someone@example.com", issuer), "E0214");
+    }
+}
+
+/// Each way a Fulcio, CT log or Rekor can depart from what sigstore-js and
+/// sigstore-python accept is refused by mlprov when signing (it verifies
+/// what the services returned before writing anything), with the reason.
+#[test]
+fn keyless_signing_refuses_what_sigstore_clients_refuse() {
+    use crate::sigstore_server::Faults;
+    let cases: Vec<(Faults, &str)> = vec![
+        (
+            Faults {
+                no_aki: true,
+                ..Default::default()
+            },
+            "Authority Key Identifier",
+        ),
+        (
+            Faults {
+                no_key_usage: true,
+                ..Default::default()
+            },
+            "no key usage",
+        ),
+        (
+            Faults {
+                san_not_critical: true,
+                ..Default::default()
+            },
+            "non-critical subject alternative name",
+        ),
+        (
+            Faults {
+                bad_sct: true,
+                ..Default::default()
+            },
+            "SCT",
+        ),
+        (
+            Faults {
+                untrusted_sct: true,
+                ..Default::default()
+            },
+            "which the trusted root does not list",
+        ),
+        (
+            Faults {
+                checkpoint_name: Some("rekor.example.com".into()),
+                ..Default::default()
+            },
+            "no signature by",
+        ),
+        (
+            Faults {
+                checkpoint_origin: Some("another-log - 7".into()),
+                ..Default::default()
+            },
+            "origin",
+        ),
+    ];
+    for (faults, why) in cases {
+        let env = TestEnv::new();
+        let (sigstore, root) = local_sigstore(&env, faults.clone());
+        let model = env.work().join("model");
+        small_model(&model);
+        let args = [
+            "sign",
+            "--keyless",
+            s(&model),
+            "--fulcio-url",
+            &sigstore.url,
+            "--rekor-url",
+            &sigstore.url,
+            "--trusted-root",
+            s(&root),
+        ];
+        let r = run_with(&env, &env.work(), &args, &sigstore.actions_env()).expect_code(2);
+        // miette wraps lines: compare the words.
+        let words = r
+            .stderr
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            words.contains(why),
+            "{faults:?}: expected `{why}` in\n{}",
+            r.stderr
+        );
+        assert!(!model.join("model.sig").exists(), "{faults:?}");
+    }
+}
+
+/// A keyless bundle's log entries must all verify, and a bundle without a
+/// signed entry timestamp has no verified signing time.
+#[test]
+fn keyless_bundle_tlog_entries_all_verify() {
+    let env = TestEnv::new();
+    let (sigstore, root) = local_sigstore(&env, Default::default());
+    let model = env.work().join("model");
+    small_model(&model);
+    let args = [
+        "sign",
+        "--keyless",
+        s(&model),
+        "--fulcio-url",
+        &sigstore.url,
+        "--rekor-url",
+        &sigstore.url,
+        "--trusted-root",
+        s(&root),
+    ];
+    run_with(&env, &env.work(), &args, &sigstore.actions_env()).ok();
+    let good = std::fs::read(model.join("model.sig")).unwrap();
+    let verify = || {
+        env.run(
+            &env.work(),
+            &[
+                "--format",
+                "json",
+                "verify",
+                s(&model),
+                "--trusted-root",
+                s(&root),
+                "--certificate-identity",
+                crate::sigstore_server::WORKFLOW,
+                "--certificate-oidc-issuer",
+                crate::sigstore_server::GITHUB_ISSUER,
+            ],
+        )
+    };
+    verify().ok();
+    // A second, broken copy of the entry next to the good one.
+    edit_sig(&model, |v| {
+        let mut e = v["verificationMaterial"]["tlogEntries"][0].clone();
+        e["inclusionProof"]["hashes"][0] = json!(B64.encode([7u8; 32]));
+        v["verificationMaterial"]["tlogEntries"]
+            .as_array_mut()
+            .unwrap()
+            .push(e);
+    });
+    fails_with(verify(), "E0220");
+    // No SET: no verified time, even though the certificate is still valid.
+    std::fs::write(model.join("model.sig"), &good).unwrap();
+    edit_sig(&model, |v| {
+        v["verificationMaterial"]["tlogEntries"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("inclusionPromise");
+    });
+    let j = fails_with(verify(), "E0210");
+    assert!(
+        j["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no signed log timestamp")
+    );
 }
 
 fn fx_public_root() -> PathBuf {

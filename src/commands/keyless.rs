@@ -9,11 +9,12 @@ use miette::Result;
 
 use super::{Context, keys};
 use crate::cli::{KeylessSignArgs, KeylessTrustArgs};
-use crate::sign::bundle::{self, IdentityRule};
+use crate::sign::bundle;
 use crate::sign::keyless::oidc::{self, IdentityToken};
 use crate::sign::keyless::sign::{Services, Session};
 use crate::sign::keyless::{PUBLIC_FULCIO_URL, PUBLIC_REKOR_URL, TrustedRoot};
 use crate::sign::keys::SigningKey;
+use crate::sign::trust::IdentityRule;
 
 /// Where a TUF refresh keeps the verified trusted root.
 pub fn tuf_dir() -> PathBuf {

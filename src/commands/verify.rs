@@ -22,7 +22,7 @@ use crate::verify::{report, vsa};
 
 /// The trust the flags give: keys, certificate roots, keyless identities,
 /// and the Sigstore trusted root when an identity needs it.
-fn cli_trust(cx: &Context, args: &TrustArgs) -> Result<crate::sign::bundle::Trust> {
+fn cli_trust(cx: &Context, args: &TrustArgs) -> Result<crate::sign::trust::Trust> {
     let mut trust = keys::trust(cx, &args.key, &args.certificate_chain)?;
     trust.identities = keyless::identity_rules(&args.keyless)?;
     if !trust.identities.is_empty() {
@@ -44,10 +44,7 @@ fn trusted_root(
 
 /// The trust the flags give; an empty trust is a usage error (mlprov never
 /// trusts the key inside a signature).
-pub(crate) fn trust_from_args(
-    cx: &Context,
-    args: &TrustArgs,
-) -> Result<crate::sign::bundle::Trust> {
+pub(crate) fn trust_from_args(cx: &Context, args: &TrustArgs) -> Result<crate::sign::trust::Trust> {
     let trust = cli_trust(cx, args)?;
     if trust.keys.is_empty() && trust.roots.is_empty() && trust.identities.is_empty() {
         miette::bail!(
@@ -164,7 +161,7 @@ pub(crate) fn verdict_status(
 pub(crate) fn load_policy(
     cx: &Context,
     args: &VerifyArgs,
-    cli: &crate::sign::bundle::Trust,
+    cli: &crate::sign::trust::Trust,
     sigstore: &dyn Fn() -> std::result::Result<
         std::sync::Arc<crate::sign::keyless::TrustedRoot>,
         String,

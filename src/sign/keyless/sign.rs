@@ -22,9 +22,10 @@ use super::oidc::IdentityToken;
 use super::tlog::{TlogEntry, cert_pem};
 use super::trust_root::TrustedRoot;
 use crate::intoto::PAYLOAD_TYPE;
-use crate::sign::bundle::{self, IdentityRule, MEDIA_TYPE, Signer, Trust};
+use crate::sign::bundle::{self, MEDIA_TYPE};
 use crate::sign::dsse::{self, Envelope};
 use crate::sign::keys::{KeyAlgorithm, KeyError, SigningKey, pem_lf};
+use crate::sign::trust::{IdentityRule, Signer, Trust};
 
 /// Where the Sigstore services are.
 #[derive(Debug, Clone)]
@@ -208,7 +209,8 @@ impl Session {
             sigstore: Some(self.root.clone()),
             ..Default::default()
         };
-        let signer = bundle::verify(&parsed, &trust).map_err(|e| unverifiable(e.to_string()))?;
+        let signer = crate::sign::verify::verify(&parsed, &trust)
+            .map_err(|e| unverifiable(e.to_string()))?;
         Ok(SignedBundle {
             bytes,
             signer,
