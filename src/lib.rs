@@ -17,6 +17,7 @@ pub mod license;
 pub mod lockfile;
 pub mod manifest;
 pub mod output;
+pub mod policy;
 pub mod project;
 pub mod provenance;
 pub mod registry;
@@ -27,6 +28,7 @@ pub mod sbom;
 pub mod scan;
 pub mod sign;
 pub mod store;
+pub mod validate;
 pub mod verify;
 
 /// The version string recorded in documents mlprov writes.

@@ -16,6 +16,7 @@ use crate::digest::Sha256Digest;
 use crate::fsutil::{human_bytes, write_atomic};
 use crate::lockfile::{LOCK_FILE, Lock};
 use crate::manifest::Manifest;
+use crate::policy::license;
 use crate::project::Project;
 use crate::resolve::check;
 use crate::run::{self, Clock, RunKind, RunRecord};
@@ -69,6 +70,25 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
             help = "run `mlprov pin` to update mlprov.lock (build never edits it), review the change and commit it",
             "mlprov.lock does not match mlprov.toml:\n{}",
             lines.join("\n")
+        ));
+        return Ok(ExitStatus::Failure);
+    }
+
+    // The license policy, before anything runs: the locked inputs (pinned
+    // perhaps under an older policy) and the output.
+    let bad = license::check_project(
+        lock.inputs
+            .iter()
+            .map(|i| (i.name.as_str(), i.license.as_deref())),
+        Some(manifest.artifact.license.as_deref()),
+        &manifest.policy.licenses_allow,
+    );
+    if !bad.is_empty() {
+        cx.printer.error(&miette!(
+            code = "mlprov::build::license",
+            help = license::help(&bad, "nothing was run or written"),
+            "license policy: {}",
+            license::summary(&bad)
         ));
         return Ok(ExitStatus::Failure);
     }
@@ -260,19 +280,16 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
     };
     resolving.save(cx);
     // Outputs with findings the policy does not allow are not attested.
-    let scan_policy = crate::scan::ScanPolicy::from_policy(&manifest.policy);
-    let mut scan_failures = super::scan::PolicyFailures::default();
-    scan_failures.add(
-        cx,
-        "output",
-        &outputs.scan.verdict(&scan_policy),
-        &scan_policy,
-    );
-    if let Some(failure) = scan_failures.into_report(
+    let scan_policy = crate::scan::ScanPolicy::from(&manifest.policy);
+    let mut scan_failures = crate::policy::scan::PolicyFailures::default();
+    for w in scan_failures.add("output", &outputs.scan.verdict(&scan_policy), &scan_policy) {
+        cx.printer.warn(&w);
+    }
+    if let Some(failure) = scan_failures.into_error(
         "mlprov::build::scan",
         "nothing was written to target/mlprov",
     ) {
-        cx.printer.error(&failure);
+        cx.printer.error(&miette::Report::new(failure));
         return Ok(ExitStatus::Failure);
     }
     cx.printer.status(

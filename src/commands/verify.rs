@@ -192,7 +192,7 @@ pub(crate) fn load_policy(
             let text = std::fs::read_to_string(f)
                 .into_diagnostic()
                 .wrap_err_with(|| format!("cannot read policy {}", f.display()))?;
-            let p = crate::manifest::parse_policy_file(&text, &f.display().to_string())?;
+            let p = crate::policy::parse_file(&text, &f.display().to_string())?;
             let base = f.parent().map(|b| b.to_path_buf()).unwrap_or_default();
             (
                 p,
@@ -213,12 +213,7 @@ pub(crate) fn load_policy(
                     project.root.clone(),
                 )
             }
-            Err(_) => (
-                crate::manifest::Policy::default(),
-                None,
-                None,
-                cx.cwd.clone(),
-            ),
+            Err(_) => (crate::policy::Policy::default(), None, None, cx.cwd.clone()),
         },
     };
     let mut vp = vpolicy::resolve(

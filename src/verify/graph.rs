@@ -832,31 +832,15 @@ impl<'a> Walker<'a> {
                 push_unique(&mut node.licenses, &l);
             }
         }
-        if !p.licenses_allow.is_empty() && node.kind == NodeKind::Artifact {
-            if node.licenses.is_empty() {
-                add(
-                    &mut findings,
-                    Code::LicenseDenied,
-                    "no verified attestation declares a license, and the policy has a license allowlist".into(),
-                );
-            }
-            for l in &node.licenses {
-                match crate::license::allowed(l, &p.licenses_allow) {
-                    Ok(true) => {}
-                    Ok(false) => add(
-                        &mut findings,
-                        Code::LicenseDenied,
-                        format!(
-                            "license `{l}` is not allowed by licenses.allow ({})",
-                            p.licenses_allow.join(", ")
-                        ),
-                    ),
-                    Err(e) => add(
-                        &mut findings,
-                        Code::LicenseDenied,
-                        format!("license `{l}` is not a valid SPDX expression: {e}"),
-                    ),
-                }
+        if node.kind == NodeKind::Artifact {
+            for v in crate::policy::license::check(&node.licenses, &p.licenses_allow) {
+                let message = match v {
+                    crate::policy::license::Violation::Missing => {
+                        format!("{v}: no verified attestation of this node declares one")
+                    }
+                    v => v.to_string(),
+                };
+                add(&mut findings, Code::LicenseDenied, message);
             }
         }
 
