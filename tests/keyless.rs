@@ -1135,3 +1135,356 @@ fn github_actions_build_summary_and_outputs() {
         &GitHubStep::read(&step.output),
     );
 }
+
+/// `verify-sigstore` on a key-signed bundle (sigstore-js), optionally
+/// demanding a verified transparency log entry.
+fn verify_sigstore_key(
+    bundle: &Path,
+    digest: &str,
+    public: &Path,
+    root: Option<&Path>,
+) -> Option<(i32, Vec<Value>)> {
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        bundle.as_os_str(),
+        "--digest".as_ref(),
+        digest.as_ref(),
+        "--public-key".as_ref(),
+        public.as_os_str(),
+    ];
+    if let Some(r) = root {
+        args.extend([
+            "--require-tlog".as_ref(),
+            "--trusted-root".as_ref(),
+            r.as_os_str(),
+        ]);
+    }
+    let r = shared_tool("verify-sigstore", &args)?;
+    let verdicts: Vec<Value> = r
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    Some((r.code, verdicts))
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+/// The digest of the statement's subject named `name` (else the first).
+fn subject_digest(bundle: &Path, name: &str) -> String {
+    let b = read_json(bundle);
+    let st: Value = serde_json::from_slice(
+        &B64.decode(b["dsseEnvelope"]["payload"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let subjects = st["subject"].as_array().unwrap();
+    let s = subjects
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or(&subjects[0]);
+    format!("sha256:{}", s["digest"]["sha256"].as_str().unwrap())
+}
+
+/// `--tlog-upload` on `sign`, `attest` and the VSA: the DSSE envelope is
+/// logged in the local Rekor (a `dsse` entry whose verifier is the public
+/// key), the bundle carries the inclusion proof, checkpoint and signed
+/// entry timestamp, and sigstore-js accepts it with `--require-tlog`;
+/// model_signing still accepts model.sig. Unlogged key bundles stay valid
+/// unless `--require-tlog`.
+#[test]
+fn key_signed_bundles_logged_in_rekor() {
+    let env = TestEnv::new();
+    let (sigstore, root) = local_sigstore(&env, Default::default());
+    let pw = [("MLPROV_PASSWORD", "pw".to_string())];
+    let keys = env.work().join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    run_with(&env, &keys, &["keygen"], &pw).ok();
+    let (key, public) = (keys.join("cosign.key"), keys.join("cosign.pub"));
+    let model = env.work().join("model");
+    small_model(&model);
+    let rekor = ["--rekor-url", &sigstore.url, "--trusted-root", s(&root)];
+
+    // sign --key --tlog-upload.
+    let mut args = vec![
+        "--format",
+        "json",
+        "sign",
+        "--key",
+        s(&key),
+        s(&model),
+        "--tlog-upload",
+    ];
+    args.extend_from_slice(&rekor);
+    let j = run_with(&env, &env.work(), &args, &pw).ok().json();
+    assert_eq!(j["signer"]["tlog"]["url"], sigstore.url);
+    let digest = j["digest"].as_str().unwrap().to_string();
+    assert_eq!(sigstore.log_size(), 6);
+    let sig = model.join("model.sig");
+    let b = read_json(&sig);
+    let e = &b["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(
+        e["kindVersion"],
+        json!({"kind": "dsse", "version": "0.0.1"})
+    );
+    assert!(e["inclusionPromise"]["signedEntryTimestamp"].is_string());
+    assert!(e["inclusionProof"]["checkpoint"]["envelope"].is_string());
+    let body: Value = serde_json::from_slice(
+        &B64.decode(e["canonicalizedBody"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let verifier = String::from_utf8(
+        B64.decode(body["spec"]["signatures"][0]["verifier"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        verifier.starts_with("-----BEGIN PUBLIC KEY-----"),
+        "{verifier}"
+    );
+    let _: sigstore::bundle::Bundle = serde_json::from_value(b.clone()).unwrap();
+
+    // mlprov verifies the entry, and can require it.
+    let verify = |sig: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "--format",
+            "json",
+            "verify",
+            s(&model),
+            "--signature",
+            s(sig),
+            "--key",
+            s(&public),
+        ];
+        args.extend_from_slice(extra);
+        env.run(&env.work(), &args)
+    };
+    let j = verify(&sig, &["--require-tlog", "--trusted-root", s(&root)])
+        .ok()
+        .json();
+    let signer = &j["nodes"][0]["attestations"][0]["signer"];
+    assert_eq!(signer["kind"], "key");
+    assert_eq!(signer["tlog"]["logIndex"], 5);
+    assert_eq!(signer["tlog"]["signedEntryTimestamp"], true);
+    // Without a trusted root naming the log (the public-good one): untrusted log.
+    fails_with(verify(&sig, &[]), "E0218");
+
+    // sign --key without a Rekor: no entry; valid unless a log entry is required.
+    let plain = env.work().join("plain.sig");
+    // (model/model.sig is now one of the model's files: this digest differs.)
+    let plain_digest = run_with(
+        &env,
+        &env.work(),
+        &[
+            "--format",
+            "json",
+            "sign",
+            "--key",
+            s(&key),
+            s(&model),
+            "--signature",
+            s(&plain),
+        ],
+        &pw,
+    )
+    .ok()
+    .json()["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        read_json(&plain)["verificationMaterial"]["tlogEntries"],
+        json!([])
+    );
+    verify(&plain, &[]).ok();
+    fails_with(
+        verify(&plain, &["--require-tlog", "--trusted-root", s(&root)]),
+        "E0217",
+    );
+
+    // The logged entry moved onto another signature: it does not match.
+    let moved = env.work().join("moved.sig");
+    let mut p = read_json(&plain);
+    p["verificationMaterial"]["tlogEntries"] = b["verificationMaterial"]["tlogEntries"].clone();
+    std::fs::write(&moved, serde_json::to_vec(&p).unwrap()).unwrap();
+    fails_with(verify(&moved, &["--trusted-root", s(&root)]), "E0219");
+    // A broken inclusion proof.
+    let broken = env.work().join("broken.sig");
+    let mut p = b.clone();
+    p["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"][0] =
+        json!(B64.encode([9u8; 32]));
+    std::fs::write(&broken, serde_json::to_vec(&p).unwrap()).unwrap();
+    fails_with(verify(&broken, &["--trusted-root", s(&root)]), "E0220");
+
+    // The default: on where a Rekor URL is configured, off with --tlog-upload=false.
+    let by_env = env.work().join("env.sig");
+    let vars = [
+        ("MLPROV_PASSWORD", "pw".to_string()),
+        ("MLPROV_REKOR_URL", sigstore.url.clone()),
+        ("MLPROV_TRUSTED_ROOT", s(&root).to_string()),
+    ];
+    run_with(
+        &env,
+        &env.work(),
+        &[
+            "sign",
+            "--key",
+            s(&key),
+            s(&model),
+            "--signature",
+            s(&by_env),
+        ],
+        &vars,
+    )
+    .ok();
+    assert_eq!(
+        read_json(&by_env)["verificationMaterial"]["tlogEntries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let off = env.work().join("off.sig");
+    run_with(
+        &env,
+        &env.work(),
+        &[
+            "sign",
+            "--key",
+            s(&key),
+            s(&model),
+            "--signature",
+            s(&off),
+            "--tlog-upload=false",
+        ],
+        &vars,
+    )
+    .ok();
+    assert_eq!(
+        read_json(&off)["verificationMaterial"]["tlogEntries"],
+        json!([])
+    );
+    // A private Rekor needs a trusted root describing it; keyless cannot opt out.
+    let r = run_with(
+        &env,
+        &env.work(),
+        &[
+            "sign",
+            "--key",
+            s(&key),
+            s(&model),
+            "--signature",
+            s(&off),
+            "--rekor-url",
+            &sigstore.url,
+        ],
+        &pw,
+    )
+    .expect_code(2);
+    assert!(r.stderr.contains("--trusted-root"), "{}", r.stderr);
+    let r = run_with(
+        &env,
+        &env.work(),
+        &["sign", "--keyless", s(&model), "--tlog-upload=false"],
+        &pw,
+    )
+    .expect_code(2);
+    assert!(r.stderr.contains("always logs"), "{}", r.stderr);
+
+    // attest --tlog-upload on a built project, and the signed VSA.
+    let proj = env.work().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(
+        proj.join("mlprov.toml"),
+        "[artifact]\nname = \"acme/tiny\"\nversion = \"0.1.0\"\nkind = \"model\"\npath = \"out/\"\nlicense = \"MIT\"\n",
+    )
+    .unwrap();
+    small_model(&proj.join("out"));
+    run_with(&env, &proj, &["pin"], &[]).ok();
+    run_with(
+        &env,
+        &proj,
+        &["build", "--skip-training", "--allow-dirty"],
+        &[("SOURCE_DATE_EPOCH", "1700000000".into())],
+    )
+    .ok();
+    let mut args = vec!["attest", "--key", s(&key), "--tlog-upload"];
+    args.extend_from_slice(&rekor);
+    run_with(&env, &proj, &args, &pw).ok();
+    let provenance = proj.join("target/mlprov/provenance.sigstore.json");
+    assert_eq!(
+        read_json(&provenance)["verificationMaterial"]["tlogEntries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let artifact = subject_digest(&provenance, "acme/tiny");
+    let vsa = proj.join("vsa.sigstore.json");
+    let mut args = vec![
+        "verify",
+        "out",
+        "--key",
+        s(&public),
+        "--bundle",
+        s(&provenance),
+        "--require-tlog",
+        "--emit-vsa",
+        s(&vsa),
+        "--vsa-key",
+        s(&key),
+        "--tlog-upload",
+    ];
+    args.extend_from_slice(&rekor);
+    run_with(&env, &proj, &args, &pw).ok();
+    assert_eq!(
+        read_json(&vsa)["verificationMaterial"]["tlogEntries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The independent verifiers.
+    let Some((code, verdicts)) = verify_sigstore_key(&sig, &digest, &public, Some(&root)) else {
+        skip("../shared/tools or the validators venv is absent");
+        return;
+    };
+    assert_eq!(code, 0, "{verdicts:?}");
+    for (bundle, d) in [
+        (&sig, &digest),
+        (&provenance, &artifact),
+        (&vsa, &subject_digest(&vsa, "acme/tiny")),
+    ] {
+        // A logged entry is always checked (sigstore-js, like mlprov, needs
+        // the trusted root that lists the log), and with --require-tlog.
+        let (code, verdicts) = verify_sigstore_key(bundle, d, &public, Some(&root)).unwrap();
+        assert_eq!(code, 0, "{}: {verdicts:?}", bundle.display());
+        assert!(verdicts.iter().all(|v| v["ok"] == true), "{verdicts:?}");
+    }
+    // An unlogged bundle: fine for a key, refused when a log entry is required.
+    let (code, verdicts) = verify_sigstore_key(&plain, &plain_digest, &public, None).unwrap();
+    assert_eq!(code, 0, "{verdicts:?}");
+    let (code, verdicts) =
+        verify_sigstore_key(&plain, &plain_digest, &public, Some(&root)).unwrap();
+    assert_ne!(code, 0, "{verdicts:?}");
+    // model_signing still accepts the logged model.sig.
+    let bin = crate::common::validators().unwrap();
+    let ms = Run::from(
+        std::process::Command::new(bin.join("model_signing"))
+            .args([
+                "verify",
+                "key",
+                "--signature",
+                s(&sig),
+                "--public_key",
+                s(&public),
+                s(&model),
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(ms.code, 0, "model_signing: {}{}", ms.stdout, ms.stderr);
+}

@@ -34,17 +34,17 @@ struct OutBundle<'a> {
     #[serde(rename = "mediaType")]
     media_type: &'static str,
     #[serde(rename = "verificationMaterial")]
-    verification_material: OutMaterial,
+    verification_material: OutMaterial<'a>,
     #[serde(rename = "dsseEnvelope")]
     dsse_envelope: &'a Envelope,
 }
 
 #[derive(Serialize)]
-struct OutMaterial {
+struct OutMaterial<'a> {
     #[serde(rename = "publicKey")]
     public_key: OutPublicKey,
     #[serde(rename = "tlogEntries")]
-    tlog_entries: Vec<serde_json::Value>,
+    tlog_entries: &'a [TlogEntry],
 }
 
 #[derive(Serialize)]
@@ -55,16 +55,29 @@ struct OutPublicKey {
 /// Sign an in-toto statement's exact bytes with `key` and return the bundle
 /// JSON (pretty-printed, one trailing newline).
 pub fn sign_statement(payload: &[u8], key: &SigningKey) -> Result<Vec<u8>, KeyError> {
+    let envelope = key_envelope(payload, key)?;
+    key_bundle(&envelope, &[])
+}
+
+/// The DSSE envelope of a statement signed with `key`, its signature's
+/// `keyid` the key's hint.
+pub fn key_envelope(payload: &[u8], key: &SigningKey) -> Result<Envelope, KeyError> {
     let hint = key.public_key()?.hint();
     let signature = key.sign(&dsse::pae(PAYLOAD_TYPE, payload))?;
-    let envelope = Envelope::new(PAYLOAD_TYPE, payload, &signature, Some(hint.clone()));
+    Ok(Envelope::new(PAYLOAD_TYPE, payload, &signature, Some(hint)))
+}
+
+/// The bundle JSON of a key-signed envelope and its transparency log
+/// entries (none, or the one `--tlog-upload` made).
+pub fn key_bundle(envelope: &Envelope, tlog_entries: &[TlogEntry]) -> Result<Vec<u8>, KeyError> {
+    let hint = envelope.signatures[0].keyid.clone().unwrap_or_default();
     let bundle = OutBundle {
         media_type: MEDIA_TYPE,
         verification_material: OutMaterial {
             public_key: OutPublicKey { hint },
-            tlog_entries: Vec::new(),
+            tlog_entries,
         },
-        dsse_envelope: &envelope,
+        dsse_envelope: envelope,
     };
     let mut out = serde_json::to_vec_pretty(&bundle).map_err(|e| KeyError::Crypto {
         context: "writing the bundle".into(),

@@ -2,11 +2,15 @@
 //! trusted. Key and certificate-chain bundles are checked here; keyless
 //! (Fulcio certificate) bundles by [`crate::sign::keyless::verify`].
 
+use std::sync::{Arc, OnceLock};
+
 use crate::intoto::PAYLOAD_TYPE;
 use crate::sign::bundle::{Bundle, BundleError, Material};
 use crate::sign::dsse;
+use crate::sign::keyless::tlog::{self, LoggedVerifier, Signed};
+use crate::sign::keyless::{KeylessError, TrustedRoot};
 use crate::sign::keys::PublicKey;
-use crate::sign::trust::{Signer, Trust};
+use crate::sign::trust::{Signer, TlogProof, Trust};
 use crate::sign::x509::{self, Cert, ChainError};
 
 /// Check the bundle's signature and that its signer is trusted.
@@ -43,6 +47,65 @@ pub fn verify(bundle: &Bundle, trust: &Trust) -> Result<Signer, BundleError> {
     }
 }
 
+/// The embedded public-good root, for a key-signed bundle's log entry when
+/// no trusted root was configured (the entry was made in the public Rekor,
+/// or it is from a log mlprov cannot trust and fails).
+fn public_good() -> Result<Arc<TrustedRoot>, KeylessError> {
+    static ROOT: OnceLock<Option<Arc<TrustedRoot>>> = OnceLock::new();
+    ROOT.get_or_init(|| TrustedRoot::public_good().ok().map(Arc::new))
+        .clone()
+        .ok_or_else(|| KeylessError::Malformed("the embedded public-good trusted root".into()))
+}
+
+/// A key-signed bundle's transparency log entries, checked when present
+/// (each must verify against a log of the trusted root, record this
+/// signature, payload and public key, and be included in a checkpoint the
+/// log signed) and required when the verifier asks (`--require-tlog`:
+/// an entry with a signed entry timestamp, as cosign and sigstore-js want).
+fn key_tlog(
+    bundle: &Bundle,
+    key: &PublicKey,
+    trust: &Trust,
+) -> Result<Option<TlogProof>, KeylessError> {
+    if bundle.tlog_entries.is_empty() {
+        if trust.require_tlog {
+            return Err(KeylessError::TlogMissing(
+                "the bundle has no transparency log entry, and one is required (--require-tlog): sign with --tlog-upload".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    let root = match &trust.sigstore {
+        Some(r) => r.clone(),
+        None => public_good()?,
+    };
+    let signed = Signed {
+        payload: &bundle.payload,
+        signature: &bundle.signature,
+        verifier: LoggedVerifier::PublicKey(key.spki_der()),
+    };
+    let mut verified = Vec::new();
+    for entry in &bundle.tlog_entries {
+        verified.push(tlog::verify_entry(entry, &signed, &root)?);
+    }
+    let with_time = verified.iter().find(|v| v.integrated_time.is_some());
+    if trust.require_tlog && with_time.is_none() {
+        return Err(KeylessError::TlogSet(
+            "the transparency log entry has no signed entry timestamp, and a logged signature is required (--require-tlog)".into(),
+        ));
+    }
+    let Some(v) = with_time.or(verified.first()) else {
+        return Ok(None);
+    };
+    Ok(Some(TlogProof {
+        log_url: v.log.base_url.clone(),
+        log_id: v.log.log_id_hex(),
+        log_index: v.log_index,
+        tree_size: v.tree_size,
+        integrated_time: v.integrated_time,
+    }))
+}
+
 fn verify_key(
     bundle: &Bundle,
     pae: &[u8],
@@ -55,11 +118,12 @@ fn verify_key(
     keys.sort_by_key(|k| !hint.is_some_and(|h| k.matches_hint(h)));
     for k in &keys {
         if k.verify(pae, &bundle.signature) {
+            let tlog = key_tlog(bundle, k, trust).map_err(BundleError::Keyless)?;
             return Ok(Signer::Key {
                 label: k.label.clone(),
                 algorithm: k.algorithm.name().to_string(),
                 fingerprint: k.fingerprint().prefixed(),
-                tlog: None,
+                tlog,
             });
         }
     }

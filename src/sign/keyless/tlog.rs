@@ -111,8 +111,27 @@ pub struct VerifiedEntry<'a> {
 pub struct Signed<'a> {
     pub payload: &'a [u8],
     pub signature: &'a [u8],
-    /// The signing certificate (DER).
-    pub cert_der: &'a [u8],
+    /// Who the entry must record as the verifier.
+    pub verifier: LoggedVerifier<'a>,
+}
+
+/// What a `dsse` entry records as a signature's verifier (the PEM Rekor
+/// canonicalized).
+#[derive(Debug, Clone, Copy)]
+pub enum LoggedVerifier<'a> {
+    /// A signing certificate (keyless), DER.
+    Certificate(&'a [u8]),
+    /// A public key (key-signed bundles), DER SubjectPublicKeyInfo.
+    PublicKey(&'a [u8]),
+}
+
+impl LoggedVerifier<'_> {
+    fn what(&self) -> &'static str {
+        match self {
+            LoggedVerifier::Certificate(_) => "signing certificate",
+            LoggedVerifier::PublicKey(_) => "public key",
+        }
+    }
 }
 
 fn b64d(s: &str, what: &str) -> Result<Vec<u8>, KeylessError> {
@@ -172,13 +191,17 @@ fn check_body(body: &[u8], s: &Signed<'_>) -> Result<(), KeylessError> {
         ));
     }
     let verifier = b64d(sigs[0]["verifier"].as_str().unwrap_or_default(), "verifier")?;
-    let verifier_der = pem::parse(&verifier)
-        .map(|p| p.into_contents())
+    let block = pem::parse(&verifier)
         .map_err(|e| mismatch(format!("the log entry's verifier is not PEM: {e}")))?;
-    if verifier_der != s.cert_der {
-        return Err(mismatch(
-            "the log entry records a different signing certificate than the bundle's".into(),
-        ));
+    let same = match s.verifier {
+        LoggedVerifier::Certificate(der) => block.tag() == "CERTIFICATE" && block.contents() == der,
+        LoggedVerifier::PublicKey(der) => block.tag() == "PUBLIC KEY" && block.contents() == der,
+    };
+    if !same {
+        return Err(mismatch(format!(
+            "the log entry records a different {} than the bundle's",
+            s.verifier.what()
+        )));
     }
     Ok(())
 }

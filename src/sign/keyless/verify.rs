@@ -19,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::KeylessError;
 use super::cert;
-use super::tlog::{self, Signed};
+use super::tlog::{self, LoggedVerifier, Signed};
 use super::trust_root::TrustedRoot;
 use crate::intoto::PAYLOAD_TYPE;
 use crate::sign::bundle::Bundle;
@@ -71,7 +71,7 @@ pub fn verify(bundle: &Bundle, leaf_der: &[u8], trust: &Trust) -> Result<Signer,
     let signed = Signed {
         payload: &bundle.payload,
         signature: &bundle.signature,
-        cert_der: leaf_der,
+        verifier: LoggedVerifier::Certificate(leaf_der),
     };
     // Every entry must verify (sigstore-js checks each one).
     let mut verified = Vec::new();
