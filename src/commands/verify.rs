@@ -423,15 +423,9 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
             );
         }
         bundles.extend(extra_bundles);
-        let mut ignore = oms::resolve_ignores(&path, &cx.cwd, &args.ignore_paths);
-        if let Some(rel) = oms::signature_ignore(&path, &signature) {
-            ignore.push(rel);
-        }
-        let settings = oms::Settings {
-            ignore_paths: ignore,
-            ignore_git_paths: true,
-            allow_symlinks: false,
-        };
+        let settings = crate::digest::SetOptions::artifact()
+            .with_signature(oms::signature_ignore(&path, &signature))
+            .with_ignores(oms::resolve_ignores(&path, &cx.cwd, &args.ignore_paths));
         // The root's `file:` inputs are at hand when it was built here.
         if let Some(p) = &project {
             let abs = std::path::absolute(&path).unwrap_or_else(|_| path.clone());

@@ -39,7 +39,7 @@ use crate::intoto::{
     BUILD_TYPE_IMPORT, PREDICATE_CYCLONEDX, PREDICATE_OMS, PREDICATE_SCAN,
     PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3, Provenance, ResourceDescriptor, Statement,
 };
-use crate::manifest::Role;
+use crate::model::Role;
 use crate::reporter::Reporter;
 use crate::scan::{self, Kind, PredicateFile, ScanPolicy, ScanPredicate};
 use crate::sign::trust::Signer;
@@ -687,11 +687,7 @@ impl<'a> Walker<'a> {
         let path = root.join(rel);
         path.exists().then(|| LocalBytes {
             path,
-            settings: crate::sign::oms::Settings {
-                ignore_paths: Vec::new(),
-                ignore_git_paths: true,
-                allow_symlinks: false,
-            },
+            settings: crate::digest::SetOptions::artifact(),
         })
     }
 

@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
 use crate::intoto::{PREDICATE_SLSA_PROVENANCE, Statement};
-use crate::manifest::Role;
+use crate::model::Role;
 use crate::policy::{Policy, RolePolicy, Signer as PolicySigner};
 use crate::scan::ScanPolicy;
 use crate::sign::bundle;
