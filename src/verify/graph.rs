@@ -42,7 +42,7 @@ use crate::intoto::{
 use crate::model::Role;
 use crate::reporter::Reporter;
 use crate::scan::{self, Kind, PredicateFile, ScanPolicy, ScanPredicate};
-use crate::sign::bundle::Signer;
+use crate::sign::trust::Signer;
 use crate::verify::code::Code;
 use crate::verify::node::{
     BundleLookup, Finding, LocalBytes, Lookups, NodeRequest, NodeVerdict, RawBundle, Status,
