@@ -27,9 +27,6 @@ const KNOWN_CYCLES: &[&[&str]] = &[
     // `[policy]` validator names the manifest's roles in its help
     // ("verifycore": take the role list from `model::Role`).
     &["manifest.rs", "policy/cfg.rs"],
-    // The bundle format, the trust vocabulary and the verify dispatcher in
-    // one file; `sign/trust.rs` + `sign/verify.rs` ("sigstore") remove it.
-    &["sign/bundle.rs", "sign/keyless/verify.rs"],
     // The walk borrows the renderer's signer JSON for the Rego input;
     // a typed `RegoInput` ("verifycore") removes it.
     &["verify/graph.rs", "verify/report.rs"],
