@@ -878,13 +878,21 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__pin)
-            opts="-C -q -v -h -V --update --locked --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --update --locked --plain-http --insecure --username --password-stdin --timeout --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --update)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -80,6 +80,8 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l offline -d 'Never
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l update -d 'Re-resolve this input\'s moving revision (branch or tag). Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l timeout -d 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -89,6 +91,9 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l color -d 'When to 
 always\t''
 never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l locked -d 'Fail (exit 1) if the lock would change, naming the inputs; write nothing'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l plain-http -d 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l insecure -d 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l offline -d 'Never touch the network: resolve from local caches only'
@@ -130,7 +135,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l offline -d 'Neve
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l timeout -d 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -139,8 +144,8 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s C -d 'Run as if m
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l plain-http -d 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l insecure -d 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s v -l verbose -d 'Print more detail (repeat for even more)'
@@ -156,7 +161,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l certificate-ident
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l certificate-oidc-issuer -d 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l timeout -d 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -168,8 +173,8 @@ never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l no-verify -d 'Skip signature and policy verification (the downloaded bytes are still checked against their digests)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l require-tlog -d 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root\'s Rekor logs, as cosign --key requires. Keyless bundles always must'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l plain-http -d 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l insecure -d 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s v -l verbose -d 'Print more detail (repeat for even more)'
@@ -282,7 +287,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l signature -d 'T
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l bundle -d 'Another bundle that must verify and be about the model. Repeatable' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l ignore-paths -d 'Leave these paths (relative to the model) out of the file check. Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l timeout -d 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l policy -d 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml\'s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l policy-query -d 'The Rego rule whose set of messages denies a node' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l policy-scope -d 'Where Rego rules run: every node of the graph, or the verified artifact only' -r -f -a "graph\t'Every node of the provenance graph'
@@ -303,8 +308,8 @@ always\t''
 never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l require-tlog -d 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root\'s Rekor logs, as cosign --key requires. Keyless bundles always must'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l plain-http -d 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l insecure -d 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s v -l verbose -d 'Print more detail (repeat for even more)'
@@ -322,7 +327,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l signature -d 'Th
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l bundle -d 'Another bundle that must verify and be about the model. Repeatable' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l ignore-paths -d 'Leave these paths (relative to the model) out of the file check. Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l timeout -d 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l policy -d 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml\'s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l policy-query -d 'The Rego rule whose set of messages denies a node' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l policy-scope -d 'Where Rego rules run: every node of the graph, or the verified artifact only' -r -f -a "graph\t'Every node of the provenance graph'
@@ -343,8 +348,8 @@ always\t''
 never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l require-tlog -d 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root\'s Rekor logs, as cosign --key requires. Keyless bundles always must'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l plain-http -d 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l insecure -d 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s v -l verbose -d 'Print more detail (repeat for even more)'
@@ -354,7 +359,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s V -l version -d 
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l key -d 'Count only provenance signed by these keys (PEM). Without keys, every provenance statement read counts, signed by anyone' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l registry -d 'Read the models of this registry repository (every tag; or one, as REPO:TAG) and their bundle referrers instead of the local store. Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l timeout -d 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -363,8 +368,8 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s C -d 'Run as if ml
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l plain-http -d 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l insecure -d 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s v -l verbose -d 'Print more detail (repeat for even more)'

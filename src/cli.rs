@@ -168,17 +168,20 @@ pub struct PinArgs {
     /// Fail (exit 1) if the lock would change, naming the inputs; write nothing.
     #[arg(long)]
     pub locked: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 /// How to reach an OCI registry.
 #[derive(Debug, Clone, Args)]
 pub struct RegistryArgs {
-    /// Talk plain HTTP to the registry (a local registry).
-    #[arg(long, env = "MLPROV_REGISTRY_PLAIN_HTTP", value_parser = clap::builder::BoolishValueParser::new())]
+    /// Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1].
+    #[arg(long)]
     pub plain_http: bool,
 
-    /// Accept any TLS certificate from the registry.
-    #[arg(long, env = "MLPROV_REGISTRY_INSECURE", value_parser = clap::builder::BoolishValueParser::new())]
+    /// Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1].
+    #[arg(long)]
     pub insecure: bool,
 
     /// Registry user name; the password is read from stdin (--password-stdin).
@@ -189,14 +192,10 @@ pub struct RegistryArgs {
     #[arg(long, requires = "username")]
     pub password_stdin: bool,
 
-    /// Seconds without progress before a registry request is retried.
-    #[arg(
-        long,
-        env = "MLPROV_REGISTRY_TIMEOUT",
-        default_value_t = 60,
-        value_name = "SECS"
-    )]
-    pub timeout: u64,
+    /// Seconds without progress before a registry request is retried [default: 60]
+    /// [env: MLPROV_REGISTRY_TIMEOUT].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]

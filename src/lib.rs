@@ -28,6 +28,7 @@ pub mod resolve;
 pub mod run;
 pub mod sbom;
 pub mod scan;
+pub mod settings;
 pub mod sign;
 pub mod store;
 pub mod validate;

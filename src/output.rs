@@ -9,7 +9,7 @@ use std::time::Duration;
 use console::Style;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{ColorChoice, Format, GlobalArgs};
+use crate::cli::{ColorChoice, Format};
 use crate::reporter::Reporter;
 
 /// Writes results and messages according to the global flags.
@@ -28,10 +28,27 @@ pub struct Printer {
 
 /// The files GitHub Actions gives a step (only under `GITHUB_ACTIONS=true`).
 #[derive(Debug, Clone, Default)]
-struct GitHubFiles {
-    summary: Option<PathBuf>,
-    output: Option<PathBuf>,
-    workspace: Option<PathBuf>,
+pub struct GitHubFiles {
+    /// `GITHUB_STEP_SUMMARY`.
+    pub summary: Option<PathBuf>,
+    /// `GITHUB_OUTPUT`.
+    pub output: Option<PathBuf>,
+    /// `GITHUB_WORKSPACE`.
+    pub workspace: Option<PathBuf>,
+}
+
+/// How to write, resolved by the settings from the global flags and the
+/// environment.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    pub format: Format,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub color: ColorChoice,
+    /// `NO_COLOR` is set.
+    pub no_color: bool,
+    /// Running under GitHub Actions, with the step's files.
+    pub github: Option<GitHubFiles>,
 }
 
 /// The level of a GitHub Actions annotation.
@@ -51,40 +68,25 @@ pub struct Place {
 }
 
 impl Printer {
-    pub fn new(g: &GlobalArgs) -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    pub fn new(o: &OutputOptions) -> Self {
         let stderr_tty = std::io::stderr().is_terminal();
         let stdout_tty = std::io::stdout().is_terminal();
-        let (color_err, color_out) = match g.color {
+        let (color_err, color_out) = match o.color {
             ColorChoice::Always => (true, true),
             ColorChoice::Never => (false, false),
-            ColorChoice::Auto => (stderr_tty && !no_color, stdout_tty && !no_color),
+            ColorChoice::Auto => (stderr_tty && !o.no_color, stdout_tty && !o.no_color),
         };
-        let github_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
         console::set_colors_enabled_stderr(color_err);
         console::set_colors_enabled(color_out);
         Self {
-            format: g.format,
-            quiet: g.quiet,
-            verbose: g.verbose,
+            format: o.format,
+            quiet: o.quiet,
+            verbose: o.verbose,
             color_err,
             color_out,
             stderr_tty,
-            github_actions,
-            github: if github_actions {
-                let file = |var: &str| {
-                    std::env::var_os(var)
-                        .filter(|v| !v.is_empty())
-                        .map(PathBuf::from)
-                };
-                GitHubFiles {
-                    summary: file("GITHUB_STEP_SUMMARY"),
-                    output: file("GITHUB_OUTPUT"),
-                    workspace: file("GITHUB_WORKSPACE"),
-                }
-            } else {
-                GitHubFiles::default()
-            },
+            github_actions: o.github.is_some(),
+            github: o.github.clone().unwrap_or_default(),
         }
     }
 
@@ -363,4 +365,128 @@ impl Reporter for BarReporter {
             None => eprintln_safe(&line),
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Verification summaries
+
+/// Every finding of `verdicts` as a GitHub Actions `::error` annotation,
+/// pointing at the file it is about (a changed file, or the bundle that
+/// failed).
+fn annotate_findings(printer: &Printer, cwd: &Path, verdicts: &[crate::verify::node::NodeVerdict]) {
+    for v in verdicts {
+        for f in &v.findings {
+            annotate_finding(printer, cwd, f, v.path.as_deref());
+        }
+    }
+}
+
+/// One finding as an annotation; `path` is where the node's files are,
+/// `cwd` what bundle sources are relative to.
+pub fn annotate_finding(
+    printer: &Printer,
+    cwd: &Path,
+    f: &crate::verify::node::Finding,
+    path: Option<&Path>,
+) {
+    // Off GitHub Actions, spare the file checks below.
+    if !printer.github_actions {
+        return;
+    }
+    let file = match (&f.file, path) {
+        (Some(rel), Some(p)) if rel == crate::sign::oms::SINGLE_FILE_NAME || p.is_file() => {
+            Some(p.to_path_buf())
+        }
+        (Some(rel), Some(p)) => Some(p.join(rel)),
+        _ => f
+            .source
+            .as_ref()
+            .map(|s| cwd.join(s))
+            .filter(|p| p.is_file()),
+    };
+    printer.annotate(
+        Level::Error,
+        &Place {
+            file,
+            line: None,
+            title: Some(f.code.to_string()),
+        },
+        &f.message,
+    );
+}
+
+/// The one-line summary of verdicts on stderr (and the annotations of
+/// their findings); whether every one verified.
+pub fn verdicts_summary(
+    printer: &Printer,
+    cwd: &Path,
+    verdicts: &[crate::verify::node::NodeVerdict],
+) -> bool {
+    let failed: Vec<_> = verdicts.iter().filter(|v| !v.verified()).collect();
+    if failed.is_empty() {
+        for v in verdicts {
+            printer.status(
+                "Verified",
+                &format!(
+                    "{} {}",
+                    v.name.as_deref().unwrap_or(""),
+                    v.digest.map(|d| d.prefixed()).unwrap_or_default()
+                ),
+            );
+        }
+        return true;
+    }
+    annotate_findings(printer, cwd, verdicts);
+    let findings: Vec<_> = failed.iter().flat_map(|v| v.findings.iter()).collect();
+    let codes: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.code.code()).collect();
+    printer.error(&miette::miette!(
+        code = "mlprov::verify::failed",
+        "verification failed: {} finding(s) ({})",
+        findings.len(),
+        codes.into_iter().collect::<Vec<_>>().join(", ")
+    ));
+    false
+}
+
+/// The one-line summary of a verified graph on stderr (and the annotations
+/// of its findings); whether it verified.
+pub fn graph_summary(printer: &Printer, cwd: &Path, g: &crate::verify::graph::Graph) -> bool {
+    let root = g.root();
+    if g.verified() {
+        let n = g.nodes.len();
+        printer.status(
+            "Verified",
+            &format!(
+                "{} {} and {} input{} in its provenance graph",
+                root.name.as_deref().unwrap_or(""),
+                root.id,
+                n - 1,
+                if n == 2 { "" } else { "s" }
+            ),
+        );
+        return true;
+    }
+    for (n, f) in g.findings() {
+        let path = n.location.as_deref().map(Path::new).filter(|p| p.exists());
+        annotate_finding(printer, cwd, f, path);
+    }
+    let failing: Vec<_> = g.findings().filter(|(n, _)| n.required_for_root).collect();
+    let codes: std::collections::BTreeSet<&str> =
+        failing.iter().map(|(_, f)| f.code.code()).collect();
+    let nodes: std::collections::BTreeSet<String> = failing
+        .iter()
+        .map(|(n, _)| {
+            n.name
+                .clone()
+                .unwrap_or_else(|| crate::verify::report::short_id(&n.id))
+        })
+        .collect();
+    printer.error(&miette::miette!(
+        code = "mlprov::verify::failed",
+        "verification failed: {} finding(s) ({}) in {}",
+        failing.len(),
+        codes.into_iter().collect::<Vec<_>>().join(", "),
+        nodes.into_iter().collect::<Vec<_>>().join(", ")
+    ));
+    false
 }

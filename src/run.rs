@@ -235,20 +235,6 @@ pub enum Clock {
 }
 
 impl Clock {
-    /// `SOURCE_DATE_EPOCH` if set, else the wall clock.
-    pub fn from_env() -> Result<Clock, RunError> {
-        match std::env::var("SOURCE_DATE_EPOCH") {
-            Ok(v) if !v.trim().is_empty() => v
-                .trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|s| chrono::DateTime::from_timestamp(*s, 0).is_some())
-                .map(Clock::Fixed)
-                .ok_or(RunError::BadEpoch { value: v }),
-            _ => Ok(Clock::Wall),
-        }
-    }
-
     /// Now, as RFC 3339 UTC without fractional seconds.
     pub fn now(&self) -> String {
         match self {
@@ -761,15 +747,6 @@ fn signal_code(_: &std::process::ExitStatus) -> i32 {
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum RunError {
-    #[error("SOURCE_DATE_EPOCH is `{value}`, not a number of seconds since 1970")]
-    #[diagnostic(
-        code(mlprov::run::epoch),
-        help(
-            "set SOURCE_DATE_EPOCH to an integer, e.g. `$(git log -1 --format=%ct)`, or unset it"
-        )
-    )]
-    BadEpoch { value: String },
-
     #[error("cannot read the git repository at {path}: {message}")]
     #[diagnostic(
         code(mlprov::run::git),

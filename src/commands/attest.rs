@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use miette::{IntoDiagnostic, Result, WrapErr};
 use serde_json::json;
 
-use super::keyless::{self, StatementSigner};
 use super::{Context, ExitStatus};
 use crate::cli::{AttestArgs, AttestCommand, AttestImportArgs};
 use crate::digest::Sha256Digest;
@@ -26,6 +25,7 @@ use crate::intoto::{
 };
 use crate::lockfile::Lock;
 use crate::project::Project;
+use crate::settings::signing::{self, StatementSigner};
 use crate::sign::attest;
 use crate::store::{Store, predicate_slug};
 
@@ -95,7 +95,7 @@ fn digests(subjects: &[ResourceDescriptor]) -> Vec<Sha256Digest> {
 }
 
 fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
-    let project = Project::discover(&cx.cwd)?;
+    let project = Project::discover(&cx.settings.cwd)?;
     let out = project.out_dir();
     let build_help =
         "run `mlprov build` first: it writes the provenance and SBOM that attest signs";
@@ -113,7 +113,7 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
     let mut jobs: Vec<(String, Vec<u8>, String, PathBuf)> = Vec::new();
     if let (Some(ptype), Some(pfile)) = (&args.predicate_type, &args.predicate) {
         attest::check_type_uri(ptype)?;
-        let pfile = cx.cwd.join(pfile);
+        let pfile = cx.settings.cwd.join(pfile);
         let bytes = read(&pfile, "pass the predicate as a JSON file")?;
         let predicate = attest::read_predicate(&bytes, &pfile.display().to_string())?;
         let st = attest::wrap(&subjects, ptype, predicate);
@@ -180,8 +180,15 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
         }
     }
 
-    let key = keyless::prepare(cx, args.key.as_deref(), &args.keyless)?.start(cx)?;
-    let store = Store::open_default();
+    let key = signing::prepare(
+        &cx.settings,
+        &cx.printer,
+        &cx.prompt(),
+        args.key.as_deref(),
+        &args.keyless,
+    )?
+    .start(&cx.printer)?;
+    let store = cx.settings.paths.store();
     let mut written = Vec::new();
     for (what, payload, ptype, path) in jobs {
         written.push(sign_and_write(
@@ -199,7 +206,7 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
 }
 
 fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
-    let project = Project::discover(&cx.cwd)?;
+    let project = Project::discover(&cx.settings.cwd)?;
     let lock = Lock::load(&project.lock_path())?.ok_or_else(|| {
         miette::miette!(
             code = "mlprov::attest::no_lock",
@@ -235,8 +242,15 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
     let payload = serde_json::to_vec(&st).into_diagnostic()?;
     // The origin comes with a scan of the very bytes the lock pins.
     let scan_payload = import_scan(cx, &project, &lock, input)?;
-    let key = keyless::prepare(cx, args.key.as_deref(), &args.keyless)?.start(cx)?;
-    let store = Store::open_default();
+    let key = signing::prepare(
+        &cx.settings,
+        &cx.printer,
+        &cx.prompt(),
+        args.key.as_deref(),
+        &args.keyless,
+    )?
+    .start(&cx.printer)?;
+    let store = cx.settings.paths.store();
     let base = file_safe(&input.name);
     let out = project.out_dir();
     let mut written = vec![sign_and_write(
@@ -281,7 +295,8 @@ fn import_scan(
         );
     }
     let resolving = super::Resolving::new(cx);
-    let rcx = resolving.context(cx, project);
+    let access = crate::settings::registry::access(None, &[], &cx.settings.env)?;
+    let rcx = resolving.context(cx, project, access);
     let one = Lock {
         version: lock.version,
         inputs: vec![input.clone()],

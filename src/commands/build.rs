@@ -20,20 +20,20 @@ use crate::manifest::Manifest;
 use crate::policy::license;
 use crate::project::Project;
 use crate::resolve::check;
-use crate::run::{self, Clock, RunKind, RunRecord};
+use crate::run::{self, RunKind, RunRecord};
 use crate::sbom::{self, cyclonedx, spdx3};
 
 /// How many changed paths an error lists before summarising.
 const LIST_MAX: usize = 20;
 
 pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
-    let project = Project::discover(&cx.cwd)?;
+    let project = Project::discover(&cx.settings.cwd)?;
     let manifest_path = project.manifest_path();
     let manifest_bytes = std::fs::read(&manifest_path)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot read {}", manifest_path.display()))?;
     let manifest = Manifest::load(&manifest_path)?;
-    let clock = Clock::from_env()?;
+    let clock = cx.settings.env.clock()?;
     let params = run::parse_params(&args.params)?;
     let want_cyclonedx = args.cyclonedx || manifest.build.cyclonedx;
 
@@ -96,7 +96,8 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
 
     // 2. The inputs on disk are the locked bytes.
     let resolving = super::Resolving::new(cx);
-    let rcx = resolving.context(cx, &project);
+    let access = crate::settings::registry::access(None, &[], &cx.settings.env)?;
+    let rcx = resolving.context(cx, &project, access);
     let integrity = check::integrity(&manifest, &lock, &rcx);
     resolving.save(cx);
     let integrity = integrity?;
@@ -139,7 +140,7 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
     let excluded = [artifact_path.as_str(), "target/mlprov"];
     let (record, source) = match &args.run {
         Some(file) => {
-            let file = cx.cwd.join(file);
+            let file = cx.settings.cwd.join(file);
             let mut rec = RunRecord::import(&file)?;
             if let Some(g) = &rec.git
                 && g.dirty
@@ -291,7 +292,7 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
         run_digest: Sha256Digest::of(&run_bytes),
         outputs: &outputs,
         created: clock.now(),
-        builder_id: crate::provenance::builder_id_from_env(),
+        builder_id: cx.settings.env.builder_id(),
     };
     let provenance = sbom::to_json_bytes(&crate::provenance::statement(&facts));
     let scan_bytes = sbom::to_json_bytes(&crate::provenance::scan_statement(&facts, &scan_policy));

@@ -18,7 +18,11 @@ pub fn run(cx: &Context, args: GraphArgs) -> Result<ExitStatus> {
         Format::Mermaid => cx.printer.out(&mermaid(&out.graph)),
         Format::Json => cx.printer.json(&report::graph_json(&out.graph)),
     }
-    Ok(super::verify::graph_status(cx, &out.graph))
+    Ok(ExitStatus::checked(crate::output::graph_summary(
+        &cx.printer,
+        &cx.settings.cwd,
+        &out.graph,
+    )))
 }
 
 fn label_lines(n: &GraphNode) -> Vec<String> {

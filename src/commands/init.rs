@@ -61,8 +61,8 @@ struct Answers {
 
 pub fn run(cx: &Context, args: InitArgs) -> Result<ExitStatus> {
     let dir = match &args.dir {
-        Some(d) => cx.cwd.join(d),
-        None => cx.cwd.clone(),
+        Some(d) => cx.settings.cwd.join(d),
+        None => cx.settings.cwd.clone(),
     };
     std::fs::create_dir_all(&dir)
         .into_diagnostic()
@@ -76,8 +76,8 @@ pub fn run(cx: &Context, args: InitArgs) -> Result<ExitStatus> {
             manifest_path.display()
         ));
     }
-    let detected = detect(&dir);
-    let answers = if cx.interactive && !args.yes {
+    let detected = detect(&dir, &cx.settings.hf());
+    let answers = if cx.settings.interactive && !args.yes {
         prompt(&args, &detected)?
     } else {
         from_flags(&args, &detected, &dir)?
@@ -134,7 +134,7 @@ fn template_name(t: Template) -> &'static str {
 }
 
 /// Look around `dir` for the git repo, training files, data and the HF cache.
-pub fn detect(dir: &Path) -> Detected {
+pub fn detect(dir: &Path, hf: &crate::resolve::hf::HfSettings) -> Detected {
     let mut d = Detected {
         dir_name: dir
             .canonicalize()
@@ -188,7 +188,7 @@ pub fn detect(dir: &Path) -> Detected {
     d.data_dir = first(&["data/train", "data", "dataset", "datasets"]).map(|p| format!("{p}/"));
     d.test_dir = first(&["data/test", "data/eval", "eval"]).map(|p| format!("{p}/"));
     d.python_project = dir.join("requirements.txt").exists() || dir.join("pyproject.toml").exists();
-    let hf = crate::resolve::hf::HfSettings::from_env();
+
     if let Ok(rd) = std::fs::read_dir(&hf.cache_dir) {
         let mut models: Vec<String> = rd
             .filter_map(|e| e.ok())

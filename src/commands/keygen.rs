@@ -3,14 +3,21 @@
 use miette::{IntoDiagnostic, Result, WrapErr};
 use serde_json::json;
 
-use super::{Context, ExitStatus, keys};
+use super::{Context, ExitStatus};
 use crate::cli::KeygenArgs;
 use crate::fsutil::write_atomic_mode;
+use crate::settings::signing;
 use crate::sign::keys::{KeyAlgorithm, SigningKey};
 
 pub fn run(cx: &Context, args: KeygenArgs) -> Result<ExitStatus> {
-    let key_path = cx.cwd.join(format!("{}.key", args.output_key_prefix));
-    let pub_path = cx.cwd.join(format!("{}.pub", args.output_key_prefix));
+    let key_path = cx
+        .settings
+        .cwd
+        .join(format!("{}.key", args.output_key_prefix));
+    let pub_path = cx
+        .settings
+        .cwd
+        .join(format!("{}.pub", args.output_key_prefix));
     if !args.force {
         for p in [&key_path, &pub_path] {
             if p.exists() {
@@ -27,7 +34,7 @@ pub fn run(cx: &Context, args: KeygenArgs) -> Result<ExitStatus> {
     let private_pem = if args.no_password {
         key.to_pkcs8_pem()
     } else {
-        let password = keys::new_password(cx)?;
+        let password = signing::new_password(&cx.settings, &cx.prompt())?;
         key.to_encrypted_pem(password.as_bytes())?
     };
     let public = key.public_key()?;

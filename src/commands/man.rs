@@ -29,7 +29,7 @@ pub fn run(cx: &Context, args: ManArgs) -> Result<ExitStatus> {
     match args.out_dir {
         None => cx.printer.out(&String::from_utf8_lossy(&pages[0].1)),
         Some(dir) => {
-            let dir = cx.cwd.join(dir);
+            let dir = cx.settings.cwd.join(dir);
             std::fs::create_dir_all(&dir)
                 .into_diagnostic()
                 .wrap_err_with(|| format!("cannot create {}", dir.display()))?;

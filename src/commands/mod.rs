@@ -7,8 +7,6 @@ pub mod completions;
 pub mod graph;
 pub mod init;
 pub mod keygen;
-pub mod keyless;
-pub mod keys;
 pub mod man;
 pub mod pin;
 pub mod pull;
@@ -22,10 +20,15 @@ pub mod why;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use miette::{IntoDiagnostic, Result, WrapErr};
+use dialoguer::Password;
+use dialoguer::theme::ColorfulTheme;
+use zeroize::Zeroizing;
 
 use crate::cli::{Cli, Command, Format};
 use crate::output::Printer;
+use crate::settings::signing::PasswordSource;
+use crate::settings::{self, EnvironmentOptions, GlobalSettings};
+use crate::sign::keys::KeyError;
 
 /// How a command ended: 0 success, 1 a check failed, 2 usage or I/O error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +38,13 @@ pub enum ExitStatus {
     Error,
     /// A specific code, e.g. a failed training command's own exit status.
     Code(u8),
+}
+
+impl ExitStatus {
+    /// 0 when a check passed, 1 when it failed.
+    pub fn checked(passed: bool) -> Self {
+        if passed { Self::Success } else { Self::Failure }
+    }
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -48,51 +58,53 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
-/// Settings shared by every command, resolved once from flags and the
-/// environment.
+/// What every command gets: the printer and the global settings, resolved
+/// once from flags and the environment.
 pub struct Context {
     pub printer: Printer,
-    /// The working directory (after `-C`).
-    pub cwd: PathBuf,
-    /// `--offline`, `MLPROV_OFFLINE` or `HF_HUB_OFFLINE`.
-    pub offline: bool,
-    /// `CI` is set or stdin/stderr is not a terminal: never prompt.
-    pub interactive: bool,
+    pub settings: GlobalSettings,
 }
 
 impl Context {
-    fn new(cli: &Cli) -> Result<Self> {
-        use std::io::IsTerminal;
-        let printer = Printer::new(&cli.global);
-        let base = std::env::current_dir()
-            .into_diagnostic()
-            .wrap_err("cannot read the current directory")?;
-        let cwd = match &cli.global.directory {
-            Some(d) => {
-                let d = base.join(d);
-                if !d.is_dir() {
-                    miette::bail!(
-                        code = "mlprov::usage",
-                        help = "pass an existing directory to -C",
-                        "-C {}: not a directory",
-                        d.display()
-                    );
-                }
-                d
-            }
-            None => base,
-        };
-        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-        let interactive = !ci
-            && std::io::stdin().is_terminal()
-            && std::io::stderr().is_terminal()
-            && !printer.github_actions;
-        Ok(Self {
-            printer,
-            cwd,
-            offline: cli.global.offline || crate::resolve::hf::HfSettings::env_offline(),
-            interactive,
-        })
+    /// Passwords for keys, from a hidden prompt when mlprov may prompt.
+    pub fn prompt(&self) -> Prompt {
+        Prompt {
+            interactive: self.settings.interactive,
+        }
+    }
+}
+
+/// The terminal prompt for key passwords (dialoguer), when stdin and
+/// stderr are terminals and `CI` is unset.
+pub struct Prompt {
+    interactive: bool,
+}
+
+impl PasswordSource for Prompt {
+    fn can_ask(&self) -> bool {
+        self.interactive
+    }
+
+    fn existing(&self, label: &str) -> std::result::Result<Zeroizing<String>, KeyError> {
+        Password::with_theme(&ColorfulTheme::default())
+            .with_prompt(format!("Password for {label}"))
+            .allow_empty_password(true)
+            .interact()
+            .map(Zeroizing::new)
+            .map_err(|e| KeyError::Prompt {
+                path: label.to_string(),
+                reason: e.to_string(),
+            })
+    }
+
+    fn new_key(&self) -> std::result::Result<Zeroizing<String>, String> {
+        Password::with_theme(&ColorfulTheme::default())
+            .with_prompt("Password for the private key")
+            .with_confirmation("Repeat the password", "The passwords do not match")
+            .allow_empty_password(true)
+            .interact()
+            .map(Zeroizing::new)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -107,28 +119,29 @@ pub(crate) struct Resolving {
 
 impl Resolving {
     pub(crate) fn new(cx: &Context) -> Self {
-        let cache_dir = crate::project::cache_dir();
+        let cache_dir = cx.settings.paths.cache.clone();
         Self {
-            hash_cache: crate::digest::HashCache::open(crate::digest::HashCache::default_path(
-                &cache_dir,
-            )),
+            hash_cache: crate::digest::HashCache::open(cx.settings.paths.hash_cache()),
             reporter: cx.printer.reporter(),
             cache_dir,
         }
     }
 
-    /// The resolver settings for `project`, from flags and the environment.
+    /// The resolver settings for `project`; `registry` reaches the
+    /// registries of `oci` inputs.
     pub(crate) fn context<'a>(
         &'a self,
         cx: &Context,
         project: &'a crate::project::Project,
+        registry: crate::registry::Access,
     ) -> crate::resolve::ResolveContext<'a> {
         crate::resolve::ResolveContext {
             root: &project.root,
-            offline: cx.offline,
+            offline: cx.settings.offline,
             hash_cache: Some(&self.hash_cache),
             cache_dir: self.cache_dir.clone(),
-            hf: crate::resolve::hf::HfSettings::from_env(),
+            hf: cx.settings.hf(),
+            registry,
             reporter: &self.reporter,
         }
     }
@@ -142,13 +155,9 @@ impl Resolving {
     }
 }
 
-fn install_error_hook(printer: &Printer) {
+fn install_error_hook(printer: &Printer, width: usize) {
     let color = printer.color_stderr();
     let _ = miette::set_hook(Box::new(move |_| {
-        let width = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(100);
         Box::new(
             miette::MietteHandlerOpts::new()
                 .terminal_links(false)
@@ -162,8 +171,9 @@ fn install_error_hook(printer: &Printer) {
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> ExitStatus {
-    let printer = Printer::new(&cli.global);
-    install_error_hook(&printer);
+    let env = EnvironmentOptions::read();
+    let printer = Printer::new(&settings::output_options(&cli.global, &env));
+    install_error_hook(&printer, env.columns());
     if matches!(cli.global.format, Format::Dot | Format::Mermaid)
         && !matches!(cli.command, Command::Graph(_))
     {
@@ -178,10 +188,10 @@ pub fn run(cli: Cli) -> ExitStatus {
         ));
         return ExitStatus::Error;
     }
-    let cx = match Context::new(&cli) {
-        Ok(cx) => cx,
+    let cx = match GlobalSettings::resolve(&cli.global, env) {
+        Ok(settings) => Context { printer, settings },
         Err(e) => {
-            printer.error(&e);
+            printer.error(&miette::Report::new(e));
             return ExitStatus::Error;
         }
     };

@@ -14,7 +14,7 @@ use crate::resolve::{self, Change, ResolveContext};
 use crate::scan::{self, ScanPolicy, ScanTarget};
 
 pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
-    let project = Project::discover(&cx.cwd)?;
+    let project = Project::discover(&cx.settings.cwd)?;
     let manifest = Manifest::load(&project.manifest_path())?;
     for name in args.names.iter().chain(&args.update) {
         if !manifest.inputs.contains_key(name) {
@@ -34,7 +34,20 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
     let old = Lock::load(&lock_path)?;
 
     let resolving = super::Resolving::new(cx);
-    let rcx = resolving.context(cx, &project);
+    // `--username` logs in to the registries the `oci` inputs name.
+    let registries: std::collections::BTreeSet<String> = manifest
+        .inputs
+        .values()
+        .filter_map(|i| match &i.source {
+            crate::manifest::Source::Oci { reference } => crate::registry::OciRef::parse(reference)
+                .ok()
+                .map(|r| r.registry),
+            _ => None,
+        })
+        .collect();
+    let named: Vec<&str> = registries.iter().map(String::as_str).collect();
+    let access = crate::settings::registry::access(Some(&args.registry), &named, &cx.settings.env)?;
+    let rcx = resolving.context(cx, &project, access);
     let outcome = resolve::pin(&manifest, old.as_ref(), &args.names, &args.update, &rcx);
     // The cache is worth keeping even when pinning failed half-way.
     resolving.save(cx);

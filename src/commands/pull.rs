@@ -5,17 +5,18 @@
 use miette::{Result, miette};
 use serde_json::json;
 
-use super::push::registry_settings;
 use super::{Context, ExitStatus};
 use crate::cli::PullArgs;
 use crate::digest::Sha256Digest;
 use crate::fsutil::human_bytes;
 use crate::registry::pull::{self, Staged};
 use crate::registry::{Client, OciRef};
+use crate::settings::registry::access as registry_access;
+use crate::settings::trust;
 
 pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
     let reference = OciRef::parse(&args.reference)?;
-    if cx.offline {
+    if cx.settings.offline {
         return Err(miette!(
             code = "mlprov::usage",
             help = "drop --offline (or MLPROV_OFFLINE) to pull",
@@ -23,8 +24,8 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
         ));
     }
     let dest = match &args.output {
-        Some(d) => cx.cwd.join(d),
-        None => cx.cwd.join(
+        Some(d) => cx.settings.cwd.join(d),
+        None => cx.settings.cwd.join(
             reference
                 .repository
                 .rsplit('/')
@@ -36,7 +37,7 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
     let trust = if args.no_verify {
         None
     } else {
-        Some(super::verify::trust_from_args(cx, &args.trust).map_err(|e| {
+        Some(trust::trust_from_args(&cx.settings, &cx.printer, &args.trust).map_err(|e| {
             miette!(
                 code = "mlprov::usage",
                 help = "pass --key PUB (or --certificate-chain PEM) for the signer you trust; --no-verify places files without checking who signed them",
@@ -44,7 +45,12 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
             )
         })?)
     };
-    let settings = registry_settings(&args.registry, &reference.registry)?;
+    let settings = registry_access(
+        Some(&args.registry),
+        &[&reference.registry],
+        &cx.settings.env,
+    )?
+    .settings_for(&reference.registry)?;
     cx.printer.note(&format!(
         "registry {} as {}",
         reference.registry,
@@ -181,7 +187,7 @@ fn verify(
             .filter(|r| *r != crate::intoto::PREDICATE_OMS)
             .cloned(),
     );
-    let store = crate::store::Store::open_default();
+    let store = cx.settings.paths.store();
     let reporter = cx.printer.reporter();
     let verdict = verify_node(
         NodeRequest {
@@ -202,7 +208,11 @@ fn verify(
     if !cx.printer.is_json() {
         cx.printer.detail(&crate::verify::report::human(verdicts));
     }
-    let status = super::verify::verdict_status(cx, verdicts);
+    let status = ExitStatus::checked(crate::output::verdicts_summary(
+        &cx.printer,
+        &cx.settings.cwd,
+        verdicts,
+    ));
     if status == ExitStatus::Success {
         // Keep what verified, so `verify sha256:…`, `graph` and `why` see it.
         for a in &verdict.attestations {

@@ -1,7 +1,6 @@
 //! `mlprov push [REF]`: the built model as a CNCF ModelPack artifact, its
 //! signed bundles as OCI 1.1 referrers.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -9,18 +8,19 @@ use miette::{IntoDiagnostic, Result, WrapErr, miette};
 use serde_json::json;
 
 use super::{Context, ExitStatus};
-use crate::cli::{PushArgs, RegistryArgs};
+use crate::cli::PushArgs;
 use crate::digest::{FileEntry, FileSet, HashCache, SIGNATURE_FILE, SetOptions, Sha256Digest};
 use crate::fsutil::human_bytes;
 use crate::lockfile::Lock;
 use crate::manifest::Manifest;
-use crate::project::{self, Project};
+use crate::project::Project;
 use crate::registry::modelpack::{self, LayerFile, ModelInfo};
 use crate::registry::push::{Bundle, PushFile, PushRequest};
-use crate::registry::{self, Client, OciRef, Settings, credentials};
+use crate::registry::{self, Client, OciRef};
+use crate::settings::registry::access as registry_access;
 
 pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
-    let project = Project::discover(&cx.cwd)?;
+    let project = Project::discover(&cx.settings.cwd)?;
     let manifest = Manifest::load(&project.manifest_path())?;
     let reference = match &args.reference {
         Some(r) => r.clone(),
@@ -40,7 +40,7 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
         },
     };
     let target = OciRef::parse(&reference)?;
-    if cx.offline {
+    if cx.settings.offline {
         return Err(miette!(
             code = "mlprov::usage",
             help = "drop --offline (or MLPROV_OFFLINE) to push",
@@ -58,7 +58,7 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
             root.display()
         ));
     }
-    let cache = HashCache::open(HashCache::default_path(&project::cache_dir()));
+    let cache = HashCache::open(cx.settings.paths.hash_cache());
     let reporter = cx.printer.reporter();
     let hashed = FileSet::hash(&root, &SetOptions::artifact(), Some(&cache), &reporter);
     let _ = cache.save();
@@ -98,10 +98,11 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
     let lock_digest = std::fs::read(project.lock_path())
         .ok()
         .map(|b| Sha256Digest::of(&b));
+    let clock = cx.settings.env.clock()?;
     let created = prov
         .created
         .clone()
-        .or_else(source_date_epoch)
+        .or_else(|| clock.is_fixed().then(|| clock.now()))
         .unwrap_or_else(|| newest_mtime(&files.iter().map(|f| f.abs.clone()).collect::<Vec<_>>()));
     let info = ModelInfo {
         name: manifest.artifact.name.clone(),
@@ -137,7 +138,8 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
     // Other repositories of this registry that may already hold the blobs.
     let mount_from = mount_candidates(&project, &target);
 
-    let settings = registry_settings(&args.registry, &target.registry)?;
+    let settings = registry_access(Some(&args.registry), &[&target.registry], &cx.settings.env)?
+        .settings_for(&target.registry)?;
     cx.printer.note(&format!(
         "registry {} as {}",
         target.registry,
@@ -229,34 +231,6 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// Registry settings from the flags (and their environment variables).
-pub(crate) fn registry_settings(args: &RegistryArgs, registry: &str) -> Result<Settings> {
-    let explicit = match &args.username {
-        Some(u) if args.password_stdin => {
-            let mut pw = String::new();
-            std::io::stdin()
-                .read_to_string(&mut pw)
-                .into_diagnostic()
-                .wrap_err("cannot read the password from stdin")?;
-            let pw = pw.trim_end_matches(['\n', '\r']).to_string();
-            if pw.is_empty() {
-                return Err(miette!(
-                    code = "mlprov::usage",
-                    help = "pipe the password in, e.g. `printf %s \"$TOKEN\" | mlprov push --username me --password-stdin`",
-                    "--password-stdin: stdin was empty"
-                ));
-            }
-            Some((u.clone(), pw))
-        }
-        _ => None,
-    };
-    let mut s = Settings::new(credentials::resolve(registry, explicit)?);
-    s.plain_http = args.plain_http;
-    s.insecure = args.insecure;
-    s.timeout = Duration::from_secs(args.timeout.max(1));
-    Ok(s)
-}
-
 fn throughput(bytes: u64, d: Duration) -> String {
     let secs = d.as_secs_f64().max(0.001);
     format!(
@@ -278,15 +252,6 @@ fn file_mode(p: &Path) -> u32 {
 #[cfg(not(unix))]
 fn file_mode(_: &Path) -> u32 {
     0o644
-}
-
-fn source_date_epoch() -> Option<String> {
-    let secs: i64 = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    rfc3339(secs)
 }
 
 fn rfc3339(secs: i64) -> Option<String> {
@@ -411,7 +376,7 @@ fn gather_bundles(
     }
     // Everything the local store holds about this artifact (import
     // attestations, evaluations attested elsewhere, earlier signatures).
-    let store = crate::store::Store::open_default();
+    let store = cx.settings.paths.store();
     let stored = store.list(artifact_digest).map_err(|e| {
         miette!(
             code = "mlprov::push::store",

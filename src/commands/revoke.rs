@@ -5,9 +5,10 @@
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use super::{Context, ExitStatus, keys};
+use super::{Context, ExitStatus};
 use crate::cli::RevokeArgs;
 use crate::digest::Sha256Digest;
+use crate::settings::signing;
 use crate::sign::bundle;
 use crate::sign::trust::Trust;
 use crate::verify::policy;
@@ -24,8 +25,8 @@ pub fn run(cx: &Context, args: RevokeArgs) -> Result<ExitStatus> {
         })?;
         added.push((digest, args.reason.clone()));
     }
-    let key = keys::load_signing_key(cx, &args.key)?;
-    let out = cx.cwd.join(&args.output);
+    let key = signing::load_signing_key(&cx.settings, &cx.prompt(), &args.key)?;
+    let out = cx.settings.cwd.join(&args.output);
     let mut entries = Vec::new();
     if out.exists() {
         let bytes = std::fs::read(&out)

@@ -15,7 +15,7 @@ pub fn run(cx: &Context, args: ScanArgs) -> Result<ExitStatus> {
     };
     let mut report = ScanReport::default();
     for p in &args.paths {
-        let abs = cx.cwd.join(p);
+        let abs = cx.settings.cwd.join(p);
         let one = scan::scan_path(&abs, &opts)?;
         let shown = p.display().to_string();
         // A directory's files are shown under it; a file under its own path.
@@ -53,7 +53,7 @@ pub fn run(cx: &Context, args: ScanArgs) -> Result<ExitStatus> {
 fn resolve_policy(cx: &Context, args: &ScanArgs) -> Result<ScanPolicy> {
     let mut policy = match &args.policy {
         Some(file) => {
-            let path = cx.cwd.join(file);
+            let path = cx.settings.cwd.join(file);
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 miette!(
                     code = "mlprov::usage",

@@ -1,24 +1,20 @@
 //! `mlprov sign [PATH]`: an OpenSSF Model Signing v1.0 signature of a
 //! model's files (`model.sig`), interoperable with `model_signing` 1.x.
 
-use std::path::PathBuf;
-
 use miette::{IntoDiagnostic, Result, WrapErr};
 use serde_json::json;
 
-use super::{Context, ExitStatus, keyless};
+use super::{Context, ExitStatus};
 use crate::cli::SignArgs;
 use crate::fsutil::{human_bytes, write_atomic_mode};
 use crate::intoto::PREDICATE_OMS;
-use crate::manifest::Manifest;
-use crate::project::Project;
+use crate::settings::signing;
 use crate::sign::oms;
-use crate::store::Store;
 
 pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
     let target = match &args.path {
-        Some(p) => cx.cwd.join(p),
-        None => artifact_path(cx)?,
+        Some(p) => cx.settings.cwd.join(p),
+        None => crate::project::artifact_path(&cx.settings.cwd)?,
     };
     if !target.exists() {
         miette::bail!(
@@ -31,15 +27,25 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
     let signature = args
         .signature
         .as_ref()
-        .map(|s| cx.cwd.join(s))
+        .map(|s| cx.settings.cwd.join(s))
         .unwrap_or_else(|| oms::default_signature_path(&target));
     // Open the key (or get the identity token) first: a wrong password
     // should not cost a full hash.
-    let prepared = keyless::prepare(cx, args.key.as_deref(), &args.keyless)?;
+    let prepared = signing::prepare(
+        &cx.settings,
+        &cx.printer,
+        &cx.prompt(),
+        args.key.as_deref(),
+        &args.keyless,
+    )?;
 
     let settings = crate::digest::SetOptions::artifact()
         .with_signature(oms::signature_ignore(&target, &signature))
-        .with_ignores(oms::resolve_ignores(&target, &cx.cwd, &args.ignore_paths))
+        .with_ignores(oms::resolve_ignores(
+            &target,
+            &cx.settings.cwd,
+            &args.ignore_paths,
+        ))
         .with_git_ignores(!args.no_ignore_git_paths)
         .with_symlinks(args.allow_symlinks);
     let reporter = cx.printer.reporter();
@@ -48,12 +54,12 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
         return Err(oms::OmsError::Empty(target.display().to_string()).into());
     }
     let payload = serde_json::to_vec(&model.statement()).into_diagnostic()?;
-    let signer = prepared.start(cx)?;
+    let signer = prepared.start(&cx.printer)?;
     let bundle = signer.sign(&payload)?;
     write_atomic_mode(&signature, &bundle, 0o644)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot write {}", signature.display()))?;
-    let store = Store::open_default();
+    let store = cx.settings.paths.store();
     let stored = store
         .put(&bundle, PREDICATE_OMS, &[model.root])
         .into_diagnostic()
@@ -61,7 +67,9 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
 
     cx.printer.step_output("digest", &model.root.prefixed());
     // Relative to the working directory, like build's outputs.
-    let shown = signature.strip_prefix(&cx.cwd).unwrap_or(&signature);
+    let shown = signature
+        .strip_prefix(&cx.settings.cwd)
+        .unwrap_or(&signature);
     cx.printer
         .step_output("signature", &shown.display().to_string());
     if cx.printer.is_json() {
@@ -92,17 +100,4 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
         }
     }
     Ok(ExitStatus::Success)
-}
-
-/// The project's `[artifact].path`, for commands run without a PATH.
-pub(crate) fn artifact_path(cx: &Context) -> Result<PathBuf> {
-    let project = Project::discover(&cx.cwd).map_err(|e| {
-        miette::miette!(
-            code = "mlprov::usage",
-            help = "pass the model's path, or run inside a project with mlprov.toml",
-            "no PATH given and {e}"
-        )
-    })?;
-    let manifest = Manifest::load(&project.manifest_path())?;
-    Ok(project.join(&manifest.artifact.path))
 }

@@ -7,68 +7,26 @@
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use super::{Context, ExitStatus, keyless, keys};
-use crate::cli::{TrustArgs, VerifyArgs};
+use super::{Context, ExitStatus};
+use crate::cli::VerifyArgs;
 use crate::digest::Sha256Digest;
 use crate::intoto::PREDICATE_OMS;
 use crate::project::Project;
+use crate::settings::registry::access as registry_access;
+use crate::settings::{policy, signing, trust};
 use crate::sign::oms;
-use crate::store::Store;
+
 use crate::verify::graph::{self, Graph, Locator, NoRegistry, RegoScope, Root};
 use crate::verify::locate::RegistryLocator;
 use crate::verify::node::{BundleLookup, LocalBytes, Lookups, RawBundle, SidecarDir};
-use crate::verify::policy::{self as vpolicy, CliTrust, VerifyPolicy};
+use crate::verify::policy::VerifyPolicy;
 use crate::verify::{report, vsa};
-
-/// The trust the flags give: keys, certificate roots, keyless identities,
-/// and the Sigstore trusted root when an identity needs it.
-fn cli_trust(cx: &Context, args: &TrustArgs) -> Result<crate::sign::trust::Trust> {
-    let mut trust = keys::trust(cx, &args.key, &args.certificate_chain)?;
-    trust.identities = keyless::identity_rules(&args.keyless)?;
-    trust.require_tlog = args.require_tlog;
-    // Key-signed bundles' log entries are checked against the given root,
-    // else (in the domain) the embedded public-good one.
-    if !trust.identities.is_empty()
-        || args.require_tlog
-        || args.keyless.trusted_root.is_some()
-        || args.keyless.refresh_trusted_root
-    {
-        trust.sigstore = Some(trusted_root(cx, args)?);
-    }
-    Ok(trust)
-}
-
-fn trusted_root(
-    cx: &Context,
-    args: &TrustArgs,
-) -> Result<std::sync::Arc<crate::sign::keyless::TrustedRoot>> {
-    keyless::trusted_root(
-        cx,
-        args.keyless.trusted_root.as_deref(),
-        args.keyless.refresh_trusted_root,
-    )
-}
-
-/// The trust the flags give; an empty trust is a usage error (mlprov never
-/// trusts the key inside a signature).
-pub(crate) fn trust_from_args(cx: &Context, args: &TrustArgs) -> Result<crate::sign::trust::Trust> {
-    let trust = cli_trust(cx, args)?;
-    if trust.keys.is_empty() && trust.roots.is_empty() && trust.identities.is_empty() {
-        miette::bail!(
-            code = "mlprov::usage",
-            help = "pass --key PUB (repeatable) with the signer's public key, --certificate-chain PEM, \
-                    or for keyless signatures --certificate-identity and --certificate-oidc-issuer",
-            "no trusted signer given: mlprov never trusts the key inside a signature"
-        );
-    }
-    Ok(trust)
-}
 
 /// A target that names a registry host but does not parse as a reference
 /// is an error about the reference (e.g. upper-case letters), not a missing
 /// local path.
 fn registry_target(cx: &Context, target: &str) -> Result<Option<crate::registry::OciRef>> {
-    if target.starts_with("sha256:") || cx.cwd.join(target).exists() {
+    if target.starts_with("sha256:") || cx.settings.cwd.join(target).exists() {
         return Ok(None);
     }
     if !crate::registry::OciRef::names_registry(target) {
@@ -89,161 +47,6 @@ fn required(extra: &[String]) -> Vec<String> {
     require
 }
 
-/// Every finding as a GitHub Actions `::error` annotation, pointing at the
-/// file it is about (a changed file, or the bundle that failed).
-fn annotate_findings(cx: &Context, verdicts: &[crate::verify::node::NodeVerdict]) {
-    for v in verdicts {
-        for f in &v.findings {
-            annotate_finding(cx, f, v.path.as_deref());
-        }
-    }
-}
-
-/// One finding as an annotation; `path` is where the node's files are.
-fn annotate_finding(
-    cx: &Context,
-    f: &crate::verify::node::Finding,
-    path: Option<&std::path::Path>,
-) {
-    use crate::output::{Level, Place};
-    // Off GitHub Actions, spare the file checks below.
-    if !cx.printer.github_actions {
-        return;
-    }
-    let file = match (&f.file, path) {
-        (Some(rel), Some(p)) if rel == oms::SINGLE_FILE_NAME || p.is_file() => {
-            Some(p.to_path_buf())
-        }
-        (Some(rel), Some(p)) => Some(p.join(rel)),
-        _ => f
-            .source
-            .as_ref()
-            .map(|s| cx.cwd.join(s))
-            .filter(|p| p.is_file()),
-    };
-    cx.printer.annotate(
-        Level::Error,
-        &Place {
-            file,
-            line: None,
-            title: Some(f.code.to_string()),
-        },
-        &f.message,
-    );
-}
-
-/// The exit status of verdicts, with the one-line summary on stderr.
-pub(crate) fn verdict_status(
-    cx: &Context,
-    verdicts: &[crate::verify::node::NodeVerdict],
-) -> ExitStatus {
-    let failed: Vec<_> = verdicts.iter().filter(|v| !v.verified()).collect();
-    if failed.is_empty() {
-        for v in verdicts {
-            cx.printer.status(
-                "Verified",
-                &format!(
-                    "{} {}",
-                    v.name.as_deref().unwrap_or(""),
-                    v.digest.map(|d| d.prefixed()).unwrap_or_default()
-                ),
-            );
-        }
-        return ExitStatus::Success;
-    }
-    annotate_findings(cx, verdicts);
-    let findings: Vec<_> = failed.iter().flat_map(|v| v.findings.iter()).collect();
-    let codes: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.code.code()).collect();
-    cx.printer.error(&miette::miette!(
-        code = "mlprov::verify::failed",
-        "verification failed: {} finding(s) ({})",
-        findings.len(),
-        codes.into_iter().collect::<Vec<_>>().join(", ")
-    ));
-    ExitStatus::Failure
-}
-
-/// The policy for this verification: `--policy FILE.toml`, else the
-/// project's `[policy]`, plus any `--policy FILE.rego`.
-pub(crate) fn load_policy(
-    cx: &Context,
-    args: &VerifyArgs,
-    cli: &crate::sign::trust::Trust,
-    sigstore: &dyn Fn() -> std::result::Result<
-        std::sync::Arc<crate::sign::keyless::TrustedRoot>,
-        String,
-    >,
-) -> Result<VerifyPolicy> {
-    let mut toml_file = None;
-    let mut rego_files = Vec::new();
-    for p in &args.graph.policy {
-        let full = cx.cwd.join(p);
-        match full.extension().and_then(|e| e.to_str()) {
-            Some("rego") => rego_files.push(full),
-            Some("toml") if toml_file.is_none() => toml_file = Some(full),
-            Some("toml") => miette::bail!(
-                code = "mlprov::usage",
-                help = "merge the policies into one file; add Rego rules with more .rego files",
-                "--policy: more than one .toml policy given"
-            ),
-            _ => miette::bail!(
-                code = "mlprov::usage",
-                help = "a policy is a .toml file ([policy] keys) or a .rego file",
-                "--policy {}: not a .toml or .rego file",
-                p.display()
-            ),
-        }
-    }
-    let (policy, source, digest, base) = match &toml_file {
-        Some(f) => {
-            let text = std::fs::read_to_string(f)
-                .into_diagnostic()
-                .wrap_err_with(|| format!("cannot read policy {}", f.display()))?;
-            let p = crate::policy::parse_file(&text, &f.display().to_string())?;
-            let base = f.parent().map(|b| b.to_path_buf()).unwrap_or_default();
-            (
-                p,
-                Some(f.display().to_string()),
-                Some(Sha256Digest::of(text.as_bytes())),
-                base,
-            )
-        }
-        None => match Project::discover(&cx.cwd) {
-            Ok(project) => {
-                let path = project.manifest_path();
-                let m = crate::manifest::Manifest::load(&path)?;
-                let bytes = std::fs::read(&path).unwrap_or_default();
-                (
-                    m.policy,
-                    Some(path.display().to_string()),
-                    Some(Sha256Digest::of(&bytes)),
-                    project.root.clone(),
-                )
-            }
-            Err(_) => (crate::policy::Policy::default(), None, None, cx.cwd.clone()),
-        },
-    };
-    let mut vp = vpolicy::resolve(
-        &policy,
-        source,
-        digest,
-        &base,
-        CliTrust {
-            trust: cli,
-            require: &args.trust.require,
-            sigstore,
-        },
-    )?;
-    if !rego_files.is_empty() {
-        let refs: Vec<&std::path::Path> = rego_files.iter().map(|p| p.as_path()).collect();
-        vp.rego = Some(crate::verify::rego::RegoPolicy::load(
-            &refs,
-            &args.graph.policy_query,
-        )?);
-    }
-    Ok(vp)
-}
-
 /// A verified graph and what was verified.
 pub(crate) struct Outcome {
     pub graph: Graph,
@@ -259,7 +62,7 @@ fn file_uri(p: &std::path::Path) -> String {
 
 /// Resolve the target and walk its graph.
 pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> {
-    let cli = cli_trust(cx, &args.trust)?;
+    let cli = trust::cli_trust(&cx.settings, &cx.printer, &args.trust)?;
     // The Sigstore trusted root, loaded once, when a keyless signer is
     // trusted (on the command line or by the policy).
     let sigstore_root = std::cell::OnceCell::new();
@@ -270,10 +73,17 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
         if let Some(r) = sigstore_root.get() {
             return Ok(std::sync::Arc::clone(r));
         }
-        let r = trusted_root(cx, &args.trust).map_err(|e| e.to_string())?;
+        let r = trust::args_trusted_root(&cx.settings, &cx.printer, &args.trust)
+            .map_err(|e| e.to_string())?;
         Ok(std::sync::Arc::clone(sigstore_root.get_or_init(|| r)))
     };
-    let policy = load_policy(cx, args, &cli, &sigstore)?;
+    let policy = policy::load(
+        &cx.settings,
+        &args.graph,
+        &args.trust.require,
+        &cli,
+        &sigstore,
+    )?;
     let any_policy_signers =
         policy.root.signers_explicit || policy.roles.values().any(|r| r.signers_explicit);
     if cli.keys.is_empty()
@@ -295,14 +105,14 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot read {}", p.display()))?;
         // Name it as the user would: relative to the working directory.
-        if let Ok(rel) = p.strip_prefix(&cx.cwd) {
+        if let Ok(rel) = p.strip_prefix(&cx.settings.cwd) {
             raw.source = rel.display().to_string();
         }
         Ok::<_, miette::Report>(raw)
     };
     let mut extra_bundles = Vec::new();
     for b in &args.bundle {
-        extra_bundles.push(read_bundle(&cx.cwd.join(b))?);
+        extra_bundles.push(read_bundle(&cx.settings.cwd.join(b))?);
     }
 
     // Registry access for the target and for `oci://` dependencies.
@@ -310,42 +120,25 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
         Some(t) => registry_target(cx, t)?,
         None => None,
     };
-    let explicit_settings = match &target_registry {
-        Some(r) if !cx.offline => Some((
-            r.registry.clone(),
-            super::push::registry_settings(&args.registry, &r.registry)?,
-        )),
-        _ => None,
-    };
-    let flags = (
-        args.registry.plain_http,
-        args.registry.insecure,
-        args.registry.timeout,
-    );
-    let settings_for = move |reg: &str| {
-        if let Some((r, s)) = &explicit_settings
-            && r == reg
-        {
-            return Ok(s.clone());
-        }
-        let mut s = crate::registry::Settings::from_env(reg)?;
-        s.plain_http |= flags.0;
-        s.insecure |= flags.1;
-        s.timeout = std::time::Duration::from_secs(flags.2.max(1));
-        Ok(s)
-    };
+    let named: Vec<&str> = target_registry
+        .iter()
+        .filter(|_| !cx.settings.offline)
+        .map(|r| r.registry.as_str())
+        .collect();
+    let access = registry_access(Some(&args.registry), &named, &cx.settings.env)?;
+    let settings_for = move |reg: &str| access.settings_for(reg);
     let registry_locator = RegistryLocator::new(&settings_for);
     let no_registry = NoRegistry;
-    let locator: &dyn Locator = if cx.offline {
+    let locator: &dyn Locator = if cx.settings.offline {
         &no_registry
     } else {
         &registry_locator
     };
 
-    let project = Project::discover(&cx.cwd).ok();
+    let project = Project::discover(&cx.settings.cwd).ok();
     let mut project_root = None;
     let (root, resource_uri) = if let Some(reference) = target_registry {
-        if cx.offline {
+        if cx.settings.offline {
             miette::bail!(
                 code = "mlprov::usage",
                 help = "drop --offline, or verify a local copy (`mlprov pull` first)",
@@ -374,7 +167,7 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
             .map_err(|e| miette::miette!(code = "mlprov::usage", "{e}"))?;
         let mut bundles = extra_bundles;
         if let Some(sig) = &args.signature {
-            bundles.push(read_bundle(&cx.cwd.join(sig))?);
+            bundles.push(read_bundle(&cx.settings.cwd.join(sig))?);
         }
         let require = if args.trust.require.is_empty() && !policy.root.require_explicit {
             required(&[])
@@ -396,8 +189,8 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
         )
     } else {
         let path = match &args.target {
-            Some(t) => cx.cwd.join(t),
-            None => super::sign::artifact_path(cx)?,
+            Some(t) => cx.settings.cwd.join(t),
+            None => crate::project::artifact_path(&cx.settings.cwd)?,
         };
         if !path.exists() {
             miette::bail!(
@@ -410,7 +203,7 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
         let signature = args
             .signature
             .as_ref()
-            .map(|s| cx.cwd.join(s))
+            .map(|s| cx.settings.cwd.join(s))
             .unwrap_or_else(|| oms::default_signature_path(&path));
         let mut bundles = Vec::new();
         if signature.is_file() {
@@ -425,7 +218,11 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
         bundles.extend(extra_bundles);
         let settings = crate::digest::SetOptions::artifact()
             .with_signature(oms::signature_ignore(&path, &signature))
-            .with_ignores(oms::resolve_ignores(&path, &cx.cwd, &args.ignore_paths));
+            .with_ignores(oms::resolve_ignores(
+                &path,
+                &cx.settings.cwd,
+                &args.ignore_paths,
+            ));
         // The root's `file:` inputs are at hand when it was built here.
         if let Some(p) = &project {
             let abs = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
@@ -450,7 +247,7 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
         )
     };
 
-    let store = Store::open_default();
+    let store = cx.settings.paths.store();
     let sidecar = project.as_ref().map(|p| SidecarDir(p.out_dir()));
     let mut lookups: Vec<&dyn BundleLookup> = vec![&store];
     if let Some(s) = &sidecar {
@@ -478,48 +275,6 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
     })
 }
 
-/// The exit status of a graph, with a one-line summary on stderr.
-pub(crate) fn graph_status(cx: &Context, g: &Graph) -> ExitStatus {
-    let root = g.root();
-    if g.verified() {
-        let n = g.nodes.len();
-        cx.printer.status(
-            "Verified",
-            &format!(
-                "{} {} and {} input{} in its provenance graph",
-                root.name.as_deref().unwrap_or(""),
-                root.id,
-                n - 1,
-                if n == 2 { "" } else { "s" }
-            ),
-        );
-        return ExitStatus::Success;
-    }
-    for (n, f) in g.findings() {
-        let path = n
-            .location
-            .as_deref()
-            .map(std::path::Path::new)
-            .filter(|p| p.exists());
-        annotate_finding(cx, f, path);
-    }
-    let failing: Vec<_> = g.findings().filter(|(n, _)| n.required_for_root).collect();
-    let codes: std::collections::BTreeSet<&str> =
-        failing.iter().map(|(_, f)| f.code.code()).collect();
-    let nodes: std::collections::BTreeSet<String> = failing
-        .iter()
-        .map(|(n, _)| n.name.clone().unwrap_or_else(|| report::short_id(&n.id)))
-        .collect();
-    cx.printer.error(&miette::miette!(
-        code = "mlprov::verify::failed",
-        "verification failed: {} finding(s) ({}) in {}",
-        failing.len(),
-        codes.into_iter().collect::<Vec<_>>().join(", "),
-        nodes.into_iter().collect::<Vec<_>>().join(", ")
-    ));
-    ExitStatus::Failure
-}
-
 pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
     let out = verify_target(cx, &args)?;
     if cx.printer.is_json() {
@@ -539,11 +294,15 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
             cx.printer.step_output("digest", &d.prefixed());
         }
     }
-    Ok(graph_status(cx, &out.graph))
+    Ok(ExitStatus::checked(crate::output::graph_summary(
+        &cx.printer,
+        &cx.settings.cwd,
+        &out.graph,
+    )))
 }
 
 fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Path) -> Result<()> {
-    let clock = crate::run::Clock::from_env()?;
+    let clock = cx.settings.env.clock()?;
     let policy = out.policy.source.as_ref().map(|s| vsa::PolicyRef {
         uri: file_uri(std::path::Path::new(s)),
         sha256: out.policy.digest,
@@ -552,13 +311,14 @@ fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Pa
     let payload = serde_json::to_vec(&st).into_diagnostic()?;
     let bytes = match &args.vsa_key {
         Some(k) => {
-            let tlog = keyless::key_tlog(
-                cx,
+            let tlog = signing::key_tlog(
+                &cx.settings,
+                &cx.printer,
                 args.tlog_upload,
                 args.rekor_url.as_deref(),
                 args.trust.keyless.trusted_root.as_deref(),
             )?;
-            let key = keys::load_signing_key(cx, k)?;
+            let key = signing::load_signing_key(&cx.settings, &cx.prompt(), k)?;
             match tlog {
                 None => crate::sign::bundle::sign_statement(&payload, &key)?,
                 Some(log) => {
@@ -572,7 +332,7 @@ fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Pa
             v
         }
     };
-    let path = cx.cwd.join(file);
+    let path = cx.settings.cwd.join(file);
     crate::fsutil::write_atomic(&path, &bytes)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot write {}", path.display()))?;

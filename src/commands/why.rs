@@ -10,16 +10,17 @@
 //! cannot be read is reported, and makes the exit status 1: the list may
 //! be incomplete.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 use serde_json::json;
 
-use super::{Context, ExitStatus, keys};
+use super::{Context, ExitStatus};
 use crate::cli::WhyArgs;
+use crate::registry::OciRef;
 use crate::registry::client::error_chain;
-use crate::registry::{OciRef, Settings};
-use crate::store::Store;
+use crate::settings::registry::access as registry_access;
+use crate::settings::trust;
 use crate::verify::lineage::{self, Lineage, Unreadable};
 use crate::verify::locate::{RegistryLocator, parse_oci_uri};
 
@@ -27,14 +28,14 @@ pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
     let trust = if args.key.is_empty() {
         None
     } else {
-        Some(keys::trust(cx, &args.key, &[])?)
+        Some(trust::keys_and_roots(&cx.settings, &args.key, &[])?)
     };
     let repos = args
         .repositories
         .iter()
         .map(|r| OciRef::parse(r))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    if cx.offline && !repos.is_empty() {
+    if cx.settings.offline && !repos.is_empty() {
         miette::bail!(
             code = "mlprov::usage",
             help = "drop --offline, or ask the local store (without --registry)",
@@ -45,7 +46,7 @@ pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
 
     let mut l = Lineage::default();
     let source = if repos.is_empty() {
-        let store = Store::open_default();
+        let store = cx.settings.paths.store();
         l.read_store(&store, trust.as_ref())
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot read the local store {}", store.root().display()))?;
@@ -150,32 +151,9 @@ fn read_registries(
 ) -> Result<()> {
     // The flags (and a password from stdin, read once) for the registries
     // named; the environment and the flags for the ones dependencies name.
-    let mut explicit: BTreeMap<String, Settings> = BTreeMap::new();
-    for r in repos {
-        if explicit.contains_key(&r.registry) {
-            continue;
-        }
-        let s = match explicit.values().next() {
-            Some(s) if args.registry.username.is_some() => s.clone(),
-            _ => super::push::registry_settings(&args.registry, &r.registry)?,
-        };
-        explicit.insert(r.registry.clone(), s);
-    }
-    let flags = (
-        args.registry.plain_http,
-        args.registry.insecure,
-        args.registry.timeout,
-    );
-    let settings_for = move |reg: &str| {
-        if let Some(s) = explicit.get(reg) {
-            return Ok(s.clone());
-        }
-        let mut s = Settings::from_env(reg)?;
-        s.plain_http |= flags.0;
-        s.insecure |= flags.1;
-        s.timeout = std::time::Duration::from_secs(flags.2.max(1));
-        Ok(s)
-    };
+    let named: Vec<&str> = repos.iter().map(|r| r.registry.as_str()).collect();
+    let access = registry_access(Some(&args.registry), &named, &cx.settings.env)?;
+    let settings_for = move |reg: &str| access.settings_for(reg);
     let locator = RegistryLocator::new(&settings_for);
 
     for repo in repos {

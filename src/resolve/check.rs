@@ -173,7 +173,7 @@ pub fn integrity(
                         });
                     }
                     // Fetches the layers of the pinned manifest, each verified.
-                    super::oci::fetch(locked, &cx.cache_dir, cx.reporter)?;
+                    super::oci::fetch(locked, &cx.cache_dir, &cx.registry, cx.reporter)?;
                 }
                 let files = locked_tree(locked, &dir);
                 compare(locked, &files, cx, &mut out, |rel| {

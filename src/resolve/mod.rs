@@ -25,6 +25,8 @@ pub struct ResolveContext<'a> {
     /// mlprov's cache directory (downloads).
     pub cache_dir: PathBuf,
     pub hf: hf::HfSettings,
+    /// How to reach the registries of `oci` inputs.
+    pub registry: crate::registry::Access,
     pub reporter: &'a dyn Reporter,
 }
 
