@@ -12,6 +12,7 @@ mod keyless;
 mod manifest_errors;
 mod pin;
 mod registry;
+mod rego;
 mod scan;
 mod sign;
 mod sigstore_server;
