@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod digest;
@@ -16,7 +17,9 @@ pub mod intoto;
 pub mod license;
 pub mod lockfile;
 pub mod manifest;
+pub mod model;
 pub mod output;
+pub mod policy;
 pub mod project;
 pub mod provenance;
 pub mod registry;
@@ -27,6 +30,7 @@ pub mod sbom;
 pub mod scan;
 pub mod sign;
 pub mod store;
+pub mod validate;
 pub mod verify;
 
 /// The version string recorded in documents mlprov writes.

@@ -534,6 +534,44 @@ fn outputs_with_findings_are_refused() {
     );
 }
 
+/// The license rule `pin` and `verify` apply holds at build time too: for
+/// the locked inputs (pinned perhaps under an older policy) and the output,
+/// before anything runs.
+#[test]
+fn licenses_outside_the_allowlist_stop_the_build() {
+    let env = TestEnv::new();
+    let dir = project(&env, TRAIN);
+    env.run(&dir, &["pin"]).ok();
+    let m = std::fs::read_to_string(dir.join("mlprov.toml")).unwrap();
+    write(
+        &dir,
+        "mlprov.toml",
+        format!("{m}\n[policy]\nlicenses.allow = [\"CC0-1.0\"]\n"),
+    );
+    let r = env.run(&dir, &["build", "--allow-dirty"]).expect_code(1);
+    assert!(r.stderr.contains("mlprov::build::license"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "input `base`: license `Apache-2.0` is not allowed by licenses.allow (CC0-1.0)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("the output: license `Apache-2.0`"),
+        "{}",
+        r.stderr
+    );
+    assert!(!dir.join("out").exists(), "the training did not run");
+    assert!(!docs(&dir).exists(), "nothing written");
+    write(
+        &dir,
+        "mlprov.toml",
+        format!("{m}\n[policy]\nlicenses.allow = [\"CC0-1.0\", \"Apache-2.0\"]\n"),
+    );
+    env.run(&dir, &["build", "--allow-dirty"]).ok();
+}
+
 #[test]
 fn missing_output_dir_fails() {
     let env = TestEnv::new();

@@ -317,7 +317,7 @@ fn import_scan(
         })
         .collect();
     let report = crate::scan::scan_targets(&targets)?;
-    let policy = crate::scan::ScanPolicy::from_policy(&manifest.policy);
+    let policy = crate::scan::ScanPolicy::from(&manifest.policy);
     let verdict = report.verdict(&policy);
     if !verdict.pass {
         cx.printer.warn(&format!(

@@ -8,6 +8,7 @@ use crate::cli::PinArgs;
 use crate::fsutil::human_bytes;
 use crate::lockfile::{Lock, LockedInput};
 use crate::manifest::Manifest;
+use crate::policy::license;
 use crate::project::Project;
 use crate::resolve::{self, Change, ResolveContext};
 use crate::scan::{self, ScanPolicy, ScanTarget};
@@ -68,34 +69,23 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
     }
 
     // License policy: every input's license must be allowed.
-    let allow = &manifest.policy.licenses_allow;
-    if !allow.is_empty() {
-        let mut bad = Vec::new();
-        for i in &outcome.lock.inputs {
-            match &i.license {
-                None => bad.push(format!(
-                    "`{}` has no known license (set `license = \"…\"` on the input)",
-                    i.name
-                )),
-                Some(l) => match crate::license::allowed(l, allow) {
-                    Ok(true) => {}
-                    Ok(false) => bad.push(format!("`{}` is licensed `{l}`, not allowed", i.name)),
-                    Err(_) => bad.push(format!("`{}` has an unparseable license `{l}`", i.name)),
-                },
-            }
-        }
-        if !bad.is_empty() {
-            cx.printer.error(&miette!(
-                code = "mlprov::pin::license",
-                help = format!(
-                    "allowed by [policy] licenses.allow: {}; mlprov.lock was not written",
-                    allow.join(", ")
-                ),
-                "license policy: {}",
-                bad.join("; ")
-            ));
-            return Ok(ExitStatus::Failure);
-        }
+    let bad = license::check_project(
+        outcome
+            .lock
+            .inputs
+            .iter()
+            .map(|i| (i.name.as_str(), i.license.as_deref())),
+        None,
+        &manifest.policy.licenses_allow,
+    );
+    if !bad.is_empty() {
+        cx.printer.error(&miette!(
+            code = "mlprov::pin::license",
+            help = license::help(&bad, "mlprov.lock was not written"),
+            "license policy: {}",
+            license::summary(&bad)
+        ));
+        return Ok(ExitStatus::Failure);
     }
 
     // Scan policy: every resolved file is scanned; a finding the policy does
@@ -124,8 +114,8 @@ fn scan_inputs(
     outcome: &resolve::PinOutcome,
     rcx: &ResolveContext<'_>,
 ) -> Result<Option<miette::Report>> {
-    let policy = ScanPolicy::from_policy(&manifest.policy);
-    let mut failures = super::scan::PolicyFailures::default();
+    let policy = ScanPolicy::from(&manifest.policy);
+    let mut failures = crate::policy::scan::PolicyFailures::default();
     let mut bytes = 0u64;
     for input in &outcome.lock.inputs {
         let Some(mut dir) = resolve::local_dir(input, rcx) else {
@@ -157,13 +147,17 @@ fn scan_inputs(
         let report = scan::scan_targets(&present)?;
         bytes += report.bytes_read;
         let label = format!("input `{}`", input.name);
-        failures.add(cx, &label, &report.verdict(&policy), &policy);
+        for w in failures.add(&label, &report.verdict(&policy), &policy) {
+            cx.printer.warn(&w);
+        }
     }
     cx.printer.note(&format!(
         "scanned the inputs, reading {}",
         human_bytes(bytes)
     ));
-    Ok(failures.into_report("mlprov::pin::scan", "mlprov.lock was not written"))
+    Ok(failures
+        .into_error("mlprov::pin::scan", "mlprov.lock was not written")
+        .map(miette::Report::new))
 }
 
 fn change_word(c: Change) -> &'static str {

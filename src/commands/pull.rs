@@ -107,10 +107,10 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
             "verified": verified,
             "verification": verification,
             "files": resolved.parsed.files.iter().map(|f| json!({
-                "path": f.path,
-                "size": f.size,
-                "sha256": f.sha256.hex(),
-                "media_type": f.media_type,
+                "path": f.entry.path,
+                "size": f.entry.size,
+                "sha256": f.entry.sha256.hex(),
+                "media_type": f.kind.media_type(),
             })).collect::<Vec<_>>(),
             "bundles": bundles.iter().map(|(d, p)| json!({
                 "referrer": d.prefixed(),
@@ -157,7 +157,7 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
 fn verify(
     cx: &Context,
     staged: &Staged,
-    trust: &crate::sign::bundle::Trust,
+    trust: &crate::sign::trust::Trust,
     require: &[String],
 ) -> Result<(ExitStatus, serde_json::Value)> {
     use crate::verify::node::{LocalBytes, Lookups, NodeRequest, RawBundle, Status, verify_node};
@@ -189,11 +189,7 @@ fn verify(
             expected: Some(staged.resolved.parsed.artifact_digest),
             bytes: Some(LocalBytes {
                 path: staged.dir().to_path_buf(),
-                settings: crate::sign::oms::Settings {
-                    ignore_paths: Vec::new(),
-                    ignore_git_paths: true,
-                    allow_symlinks: false,
-                },
+                settings: crate::digest::SetOptions::artifact(),
             }),
             bundles,
             require: required,

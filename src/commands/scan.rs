@@ -62,8 +62,8 @@ fn resolve_policy(cx: &Context, args: &ScanArgs) -> Result<ScanPolicy> {
                     path.display()
                 )
             })?;
-            let p = crate::manifest::parse_policy_file(&text, &file.display().to_string())?;
-            ScanPolicy::from_policy(&p)
+            let p = crate::policy::parse_file(&text, &file.display().to_string())?;
+            ScanPolicy::from(&p)
         }
         None => ScanPolicy::default(),
     };
@@ -77,7 +77,7 @@ fn resolve_policy(cx: &Context, args: &ScanArgs) -> Result<ScanPolicy> {
                     code = "mlprov::usage",
                     help = format!(
                         "kinds are: {}",
-                        crate::manifest::DENIABLE_FORMATS.join(", ")
+                        scan::Kind::ALL.map(|k| k.as_str()).join(", ")
                     ),
                     "{flag} {e}: {why}"
                 )
@@ -223,104 +223,5 @@ fn print_human(cx: &Context, report: &ScanReport, verdict: &Verdict) {
             help = "each finding above says how to allow it if it is legitimate",
             "scan failed: {summary}"
         ));
-    }
-}
-
-/// Scan-policy failures gathered over several scanned sets (the inputs of
-/// `pin`, the outputs of `build`), rendered as one error with the exact
-/// policy lines that would allow or the kinds that deny them.
-#[derive(Default)]
-pub(crate) struct PolicyFailures {
-    failures: Vec<String>,
-    allow: Vec<String>,
-    denied: Vec<String>,
-}
-
-impl PolicyFailures {
-    /// Add one verdict; `label` names the set ("input `base`", "output").
-    /// Warnings are printed right away.
-    pub(crate) fn add(
-        &mut self,
-        cx: &Context,
-        label: &str,
-        verdict: &Verdict,
-        policy: &ScanPolicy,
-    ) {
-        for w in &verdict.warnings {
-            let code = w
-                .finding
-                .as_ref()
-                .map(|f| format!("{} {}: ", f.code.id(), f.code.name()));
-            cx.printer.warn(&format!(
-                "{label}: {}: {}{}",
-                w.file,
-                code.unwrap_or_default(),
-                w.reason
-            ));
-        }
-        for v in &verdict.violations {
-            match &v.finding {
-                Some(f) => {
-                    let loc = f.location();
-                    self.failures.push(format!(
-                        "{label}: {}{}: {} {}: {}",
-                        v.file,
-                        if loc.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({loc})")
-                        },
-                        f.code.id(),
-                        f.code.name(),
-                        f.reason
-                    ));
-                    if policy.denies(f.kind()) {
-                        self.denied.push(f.kind().to_string());
-                    } else {
-                        self.allow.push(format!("\"{}\"", f.allow_entry()));
-                    }
-                }
-                None => {
-                    self.failures
-                        .push(format!("{label}: {}: {}", v.file, v.reason));
-                    self.denied.push(v.kind.to_string());
-                }
-            }
-        }
-    }
-
-    /// The error to print, or `None` when nothing failed. `tail` says what
-    /// was not done (e.g. "mlprov.lock was not written").
-    pub(crate) fn into_report(mut self, code: &str, tail: &str) -> Option<miette::Report> {
-        if self.failures.is_empty() {
-            return None;
-        }
-        self.allow.sort();
-        self.allow.dedup();
-        self.denied.sort();
-        self.denied.dedup();
-        let mut help = Vec::new();
-        if !self.allow.is_empty() {
-            help.push(format!(
-                "if these files are legitimate, allow the findings in mlprov.toml: [policy] formats.allow = [{}]",
-                self.allow.join(", ")
-            ));
-        }
-        if !self.denied.is_empty() {
-            help.push(format!(
-                "{} denied by [policy] formats.deny: replace the files (e.g. safetensors weights) or change the policy",
-                self.denied.join(", ")
-            ));
-        }
-        help.push(tail.to_string());
-        let n = self.failures.len();
-        Some(miette!(
-            code = code.to_string(),
-            help = help.join("; "),
-            "scan policy: {n} finding{} fail{}:\n  {}",
-            if n == 1 { "" } else { "s" },
-            if n == 1 { "s" } else { "" },
-            self.failures.join("\n  ")
-        ))
     }
 }

@@ -39,8 +39,7 @@ impl fmt::Display for Severity {
 }
 
 /// What a finding (or a file) is about, in the words `[policy] formats.deny`
-/// and `formats.allow` use. The names are stable: they are the entries of
-/// [`crate::manifest::DENIABLE_FORMATS`].
+/// and `formats.allow` use. The names are stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     /// The file (or a member) is a pickle, whatever it imports.
@@ -329,16 +328,6 @@ pub struct ScanPolicy {
 }
 
 impl ScanPolicy {
-    pub fn from_policy(p: &crate::manifest::Policy) -> Self {
-        let mut deny = p.formats_deny.clone();
-        let mut allow = p.formats_allow.clone();
-        deny.sort();
-        deny.dedup();
-        allow.sort();
-        allow.dedup();
-        Self { deny, allow }
-    }
-
     pub fn denies(&self, kind: Kind) -> bool {
         self.deny.iter().any(|d| d == kind.as_str())
     }
@@ -433,19 +422,6 @@ mod tests {
         assert_eq!(names.len(), n, "duplicate code name");
         assert_eq!(Code::PickleGlobal.id(), "S0101");
         assert_eq!(Code::SafetensorsTrailing.name(), "safetensors-trailing");
-    }
-
-    #[test]
-    fn every_kind_is_deniable_in_the_manifest() {
-        for k in Kind::ALL {
-            assert!(
-                crate::manifest::DENIABLE_FORMATS.contains(&k.as_str()),
-                "{k} missing from manifest::DENIABLE_FORMATS"
-            );
-        }
-        for name in crate::manifest::DENIABLE_FORMATS {
-            assert!(Kind::parse(name).is_some(), "{name} is not a scanner kind");
-        }
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! use mlprov::scan::{self, ScanOptions, ScanPolicy};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let report = scan::scan_path(std::path::Path::new("model/"), &ScanOptions::default())?;
-//! let policy = ScanPolicy::default(); // or ScanPolicy::from_policy(&manifest.policy)
+//! let policy = ScanPolicy::default(); // or ScanPolicy::from(&manifest.policy)
 //! let verdict = report.verdict(&policy);
 //! if !verdict.pass {
 //!     for v in &verdict.violations {

@@ -39,10 +39,10 @@ use crate::intoto::{
     BUILD_TYPE_IMPORT, PREDICATE_CYCLONEDX, PREDICATE_OMS, PREDICATE_SCAN,
     PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3, Provenance, ResourceDescriptor, Statement,
 };
-use crate::manifest::Role;
+use crate::model::Role;
 use crate::reporter::Reporter;
 use crate::scan::{self, Kind, PredicateFile, ScanPolicy, ScanPredicate};
-use crate::sign::bundle::Signer;
+use crate::sign::trust::Signer;
 use crate::verify::code::Code;
 use crate::verify::node::{
     BundleLookup, Finding, LocalBytes, Lookups, NodeRequest, NodeVerdict, RawBundle, Status,
@@ -687,11 +687,7 @@ impl<'a> Walker<'a> {
         let path = root.join(rel);
         path.exists().then(|| LocalBytes {
             path,
-            settings: crate::sign::oms::Settings {
-                ignore_paths: Vec::new(),
-                ignore_git_paths: true,
-                allow_symlinks: false,
-            },
+            settings: crate::digest::SetOptions::artifact(),
         })
     }
 
@@ -832,31 +828,15 @@ impl<'a> Walker<'a> {
                 push_unique(&mut node.licenses, &l);
             }
         }
-        if !p.licenses_allow.is_empty() && node.kind == NodeKind::Artifact {
-            if node.licenses.is_empty() {
-                add(
-                    &mut findings,
-                    Code::LicenseDenied,
-                    "no verified attestation declares a license, and the policy has a license allowlist".into(),
-                );
-            }
-            for l in &node.licenses {
-                match crate::license::allowed(l, &p.licenses_allow) {
-                    Ok(true) => {}
-                    Ok(false) => add(
-                        &mut findings,
-                        Code::LicenseDenied,
-                        format!(
-                            "license `{l}` is not allowed by licenses.allow ({})",
-                            p.licenses_allow.join(", ")
-                        ),
-                    ),
-                    Err(e) => add(
-                        &mut findings,
-                        Code::LicenseDenied,
-                        format!("license `{l}` is not a valid SPDX expression: {e}"),
-                    ),
-                }
+        if node.kind == NodeKind::Artifact {
+            for v in crate::policy::license::check(&node.licenses, &p.licenses_allow) {
+                let message = match v {
+                    crate::policy::license::Violation::Missing => {
+                        format!("{v}: no verified attestation of this node declares one")
+                    }
+                    v => v.to_string(),
+                };
+                add(&mut findings, Code::LicenseDenied, message);
             }
         }
 

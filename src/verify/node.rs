@@ -16,12 +16,13 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::digest::{FileDigest, Sha256Digest};
+use crate::digest::{FileEntry, SetOptions, Sha256Digest};
 use crate::intoto::{PREDICATE_OMS, Statement};
 use crate::reporter::Reporter;
-use crate::sign::bundle::{self, BundleError, Signer, Trust};
+use crate::sign::bundle::{self, BundleError};
 use crate::sign::keyless::KeylessError;
 use crate::sign::oms::{self, FileDiff, ManifestError, SignedManifest};
+use crate::sign::trust::{Signer, Trust};
 use crate::sign::x509::ChainError;
 use crate::store::Store;
 use crate::verify::code::Code;
@@ -129,8 +130,9 @@ fn mentions(st: &Statement, digest: &Sha256Digest) -> bool {
 #[derive(Debug, Clone)]
 pub struct LocalBytes {
     pub path: PathBuf,
-    /// Walk settings; the signed manifest's own ignore list is added.
-    pub settings: oms::Settings,
+    /// Which files make the artifact; the signed manifest's own ignore list
+    /// is added. Never read through the hash cache.
+    pub settings: SetOptions,
 }
 
 /// What to verify.
@@ -270,7 +272,7 @@ fn evaluate(raw: &RawBundle, trust: &Trust, explicit: bool) -> Evaluated {
         .iter()
         .filter_map(|s| s.sha256_digest())
         .collect();
-    match bundle::verify(&parsed, trust) {
+    match crate::sign::verify::verify(&parsed, trust) {
         Ok(signer) => att.signer = Some(signer),
         Err(e) => {
             let code = bundle_code(&e);
@@ -388,13 +390,13 @@ pub fn verify_node(
     if let Some(bytes) = &req.bytes {
         let mut settings = bytes.settings.clone();
         if let Some(m) = &explicit_manifest {
-            settings
-                .ignore_paths
-                .extend(m.ignore_paths.iter().filter_map(|p| {
+            let allow = settings.allows_symlinks() || m.allow_symlinks;
+            settings = settings
+                .with_ignores(m.ignore_paths.iter().filter_map(|p| {
                     let p = p.trim_end_matches('/');
                     crate::fsutil::is_safe_relative(p).then(|| p.to_string())
-                }));
-            settings.allow_symlinks |= m.allow_symlinks;
+                }))
+                .with_symlinks(allow);
         }
         match oms::hash_model(&bytes.path, &settings, reporter) {
             Ok(h) => hashed = Some(h),
@@ -579,7 +581,7 @@ pub fn verify_node(
 
 fn file_findings(
     m: &SignedManifest,
-    actual: &[FileDigest],
+    actual: &[FileEntry],
     node: Option<Sha256Digest>,
     dir_given: bool,
 ) -> Vec<Finding> {

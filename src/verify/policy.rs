@@ -41,10 +41,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
 use crate::intoto::{PREDICATE_SLSA_PROVENANCE, Statement};
-use crate::manifest::{Policy, Role, RolePolicy, Signer as PolicySigner};
+use crate::model::Role;
+use crate::policy::{Policy, RolePolicy, Signer as PolicySigner};
 use crate::scan::ScanPolicy;
-use crate::sign::bundle::{self, IdentityRule, Trust};
+use crate::sign::bundle;
 use crate::sign::keys::PublicKey;
+use crate::sign::trust::{IdentityRule, Trust};
 use crate::verify::rego::RegoPolicy;
 
 /// Predicate type of a signed revocation list.
@@ -225,7 +227,7 @@ pub fn resolve(
         source,
         digest,
         licenses_allow: policy.licenses_allow.clone(),
-        scan: ScanPolicy::from_policy(policy),
+        scan: ScanPolicy::from(policy),
         require_pinned_revisions: policy.require_pinned_revisions,
         builders_allow: policy.builders_allow.clone(),
         ..Default::default()
@@ -299,7 +301,7 @@ pub fn read_revocation_list(
     trust: &Trust,
 ) -> Result<Vec<(Sha256Digest, Option<String>)>, String> {
     let b = bundle::parse(bytes).map_err(|e| e.to_string())?;
-    bundle::verify(&b, trust).map_err(|e| e.to_string())?;
+    crate::sign::verify::verify(&b, trust).map_err(|e| e.to_string())?;
     if b.statement.predicate_type != PREDICATE_REVOCATION {
         return Err(format!(
             "predicate type is {}, not {PREDICATE_REVOCATION}",
@@ -393,7 +395,7 @@ optional = true
 require = ["https://mlprov.dev/scan/v1"]
 signers = [{ identity = "https://x/wf.yml@refs/heads/main", issuer = "https://token.actions.githubusercontent.com" }]
 "#;
-        let p = crate::manifest::parse_policy_file(text, "p.toml").unwrap();
+        let p = crate::policy::parse_file(text, "p.toml").unwrap();
         let cli = Trust::default();
         let v = resolve(
             &p,

@@ -1,0 +1,417 @@
+//! The `[policy]` section's validator (in `mlprov.toml` or a standalone
+//! policy file), on the shared spanned-TOML [`Validator`]: every problem
+//! with its span, a label and a fix, reported at once. Also the section's
+//! shapes for the JSON Schema of `mlprov.toml`, held in step with the
+//! validator by a unit test.
+
+use toml_edit::{Item, TableLike, Value};
+
+use crate::digest::Sha256Digest;
+use crate::model::Role;
+use crate::policy::{Policy, RevocationList, RolePolicy, Signer};
+use crate::scan::Kind;
+use crate::validate::{ManifestError, Validator, item_span};
+
+pub(crate) const POLICY_KEYS: &[&str] = &[
+    "licenses",
+    "formats",
+    "require-pinned-revisions",
+    "builders",
+    "revoked",
+    "revocation-list",
+    "artifact",
+    "roles",
+];
+pub(crate) const ROLE_POLICY_KEYS: &[&str] = &["require", "signers", "optional"];
+pub(crate) const ARTIFACT_POLICY_KEYS: &[&str] = &["require", "signers"];
+pub(crate) const REVOCATION_LIST_KEYS: &[&str] = &["bundle", "signers"];
+pub(crate) const SIGNER_KEYS: &[&str] = &["key", "identity", "identity-regexp", "issuer"];
+
+/// Parse a standalone policy file (`verify --policy policy.toml`): either a
+/// `[policy]` table or the policy keys at the top level.
+pub fn parse_file(text: &str, file: &str) -> Result<Policy, ManifestError> {
+    let mut v = Validator::new(text);
+    let policy = v.standalone_policy();
+    match policy {
+        Some(p) if v.problems.is_empty() => Ok(p),
+        _ => Err(v.into_error(file)),
+    }
+}
+
+/// The scanner kinds `formats.deny` and `formats.allow` take, for help lines.
+fn kind_list() -> String {
+    Kind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Validator<'_> {
+    fn standalone_policy(&mut self) -> Option<Policy> {
+        let doc = self.parse_doc()?;
+        let root = doc.as_table();
+        if root.contains_key("policy") {
+            let keys: Vec<&str> = vec![
+                "policy", "artifact", "inputs", "training", "build", "publish",
+            ];
+            self.check_keys(root, &keys, "the policy file");
+            let t = self.get_table(root, "policy", "the policy file")?;
+            Some(self.policy(t, "[policy]"))
+        } else {
+            Some(self.policy(root, "the policy file"))
+        }
+    }
+
+    pub(crate) fn policy(&mut self, t: &dyn TableLike, where_: &str) -> Policy {
+        self.check_keys(t, POLICY_KEYS, where_);
+        let mut p = Policy::default();
+        if let Some(l) = self.get_table(t, "licenses", where_) {
+            let w = format!("{where_} licenses");
+            self.check_keys(l, &["allow"], &w);
+            for (e, s) in self.get_str_array(l, "allow", &w).unwrap_or_default() {
+                if self.check_license(&e, s, "licenses.allow") {
+                    p.licenses_allow.push(e);
+                }
+            }
+        }
+        if let Some(f) = self.get_table(t, "formats", where_) {
+            let w = format!("{where_} formats");
+            self.check_keys(f, &["deny", "allow"], &w);
+            for (e, s) in self.get_str_array(f, "deny", &w).unwrap_or_default() {
+                if let Some(kind) = Kind::parse(&e) {
+                    if !p.formats_deny.contains(&kind) {
+                        p.formats_deny.push(kind);
+                    }
+                } else {
+                    self.problem(
+                        "format",
+                        format!("unknown format `{e}` in formats.deny"),
+                        s,
+                        Some("not a scanner format"),
+                        Some(format!("formats are: {}", kind_list())),
+                    );
+                }
+            }
+            for (e, s) in self.get_str_array(f, "allow", &w).unwrap_or_default() {
+                match crate::scan::finding::check_policy_entry(&e, true) {
+                    Ok(()) => p.formats_allow.push(e),
+                    Err(why) => self.problem(
+                        "format",
+                        format!("bad entry `{e}` in formats.allow: {why}"),
+                        s,
+                        Some("not KIND or KIND:SUBJECT"),
+                        Some(format!(
+                            "kinds are: {}; a subject is exact or ends in `*`",
+                            kind_list()
+                        )),
+                    ),
+                }
+            }
+        }
+        p.require_pinned_revisions = self
+            .get_bool(t, "require-pinned-revisions", where_)
+            .unwrap_or(false);
+        if let Some(b) = self.get_table(t, "builders", where_) {
+            let w = format!("{where_} builders");
+            self.check_keys(b, &["allow"], &w);
+            p.builders_allow = self
+                .get_str_array(b, "allow", &w)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|x| x.0)
+                .collect();
+        }
+        for (d, s) in self.get_str_array(t, "revoked", where_).unwrap_or_default() {
+            match Sha256Digest::parse_any(&d) {
+                Ok(d) => p.revoked.push(d),
+                Err(_) => self.problem(
+                    "sha256",
+                    format!("`{d}` in revoked is not a digest"),
+                    s,
+                    Some("expected sha256:<64 hex>"),
+                    None,
+                ),
+            }
+        }
+        if let Some(rl) = self.get_table(t, "revocation-list", where_) {
+            let w = format!("{where_} revocation-list");
+            self.check_keys(rl, REVOCATION_LIST_KEYS, &w);
+            let bundle = self.require_str(
+                rl,
+                "bundle",
+                &w,
+                self.key_span(t, "revocation-list"),
+                "\"revoked.sigstore.json\"",
+            );
+            let signers = match rl.get("signers") {
+                Some(item) => self.signers(item, &w),
+                None => Vec::new(),
+            };
+            if signers.is_empty() {
+                self.problem(
+                    "signer",
+                    format!("{w} names no signers: a revocation list nobody is trusted to sign proves nothing"),
+                    self.key_span(t, "revocation-list"),
+                    Some("no signers"),
+                    Some("add `signers = [\"keys/security.pub\"]`".into()),
+                );
+            }
+            if let Some((bundle, _)) = bundle {
+                p.revocation_list = Some(RevocationList { bundle, signers });
+            }
+        }
+        if let Some(at) = self.get_table(t, "artifact", where_) {
+            let w = "[policy.artifact]".to_string();
+            self.check_keys(at, ARTIFACT_POLICY_KEYS, &w);
+            p.artifact = Some(self.role_policy(at, &w));
+        }
+        if let Some(roles) = self.get_table(t, "roles", where_) {
+            for (role_name, item) in roles.iter() {
+                let rs = self.key_span(roles, role_name);
+                let Some(role) = Role::parse(role_name) else {
+                    self.problem(
+                        "role",
+                        format!("unknown role `{role_name}` in {where_} roles"),
+                        rs,
+                        Some("not a role"),
+                        Some(format!("roles are: {}", crate::manifest::role_list())),
+                    );
+                    continue;
+                };
+                let w = format!("[policy.roles.{role_name}]");
+                let Some(rt) = item.as_table_like() else {
+                    self.problem(
+                        "type",
+                        format!("{w} must be a table"),
+                        item_span(item).or(rs),
+                        Some("expected a table"),
+                        None,
+                    );
+                    continue;
+                };
+                self.check_keys(rt, ROLE_POLICY_KEYS, &w);
+                let rp = self.role_policy(rt, &w);
+                p.roles.insert(role, rp);
+            }
+        }
+        p
+    }
+
+    fn role_policy(&mut self, rt: &dyn TableLike, w: &str) -> RolePolicy {
+        let mut rp = RolePolicy {
+            require: self.get_str_array(rt, "require", w).map(|v| {
+                let mut r: Vec<String> = v.into_iter().map(|x| x.0).collect();
+                r.dedup();
+                r
+            }),
+            optional: self.get_bool(rt, "optional", w).unwrap_or(false),
+            ..Default::default()
+        };
+        if let Some(signers) = rt.get("signers") {
+            rp.signers = self.signers(signers, w);
+        }
+        rp
+    }
+
+    fn signers(&mut self, item: &Item, where_: &str) -> Vec<Signer> {
+        let Some(arr) = item.as_array() else {
+            self.problem(
+                "type",
+                format!("`signers` in {where_} must be an array"),
+                item_span(item),
+                Some("expected an array"),
+                Some("e.g. `signers = [\"keys/platform.pub\", { identity = \"…\", issuer = \"…\" }]`".into()),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for v in arr.iter() {
+            match v {
+                Value::String(s) => out.push(Signer::Key(s.value().to_string())),
+                Value::InlineTable(it) => {
+                    self.check_keys(it, SIGNER_KEYS, &format!("a signer in {where_}"));
+                    let get = |k: &str| it.get(k).and_then(|x| x.as_str()).map(str::to_string);
+                    match (get("key"), get("identity"), get("identity-regexp"), get("issuer")) {
+                        (Some(k), None, None, None) => out.push(Signer::Key(k)),
+                        (None, Some(identity), None, Some(issuer)) => {
+                            out.push(Signer::Identity { identity, issuer })
+                        }
+                        (None, None, Some(regexp), Some(issuer)) => {
+                            out.push(Signer::IdentityRegexp { regexp, issuer })
+                        }
+                        _ => self.problem(
+                            "signer",
+                            format!("a signer in {where_} must be a key path, or `identity` (or `identity-regexp`) with `issuer`"),
+                            v.span(),
+                            Some("incomplete or ambiguous signer"),
+                            Some("e.g. `{ identity = \"https://github.com/acme/data/.github/workflows/curate.yml@refs/heads/main\", issuer = \"https://token.actions.githubusercontent.com\" }`".into()),
+                        ),
+                    }
+                }
+                _ => self.problem(
+                    "signer",
+                    format!("a signer in {where_} must be a string or an inline table"),
+                    v.span(),
+                    Some("not a signer"),
+                    None,
+                ),
+            }
+        }
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------
+// JSON Schema
+
+pub mod schema {
+    //! Shapes of the `[policy]` table, for the JSON Schema only. Validation
+    //! is done by the walker above; a unit test keeps the two in step.
+    use std::collections::BTreeMap;
+
+    use schemars::JsonSchema;
+
+    #[derive(JsonSchema)]
+    #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+    #[allow(dead_code)]
+    pub struct PolicySchema {
+        pub licenses: Option<AllowSchema>,
+        pub formats: Option<DenySchema>,
+        pub require_pinned_revisions: Option<bool>,
+        pub builders: Option<AllowSchema>,
+        /// Revoked digests (`sha256:…`).
+        pub revoked: Option<Vec<String>>,
+        pub revocation_list: Option<RevocationListSchema>,
+        /// What the verified artifact itself (the root of the graph) needs.
+        pub artifact: Option<ArtifactPolicySchema>,
+        pub roles: Option<BTreeMap<String, RolePolicySchema>>,
+    }
+
+    /// A revocation list signed as a Sigstore bundle (predicate
+    /// `https://mlprov.dev/revocation/v1`).
+    #[derive(JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    pub struct RevocationListSchema {
+        /// The bundle file, relative to the policy file.
+        pub bundle: String,
+        /// Who may sign it.
+        pub signers: Vec<SignerSchema>,
+    }
+
+    #[derive(JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    pub struct ArtifactPolicySchema {
+        /// Predicate types the verified artifact must carry.
+        pub require: Option<Vec<String>>,
+        pub signers: Option<Vec<SignerSchema>>,
+    }
+
+    #[derive(JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    pub struct AllowSchema {
+        pub allow: Option<Vec<String>>,
+    }
+
+    #[derive(JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    pub struct DenySchema {
+        pub deny: Option<Vec<String>>,
+        /// Findings allowed after review: `KIND` or `KIND:SUBJECT`.
+        pub allow: Option<Vec<String>>,
+    }
+
+    #[derive(JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    pub struct RolePolicySchema {
+        /// Predicate types required for nodes of this role.
+        pub require: Option<Vec<String>>,
+        pub signers: Option<Vec<SignerSchema>>,
+        /// Failures in this role do not fail the root.
+        pub optional: Option<bool>,
+    }
+
+    #[derive(JsonSchema)]
+    #[serde(untagged)]
+    #[allow(dead_code)]
+    pub enum SignerSchema {
+        /// Path to a PEM public key.
+        Key(String),
+        Table(SignerTableSchema),
+    }
+
+    #[derive(JsonSchema)]
+    #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+    #[allow(dead_code)]
+    pub struct SignerTableSchema {
+        pub key: Option<String>,
+        pub identity: Option<String>,
+        pub identity_regexp: Option<String>,
+        pub issuer: Option<String>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_keys_match_validator() {
+        let s: serde_json::Value = serde_json::from_str(&crate::manifest::schema::json()).unwrap();
+        let props = |path: &str| -> Vec<String> {
+            let mut v: Vec<String> = s
+                .pointer(path)
+                .and_then(|p| p.as_object())
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            v.sort();
+            v
+        };
+        let sorted = |k: &[&str]| {
+            let mut v: Vec<String> = k.iter().map(|s| s.to_string()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(props("/$defs/PolicySchema/properties"), sorted(POLICY_KEYS));
+        assert_eq!(
+            props("/$defs/RolePolicySchema/properties"),
+            sorted(ROLE_POLICY_KEYS)
+        );
+        assert_eq!(
+            props("/$defs/ArtifactPolicySchema/properties"),
+            sorted(ARTIFACT_POLICY_KEYS)
+        );
+        assert_eq!(
+            props("/$defs/RevocationListSchema/properties"),
+            sorted(REVOCATION_LIST_KEYS)
+        );
+    }
+
+    #[test]
+    fn every_scanner_kind_is_a_format() {
+        let text = format!(
+            "[policy]\nformats.deny = [{}]\n",
+            Kind::ALL
+                .iter()
+                .map(|k| format!("\"{k}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let p = parse_file(&text, "p.toml").unwrap();
+        assert_eq!(p.formats_deny, Kind::ALL);
+        let e = parse_file("formats.deny = [\"pickles\"]\n", "p.toml").unwrap_err();
+        assert_eq!(e.problems.len(), 1);
+        assert!(
+            e.problems[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("keras-lambda")
+        );
+    }
+}
