@@ -126,6 +126,14 @@ fn model_signing_keyless_fixtures_verify_offline() {
         assert_eq!(signer["tlog"]["signedEntryTimestamp"], true);
         assert_eq!(signer["timeSource"], "signed-entry-timestamp");
         assert_eq!(signer["chain"][2], "CN=sigstore,O=sigstore.dev");
+        // model_signing 1.1 adds an RFC 3161 timestamp from the public-good
+        // timestamp authority (1.0.1 does not): it verified.
+        let stamps = if v == "v1.1.0" {
+            json!([{"authority": "https://timestamp.sigstore.dev/api/v1/timestamp", "time": "2025-10-10T02:12:20Z"}])
+        } else {
+            json!([])
+        };
+        assert_eq!(signer["timestamps"], stamps);
         // The embedded public-good root (no --trusted-root) verifies too.
         env.run(
             &env.work(),
@@ -254,19 +262,106 @@ fn keyless_fixture_tampering_fails_closed() {
     });
     fails_with(verify(&env, &fx, &m, &ok), "E0217");
 
-    // No log timestamp: without the integrated time and its SET, the
-    // certificate (valid ten minutes in October 2025) is checked at the
-    // verification time, and has expired.
+    // No log timestamp and no RFC 3161 timestamp: nothing proves when the
+    // certificate (valid ten minutes in October 2025) was used.
     let m = fresh("no-time");
     edit_sig(&m, |v| {
         let e = &mut v["verificationMaterial"]["tlogEntries"][0];
         let o = e.as_object_mut().unwrap();
         o.remove("integratedTime");
         o.remove("inclusionPromise");
+        v["verificationMaterial"]
+            .as_object_mut()
+            .unwrap()
+            .remove("timestampVerificationData");
     });
     let j = fails_with(verify(&env, &fx, &m, &ok), "E0210");
     let msg = j["findings"][0]["message"].as_str().unwrap();
     assert!(msg.contains("no signed log timestamp"), "{msg}");
+
+    // No SET, but the RFC 3161 timestamp: its time is the signing time.
+    let m = fresh("tsa-only");
+    edit_sig(&m, |v| {
+        let e = &mut v["verificationMaterial"]["tlogEntries"][0];
+        e.as_object_mut().unwrap().remove("inclusionPromise");
+    });
+    let j = verify(&env, &fx, &m, &ok).ok().json();
+    let signer = &j["nodes"][0]["attestations"][0]["signer"];
+    assert_eq!(signer["timeSource"], "timestamp-authority");
+    assert_eq!(signer["tlog"]["signedEntryTimestamp"], false);
+
+    // A corrupted RFC 3161 timestamp: its signature no longer verifies.
+    let m = fresh("tsa-corrupt");
+    edit_sig(&m, |v| {
+        let t = &mut v["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+            ["signedTimestamp"];
+        let mut der = B64.decode(t.as_str().unwrap()).unwrap();
+        let n = der.len();
+        der[n - 10] ^= 1;
+        *t = B64.encode(der).into();
+    });
+    let j = fails_with(verify(&env, &fx, &m, &ok), "E0222");
+    let msg = j["findings"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("RFC 3161"), "{msg}");
+    // Not even base64: a malformed bundle.
+    let m = fresh("tsa-garbage");
+    edit_sig(&m, |v| {
+        v["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]["signedTimestamp"] =
+            json!("%%% not a timestamp %%%");
+    });
+    fails_with(verify(&env, &fx, &m, &ok), "E0205");
+    // Valid DER that is no timestamp response.
+    let m = fresh("tsa-not-a-response");
+    edit_sig(&m, |v| {
+        v["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]["signedTimestamp"] =
+            json!(B64.encode([0x30, 3, 2, 1, 0]));
+    });
+    fails_with(verify(&env, &fx, &m, &ok), "E0222");
+    // Another signature's timestamp (v1.0.1's in the v1.1.0 bundle).
+    // Another signature's timestamp (v1.1.0's in the v1.0.1 bundle).
+    let m = copy_model(&env, &fx, "v1.0.1");
+    let stamped: Value = serde_json::from_slice(
+        &std::fs::read(fx.join("model-signing/v1.1.0-sigstore/model.sig")).unwrap(),
+    )
+    .unwrap();
+    edit_sig(&m, |v| {
+        v["verificationMaterial"]["timestampVerificationData"] =
+            stamped["verificationMaterial"]["timestampVerificationData"].clone();
+    });
+    let j = fails_with(verify(&env, &fx, &m, &ok), "E0222");
+    let msg = j["findings"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("another signature"), "{msg}");
+    // A trusted root without the timestamp authority cannot check it.
+    let m = fresh("tsa-unknown");
+    let mut no_tsa: Value = serde_json::from_slice(
+        &std::fs::read(fx.join("sigstore/public-good-trusted_root.json")).unwrap(),
+    )
+    .unwrap();
+    no_tsa["timestampAuthorities"] = json!([]);
+    let no_tsa_path = env.work().join("no-tsa.json");
+    std::fs::write(&no_tsa_path, serde_json::to_vec(&no_tsa).unwrap()).unwrap();
+    let j = fails_with(
+        env.run(
+            &env.work(),
+            &[
+                &[
+                    "--format",
+                    "json",
+                    "verify",
+                    s(&m),
+                    "--ignore-paths",
+                    "ignore-me",
+                    "--trusted-root",
+                    s(&no_tsa_path),
+                ][..],
+                &ok[..],
+            ]
+            .concat(),
+        ),
+        "E0222",
+    );
+    let msg = j["findings"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("no timestamp authority"), "{msg}");
 
     // An integrated time the SET does not sign (moved into the validity).
     let m = fresh("moved-time");
