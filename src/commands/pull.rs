@@ -157,7 +157,7 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
 fn verify(
     cx: &Context,
     staged: &Staged,
-    trust: &crate::sign::bundle::Trust,
+    trust: &crate::sign::trust::Trust,
     require: &[String],
 ) -> Result<(ExitStatus, serde_json::Value)> {
     use crate::verify::node::{LocalBytes, Lookups, NodeRequest, RawBundle, Status, verify_node};

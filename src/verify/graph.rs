@@ -47,7 +47,7 @@ use crate::model::ResourceUri;
 use crate::provenance::{self, InputRef};
 use crate::reporter::Reporter;
 use crate::scan::{self, Kind, PredicateFile, ScanPolicy, ScanPredicate};
-use crate::sign::bundle::Signer;
+use crate::sign::trust::Signer;
 use crate::verify::code::Code;
 use crate::verify::node::{
     BundleLookup, Finding, LocalBytes, Lookups, NodeRequest, NodeVerdict, RawBundle, Status,

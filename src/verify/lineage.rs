@@ -21,7 +21,8 @@ use crate::intoto::{PREDICATE_SLSA_PROVENANCE, Provenance};
 use crate::model::ResourceUri;
 use crate::provenance;
 use crate::registry::{ANN_ARTIFACT_NAME, Client, OciRef, RegistryError, pull};
-use crate::sign::bundle::{self, Trust};
+use crate::sign::bundle;
+use crate::sign::trust::Trust;
 use crate::store::{Store, predicate_slug};
 
 /// Something that could not be read: the answer may be incomplete.
@@ -99,7 +100,7 @@ impl Lineage {
             return;
         }
         if let Some(t) = trust
-            && bundle::verify(&parsed, t).is_err()
+            && crate::sign::verify::verify(&parsed, t).is_err()
         {
             return;
         }

@@ -19,9 +19,10 @@ use std::path::{Path, PathBuf};
 use crate::digest::{FileEntry, FileSet, SetOptions, Sha256Digest};
 use crate::intoto::{PREDICATE_OMS, Statement};
 use crate::reporter::Reporter;
-use crate::sign::bundle::{self, BundleError, Signer, Trust};
+use crate::sign::bundle::{self, BundleError};
 use crate::sign::keyless::KeylessError;
 use crate::sign::oms::{self, FileDiff, ManifestError, SignedManifest};
+use crate::sign::trust::{Signer, Trust};
 use crate::sign::x509::ChainError;
 use crate::store::Store;
 use crate::verify::code::Code;
@@ -271,7 +272,7 @@ fn evaluate(raw: &RawBundle, trust: &Trust, explicit: bool) -> Evaluated {
         .iter()
         .filter_map(|s| s.sha256_digest())
         .collect();
-    match bundle::verify(&parsed, trust) {
+    match crate::sign::verify::verify(&parsed, trust) {
         Ok(signer) => att.signer = Some(signer),
         Err(e) => {
             let code = bundle_code(&e);
