@@ -353,23 +353,22 @@ fn json_is_deterministic_and_carries_the_predicate_fields() {
 }
 
 fn project(env: &TestEnv, policy: &str, files: &[&str]) -> PathBuf {
-    let dir = env.work().join("proj");
-    std::fs::create_dir_all(dir.join("weights")).expect("mkdir");
+    let mut p = ProjectBuilder::new(env.work().join("proj"))
+        .name("acme/x")
+        .input(
+            "weights",
+            r#"{ path = "weights/", role = "base-model", license = "MIT" }"#,
+        )
+        .section("policy", policy);
     for f in files {
         let src = corpus().join(f);
-        let name = src.file_name().expect("name").to_owned();
-        std::fs::copy(&src, dir.join("weights").join(name)).expect("copy");
+        let name = src.file_name().expect("name").to_str().expect("utf-8");
+        p = p.file(
+            &format!("weights/{name}"),
+            std::fs::read(&src).expect("read"),
+        );
     }
-    std::fs::write(
-        dir.join("mlprov.toml"),
-        format!(
-            "[artifact]\nname = \"acme/x\"\nversion = \"0.1.0\"\nkind = \"model\"\npath = \"out/\"\n\n\
-             [inputs]\nweights = {{ path = \"weights/\", role = \"base-model\", license = \"MIT\" }}\n\n\
-             [policy]\n{policy}\n"
-        ),
-    )
-    .expect("write");
-    dir
+    p.build()
 }
 
 #[test]
