@@ -22,7 +22,7 @@ use crate::registry::client::error_chain;
 use crate::settings::registry::access as registry_access;
 use crate::settings::trust;
 use crate::verify::lineage::{self, Lineage, Unreadable};
-use crate::verify::locate::{RegistryLocator, parse_oci_uri};
+use crate::verify::locate::RegistryLocator;
 
 pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
     let trust = if args.key.is_empty() {
@@ -191,23 +191,5 @@ fn read_registries(
         }
     }
 
-    // Dependencies named by manifest digest: their artifact digests.
-    let mut failed = BTreeSet::new();
-    for (uri, digest) in l.unmapped_dependencies() {
-        let mapped = parse_oci_uri(&uri, &digest).and_then(|r| {
-            locator
-                .client(&r.registry)
-                .and_then(|c| l.map_dependency(&c, &r))
-                .map_err(|e| error_chain(&e))
-        });
-        if let Err(error) = mapped
-            && failed.insert(uri.clone())
-        {
-            l.unreadable.push(Unreadable {
-                source: format!("dependency {uri} (its artifact digest is unknown)"),
-                error,
-            });
-        }
-    }
     Ok(())
 }
