@@ -50,7 +50,7 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
         .inputs
         .values()
         .filter_map(|i| match &i.source {
-            crate::manifest::Source::Oci { reference } => crate::registry::OciRef::parse(reference)
+            crate::model::Source::Oci { reference } => crate::registry::OciRef::parse(reference)
                 .ok()
                 .map(|r| r.registry),
             _ => None,

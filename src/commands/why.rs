@@ -10,8 +10,6 @@
 //! cannot be read is reported, and makes the exit status 1: the list may
 //! be incomplete.
 
-use std::collections::BTreeSet;
-
 use miette::{IntoDiagnostic, Result, WrapErr};
 use serde_json::json;
 
