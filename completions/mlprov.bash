@@ -366,7 +366,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__completions)
-            opts="-C -q -v -h -V --format --quiet --verbose --color --offline --help --version bash elvish fish powershell zsh"
+            opts="-C -q -v -h -V --install --format --quiet --verbose --color --offline --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -848,7 +848,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__man)
-            opts="-C -q -v -h -V --out-dir --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --out-dir --install --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -400,6 +400,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s C -d 'Run 
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l install -d 'Write the script where the shell loads it instead of printing it: bash-completion\'s user directory, fish\'s completions directory, or zsh\'s site-functions under ~/.local/share (add that to fpath)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l offline -d 'Never touch the network: resolve from local caches only'
@@ -414,6 +415,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s C -d 'Run as if ml
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l install -d 'Write the pages into $XDG_DATA_HOME/man/man1 (default ~/.local/share/man/man1), where man finds them for programs in ~/.local/bin'
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l offline -d 'Never touch the network: resolve from local caches only'

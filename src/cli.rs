@@ -672,9 +672,14 @@ pub struct KeylessTrustArgs {
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
-    /// The shell to generate completions for.
-    #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
+    /// The shell to generate completions for (with --install, default: the one in $SHELL).
+    #[arg(value_enum, required_unless_present = "install")]
+    pub shell: Option<clap_complete::Shell>,
+    /// Write the script where the shell loads it instead of printing it: bash-completion's user
+    /// directory, fish's completions directory, or zsh's site-functions under
+    /// ~/.local/share (add that to fpath)
+    #[arg(long)]
+    pub install: bool,
 }
 
 #[derive(Debug, Args)]
@@ -682,6 +687,10 @@ pub struct ManArgs {
     /// Write mlprov.1 and one page per subcommand into this directory.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Write the pages into $XDG_DATA_HOME/man/man1 (default ~/.local/share/man/man1), where man
+    /// finds them for programs in ~/.local/bin.
+    #[arg(long, conflicts_with = "out_dir")]
+    pub install: bool,
 }
 
 #[cfg(test)]

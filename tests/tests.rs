@@ -8,6 +8,7 @@ mod generated;
 mod graph;
 mod hf_server;
 mod init;
+mod install;
 mod keyless;
 mod layering;
 mod manifest_errors;

@@ -1,7 +1,9 @@
 //! `mlprov completions SHELL`.
 
 use clap::CommandFactory;
-use miette::Result;
+use std::path::PathBuf;
+
+use miette::{IntoDiagnostic, Result, WrapErr};
 
 use super::{Context, ExitStatus};
 use crate::cli::{Cli, CompletionsArgs};
@@ -15,7 +17,88 @@ pub fn render(shell: clap_complete::Shell) -> Vec<u8> {
 }
 
 pub fn run(cx: &Context, args: CompletionsArgs) -> Result<ExitStatus> {
-    cx.printer
-        .out(&String::from_utf8_lossy(&render(args.shell)));
+    let shell = match args.shell {
+        Some(s) => s,
+        None => clap_complete::Shell::from_env().ok_or_else(|| {
+            miette::miette!(
+                code = "mlprov::usage",
+                help = "name the shell: mlprov completions --install bash|zsh|fish",
+                "--install: cannot tell the shell from $SHELL"
+            )
+        })?,
+    };
+    if !args.install {
+        cx.printer.out(&String::from_utf8_lossy(&render(shell)));
+        return Ok(ExitStatus::Success);
+    }
+    let path = install_path(shell)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    }
+    crate::fsutil::write_atomic(&path, &render(shell))
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+    cx.printer.status(
+        "Installed",
+        &format!("{shell} completions to {}", path.display()),
+    );
+    if shell == clap_complete::Shell::Zsh {
+        cx.printer.status(
+            "Note",
+            &format!(
+                "add `fpath=({} $fpath)` before `compinit` in ~/.zshrc if it is not there yet",
+                path.parent()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default()
+            ),
+        );
+    }
     Ok(ExitStatus::Success)
+}
+
+/// A directory from `var`, else `default` under the home directory.
+fn xdg(var: &str, default: &str) -> Result<PathBuf> {
+    if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(v));
+    }
+    let home = dirs::home_dir().ok_or_else(|| {
+        miette::miette!(
+            code = "mlprov::usage",
+            help = format!("set HOME or {var}"),
+            "--install: no home directory"
+        )
+    })?;
+    Ok(home.join(default))
+}
+
+/// Where `shell` loads completion scripts from, for this user.
+pub fn install_path(shell: clap_complete::Shell) -> Result<PathBuf> {
+    use clap_complete::Shell;
+    Ok(match shell {
+        Shell::Bash => match std::env::var_os("BASH_COMPLETION_USER_DIR").filter(|v| !v.is_empty())
+        {
+            Some(d) => PathBuf::from(d).join("completions").join("mlprov"),
+            None => xdg("XDG_DATA_HOME", ".local/share")?
+                .join("bash-completion")
+                .join("completions")
+                .join("mlprov"),
+        },
+        Shell::Zsh => xdg("XDG_DATA_HOME", ".local/share")?
+            .join("zsh")
+            .join("site-functions")
+            .join("_mlprov"),
+        Shell::Fish => xdg("XDG_CONFIG_HOME", ".config")?
+            .join("fish")
+            .join("completions")
+            .join("mlprov.fish"),
+        other => miette::bail!(
+            code = "mlprov::usage",
+            help = format!(
+                "load the printed script from your profile instead: mlprov completions {other}"
+            ),
+            "--install: {other} has no directory it loads completion scripts from"
+        ),
+    })
 }
