@@ -7,6 +7,7 @@ use miette::{IntoDiagnostic, Result, WrapErr};
 
 use super::{Context, ExitStatus};
 use crate::cli::{Cli, CompletionsArgs};
+use crate::settings::EnvironmentOptions;
 
 /// The completion script for `shell`, as bytes.
 pub fn render(shell: clap_complete::Shell) -> Vec<u8> {
@@ -19,19 +20,25 @@ pub fn render(shell: clap_complete::Shell) -> Vec<u8> {
 pub fn run(cx: &Context, args: CompletionsArgs) -> Result<ExitStatus> {
     let shell = match args.shell {
         Some(s) => s,
-        None => clap_complete::Shell::from_env().ok_or_else(|| {
-            miette::miette!(
-                code = "mlprov::usage",
-                help = "name the shell: mlprov completions --install bash|zsh|fish",
-                "--install: cannot tell the shell from $SHELL"
-            )
-        })?,
+        None => cx
+            .settings
+            .env
+            .shell
+            .as_deref()
+            .and_then(clap_complete::Shell::from_shell_path)
+            .ok_or_else(|| {
+                miette::miette!(
+                    code = "mlprov::usage",
+                    help = "name the shell: mlprov completions --install bash|zsh|fish",
+                    "--install: cannot tell the shell from $SHELL"
+                )
+            })?,
     };
     if !args.install {
         cx.printer.out(&String::from_utf8_lossy(&render(shell)));
         return Ok(ExitStatus::Success);
     }
-    let path = install_path(shell)?;
+    let path = install_path(shell, &cx.settings.env)?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .into_diagnostic()
@@ -58,38 +65,31 @@ pub fn run(cx: &Context, args: CompletionsArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// A directory from `var`, else `default` under the home directory.
-fn xdg(var: &str, default: &str) -> Result<PathBuf> {
-    if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(v));
-    }
-    let home = dirs::home_dir().ok_or_else(|| {
+/// A user directory, or an error naming the variable that would give it.
+fn user_dir(dir: Option<PathBuf>, var: &str) -> Result<PathBuf> {
+    dir.ok_or_else(|| {
         miette::miette!(
             code = "mlprov::usage",
             help = format!("set HOME or {var}"),
             "--install: no home directory"
         )
-    })?;
-    Ok(home.join(default))
+    })
 }
 
 /// Where `shell` loads completion scripts from, for this user.
-pub fn install_path(shell: clap_complete::Shell) -> Result<PathBuf> {
+pub fn install_path(shell: clap_complete::Shell, env: &EnvironmentOptions) -> Result<PathBuf> {
     use clap_complete::Shell;
+    let data = || user_dir(env.data_home(), "XDG_DATA_HOME");
     Ok(match shell {
-        Shell::Bash => match std::env::var_os("BASH_COMPLETION_USER_DIR").filter(|v| !v.is_empty())
-        {
-            Some(d) => PathBuf::from(d).join("completions").join("mlprov"),
-            None => xdg("XDG_DATA_HOME", ".local/share")?
+        Shell::Bash => match &env.bash_completion_user_dir {
+            Some(d) => d.join("completions").join("mlprov"),
+            None => data()?
                 .join("bash-completion")
                 .join("completions")
                 .join("mlprov"),
         },
-        Shell::Zsh => xdg("XDG_DATA_HOME", ".local/share")?
-            .join("zsh")
-            .join("site-functions")
-            .join("_mlprov"),
-        Shell::Fish => xdg("XDG_CONFIG_HOME", ".config")?
+        Shell::Zsh => data()?.join("zsh").join("site-functions").join("_mlprov"),
+        Shell::Fish => user_dir(env.config_home(), "XDG_CONFIG_HOME")?
             .join("fish")
             .join("completions")
             .join("mlprov.fish"),

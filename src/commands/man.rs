@@ -27,19 +27,13 @@ pub fn pages() -> Vec<(String, Vec<u8>)> {
 pub fn run(cx: &Context, args: ManArgs) -> Result<ExitStatus> {
     let pages = pages();
     let out_dir = if args.install {
-        let base = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
-            Some(d) => std::path::PathBuf::from(d),
-            None => dirs::home_dir()
-                .ok_or_else(|| {
-                    miette::miette!(
-                        code = "mlprov::usage",
-                        help = "set HOME or XDG_DATA_HOME, or give --out-dir",
-                        "--install: no home directory"
-                    )
-                })?
-                .join(".local")
-                .join("share"),
-        };
+        let base = cx.settings.env.data_home().ok_or_else(|| {
+            miette::miette!(
+                code = "mlprov::usage",
+                help = "set HOME or XDG_DATA_HOME, or give --out-dir",
+                "--install: no home directory"
+            )
+        })?;
         Some(base.join("man").join("man1"))
     } else {
         args.out_dir

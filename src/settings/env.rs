@@ -80,6 +80,11 @@ pub struct EnvironmentOptions {
     // The terminal.
     pub no_color: Option<String>,
     pub columns: Option<String>,
+    // The user's shell and directories (`completions --install`, `man --install`).
+    pub shell: Option<PathBuf>,
+    pub xdg_data_home: Option<PathBuf>,
+    pub xdg_config_home: Option<PathBuf>,
+    pub bash_completion_user_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for EnvironmentOptions {
@@ -137,7 +142,25 @@ impl EnvironmentOptions {
             actions_id_token_request_token: text("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
             no_color: text("NO_COLOR"),
             columns: text("COLUMNS"),
+            shell: path("SHELL"),
+            xdg_data_home: path("XDG_DATA_HOME"),
+            xdg_config_home: path("XDG_CONFIG_HOME"),
+            bash_completion_user_dir: path("BASH_COMPLETION_USER_DIR"),
         }
+    }
+
+    /// The user's data directory: `XDG_DATA_HOME`, else `~/.local/share`.
+    pub fn data_home(&self) -> Option<PathBuf> {
+        self.xdg_data_home
+            .clone()
+            .or_else(|| dirs::home_dir().map(|h| h.join(".local").join("share")))
+    }
+
+    /// The user's config directory: `XDG_CONFIG_HOME`, else `~/.config`.
+    pub fn config_home(&self) -> Option<PathBuf> {
+        self.xdg_config_home
+            .clone()
+            .or_else(|| dirs::home_dir().map(|h| h.join(".config")))
     }
 
     /// `CI` is set to anything but `false`: never prompt.
