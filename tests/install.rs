@@ -264,7 +264,7 @@ fn release_steps_and_the_action_install_step() {
         .arg(&version)
         .arg("--key")
         .arg(keys.join("cosign.key"))
-        .env("MLPROV", common::BIN)
+        .env("MLPROV", common::bin())
         .env("MLPROV_HOME", env.store())
         .env("MLPROV_CACHE_DIR", env.path().join("cache"))
         .env("MLPROV_RELEASE_ALLOW_DIRTY", "1")

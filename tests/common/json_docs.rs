@@ -9,11 +9,11 @@ use super::env::Run;
 pub fn json_command(cmd: &Command) -> Option<String> {
     let mut args: Vec<String> = Vec::new();
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let mut seen_bin = program == super::env::BIN;
+    let mut seen_bin = program == super::env::bin();
     for a in cmd.get_args() {
         let a = a.to_string_lossy().into_owned();
         if !seen_bin {
-            seen_bin = a == super::env::BIN;
+            seen_bin = a == super::env::bin();
             continue;
         }
         args.push(a);
