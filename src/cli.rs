@@ -96,9 +96,16 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (or write all pages to a directory).
     Man(ManArgs),
-    /// Print the JSON Schema of mlprov.toml.
+    /// Print the JSON Schema of mlprov.toml, or of a command's `--format json` document.
     #[command(hide = true)]
-    Schema,
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// A command whose `--format json` document to describe (`pin`, `verify`, …, or `error`);
+    /// without it, mlprov.toml.
+    pub document: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

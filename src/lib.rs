@@ -11,7 +11,9 @@
 pub mod build;
 pub mod cli;
 pub mod commands;
+pub mod diagnostics;
 pub mod digest;
+pub mod document;
 pub mod fsutil;
 pub mod intoto;
 pub mod license;

@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use console::Style;
@@ -250,7 +251,13 @@ impl Printer {
 
     /// A JSON document on stdout (pretty, one trailing newline).
     pub fn json(&self, value: &serde_json::Value) {
-        let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+        self.document(value);
+    }
+
+    /// A typed document ([`crate::document`]) on stdout as JSON (pretty,
+    /// one trailing newline).
+    pub fn document<T: serde::Serialize>(&self, doc: &T) {
+        let mut s = serde_json::to_string_pretty(doc).unwrap_or_else(|_| "null".into());
         s.push('\n');
         write_stdout(&s);
     }
@@ -290,7 +297,16 @@ fn append(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// Write to stdout; a closed pipe (`mlprov … | head`) ends the program
 /// quietly with success, as ripgrep does.
+/// Whether anything was written to stdout (a command's document, so the
+/// error document is not printed after it).
+static STDOUT_WRITTEN: AtomicBool = AtomicBool::new(false);
+
+pub fn stdout_written() -> bool {
+    STDOUT_WRITTEN.load(Ordering::Relaxed)
+}
+
 fn write_stdout(text: &str) {
+    STDOUT_WRITTEN.store(true, Ordering::Relaxed);
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush())
         && e.kind() == std::io::ErrorKind::BrokenPipe
@@ -416,12 +432,12 @@ pub fn annotate_finding(
 }
 
 /// The one-line summary of verdicts on stderr (and the annotations of
-/// their findings); whether every one verified.
+/// their findings); the failure when one did not verify.
 pub fn verdicts_summary(
     printer: &Printer,
     cwd: &Path,
     verdicts: &[crate::verify::node::NodeVerdict],
-) -> bool {
+) -> miette::Result<()> {
     let failed: Vec<_> = verdicts.iter().filter(|v| !v.verified()).collect();
     if failed.is_empty() {
         for v in verdicts {
@@ -434,23 +450,26 @@ pub fn verdicts_summary(
                 ),
             );
         }
-        return true;
+        return Ok(());
     }
     annotate_findings(printer, cwd, verdicts);
     let findings: Vec<_> = failed.iter().flat_map(|v| v.findings.iter()).collect();
     let codes: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.code.code()).collect();
-    printer.error(&miette::miette!(
+    Err(miette::miette!(
         code = "mlprov::verify::failed",
         "verification failed: {} finding(s) ({})",
         findings.len(),
         codes.into_iter().collect::<Vec<_>>().join(", ")
-    ));
-    false
+    ))
 }
 
 /// The one-line summary of a verified graph on stderr (and the annotations
-/// of its findings); whether it verified.
-pub fn graph_summary(printer: &Printer, cwd: &Path, g: &crate::verify::graph::Graph) -> bool {
+/// of its findings); the failure when it did not verify.
+pub fn graph_summary(
+    printer: &Printer,
+    cwd: &Path,
+    g: &crate::verify::graph::Graph,
+) -> miette::Result<()> {
     let root = g.root();
     if g.verified() {
         let n = g.nodes.len();
@@ -464,7 +483,7 @@ pub fn graph_summary(printer: &Printer, cwd: &Path, g: &crate::verify::graph::Gr
                 if n == 2 { "" } else { "s" }
             ),
         );
-        return true;
+        return Ok(());
     }
     for (n, f) in g.findings() {
         let path = n.location.as_deref().map(Path::new).filter(|p| p.exists());
@@ -481,12 +500,11 @@ pub fn graph_summary(printer: &Printer, cwd: &Path, g: &crate::verify::graph::Gr
                 .unwrap_or_else(|| crate::verify::report::short_id(&n.id))
         })
         .collect();
-    printer.error(&miette::miette!(
+    Err(miette::miette!(
         code = "mlprov::verify::failed",
         "verification failed: {} finding(s) ({}) in {}",
         failing.len(),
         codes.into_iter().collect::<Vec<_>>().join(", "),
         nodes.into_iter().collect::<Vec<_>>().join(", ")
-    ));
-    false
+    ))
 }

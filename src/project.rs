@@ -15,7 +15,7 @@ pub struct Project {
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error("no {MANIFEST_FILE} in {start} or any parent directory")]
 #[diagnostic(
-    code(mlprov::project::not_found),
+    code("mlprov::project::not-found"),
     help("run `mlprov init` to create one, or pass `-C DIR` to point at the project")
 )]
 pub struct NotFound {

@@ -762,14 +762,14 @@ pub enum RunError {
 
     #[error("training config {path}: {message}")]
     #[diagnostic(
-        code(mlprov::run::config_parse),
+        code("mlprov::run::config-parse"),
         help("the config must be a YAML mapping, a JSON object or a TOML table")
     )]
     ConfigParse { path: String, message: String },
 
     #[error("training config {path}: unknown format (expected .yaml, .yml, .json or .toml)")]
     #[diagnostic(
-        code(mlprov::run::config_format),
+        code("mlprov::run::config-format"),
         help(
             "rename the file with its format's extension, or point [training] config at the YAML/JSON/TOML file that holds the hyperparameters"
         )

@@ -13,9 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use miette::{IntoDiagnostic, Result, WrapErr};
-use serde_json::json;
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::{AttestArgs, AttestCommand, AttestImportArgs};
 use crate::digest::Sha256Digest;
 use crate::fsutil::write_atomic_mode;
@@ -29,7 +28,7 @@ use crate::settings::signing::{self, StatementSigner};
 use crate::sign::attest;
 use crate::store::{Store, predicate_slug};
 
-pub fn run(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: AttestArgs) -> Result<()> {
     match args.command {
         Some(AttestCommand::Import(a)) => import(cx, a),
         None => build_outputs(cx, args),
@@ -94,7 +93,7 @@ fn digests(subjects: &[ResourceDescriptor]) -> Vec<Sha256Digest> {
     subjects.iter().filter_map(|s| s.sha256_digest()).collect()
 }
 
-fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
+fn build_outputs(cx: &Context, args: AttestArgs) -> Result<()> {
     let project = Project::discover(&cx.settings.cwd)?;
     let out = project.out_dir();
     let build_help =
@@ -202,14 +201,14 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
         )?);
     }
     report(cx, &written);
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
-fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
+fn import(cx: &Context, args: AttestImportArgs) -> Result<()> {
     let project = Project::discover(&cx.settings.cwd)?;
     let lock = Lock::load(&project.lock_path())?.ok_or_else(|| {
         miette::miette!(
-            code = "mlprov::attest::no_lock",
+            code = "mlprov::attest::no-lock",
             help = "run `mlprov pin` to resolve the inputs",
             "no mlprov.lock in {}",
             project.root.display()
@@ -268,7 +267,7 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
         &out.join(format!("import-{base}.scan.sigstore.json")),
     )?);
     report(cx, &written);
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// Check a locked input's files on this machine against the lock (fetching
@@ -301,7 +300,7 @@ fn import_scan(
     let integrity = integrity?;
     if let Some(m) = integrity.mismatches.first() {
         miette::bail!(
-            code = "mlprov::attest::input_changed",
+            code = "mlprov::attest::input-changed",
             help = "restore the locked bytes, or run `mlprov pin` to lock the new ones; nothing was attested",
             "the files of `{}` on disk are not what mlprov.lock pinned: {m}",
             input.name
@@ -309,7 +308,7 @@ fn import_scan(
     }
     let mut dir = resolve::local_dir(input, &rcx).ok_or_else(|| {
         miette::miette!(
-            code = "mlprov::attest::no_files",
+            code = "mlprov::attest::no-files",
             "input `{}`: its files are not on this machine",
             input.name
         )
@@ -359,15 +358,19 @@ fn file_safe(name: &str) -> String {
 
 fn report(cx: &Context, written: &[Written]) {
     if cx.printer.is_json() {
-        cx.printer.json(&json!({
-            "bundles": written.iter().map(|w| json!({
-                "what": w.what,
-                "file": w.file.display().to_string(),
-                "predicateType": w.predicate_type,
-                "subjects": w.subjects.iter().map(|d| d.prefixed()).collect::<Vec<_>>(),
-                "store": w.stored.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        }));
+        cx.printer.document(&crate::document::AttestDocument {
+            version: crate::document::VERSION,
+            bundles: written
+                .iter()
+                .map(|w| crate::document::AttestedBundle {
+                    what: w.what.clone(),
+                    file: w.file.display().to_string(),
+                    predicate_type: w.predicate_type.clone(),
+                    subjects: w.subjects.iter().map(|d| d.prefixed()).collect(),
+                    store: w.stored.iter().map(|p| p.display().to_string()).collect(),
+                })
+                .collect(),
+        });
         return;
     }
     for w in written {

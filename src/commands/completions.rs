@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::{Cli, CompletionsArgs};
 use crate::settings::EnvironmentOptions;
 
@@ -17,7 +17,7 @@ pub fn render(shell: clap_complete::Shell) -> Vec<u8> {
     buf
 }
 
-pub fn run(cx: &Context, args: CompletionsArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: CompletionsArgs) -> Result<()> {
     let shell = match args.shell {
         Some(s) => s,
         None => cx
@@ -36,7 +36,7 @@ pub fn run(cx: &Context, args: CompletionsArgs) -> Result<ExitStatus> {
     };
     if !args.install {
         cx.printer.out(&String::from_utf8_lossy(&render(shell)));
-        return Ok(ExitStatus::Success);
+        return Ok(());
     }
     let path = install_path(shell, &cx.settings.env)?;
     if let Some(dir) = path.parent() {
@@ -62,7 +62,7 @@ pub fn run(cx: &Context, args: CompletionsArgs) -> Result<ExitStatus> {
             ),
         );
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// A user directory, or an error naming the variable that would give it.

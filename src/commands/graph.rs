@@ -5,12 +5,12 @@
 
 use miette::Result;
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::{Format, GraphArgs};
 use crate::verify::graph::{Graph, GraphNode};
 use crate::verify::report;
 
-pub fn run(cx: &Context, args: GraphArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: GraphArgs) -> Result<()> {
     let out = super::verify::verify_target(cx, &args.verify)?;
     // `--format` is the global flag: DOT unless mermaid or JSON is asked for.
     match cx.printer.format {
@@ -18,11 +18,7 @@ pub fn run(cx: &Context, args: GraphArgs) -> Result<ExitStatus> {
         Format::Mermaid => cx.printer.out(&mermaid(&out.graph)),
         Format::Json => cx.printer.json(&report::graph_json(&out.graph)),
     }
-    Ok(ExitStatus::checked(crate::output::graph_summary(
-        &cx.printer,
-        &cx.settings.cwd,
-        &out.graph,
-    )))
+    crate::output::graph_summary(&cx.printer, &cx.settings.cwd, &out.graph)
 }
 
 fn label_lines(n: &GraphNode) -> Vec<String> {

@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, Select};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
-use serde_json::json;
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::{InitArgs, Template};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::model::Source;
@@ -60,7 +59,7 @@ struct Answers {
     python: bool,
 }
 
-pub fn run(cx: &Context, args: InitArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: InitArgs) -> Result<()> {
     let dir = match &args.dir {
         Some(d) => cx.settings.cwd.join(d),
         None => cx.settings.cwd.clone(),
@@ -100,12 +99,13 @@ pub fn run(cx: &Context, args: InitArgs) -> Result<ExitStatus> {
         .wrap_err("cannot update .gitignore")?;
 
     if cx.printer.is_json() {
-        cx.printer.json(&json!({
-            "manifest": manifest_path.display().to_string(),
-            "template": template_name(answers.template),
-            "name": answers.name,
-            "gitignore_updated": gitignore,
-        }));
+        cx.printer.document(&crate::document::InitDocument {
+            version: crate::document::VERSION,
+            manifest: manifest_path.display().to_string(),
+            template: template_name(answers.template).to_string(),
+            name: answers.name.clone(),
+            gitignore_updated: gitignore,
+        });
     } else {
         cx.printer.status(
             "Created",
@@ -122,7 +122,7 @@ pub fn run(cx: &Context, args: InitArgs) -> Result<ExitStatus> {
         cx.printer
             .status_dim("Next", "run `mlprov pin` to write mlprov.lock");
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 fn template_name(t: Template) -> &'static str {

@@ -3,7 +3,7 @@
 use clap::CommandFactory;
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::{Cli, ManArgs};
 
 /// Every page: `mlprov.1` and `mlprov-<sub>.1` for each visible subcommand.
@@ -24,7 +24,7 @@ pub fn pages() -> Vec<(String, Vec<u8>)> {
     out
 }
 
-pub fn run(cx: &Context, args: ManArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: ManArgs) -> Result<()> {
     let pages = pages();
     let out_dir = if args.install {
         let base = cx.settings.env.data_home().ok_or_else(|| {
@@ -56,5 +56,5 @@ pub fn run(cx: &Context, args: ManArgs) -> Result<ExitStatus> {
             );
         }
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }

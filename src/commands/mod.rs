@@ -22,39 +22,44 @@ use std::process::ExitCode;
 
 use dialoguer::Password;
 use dialoguer::theme::ColorfulTheme;
+use miette::IntoDiagnostic;
 use zeroize::Zeroizing;
 
 use crate::cli::{Cli, Command, Format};
+use crate::diagnostics::{self, Exit};
+use crate::document::{ErrorBody, ErrorDocument};
 use crate::output::Printer;
 use crate::settings::signing::PasswordSource;
 use crate::settings::{self, EnvironmentOptions, GlobalSettings};
 use crate::sign::keys::KeyError;
 
-/// How a command ended: 0 success, 1 a check failed, 2 usage or I/O error.
+/// How mlprov exits: 0 when the command did what it was asked, else the
+/// status registered for the code of the diagnostic it ended with
+/// ([`crate::diagnostics`]: 1 a check failed, 2 it could not run, or a
+/// training command's own status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    Success,
-    Failure,
-    Error,
-    /// A specific code, e.g. a failed training command's own exit status.
-    Code(u8),
-}
+pub struct ExitStatus(pub u8);
 
 impl ExitStatus {
-    /// 0 when a check passed, 1 when it failed.
-    pub fn checked(passed: bool) -> Self {
-        if passed { Self::Success } else { Self::Failure }
+    pub const SUCCESS: ExitStatus = ExitStatus(0);
+
+    /// The status a command ends with when it fails with `report`.
+    pub fn of(report: &miette::Report) -> Self {
+        let code = report.code().map(|c| c.to_string());
+        match diagnostics::exit_of(code.as_deref()) {
+            Exit::Child => ExitStatus(
+                report
+                    .downcast_ref::<crate::build::TrainingFailed>()
+                    .map_or(1, crate::build::TrainingFailed::exit_status),
+            ),
+            exit => ExitStatus(exit.status()),
+        }
     }
 }
 
 impl From<ExitStatus> for ExitCode {
     fn from(s: ExitStatus) -> Self {
-        match s {
-            ExitStatus::Success => ExitCode::SUCCESS,
-            ExitStatus::Failure => ExitCode::from(1),
-            ExitStatus::Error => ExitCode::from(2),
-            ExitStatus::Code(n) => ExitCode::from(n),
-        }
+        ExitCode::from(s.0)
     }
 }
 
@@ -169,6 +174,34 @@ fn install_error_hook(printer: &Printer, width: usize) {
     }));
 }
 
+/// End with `report`: the diagnostic on stderr and, under `--format json`
+/// when no document was printed, the error document on stdout. The exit
+/// status is the one registered for its code.
+fn fail(printer: &Printer, report: &miette::Report) -> ExitStatus {
+    let status = ExitStatus::of(report);
+    printer.error(report);
+    if printer.is_json() && !crate::output::stdout_written() {
+        let mut message = report.to_string();
+        for cause in report.chain().skip(1) {
+            let c = cause.to_string();
+            if !message.contains(&c) {
+                message.push_str(": ");
+                message.push_str(&c);
+            }
+        }
+        printer.document(&ErrorDocument {
+            version: crate::document::VERSION,
+            error: ErrorBody {
+                code: report.code().map(|c| c.to_string()),
+                message,
+                help: report.help().map(|h| h.to_string()),
+                exit: status.0,
+            },
+        });
+    }
+    status
+}
+
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> ExitStatus {
     let env = EnvironmentOptions::read();
@@ -177,23 +210,22 @@ pub fn run(cli: Cli) -> ExitStatus {
     if matches!(cli.global.format, Format::Dot | Format::Mermaid)
         && !matches!(cli.command, Command::Graph(_))
     {
-        printer.error(&miette::miette!(
-            code = "mlprov::usage",
-            help = "use `--format human` or `--format json`; `mlprov graph` draws DOT and Mermaid",
-            "`--format {}` is only for `mlprov graph`",
-            match cli.global.format {
-                Format::Dot => "dot",
-                _ => "mermaid",
-            }
-        ));
-        return ExitStatus::Error;
+        return fail(
+            &printer,
+            &miette::miette!(
+                code = "mlprov::usage",
+                help = "use `--format human` or `--format json`; `mlprov graph` draws DOT and Mermaid",
+                "`--format {}` is only for `mlprov graph`",
+                match cli.global.format {
+                    Format::Dot => "dot",
+                    _ => "mermaid",
+                }
+            ),
+        );
     }
     let cx = match GlobalSettings::resolve(&cli.global, env) {
         Ok(settings) => Context { printer, settings },
-        Err(e) => {
-            printer.error(&miette::Report::new(e));
-            return ExitStatus::Error;
-        }
+        Err(e) => return fail(&printer, &miette::Report::new(e)),
     };
     let result = match cli.command {
         Command::Init(args) => init::run(&cx, args),
@@ -211,16 +243,32 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Revoke(args) => revoke::run(&cx, args),
         Command::Completions(args) => completions::run(&cx, args),
         Command::Man(args) => man::run(&cx, args),
-        Command::Schema => {
-            cx.printer.out(&crate::manifest::schema::json());
-            Ok(ExitStatus::Success)
-        }
+        Command::Schema(args) => schema(&cx, &args),
     };
     match result {
-        Ok(status) => status,
-        Err(report) => {
-            cx.printer.error(&report);
-            ExitStatus::Error
-        }
+        Ok(()) => ExitStatus::SUCCESS,
+        Err(report) => fail(&cx.printer, &report),
     }
+}
+
+/// `mlprov schema [DOCUMENT]`: the JSON Schema of mlprov.toml, or of a
+/// command's `--format json` document.
+fn schema(cx: &Context, args: &crate::cli::SchemaArgs) -> miette::Result<()> {
+    let Some(name) = &args.document else {
+        cx.printer.out(&crate::manifest::schema::json());
+        return Ok(());
+    };
+    let schemas = crate::document::schemas();
+    let Some((_, schema)) = schemas.iter().find(|(n, _)| n == name) else {
+        let names: Vec<&str> = schemas.iter().map(|(n, _)| *n).collect();
+        miette::bail!(
+            code = "mlprov::usage",
+            help = format!("one of: {}", names.join(", ")),
+            "no document named `{name}`"
+        );
+    };
+    let mut text = serde_json::to_string_pretty(schema).into_diagnostic()?;
+    text.push('\n');
+    cx.printer.out(&text);
+    Ok(())
 }

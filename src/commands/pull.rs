@@ -3,9 +3,8 @@
 //! bundle referrers, verify, and only then move the files into DIR.
 
 use miette::{Result, miette};
-use serde_json::json;
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::PullArgs;
 use crate::digest::Sha256Digest;
 use crate::fsutil::human_bytes;
@@ -14,7 +13,7 @@ use crate::registry::{Client, OciRef};
 use crate::settings::registry::access as registry_access;
 use crate::settings::trust;
 
-pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
     let reference = OciRef::parse(&args.reference)?;
     if cx.settings.offline {
         return Err(miette!(
@@ -69,28 +68,40 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
         false
     } else {
         let trust = trust.as_ref().ok_or_else(|| miette!("no trust"))?;
-        let (status, report) = verify(cx, &staged, trust, &args.trust.require)?;
-        if status != ExitStatus::Success {
+        let (failure, report) = verify(cx, &staged, trust, &args.trust.require)?;
+        if let Some(failure) = failure {
             if cx.printer.is_json() {
-                cx.printer.json(&report);
+                cx.printer.document(&document(
+                    &reference,
+                    &staged.resolved,
+                    &staged.bundles,
+                    staged.referrers_api,
+                    None,
+                    false,
+                    Some(report),
+                ));
             }
             cx.printer.status_dim(
                 "Discarded",
                 &format!("the download; nothing was placed in {}", dest.display()),
             );
-            return Ok(ExitStatus::Failure);
+            return Err(failure);
         }
         verification = Some(report);
         true
     };
 
     let resolved = staged.resolved.clone();
-    let bundles: Vec<_> = staged
-        .bundles
-        .iter()
-        .map(|b| (b.referrer, b.predicate_type.clone()))
-        .collect();
-    let api = staged.referrers_api;
+    // Described before the staged files move into place.
+    let mut described = document(
+        &reference,
+        &staged.resolved,
+        &staged.bundles,
+        staged.referrers_api,
+        None,
+        verified,
+        verification,
+    );
     let placed = staged.place()?;
 
     let pinned = format!(
@@ -104,27 +115,9 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
     cx.printer
         .step_output("directory", &placed.display().to_string());
     if cx.printer.is_json() {
-        cx.printer.json(&json!({
-            "reference": reference.to_string(),
-            "pulled": pinned,
-            "digest": resolved.manifest_digest.prefixed(),
-            "artifact_digest": resolved.parsed.artifact_digest.prefixed(),
-            "directory": placed.display().to_string(),
-            "verified": verified,
-            "verification": verification,
-            "files": resolved.parsed.files.iter().map(|f| json!({
-                "path": f.entry.path,
-                "size": f.entry.size,
-                "sha256": f.entry.sha256.hex(),
-                "media_type": f.kind.media_type(),
-            })).collect::<Vec<_>>(),
-            "bundles": bundles.iter().map(|(d, p)| json!({
-                "referrer": d.prefixed(),
-                "predicate_type": p,
-            })).collect::<Vec<_>>(),
-            "referrers_via": if api { "api" } else { "tag-schema" },
-        }));
-        return Ok(ExitStatus::Success);
+        described.directory = Some(placed.display().to_string());
+        cx.printer.document(&described);
+        return Ok(());
     }
     let n = resolved.parsed.files.len();
     cx.printer.status(
@@ -152,7 +145,54 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
         ),
     );
     cx.printer.out(&format!("{pinned}\n"));
-    Ok(ExitStatus::Success)
+    Ok(())
+}
+
+/// The `--format json` document of a pull; `placed` is `None` when the
+/// download was discarded.
+fn document(
+    reference: &crate::registry::OciRef,
+    resolved: &crate::registry::pull::Resolved,
+    bundles: &[crate::registry::pull::PulledBundle],
+    referrers_api: bool,
+    placed: Option<&std::path::Path>,
+    verified: bool,
+    verification: Option<serde_json::Value>,
+) -> crate::document::PullDocument {
+    use crate::document::{PullDocument, PulledBundle, PulledFile};
+    PullDocument {
+        version: crate::document::VERSION,
+        reference: reference.to_string(),
+        pulled: format!(
+            "{}@{}",
+            resolved.reference.name(),
+            resolved.manifest_digest.prefixed()
+        ),
+        digest: resolved.manifest_digest.prefixed(),
+        artifact_digest: resolved.parsed.artifact_digest.prefixed(),
+        directory: placed.map(|p| p.display().to_string()),
+        verified,
+        verification,
+        files: resolved
+            .parsed
+            .files
+            .iter()
+            .map(|f| PulledFile {
+                path: f.entry.path.clone(),
+                size: f.entry.size,
+                sha256: f.entry.sha256.hex(),
+                media_type: f.kind.media_type().to_string(),
+            })
+            .collect(),
+        bundles: bundles
+            .iter()
+            .map(|b| PulledBundle {
+                referrer: b.referrer.prefixed(),
+                predicate_type: b.predicate_type.clone(),
+            })
+            .collect(),
+        referrers_via: if referrers_api { "api" } else { "tag-schema" }.to_string(),
+    }
 }
 
 /// Signature verification of the staged content, before anything is
@@ -165,7 +205,7 @@ fn verify(
     staged: &Staged,
     trust: &crate::sign::trust::Trust,
     require: &[String],
-) -> Result<(ExitStatus, serde_json::Value)> {
+) -> Result<(Option<miette::Report>, serde_json::Value)> {
     use crate::verify::node::{LocalBytes, Lookups, NodeRequest, RawBundle, Status, verify_node};
     let pinned = format!(
         "{}@{}",
@@ -208,12 +248,8 @@ fn verify(
     if !cx.printer.is_json() {
         cx.printer.detail(&crate::verify::report::human(verdicts));
     }
-    let status = ExitStatus::checked(crate::output::verdicts_summary(
-        &cx.printer,
-        &cx.settings.cwd,
-        verdicts,
-    ));
-    if status == ExitStatus::Success {
+    let failure = crate::output::verdicts_summary(&cx.printer, &cx.settings.cwd, verdicts).err();
+    if failure.is_none() {
         // Keep what verified, so `verify sha256:…`, `graph` and `why` see it.
         for a in &verdict.attestations {
             if !matches!(a.status, Status::Verified) {
@@ -245,5 +281,5 @@ fn verify(
                 })?;
         }
     }
-    Ok((status, crate::verify::report::json(verdicts)))
+    Ok((failure, crate::verify::report::json(verdicts)))
 }

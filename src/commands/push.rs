@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
-use serde_json::json;
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::PushArgs;
 use crate::digest::{FileEntry, FileSet, HashCache, SIGNATURE_FILE, SetOptions, Sha256Digest};
 use crate::fsutil::human_bytes;
@@ -21,7 +20,7 @@ use crate::registry::push::{Bundle, PushFile, PushRequest};
 use crate::registry::{self, Client, OciRef};
 use crate::settings::registry::access as registry_access;
 
-pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: PushArgs) -> Result<()> {
     let project = Project::discover(&cx.settings.cwd)?;
     let manifest = Manifest::load(&project.manifest_path())?;
     let reference = match &args.reference {
@@ -54,7 +53,7 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
     let root = project.join(&manifest.artifact.path);
     if !root.exists() {
         return Err(miette!(
-            code = "mlprov::push::no_artifact",
+            code = "mlprov::push::no-artifact",
             help = "run `mlprov build` first, or fix [artifact].path in mlprov.toml",
             "{} does not exist",
             root.display()
@@ -166,26 +165,37 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
         .step_output("artifact-digest", &outcome.artifact_digest.prefixed());
 
     if cx.printer.is_json() {
-        cx.printer.json(&json!({
-            "reference": target.to_string(),
-            "pushed": pinned,
-            "digest": outcome.manifest_digest.prefixed(),
-            "artifact_digest": outcome.artifact_digest.prefixed(),
-            "tag": target.tag,
-            "blobs": {
-                "uploaded": outcome.uploaded,
-                "uploaded_bytes": outcome.uploaded_bytes,
-                "skipped": outcome.skipped,
-                "mounted": outcome.mounted,
+        use crate::document::{PushDocument, PushedBlobs, PushedReferrer};
+        cx.printer.document(&PushDocument {
+            version: crate::document::VERSION,
+            reference: target.to_string(),
+            pushed: pinned,
+            digest: outcome.manifest_digest.prefixed(),
+            artifact_digest: outcome.artifact_digest.prefixed(),
+            tag: target.tag.clone(),
+            blobs: PushedBlobs {
+                uploaded: outcome.uploaded,
+                uploaded_bytes: outcome.uploaded_bytes,
+                skipped: outcome.skipped,
+                mounted: outcome.mounted,
             },
-            "referrers_via": outcome.referrers_via,
-            "referrers": outcome.referrers.iter().map(|r| json!({
-                "digest": r.digest.prefixed(),
-                "bundle_digest": r.bundle_digest.prefixed(),
-                "predicate_type": r.predicate_type,
-            })).collect::<Vec<_>>(),
-        }));
-        return Ok(ExitStatus::Success);
+            referrers_via: match outcome.referrers_via {
+                crate::registry::push::ReferrersVia::None => "none",
+                crate::registry::push::ReferrersVia::Api => "api",
+                crate::registry::push::ReferrersVia::TagSchema => "tag-schema",
+            }
+            .to_string(),
+            referrers: outcome
+                .referrers
+                .iter()
+                .map(|r| PushedReferrer {
+                    digest: r.digest.prefixed(),
+                    bundle_digest: r.bundle_digest.prefixed(),
+                    predicate_type: r.predicate_type.clone(),
+                })
+                .collect(),
+        });
+        return Ok(());
     }
     let total = set.total_size();
     cx.printer.status(
@@ -230,7 +240,7 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
         ));
     }
     cx.printer.out(&format!("{pinned}\n"));
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 fn throughput(bytes: u64, d: Duration) -> String {
@@ -311,7 +321,7 @@ fn read_provenance(
         && d != *artifact_digest
     {
         return Err(miette!(
-            code = "mlprov::push::stale_provenance",
+            code = "mlprov::push::stale-provenance",
             help = "run `mlprov build` (and `mlprov attest`, `mlprov sign`) again so the provenance describes these files",
             "{} describes `{name}` as {}, but the files on disk are {}",
             path.display(),
@@ -378,7 +388,7 @@ fn gather_bundles(
         }
         let (bundle, subjects) = Bundle::from_bytes(bytes).map_err(|e| {
             miette!(
-                code = "mlprov::push::bad_bundle",
+                code = "mlprov::push::bad-bundle",
                 help = "remove the file, or sign again with `mlprov attest` / `mlprov sign`",
                 "{} is not a Sigstore bundle: {e}",
                 p.display()

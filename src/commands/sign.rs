@@ -2,23 +2,22 @@
 //! model's files (`model.sig`), interoperable with `model_signing` 1.x.
 
 use miette::{IntoDiagnostic, Result, WrapErr};
-use serde_json::json;
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::SignArgs;
 use crate::fsutil::{human_bytes, write_atomic_mode};
 use crate::intoto::PREDICATE_OMS;
 use crate::settings::signing;
 use crate::sign::oms;
 
-pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: SignArgs) -> Result<()> {
     let target = match &args.path {
         Some(p) => cx.settings.cwd.join(p),
         None => crate::project::artifact_path(&cx.settings.cwd)?,
     };
     if !target.exists() {
         miette::bail!(
-            code = "mlprov::sign::not_found",
+            code = "mlprov::sign::not-found",
             help = "pass the model directory (or file) to sign",
             "{}: no such file or directory",
             target.display()
@@ -75,16 +74,17 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
     cx.printer
         .step_output("signature", &shown.display().to_string());
     if cx.printer.is_json() {
-        cx.printer.json(&json!({
-            "signature": signature.display().to_string(),
-            "name": model.name,
-            "digest": model.root.prefixed(),
-            "files": model.files.len(),
-            "bytes": model.total_bytes,
-            "predicateType": PREDICATE_OMS,
-            "signer": signer.describe_json(),
-            "store": stored.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-        }));
+        cx.printer.document(&crate::document::SignDocument {
+            version: crate::document::VERSION,
+            signature: signature.display().to_string(),
+            name: model.name.clone(),
+            digest: model.root.prefixed(),
+            files: model.files.len(),
+            bytes: model.total_bytes,
+            predicate_type: PREDICATE_OMS.to_string(),
+            signer: signer.describe_json(),
+            store: stored.iter().map(|p| p.display().to_string()).collect(),
+        });
     } else {
         cx.printer.status(
             "Signed",
@@ -101,5 +101,5 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
             cx.printer.note(&format!("stored {}", p.display()));
         }
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }

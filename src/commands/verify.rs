@@ -7,7 +7,7 @@
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::VerifyArgs;
 use crate::digest::Sha256Digest;
 use crate::intoto::PREDICATE_OMS;
@@ -199,7 +199,7 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
         };
         if !path.exists() {
             miette::bail!(
-                code = "mlprov::verify::not_found",
+                code = "mlprov::verify::not-found",
                 help = "pass a model directory or file, a digest (sha256:…) in the local store, or an OCI reference",
                 "{}: no such file or directory",
                 path.display()
@@ -215,7 +215,7 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
             bundles.push(read_bundle(&signature)?);
         } else if args.signature.is_some() {
             miette::bail!(
-                code = "mlprov::verify::not_found",
+                code = "mlprov::verify::not-found",
                 "signature {} does not exist",
                 signature.display()
             );
@@ -280,7 +280,7 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
     })
 }
 
-pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: VerifyArgs) -> Result<()> {
     let out = verify_target(cx, &args)?;
     if cx.printer.is_json() {
         cx.printer.json(&report::graph_json(&out.graph));
@@ -299,11 +299,7 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
             cx.printer.step_output("digest", &d.prefixed());
         }
     }
-    Ok(ExitStatus::checked(crate::output::graph_summary(
-        &cx.printer,
-        &cx.settings.cwd,
-        &out.graph,
-    )))
+    crate::output::graph_summary(&cx.printer, &cx.settings.cwd, &out.graph)
 }
 
 fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Path) -> Result<()> {

@@ -11,9 +11,8 @@
 //! be incomplete.
 
 use miette::{IntoDiagnostic, Result, WrapErr};
-use serde_json::json;
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::WhyArgs;
 use crate::registry::OciRef;
 use crate::registry::client::error_chain;
@@ -22,7 +21,7 @@ use crate::settings::trust;
 use crate::verify::lineage::{self, Lineage, Unreadable};
 use crate::verify::locate::RegistryLocator;
 
-pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: WhyArgs) -> Result<()> {
     let trust = if args.key.is_empty() {
         None
     } else {
@@ -61,39 +60,54 @@ pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
 
     let starts = l.find(&args.what);
     if starts.is_empty() {
-        cx.printer.error(&miette::miette!(
+        return Err(miette::miette!(
             code = "mlprov::why::unknown",
             help = "pass an artifact digest (sha256:…) or a name that the provenance read uses",
             "no artifact named `{}` in the provenance of {source}",
             args.what
         ));
-        return Ok(ExitStatus::Failure);
     }
     let rows = l.descendants(&starts);
     let refs = |d: &crate::digest::Sha256Digest| l.references_of(d);
     if cx.printer.is_json() {
-        cx.printer.json(&json!({
-            "query": args.what,
-            "source": if repos.is_empty() { json!("store") } else { json!(args.repositories) },
-            "matches": starts.iter().map(|d| json!({
-                "digest": d.prefixed(),
-                "names": l.names_of(d),
-                "references": refs(d),
-            })).collect::<Vec<_>>(),
-            "verifiedOnly": trust.is_some(),
-            "statements": l.statements,
-            "descendants": rows.iter().map(|r| json!({
-                "digest": r.digest.prefixed(),
-                "name": r.name,
-                "depth": r.depth,
-                "via": r.via,
-                "references": r.references,
-            })).collect::<Vec<_>>(),
-            "unreadable": l.unreadable.iter().map(|u| json!({
-                "source": u.source,
-                "error": u.error,
-            })).collect::<Vec<_>>(),
-        }));
+        use crate::document::{WhyDescendant, WhyDocument, WhyMatch, WhySource, WhyUnreadable};
+        cx.printer.document(&WhyDocument {
+            version: crate::document::VERSION,
+            query: args.what.clone(),
+            source: if repos.is_empty() {
+                WhySource::Store("store".to_string())
+            } else {
+                WhySource::Repositories(args.repositories.clone())
+            },
+            matches: starts
+                .iter()
+                .map(|d| WhyMatch {
+                    digest: d.prefixed(),
+                    names: l.names_of(d),
+                    references: refs(d),
+                })
+                .collect(),
+            verified_only: trust.is_some(),
+            statements: l.statements,
+            descendants: rows
+                .iter()
+                .map(|r| WhyDescendant {
+                    digest: r.digest.prefixed(),
+                    name: r.name.clone(),
+                    depth: r.depth,
+                    via: r.via.clone(),
+                    references: r.references.clone(),
+                })
+                .collect(),
+            unreadable: l
+                .unreadable
+                .iter()
+                .map(|u| WhyUnreadable {
+                    source: u.source.clone(),
+                    error: u.error.clone(),
+                })
+                .collect(),
+        });
     } else {
         let mut out = String::new();
         for r in &rows {
@@ -125,15 +139,14 @@ pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
         );
     }
     if !l.unreadable.is_empty() {
-        cx.printer.error(&miette::miette!(
+        return Err(miette::miette!(
             code = "mlprov::why::incomplete",
             help = "the warnings above say what failed; fix it or remove it and ask again",
             "{} item(s) could not be read: artifacts descending through them are missing from the list",
             l.unreadable.len()
         ));
-        return Ok(ExitStatus::Failure);
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// Read every tag of each `--registry` repository (or the one tag or

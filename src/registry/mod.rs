@@ -341,7 +341,7 @@ pub enum RegistryError {
 
     #[error("{what}: not found in the registry")]
     #[diagnostic(
-        code(mlprov::registry::not_found),
+        code("mlprov::registry::not-found"),
         help("check the repository and the tag or digest (e.g. with `oras repo tags`)")
     )]
     NotFound { what: String },
@@ -358,7 +358,7 @@ pub enum RegistryError {
         "{what}: the registry served bytes that do not match their digest (expected {expected}, got {actual})"
     )]
     #[diagnostic(
-        code(mlprov::registry::digest_mismatch),
+        code("mlprov::registry::digest-mismatch"),
         help(
             "the content in the registry is not what its manifest names: it may have been tampered with. Nothing was placed; tell the publisher"
         )
@@ -380,7 +380,7 @@ pub enum RegistryError {
 
     #[error("`{reference}` is not a ModelPack model artifact: {message}")]
     #[diagnostic(
-        code(mlprov::registry::not_modelpack),
+        code("mlprov::registry::not-modelpack"),
         help(
             "mlprov pulls artifacts pushed as CNCF ModelPack manifests with raw layers (`mlprov push`, modctl with --raw)"
         )

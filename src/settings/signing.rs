@@ -64,7 +64,7 @@ pub fn new_password(
     }
     if !passwords.can_ask() {
         miette::bail!(
-            code = "mlprov::key::no_password",
+            code = "mlprov::key::no-password",
             help = "set MLPROV_PASSWORD (or COSIGN_PASSWORD), or pass --no-password for an unencrypted throwaway key",
             "no password for the new private key, and mlprov cannot prompt here"
         );
@@ -215,7 +215,7 @@ fn identity_token(
         oidc::github_actions(url, tok)?
     } else if s.env.github_actions() {
         miette::bail!(
-            code = "mlprov::keyless::no_token",
+            code = "mlprov::keyless::no-token",
             help = "give the job `permissions: id-token: write` so GitHub provides ACTIONS_ID_TOKEN_REQUEST_URL",
             "keyless signing in GitHub Actions needs the job's OIDC token, which this job cannot request"
         );
@@ -228,7 +228,7 @@ fn identity_token(
         })?
     } else {
         miette::bail!(
-            code = "mlprov::keyless::no_token",
+            code = "mlprov::keyless::no-token",
             help = "pass --identity-token or set SIGSTORE_ID_TOKEN; in GitHub Actions give the job `permissions: id-token: write`",
             "keyless signing needs an OIDC identity token, and mlprov cannot open a browser here"
         );

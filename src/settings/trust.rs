@@ -25,7 +25,7 @@ pub fn keys_and_roots(s: &GlobalSettings, keys: &[PathBuf], chains: &[PathBuf]) 
     for c in chains {
         let certs = x509::load_pem_certs(&s.cwd.join(c)).map_err(|e| {
             miette::miette!(
-                code = "mlprov::verify::certificate_chain",
+                code = "mlprov::verify::certificate-chain",
                 help = "pass a PEM file with one or more `CERTIFICATE` blocks",
                 "{e}"
             )
