@@ -45,7 +45,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand revoke 'Sign a revocation list (for `revocation-list` in [policy])'
             cand completions 'Print shell completions'
             cand man 'Print the man page (or write all pages to a directory)'
-            cand schema 'Print the JSON Schema of mlprov.toml'
+            cand schema 'Print the JSON Schema of mlprov.toml, or of a command''s `--format json` document'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mlprov;init'= {
@@ -460,7 +460,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand revoke 'Sign a revocation list (for `revocation-list` in [policy])'
             cand completions 'Print shell completions'
             cand man 'Print the man page (or write all pages to a directory)'
-            cand schema 'Print the JSON Schema of mlprov.toml'
+            cand schema 'Print the JSON Schema of mlprov.toml, or of a command''s `--format json` document'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mlprov;help;init'= {

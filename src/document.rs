@@ -20,23 +20,28 @@ use crate::scan::{PredicateFile, ScanPolicy, ScannerInfo, Summary};
 /// key raises it.
 pub const VERSION: u32 = 1;
 
+fn version_one(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "const": VERSION })
+}
+
 fn any_object(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "object" })
 }
 
 /// `--format json` when a command fails: what went wrong, as on stderr.
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ErrorDocument {
+    #[schemars(schema_with = "version_one")]
     pub version: u32,
     pub error: ErrorBody,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ErrorBody {
-    /// The diagnostic code (`mlprov::build::stale-lock`), when it has one;
-    /// `mlprov schema` does not list them, `README.md` does.
+    /// The diagnostic code (`mlprov::build::stale-lock`), when it has one
+    /// (every code is listed in `src/diagnostics.rs`).
     pub code: Option<String>,
     /// The message, with the causes that led to it.
     pub message: String,
@@ -48,8 +53,9 @@ pub struct ErrorBody {
 // --- init -------------------------------------------------------------------
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InitDocument {
+    #[schemars(schema_with = "version_one")]
     pub version: u32,
     /// The mlprov.toml written.
     pub manifest: String,
@@ -62,8 +68,9 @@ pub struct InitDocument {
 // --- pin --------------------------------------------------------------------
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PinDocument {
+    #[schemars(schema_with = "version_one")]
     pub version: u32,
     pub lock: String,
     /// Whether mlprov.lock was (re)written.
@@ -72,7 +79,7 @@ pub struct PinDocument {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PinnedInput {
     pub name: String,
     /// `added`, `updated`, `unchanged` or `removed`.
@@ -90,8 +97,9 @@ pub struct PinnedInput {
 
 /// The scan/v1 predicate, what each file imports, and how much was read.
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScanDocument {
+    #[schemars(schema_with = "version_one")]
     pub version: u32,
     pub scanner: ScannerInfo,
     pub policy: ScanPolicy,
@@ -108,15 +116,16 @@ pub struct ScannedFile {
     #[serde(flatten)]
     pub file: PredicateFile,
     /// Pickle globals and other imports the file names.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub imports: Vec<String>,
 }
 
 // --- build ------------------------------------------------------------------
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BuildDocument {
+    #[schemars(schema_with = "version_one")]
     pub version: u32,
     pub artifact: BuiltArtifact,
     pub run: BuildRun,
@@ -126,7 +135,7 @@ pub struct BuildDocument {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BuiltArtifact {
     pub name: String,
     /// The artifact's own version, from mlprov.toml.
@@ -138,7 +147,7 @@ pub struct BuiltArtifact {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BuildRun {
     /// `training` or `packaging`.
     pub kind: String,
@@ -151,7 +160,7 @@ pub struct BuildRun {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BuildInput {
     pub name: String,
     pub role: String,
@@ -162,8 +171,9 @@ pub struct BuildInput {
 // --- push / pull ------------------------------------------------------------
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PushDocument {
+    #[schemars(schema_with = "version_one")]
     pub version: u32,
     pub reference: String,
     /// `registry/repo@sha256:…`, the manifest pushed.
@@ -179,7 +189,7 @@ pub struct PushDocument {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PushedBlobs {
     pub uploaded: usize,
     pub uploaded_bytes: u64,
@@ -188,16 +198,17 @@ pub struct PushedBlobs {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PushedReferrer {
     pub digest: String,
     pub bundle_digest: String,
-    pub predicate_type: String,
+    pub predicate_type: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PullDocument {
+    #[schemars(schema_with = "version_one")]
     pub version: u32,
     pub reference: String,
     /// `registry/repo@sha256:…`, the manifest pulled.
@@ -225,7 +236,7 @@ fn nullable_object(_: &mut SchemaGenerator) -> Schema {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PulledFile {
     pub path: String,
     pub size: u64,
@@ -235,17 +246,19 @@ pub struct PulledFile {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PulledBundle {
     pub referrer: String,
-    pub predicate_type: String,
+    /// The predicate type the referrer claims (a hint; the bundle says).
+    pub predicate_type: Option<String>,
 }
 
 // --- keygen / sign / attest / revoke ---------------------------------------
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KeygenDocument {
+    #[schemars(schema_with = "version_one")]
     pub version: u32,
     pub private_key: String,
     pub public_key: String,
@@ -256,8 +269,9 @@ pub struct KeygenDocument {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignDocument {
+    #[schemars(schema_with = "version_one")]
     pub version: u32,
     pub signature: String,
     pub name: String,
@@ -273,14 +287,15 @@ pub struct SignDocument {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AttestDocument {
+    #[schemars(schema_with = "version_one")]
     pub version: u32,
     pub bundles: Vec<AttestedBundle>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AttestedBundle {
     /// `provenance`, `sbom`, `scan`, an input name, …
     pub what: String,
@@ -291,15 +306,16 @@ pub struct AttestedBundle {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RevokeDocument {
+    #[schemars(schema_with = "version_one")]
     pub version: u32,
     pub file: String,
     pub revoked: Vec<Revoked>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Revoked {
     pub digest: String,
     pub reason: Option<String>,
@@ -308,8 +324,9 @@ pub struct Revoked {
 // --- why --------------------------------------------------------------------
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WhyDocument {
+    #[schemars(schema_with = "version_one")]
     pub version: u32,
     pub query: String,
     /// `store`, or the registry repositories read.
@@ -331,7 +348,7 @@ pub enum WhySource {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WhyMatch {
     pub digest: String,
     pub names: Vec<String>,
@@ -339,7 +356,7 @@ pub struct WhyMatch {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WhyDescendant {
     pub digest: String,
     pub name: String,
@@ -349,7 +366,7 @@ pub struct WhyDescendant {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WhyUnreadable {
     pub source: String,
     pub error: String,
@@ -363,24 +380,24 @@ const VERIFY_SCHEMA: &str = include_str!("../schemas/verify.json");
 /// Every document with a schema: its name (`mlprov schema NAME`, the file
 /// `schemas/NAME.json`) and its JSON Schema.
 pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
-    fn gen<T: JsonSchema>() -> serde_json::Value {
+    fn schema_of<T: JsonSchema>() -> serde_json::Value {
         serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()
     }
     let verify: serde_json::Value = serde_json::from_str(VERIFY_SCHEMA).unwrap_or_default();
     vec![
-        ("attest", gen::<AttestDocument>()),
-        ("build", gen::<BuildDocument>()),
-        ("error", gen::<ErrorDocument>()),
+        ("attest", schema_of::<AttestDocument>()),
+        ("build", schema_of::<BuildDocument>()),
+        ("error", schema_of::<ErrorDocument>()),
         ("graph", verify.clone()),
-        ("init", gen::<InitDocument>()),
-        ("keygen", gen::<KeygenDocument>()),
-        ("pin", gen::<PinDocument>()),
-        ("pull", gen::<PullDocument>()),
-        ("push", gen::<PushDocument>()),
-        ("revoke", gen::<RevokeDocument>()),
-        ("scan", gen::<ScanDocument>()),
-        ("sign", gen::<SignDocument>()),
+        ("init", schema_of::<InitDocument>()),
+        ("keygen", schema_of::<KeygenDocument>()),
+        ("pin", schema_of::<PinDocument>()),
+        ("pull", schema_of::<PullDocument>()),
+        ("push", schema_of::<PushDocument>()),
+        ("revoke", schema_of::<RevokeDocument>()),
+        ("scan", schema_of::<ScanDocument>()),
+        ("sign", schema_of::<SignDocument>()),
         ("verify", verify),
-        ("why", gen::<WhyDocument>()),
+        ("why", schema_of::<WhyDocument>()),
     ]
 }

@@ -30,7 +30,7 @@ fn used() -> BTreeMap<String, BTreeSet<String>> {
     let mut files = Vec::new();
     rs_files(&src, &mut files);
     let attr = regex::Regex::new(r"code\(\s*(mlprov(?:::[A-Za-z0-9_-]+)+)\s*\)").unwrap();
-    let lit = regex::Regex::new(r#""(mlprov(?:::[A-Za-z0-9_-]+)*)(::)?""#).unwrap();
+    let lit = regex::Regex::new(r#""(mlprov(?:::[A-Za-z0-9_-]+)+)""#).unwrap();
     let problem = regex::Regex::new(r#"\.problem\(\s*"([^"]+)""#).unwrap();
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for p in files {
@@ -53,11 +53,10 @@ fn used() -> BTreeMap<String, BTreeSet<String>> {
         for c in attr.captures_iter(text) {
             add(c[1].to_string());
         }
+        // (`format!("mlprov::manifest::{}", …)` is not a literal code: the
+        // problems below are.)
         for c in lit.captures_iter(text) {
-            // `format!("mlprov::manifest::{}", …)`: the problems below.
-            if c.get(2).is_none() {
-                add(c[1].to_string());
-            }
+            add(c[1].to_string());
         }
         for c in problem.captures_iter(text) {
             add(format!("mlprov::manifest::{}", &c[1]));
@@ -74,7 +73,12 @@ fn every_code_is_registered_once_and_used() {
     let unregistered: Vec<String> = used
         .iter()
         .filter(|(c, _)| !registered.contains(c.as_str()))
-        .map(|(c, f)| format!("{c} (in {})", f.iter().cloned().collect::<Vec<_>>().join(", ")))
+        .map(|(c, f)| {
+            format!(
+                "{c} (in {})",
+                f.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
         .collect();
     let unused: Vec<&str> = registered
         .iter()
@@ -113,4 +117,57 @@ fn the_codes_and_their_exit_statuses_are_a_snapshot() {
         list.push_str(&format!("{:<44} {:<5} {}\n", c.code, exit, c.meaning));
     }
     insta::assert_snapshot!("diagnostic_codes", list);
+}
+
+/// Under `--format json` a failing command prints the error document on
+/// stdout, and the exit status is the one its code is registered with.
+#[test]
+fn a_failing_command_prints_the_error_document() {
+    use crate::common::{ProjectBuilder, TestEnv};
+    let env = TestEnv::new();
+    let empty = env.work().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    // Cannot run (2): no project.
+    let r = env.run(&empty, &["--format", "json", "pin"]).expect_code(2);
+    let doc = r.json();
+    assert_eq!(doc["version"], 1, "{}", r.stdout);
+    assert_eq!(doc["error"]["code"], "mlprov::project::not-found");
+    assert_eq!(doc["error"]["exit"], 2);
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no mlprov.toml"),
+        "{doc}"
+    );
+    assert!(
+        doc["error"]["help"]
+            .as_str()
+            .unwrap()
+            .contains("mlprov init")
+    );
+    // Human output keeps stdout empty.
+    let r = env.run(&empty, &["pin"]).expect_code(2);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("mlprov::project::not-found"),
+        "{}",
+        r.stderr
+    );
+
+    // A check failed (1): inputs that were never pinned.
+    let proj = ProjectBuilder::new(env.work().join("p"))
+        .input("data", r#"{ path = "data.txt", role = "training-data" }"#)
+        .file("data.txt", "x\n")
+        .build();
+    let r = env
+        .run(&proj, &["--format", "json", "build"])
+        .expect_code(1);
+    let doc = r.json();
+    assert_eq!(doc["error"]["code"], "mlprov::build::no-lock", "{doc}");
+    assert_eq!(doc["error"]["exit"], 1);
+    assert_eq!(
+        mlprov::diagnostics::exit_of(Some("mlprov::build::no-lock")),
+        Exit::Failed
+    );
 }

@@ -179,14 +179,7 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<()> {
         }
     }
 
-    let key = signing::prepare(
-        &cx.settings,
-        &cx.printer,
-        &cx.prompt(),
-        args.key.as_deref(),
-        &args.keyless,
-    )?
-    .start(&cx.printer)?;
+    let key = signer(cx, args.key.as_deref(), &args.keyless)?;
     let store = cx.settings.paths.store();
     let mut written = Vec::new();
     for (what, payload, ptype, path) in jobs {
@@ -237,14 +230,7 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<()> {
     let payload = serde_json::to_vec(&st).into_diagnostic()?;
     // The origin comes with a scan of the very bytes the lock pins.
     let scan_payload = import_scan(cx, &project, input)?;
-    let key = signing::prepare(
-        &cx.settings,
-        &cx.printer,
-        &cx.prompt(),
-        args.key.as_deref(),
-        &args.keyless,
-    )?
-    .start(&cx.printer)?;
+    let key = signer(cx, args.key.as_deref(), &args.keyless)?;
     let store = cx.settings.paths.store();
     let base = file_safe(&input.name);
     let out = project.out_dir();
@@ -354,6 +340,16 @@ fn file_safe(name: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The signer for the statements: the key (its password prompted for when
+/// mlprov may), or keyless signing.
+fn signer(
+    cx: &Context,
+    key: Option<&std::path::Path>,
+    keyless: &crate::cli::KeylessSignArgs,
+) -> Result<signing::StatementSigner> {
+    signing::prepare(&cx.settings, &cx.printer, &cx.prompt(), key, keyless)?.start(&cx.printer)
 }
 
 fn report(cx: &Context, written: &[Written]) {

@@ -214,7 +214,8 @@ pub fn run(cli: Cli) -> ExitStatus {
             &printer,
             &miette::miette!(
                 code = "mlprov::usage",
-                help = "use `--format human` or `--format json`; `mlprov graph` draws DOT and Mermaid",
+                help =
+                    "use `--format human` or `--format json`; `mlprov graph` draws DOT and Mermaid",
                 "`--format {}` is only for `mlprov graph`",
                 match cli.global.format {
                     Format::Dot => "dot",

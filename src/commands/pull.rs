@@ -92,6 +92,8 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
     };
 
     let resolved = staged.resolved.clone();
+    let bundles = staged.bundles.len();
+    let api = staged.referrers_api;
     // Described before the staged files move into place.
     let mut described = document(
         &reference,
@@ -135,8 +137,8 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
         "Fetched",
         &format!(
             "{} bundle{} ({})",
-            bundles.len(),
-            if bundles.len() == 1 { "" } else { "s" },
+            bundles,
+            if bundles == 1 { "" } else { "s" },
             if api {
                 "referrers API"
             } else {

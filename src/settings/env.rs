@@ -163,6 +163,16 @@ impl EnvironmentOptions {
             .or_else(|| dirs::home_dir().map(|h| h.join(".config")))
     }
 
+    /// From `NAME=value` pairs (tests).
+    #[cfg(test)]
+    pub(crate) fn from_pairs(vars: &[(&str, &str)]) -> Self {
+        Self::from_lookup(|k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| OsString::from(v))
+        })
+    }
+
     /// `CI` is set to anything but `false`: never prompt.
     pub fn ci(&self) -> bool {
         self.ci.as_deref().is_some_and(|v| v != "false")
@@ -271,15 +281,7 @@ mod tests {
     use super::*;
 
     fn env(vars: &[(&str, &str)]) -> EnvironmentOptions {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        EnvironmentOptions::from_lookup(|k| {
-            vars.iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| OsString::from(v))
-        })
+        EnvironmentOptions::from_pairs(vars)
     }
 
     #[test]

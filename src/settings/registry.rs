@@ -110,18 +110,9 @@ fn read_password_stdin() -> Result<String, RegistrySettingsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::OsString;
 
     fn env(vars: &[(&str, &str)]) -> EnvironmentOptions {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        EnvironmentOptions::from_lookup(|k| {
-            vars.iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| OsString::from(v))
-        })
+        EnvironmentOptions::from_pairs(vars)
     }
 
     #[test]

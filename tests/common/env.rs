@@ -20,22 +20,17 @@ pub fn bin() -> &'static str {
             .expect("target/debug")
             .join("tmp")
             .join("under-test");
-        std::fs::create_dir_all(&dir).expect("mkdir target/debug/tmp/under-test");
         // Links left by earlier runs whose process is gone.
         for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if let Some(pid) = name.strip_prefix("mlprov-")
-                && !Path::new("/proc").join(pid).exists()
-                && Path::new("/proc/self").exists()
-            {
-                let _ = std::fs::remove_file(e.path());
+            let pid = e.file_name().to_string_lossy().into_owned();
+            if Path::new("/proc/self").exists() && !Path::new("/proc").join(&pid).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
             }
         }
-        let mine = dir.join(format!(
-            "mlprov-{}{}",
-            std::process::id(),
-            std::env::consts::EXE_SUFFIX
-        ));
+        // Named `mlprov` (clap names the program after argv[0]).
+        let mine_dir = dir.join(std::process::id().to_string());
+        std::fs::create_dir_all(&mine_dir).expect("mkdir target/debug/tmp/under-test/PID");
+        let mine = mine_dir.join(cargo.file_name().expect("file name"));
         let _ = std::fs::remove_file(&mine);
         if std::fs::hard_link(cargo, &mine).is_err() {
             std::fs::copy(cargo, &mine).expect("copy the mlprov binary");

@@ -103,13 +103,6 @@ pub fn check(cmd: &Command, run: &Run) {
     } else {
         sub.as_str()
     };
-    if run.code != 0 && name != "error" && !matches!(sub.as_str(), "verify" | "graph" | "scan" | "pull")
-    {
-        panic!(
-            "`mlprov {sub} --format json` failed (exit {}) but printed a {sub} document, not the error document:\n{}",
-            run.code, run.stdout
-        );
-    }
     let errors: Vec<String> = validators[name]
         .iter_errors(&doc)
         .map(|e| format!("  {} at {}", e, e.instance_path()))
