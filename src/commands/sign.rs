@@ -153,9 +153,7 @@ fn registry_form(
         return Ok(None);
     };
     let root = project.join(&manifest.artifact.path);
-    let same = |a: &Path, b: &Path| {
-        matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
-    };
+    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y);
     if !same(&root, target) {
         return Ok(None);
     }
@@ -178,7 +176,9 @@ fn registry_form(
     };
     let planned = match plan::project_plan(&project, &manifest, &root, &set, epoch) {
         Ok(p) => p.plan,
-        Err(e @ (plan::PlanError::StaleProvenance { .. } | plan::PlanError::StaleManifest { .. })) => {
+        Err(
+            e @ (plan::PlanError::StaleProvenance { .. } | plan::PlanError::StaleManifest { .. }),
+        ) => {
             cx.printer.warn(&format!(
                 "model.sig is written, but no signature naming the OCI manifest: {e}"
             ));

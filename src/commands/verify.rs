@@ -525,14 +525,25 @@ pub(crate) fn graph_status(cx: &Context, g: &Graph) -> ExitStatus {
 }
 
 pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
-    if args.attach
-        && (args.emit_vsa.is_none() || (args.vsa_key.is_none() && !args.vsa_keyless))
-    {
+    if args.attach && (args.emit_vsa.is_none() || (args.vsa_key.is_none() && !args.vsa_keyless)) {
         miette::bail!(
             code = "mlprov::usage",
             help = "add --emit-vsa FILE with --vsa-key KEY or --vsa-keyless",
             "--attach publishes a signed VSA, but none is made"
         );
+    }
+    if args.attach {
+        let remote = match args.target.as_deref() {
+            Some(t) => registry_target(cx, t)?.is_some(),
+            None => false,
+        };
+        if !remote {
+            miette::bail!(
+                code = "mlprov::usage",
+                help = "verify the model by its reference, e.g. `mlprov verify registry.example.com/models/m:1.0 … --attach`",
+                "--attach puts the VSA beside the model in its registry: TARGET must be an OCI reference"
+            );
+        }
     }
     let out = verify_target(cx, &args)?;
     if cx.printer.is_json() {
@@ -563,10 +574,7 @@ fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Pa
     });
     let root = out.graph.root();
     let manifest = match (&out.reference, root.manifest_digest) {
-        (Some(r), Some(m)) => Some(crate::registry::plan::manifest_subject(
-            Some(&r.name()),
-            &m,
-        )),
+        (Some(r), Some(m)) => Some(crate::registry::plan::manifest_subject(Some(&r.name()), &m)),
         _ => None,
     };
     let st = vsa::statement(
@@ -606,7 +614,11 @@ fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Pa
         "Wrote",
         &format!(
             "verification summary ({}) → {}",
-            if signed { "signed" } else { "unsigned statement" },
+            if signed {
+                "signed"
+            } else {
+                "unsigned statement"
+            },
             path.display()
         ),
     );
@@ -635,7 +647,10 @@ fn attach_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, bundle: Vec<u8>) -
         return Ok(());
     }
     let (b, _) = crate::registry::push::Bundle::from_bytes(bundle).map_err(|e| {
-        miette::miette!(code = "mlprov::verify::vsa", "the signed VSA is not a bundle: {e}")
+        miette::miette!(
+            code = "mlprov::verify::vsa",
+            "the signed VSA is not a bundle: {e}"
+        )
     })?;
     let settings = super::push::registry_settings(&args.registry, &reference.registry)?;
     let client = crate::registry::Client::new(&reference.registry, &settings)?;
@@ -644,7 +659,8 @@ fn attach_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, bundle: Vec<u8>) -
     if crate::digest::Sha256Digest::of(&manifest_bytes) != manifest {
         miette::bail!(
             code = "mlprov::verify::attach",
-            help = "the registry answered other bytes for the manifest's digest; check the registry",
+            help =
+                "the registry answered other bytes for the manifest's digest; check the registry",
             "{}@{}: the registry served a manifest with another digest",
             reference.name(),
             manifest.prefixed()

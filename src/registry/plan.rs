@@ -277,7 +277,9 @@ pub enum PlanError {
         actual: String,
     },
 
-    #[error("{path} names the OCI manifest {named}, but the files and mlprov.toml make {actual}: {why}")]
+    #[error(
+        "{path} names the OCI manifest {named}, but the files and mlprov.toml make {actual}: {why}"
+    )]
     #[diagnostic(
         code(mlprov::push::stale_manifest),
         help(
@@ -317,12 +319,12 @@ pub fn project_plan(
 ) -> Result<ProjectPlan, PlanError> {
     let path = project.out_dir().join(crate::provenance::PROVENANCE_FILE);
     let provenance = match std::fs::read(&path) {
-        Ok(b) => Some(serde_json::from_slice::<serde_json::Value>(&b).map_err(|e| {
-            PlanError::NotJson {
+        Ok(b) => Some(
+            serde_json::from_slice::<serde_json::Value>(&b).map_err(|e| PlanError::NotJson {
                 path: path.display().to_string(),
                 reason: e.to_string(),
-            }
-        })?),
+            })?,
+        ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(source) => {
             return Err(PlanError::Io {

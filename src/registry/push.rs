@@ -235,8 +235,14 @@ pub fn push(
             size: req.built.manifest.len() as u64,
             created: created_of(&req.built.manifest),
         };
-        let (referrers, via) =
-            push_referrers(client, repo, &subject, req.bundles, req.mount_from, &mut out)?;
+        let (referrers, via) = push_referrers(
+            client,
+            repo,
+            &subject,
+            req.bundles,
+            req.mount_from,
+            &mut out,
+        )?;
         out.referrers = referrers;
         out.referrers_via = via;
     }
