@@ -667,7 +667,11 @@ fn attach_needs_a_signed_passing_vsa_of_a_registry_model() {
             ],
         )
         .expect_code(2);
-    assert!(r.stderr.contains("must be an OCI reference"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("must be an OCI reference"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("Wrote"), "{}", r.stderr);
     // A failing verification (a predicate nobody attested) is not attached.
     let r = env

@@ -10,6 +10,7 @@ mod graph;
 mod hf_server;
 mod init;
 mod keyless;
+mod kubernetes;
 mod layering;
 mod manifest_errors;
 mod pin;
