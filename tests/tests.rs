@@ -15,6 +15,7 @@ mod layering;
 mod manifest_errors;
 mod pin;
 mod registry;
+mod rego;
 mod scan;
 mod sign;
 mod sigstore_server;

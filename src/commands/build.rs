@@ -61,6 +61,12 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Failure);
         }
     };
+    if let Some(from) = lock.upgraded_from {
+        cx.printer.warn(&format!(
+            "mlprov.lock is lock version {from}; it was read as version {} (run `mlprov pin` to rewrite it)",
+            crate::lockfile::LOCK_VERSION
+        ));
+    }
     let stale = check::freshness(&manifest, &lock);
     if !stale.is_empty() {
         let lines: Vec<String> = stale
@@ -297,12 +303,12 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
     };
     // The manifest `push` will publish, computed from the provenance as push
     // reads it back, so that every statement can name it.
-    let draft = serde_json::to_value(crate::provenance::statement(&facts)).into_diagnostic()?;
+    let draft = crate::provenance::statement(&facts);
     let planned = plan::plan(&plan::PlanInput {
         manifest: &manifest,
         root: &project.root.join(&artifact_path),
         set: &outputs.set,
-        provenance: Some(&plan::provenance_facts(&draft)),
+        provenance: Some(&plan::provenance_facts(&draft.predicate)),
         lock_digest: facts.lock_digest,
         epoch: match clock {
             Clock::Fixed(s) => Some(s),
@@ -467,7 +473,7 @@ fn github_summary(
                 "| {} | {} | {} | `{}` |\n",
                 cell(&i.name),
                 i.role.as_str(),
-                cell(&i.uri()),
+                cell(&i.uri().to_string()),
                 i.digest.prefixed()
             ));
         }

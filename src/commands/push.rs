@@ -14,6 +14,7 @@ use crate::digest::{FileSet, HashCache, SIGNATURE_FILE, SetOptions, Sha256Digest
 use crate::fsutil::human_bytes;
 use crate::lockfile::Lock;
 use crate::manifest::Manifest;
+use crate::model::Source;
 use crate::project::{self, Project};
 use crate::registry::modelpack::LayerFile;
 use crate::registry::plan;
@@ -346,8 +347,10 @@ fn mount_candidates(project: &Project, target: &OciRef) -> Vec<String> {
     let mut out: Vec<String> = lock
         .inputs
         .iter()
-        .filter_map(|i| i.source.strip_prefix("oci:"))
-        .filter_map(|r| OciRef::parse(r).ok())
+        .filter_map(|i| match &i.source {
+            Source::Oci { reference } => OciRef::parse(reference).ok(),
+            _ => None,
+        })
         .filter(|r| r.registry == target.registry && r.repository != target.repository)
         .map(|r| r.repository)
         .collect();

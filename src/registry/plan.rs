@@ -25,7 +25,7 @@ use super::modelpack::{self, Built, LayerFile, LayerKind, ModelInfo};
 use super::push::PushFile;
 use super::{OCI_MANIFEST_MEDIA_TYPE, OciRef, RegistryError};
 use crate::digest::{FileEntry, FileSet, Sha256Digest};
-use crate::intoto::ResourceDescriptor;
+use crate::intoto::{Provenance, ResourceDescriptor, Statement};
 use crate::manifest::Manifest;
 
 /// What the build's provenance contributes to the manifest.
@@ -39,36 +39,18 @@ pub struct ProvenanceFacts {
     pub revision: Option<String>,
 }
 
-/// Read the facts from a provenance statement (as JSON).
-pub fn provenance_facts(v: &serde_json::Value) -> ProvenanceFacts {
-    let mut facts = ProvenanceFacts {
-        created: v
-            .pointer("/predicate/runDetails/metadata/finishedOn")
-            .and_then(|t| t.as_str())
-            .map(str::to_string),
-        ..Default::default()
-    };
-    let deps = v
-        .pointer("/predicate/buildDefinition/resolvedDependencies")
-        .and_then(|d| d.as_array());
-    if let Some(code) = deps
-        .into_iter()
-        .flatten()
-        .find(|d| d.pointer("/digest/gitCommit").is_some())
-    {
-        facts.revision = code
-            .pointer("/digest/gitCommit")
-            .and_then(|c| c.as_str())
-            .map(str::to_string);
-        facts.source = code.get("uri").and_then(|u| u.as_str()).map(|u| {
-            let u = u.strip_prefix("git+").unwrap_or(u);
-            match u.rsplit_once('@') {
-                Some((repo, rev)) if Some(rev) == facts.revision.as_deref() => repo.to_string(),
-                _ => u.to_string(),
-            }
-        });
+/// Read the facts from a build's provenance.
+pub fn provenance_facts(p: &Provenance) -> ProvenanceFacts {
+    let code = crate::provenance::training_code(p);
+    ProvenanceFacts {
+        created: p
+            .run_details
+            .metadata
+            .as_ref()
+            .and_then(|m| m.finished_on.clone()),
+        revision: code.as_ref().map(|(_, commit)| commit.clone()),
+        source: code.and_then(|(remote, _)| remote),
     }
-    facts
 }
 
 /// Everything the manifest is made from.
@@ -216,23 +198,25 @@ fn newest_mtime<'a>(paths: impl Iterator<Item = &'a Path>) -> String {
 /// Why the manifest `push` would publish is not the one the build named:
 /// what changed since the build, as far as the provenance records it.
 pub fn explain_change(
-    provenance: &serde_json::Value,
+    provenance: &Provenance,
     manifest_bytes: &[u8],
     lock_digest: Option<&Sha256Digest>,
 ) -> String {
-    let recorded = |k: &str| {
-        provenance
-            .pointer(&format!(
-                "/predicate/buildDefinition/externalParameters/{k}/digest/sha256"
-            ))
-            .and_then(|d| d.as_str())
-            .map(str::to_string)
+    let params = crate::provenance::training_parameters(provenance);
+    let recorded = |lock: bool| {
+        params.as_ref().and_then(|t| {
+            if lock {
+                t.lock.as_ref().map(|l| l.digest.sha256.clone())
+            } else {
+                Some(t.manifest.digest.sha256.clone())
+            }
+        })
     };
     let mut why = Vec::new();
-    if recorded("manifest").as_deref() != Some(Sha256Digest::of(manifest_bytes).hex().as_str()) {
+    if recorded(false).as_deref() != Some(Sha256Digest::of(manifest_bytes).hex().as_str()) {
         why.push("mlprov.toml changed since the build");
     }
-    if recorded("lock") != lock_digest.map(Sha256Digest::hex) {
+    if recorded(true) != lock_digest.map(Sha256Digest::hex) {
         why.push("mlprov.lock changed since the build");
     }
     if why.is_empty() {
@@ -256,7 +240,7 @@ pub enum PlanError {
         source: std::io::Error,
     },
 
-    #[error("{path} is not JSON: {reason}")]
+    #[error("{path} is not SLSA provenance: {reason}")]
     #[diagnostic(
         code(mlprov::push::provenance),
         help("`mlprov build` writes it; run it again")
@@ -304,7 +288,7 @@ pub enum PlanError {
 pub struct ProjectPlan {
     pub plan: Plan,
     /// `target/mlprov/provenance.json`, when there is one.
-    pub provenance: Option<serde_json::Value>,
+    pub provenance: Option<Statement<Provenance>>,
 }
 
 /// Plan the manifest of a project's artifact (`set` = its files at `root`).
@@ -320,7 +304,7 @@ pub fn project_plan(
     let path = project.out_dir().join(crate::provenance::PROVENANCE_FILE);
     let provenance = match std::fs::read(&path) {
         Ok(b) => Some(
-            serde_json::from_slice::<serde_json::Value>(&b).map_err(|e| PlanError::NotJson {
+            serde_json::from_slice::<Statement<Provenance>>(&b).map_err(|e| PlanError::NotJson {
                 path: path.display().to_string(),
                 reason: e.to_string(),
             })?,
@@ -333,10 +317,9 @@ pub fn project_plan(
             });
         }
     };
-    let subjects: Vec<ResourceDescriptor> = provenance
+    let subjects: &[ResourceDescriptor] = provenance
         .as_ref()
-        .and_then(|v| v.get("subject").cloned())
-        .and_then(|s| serde_json::from_value(s).ok())
+        .map(|p| p.subject.as_slice())
         .unwrap_or_default();
     // Pushing a model next to provenance of another build would publish a lie.
     let name = &manifest.artifact.name;
@@ -355,7 +338,7 @@ pub fn project_plan(
     }
     let lock_bytes = std::fs::read(project.lock_path()).ok();
     let lock_digest = lock_bytes.as_deref().map(Sha256Digest::of);
-    let facts = provenance.as_ref().map(provenance_facts);
+    let facts = provenance.as_ref().map(|p| provenance_facts(&p.predicate));
     let plan = plan(&PlanInput {
         manifest,
         root,
@@ -364,7 +347,7 @@ pub fn project_plan(
         lock_digest,
         epoch,
     })?;
-    let named = named_manifests(&subjects);
+    let named = named_manifests(subjects);
     if let Some(p) = &provenance
         && !named.is_empty()
         && !named.contains(&plan.manifest_digest())
@@ -378,7 +361,7 @@ pub fn project_plan(
                 .collect::<Vec<_>>()
                 .join(", "),
             actual: plan.manifest_digest().prefixed(),
-            why: explain_change(p, &manifest_bytes, lock_digest.as_ref()),
+            why: explain_change(&p.predicate, &manifest_bytes, lock_digest.as_ref()),
         });
     }
     Ok(ProjectPlan { plan, provenance })
@@ -490,13 +473,21 @@ mod tests {
 
     #[test]
     fn provenance_facts_read_the_code_dependency() {
-        let v = serde_json::json!({"predicate": {
-            "buildDefinition": {"resolvedDependencies": [
-                {"name": "base", "digest": {"sha256": "00"}},
-                {"name": "training-code", "uri": "git+https://example.com/r@abc", "digest": {"gitCommit": "abc"}},
-            ]},
-            "runDetails": {"metadata": {"finishedOn": "2024-01-01T00:00:00Z"}},
-        }});
+        let v: Provenance = serde_json::from_value(serde_json::json!({
+            "buildDefinition": {
+                "buildType": crate::intoto::BUILD_TYPE_TRAINING,
+                "externalParameters": {},
+                "resolvedDependencies": [
+                    {"name": "base", "digest": {"sha256": "00"}},
+                    {"name": "training-code", "uri": "git+https://example.com/r@abc", "digest": {"gitCommit": "abc"}},
+                ],
+            },
+            "runDetails": {
+                "builder": {"id": "https://example.com/b"},
+                "metadata": {"finishedOn": "2024-01-01T00:00:00Z"},
+            },
+        }))
+        .unwrap();
         assert_eq!(
             provenance_facts(&v),
             ProvenanceFacts {
