@@ -304,9 +304,11 @@ pub fn project_plan(
     let path = project.out_dir().join(crate::provenance::PROVENANCE_FILE);
     let provenance = match std::fs::read(&path) {
         Ok(b) => Some(
-            serde_json::from_slice::<Statement<Provenance>>(&b).map_err(|e| PlanError::NotJson {
-                path: path.display().to_string(),
-                reason: e.to_string(),
+            serde_json::from_slice::<Statement<Provenance>>(&b).map_err(|e| {
+                PlanError::NotJson {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                }
             })?,
         ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,

@@ -460,7 +460,7 @@ mod tests {
     #[test]
     fn the_registry_form_names_the_manifest_beside_the_root() {
         let d = tree();
-        let m = hash_model(d.path(), &SetOptions::default(), &Silent).unwrap();
+        let m = hash_model(d.path(), &SetOptions::default());
         let manifest = Sha256Digest::of(b"manifest");
         let mut st = m.statement();
         st.subject.push(crate::registry::plan::manifest_subject(
