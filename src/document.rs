@@ -279,10 +279,22 @@ pub struct SignDocument {
     pub files: usize,
     pub bytes: u64,
     pub predicate_type: String,
+    /// The second signature, for the registry, that also names the
+    /// ModelPack manifest `push` will publish (when the target is the
+    /// project's artifact).
+    pub oci_manifest: Option<SignedManifest>,
     /// How the bundle is signed (`kind`: `key` or `keyless`).
     #[schemars(schema_with = "any_object")]
     pub signer: serde_json::Value,
     /// Where the bundle was filed in the local store.
+    pub store: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignedManifest {
+    pub digest: String,
+    /// Where that bundle was filed in the local store.
     pub store: Vec<String>,
 }
 
