@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::digest::Sha256Digest;
 use crate::registry::{Client, OciRef, RegistryError, Settings, pull};
-use crate::verify::graph::{Located, Locator};
+use crate::verify::model::{Located, Locator};
 use crate::verify::node::RawBundle;
 
 /// How to reach a registry (credentials, plain HTTP, timeouts).
