@@ -166,7 +166,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__attest)
-            opts="-C -q -v -h -V --key --keyless --identity-token --fulcio-url --rekor-url --oidc-issuer --oidc-client-id --trusted-root --type --predicate --format --quiet --verbose --color --offline --help --version import help"
+            opts="-C -q -v -h -V --key --keyless --identity-token --fulcio-url --rekor-url --tlog-upload --oidc-issuer --oidc-client-id --trusted-root --type --predicate --format --quiet --verbose --color --offline --help --version import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -186,6 +186,10 @@ _mlprov() {
                     ;;
                 --rekor-url)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlog-upload)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --oidc-issuer)
@@ -270,7 +274,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__attest__subcmd__import)
-            opts="-C -q -v -h -V --key --keyless --identity-token --fulcio-url --rekor-url --oidc-issuer --oidc-client-id --trusted-root --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --key --keyless --identity-token --fulcio-url --rekor-url --tlog-upload --oidc-issuer --oidc-client-id --trusted-root --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -290,6 +294,10 @@ _mlprov() {
                     ;;
                 --rekor-url)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlog-upload)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --oidc-issuer)
@@ -384,7 +392,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__graph)
-            opts="-C -q -v -h -V --key --certificate-chain --require --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --key --certificate-chain --require --require-tlog --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --tlog-upload --rekor-url --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -459,6 +467,14 @@ _mlprov() {
                     return 0
                     ;;
                 --vsa-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlog-upload)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --rekor-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -892,7 +908,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__pull)
-            opts="-o -C -q -v -h -V --output --no-verify --key --certificate-chain --require --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --format --quiet --verbose --color --offline --help --version"
+            opts="-o -C -q -v -h -V --output --no-verify --key --certificate-chain --require --require-tlog --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1118,7 +1134,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__sign)
-            opts="-C -q -v -h -V --key --keyless --identity-token --fulcio-url --rekor-url --oidc-issuer --oidc-client-id --trusted-root --signature --ignore-paths --no-ignore-git-paths --allow-symlinks --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --key --keyless --identity-token --fulcio-url --rekor-url --tlog-upload --oidc-issuer --oidc-client-id --trusted-root --signature --ignore-paths --no-ignore-git-paths --allow-symlinks --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1138,6 +1154,10 @@ _mlprov() {
                     ;;
                 --rekor-url)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlog-upload)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --oidc-issuer)
@@ -1180,7 +1200,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__verify)
-            opts="-C -q -v -h -V --key --certificate-chain --require --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --key --certificate-chain --require --require-tlog --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --tlog-upload --rekor-url --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1255,6 +1275,14 @@ _mlprov() {
                     return 0
                     ;;
                 --vsa-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlog-upload)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --rekor-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -171,6 +171,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l color -d 'When to
 always\t''
 never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l no-verify -d 'Skip signature and policy verification (the downloaded bytes are still checked against their digests)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l require-tlog -d 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root\'s Rekor logs, as cosign --key requires. Keyless bundles always must'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l insecure -d 'Accept any TLS certificate from the registry'
@@ -199,7 +200,9 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -s V -l version -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l key -d 'Private key (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l identity-token -d 'The OIDC identity token (a JWT with audience `sigstore`) to sign keyless with' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l fulcio-url -d 'Fulcio (the certificate authority) to use' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l rekor-url -d 'Rekor (the transparency log) to use' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l rekor-url -d 'Rekor (the transparency log) to use (default: https://rekor.sigstore.dev). Naming one also logs key-signed bundles there, unless --tlog-upload=false' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l tlog-upload -d 'Log key-signed bundles in Rekor and put the inclusion proof, checkpoint and signed entry timestamp in the bundle, as cosign does (default: on when --rekor-url or MLPROV_REKOR_URL is given). Keyless signing always logs' -r -f -a "true\t''
+false\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l oidc-issuer -d 'OIDC issuer for the browser sign-in' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l oidc-client-id -d 'OIDC client ID for the browser sign-in' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
@@ -224,7 +227,9 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand sign" -s V -l version -d '
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l key -d 'Private key to sign with (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l identity-token -d 'The OIDC identity token (a JWT with audience `sigstore`) to sign keyless with' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l fulcio-url -d 'Fulcio (the certificate authority) to use' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l rekor-url -d 'Rekor (the transparency log) to use' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l rekor-url -d 'Rekor (the transparency log) to use (default: https://rekor.sigstore.dev). Naming one also logs key-signed bundles there, unless --tlog-upload=false' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l tlog-upload -d 'Log key-signed bundles in Rekor and put the inclusion proof, checkpoint and signed entry timestamp in the bundle, as cosign does (default: on when --rekor-url or MLPROV_REKOR_URL is given). Keyless signing always logs' -r -f -a "true\t''
+false\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l oidc-issuer -d 'OIDC issuer for the browser sign-in' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l oidc-client-id -d 'OIDC client ID for the browser sign-in' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_seen_subcommand_from import help" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
@@ -249,7 +254,9 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and not __fish_see
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l key -d 'Private key to sign with' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l identity-token -d 'The OIDC identity token (a JWT with audience `sigstore`) to sign keyless with' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l fulcio-url -d 'Fulcio (the certificate authority) to use' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l rekor-url -d 'Rekor (the transparency log) to use' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l rekor-url -d 'Rekor (the transparency log) to use (default: https://rekor.sigstore.dev). Naming one also logs key-signed bundles there, unless --tlog-upload=false' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l tlog-upload -d 'Log key-signed bundles in Rekor and put the inclusion proof, checkpoint and signed entry timestamp in the bundle, as cosign does (default: on when --rekor-url or MLPROV_REKOR_URL is given). Keyless signing always logs' -r -f -a "true\t''
+false\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l oidc-issuer -d 'OIDC issuer for the browser sign-in' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l oidc-client-id -d 'OIDC client ID for the browser sign-in' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand attest; and __fish_seen_subcommand_from import" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
@@ -288,6 +295,9 @@ root\t'The verified artifact only'"
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l max-depth -d 'How deep to walk resolvedDependencies; a deeper graph fails verification' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l emit-vsa -d 'Write a SLSA Verification Summary (VSA) of the result to FILE' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l vsa-key -d 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l tlog-upload -d 'Log the signed VSA in Rekor, as `sign --tlog-upload` does (default: on when --rekor-url or MLPROV_REKOR_URL is given)' -r -f -a "true\t''
+false\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l rekor-url -d 'Rekor to log the signed VSA in (default: https://rekor.sigstore.dev)' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -296,6 +306,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s C -d 'Run as if
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l require-tlog -d 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root\'s Rekor logs, as cosign --key requires. Keyless bundles always must'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l insecure -d 'Accept any TLS certificate from the registry'
@@ -324,6 +335,9 @@ root\t'The verified artifact only'"
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l max-depth -d 'How deep to walk resolvedDependencies; a deeper graph fails verification' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l emit-vsa -d 'Write a SLSA Verification Summary (VSA) of the result to FILE' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l vsa-key -d 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l tlog-upload -d 'Log the signed VSA in Rekor, as `sign --tlog-upload` does (default: on when --rekor-url or MLPROV_REKOR_URL is given)' -r -f -a "true\t''
+false\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l rekor-url -d 'Rekor to log the signed VSA in (default: https://rekor.sigstore.dev)' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -332,6 +346,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s C -d 'Run as if 
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l require-tlog -d 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root\'s Rekor logs, as cosign --key requires. Keyless bundles always must'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l insecure -d 'Accept any TLS certificate from the registry'

@@ -499,9 +499,28 @@ pub struct KeylessSignArgs {
     #[arg(help_heading = "Keyless signing", long, value_name = "URL", env = "MLPROV_FULCIO_URL", default_value = crate::sign::keyless::PUBLIC_FULCIO_URL)]
     pub fulcio_url: String,
 
-    /// Rekor (the transparency log) to use.
-    #[arg(help_heading = "Keyless signing", long, value_name = "URL", env = "MLPROV_REKOR_URL", default_value = crate::sign::keyless::PUBLIC_REKOR_URL)]
-    pub rekor_url: String,
+    /// Rekor (the transparency log) to use (default: https://rekor.sigstore.dev). Naming one
+    /// also logs key-signed bundles there, unless --tlog-upload=false.
+    #[arg(
+        help_heading = "Transparency log",
+        long,
+        value_name = "URL",
+        env = "MLPROV_REKOR_URL"
+    )]
+    pub rekor_url: Option<String>,
+
+    /// Log key-signed bundles in Rekor and put the inclusion proof, checkpoint and signed entry
+    /// timestamp in the bundle, as cosign does (default: on when --rekor-url or MLPROV_REKOR_URL
+    /// is given). Keyless signing always logs.
+    #[arg(
+        help_heading = "Transparency log",
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub tlog_upload: Option<bool>,
 
     /// OIDC issuer for the browser sign-in.
     #[arg(help_heading = "Keyless signing", long, value_name = "URL", env = "MLPROV_OIDC_ISSUER", default_value = crate::sign::keyless::PUBLIC_OIDC_ISSUER)]
@@ -563,6 +582,22 @@ pub struct VerifyArgs {
     /// Sign the VSA with this private key (a Sigstore bundle); else a bare statement.
     #[arg(long, value_name = "KEY", requires = "emit_vsa")]
     pub vsa_key: Option<PathBuf>,
+
+    /// Log the signed VSA in Rekor, as `sign --tlog-upload` does (default: on when --rekor-url
+    /// or MLPROV_REKOR_URL is given).
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        requires = "vsa_key"
+    )]
+    pub tlog_upload: Option<bool>,
+
+    /// Rekor to log the signed VSA in (default: https://rekor.sigstore.dev).
+    #[arg(long, value_name = "URL", env = "MLPROV_REKOR_URL")]
+    pub rekor_url: Option<String>,
 }
 
 /// Who is trusted to sign, and what must be proven (verify, pull).
@@ -579,6 +614,12 @@ pub struct TrustArgs {
     /// A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable.
     #[arg(long, value_name = "TYPE")]
     pub require: Vec<String>,
+
+    /// Key-signed bundles must carry a transparency log entry (with a signed entry timestamp)
+    /// that verifies against the trusted root's Rekor logs, as cosign --key requires. Keyless
+    /// bundles always must.
+    #[arg(long)]
+    pub require_tlog: bool,
 
     #[command(flatten)]
     pub keyless: KeylessTrustArgs,

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod digest;
@@ -16,6 +17,7 @@ pub mod intoto;
 pub mod license;
 pub mod lockfile;
 pub mod manifest;
+pub mod model;
 pub mod output;
 pub mod policy;
 pub mod project;

@@ -4,7 +4,6 @@
 //! carries no timestamps and is written atomically, so `pin` twice gives the
 //! same bytes and a crash never leaves half a lock.
 
-use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,8 +11,9 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::{Deserialize, Serialize};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, value};
 
-use crate::digest::{self, Sha256Digest};
-use crate::manifest::{Input, Role, Source};
+use crate::digest::{self, FileEntry, Sha256Digest};
+use crate::manifest::{Input, Source};
+use crate::model::Role;
 
 pub const LOCK_FILE: &str = "mlprov.lock";
 pub const LOCK_VERSION: u32 = 1;
@@ -53,18 +53,7 @@ pub struct LockedInput {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
     #[serde(default)]
-    pub files: Vec<LockedFile>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LockedFile {
-    pub path: String,
-    pub size: u64,
-    pub sha256: Sha256Digest,
-    /// Format recognised by content (safetensors, pickle, gguf, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
+    pub files: Vec<FileEntry>,
 }
 
 impl LockedInput {
@@ -83,7 +72,7 @@ impl LockedInput {
 
     /// The artifact digest recomputed from the file list.
     pub fn files_digest(&self) -> Sha256Digest {
-        digest::artifact_digest(self.files.iter().map(|f| (f.path.as_str(), &f.sha256)))
+        digest::entries_digest(&self.files)
     }
 
     /// A short, human description of where this input comes from.
@@ -329,36 +318,26 @@ pub struct Damaged {
     pub span: Option<SourceSpan>,
 }
 
-impl fmt::Display for LockedFile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({} bytes, sha256 {})",
-            self.path, self.size, self.sha256
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn sample() -> Lock {
         let files = vec![
-            LockedFile {
+            FileEntry {
                 path: "b/x.json".into(),
                 size: 1,
                 sha256: Sha256Digest::of(b"1"),
                 format: Some("json".into()),
             },
-            LockedFile {
+            FileEntry {
                 path: "a.safetensors".into(),
                 size: 2,
                 sha256: Sha256Digest::of(b"2"),
                 format: None,
             },
         ];
-        let digest = digest::artifact_digest(files.iter().map(|f| (f.path.as_str(), &f.sha256)));
+        let digest = digest::entries_digest(&files);
         Lock {
             version: 1,
             inputs: vec![LockedInput {

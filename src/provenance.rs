@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::build::{BuildFacts, Outputs, RunSource};
 use crate::intoto::{
     BUILD_TYPE_TRAINING, BuildDefinition, BuildMetadata, Builder, PREDICATE_SLSA_PROVENANCE,
     Provenance, ResourceDescriptor, RunDetails, Statement,
 };
-use crate::sbom::{BuildFacts, RunSource};
 
 /// The provenance file's name under `target/mlprov/`.
 pub const PROVENANCE_FILE: &str = "provenance.json";
@@ -21,10 +21,13 @@ pub const CODE_DEPENDENCY: &str = "training-code";
 
 /// The subjects of every statement about a build's outputs: the artifact
 /// (by name and artifact digest) and then every output file.
-pub fn subjects(artifact_name: &str, outputs: &crate::sbom::Outputs) -> Vec<ResourceDescriptor> {
-    let mut subject = Vec::with_capacity(outputs.files.len() + 1);
-    subject.push(ResourceDescriptor::sha256(artifact_name, &outputs.digest));
-    for file in &outputs.files {
+pub fn subjects(artifact_name: &str, outputs: &Outputs) -> Vec<ResourceDescriptor> {
+    let mut subject = Vec::with_capacity(outputs.set.len() + 1);
+    subject.push(ResourceDescriptor::sha256(
+        artifact_name,
+        &outputs.set.digest,
+    ));
+    for file in &outputs.set.files {
         subject.push(ResourceDescriptor::sha256(file.path.clone(), &file.sha256));
     }
     subject

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 
-use crate::common::{Run, TestEnv, copy_dir, in_ci, repo_root, skip};
+use crate::common::{Run, TestEnv, copy_dir, in_ci, repo_root, shared_tool, skip};
 
 const IDENTITY: &str = "stefanb@us.ibm.com";
 const ISSUER: &str = "https://sigstore.verify.ibm.com/oauth2";
@@ -453,7 +453,14 @@ fn keyless_sign_and_attest_against_local_sigstore() {
     assert_eq!(signer["tlog"]["logIndex"], 5);
     assert_eq!(signer["tlog"]["treeSize"], 6);
     assert_eq!(signer["timeSource"], "signed-entry-timestamp");
-    assert_eq!(signer["chain"][1], "CN=mlprov-test-fulcio,O=mlprov-test");
+    assert_eq!(
+        signer["chain"],
+        json!([
+            format!("(keyless certificate for {WORKFLOW})"),
+            "CN=mlprov-test-intermediate,O=mlprov-test",
+            "CN=mlprov-test-root,O=mlprov-test"
+        ])
+    );
 
     // Another workflow of the same repository is not trusted.
     let other = WORKFLOW.replace("release.yml", "nightly.yml");
@@ -614,6 +621,313 @@ fn keyless_sign_and_attest_against_local_sigstore() {
     )
     .unwrap();
     fails_with(env.run(&proj, &args), "E0214");
+}
+
+/// The local Sigstore, its trusted_root.json, and the service flags.
+fn local_sigstore(
+    env: &TestEnv,
+    faults: crate::sigstore_server::Faults,
+) -> (crate::sigstore_server::Sigstore, PathBuf) {
+    let sigstore = crate::sigstore_server::Sigstore::start_with(faults);
+    let root = env.work().join("trusted_root.json");
+    std::fs::write(
+        &root,
+        serde_json::to_vec_pretty(&sigstore.trusted_root()).unwrap(),
+    )
+    .unwrap();
+    (sigstore, root)
+}
+
+/// `verify-sigstore` (sigstore-js and sigstore-python) on a keyless bundle:
+/// the exit code and one verdict per implementation.
+fn verify_sigstore(
+    bundle: &Path,
+    digest: &str,
+    root: &Path,
+    id: &str,
+    issuer: &str,
+) -> Option<(i32, Vec<Value>)> {
+    let args: Vec<&std::ffi::OsStr> = [
+        bundle.as_os_str(),
+        "--digest".as_ref(),
+        digest.as_ref(),
+        "--trusted-root".as_ref(),
+        root.as_os_str(),
+        "--identity".as_ref(),
+        id.as_ref(),
+        "--issuer".as_ref(),
+        issuer.as_ref(),
+    ]
+    .to_vec();
+    let r = shared_tool("verify-sigstore", &args)?;
+    let verdicts: Vec<Value> = r
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    Some((r.code, verdicts))
+}
+
+/// Keyless bundles mlprov makes against the strict local Fulcio and Rekor
+/// (a GitHub Actions workflow identity and an email identity) verify with
+/// sigstore-js and sigstore-python; another identity fails in both.
+#[test]
+fn keyless_bundles_verify_with_sigstore_js_and_python() {
+    use crate::sigstore_server::{EMAIL_ISSUER, GITHUB_ISSUER, WORKFLOW};
+    let env = TestEnv::new();
+    let (sigstore, root) = local_sigstore(&env, Default::default());
+    let model = env.work().join("model");
+    small_model(&model);
+    let services = [
+        "--fulcio-url",
+        &sigstore.url,
+        "--rekor-url",
+        &sigstore.url,
+        "--trusted-root",
+        s(&root),
+    ];
+    let email = "alice@example.com";
+    let email_token = sigstore.email_token(email);
+    /// The signature file, identity, issuer, environment and extra flags.
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        Vec<(&'a str, String)>,
+        Vec<&'a str>,
+    );
+    let cases: [Case; 2] = [
+        (
+            "actions.sig",
+            WORKFLOW,
+            GITHUB_ISSUER,
+            sigstore.actions_env().to_vec(),
+            vec![],
+        ),
+        (
+            "email.sig",
+            email,
+            EMAIL_ISSUER,
+            vec![],
+            vec!["--identity-token", &email_token],
+        ),
+    ];
+    for (name, identity, issuer, vars, extra) in &cases {
+        let sig = env.work().join(name);
+        let mut args = vec![
+            "--format",
+            "json",
+            "sign",
+            "--keyless",
+            s(&model),
+            "--signature",
+            s(&sig),
+        ];
+        args.extend_from_slice(&services);
+        args.extend_from_slice(extra);
+        let j = run_with(&env, &env.work(), &args, vars).ok().json();
+        assert_eq!(j["signer"]["identity"], *identity);
+        let digest = j["digest"].as_str().unwrap().to_string();
+        let Some((code, verdicts)) = verify_sigstore(&sig, &digest, &root, identity, issuer) else {
+            skip("../shared/tools or the validators venv is absent");
+            return;
+        };
+        assert_eq!(code, 0, "{verdicts:?}");
+        let tools: Vec<&str> = verdicts
+            .iter()
+            .map(|v| v["tool"].as_str().unwrap())
+            .collect();
+        assert_eq!(tools, ["sigstore-js", "sigstore-python"], "{verdicts:?}");
+        assert!(verdicts.iter().all(|v| v["ok"] == true), "{verdicts:?}");
+        // Another identity, and another issuer: both implementations refuse.
+        for (id, iss) in [
+            ("someone@example.com", *issuer),
+            (*identity, "https://accounts.google.com"),
+        ] {
+            let (code, verdicts) = verify_sigstore(&sig, &digest, &root, id, iss).unwrap();
+            assert_ne!(code, 0, "{verdicts:?}");
+            assert_eq!(verdicts.len(), 2, "{verdicts:?}");
+            assert!(verdicts.iter().all(|v| v["ok"] == false), "{verdicts:?}");
+        }
+        // And mlprov agrees with them.
+        let verify = |id: &str, iss: &str| {
+            env.run(
+                &env.work(),
+                &[
+                    "--format",
+                    "json",
+                    "verify",
+                    s(&model),
+                    "--signature",
+                    s(&sig),
+                    "--trusted-root",
+                    s(&root),
+                    "--certificate-identity",
+                    id,
+                    "--certificate-oidc-issuer",
+                    iss,
+                ],
+            )
+        };
+        verify(identity, issuer).ok();
+        fails_with(verify("someone@example.com", issuer), "E0214");
+    }
+}
+
+/// Each way a Fulcio, CT log or Rekor can depart from what sigstore-js and
+/// sigstore-python accept is refused by mlprov when signing (it verifies
+/// what the services returned before writing anything), with the reason.
+#[test]
+fn keyless_signing_refuses_what_sigstore_clients_refuse() {
+    use crate::sigstore_server::Faults;
+    let cases: Vec<(Faults, &str)> = vec![
+        (
+            Faults {
+                no_aki: true,
+                ..Default::default()
+            },
+            "Authority Key Identifier",
+        ),
+        (
+            Faults {
+                no_key_usage: true,
+                ..Default::default()
+            },
+            "no key usage",
+        ),
+        (
+            Faults {
+                san_not_critical: true,
+                ..Default::default()
+            },
+            "non-critical subject alternative name",
+        ),
+        (
+            Faults {
+                bad_sct: true,
+                ..Default::default()
+            },
+            "SCT",
+        ),
+        (
+            Faults {
+                untrusted_sct: true,
+                ..Default::default()
+            },
+            "which the trusted root does not list",
+        ),
+        (
+            Faults {
+                checkpoint_name: Some("rekor.example.com".into()),
+                ..Default::default()
+            },
+            "no signature by",
+        ),
+        (
+            Faults {
+                checkpoint_origin: Some("another-log - 7".into()),
+                ..Default::default()
+            },
+            "origin",
+        ),
+    ];
+    for (faults, why) in cases {
+        let env = TestEnv::new();
+        let (sigstore, root) = local_sigstore(&env, faults.clone());
+        let model = env.work().join("model");
+        small_model(&model);
+        let args = [
+            "sign",
+            "--keyless",
+            s(&model),
+            "--fulcio-url",
+            &sigstore.url,
+            "--rekor-url",
+            &sigstore.url,
+            "--trusted-root",
+            s(&root),
+        ];
+        let r = run_with(&env, &env.work(), &args, &sigstore.actions_env()).expect_code(2);
+        // miette wraps lines: compare the words.
+        let words = r
+            .stderr
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            words.contains(why),
+            "{faults:?}: expected `{why}` in\n{}",
+            r.stderr
+        );
+        assert!(!model.join("model.sig").exists(), "{faults:?}");
+    }
+}
+
+/// A keyless bundle's log entries must all verify, and a bundle without a
+/// signed entry timestamp has no verified signing time.
+#[test]
+fn keyless_bundle_tlog_entries_all_verify() {
+    let env = TestEnv::new();
+    let (sigstore, root) = local_sigstore(&env, Default::default());
+    let model = env.work().join("model");
+    small_model(&model);
+    let args = [
+        "sign",
+        "--keyless",
+        s(&model),
+        "--fulcio-url",
+        &sigstore.url,
+        "--rekor-url",
+        &sigstore.url,
+        "--trusted-root",
+        s(&root),
+    ];
+    run_with(&env, &env.work(), &args, &sigstore.actions_env()).ok();
+    let good = std::fs::read(model.join("model.sig")).unwrap();
+    let verify = || {
+        env.run(
+            &env.work(),
+            &[
+                "--format",
+                "json",
+                "verify",
+                s(&model),
+                "--trusted-root",
+                s(&root),
+                "--certificate-identity",
+                crate::sigstore_server::WORKFLOW,
+                "--certificate-oidc-issuer",
+                crate::sigstore_server::GITHUB_ISSUER,
+            ],
+        )
+    };
+    verify().ok();
+    // A second, broken copy of the entry next to the good one.
+    edit_sig(&model, |v| {
+        let mut e = v["verificationMaterial"]["tlogEntries"][0].clone();
+        e["inclusionProof"]["hashes"][0] = json!(B64.encode([7u8; 32]));
+        v["verificationMaterial"]["tlogEntries"]
+            .as_array_mut()
+            .unwrap()
+            .push(e);
+    });
+    fails_with(verify(), "E0220");
+    // No SET: no verified time, even though the certificate is still valid.
+    std::fs::write(model.join("model.sig"), &good).unwrap();
+    edit_sig(&model, |v| {
+        v["verificationMaterial"]["tlogEntries"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("inclusionPromise");
+    });
+    let j = fails_with(verify(), "E0210");
+    assert!(
+        j["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no signed log timestamp")
+    );
 }
 
 fn fx_public_root() -> PathBuf {
@@ -820,4 +1134,357 @@ fn github_actions_build_summary_and_outputs() {
         &env,
         &GitHubStep::read(&step.output),
     );
+}
+
+/// `verify-sigstore` on a key-signed bundle (sigstore-js), optionally
+/// demanding a verified transparency log entry.
+fn verify_sigstore_key(
+    bundle: &Path,
+    digest: &str,
+    public: &Path,
+    root: Option<&Path>,
+) -> Option<(i32, Vec<Value>)> {
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        bundle.as_os_str(),
+        "--digest".as_ref(),
+        digest.as_ref(),
+        "--public-key".as_ref(),
+        public.as_os_str(),
+    ];
+    if let Some(r) = root {
+        args.extend([
+            "--require-tlog".as_ref(),
+            "--trusted-root".as_ref(),
+            r.as_os_str(),
+        ]);
+    }
+    let r = shared_tool("verify-sigstore", &args)?;
+    let verdicts: Vec<Value> = r
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    Some((r.code, verdicts))
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+/// The digest of the statement's subject named `name` (else the first).
+fn subject_digest(bundle: &Path, name: &str) -> String {
+    let b = read_json(bundle);
+    let st: Value = serde_json::from_slice(
+        &B64.decode(b["dsseEnvelope"]["payload"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let subjects = st["subject"].as_array().unwrap();
+    let s = subjects
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or(&subjects[0]);
+    format!("sha256:{}", s["digest"]["sha256"].as_str().unwrap())
+}
+
+/// `--tlog-upload` on `sign`, `attest` and the VSA: the DSSE envelope is
+/// logged in the local Rekor (a `dsse` entry whose verifier is the public
+/// key), the bundle carries the inclusion proof, checkpoint and signed
+/// entry timestamp, and sigstore-js accepts it with `--require-tlog`;
+/// model_signing still accepts model.sig. Unlogged key bundles stay valid
+/// unless `--require-tlog`.
+#[test]
+fn key_signed_bundles_logged_in_rekor() {
+    let env = TestEnv::new();
+    let (sigstore, root) = local_sigstore(&env, Default::default());
+    let pw = [("MLPROV_PASSWORD", "pw".to_string())];
+    let keys = env.work().join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    run_with(&env, &keys, &["keygen"], &pw).ok();
+    let (key, public) = (keys.join("cosign.key"), keys.join("cosign.pub"));
+    let model = env.work().join("model");
+    small_model(&model);
+    let rekor = ["--rekor-url", &sigstore.url, "--trusted-root", s(&root)];
+
+    // sign --key --tlog-upload.
+    let mut args = vec![
+        "--format",
+        "json",
+        "sign",
+        "--key",
+        s(&key),
+        s(&model),
+        "--tlog-upload",
+    ];
+    args.extend_from_slice(&rekor);
+    let j = run_with(&env, &env.work(), &args, &pw).ok().json();
+    assert_eq!(j["signer"]["tlog"]["url"], sigstore.url);
+    let digest = j["digest"].as_str().unwrap().to_string();
+    assert_eq!(sigstore.log_size(), 6);
+    let sig = model.join("model.sig");
+    let b = read_json(&sig);
+    let e = &b["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(
+        e["kindVersion"],
+        json!({"kind": "dsse", "version": "0.0.1"})
+    );
+    assert!(e["inclusionPromise"]["signedEntryTimestamp"].is_string());
+    assert!(e["inclusionProof"]["checkpoint"]["envelope"].is_string());
+    let body: Value = serde_json::from_slice(
+        &B64.decode(e["canonicalizedBody"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let verifier = String::from_utf8(
+        B64.decode(body["spec"]["signatures"][0]["verifier"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        verifier.starts_with("-----BEGIN PUBLIC KEY-----"),
+        "{verifier}"
+    );
+    let _: sigstore::bundle::Bundle = serde_json::from_value(b.clone()).unwrap();
+
+    // mlprov verifies the entry, and can require it.
+    let verify = |sig: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "--format",
+            "json",
+            "verify",
+            s(&model),
+            "--signature",
+            s(sig),
+            "--key",
+            s(&public),
+        ];
+        args.extend_from_slice(extra);
+        env.run(&env.work(), &args)
+    };
+    let j = verify(&sig, &["--require-tlog", "--trusted-root", s(&root)])
+        .ok()
+        .json();
+    let signer = &j["nodes"][0]["attestations"][0]["signer"];
+    assert_eq!(signer["kind"], "key");
+    assert_eq!(signer["tlog"]["logIndex"], 5);
+    assert_eq!(signer["tlog"]["signedEntryTimestamp"], true);
+    // Without a trusted root naming the log (the public-good one): untrusted log.
+    fails_with(verify(&sig, &[]), "E0218");
+
+    // sign --key without a Rekor: no entry; valid unless a log entry is required.
+    let plain = env.work().join("plain.sig");
+    // (model/model.sig is now one of the model's files: this digest differs.)
+    let plain_digest = run_with(
+        &env,
+        &env.work(),
+        &[
+            "--format",
+            "json",
+            "sign",
+            "--key",
+            s(&key),
+            s(&model),
+            "--signature",
+            s(&plain),
+        ],
+        &pw,
+    )
+    .ok()
+    .json()["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        read_json(&plain)["verificationMaterial"]["tlogEntries"],
+        json!([])
+    );
+    verify(&plain, &[]).ok();
+    fails_with(
+        verify(&plain, &["--require-tlog", "--trusted-root", s(&root)]),
+        "E0217",
+    );
+
+    // The logged entry moved onto another signature: it does not match.
+    let moved = env.work().join("moved.sig");
+    let mut p = read_json(&plain);
+    p["verificationMaterial"]["tlogEntries"] = b["verificationMaterial"]["tlogEntries"].clone();
+    std::fs::write(&moved, serde_json::to_vec(&p).unwrap()).unwrap();
+    fails_with(verify(&moved, &["--trusted-root", s(&root)]), "E0219");
+    // A broken inclusion proof.
+    let broken = env.work().join("broken.sig");
+    let mut p = b.clone();
+    p["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"][0] =
+        json!(B64.encode([9u8; 32]));
+    std::fs::write(&broken, serde_json::to_vec(&p).unwrap()).unwrap();
+    fails_with(verify(&broken, &["--trusted-root", s(&root)]), "E0220");
+
+    // The default: on where a Rekor URL is configured, off with --tlog-upload=false.
+    let by_env = env.work().join("env.sig");
+    let vars = [
+        ("MLPROV_PASSWORD", "pw".to_string()),
+        ("MLPROV_REKOR_URL", sigstore.url.clone()),
+        ("MLPROV_TRUSTED_ROOT", s(&root).to_string()),
+    ];
+    run_with(
+        &env,
+        &env.work(),
+        &[
+            "sign",
+            "--key",
+            s(&key),
+            s(&model),
+            "--signature",
+            s(&by_env),
+        ],
+        &vars,
+    )
+    .ok();
+    assert_eq!(
+        read_json(&by_env)["verificationMaterial"]["tlogEntries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let off = env.work().join("off.sig");
+    run_with(
+        &env,
+        &env.work(),
+        &[
+            "sign",
+            "--key",
+            s(&key),
+            s(&model),
+            "--signature",
+            s(&off),
+            "--tlog-upload=false",
+        ],
+        &vars,
+    )
+    .ok();
+    assert_eq!(
+        read_json(&off)["verificationMaterial"]["tlogEntries"],
+        json!([])
+    );
+    // A private Rekor needs a trusted root describing it; keyless cannot opt out.
+    let r = run_with(
+        &env,
+        &env.work(),
+        &[
+            "sign",
+            "--key",
+            s(&key),
+            s(&model),
+            "--signature",
+            s(&off),
+            "--rekor-url",
+            &sigstore.url,
+        ],
+        &pw,
+    )
+    .expect_code(2);
+    assert!(r.stderr.contains("--trusted-root"), "{}", r.stderr);
+    let r = run_with(
+        &env,
+        &env.work(),
+        &["sign", "--keyless", s(&model), "--tlog-upload=false"],
+        &pw,
+    )
+    .expect_code(2);
+    assert!(r.stderr.contains("always logs"), "{}", r.stderr);
+
+    // attest --tlog-upload on a built project, and the signed VSA.
+    let proj = env.work().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(
+        proj.join("mlprov.toml"),
+        "[artifact]\nname = \"acme/tiny\"\nversion = \"0.1.0\"\nkind = \"model\"\npath = \"out/\"\nlicense = \"MIT\"\n",
+    )
+    .unwrap();
+    small_model(&proj.join("out"));
+    run_with(&env, &proj, &["pin"], &[]).ok();
+    run_with(
+        &env,
+        &proj,
+        &["build", "--skip-training", "--allow-dirty"],
+        &[("SOURCE_DATE_EPOCH", "1700000000".into())],
+    )
+    .ok();
+    let mut args = vec!["attest", "--key", s(&key), "--tlog-upload"];
+    args.extend_from_slice(&rekor);
+    run_with(&env, &proj, &args, &pw).ok();
+    let provenance = proj.join("target/mlprov/provenance.sigstore.json");
+    assert_eq!(
+        read_json(&provenance)["verificationMaterial"]["tlogEntries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let artifact = subject_digest(&provenance, "acme/tiny");
+    let vsa = proj.join("vsa.sigstore.json");
+    let mut args = vec![
+        "verify",
+        "out",
+        "--key",
+        s(&public),
+        "--bundle",
+        s(&provenance),
+        "--require-tlog",
+        "--emit-vsa",
+        s(&vsa),
+        "--vsa-key",
+        s(&key),
+        "--tlog-upload",
+    ];
+    args.extend_from_slice(&rekor);
+    run_with(&env, &proj, &args, &pw).ok();
+    assert_eq!(
+        read_json(&vsa)["verificationMaterial"]["tlogEntries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The independent verifiers.
+    let Some((code, verdicts)) = verify_sigstore_key(&sig, &digest, &public, Some(&root)) else {
+        skip("../shared/tools or the validators venv is absent");
+        return;
+    };
+    assert_eq!(code, 0, "{verdicts:?}");
+    for (bundle, d) in [
+        (&sig, &digest),
+        (&provenance, &artifact),
+        (&vsa, &subject_digest(&vsa, "acme/tiny")),
+    ] {
+        // A logged entry is always checked (sigstore-js, like mlprov, needs
+        // the trusted root that lists the log), and with --require-tlog.
+        let (code, verdicts) = verify_sigstore_key(bundle, d, &public, Some(&root)).unwrap();
+        assert_eq!(code, 0, "{}: {verdicts:?}", bundle.display());
+        assert!(verdicts.iter().all(|v| v["ok"] == true), "{verdicts:?}");
+    }
+    // An unlogged bundle: fine for a key, refused when a log entry is required.
+    let (code, verdicts) = verify_sigstore_key(&plain, &plain_digest, &public, None).unwrap();
+    assert_eq!(code, 0, "{verdicts:?}");
+    let (code, verdicts) =
+        verify_sigstore_key(&plain, &plain_digest, &public, Some(&root)).unwrap();
+    assert_ne!(code, 0, "{verdicts:?}");
+    // model_signing still accepts the logged model.sig.
+    let bin = crate::common::validators().unwrap();
+    let ms = Run::from(
+        std::process::Command::new(bin.join("model_signing"))
+            .args([
+                "verify",
+                "key",
+                "--signature",
+                s(&sig),
+                "--public_key",
+                s(&public),
+                s(&model),
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(ms.code, 0, "model_signing: {}{}", ms.stdout, ms.stderr);
 }

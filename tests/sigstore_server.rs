@@ -1,24 +1,37 @@
-//! A local Sigstore for tests, on one HTTP port:
+//! A local Sigstore for tests, on one HTTP port, as strict as the real
+//! services (judged by sigstore-js and sigstore-python in the interop tests):
 //!
 //! - `GET /oidc/token?…&audience=sigstore` (bearer `request-token`): what
-//!   GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL answers, a JWT;
-//! - `POST /api/v2/signingCert`: a Fulcio v2 CA that checks the token and the
-//!   CSR's proof of possession and issues a certificate with the workflow
-//!   identity, the OIDC issuer extensions and an embedded SCT signed by a
-//!   test CT log;
-//! - `POST /api/v1/log/entries`: a Rekor v1 log that keeps a real RFC 6962
-//!   Merkle tree (its own implementation, not mlprov's) and answers with an
-//!   inclusion proof, a signed checkpoint and a SET.
+//!   GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL answers, an ES256 JWT
+//!   with the claims GitHub puts in a job token;
+//! - `POST /api/v2/signingCert`: a Fulcio v2 CA with a root and an
+//!   intermediate. It verifies the token (signature, issuer, audience,
+//!   expiry, the claims its issuer needs) and the CSR's proof of
+//!   possession, and issues what Fulcio issues: key usage digitalSignature
+//!   (critical), EKU codeSigning, Subject and Authority Key Identifiers, the
+//!   SAN (critical, the subject is empty), the OIDC issuer extensions
+//!   1.3.6.1.4.1.57264.1.1 and .1.8, the GitHub workflow extensions for an
+//!   Actions token, and an embedded SCT from a test CT log; it answers with
+//!   the chain leaf, intermediate, root;
+//! - `POST /api/v1/log/entries`, `GET /api/v1/log/entries/{id}`: a Rekor v1
+//!   log that accepts `dsse` 0.0.1 entries only after verifying every
+//!   envelope signature with the given verifiers, keeps a real RFC 6962
+//!   Merkle tree (its own implementation, not mlprov's), and answers as
+//!   Rekor does: entry ID = tree ID + leaf hash, the virtual log index, an
+//!   inclusion proof with a checkpoint signed under its hostname with origin
+//!   `<hostname> - <tree ID>`, and a SET over the canonical entry. An entry
+//!   logged twice is a 409.
 //!
-//! `trusted_root()` describes the CA and both logs as a trusted_root.json.
+//! `trusted_root()` describes the CA and both logs as a trusted_root.json,
+//! in the form the public-good one has.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD};
-use p256::ecdsa::signature::Signer as _;
-use p256::ecdsa::{DerSignature, SigningKey};
+use p256::ecdsa::signature::{Signer as _, Verifier as _};
+use p256::ecdsa::{DerSignature, Signature, SigningKey, VerifyingKey};
 use p256::elliptic_curve::Generate as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -29,7 +42,8 @@ use x509_cert::der::{Any, Decode, Encode};
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
+    SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
@@ -37,9 +51,15 @@ use x509_cert::spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
 use x509_cert::time::Validity;
 
 pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+/// The issuer of the test's email identity tokens (the public-good
+/// Sigstore's Dex, as Fulcio's config names it).
+pub const EMAIL_ISSUER: &str = "https://oauth2.sigstore.dev/auth";
 pub const WORKFLOW: &str =
     "https://github.com/acme/models/.github/workflows/release.yml@refs/heads/main";
 pub const REQUEST_TOKEN: &str = "request-token";
+const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+const ROOT_NAME: &str = "CN=mlprov-test-root,O=mlprov-test";
+const INTERMEDIATE_NAME: &str = "CN=mlprov-test-intermediate,O=mlprov-test";
 
 fn now() -> u64 {
     SystemTime::now()
@@ -48,16 +68,41 @@ fn now() -> u64 {
         .as_secs()
 }
 
+fn spki(key: &VerifyingKey) -> SubjectPublicKeyInfoOwned {
+    SubjectPublicKeyInfoOwned::from_key(key).unwrap()
+}
+
 fn spki_der(key: &SigningKey) -> Vec<u8> {
-    SubjectPublicKeyInfoOwned::from_key(key.verifying_key())
-        .unwrap()
-        .to_der()
-        .unwrap()
+    spki(key.verifying_key()).to_der().unwrap()
 }
 
 fn sign(key: &SigningKey, msg: &[u8]) -> Vec<u8> {
     let sig: DerSignature = key.sign(msg);
     sig.as_bytes().to_vec()
+}
+
+/// RFC 5280 4.2.1.2 method (1), as Fulcio computes it: SHA-1 of the
+/// subjectPublicKey bits.
+fn key_id(spki: &SubjectPublicKeyInfoOwned) -> OctetString {
+    use sha1::Digest as _;
+    OctetString::new(sha1::Sha1::digest(spki.subject_public_key.raw_bytes()).to_vec()).unwrap()
+}
+
+/// A fresh positive 20-byte serial number, as Fulcio draws.
+fn serial(seed: u64) -> SerialNumber {
+    let mut b: Vec<u8> = Sha256::new()
+        .chain_update(seed.to_be_bytes())
+        .chain_update(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+                .to_be_bytes(),
+        )
+        .finalize()[..20]
+        .to_vec();
+    b[0] = (b[0] & 0x7f) | 0x40;
+    SerialNumber::new(&b).unwrap()
 }
 
 /// A profile that writes exactly the extensions given.
@@ -100,6 +145,32 @@ fn raw_ext(oid: &str, critical: bool, value: Vec<u8>) -> Extension {
     }
 }
 
+/// A Fulcio extension (1.3.6.1.4.1.57264.1.N) holding a DER UTF8String.
+fn utf8_ext(n: u32, value: &str) -> Extension {
+    raw_ext(
+        &format!("1.3.6.1.4.1.57264.1.{n}"),
+        false,
+        Utf8StringRef::new(value).unwrap().to_der().unwrap(),
+    )
+}
+
+/// A deprecated Fulcio extension holding the raw string bytes.
+fn raw_string_ext(n: u32, value: &str) -> Extension {
+    raw_ext(
+        &format!("1.3.6.1.4.1.57264.1.{n}"),
+        false,
+        value.as_bytes().to_vec(),
+    )
+}
+
+fn aki(issuer: &SubjectPublicKeyInfoOwned) -> AuthorityKeyIdentifier {
+    AuthorityKeyIdentifier {
+        key_identifier: Some(key_id(issuer)),
+        authority_cert_issuer: None,
+        authority_cert_serial_number: None,
+    }
+}
+
 /// The TBSCertificate of a DER certificate.
 fn tbs_of(cert_der: &[u8]) -> Vec<u8> {
     let fields: Vec<Any> = Vec::from_der(cert_der).unwrap();
@@ -117,9 +188,19 @@ fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
-fn pem_der(text: &str) -> Vec<u8> {
-    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
-    B64.decode(body).unwrap()
+/// The DER of the first PEM block in `text`, and its label.
+fn pem_block(text: &str) -> Option<(String, Vec<u8>)> {
+    let begin = text.find("-----BEGIN ")?;
+    let rest = &text[begin + 11..];
+    let label = rest[..rest.find("-----")?].to_string();
+    let end_marker = format!("-----END {label}-----");
+    let body_start = rest.find('\n')? + 1;
+    let body_end = rest.find(&end_marker)?;
+    let body: String = rest[body_start..body_end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    Some((label, B64.decode(body).ok()?))
 }
 
 // --- RFC 6962 Merkle tree, independent of mlprov's verifier ---
@@ -167,16 +248,43 @@ fn audit_path(m: usize, leaves: &[Vec<u8>]) -> Vec<Vec<u8>> {
     p
 }
 
+/// Ways to make the test services misbehave, one at a time, so that each
+/// check a real verifier makes is shown to reject what it must.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Fulcio leaves out the Authority Key Identifier.
+    pub no_aki: bool,
+    /// Fulcio leaves out key usage.
+    pub no_key_usage: bool,
+    /// Fulcio marks the SAN non-critical although the subject is empty.
+    pub san_not_critical: bool,
+    /// The CT log's signature over the precertificate is broken.
+    pub bad_sct: bool,
+    /// A second SCT, from a CT log no trusted root lists.
+    pub untrusted_sct: bool,
+    /// Rekor signs its checkpoints under another name.
+    pub checkpoint_name: Option<String>,
+    /// Rekor writes another origin line.
+    pub checkpoint_origin: Option<String>,
+}
+
 struct State {
-    ca_key: SigningKey,
-    ca_cert: Vec<u8>,
+    faults: Faults,
+    url: String,
+    oidc_key: SigningKey,
+    root_cert: Vec<u8>,
+    intermediate_key: SigningKey,
+    intermediate_cert: Vec<u8>,
     ct_key: SigningKey,
     rekor_key: SigningKey,
+    tree_id: i64,
     /// Bodies logged so far (seeded with unrelated entries, so proofs are
-    /// not trivial).
+    /// not trivial), and when each was integrated.
     leaves: Vec<Vec<u8>>,
-    jwt: String,
-    serial: u32,
+    integrated: Vec<u64>,
+    serial: u64,
+    /// When the keys were made: the start of their validity in the root.
+    started: u64,
 }
 
 pub struct Sigstore {
@@ -199,63 +307,94 @@ fn log_id(key: &SigningKey) -> Vec<u8> {
     Sha256::digest(spki_der(key)).to_vec()
 }
 
+fn ca_cert(
+    subject: &str,
+    issuer: &str,
+    key: &SigningKey,
+    issuer_key: &SigningKey,
+    path_len: u8,
+    extra: Vec<Extension>,
+    seed: u64,
+) -> Vec<u8> {
+    let own = spki(key.verifying_key());
+    let mut extensions = vec![ext(
+        &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+        true,
+    )];
+    extensions.extend(extra);
+    extensions.extend([
+        ext(
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: Some(path_len),
+            },
+            true,
+        ),
+        ext(&SubjectKeyIdentifier(key_id(&own)), false),
+        ext(&aki(&spki(issuer_key.verifying_key())), false),
+    ]);
+    CertificateBuilder::new(
+        Profile {
+            subject: subject.parse().unwrap(),
+            issuer: issuer.parse().unwrap(),
+            extensions,
+        },
+        serial(seed),
+        Validity::from_now(Duration::from_secs(365 * 86400)).unwrap(),
+        own,
+    )
+    .unwrap()
+    .build::<_, DerSignature>(issuer_key)
+    .unwrap()
+    .to_der()
+    .unwrap()
+}
+
 impl Sigstore {
     pub fn start() -> Self {
+        Self::start_with(Faults::default())
+    }
+
+    pub fn start_with(faults: Faults) -> Self {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind"));
         let port = server.server_addr().to_ip().expect("ip").port();
         let url = format!("http://127.0.0.1:{port}");
 
-        let ca_key = SigningKey::generate();
-        let ca_name: Name = "CN=mlprov-test-fulcio,O=mlprov-test".parse().unwrap();
-        let profile = Profile {
-            subject: ca_name.clone(),
-            issuer: ca_name.clone(),
-            extensions: vec![
-                ext(
-                    &BasicConstraints {
-                        ca: true,
-                        path_len_constraint: Some(1),
-                    },
-                    true,
-                ),
-                ext(&KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign), true),
-            ],
-        };
-        let ca_cert = CertificateBuilder::new(
-            profile,
-            SerialNumber::from(1u32),
-            Validity::from_now(Duration::from_secs(86400)).unwrap(),
-            SubjectPublicKeyInfoOwned::from_key(ca_key.verifying_key()).unwrap(),
-        )
-        .unwrap()
-        .build::<_, DerSignature>(&ca_key)
-        .unwrap()
-        .to_der()
-        .unwrap();
-
-        let claims = json!({
-            "iss": GITHUB_ISSUER,
-            "sub": "repo:acme/models:ref:refs/heads/main",
-            "aud": "sigstore",
-            "exp": now() + 600,
-            "job_workflow_ref": "acme/models/.github/workflows/release.yml@refs/heads/main",
-        });
-        let jwt = format!(
-            "{}.{}.{}",
-            URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
-            URL_SAFE_NO_PAD.encode(claims.to_string()),
-            URL_SAFE_NO_PAD.encode(b"not-checked-by-the-test-ca")
+        let root_key = SigningKey::generate();
+        let intermediate_key = SigningKey::generate();
+        let root_cert = ca_cert(ROOT_NAME, ROOT_NAME, &root_key, &root_key, 1, vec![], 1);
+        let intermediate_cert = ca_cert(
+            INTERMEDIATE_NAME,
+            ROOT_NAME,
+            &intermediate_key,
+            &root_key,
+            0,
+            vec![ext(
+                &ExtendedKeyUsage(vec![const_oid::db::rfc5912::ID_KP_CODE_SIGNING]),
+                false,
+            )],
+            2,
         );
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
         let state = Arc::new(Mutex::new(State {
-            ca_key,
-            ca_cert,
+            faults,
+            url: url.clone(),
+            oidc_key: SigningKey::generate(),
+            root_cert,
+            intermediate_key,
+            intermediate_cert,
             ct_key: SigningKey::generate(),
             rekor_key: SigningKey::generate(),
+            tree_id: i64::try_from(nanos % (1u128 << 62)).unwrap(),
             leaves: (0..5)
                 .map(|i| format!("earlier entry {i}").into_bytes())
                 .collect(),
-            jwt,
+            integrated: vec![now(); 5],
             serial: 100,
+            started: now() - 60,
         }));
         let (s2, st2) = (server.clone(), state.clone());
         let thread = std::thread::spawn(move || {
@@ -282,6 +421,24 @@ impl Sigstore {
         ]
     }
 
+    /// An identity token for an email identity (what `--identity-token`
+    /// gets from the public-good Sigstore's sign-in).
+    pub fn email_token(&self, email: &str) -> String {
+        let st = self.state.lock().unwrap();
+        jwt(
+            &st.oidc_key,
+            &json!({
+                "iss": EMAIL_ISSUER,
+                "sub": "CgQxMjM0EgZnaXRodWI",
+                "aud": "sigstore",
+                "iat": now(),
+                "exp": now() + 600,
+                "email": email,
+                "email_verified": true,
+            }),
+        )
+    }
+
     /// How many entries the log holds.
     pub fn log_size(&self) -> usize {
         self.state.lock().unwrap().leaves.len()
@@ -290,6 +447,10 @@ impl Sigstore {
     /// trusted_root.json for the CA, the log and the CT log.
     pub fn trusted_root(&self) -> Value {
         let st = self.state.lock().unwrap();
+        let start = chrono::DateTime::from_timestamp(i64::try_from(st.started).unwrap(), 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
         let log = |key: &SigningKey, url: &str| {
             json!({
                 "baseUrl": url,
@@ -297,7 +458,7 @@ impl Sigstore {
                 "publicKey": {
                     "rawBytes": B64.encode(spki_der(key)),
                     "keyDetails": "PKIX_ECDSA_P256_SHA_256",
-                    "validFor": {"start": "2020-01-01T00:00:00Z"},
+                    "validFor": {"start": start},
                 },
                 "logId": {"keyId": B64.encode(log_id(key))},
             })
@@ -306,10 +467,13 @@ impl Sigstore {
             "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
             "tlogs": [log(&st.rekor_key, &self.url)],
             "certificateAuthorities": [{
-                "subject": {"organization": "mlprov-test", "commonName": "mlprov-test-fulcio"},
+                "subject": {"organization": "mlprov-test", "commonName": "mlprov-test-root"},
                 "uri": self.url,
-                "certChain": {"certificates": [{"rawBytes": B64.encode(&st.ca_cert)}]},
-                "validFor": {"start": "2020-01-01T00:00:00Z"},
+                "certChain": {"certificates": [
+                    {"rawBytes": B64.encode(&st.intermediate_cert)},
+                    {"rawBytes": B64.encode(&st.root_cert)},
+                ]},
+                "validFor": {"start": start},
             }],
             "ctlogs": [log(&st.ct_key, &format!("{}/ct", self.url))],
             "timestampAuthorities": [],
@@ -317,12 +481,96 @@ impl Sigstore {
     }
 }
 
-fn respond(req: tiny_http::Request, status: u16, body: &Value) {
-    let resp = tiny_http::Response::from_data(serde_json::to_vec(body).unwrap())
+/// An ES256 JWT (JOSE signature: r || s).
+fn jwt(key: &SigningKey, claims: &Value) -> String {
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"ES256","typ":"JWT","kid":"mlprov-test"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let sig: Signature = key.sign(signing_input.as_bytes());
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+}
+
+/// The claims GitHub Actions puts in a job's OIDC token (audience sigstore).
+fn actions_claims() -> Value {
+    json!({
+        "iss": GITHUB_ISSUER,
+        "sub": "repo:acme/models:ref:refs/heads/main",
+        "aud": "sigstore",
+        "iat": now(),
+        "nbf": now() - 5,
+        "exp": now() + 600,
+        "repository": "acme/models",
+        "repository_id": "123456",
+        "repository_owner": "acme",
+        "repository_owner_id": "7890",
+        "repository_visibility": "public",
+        "workflow": "release",
+        "workflow_ref": "acme/models/.github/workflows/release.yml@refs/heads/main",
+        "workflow_sha": COMMIT,
+        "job_workflow_ref": "acme/models/.github/workflows/release.yml@refs/heads/main",
+        "job_workflow_sha": COMMIT,
+        "sha": COMMIT,
+        "ref": "refs/heads/main",
+        "ref_type": "branch",
+        "event_name": "push",
+        "run_id": "42",
+        "run_attempt": "1",
+        "runner_environment": "github-hosted",
+    })
+}
+
+/// Verify an ES256 JWT and return its claims, as Fulcio checks a token
+/// against its issuer's keys.
+fn verify_jwt(key: &VerifyingKey, token: &str) -> Result<Value, String> {
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return Err("the identity token is not a JWT".into());
+    }
+    let header: Value = URL_SAFE_NO_PAD
+        .decode(parts[0])
+        .ok()
+        .and_then(|h| serde_json::from_slice(&h).ok())
+        .ok_or("the identity token's header is not JSON")?;
+    if header["alg"] != "ES256" {
+        return Err(format!("unsupported token algorithm {}", header["alg"]));
+    }
+    let sig = URL_SAFE_NO_PAD
+        .decode(parts[2])
+        .ok()
+        .and_then(|s| Signature::from_slice(&s).ok())
+        .ok_or("the identity token's signature is malformed")?;
+    key.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig)
+        .map_err(|_| "the identity token's signature does not verify".to_string())?;
+    let claims: Value = URL_SAFE_NO_PAD
+        .decode(parts[1])
+        .ok()
+        .and_then(|c| serde_json::from_slice(&c).ok())
+        .ok_or("the identity token's claims are not JSON")?;
+    let aud_ok = match &claims["aud"] {
+        Value::String(a) => a == "sigstore",
+        Value::Array(a) => a.iter().any(|x| x == "sigstore"),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err("the identity token's audience is not sigstore".into());
+    }
+    if claims["exp"].as_u64().is_none_or(|e| e <= now()) {
+        return Err("the identity token has expired".into());
+    }
+    Ok(claims)
+}
+
+fn respond(req: tiny_http::Request, status: u16, body: &Value, headers: &[(&str, String)]) {
+    let mut resp = tiny_http::Response::from_data(serde_json::to_vec(body).unwrap())
         .with_status_code(status)
         .with_header(
             tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).unwrap(),
         );
+    for (k, v) in headers {
+        resp.add_header(tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).unwrap());
+    }
     let _ = req.respond(resp);
 }
 
@@ -342,83 +590,183 @@ fn bearer(req: &tiny_http::Request) -> Option<String> {
 fn handle(mut req: tiny_http::Request, state: &Arc<Mutex<State>>) {
     let url = req.url().to_string();
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+    let path = path.to_string();
     let mut body = String::new();
     let _ = req.as_reader().read_to_string(&mut body);
     let mut st = state.lock().unwrap();
-    match (req.method().as_str(), path) {
+    match (req.method().as_str(), path.as_str()) {
         ("GET", "/oidc/token") => {
             if bearer(&req).as_deref() != Some(REQUEST_TOKEN) {
-                return respond(req, 401, &json!({"message": "bad request token"}));
+                return respond(req, 401, &json!({"message": "bad request token"}), &[]);
             }
             if !query.split('&').any(|kv| kv == "audience=sigstore") {
-                return respond(req, 400, &json!({"message": "audience must be sigstore"}));
+                return respond(
+                    req,
+                    400,
+                    &json!({"message": "audience must be sigstore"}),
+                    &[],
+                );
             }
-            let jwt = st.jwt.clone();
-            respond(req, 200, &json!({"value": jwt}))
+            let token = jwt(&st.oidc_key, &actions_claims());
+            respond(req, 200, &json!({"value": token}), &[])
         }
         ("POST", "/api/v2/signingCert") => match fulcio(&mut st, &req, &body) {
-            Ok(v) => respond(req, 201, &v),
-            Err(m) => respond(req, 400, &json!({"code": 3, "message": m})),
+            Ok(v) => respond(req, 201, &v, &[]),
+            Err((code, m)) => respond(req, code, &json!({"code": 3, "message": m}), &[]),
         },
-        ("POST", "/api/v1/log/entries") => match rekor(&mut st, &body) {
-            Ok(v) => respond(req, 201, &v),
-            Err(m) => respond(req, 400, &json!({"code": 400, "message": m})),
+        ("POST", "/api/v1/log/entries") => match rekor_create(&mut st, &body) {
+            Ok((id, v)) => {
+                let location = format!("{}/api/v1/log/entries/{id}", st.url);
+                respond(req, 201, &v, &[("Location", location), ("ETag", id)])
+            }
+            Err((code, m)) => respond(req, code, &json!({"code": code, "message": m}), &[]),
         },
-        _ => respond(req, 404, &json!({"message": "not found"})),
+        ("GET", p) if p.starts_with("/api/v1/log/entries/") => {
+            let id = p.trim_start_matches("/api/v1/log/entries/");
+            let uuid = if id.len() == 80 { &id[16..] } else { id };
+            let found = st
+                .leaves
+                .iter()
+                .position(|l| hex::encode(leaf_hash(l)) == uuid);
+            match found {
+                Some(i) => {
+                    let (_, v) = rekor_entry(&st, i);
+                    respond(req, 200, &v, &[])
+                }
+                None => respond(
+                    req,
+                    404,
+                    &json!({"code": 404, "message": "entry not found"}),
+                    &[],
+                ),
+            }
+        }
+        _ => respond(req, 404, &json!({"message": "not found"}), &[]),
     }
 }
 
-fn fulcio(st: &mut State, req: &tiny_http::Request, body: &str) -> Result<Value, String> {
-    let v: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+type Refusal = (u16, String);
+
+fn bad(m: impl Into<String>) -> Refusal {
+    (400, m.into())
+}
+
+/// The identity a verified token gives: the SAN and the extensions Fulcio
+/// renders for its issuer.
+fn principal(claims: &Value) -> Result<(GeneralName, Vec<Extension>), Refusal> {
+    let claim = |k: &str| -> Result<String, Refusal> {
+        claims[k]
+            .as_str()
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| bad(format!("the token has no `{k}` claim")))
+    };
+    match claims["iss"].as_str() {
+        Some(GITHUB_ISSUER) => {
+            let gh = "https://github.com";
+            let san = format!("{gh}/{}", claim("job_workflow_ref")?);
+            let exts = vec![
+                raw_string_ext(1, GITHUB_ISSUER),
+                raw_string_ext(2, &claim("event_name")?),
+                raw_string_ext(3, &claim("sha")?),
+                raw_string_ext(4, &claim("workflow")?),
+                raw_string_ext(5, &claim("repository")?),
+                raw_string_ext(6, &claim("ref")?),
+                utf8_ext(8, GITHUB_ISSUER),
+                utf8_ext(9, &san),
+                utf8_ext(10, &claim("job_workflow_sha")?),
+                utf8_ext(11, &claim("runner_environment")?),
+                utf8_ext(12, &format!("{gh}/{}", claim("repository")?)),
+                utf8_ext(13, &claim("sha")?),
+                utf8_ext(14, &claim("ref")?),
+                utf8_ext(15, &claim("repository_id")?),
+                utf8_ext(16, &format!("{gh}/{}", claim("repository_owner")?)),
+                utf8_ext(17, &claim("repository_owner_id")?),
+                utf8_ext(18, &format!("{gh}/{}", claim("workflow_ref")?)),
+                utf8_ext(19, &claim("workflow_sha")?),
+                utf8_ext(20, &claim("event_name")?),
+                utf8_ext(
+                    21,
+                    &format!(
+                        "{gh}/{}/actions/runs/{}/attempts/{}",
+                        claim("repository")?,
+                        claim("run_id")?,
+                        claim("run_attempt")?
+                    ),
+                ),
+                utf8_ext(22, &claim("repository_visibility")?),
+            ];
+            Ok((
+                GeneralName::UniformResourceIdentifier(Ia5String::new(&san).unwrap()),
+                exts,
+            ))
+        }
+        Some(EMAIL_ISSUER) => {
+            if claims["email_verified"] != true {
+                return Err(bad("the token's email is not verified"));
+            }
+            let email = claim("email")?;
+            Ok((
+                GeneralName::Rfc822Name(Ia5String::new(&email).map_err(|e| bad(e.to_string()))?),
+                vec![raw_string_ext(1, EMAIL_ISSUER), utf8_ext(8, EMAIL_ISSUER)],
+            ))
+        }
+        other => Err(bad(format!("unknown OIDC issuer {other:?}"))),
+    }
+}
+
+fn fulcio(st: &mut State, req: &tiny_http::Request, body: &str) -> Result<Value, Refusal> {
+    let v: Value = serde_json::from_str(body).map_err(|e| bad(e.to_string()))?;
     let token = v["credentials"]["oidcIdentityToken"]
         .as_str()
         .unwrap_or_default();
-    if token != st.jwt || bearer(req).as_deref() != Some(token) {
-        return Err("unknown identity token".into());
+    if bearer(req).is_some_and(|b| b != token) {
+        return Err((401, "the bearer token is not the credentials' token".into()));
     }
+    let claims = verify_jwt(st.oidc_key.verifying_key(), token).map_err(|m| (401, m))?;
+    let (san, identity_exts) = principal(&claims)?;
+
     let csr_pem = B64
         .decode(v["certificateSigningRequest"].as_str().unwrap_or_default())
-        .map_err(|e| e.to_string())?;
-    let csr = x509_cert::request::CertReq::from_der(&pem_der(
-        std::str::from_utf8(&csr_pem).map_err(|e| e.to_string())?,
-    ))
-    .map_err(|e| format!("CSR: {e}"))?;
+        .map_err(|e| bad(e.to_string()))?;
+    let (label, csr_der) =
+        pem_block(std::str::from_utf8(&csr_pem).map_err(|e| bad(e.to_string()))?)
+            .ok_or_else(|| bad("the CSR is not PEM"))?;
+    if label != "CERTIFICATE REQUEST" {
+        return Err(bad(format!("the CSR is a PEM {label}")));
+    }
+    let csr =
+        x509_cert::request::CertReq::from_der(&csr_der).map_err(|e| bad(format!("CSR: {e}")))?;
     // Proof of possession: the CSR is signed by the key it names.
-    let point = csr.info.public_key.subject_public_key.raw_bytes().to_vec();
-    aws_lc_rs::signature::UnparsedPublicKey::new(
-        &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1,
-        point,
-    )
-    .verify(&csr.info.to_der().unwrap(), csr.signature.raw_bytes())
-    .map_err(|_| "the CSR signature does not verify".to_string())?;
+    let key = VerifyingKey::from_sec1_bytes(csr.info.public_key.subject_public_key.raw_bytes())
+        .map_err(|_| bad("the CSR's key is not an ECDSA P-256 key"))?;
+    let sig = DerSignature::from_bytes(csr.signature.raw_bytes())
+        .map_err(|_| bad("the CSR signature is malformed"))?;
+    key.verify(&csr.info.to_der().unwrap(), &sig)
+        .map_err(|_| bad("the CSR signature does not verify"))?;
 
     st.serial += 1;
     let empty = Name::from_der(&[0x30, 0x00]).unwrap();
-    let issuer: Name = "CN=mlprov-test-fulcio,O=mlprov-test".parse().unwrap();
-    let mut exts = vec![
-        ext(&KeyUsage(KeyUsages::DigitalSignature.into()), true),
-        ext(
-            &ExtendedKeyUsage(vec![const_oid::db::rfc5912::ID_KP_CODE_SIGNING]),
-            false,
-        ),
-        ext(
-            &SubjectAltName(vec![GeneralName::UniformResourceIdentifier(
-                Ia5String::new(WORKFLOW).unwrap(),
-            )]),
-            true,
-        ),
-        raw_ext(
-            "1.3.6.1.4.1.57264.1.1",
-            false,
-            GITHUB_ISSUER.as_bytes().to_vec(),
-        ),
-        raw_ext(
-            "1.3.6.1.4.1.57264.1.8",
-            false,
-            Utf8StringRef::new(GITHUB_ISSUER).unwrap().to_der().unwrap(),
-        ),
-    ];
+    let issuer: Name = INTERMEDIATE_NAME.parse().unwrap();
+    let leaf_spki = csr.info.public_key.clone();
+    let f = st.faults.clone();
+    let mut exts = Vec::new();
+    if !f.no_key_usage {
+        exts.push(ext(&KeyUsage(KeyUsages::DigitalSignature.into()), true));
+    }
+    exts.push(ext(
+        &ExtendedKeyUsage(vec![const_oid::db::rfc5912::ID_KP_CODE_SIGNING]),
+        false,
+    ));
+    exts.push(ext(&SubjectKeyIdentifier(key_id(&leaf_spki)), false));
+    if !f.no_aki {
+        exts.push(ext(&aki(&spki(st.intermediate_key.verifying_key())), false));
+    }
+    // Critical: the subject is empty (RFC 5280 4.2.1.6).
+    exts.push(ext(&SubjectAltName(vec![san]), !f.san_not_critical));
+    exts.extend(identity_exts);
     let validity = Validity::from_now(Duration::from_secs(600)).unwrap();
+    let serial_number = serial(st.serial);
     let build = |extensions: Vec<Extension>| {
         CertificateBuilder::new(
             Profile {
@@ -426,12 +774,12 @@ fn fulcio(st: &mut State, req: &tiny_http::Request, body: &str) -> Result<Value,
                 issuer: issuer.clone(),
                 extensions,
             },
-            SerialNumber::from(st.serial),
+            serial_number.clone(),
             validity,
-            csr.info.public_key.clone(),
+            leaf_spki.clone(),
         )
         .unwrap()
-        .build::<_, DerSignature>(&st.ca_key)
+        .build::<_, DerSignature>(&st.intermediate_key)
         .unwrap()
         .to_der()
         .unwrap()
@@ -439,12 +787,7 @@ fn fulcio(st: &mut State, req: &tiny_http::Request, body: &str) -> Result<Value,
     // The precertificate's TBS is what the CT log signs (RFC 6962 3.2).
     let pre_tbs = tbs_of(&build(exts.clone()));
     let ts = now() * 1000;
-    let issuer_spki = x509_cert::Certificate::from_der(&st.ca_cert)
-        .unwrap()
-        .tbs_certificate()
-        .subject_public_key_info()
-        .to_der()
-        .unwrap();
+    let issuer_spki = spki(st.intermediate_key.verifying_key()).to_der().unwrap();
     let mut signed = vec![0u8, 0u8];
     signed.extend_from_slice(&ts.to_be_bytes());
     signed.extend_from_slice(&1u16.to_be_bytes());
@@ -452,17 +795,31 @@ fn fulcio(st: &mut State, req: &tiny_http::Request, body: &str) -> Result<Value,
     signed.extend_from_slice(&(pre_tbs.len() as u32).to_be_bytes()[1..]);
     signed.extend_from_slice(&pre_tbs);
     signed.extend_from_slice(&0u16.to_be_bytes());
-    let ct_sig = sign(&st.ct_key, &signed);
-    let mut sct = vec![0u8];
-    sct.extend_from_slice(&log_id(&st.ct_key));
-    sct.extend_from_slice(&ts.to_be_bytes());
-    sct.extend_from_slice(&0u16.to_be_bytes());
-    sct.extend_from_slice(&[4, 3]); // SHA-256, ECDSA
-    sct.extend_from_slice(&(ct_sig.len() as u16).to_be_bytes());
-    sct.extend_from_slice(&ct_sig);
-    let mut list = ((sct.len() + 2) as u16).to_be_bytes().to_vec();
-    list.extend_from_slice(&(sct.len() as u16).to_be_bytes());
-    list.extend_from_slice(&sct);
+    let one_sct = |key: &SigningKey, corrupt: bool| {
+        let mut ct_sig = sign(key, &signed);
+        if corrupt {
+            let n = ct_sig.len();
+            ct_sig[n - 2] ^= 1;
+        }
+        let mut sct = vec![0u8];
+        sct.extend_from_slice(&log_id(key));
+        sct.extend_from_slice(&ts.to_be_bytes());
+        sct.extend_from_slice(&0u16.to_be_bytes());
+        sct.extend_from_slice(&[4, 3]); // SHA-256, ECDSA
+        sct.extend_from_slice(&(ct_sig.len() as u16).to_be_bytes());
+        sct.extend_from_slice(&ct_sig);
+        sct
+    };
+    let mut scts = vec![one_sct(&st.ct_key, f.bad_sct)];
+    if f.untrusted_sct {
+        scts.push(one_sct(&SigningKey::generate(), false));
+    }
+    let total: usize = scts.iter().map(|s| s.len() + 2).sum();
+    let mut list = (total as u16).to_be_bytes().to_vec();
+    for sct in &scts {
+        list.extend_from_slice(&(sct.len() as u16).to_be_bytes());
+        list.extend_from_slice(sct);
+    }
     exts.push(raw_ext(
         "1.3.6.1.4.1.11129.2.4.2",
         false,
@@ -472,57 +829,156 @@ fn fulcio(st: &mut State, req: &tiny_http::Request, body: &str) -> Result<Value,
     Ok(
         json!({"signedCertificateEmbeddedSct": {"chain": {"certificates": [
             pem("CERTIFICATE", &leaf),
-            pem("CERTIFICATE", &st.ca_cert),
+            pem("CERTIFICATE", &st.intermediate_cert),
+            pem("CERTIFICATE", &st.root_cert),
         ]}}}),
     )
 }
 
-fn rekor(st: &mut State, body: &str) -> Result<Value, String> {
-    let v: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+/// DSSE v1 pre-authentication encoding.
+fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "DSSEv1 {} {} {} ",
+        payload_type.len(),
+        payload_type,
+        payload.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A verifier (base64 of a PEM certificate or public key): its key and the
+/// canonical PEM Rekor records for it.
+fn verifier_key(b64: &str) -> Result<(VerifyingKey, String), Refusal> {
+    let text = B64
+        .decode(b64)
+        .ok()
+        .and_then(|t| String::from_utf8(t).ok())
+        .ok_or_else(|| bad("a verifier is not base64 PEM"))?;
+    let (label, der) = pem_block(&text).ok_or_else(|| bad("a verifier is not PEM"))?;
+    let spki_der = match label.as_str() {
+        "CERTIFICATE" => x509_cert::Certificate::from_der(&der)
+            .map_err(|e| bad(format!("a verifier certificate: {e}")))?
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .unwrap(),
+        "PUBLIC KEY" => der.clone(),
+        other => return Err(bad(format!("a verifier is a PEM {other}"))),
+    };
+    let parsed = SubjectPublicKeyInfoOwned::from_der(&spki_der)
+        .map_err(|e| bad(format!("a verifier key: {e}")))?;
+    let key = VerifyingKey::from_sec1_bytes(parsed.subject_public_key.raw_bytes())
+        .map_err(|_| bad("a verifier is not an ECDSA P-256 key"))?;
+    Ok((key, pem(&label, &der)))
+}
+
+fn rekor_create(st: &mut State, body: &str) -> Result<(String, Value), Refusal> {
+    let v: Value = serde_json::from_str(body).map_err(|e| bad(e.to_string()))?;
     if v["kind"] != "dsse" || v["apiVersion"] != "0.0.1" {
-        return Err("only dsse 0.0.1".into());
+        return Err(bad("only dsse 0.0.1 entries are accepted here"));
     }
-    let pc = &v["spec"]["proposedContent"];
-    let envelope = pc["envelope"].as_str().ok_or("no envelope")?;
-    let env: Value = serde_json::from_str(envelope).map_err(|e| e.to_string())?;
-    let verifier = pc["verifiers"][0].as_str().ok_or("no verifier")?;
+    let spec = &v["spec"];
+    if !spec["envelopeHash"].is_null()
+        || !spec["payloadHash"].is_null()
+        || !spec["signatures"].is_null()
+    {
+        return Err(bad(
+            "either proposedContent or envelopeHash, payloadHash, and signatures must be present but not both",
+        ));
+    }
+    let pc = &spec["proposedContent"];
+    let envelope = pc["envelope"].as_str().ok_or_else(|| bad("no envelope"))?;
+    let env: Value = serde_json::from_str(envelope).map_err(|e| bad(e.to_string()))?;
     let payload = B64
         .decode(env["payload"].as_str().unwrap_or_default())
-        .map_err(|e| e.to_string())?;
-    let sig = env["signatures"][0]["sig"].as_str().ok_or("no signature")?;
+        .map_err(|e| bad(e.to_string()))?;
+    let payload_type = env["payloadType"].as_str().unwrap_or_default();
+    let verifiers = pc["verifiers"]
+        .as_array()
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| bad("no verifiers"))?
+        .iter()
+        .map(|x| verifier_key(x.as_str().unwrap_or_default()))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Every signature must verify with one of the verifiers.
+    let mut signatures = Vec::new();
+    for s in env["signatures"].as_array().cloned().unwrap_or_default() {
+        let sig_b64 = s["sig"].as_str().unwrap_or_default().to_string();
+        let sig = B64
+            .decode(&sig_b64)
+            .ok()
+            .and_then(|d| DerSignature::from_bytes(&d).ok())
+            .ok_or_else(|| bad("a signature is malformed"))?;
+        let msg = pae(payload_type, &payload);
+        let (_, canonical) = verifiers
+            .iter()
+            .find(|(k, _)| k.verify(&msg, &sig).is_ok())
+            .ok_or_else(|| bad("all signatures must have a key that verifies it"))?;
+        signatures.push(json!({"signature": sig_b64, "verifier": B64.encode(canonical)}));
+    }
+    if signatures.is_empty() {
+        return Err(bad("the envelope has no signatures"));
+    }
+    signatures.sort_by(|a, b| a["signature"].as_str().cmp(&b["signature"].as_str()));
     let entry_body = json!({
         "apiVersion": "0.0.1",
         "kind": "dsse",
         "spec": {
             "envelopeHash": {"algorithm": "sha256", "value": hex::encode(Sha256::digest(envelope))},
             "payloadHash": {"algorithm": "sha256", "value": hex::encode(Sha256::digest(&payload))},
-            "signatures": [{"signature": sig, "verifier": verifier}],
+            "signatures": signatures,
         },
     });
-    let body_bytes = serde_json::to_vec(&entry_body).unwrap();
-    st.leaves.push(body_bytes.clone());
-    let index = st.leaves.len() - 1;
+    // Canonical JSON: keys sorted, no spaces (serde_json's map is sorted
+    // here unless preserve_order is on, so sort explicitly).
+    let body_bytes = serde_json_canonicalizer::to_vec(&entry_body).unwrap();
+    if let Some(i) = st.leaves.iter().position(|l| *l == body_bytes) {
+        let id = format!(
+            "{:016x}{}",
+            st.tree_id,
+            hex::encode(leaf_hash(&st.leaves[i]))
+        );
+        return Err((
+            409,
+            format!("an equivalent entry already exists in the transparency log with UUID {id}"),
+        ));
+    }
+    st.leaves.push(body_bytes);
+    st.integrated.push(now());
+    Ok(rekor_entry(st, st.leaves.len() - 1))
+}
+
+/// The API form of entry `index`, with a proof against the current tree.
+fn rekor_entry(st: &State, index: usize) -> (String, Value) {
+    let body_bytes = &st.leaves[index];
     let size = st.leaves.len();
     let root = mth(&st.leaves);
     let path = audit_path(index, &st.leaves);
     let id = log_id(&st.rekor_key);
-    let text = format!("mlprov-test-rekor - 42\n{size}\n{}\n", B64.encode(&root));
+    let hostname = st.faults.checkpoint_name.as_deref().unwrap_or("127.0.0.1");
+    let origin = st
+        .faults
+        .checkpoint_origin
+        .clone()
+        .unwrap_or_else(|| format!("{hostname} - {}", st.tree_id));
+    let text = format!("{origin}\n{size}\n{}\n", B64.encode(&root));
     let mut note_sig = id[..4].to_vec();
     note_sig.extend(sign(&st.rekor_key, text.as_bytes()));
-    let checkpoint = format!(
-        "{text}\n\u{2014} mlprov-test-rekor {}\n",
-        B64.encode(note_sig)
-    );
-    let integrated = now();
-    let body_b64 = B64.encode(&body_bytes);
-    // The SET signs this canonical JSON (keys sorted, no spaces).
-    let set_payload = format!(
-        r#"{{"body":"{body_b64}","integratedTime":{integrated},"logID":"{}","logIndex":{index}}}"#,
-        hex::encode(&id)
-    );
-    let set = sign(&st.rekor_key, set_payload.as_bytes());
-    let uuid = hex::encode(leaf_hash(&body_bytes));
-    Ok(json!({uuid: {
+    let checkpoint = format!("{text}\n\u{2014} {hostname} {}\n", B64.encode(note_sig));
+    let integrated = st.integrated[index];
+    let body_b64 = B64.encode(body_bytes);
+    let set_payload = serde_json_canonicalizer::to_vec(&json!({
+        "body": body_b64,
+        "integratedTime": integrated,
+        "logID": hex::encode(&id),
+        "logIndex": index,
+    }))
+    .unwrap();
+    let set = sign(&st.rekor_key, &set_payload);
+    let entry_id = format!("{:016x}{}", st.tree_id, hex::encode(leaf_hash(body_bytes)));
+    let v = json!({entry_id.clone(): {
         "body": body_b64,
         "integratedTime": integrated,
         "logID": hex::encode(&id),
@@ -537,5 +993,6 @@ fn rekor(st: &mut State, body: &str) -> Result<Value, String> {
             },
             "signedEntryTimestamp": B64.encode(set),
         },
-    }}))
+    }});
+    (entry_id, v)
 }

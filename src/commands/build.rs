@@ -11,6 +11,7 @@ use miette::{IntoDiagnostic, Result, WrapErr, miette};
 use serde_json::json;
 
 use super::{Context, ExitStatus};
+use crate::build::{self, BuildFacts, OutputError, RunSource};
 use crate::cli::BuildArgs;
 use crate::digest::Sha256Digest;
 use crate::fsutil::{human_bytes, write_atomic};
@@ -20,7 +21,7 @@ use crate::policy::license;
 use crate::project::Project;
 use crate::resolve::check;
 use crate::run::{self, Clock, RunKind, RunRecord};
-use crate::sbom::{self, BuildFacts, OutputError, RunSource, cyclonedx, spdx3};
+use crate::sbom::{self, cyclonedx, spdx3};
 
 /// How many changed paths an error lists before summarising.
 const LIST_MAX: usize = 20;
@@ -191,53 +192,26 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
                     "not in a git repository with a commit: the provenance will not name the training code",
                 ),
             }
-            let training = manifest.training.clone().unwrap_or_default();
-            let config = training
-                .config
-                .as_deref()
-                .map(|c| run::read_config(&project.root, c))
-                .transpose()?;
-            let python = training
-                .python
-                .as_deref()
-                .map(|p| run::python_env(p, &project.root))
-                .transpose()?;
-            let argv: Vec<String> = if !args.command.is_empty() {
-                args.command.clone()
-            } else if args.skip_training {
-                Vec::new()
-            } else {
-                training.command.clone()
-            };
-            let seed = invocation_seed(
-                &manifest_bytes,
-                lock_bytes.as_deref(),
-                &argv,
-                config.as_ref().map(|c| c.digest.as_str()),
-                &params,
-                git.as_ref().map(|g| g.commit.as_str()),
-                clock,
-            );
-            let mut rec = RunRecord {
-                version: run::RUN_VERSION,
-                kind: RunKind::Packaging,
-                invocation_id: run::invocation_id(&seed),
-                argv: argv.clone(),
-                started_on: clock.now(),
-                finished_on: String::new(),
-                exit_status: None,
+            let mut rec = build::start_run(
+                &manifest,
+                &project.root,
                 git,
-                allow_dirty: args.allow_dirty,
-                config,
-                parameters: params.clone(),
-                python,
-                recorded_by: Some(crate::VERSION.to_string()),
-            };
+                &build::RunRequest {
+                    manifest_bytes: &manifest_bytes,
+                    lock_bytes: lock_bytes.as_deref(),
+                    command: &args.command,
+                    skip_training: args.skip_training,
+                    params: &params,
+                    allow_dirty: args.allow_dirty,
+                    clock,
+                },
+            )?;
+            let argv = rec.argv.clone();
             let source = if argv.is_empty() {
                 RunSource::Packaging
             } else {
                 cx.printer
-                    .status("Running", &format!("`{}`", sbom::shell_words(&argv)));
+                    .status("Running", &format!("`{}`", build::shell_words(&argv)));
                 let t0 = Instant::now();
                 let done = run::run_command(&argv, &project.root, cx.printer.is_json())?;
                 rec.kind = RunKind::Training;
@@ -247,7 +221,7 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
                         code = "mlprov::build::training_failed",
                         help = "fix the training run; mlprov exits with its status",
                         "the training command `{}` exited with status {}; nothing was written",
-                        sbom::shell_words(&argv),
+                        build::shell_words(&argv),
                         done.code
                     ));
                     return Ok(ExitStatus::Code(exit_byte(done.code)));
@@ -264,7 +238,7 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
     };
 
     // 4. The outputs.
-    let outputs = match sbom::hash_outputs(
+    let outputs = match build::hash_outputs(
         &project.root,
         &artifact_path,
         Some(&resolving.hash_cache),
@@ -297,10 +271,10 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
         &format!(
             "{} ({} file{}, {}) {}",
             outputs.path,
-            outputs.files.len(),
-            if outputs.files.len() == 1 { "" } else { "s" },
-            human_bytes(outputs.total_size()),
-            outputs.digest.prefixed()
+            outputs.set.len(),
+            if outputs.set.len() == 1 { "" } else { "s" },
+            human_bytes(outputs.set.total_size()),
+            outputs.set.digest.prefixed()
         ),
     );
 
@@ -358,7 +332,8 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
 
     let rel_dir = "target/mlprov";
     if cx.printer.github_actions {
-        cx.printer.step_output("digest", &outputs.digest.prefixed());
+        cx.printer
+            .step_output("digest", &outputs.set.digest.prefixed());
         cx.printer.step_output(
             "provenance",
             &format!("{rel_dir}/{}", crate::provenance::PROVENANCE_FILE),
@@ -377,9 +352,9 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
                 "name": manifest.artifact.name,
                 "version": manifest.artifact.version,
                 "path": outputs.path,
-                "digest": outputs.digest.prefixed(),
-                "files": outputs.files.len(),
-                "bytes": outputs.total_size(),
+                "digest": outputs.set.digest.prefixed(),
+                "files": outputs.set.len(),
+                "bytes": outputs.set.total_size(),
             },
             "run": {
                 "kind": record.kind,
@@ -427,45 +402,6 @@ fn exit_byte(code: i32) -> u8 {
     }
 }
 
-/// What the invocation id is derived from: the run's inputs, and (unless
-/// SOURCE_DATE_EPOCH pins the build) the wall clock and process id.
-fn invocation_seed(
-    manifest: &[u8],
-    lock: Option<&[u8]>,
-    argv: &[String],
-    config_digest: Option<&str>,
-    params: &std::collections::BTreeMap<String, String>,
-    commit: Option<&str>,
-    clock: Clock,
-) -> Vec<u8> {
-    let mut seed = Vec::new();
-    let mut part = |b: &[u8]| {
-        seed.extend_from_slice(&(b.len() as u64).to_le_bytes());
-        seed.extend_from_slice(b);
-    };
-    part(&Sha256Digest::of(manifest).0);
-    part(
-        &lock
-            .map(Sha256Digest::of)
-            .unwrap_or_else(Sha256Digest::empty)
-            .0,
-    );
-    for a in argv {
-        part(a.as_bytes());
-    }
-    part(config_digest.unwrap_or("").as_bytes());
-    for (k, v) in params {
-        part(k.as_bytes());
-        part(v.as_bytes());
-    }
-    part(commit.unwrap_or("").as_bytes());
-    match clock {
-        Clock::Fixed(t) => part(&t.to_le_bytes()),
-        Clock::Wall => part(&run::wall_entropy()),
-    }
-    seed
-}
-
 /// An imported run carries its own config digest; say so when the local
 /// file differs (the run record is what is recorded).
 fn warn_config_drift(cx: &Context, manifest: &Manifest, root: &Path, rec: &RunRecord) {
@@ -490,7 +426,7 @@ fn warn_config_drift(cx: &Context, manifest: &Manifest, root: &Path, rec: &RunRe
 fn github_summary(
     manifest: &crate::manifest::Manifest,
     lock: &crate::lockfile::Lock,
-    outputs: &crate::sbom::Outputs,
+    outputs: &build::Outputs,
     rel_dir: &str,
     written: &[&str],
 ) -> String {
@@ -500,9 +436,9 @@ fn github_summary(
         cell(&manifest.artifact.name),
         cell(&manifest.artifact.version),
         cell(&outputs.path),
-        outputs.digest.prefixed(),
-        outputs.files.len(),
-        human_bytes(outputs.total_size()),
+        outputs.set.digest.prefixed(),
+        outputs.set.len(),
+        human_bytes(outputs.set.total_size()),
     );
     if !lock.inputs.is_empty() {
         out.push_str("\n#### Inputs\n\n| Input | Role | Source | Digest |\n|---|---|---|---|\n");

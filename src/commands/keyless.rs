@@ -9,11 +9,12 @@ use miette::Result;
 
 use super::{Context, keys};
 use crate::cli::{KeylessSignArgs, KeylessTrustArgs};
-use crate::sign::bundle::{self, IdentityRule};
+use crate::sign::bundle;
 use crate::sign::keyless::oidc::{self, IdentityToken};
-use crate::sign::keyless::sign::{Services, Session};
+use crate::sign::keyless::sign::{KeyTlog, Services, Session, sign_with_key_logged};
 use crate::sign::keyless::{PUBLIC_FULCIO_URL, PUBLIC_REKOR_URL, TrustedRoot};
 use crate::sign::keys::SigningKey;
+use crate::sign::trust::IdentityRule;
 
 /// Where a TUF refresh keeps the verified trusted root.
 pub fn tuf_dir() -> PathBuf {
@@ -89,7 +90,8 @@ pub fn identity_rules(args: &KeylessTrustArgs) -> Result<Vec<IdentityRule>> {
 /// (the Fulcio certificate, valid for minutes, is requested only when the
 /// statements are ready).
 pub enum Prepared {
-    Key(SigningKey),
+    /// A key, and the log its bundles go to (`--tlog-upload`).
+    Key(SigningKey, Option<KeyTlog>),
     Keyless {
         token: IdentityToken,
         services: Services,
@@ -99,7 +101,7 @@ pub enum Prepared {
 
 /// Signs statements into bundles.
 pub enum StatementSigner {
-    Key(SigningKey),
+    Key(SigningKey, Option<KeyTlog>),
     Keyless(Session),
 }
 
@@ -120,8 +122,22 @@ pub fn prepare(cx: &Context, key: Option<&Path>, k: &KeylessSignArgs) -> Result<
                 "no signing key given"
             )
         })?;
-        return Ok(Prepared::Key(keys::load_signing_key(cx, key)?));
+        let tlog = key_tlog(
+            cx,
+            k.tlog_upload,
+            k.rekor_url.as_deref(),
+            k.trusted_root.as_deref(),
+        )?;
+        return Ok(Prepared::Key(keys::load_signing_key(cx, key)?, tlog));
     }
+    if k.tlog_upload == Some(false) {
+        miette::bail!(
+            code = "mlprov::usage",
+            help = "drop --tlog-upload=false: it applies to --key signing only",
+            "keyless signing always logs the signature in Rekor"
+        );
+    }
+    let rekor_url = k.rekor_url.as_deref().unwrap_or(PUBLIC_REKOR_URL);
     if cx.offline {
         miette::bail!(
             code = "mlprov::usage",
@@ -130,7 +146,7 @@ pub fn prepare(cx: &Context, key: Option<&Path>, k: &KeylessSignArgs) -> Result<
         );
     }
     let custom = k.fulcio_url.trim_end_matches('/') != PUBLIC_FULCIO_URL
-        || k.rekor_url.trim_end_matches('/') != PUBLIC_REKOR_URL;
+        || rekor_url.trim_end_matches('/') != PUBLIC_REKOR_URL;
     if custom && k.trusted_root.is_none() {
         miette::bail!(
             code = "mlprov::usage",
@@ -144,10 +160,46 @@ pub fn prepare(cx: &Context, key: Option<&Path>, k: &KeylessSignArgs) -> Result<
         token,
         services: Services {
             fulcio_url: k.fulcio_url.clone(),
-            rekor_url: k.rekor_url.clone(),
+            rekor_url: rekor_url.to_string(),
         },
         root,
     })
+}
+
+/// Whether and where a key-signed bundle is logged: `--tlog-upload[=BOOL]`,
+/// by default on when a Rekor URL is configured (`--rekor-url`,
+/// `MLPROV_REKOR_URL`) and off otherwise, so that signing with a key never
+/// publishes to the public log unasked. The log must be described by the
+/// trusted root, because the entry is verified before the bundle is written.
+pub fn key_tlog(
+    cx: &Context,
+    upload: Option<bool>,
+    rekor_url: Option<&str>,
+    trusted_root_file: Option<&Path>,
+) -> Result<Option<KeyTlog>> {
+    if !upload.unwrap_or(rekor_url.is_some()) {
+        return Ok(None);
+    }
+    if cx.offline {
+        miette::bail!(
+            code = "mlprov::usage",
+            help = "drop --offline, or sign without a log entry (--tlog-upload=false)",
+            "logging the signature in Rekor needs the network, but mlprov is offline"
+        );
+    }
+    let url = rekor_url.unwrap_or(PUBLIC_REKOR_URL);
+    if url.trim_end_matches('/') != PUBLIC_REKOR_URL && trusted_root_file.is_none() {
+        miette::bail!(
+            code = "mlprov::usage",
+            help = "pass --trusted-root with a trusted_root.json that lists the log, or --tlog-upload=false",
+            "--rekor-url names a private Rekor ({url}), but no trusted root describes it"
+        );
+    }
+    let root = trusted_root(cx, trusted_root_file, false)?;
+    Ok(Some(KeyTlog {
+        rekor_url: url.to_string(),
+        root,
+    }))
 }
 
 fn identity_token(cx: &Context, k: &KeylessSignArgs) -> Result<IdentityToken> {
@@ -191,7 +243,7 @@ impl Prepared {
     /// Get the certificate (keyless), right before signing.
     pub fn start(self, cx: &Context) -> Result<StatementSigner> {
         match self {
-            Prepared::Key(k) => Ok(StatementSigner::Key(k)),
+            Prepared::Key(k, tlog) => Ok(StatementSigner::Key(k, tlog)),
             Prepared::Keyless {
                 token,
                 services,
@@ -219,7 +271,8 @@ impl StatementSigner {
     /// trusted root before they are returned.
     pub fn sign(&self, payload: &[u8]) -> Result<Vec<u8>> {
         match self {
-            StatementSigner::Key(k) => Ok(bundle::sign_statement(payload, k)?),
+            StatementSigner::Key(k, None) => Ok(bundle::sign_statement(payload, k)?),
+            StatementSigner::Key(k, Some(log)) => Ok(sign_with_key_logged(payload, k, log)?.bytes),
             StatementSigner::Keyless(s) => Ok(s.sign_statement(payload)?.bytes),
         }
     }
@@ -227,10 +280,16 @@ impl StatementSigner {
     /// For JSON reports: how the bundles are signed.
     pub fn describe_json(&self) -> serde_json::Value {
         match self {
-            StatementSigner::Key(k) => serde_json::json!({
-                "kind": "key",
-                "algorithm": k.algorithm().id(),
-            }),
+            StatementSigner::Key(k, tlog) => {
+                let mut v = serde_json::json!({
+                    "kind": "key",
+                    "algorithm": k.algorithm().id(),
+                });
+                if let (Some(t), Some(o)) = (tlog, v.as_object_mut()) {
+                    o.insert("tlog".into(), serde_json::json!({"url": t.rekor_url}));
+                }
+                v
+            }
             StatementSigner::Keyless(s) => serde_json::json!({
                 "kind": "keyless",
                 "identity": s.identity.primary(),

@@ -11,8 +11,8 @@ use miette::Result;
 use zeroize::Zeroizing;
 
 use super::Context;
-use crate::sign::bundle::Trust;
 use crate::sign::keys::{KeyError, PublicKey, SigningKey};
+use crate::sign::trust::Trust;
 use crate::sign::x509;
 
 /// The password from the environment, if one is set (an empty value is an

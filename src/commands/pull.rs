@@ -106,10 +106,10 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
             "verified": verified,
             "verification": verification,
             "files": resolved.parsed.files.iter().map(|f| json!({
-                "path": f.path,
-                "size": f.size,
-                "sha256": f.sha256.hex(),
-                "media_type": f.media_type,
+                "path": f.entry.path,
+                "size": f.entry.size,
+                "sha256": f.entry.sha256.hex(),
+                "media_type": f.kind.media_type(),
             })).collect::<Vec<_>>(),
             "bundles": bundles.iter().map(|(d, p)| json!({
                 "referrer": d.prefixed(),

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{Context, ExitStatus};
 use crate::cli::{PushArgs, RegistryArgs};
-use crate::digest::{self, HashCache, Sha256Digest, WalkOptions};
+use crate::digest::{FileEntry, FileSet, HashCache, SIGNATURE_FILE, SetOptions, Sha256Digest};
 use crate::fsutil::human_bytes;
 use crate::lockfile::Lock;
 use crate::manifest::Manifest;
@@ -18,10 +18,6 @@ use crate::project::{self, Project};
 use crate::registry::modelpack::{self, LayerFile, ModelInfo};
 use crate::registry::push::{Bundle, PushFile, PushRequest};
 use crate::registry::{self, Client, OciRef, Settings, credentials};
-use crate::reporter::Reporter as _;
-
-/// The OMS signature file: a referrer, never a layer.
-const MODEL_SIG: &str = "model.sig";
 
 pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
     let project = Project::discover(&cx.cwd)?;
@@ -62,28 +58,20 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
             root.display()
         ));
     }
-    let opts = WalkOptions {
-        ignore_paths: vec![MODEL_SIG.to_string()],
-        ignore_git_paths: true,
-        allow_symlinks: false,
-    };
-    let tree = digest::walk(&root, &opts)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot read {}", root.display()))?;
     let cache = HashCache::open(HashCache::default_path(&project::cache_dir()));
     let reporter = cx.printer.reporter();
-    reporter.start("hashing", tree.iter().map(|f| f.size).sum());
-    let hashed = digest::hash_files(&tree, Some(&cache), &reporter);
-    reporter.finish();
+    let hashed = FileSet::hash(&root, &SetOptions::artifact(), Some(&cache), &reporter);
     let _ = cache.save();
-    let hashed = hashed.into_diagnostic()?;
+    let set = hashed
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read {}", root.display()))?;
     let mut formats = std::collections::BTreeSet::new();
-    let mut files = Vec::with_capacity(tree.len());
-    for (t, h) in tree.iter().zip(hashed) {
-        let format = crate::scan::detect_file(&t.abs)
+    let mut files = Vec::with_capacity(set.len());
+    for (entry, abs) in set.files.iter().zip(set.paths(&root)) {
+        let format = crate::scan::detect_file(&abs)
             .ok()
             .map(|f| f.as_str().to_string());
-        let kind = modelpack::layer_kind(&t.rel, format.as_deref(), manifest.artifact.kind);
+        let kind = modelpack::layer_kind(&entry.path, format.as_deref(), manifest.artifact.kind);
         if kind == modelpack::LayerKind::Weight
             && let Some(f) = &format
         {
@@ -91,18 +79,18 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
         }
         files.push(PushFile {
             layer: LayerFile {
-                path: t.rel.clone(),
-                size: t.size,
-                sha256: h.sha256,
+                entry: FileEntry {
+                    format,
+                    ..entry.clone()
+                },
                 kind,
-                mode: file_mode(&t.abs),
+                mode: file_mode(&abs),
             },
-            abs: t.abs.clone(),
+            abs,
         });
     }
     let layers: Vec<LayerFile> = files.iter().map(|f| f.layer.clone()).collect();
-    let artifact_digest =
-        digest::artifact_digest(layers.iter().map(|l| (l.path.as_str(), &l.sha256)));
+    let artifact_digest = set.digest;
 
     // Facts from the build's provenance, which must describe these files.
     let out_dir = project.out_dir();
@@ -114,7 +102,7 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
         .created
         .clone()
         .or_else(source_date_epoch)
-        .unwrap_or_else(|| newest_mtime(&tree.iter().map(|t| t.abs.clone()).collect::<Vec<_>>()));
+        .unwrap_or_else(|| newest_mtime(&files.iter().map(|f| f.abs.clone()).collect::<Vec<_>>()));
     let info = ModelInfo {
         name: manifest.artifact.name.clone(),
         version: manifest.artifact.version.clone(),
@@ -133,7 +121,8 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
 
     // Bundles about this artifact.
     let sig_path = if root.is_dir() {
-        Some(root.join(MODEL_SIG))
+        // The OMS signature file: a referrer, never a layer.
+        Some(root.join(SIGNATURE_FILE))
     } else {
         None
     };
@@ -194,7 +183,7 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
         }));
         return Ok(ExitStatus::Success);
     }
-    let total: u64 = layers.iter().map(|l| l.size).sum();
+    let total = set.total_size();
     cx.printer.status(
         "Pushed",
         &format!(

@@ -8,7 +8,8 @@ use miette::{IntoDiagnostic, Result, WrapErr};
 use super::{Context, ExitStatus, keys};
 use crate::cli::RevokeArgs;
 use crate::digest::Sha256Digest;
-use crate::sign::bundle::{self, Trust};
+use crate::sign::bundle;
+use crate::sign::trust::Trust;
 use crate::verify::policy;
 
 pub fn run(cx: &Context, args: RevokeArgs) -> Result<ExitStatus> {

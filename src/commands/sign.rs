@@ -37,15 +37,11 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
     // should not cost a full hash.
     let prepared = keyless::prepare(cx, args.key.as_deref(), &args.keyless)?;
 
-    let mut ignore = oms::resolve_ignores(&target, &cx.cwd, &args.ignore_paths);
-    if let Some(rel) = oms::signature_ignore(&target, &signature) {
-        ignore.push(rel);
-    }
-    let settings = oms::Settings {
-        ignore_paths: ignore,
-        ignore_git_paths: !args.no_ignore_git_paths,
-        allow_symlinks: args.allow_symlinks,
-    };
+    let settings = crate::digest::SetOptions::artifact()
+        .with_signature(oms::signature_ignore(&target, &signature))
+        .with_ignores(oms::resolve_ignores(&target, &cx.cwd, &args.ignore_paths))
+        .with_git_ignores(!args.no_ignore_git_paths)
+        .with_symlinks(args.allow_symlinks);
     let reporter = cx.printer.reporter();
     let model = oms::hash_model(&target, &settings, &reporter)?;
     if model.files.is_empty() {

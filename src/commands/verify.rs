@@ -22,10 +22,17 @@ use crate::verify::{report, vsa, walk};
 
 /// The trust the flags give: keys, certificate roots, keyless identities,
 /// and the Sigstore trusted root when an identity needs it.
-fn cli_trust(cx: &Context, args: &TrustArgs) -> Result<crate::sign::bundle::Trust> {
+fn cli_trust(cx: &Context, args: &TrustArgs) -> Result<crate::sign::trust::Trust> {
     let mut trust = keys::trust(cx, &args.key, &args.certificate_chain)?;
     trust.identities = keyless::identity_rules(&args.keyless)?;
-    if !trust.identities.is_empty() {
+    trust.require_tlog = args.require_tlog;
+    // Key-signed bundles' log entries are checked against the given root,
+    // else (in the domain) the embedded public-good one.
+    if !trust.identities.is_empty()
+        || args.require_tlog
+        || args.keyless.trusted_root.is_some()
+        || args.keyless.refresh_trusted_root
+    {
         trust.sigstore = Some(trusted_root(cx, args)?);
     }
     Ok(trust)
@@ -44,10 +51,7 @@ fn trusted_root(
 
 /// The trust the flags give; an empty trust is a usage error (mlprov never
 /// trusts the key inside a signature).
-pub(crate) fn trust_from_args(
-    cx: &Context,
-    args: &TrustArgs,
-) -> Result<crate::sign::bundle::Trust> {
+pub(crate) fn trust_from_args(cx: &Context, args: &TrustArgs) -> Result<crate::sign::trust::Trust> {
     let trust = cli_trust(cx, args)?;
     if trust.keys.is_empty() && trust.roots.is_empty() && trust.identities.is_empty() {
         miette::bail!(
@@ -99,7 +103,7 @@ pub(crate) fn load_policy(
     cx: &Context,
     graph: &GraphPolicyArgs,
     require: &[String],
-    cli: &crate::sign::bundle::Trust,
+    cli: &crate::sign::trust::Trust,
     sigstore: &dyn Fn() -> std::result::Result<
         std::sync::Arc<crate::sign::keyless::TrustedRoot>,
         String,
@@ -418,8 +422,19 @@ fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Pa
     let payload = serde_json::to_vec(&st).into_diagnostic()?;
     let bytes = match &args.vsa_key {
         Some(k) => {
+            let tlog = keyless::key_tlog(
+                cx,
+                args.tlog_upload,
+                args.rekor_url.as_deref(),
+                args.trust.keyless.trusted_root.as_deref(),
+            )?;
             let key = keys::load_signing_key(cx, k)?;
-            crate::sign::bundle::sign_statement(&payload, &key)?
+            match tlog {
+                None => crate::sign::bundle::sign_statement(&payload, &key)?,
+                Some(log) => {
+                    crate::sign::keyless::sign::sign_with_key_logged(&payload, &key, &log)?.bytes
+                }
+            }
         }
         None => {
             let mut v = serde_json::to_vec_pretty(&st).into_diagnostic()?;

@@ -146,7 +146,7 @@ fn read_registries(
     args: &WhyArgs,
     repos: &[OciRef],
     l: &mut Lineage,
-    trust: Option<&crate::sign::bundle::Trust>,
+    trust: Option<&crate::sign::trust::Trust>,
 ) -> Result<()> {
     // The flags (and a password from stdin, read once) for the registries
     // named; the environment and the flags for the ones dependencies name.

@@ -7,7 +7,7 @@
 use toml_edit::{Item, TableLike, Value};
 
 use crate::digest::Sha256Digest;
-use crate::manifest::Role;
+use crate::model::Role;
 use crate::policy::{ArtifactRule, Policy, RevocationList, RolePolicy, Signer};
 use crate::scan::Kind;
 use crate::validate::{ManifestError, Validator, item_span};

@@ -15,7 +15,7 @@ pub mod scan;
 use std::collections::BTreeMap;
 
 use crate::digest::Sha256Digest;
-use crate::manifest::Role;
+use crate::model::Role;
 use crate::scan::{Kind, ScanPolicy};
 
 pub use cfg::parse_file;

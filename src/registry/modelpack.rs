@@ -13,8 +13,8 @@ use super::{
     ANN_TITLE, ANN_VERSION, MODEL_ARTIFACT_TYPE, MODEL_CONFIG_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE,
     RegistryError,
 };
-use crate::digest::{self, Sha256Digest};
-use crate::manifest::ArtifactKind;
+use crate::digest::{self, FileEntry, Sha256Digest};
+use crate::model::ArtifactKind;
 
 /// What a layer holds, as ModelPack types it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,16 +132,25 @@ pub fn layer_kind(path: &str, format: Option<&str>, kind: ArtifactKind) -> Layer
     }
 }
 
-/// One file of the artifact, as pushed.
-#[derive(Debug, Clone)]
+/// One file of the artifact, as a layer: pushed, or read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerFile {
-    /// Relative POSIX path.
-    pub path: String,
-    pub size: u64,
-    pub sha256: Sha256Digest,
+    pub entry: FileEntry,
     pub kind: LayerKind,
     /// Unix permission bits recorded in the file metadata (0o644 or 0o755).
     pub mode: u32,
+}
+
+impl LayerFile {
+    /// Is the file executable (as the file metadata records it)?
+    pub fn executable(&self) -> bool {
+        self.mode & 0o111 != 0
+    }
+}
+
+/// The artifact digest of layers.
+pub fn layers_digest(files: &[LayerFile]) -> Sha256Digest {
+    digest::entries_digest(files.iter().map(|f| &f.entry))
 }
 
 /// The artifact-level facts that go into the config and the annotations.
@@ -182,10 +191,9 @@ pub fn build(info: &ModelInfo, files: &[LayerFile]) -> Result<Built, RegistryErr
             message: "the artifact has no files (ModelPack needs at least one layer)".into(),
         });
     }
+    let artifact_digest = layers_digest(files);
     let mut files: Vec<&LayerFile> = files.iter().collect();
-    files.sort_by(|a, b| digest::posix_path_cmp(&a.path, &b.path));
-    let artifact_digest =
-        digest::artifact_digest(files.iter().map(|f| (f.path.as_str(), &f.sha256)));
+    files.sort_by(|a, b| digest::posix_path_cmp(&a.entry.path, &b.entry.path));
 
     let mut descriptor = serde_json::Map::new();
     descriptor.insert("name".into(), json!(info.name));
@@ -215,7 +223,7 @@ pub fn build(info: &ModelInfo, files: &[LayerFile]) -> Result<Built, RegistryErr
         "modelfs".into(),
         json!({
             "type": "layers",
-            "diffIds": files.iter().map(|f| f.sha256.prefixed()).collect::<Vec<_>>(),
+            "diffIds": files.iter().map(|f| f.entry.sha256.prefixed()).collect::<Vec<_>>(),
         }),
     );
     let config_bytes = serde_json::to_vec(&serde_json::Value::Object(doc)).map_err(|e| {
@@ -228,24 +236,24 @@ pub fn build(info: &ModelInfo, files: &[LayerFile]) -> Result<Built, RegistryErr
     let layers = files
         .iter()
         .map(|f| {
-            let name = f.path.rsplit('/').next().unwrap_or(&f.path);
+            let name = f.entry.path.rsplit('/').next().unwrap_or(&f.entry.path);
             let metadata = json!({
                 "name": name,
                 "mode": f.mode,
                 "uid": 0,
                 "gid": 0,
-                "size": f.size,
+                "size": f.entry.size,
                 "mtime": info.created,
                 "typeflag": 48,
             });
             let mut ann = BTreeMap::new();
-            ann.insert(ANN_FILEPATH.to_string(), f.path.clone());
+            ann.insert(ANN_FILEPATH.to_string(), f.entry.path.clone());
             ann.insert(ANN_FILE_METADATA.to_string(), metadata.to_string());
-            ann.insert(ANN_TITLE.to_string(), f.path.clone());
+            ann.insert(ANN_TITLE.to_string(), f.entry.path.clone());
             OciDescriptor {
                 media_type: f.kind.media_type().to_string(),
-                digest: f.sha256.prefixed(),
-                size: f.size as i64,
+                digest: f.entry.sha256.prefixed(),
+                size: f.entry.size as i64,
                 urls: None,
                 annotations: Some(ann),
                 artifact_type: None,
@@ -305,21 +313,12 @@ pub fn build(info: &ModelInfo, files: &[LayerFile]) -> Result<Built, RegistryErr
     })
 }
 
-/// One file of a pulled model.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemoteFile {
-    pub path: String,
-    pub size: u64,
-    pub sha256: Sha256Digest,
-    pub media_type: String,
-}
-
 /// A ModelPack manifest read back from a registry, checked.
 #[derive(Debug, Clone)]
 pub struct Parsed {
     pub manifest: OciImageManifest,
-    /// Files in OMS path order.
-    pub files: Vec<RemoteFile>,
+    /// Files in OMS path order, with the mode their metadata records.
+    pub files: Vec<LayerFile>,
     /// The OMS artifact digest computed from the layers (not taken from the
     /// annotation, which is checked against it).
     pub artifact_digest: Sha256Digest,
@@ -332,7 +331,7 @@ impl Parsed {
     }
 
     pub fn total_size(&self) -> u64 {
-        self.files.iter().map(|f| f.size).sum()
+        self.files.iter().map(|f| f.entry.size).sum()
     }
 }
 
@@ -358,12 +357,12 @@ pub fn parse(bytes: &[u8], reference: &str) -> Result<Parsed, RegistryError> {
     let mut files = Vec::with_capacity(manifest.layers.len());
     let mut seen = std::collections::BTreeSet::new();
     for (i, l) in manifest.layers.iter().enumerate() {
-        if LayerKind::from_media_type(&l.media_type).is_none() {
+        let Some(kind) = LayerKind::from_media_type(&l.media_type) else {
             return Err(not(format!(
                 "layer {i} has media type {} (mlprov reads raw ModelPack layers only, not tar archives)",
                 l.media_type
             )));
-        }
+        };
         let path = l
             .annotations
             .as_ref()
@@ -382,11 +381,15 @@ pub fn parse(bytes: &[u8], reference: &str) -> Result<Parsed, RegistryError> {
         if l.size < 0 {
             return Err(not(format!("layer {i} has a negative size")));
         }
-        files.push(RemoteFile {
-            path: path.clone(),
-            size: l.size as u64,
-            sha256,
-            media_type: l.media_type.clone(),
+        files.push(LayerFile {
+            entry: FileEntry {
+                path: path.clone(),
+                size: l.size as u64,
+                sha256,
+                format: None,
+            },
+            kind,
+            mode: recorded_mode(l.annotations.as_ref()),
         });
     }
     if files.is_empty() {
@@ -405,9 +408,8 @@ pub fn parse(bytes: &[u8], reference: &str) -> Result<Parsed, RegistryError> {
             }
         }
     }
-    files.sort_by(|a, b| digest::posix_path_cmp(&a.path, &b.path));
-    let artifact_digest =
-        digest::artifact_digest(files.iter().map(|f| (f.path.as_str(), &f.sha256)));
+    files.sort_by(|a, b| digest::posix_path_cmp(&a.entry.path, &b.entry.path));
+    let artifact_digest = layers_digest(&files);
     let annotations = manifest.annotations.clone().unwrap_or_default();
     if let Some(claimed) = annotations.get(ANN_ARTIFACT_DIGEST)
         && Sha256Digest::from_prefixed(claimed).ok() != Some(artifact_digest)
@@ -424,6 +426,19 @@ pub fn parse(bytes: &[u8], reference: &str) -> Result<Parsed, RegistryError> {
         artifact_digest,
         annotations,
     })
+}
+
+/// The permission bits a layer's `org.cncf.model.file.metadata+json`
+/// records: 0o755 for an executable file, else 0o644.
+fn recorded_mode(annotations: Option<&BTreeMap<String, String>>) -> u32 {
+    let mode = annotations
+        .and_then(|a| a.get(ANN_FILE_METADATA))
+        .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+        .and_then(|m| m.get("mode")?.as_u64());
+    match mode {
+        Some(m) if m & 0o111 != 0 => 0o755,
+        _ => 0o644,
+    }
 }
 
 #[cfg(test)]
@@ -447,9 +462,12 @@ mod tests {
 
     fn file(path: &str, bytes: &[u8]) -> LayerFile {
         LayerFile {
-            path: path.into(),
-            size: bytes.len() as u64,
-            sha256: Sha256Digest::of(bytes),
+            entry: FileEntry {
+                path: path.into(),
+                size: bytes.len() as u64,
+                sha256: Sha256Digest::of(bytes),
+                format: None,
+            },
             kind: layer_kind(path, None, ArtifactKind::Model),
             mode: 0o644,
         }
@@ -489,8 +507,13 @@ mod tests {
         assert_eq!(one.config, two.config);
         let p = parse(&one.manifest, "r").unwrap();
         assert_eq!(p.artifact_digest, one.artifact_digest);
-        assert_eq!(p.files[0].path, "a.safetensors");
-        assert_eq!(p.files[0].media_type, LayerKind::Weight.media_type());
+        assert_eq!(p.files[0].entry.path, "a.safetensors");
+        assert_eq!(p.files[0].kind, LayerKind::Weight);
+        assert_eq!(p.files, {
+            let mut f = files.clone();
+            f.sort_by(|a, b| digest::posix_path_cmp(&a.entry.path, &b.entry.path));
+            f
+        });
         let cfg: serde_json::Value = serde_json::from_slice(&one.config).unwrap();
         assert_eq!(
             cfg["modelfs"]["diffIds"][0],

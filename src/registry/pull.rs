@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 
 use oci_client::manifest::OciImageManifest;
 
-use super::modelpack::{self, Parsed, RemoteFile};
+use super::modelpack::{self, LayerFile, Parsed};
 use super::{
-    ANN_BUNDLE_PREDICATE, ANN_FILE_METADATA, BUNDLE_ARTIFACT_TYPE, Client, MAX_BUNDLE_BYTES,
-    OciRef, RegistryError,
+    ANN_BUNDLE_PREDICATE, BUNDLE_ARTIFACT_TYPE, Client, MAX_BUNDLE_BYTES, OciRef, RegistryError,
 };
 use crate::digest::Sha256Digest;
 use crate::reporter::Reporter;
@@ -130,12 +129,12 @@ pub fn fetch_bundles(
 pub fn download_files(
     client: &Client,
     repo: &str,
-    files: &[RemoteFile],
-    metadata_modes: &[(String, u32)],
+    files: &[LayerFile],
     dir: &Path,
     reporter: &dyn Reporter,
 ) -> Result<(), RegistryError> {
-    for f in files {
+    for layer in files {
+        let f = &layer.entry;
         if !crate::fsutil::is_safe_relative(&f.path) {
             return Err(RegistryError::Protocol {
                 what: format!("layer {}", f.sha256.prefixed()),
@@ -153,32 +152,13 @@ pub fn download_files(
         r?;
         out.sync_all().map_err(RegistryError::io(&dest))?;
         #[cfg(unix)]
-        if metadata_modes
-            .iter()
-            .any(|(p, m)| p == &f.path && m & 0o111 != 0)
-        {
+        if layer.executable() {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
                 .map_err(RegistryError::io(&dest))?;
         }
     }
     Ok(())
-}
-
-/// File modes recorded in the layers' `org.cncf.model.file.metadata+json`.
-pub fn metadata_modes(parsed: &Parsed) -> Vec<(String, u32)> {
-    parsed
-        .manifest
-        .layers
-        .iter()
-        .filter_map(|l| {
-            let a = l.annotations.as_ref()?;
-            let path = a.get(super::ANN_FILEPATH)?.clone();
-            let meta: serde_json::Value = serde_json::from_str(a.get(ANN_FILE_METADATA)?).ok()?;
-            let mode = meta.get("mode")?.as_u64()?;
-            Some((path, u32::try_from(mode).ok()?))
-        })
-        .collect()
 }
 
 /// Downloaded, digest-checked files waiting in a staging directory next to
@@ -268,7 +248,6 @@ pub fn stage(
         client,
         repo,
         &resolved.parsed.files,
-        &metadata_modes(&resolved.parsed),
         staging.path(),
         reporter,
     )?;

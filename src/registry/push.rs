@@ -169,19 +169,28 @@ pub fn push(
     // Layers, each digest once.
     let mut seen = std::collections::BTreeSet::new();
     for f in req.files {
-        if !seen.insert(f.layer.sha256) {
+        if !seen.insert(f.layer.entry.sha256) {
             continue;
         }
         ensure_blob(
             client,
             repo,
-            &f.layer.sha256,
-            f.layer.size,
+            &f.layer.entry.sha256,
+            f.layer.entry.size,
             req.mount_from,
             &mut out,
             |c| {
-                reporter.start(&format!("pushing {}", f.layer.path), f.layer.size);
-                let r = c.upload_file(repo, &f.abs, &f.layer.sha256, f.layer.size, reporter);
+                reporter.start(
+                    &format!("pushing {}", f.layer.entry.path),
+                    f.layer.entry.size,
+                );
+                let r = c.upload_file(
+                    repo,
+                    &f.abs,
+                    &f.layer.entry.sha256,
+                    f.layer.entry.size,
+                    reporter,
+                );
                 reporter.finish();
                 r
             },

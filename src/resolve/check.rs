@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::digest::{self, Sha256Digest, TreeFile};
-use crate::lockfile::{Lock, LockedFile, LockedInput};
+use crate::digest::{self, FileEntry, Sha256Digest, TreeFile};
+use crate::lockfile::{Lock, LockedInput};
 use crate::manifest::{Manifest, Source};
 
 use super::{ResolveContext, ResolveError};
@@ -204,7 +204,7 @@ fn check_path(
     cx: &ResolveContext<'_>,
     out: &mut Integrity,
 ) -> Result<(), ResolveError> {
-    let (files, canon) = match super::path::selected_files(input, rel, cx) {
+    let (set, is_dir) = match super::path::hash_selected(input, rel, cx) {
         Ok(x) => x,
         Err(ResolveError::Missing { .. }) => {
             for f in &locked.files {
@@ -218,13 +218,16 @@ fn check_path(
         }
         Err(e) => return Err(e),
     };
-    let is_dir = canon.is_dir();
-    let hashed = hash(locked, &files, cx)?;
-    out.files += hashed.len();
-    out.bytes += hashed.iter().map(|f| f.size).sum::<u64>();
-    let on_disk: BTreeMap<&str, Sha256Digest> =
-        hashed.iter().map(|f| (f.path.as_str(), f.sha256)).collect();
-    let in_lock: BTreeMap<&str, &LockedFile> =
+    cx.reporter
+        .note(&format!("checked {} ({} files)", locked.name, set.len()));
+    out.files += set.len();
+    out.bytes += set.total_size();
+    let on_disk: BTreeMap<&str, Sha256Digest> = set
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.sha256))
+        .collect();
+    let in_lock: BTreeMap<&str, &FileEntry> =
         locked.files.iter().map(|f| (f.path.as_str(), f)).collect();
     let names: BTreeSet<&str> = on_disk.keys().chain(in_lock.keys()).copied().collect();
     let mut names: Vec<&str> = names.into_iter().collect();
@@ -268,7 +271,7 @@ fn check_hf(
         repo: locked.source.clone(),
         message: "the lock entry has no commit".into(),
     })?;
-    let missing: Vec<&LockedFile> = locked
+    let missing: Vec<&FileEntry> = locked
         .files
         .iter()
         .filter(|f| !snap.join(&f.path).is_file())
@@ -317,14 +320,10 @@ fn hash(
     locked: &LockedInput,
     files: &[TreeFile],
     cx: &ResolveContext<'_>,
-) -> Result<Vec<digest::FileDigest>, ResolveError> {
+) -> Result<Vec<FileEntry>, ResolveError> {
     cx.reporter
         .note(&format!("checking {} ({} files)", locked.name, files.len()));
-    digest::hash_files(files, cx.hash_cache, cx.reporter).map_err(|e| ResolveError::Io {
-        input: locked.name.clone(),
-        path: e.path.display().to_string(),
-        source: e.source,
-    })
+    digest::hash_files(files, cx.hash_cache, cx.reporter).map_err(ResolveError::hash(&locked.name))
 }
 
 #[cfg(test)]
@@ -338,7 +337,7 @@ mod tests {
         Manifest::parse(&text, "mlprov.toml").unwrap()
     }
 
-    fn locked(name: &str, path: &str, role: crate::manifest::Role) -> LockedInput {
+    fn locked(name: &str, path: &str, role: crate::model::Role) -> LockedInput {
         LockedInput {
             name: name.into(),
             role,
@@ -356,7 +355,7 @@ mod tests {
 
     #[test]
     fn freshness_names_every_stale_input() {
-        use crate::manifest::Role;
+        use crate::model::Role;
         let m = manifest(
             "a = { path = \"a\", role = \"training-data\" }\nb = { path = \"b2\", role = \"config\" }\nc = { path = \"c\", role = \"test-data\" }\n",
         );

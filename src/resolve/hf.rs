@@ -16,12 +16,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::digest::{self, Sha256Digest, TreeFile};
+use crate::digest::{self, FileEntry, FileSet, SetOptions, Sha256Digest, TreeFile};
 use crate::lockfile::LockedInput;
 use crate::manifest::Input;
 
 use super::url::{ATTEMPTS, Expect, error_chain, fetch_verified, git_blob_id};
-use super::{ResolveContext, ResolveError, card_fields, card_metadata, glob_filter, lock_files};
+use super::{ResolveContext, ResolveError, card_fields, card_metadata, glob_filter};
 
 /// Hub settings, read once from the environment by the command.
 #[derive(Clone)]
@@ -203,7 +203,7 @@ pub fn resolve(
     let keep = glob_filter(&input.include, &input.exclude);
     let mut files = Vec::new();
     for e in list_tree(&hub, &commit)? {
-        if keep(&e.path) && !is_git_path(&e.path) {
+        if keep(&e.path) && !outside_artifact(&e.path) {
             files.push(remote_file(&hub, e)?);
         }
     }
@@ -234,13 +234,8 @@ pub fn resolve(
             size: f.size,
         })
         .collect();
-    let hashed = digest::hash_files(&tree_files, cx.hash_cache, cx.reporter).map_err(|e| {
-        ResolveError::Io {
-            input: input.name.clone(),
-            path: e.path.display().to_string(),
-            source: e.source,
-        }
-    })?;
+    let hashed = digest::hash_files(&tree_files, cx.hash_cache, cx.reporter)
+        .map_err(ResolveError::hash(&input.name))?;
     for (h, f) in hashed.iter().zip(&files) {
         if let Expect::Sha256(want) = f.expect
             && want != h.sha256
@@ -371,7 +366,7 @@ fn download_into_cache(
 /// [`ResolveError::Offline`] under `--offline`.
 pub fn fetch_locked(
     locked: &LockedInput,
-    missing: &[&crate::lockfile::LockedFile],
+    missing: &[&FileEntry],
     cx: &ResolveContext<'_>,
 ) -> Result<(), ResolveError> {
     if missing.is_empty() {
@@ -441,24 +436,17 @@ pub fn fetch_locked(
 fn finish(
     input: &Input,
     commit: String,
-    hashed: Vec<digest::FileDigest>,
+    hashed: Vec<FileEntry>,
     snap: &Path,
     card_license: Option<String>,
     datasets: Vec<String>,
 ) -> LockedInput {
-    let digest = digest::artifact_digest(hashed.iter().map(|f| (f.path.as_str(), &f.sha256)));
+    let entry = super::locked(input, FileSet::new(hashed), snap);
     LockedInput {
-        name: input.name.clone(),
-        role: input.role,
-        source: input.source.lock_source(),
-        requested: input.source.requested().map(str::to_string),
         commit: Some(commit),
-        digest,
-        license: input.license.clone().or(card_license),
+        license: entry.license.clone().or(card_license),
         datasets,
-        include: input.include.clone(),
-        exclude: input.exclude.clone(),
-        files: lock_files(hashed, snap),
+        ..entry
     }
 }
 
@@ -548,7 +536,7 @@ fn resolve_offline(
     list_snapshot(&snap, "", &mut found).map_err(ResolveError::io(&input.name, &snap))?;
     let mut files = Vec::new();
     for (rel, abs) in found {
-        if !keep(&rel) || is_git_path(&rel) {
+        if !keep(&rel) || outside_artifact(&rel) {
             continue;
         }
         let target = abs
@@ -581,13 +569,8 @@ fn resolve_offline(
             size: *size,
         })
         .collect();
-    let hashed = digest::hash_files(&tree_files, cx.hash_cache, cx.reporter).map_err(|e| {
-        ResolveError::Io {
-            input: input.name.clone(),
-            path: e.path.display().to_string(),
-            source: e.source,
-        }
-    })?;
+    let hashed = digest::hash_files(&tree_files, cx.hash_cache, cx.reporter)
+        .map_err(ResolveError::hash(&input.name))?;
     for (h, (rel, _, target, _)) in hashed.iter().zip(&files) {
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if let Ok(want) = Sha256Digest::from_hex(name) {
@@ -640,13 +623,12 @@ fn list_snapshot(
     Ok(())
 }
 
-/// `.gitattributes`, `.gitignore`, `.git/`, `.github/`: repository plumbing,
-/// left out of the file set as model_signing leaves them out, so an HF
-/// input's artifact digest equals the digest of its snapshot directory.
-fn is_git_path(rel: &str) -> bool {
-    digest::DEFAULT_IGNORES
-        .iter()
-        .any(|p| rel == *p || rel.starts_with(&format!("{p}/")))
+/// `.gitattributes`, `.gitignore`, `.git/`, `.github/` (repository
+/// plumbing) and an OMS `model.sig` are left out of the file set, as
+/// model_signing leaves them out, so an HF input's artifact digest equals
+/// the digest of its snapshot directory.
+fn outside_artifact(rel: &str) -> bool {
+    SetOptions::artifact().ignores(rel)
 }
 
 /// Percent-encode each path segment, keeping the slashes.

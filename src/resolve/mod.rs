@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
 
-use crate::digest::{FileDigest, HashCache, WalkError};
-use crate::lockfile::{LockedFile, LockedInput};
+use crate::digest::{FileSet, HashCache, HashError, WalkError};
+use crate::lockfile::LockedInput;
 use crate::manifest::{Input, Source};
 use crate::reporter::Reporter;
 
@@ -72,22 +72,29 @@ pub fn local_dir(locked: &LockedInput, cx: &ResolveContext<'_>) -> Option<PathBu
     }
 }
 
-/// Turn hashed files into lock entries, recording each file's format.
-pub(crate) fn lock_files(files: Vec<FileDigest>, dir: &Path) -> Vec<LockedFile> {
-    files
-        .into_iter()
-        .map(|f| {
-            let format = crate::scan::detect_file(&dir.join(&f.path))
-                .ok()
-                .map(|x| x.as_str().to_string());
-            LockedFile {
-                path: f.path,
-                size: f.size,
-                sha256: f.sha256,
-                format,
-            }
-        })
-        .collect()
+/// The lock entry for an input whose files are `set` (as they lie in
+/// `dir`): the manifest's request, the artifact digest, and each file's
+/// format recognised by content. Resolvers add what their source knows
+/// (commit, license, datasets).
+pub(crate) fn locked(input: &Input, mut set: FileSet, dir: &Path) -> LockedInput {
+    for f in &mut set.files {
+        f.format = crate::scan::detect_file(&dir.join(&f.path))
+            .ok()
+            .map(|x| x.as_str().to_string());
+    }
+    LockedInput {
+        name: input.name.clone(),
+        role: input.role,
+        source: input.source.lock_source(),
+        requested: input.source.requested().map(str::to_string),
+        commit: None,
+        digest: set.digest,
+        license: input.license.clone(),
+        datasets: Vec::new(),
+        include: input.include.clone(),
+        exclude: input.exclude.clone(),
+        files: set.files,
+    }
 }
 
 /// Read `license:` and `datasets:` from a model card's YAML front matter.
@@ -328,6 +335,16 @@ pub enum ResolveError {
 }
 
 impl ResolveError {
+    /// A file of `input` could not be hashed.
+    pub fn hash(input: &str) -> impl FnOnce(HashError) -> ResolveError + use<> {
+        let input = input.to_string();
+        move |e| ResolveError::Io {
+            input,
+            path: e.path.display().to_string(),
+            source: e.source,
+        }
+    }
+
     pub fn io(input: &str, path: &Path) -> impl FnOnce(std::io::Error) -> ResolveError + use<> {
         let input = input.to_string();
         let path = path.display().to_string();

@@ -10,14 +10,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::digest::{self, Sha256Digest};
+use crate::digest::{self, FileEntry, FileSet, Sha256Digest};
 use crate::lockfile::LockedInput;
 use crate::manifest::Input;
-use crate::registry::modelpack::RemoteFile;
 use crate::registry::{self, Client, OciRef, RegistryError, Settings};
 use crate::reporter::Reporter;
 
-use super::{ResolveContext, ResolveError, glob_filter, lock_files};
+use super::{ResolveContext, ResolveError, glob_filter};
 
 /// Where the files of the OCI artifact with this manifest digest are cached.
 pub fn cache_dir(cache_dir: &Path, manifest_digest: &Sha256Digest) -> PathBuf {
@@ -54,12 +53,12 @@ pub fn resolve(
     cx.reporter.note(&format!("resolving {r}"));
     let resolved = registry::pull::resolve(&client, &r).map_err(reg(name))?;
     let keep = glob_filter(&input.include, &input.exclude);
-    let files: Vec<RemoteFile> = resolved
+    let files: Vec<FileEntry> = resolved
         .parsed
         .files
         .iter()
-        .filter(|f| keep(&f.path))
-        .cloned()
+        .filter(|f| keep(&f.entry.path))
+        .map(|f| f.entry.clone())
         .collect();
     if files.is_empty() {
         return Err(ResolveError::NoFiles {
@@ -68,14 +67,6 @@ pub fn resolve(
     }
     let dir = cache_dir(&cx.cache_dir, &resolved.manifest_digest);
     fetch_into(&client, &r.repository, &files, &dir, name, cx.reporter)?;
-    let hashed = files
-        .iter()
-        .map(|f| digest::FileDigest {
-            path: f.path.clone(),
-            size: f.size,
-            sha256: f.sha256,
-        })
-        .collect();
     let license = input.license.clone().or_else(|| {
         resolved
             .parsed
@@ -83,17 +74,9 @@ pub fn resolve(
             .map(str::to_string)
     });
     Ok(LockedInput {
-        name: name.to_string(),
-        role: input.role,
-        source: input.source.lock_source(),
-        requested: input.source.requested().map(str::to_string),
-        commit: None,
         digest: resolved.manifest_digest,
         license,
-        datasets: Vec::new(),
-        include: input.include.clone(),
-        exclude: input.exclude.clone(),
-        files: lock_files(hashed, &dir),
+        ..super::locked(input, FileSet::new(files), &dir)
     })
 }
 
@@ -107,16 +90,11 @@ pub fn fetch(
 ) -> Result<PathBuf, ResolveError> {
     let name = locked.name.as_str();
     let dir = cache_dir(cache, &locked.digest);
-    let missing: Vec<RemoteFile> = locked
+    let missing: Vec<FileEntry> = locked
         .files
         .iter()
         .filter(|f| !present(&dir.join(&f.path), f.size, &f.sha256))
-        .map(|f| RemoteFile {
-            path: f.path.clone(),
-            size: f.size,
-            sha256: f.sha256,
-            media_type: String::new(),
-        })
+        .cloned()
         .collect();
     if missing.is_empty() {
         return Ok(dir);
@@ -128,11 +106,9 @@ pub fn fetch(
     let client = client_for(&r, name)?;
     let resolved = registry::pull::resolve(&client, &r).map_err(reg(name))?;
     for f in &missing {
-        let listed = resolved
-            .parsed
-            .files
-            .iter()
-            .any(|m| m.path == f.path && m.sha256 == f.sha256 && m.size == f.size);
+        let listed = resolved.parsed.files.iter().any(|m| {
+            m.entry.path == f.path && m.entry.sha256 == f.sha256 && m.entry.size == f.size
+        });
         if !listed {
             return Err(ResolveError::DigestMismatch {
                 input: name.to_string(),
@@ -156,7 +132,7 @@ fn present(path: &Path, size: u64, sha256: &Sha256Digest) -> bool {
 fn fetch_into(
     client: &Client,
     repo: &str,
-    files: &[RemoteFile],
+    files: &[FileEntry],
     dir: &Path,
     input: &str,
     reporter: &dyn Reporter,

@@ -1,22 +1,20 @@
 //! `path` inputs: a file or directory inside the project.
 
-use std::path::PathBuf;
-
-use crate::digest::{self, TreeFile, WalkOptions};
+use crate::digest::{FileSet, SetError, SetOptions};
 use crate::lockfile::LockedInput;
 use crate::manifest::Input;
 
-use super::{ResolveContext, ResolveError, glob_filter, lock_files};
+use super::{ResolveContext, ResolveError, glob_filter, locked};
 
-/// The files a `path` input selects on disk: the path must exist and stay
-/// inside the project; `.git` and friends are left out, links must stay in
-/// the tree, and the include/exclude globs apply. Also returns the canonical
-/// path (to tell a file from a directory).
-pub(crate) fn selected_files(
+/// The files a `path` input selects on disk, hashed: the path must exist
+/// and stay inside the project; the artifact's files
+/// ([`SetOptions::artifact`]) with links that stay in the tree, and the
+/// include/exclude globs apply. Also says whether the path is a directory.
+pub(crate) fn hash_selected(
     input: &Input,
     rel: &str,
     cx: &ResolveContext<'_>,
-) -> Result<(Vec<TreeFile>, PathBuf), ResolveError> {
+) -> Result<(FileSet, bool), ResolveError> {
     let abs = cx.root.join(rel);
     if !abs.exists() {
         return Err(ResolveError::Missing {
@@ -38,26 +36,22 @@ pub(crate) fn selected_files(
             resolved: canon.display().to_string(),
         });
     }
-    let opts = WalkOptions {
-        ignore_git_paths: true,
-        allow_symlinks: true,
-        ..Default::default()
-    };
-    let keep = glob_filter(&input.include, &input.exclude);
-    let files: Vec<_> = digest::walk(&abs, &opts)
-        .map_err(|source| ResolveError::Walk {
+    let opts = SetOptions::artifact()
+        .with_symlinks(true)
+        .selecting(glob_filter(&input.include, &input.exclude));
+    let set = FileSet::hash(&abs, &opts, cx.hash_cache, cx.reporter).map_err(|e| match e {
+        SetError::Walk(source) => ResolveError::Walk {
             input: input.name.clone(),
             source,
-        })?
-        .into_iter()
-        .filter(|f| keep(&f.rel))
-        .collect();
-    if files.is_empty() && (!input.include.is_empty() || !input.exclude.is_empty()) {
+        },
+        SetError::Hash(e) => ResolveError::hash(&input.name)(e),
+    })?;
+    if set.is_empty() && (!input.include.is_empty() || !input.exclude.is_empty()) {
         return Err(ResolveError::NoFiles {
             input: input.name.clone(),
         });
     }
-    Ok((files, canon))
+    Ok((set, canon.is_dir()))
 }
 
 pub fn resolve(
@@ -66,41 +60,25 @@ pub fn resolve(
     cx: &ResolveContext<'_>,
 ) -> Result<LockedInput, ResolveError> {
     let abs = cx.root.join(rel);
-    let (files, canon) = selected_files(input, rel, cx)?;
+    let (set, is_dir) = hash_selected(input, rel, cx)?;
     cx.reporter
-        .note(&format!("hashing {} ({} files)", input.name, files.len()));
-    let hashed =
-        digest::hash_files(&files, cx.hash_cache, cx.reporter).map_err(|e| ResolveError::Io {
-            input: input.name.clone(),
-            path: e.path.display().to_string(),
-            source: e.source,
-        })?;
-    let digest = digest::artifact_digest(hashed.iter().map(|f| (f.path.as_str(), &f.sha256)));
-    let dir = if canon.is_dir() {
+        .note(&format!("hashed {} ({} files)", input.name, set.len()));
+    let dir = if is_dir {
         abs.clone()
     } else {
         abs.parent().map(|p| p.to_path_buf()).unwrap_or_default()
     };
     // A model directory copied from the Hub carries its card: use its license
     // when the manifest does not give one.
-    let (card_license, datasets) = if canon.is_dir() {
+    let (card_license, datasets) = if is_dir {
         std::fs::read_to_string(abs.join("README.md"))
             .map(|r| super::card_metadata(&r))
             .unwrap_or_default()
     } else {
         (None, Vec::new())
     };
-    Ok(LockedInput {
-        name: input.name.clone(),
-        role: input.role,
-        source: input.source.lock_source(),
-        requested: None,
-        commit: None,
-        digest,
-        license: input.license.clone().or(card_license),
-        datasets,
-        include: input.include.clone(),
-        exclude: input.exclude.clone(),
-        files: lock_files(hashed, &dir),
-    })
+    let mut entry = locked(input, set, &dir);
+    entry.license = entry.license.or(card_license);
+    entry.datasets = datasets;
+    Ok(entry)
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 
-use crate::digest::{self, Sha256Digest};
-use crate::lockfile::{LockedFile, LockedInput};
+use crate::digest::{self, FileEntry, FileSet, Sha256Digest};
+use crate::lockfile::LockedInput;
 use crate::manifest::Input;
 use crate::reporter::Reporter;
 
@@ -315,26 +315,17 @@ pub fn resolve(
     let size = std::fs::metadata(&dest)
         .map_err(ResolveError::io(&input.name, &dest))?
         .len();
-    let files = vec![LockedFile {
-        path: name.clone(),
+    let set = FileSet::new(vec![FileEntry {
+        path: name,
         size,
         sha256,
-        format: crate::scan::detect_file(&dest)
-            .ok()
-            .map(|f| f.as_str().to_string()),
-    }];
+        format: None,
+    }]);
     Ok(LockedInput {
-        name: input.name.clone(),
-        role: input.role,
-        source: input.source.lock_source(),
         requested: None,
-        commit: None,
-        digest: digest::artifact_digest([(name.as_str(), &sha256)]),
-        license: input.license.clone(),
-        datasets: Vec::new(),
         include: Vec::new(),
         exclude: Vec::new(),
-        files,
+        ..super::locked(input, set, &dir)
     })
 }
 

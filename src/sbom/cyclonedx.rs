@@ -7,9 +7,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{BuildFacts, RunSource};
+use crate::build::{BuildFacts, RunSource};
 use crate::lockfile::LockedInput;
-use crate::manifest::{ArtifactKind, Role};
+use crate::model::{ArtifactKind, Role};
 
 /// The ML-BOM's file name under `target/mlprov/`.
 pub const BOM_FILE: &str = "bom.cdx.json";
@@ -48,8 +48,8 @@ pub fn bom(f: &BuildFacts<'_>) -> Value {
     let run = f.run;
 
     // The artifact: metadata.component, with its files as sub-components.
-    let mut files = Vec::with_capacity(f.outputs.files.len());
-    for file in &f.outputs.files {
+    let mut files = Vec::with_capacity(f.outputs.set.len());
+    for file in &f.outputs.set.files {
         let mut c = Map::new();
         c.insert("type".into(), json!("file"));
         c.insert("bom-ref".into(), json!(format!("file:{}", file.path)));
@@ -131,7 +131,7 @@ pub fn bom(f: &BuildFacts<'_>) -> Value {
     a.insert(
         "properties".into(),
         json!([
-            prop("mlprov:artifact-digest", f.outputs.digest.prefixed()),
+            prop("mlprov:artifact-digest", f.outputs.set.digest.prefixed()),
             prop("mlprov:artifact-path", f.outputs.path.as_str()),
         ]),
     );
@@ -145,7 +145,7 @@ pub fn bom(f: &BuildFacts<'_>) -> Value {
         prop("mlprov:builder-id", f.builder_id.as_str()),
     ];
     if f.run_source != RunSource::Packaging {
-        meta_props.push(prop("mlprov:argv", super::shell_words(&run.argv)));
+        meta_props.push(prop("mlprov:argv", crate::build::shell_words(&run.argv)));
         meta_props.push(prop(
             "mlprov:exit-status",
             run.exit_status.unwrap_or(0).to_string(),
@@ -189,7 +189,7 @@ pub fn bom(f: &BuildFacts<'_>) -> Value {
     let serial = crate::run::invocation_id(
         format!(
             "cyclonedx\0{}\0{}",
-            f.outputs.digest.hex(),
+            f.outputs.set.digest.hex(),
             run.invocation_id
         )
         .as_bytes(),

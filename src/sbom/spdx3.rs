@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{BuildFacts, OutputFile, RunSource};
+use crate::build::{BuildFacts, RunSource};
+use crate::digest::FileEntry;
 use crate::lockfile::LockedInput;
-use crate::manifest::{ArtifactKind, Role};
+use crate::model::{ArtifactKind, Role};
 
 /// The SBOM's file name under `target/mlprov/`.
 pub const SBOM_FILE: &str = "sbom.spdx.json";
@@ -121,7 +122,7 @@ fn sha256_hash(hex: String, comment: Option<&str>) -> Value {
 }
 
 /// `software_primaryPurpose` of an output file.
-fn file_purpose(f: &OutputFile, kind: ArtifactKind) -> &'static str {
+fn file_purpose(f: &FileEntry, kind: ArtifactKind) -> &'static str {
     let dataset = kind == ArtifactKind::Dataset;
     match f.format.as_deref() {
         Some("python") => "source",
@@ -146,7 +147,7 @@ pub fn document(f: &BuildFacts<'_>) -> Value {
     let mut g = Graph {
         ns: format!(
             "{NAMESPACE_BASE}{}/{}/",
-            f.outputs.digest.hex(),
+            f.outputs.set.digest.hex(),
             iri_path(&f.run.invocation_id)
         ),
         elements: Vec::new(),
@@ -176,7 +177,7 @@ pub fn document(f: &BuildFacts<'_>) -> Value {
     }
     m.insert(
         "verifiedUsing".into(),
-        json!([sha256_hash(f.outputs.digest.hex(), Some(OMS_COMMENT))]),
+        json!([sha256_hash(f.outputs.set.digest.hex(), Some(OMS_COMMENT))]),
     );
     m.insert("builtTime".into(), json!(f.run.finished_on));
     m.insert("software_packageVersion".into(), json!(artifact.version));
@@ -188,7 +189,10 @@ pub fn document(f: &BuildFacts<'_>) -> Value {
     let hyper = f.run.hyperparameters();
     if is_dataset {
         m.insert("dataset_datasetType".into(), json!(["noAssertion"]));
-        m.insert("dataset_datasetSize".into(), json!(f.outputs.total_size()));
+        m.insert(
+            "dataset_datasetSize".into(),
+            json!(f.outputs.set.total_size()),
+        );
         m.insert("dataset_dataCollectionProcess".into(), json!(summary));
         g.push(m, "dataset_DatasetPackage", root.clone());
     } else {
@@ -205,8 +209,8 @@ pub fn document(f: &BuildFacts<'_>) -> Value {
     g.declared_license(&root, artifact.license.as_deref());
 
     // Its files.
-    let mut file_ids = Vec::with_capacity(f.outputs.files.len());
-    for file in &f.outputs.files {
+    let mut file_ids = Vec::with_capacity(f.outputs.set.len());
+    for file in &f.outputs.set.files {
         let id = g.id(&format!("file/{}", iri_path(&file.path)));
         let mut m = Map::new();
         m.insert("name".into(), json!(file.path));

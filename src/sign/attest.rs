@@ -191,13 +191,13 @@ pub fn import_statement(input: &LockedInput) -> Statement<Provenance> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digest::FileEntry;
     use crate::digest::Sha256Digest;
-    use crate::lockfile::LockedFile;
-    use crate::manifest::Role;
+    use crate::model::Role;
 
     #[test]
     fn import_statement_shape() {
-        let f = LockedFile {
+        let f = FileEntry {
             path: "model.safetensors".into(),
             size: 3,
             sha256: Sha256Digest::of(b"abc"),

@@ -8,16 +8,14 @@
 //! only as a hint: trust comes from the keys and certificates given to the
 //! verifier, never from the bundle.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 use crate::intoto::{PAYLOAD_TYPE, STATEMENT_TYPE, Statement};
 use crate::sign::dsse::{self, Envelope};
+use crate::sign::keyless::KeylessError;
 use crate::sign::keyless::tlog::TlogEntry;
-use crate::sign::keyless::{KeylessError, TrustedRoot};
-use crate::sign::keys::{KeyError, PublicKey, SigningKey};
-use crate::sign::x509::{self, Cert, ChainError};
+use crate::sign::keys::{KeyError, SigningKey};
+use crate::sign::x509::ChainError;
 
 /// The media type mlprov writes.
 pub const MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -36,17 +34,17 @@ struct OutBundle<'a> {
     #[serde(rename = "mediaType")]
     media_type: &'static str,
     #[serde(rename = "verificationMaterial")]
-    verification_material: OutMaterial,
+    verification_material: OutMaterial<'a>,
     #[serde(rename = "dsseEnvelope")]
     dsse_envelope: &'a Envelope,
 }
 
 #[derive(Serialize)]
-struct OutMaterial {
+struct OutMaterial<'a> {
     #[serde(rename = "publicKey")]
     public_key: OutPublicKey,
     #[serde(rename = "tlogEntries")]
-    tlog_entries: Vec<serde_json::Value>,
+    tlog_entries: &'a [TlogEntry],
 }
 
 #[derive(Serialize)]
@@ -57,16 +55,29 @@ struct OutPublicKey {
 /// Sign an in-toto statement's exact bytes with `key` and return the bundle
 /// JSON (pretty-printed, one trailing newline).
 pub fn sign_statement(payload: &[u8], key: &SigningKey) -> Result<Vec<u8>, KeyError> {
+    let envelope = key_envelope(payload, key)?;
+    key_bundle(&envelope, &[])
+}
+
+/// The DSSE envelope of a statement signed with `key`, its signature's
+/// `keyid` the key's hint.
+pub fn key_envelope(payload: &[u8], key: &SigningKey) -> Result<Envelope, KeyError> {
     let hint = key.public_key()?.hint();
     let signature = key.sign(&dsse::pae(PAYLOAD_TYPE, payload))?;
-    let envelope = Envelope::new(PAYLOAD_TYPE, payload, &signature, Some(hint.clone()));
+    Ok(Envelope::new(PAYLOAD_TYPE, payload, &signature, Some(hint)))
+}
+
+/// The bundle JSON of a key-signed envelope and its transparency log
+/// entries (none, or the one `--tlog-upload` made).
+pub fn key_bundle(envelope: &Envelope, tlog_entries: &[TlogEntry]) -> Result<Vec<u8>, KeyError> {
+    let hint = envelope.signatures[0].keyid.clone().unwrap_or_default();
     let bundle = OutBundle {
         media_type: MEDIA_TYPE,
         verification_material: OutMaterial {
             public_key: OutPublicKey { hint },
-            tlog_entries: Vec::new(),
+            tlog_entries,
         },
-        dsse_envelope: &envelope,
+        dsse_envelope: envelope,
     };
     let mut out = serde_json::to_vec_pretty(&bundle).map_err(|e| KeyError::Crypto {
         context: "writing the bundle".into(),
@@ -97,6 +108,20 @@ struct InMaterial {
     #[serde(rename = "x509CertificateChain")]
     x509_certificate_chain: Option<InChain>,
     certificate: Option<InRaw>,
+    #[serde(rename = "timestampVerificationData")]
+    timestamp_verification_data: Option<InTimestamps>,
+}
+
+#[derive(Deserialize)]
+struct InTimestamps {
+    #[serde(rename = "rfc3161Timestamps", default)]
+    rfc3161_timestamps: Vec<InTimestamp>,
+}
+
+#[derive(Deserialize)]
+struct InTimestamp {
+    #[serde(rename = "signedTimestamp", default)]
+    signed_timestamp: String,
 }
 
 #[derive(Deserialize)]
@@ -118,7 +143,7 @@ struct InRaw {
     raw_bytes: String,
 }
 
-/// Who a bundle says signed it (unverified until [`verify`]).
+/// Who a bundle says signed it (unverified until [`crate::sign::verify::verify`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Material {
     /// A key identified by a hint and/or an embedded public key (DER SPKI).
@@ -141,8 +166,13 @@ pub struct Bundle {
     /// The envelope signature's `keyid`, when set (part of the envelope a
     /// transparency log hashes).
     pub keyid: Option<String>,
-    /// Transparency log entries (keyless bundles).
+    /// Transparency log entries (keyless bundles, and key-signed bundles
+    /// signed with `--tlog-upload`).
     pub tlog_entries: Vec<TlogEntry>,
+    /// RFC 3161 signed timestamps (`timestampVerificationData`): the DER
+    /// TimeStampResp of each. A value that is not base64 makes the bundle
+    /// malformed.
+    pub rfc3161_timestamps: Vec<Vec<u8>>,
     pub statement: Statement,
 }
 
@@ -238,6 +268,22 @@ pub fn parse(bytes: &[u8]) -> Result<Bundle, BundleError> {
         .as_mut()
         .map(|m| std::mem::take(&mut m.tlog_entries))
         .unwrap_or_default();
+    let mut rfc3161_timestamps = Vec::new();
+    for t in vm
+        .as_mut()
+        .and_then(|m| m.timestamp_verification_data.take())
+        .map(|t| t.rfc3161_timestamps)
+        .unwrap_or_default()
+    {
+        let der = dsse::decode_base64(&t.signed_timestamp)
+            .filter(|d| !d.is_empty())
+            .ok_or_else(|| {
+                BundleError::Malformed(
+                    "timestampVerificationData: an RFC 3161 timestamp is not valid base64".into(),
+                )
+            })?;
+        rfc3161_timestamps.push(der);
+    }
     let material = material(vm)?;
     Ok(Bundle {
         material,
@@ -245,6 +291,7 @@ pub fn parse(bytes: &[u8]) -> Result<Bundle, BundleError> {
         signature,
         keyid,
         tlog_entries,
+        rfc3161_timestamps,
         statement,
     })
 }
@@ -302,261 +349,6 @@ pub fn same_attestation(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// What the verifier trusts: public keys, certificate roots, and keyless
-/// (Sigstore) signer identities with the trust material to check them.
-///
-/// Build it with struct update syntax (`Trust { keys, ..Default::default() }`)
-/// so new fields do not break callers.
-#[derive(Debug, Clone, Default)]
-pub struct Trust {
-    pub keys: Vec<PublicKey>,
-    pub roots: Vec<Cert>,
-    /// Keyless signers accepted: OIDC identity and issuer as certified by
-    /// Fulcio. Empty: no keyless signature is trusted.
-    pub identities: Vec<IdentityRule>,
-    /// Fulcio CAs, Rekor logs and CT logs that keyless bundles are checked
-    /// against (the public-good root, a TUF refresh, or `--trusted-root`).
-    pub sigstore: Option<Arc<TrustedRoot>>,
-}
-
-/// A keyless signer that is trusted: an exact identity and issuer, or an
-/// identity regexp (only through the explicitly named
-/// [`IdentityRule::regexp`]; a wildcard in an exact identity is literal).
-#[derive(Debug, Clone)]
-pub struct IdentityRule {
-    pub identity: IdentityMatch,
-    /// The OIDC issuer, always matched exactly.
-    pub issuer: String,
-}
-
-/// How a rule matches the certificate's identity (its subject alternative
-/// name: an email, a URI such as a GitHub workflow ref, or a username).
-#[derive(Debug, Clone)]
-pub enum IdentityMatch {
-    Exact(String),
-    /// Anchored: the whole identity must match.
-    Regexp(regex::Regex),
-}
-
-impl IdentityRule {
-    /// Trust exactly `identity` as issued by `issuer`.
-    pub fn exact(identity: impl Into<String>, issuer: impl Into<String>) -> Self {
-        Self {
-            identity: IdentityMatch::Exact(identity.into()),
-            issuer: issuer.into(),
-        }
-    }
-
-    /// Trust every identity that `pattern` matches in full (it is anchored
-    /// as `^(?:pattern)$`), as issued by `issuer`.
-    pub fn regexp(pattern: &str, issuer: impl Into<String>) -> Result<Self, regex::Error> {
-        let re = regex::Regex::new(&format!("^(?:{pattern})$"))?;
-        Ok(Self {
-            identity: IdentityMatch::Regexp(re),
-            issuer: issuer.into(),
-        })
-    }
-
-    pub fn matches_identity(&self, identity: &str) -> bool {
-        match &self.identity {
-            IdentityMatch::Exact(e) => e == identity,
-            IdentityMatch::Regexp(re) => re.is_match(identity),
-        }
-    }
-
-    pub fn matches(&self, identity: &str, issuer: &str) -> bool {
-        self.issuer == issuer && self.matches_identity(identity)
-    }
-
-    /// For messages: `stefanb@us.ibm.com (issuer https://…)`.
-    pub fn describe(&self) -> String {
-        match &self.identity {
-            IdentityMatch::Exact(e) => format!("{e} (issuer {})", self.issuer),
-            IdentityMatch::Regexp(re) => {
-                format!(
-                    "identity matching /{}/ (issuer {})",
-                    re.as_str(),
-                    self.issuer
-                )
-            }
-        }
-    }
-}
-
-/// Who signed a bundle, once proven.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Signer {
-    /// A trusted key (its label: the file it came from).
-    Key {
-        label: String,
-        algorithm: String,
-        fingerprint: String,
-    },
-    /// A certificate chaining to a trusted root.
-    Certificate {
-        subject: String,
-        path: Vec<String>,
-        fingerprint: String,
-    },
-    /// A keyless (Sigstore) signature: a short-lived Fulcio certificate for
-    /// an OIDC identity, logged in a transparency log.
-    Keyless {
-        /// The certificate's identity (subject alternative name).
-        identity: String,
-        /// The OIDC issuer the certificate records.
-        issuer: String,
-        /// SHA-256 of the signing certificate (`sha256:…`).
-        fingerprint: String,
-        proof: KeylessProof,
-    },
-}
-
-/// What a keyless verification proved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeylessProof {
-    /// Subjects from the signing certificate to the trusted Fulcio root.
-    pub chain: Vec<String>,
-    /// The CT log whose signed certificate timestamp (SCT) verified: its log
-    /// ID (hex SHA-256 of its key).
-    pub sct_log: String,
-    pub tlog: TlogProof,
-    /// When the certificate was checked to be valid (Unix seconds): the
-    /// log's integrated time when its signed entry timestamp verified,
-    /// otherwise the verification time.
-    pub checked_at: i64,
-    pub time_source: TimeSource,
-}
-
-/// The transparency log entry that verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlogProof {
-    /// The log's base URL from the trusted root.
-    pub log_url: String,
-    /// The log ID (hex SHA-256 of the log's key).
-    pub log_id: String,
-    pub log_index: i64,
-    /// Tree size of the signed checkpoint the inclusion proof reaches.
-    pub tree_size: i64,
-    /// The integrated time, when the signed entry timestamp (SET) proved it.
-    pub integrated_time: Option<i64>,
-}
-
-/// Where the signing time came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeSource {
-    /// The log's integrated time, signed by the log (SET).
-    SignedEntryTimestamp,
-    /// No trusted timestamp: the current time.
-    VerificationTime,
-}
-
-impl Signer {
-    /// One line for people: `key cosign.pub (ECDSA P-256)`.
-    pub fn describe(&self) -> String {
-        match self {
-            Signer::Key {
-                label, algorithm, ..
-            } => format!("key {label} ({algorithm})"),
-            Signer::Certificate { subject, path, .. } => {
-                format!(
-                    "certificate `{subject}` via {}",
-                    path.last().map(String::as_str).unwrap_or("?")
-                )
-            }
-            Signer::Keyless {
-                identity, issuer, ..
-            } => format!("{identity} (keyless, issuer {issuer})"),
-        }
-    }
-}
-
-/// Check the bundle's signature and that its signer is trusted.
-pub fn verify(bundle: &Bundle, trust: &Trust) -> Result<Signer, BundleError> {
-    let pae = dsse::pae(PAYLOAD_TYPE, &bundle.payload);
-    match &bundle.material {
-        Material::PublicKey { hint, embedded } => {
-            verify_key(bundle, &pae, hint.as_deref(), embedded.as_deref(), trust)
-        }
-        Material::X509Chain(chain) => {
-            let leaf = Cert::from_der(&chain[0])
-                .map_err(|e| BundleError::Chain(ChainError::Malformed(e)))?;
-            let spki = leaf
-                .spki_der()
-                .map_err(|e| BundleError::Chain(ChainError::Malformed(e)))?;
-            let key = PublicKey::from_spki_der(&spki, &leaf.subject())
-                .map_err(|e| BundleError::Unsupported(format!("signing certificate: {e}")))?;
-            if !key.verify(&pae, &bundle.signature) {
-                return Err(BundleError::SignatureInvalid(format!(
-                    "the signature does not verify with the key of certificate `{}`",
-                    leaf.subject()
-                )));
-            }
-            let ok = x509::verify_chain(chain, &trust.roots).map_err(BundleError::Chain)?;
-            Ok(Signer::Certificate {
-                subject: ok.leaf.subject(),
-                path: ok.path,
-                fingerprint: ok.leaf.fingerprint().prefixed(),
-            })
-        }
-        Material::Certificate(der) => {
-            crate::sign::keyless::verify::verify(bundle, der, trust).map_err(BundleError::Keyless)
-        }
-    }
-}
-
-fn verify_key(
-    bundle: &Bundle,
-    pae: &[u8],
-    hint: Option<&str>,
-    embedded: Option<&[u8]>,
-    trust: &Trust,
-) -> Result<Signer, BundleError> {
-    // Keys the hint names are tried first; the hint never decides trust.
-    let mut keys: Vec<&PublicKey> = trust.keys.iter().collect();
-    keys.sort_by_key(|k| !hint.is_some_and(|h| k.matches_hint(h)));
-    for k in &keys {
-        if k.verify(pae, &bundle.signature) {
-            return Ok(Signer::Key {
-                label: k.label.clone(),
-                algorithm: k.algorithm.name().to_string(),
-                fingerprint: k.fingerprint().prefixed(),
-            });
-        }
-    }
-    if let Some(named) = hint.and_then(|h| trust.keys.iter().find(|k| k.matches_hint(h))) {
-        return Err(BundleError::SignatureInvalid(format!(
-            "the signature does not verify with {} (the key the bundle names): the statement or signature was altered",
-            named.label
-        )));
-    }
-    if let Some(der) = embedded {
-        if let Some(k) = trust.keys.iter().find(|k| k.spki_der() == der) {
-            return Err(BundleError::SignatureInvalid(format!(
-                "the signature does not verify with {}: the statement or signature was altered",
-                k.label
-            )));
-        }
-        if let Ok(k) = PublicKey::from_spki_der(der, "embedded key")
-            && k.verify(pae, &bundle.signature)
-        {
-            return Err(BundleError::Untrusted(format!(
-                "signed by key {} ({}), which is not among the trusted keys",
-                k.fingerprint().prefixed(),
-                k.algorithm
-            )));
-        }
-    }
-    if trust.keys.is_empty() {
-        return Err(BundleError::Untrusted(
-            "signed with a key, but no trusted key was given (pass --key)".into(),
-        ));
-    }
-    Err(BundleError::Untrusted(match hint {
-        Some(h) => format!("signed by a key that is not trusted (key hint {h})"),
-        None => "none of the trusted keys verifies the signature".to_string(),
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -573,15 +365,8 @@ mod tests {
         serde_json::to_vec(&st).unwrap()
     }
 
-    fn trust(keys: Vec<PublicKey>) -> Trust {
-        Trust {
-            keys,
-            ..Default::default()
-        }
-    }
-
     #[test]
-    fn sign_parse_verify() {
+    fn sign_and_parse() {
         let key = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
         let bytes = sign_statement(&statement(), &key).unwrap();
         let b = parse(&bytes).unwrap();
@@ -590,47 +375,9 @@ mod tests {
         assert!(
             matches!(&b.material, Material::PublicKey { hint: Some(h), .. } if *h == pk.hint())
         );
-        let signer = verify(&b, &trust(vec![pk])).unwrap();
-        assert!(matches!(signer, Signer::Key { .. }));
         // The schema of the sigstore protobuf specs accepts the JSON.
         let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         let _: sigstore::bundle::Bundle = serde_json::from_value(v).unwrap();
-    }
-
-    #[test]
-    fn untrusted_and_invalid_are_told_apart() {
-        let key = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-        let other = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-        let bytes = sign_statement(&statement(), &key).unwrap();
-        let b = parse(&bytes).unwrap();
-        let err = verify(&b, &trust(vec![other.public_key().unwrap()])).unwrap_err();
-        assert!(matches!(err, BundleError::Untrusted(_)), "{err:?}");
-        let mut tampered = b.clone();
-        tampered.payload.push(b' ');
-        let err = verify(&tampered, &trust(vec![key.public_key().unwrap()])).unwrap_err();
-        assert!(matches!(err, BundleError::SignatureInvalid(_)), "{err:?}");
-    }
-
-    #[test]
-    fn ed25519_public_keys_verify() {
-        use aws_lc_rs::encoding::AsDer as _;
-        use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new()).unwrap();
-        let kp = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
-        let spki = kp.public_key().as_der().unwrap();
-        let pk = PublicKey::from_spki_der(spki.as_ref(), "ed.pub").unwrap();
-        assert_eq!(pk.algorithm, KeyAlgorithm::Ed25519);
-        let payload = statement();
-        let sig = kp.sign(&dsse::pae(PAYLOAD_TYPE, &payload));
-        let env = Envelope::new(PAYLOAD_TYPE, &payload, sig.as_ref(), None);
-        let bytes = serde_json::to_vec(&serde_json::json!({
-            "mediaType": MEDIA_TYPE,
-            "verificationMaterial": {"publicKey": {"hint": pk.hint()}},
-            "dsseEnvelope": env,
-        }))
-        .unwrap();
-        let b = parse(&bytes).unwrap();
-        assert!(verify(&b, &trust(vec![pk])).is_ok());
     }
 
     #[test]
@@ -649,5 +396,28 @@ mod tests {
         v["dsseEnvelope"]["payload"] = "eyJf!!dHlwZSI6".into();
         let err = parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
         assert!(matches!(err, BundleError::Encoding("payload")), "{err:?}");
+    }
+
+    #[test]
+    fn rfc3161_timestamps_must_decode() {
+        let key = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let bytes = sign_statement(&statement(), &key).unwrap();
+        let with = |ts: &str| {
+            let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            v["verificationMaterial"]["timestampVerificationData"] =
+                serde_json::json!({"rfc3161Timestamps": [{"signedTimestamp": ts}]});
+            serde_json::to_vec(&v).unwrap()
+        };
+        for bad in ["not base64 !!", ""] {
+            let err = parse(&with(bad)).unwrap_err();
+            assert!(
+                matches!(err, BundleError::Malformed(ref m) if m.contains("RFC 3161")),
+                "{err:?}"
+            );
+        }
+        assert_eq!(
+            parse(&with("MAMCAQA=")).unwrap().rfc3161_timestamps,
+            vec![vec![0x30, 3, 2, 1, 0]]
+        );
     }
 }

@@ -7,4 +7,6 @@ pub mod dsse;
 pub mod keyless;
 pub mod keys;
 pub mod oms;
+pub mod trust;
+pub mod verify;
 pub mod x509;

@@ -14,19 +14,18 @@
 //! A model that is a single file has one resource named `.` (what
 //! `model_signing` records for it).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::digest::{self, FileDigest, Sha256Digest, TreeFile, WalkOptions};
+use crate::digest::{self, FileEntry, FileSet, HashError, SetOptions, Sha256Digest, WalkError};
 use crate::intoto::{PREDICATE_OMS, ResourceDescriptor, Statement};
 use crate::reporter::Reporter;
 
 /// The resource name of a single-file model.
 pub const SINGLE_FILE_NAME: &str = ".";
-/// The default signature file name.
-pub const SIGNATURE_FILE: &str = "model.sig";
+pub use crate::digest::SIGNATURE_FILE;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OmsPredicate {
@@ -52,24 +51,14 @@ pub struct Resource {
     pub digest: String,
 }
 
-/// How to turn a model path into a file set.
-#[derive(Debug, Clone, Default)]
-pub struct Settings {
-    /// Extra relative POSIX paths to leave out (`--ignore-paths`).
-    pub ignore_paths: Vec<String>,
-    /// Also leave out `.git/`, `.gitattributes`, `.github/`, `.gitignore`.
-    pub ignore_git_paths: bool,
-    pub allow_symlinks: bool,
-}
-
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum OmsError {
     #[error(transparent)]
     #[diagnostic(code(mlprov::sign::walk))]
-    Walk(#[from] digest::WalkError),
+    Walk(#[from] WalkError),
     #[error(transparent)]
     #[diagnostic(code(mlprov::sign::io))]
-    Hash(#[from] digest::HashError),
+    Hash(#[from] HashError),
     #[error(
         "{0}: the model has no files to sign (everything is ignored or the directory is empty)"
     )]
@@ -99,7 +88,7 @@ pub fn model_name(path: &Path) -> String {
 pub struct HashedModel {
     pub name: String,
     /// Relative POSIX path (or `.` for a single file) and digest, in OMS order.
-    pub files: Vec<FileDigest>,
+    pub files: Vec<FileEntry>,
     pub root: Sha256Digest,
     /// The ignore list as recorded in a signature (sorted, no duplicates).
     pub ignore_paths: Vec<String>,
@@ -110,40 +99,28 @@ pub struct HashedModel {
 /// Walk `path` (file or directory) and re-hash every byte (never cached).
 pub fn hash_model(
     path: &Path,
-    settings: &Settings,
+    opts: &SetOptions,
     reporter: &dyn Reporter,
 ) -> Result<HashedModel, OmsError> {
-    let opts = WalkOptions {
-        ignore_paths: settings.ignore_paths.clone(),
-        ignore_git_paths: settings.ignore_git_paths,
-        allow_symlinks: settings.allow_symlinks,
-    };
     let is_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-    let tree: Vec<TreeFile> = digest::walk(path, &opts)?;
-    let mut files = digest::hash_files(&tree, None, reporter)?;
+    let set = FileSet::hash(path, opts, None, reporter).map_err(|e| match e {
+        digest::SetError::Walk(e) => OmsError::Walk(e),
+        digest::SetError::Hash(e) => OmsError::Hash(e),
+    })?;
+    let mut files = set.files;
     if is_file {
         for f in &mut files {
             f.path = SINGLE_FILE_NAME.to_string();
         }
     }
-    digest::sort_posix(&mut files);
-    let root = digest::artifact_digest(files.iter().map(|f| (f.path.as_str(), &f.sha256)));
-    let mut ignore: BTreeSet<String> = settings
-        .ignore_paths
-        .iter()
-        .map(|p| p.trim_end_matches('/').to_string())
-        .filter(|p| !p.is_empty())
-        .collect();
-    if settings.ignore_git_paths {
-        ignore.extend(digest::DEFAULT_IGNORES.iter().map(|s| s.to_string()));
-    }
+    let set = FileSet::new(files);
     Ok(HashedModel {
         name: model_name(path),
-        total_bytes: files.iter().map(|f| f.size).sum(),
-        files,
-        root,
-        ignore_paths: ignore.into_iter().collect(),
-        allow_symlinks: settings.allow_symlinks,
+        total_bytes: set.total_size(),
+        files: set.files,
+        root: set.digest,
+        ignore_paths: opts.recorded_ignores(),
+        allow_symlinks: opts.allows_symlinks(),
     })
 }
 
@@ -260,7 +237,6 @@ pub fn signed_manifest(statement: &Statement) -> Result<SignedManifest, Manifest
         .sha256_digest()
         .ok_or_else(|| ManifestError::Malformed("the subject has no valid sha256 digest".into()))?;
     let mut files = BTreeMap::new();
-    let mut h = <sha2::Sha256 as sha2::Digest>::new();
     let mut prev: Option<&str> = None;
     for r in &pred.resources {
         if r.algorithm != "sha256" {
@@ -286,10 +262,9 @@ pub fn signed_manifest(statement: &Statement) -> Result<SignedManifest, Manifest
             )));
         }
         prev = Some(&r.name);
-        sha2::Digest::update(&mut h, d.0);
         files.insert(r.name.clone(), d);
     }
-    let computed = Sha256Digest(sha2::Digest::finalize(h).into());
+    let computed = digest::artifact_digest(files.iter().map(|(p, d)| (p.as_str(), d)));
     if computed != root {
         return Err(ManifestError::Inconsistent(format!(
             "the subject digest {} is not the root digest of the listed files ({})",
@@ -327,7 +302,7 @@ pub enum FileDiff {
 }
 
 /// Compare the signed file set with the hashed one, in path order.
-pub fn compare(signed: &SignedManifest, actual: &[FileDigest]) -> Vec<FileDiff> {
+pub fn compare(signed: &SignedManifest, actual: &[FileEntry]) -> Vec<FileDiff> {
     let actual_map: BTreeMap<&str, Sha256Digest> =
         actual.iter().map(|f| (f.path.as_str(), f.sha256)).collect();
     let missing: Vec<(&String, &Sha256Digest)> = signed
@@ -404,12 +379,7 @@ mod tests {
     #[test]
     fn statement_roundtrips_through_the_checker() {
         let d = tree();
-        let settings = Settings {
-            ignore_git_paths: true,
-            ignore_paths: vec!["model.sig".into()],
-            ..Default::default()
-        };
-        let m = hash_model(d.path(), &settings, &Silent).unwrap();
+        let m = hash_model(d.path(), &SetOptions::artifact(), &Silent).unwrap();
         let names: Vec<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(names, ["a/b", "a.b"]);
         assert_eq!(
@@ -433,14 +403,14 @@ mod tests {
     #[test]
     fn compare_finds_changed_extra_missing_and_renames() {
         let d = tree();
-        let m = hash_model(d.path(), &Settings::default(), &Silent).unwrap();
+        let m = hash_model(d.path(), &SetOptions::default(), &Silent).unwrap();
         let st: Statement =
             serde_json::from_value(serde_json::to_value(m.statement()).unwrap()).unwrap();
         let signed = signed_manifest(&st).unwrap();
         std::fs::rename(d.path().join("a.b"), d.path().join("c")).unwrap();
         std::fs::write(d.path().join("a/b"), b"One").unwrap();
         std::fs::remove_file(d.path().join(".gitignore")).unwrap();
-        let now = hash_model(d.path(), &Settings::default(), &Silent).unwrap();
+        let now = hash_model(d.path(), &SetOptions::default(), &Silent).unwrap();
         let diffs = compare(&signed, &now.files);
         assert_eq!(diffs.len(), 4, "{diffs:?}");
         assert!(matches!(&diffs[0], FileDiff::Missing { path, .. } if path == ".gitignore"));
@@ -454,7 +424,7 @@ mod tests {
     #[test]
     fn inconsistent_root_is_rejected() {
         let d = tree();
-        let m = hash_model(d.path(), &Settings::default(), &Silent).unwrap();
+        let m = hash_model(d.path(), &SetOptions::default(), &Silent).unwrap();
         let mut v = serde_json::to_value(m.statement()).unwrap();
         v["subject"][0]["digest"]["sha256"] = Sha256Digest::empty().hex().into();
         let st: Statement = serde_json::from_value(v).unwrap();
@@ -467,7 +437,7 @@ mod tests {
     #[test]
     fn single_file_is_named_dot() {
         let d = tree();
-        let m = hash_model(&d.path().join("a.b"), &Settings::default(), &Silent).unwrap();
+        let m = hash_model(&d.path().join("a.b"), &SetOptions::default(), &Silent).unwrap();
         assert_eq!(m.files[0].path, ".");
         assert_eq!(m.name, "a.b");
     }

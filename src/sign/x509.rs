@@ -149,7 +149,8 @@ impl Cert {
             .is_ok()
     }
 
-    fn extension<'a, T>(&'a self) -> Result<Option<T>, String>
+    /// A decoded extension, if the certificate has it.
+    pub fn extension<'a, T>(&'a self) -> Result<Option<T>, String>
     where
         T: Decode<'a> + const_oid::AssociatedOid,
     {

@@ -58,7 +58,8 @@ pub enum Code {
     IssuerMismatch,
     /// The signing certificate has no valid SCT from a trusted CT log.
     SctInvalid,
-    /// A keyless bundle has no transparency log entry.
+    /// A keyless bundle (or, with `--require-tlog`, a key-signed one) has no
+    /// transparency log entry.
     TlogMissing,
     /// The transparency log entry is from a log the trusted root does not list.
     TlogUntrusted,

@@ -20,7 +20,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use crate::digest::Sha256Digest;
 use crate::intoto::{BUILD_TYPE_IMPORT, PREDICATE_SLSA_PROVENANCE, Provenance};
 use crate::registry::{ANN_ARTIFACT_NAME, Client, OciRef, RegistryError, pull};
-use crate::sign::bundle::{self, Trust};
+use crate::sign::bundle;
+use crate::sign::trust::Trust;
 use crate::store::{Store, predicate_slug};
 
 /// Something that could not be read: the answer may be incomplete.
@@ -101,7 +102,7 @@ impl Lineage {
             return;
         }
         if let Some(t) = trust
-            && bundle::verify(&parsed, t).is_err()
+            && crate::sign::verify::verify(&parsed, t).is_err()
         {
             return;
         }

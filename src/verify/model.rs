@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::digest::Sha256Digest;
-use crate::manifest::Role;
+use crate::model::Role;
 use crate::verify::node::{Finding, LocalBytes, NodeVerdict, RawBundle};
 
 /// The default `--max-depth`.

@@ -18,12 +18,13 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::digest::Sha256Digest;
+use crate::digest::{SetOptions, Sha256Digest};
 use crate::intoto::{PREDICATE_OMS, Statement};
 use crate::reporter::Reporter;
-use crate::sign::bundle::{self, Bundle, BundleError, Signer, Trust};
+use crate::sign::bundle::{self, Bundle, BundleError};
 use crate::sign::keyless::KeylessError;
 use crate::sign::oms::{self, SignedManifest};
+use crate::sign::trust::{Signer, Trust};
 use crate::sign::x509::ChainError;
 use crate::store::Store;
 use crate::verify::code::Code;
@@ -131,8 +132,9 @@ fn mentions(st: &Statement, digest: &Sha256Digest) -> bool {
 #[derive(Debug, Clone)]
 pub struct LocalBytes {
     pub path: PathBuf,
-    /// Walk settings; the signed manifest's own ignore list is added.
-    pub settings: oms::Settings,
+    /// Which files make the artifact; the signed manifest's own ignore list
+    /// is added. Never read through the hash cache.
+    pub settings: SetOptions,
 }
 
 /// The outcome of one bundle.
@@ -341,7 +343,11 @@ pub fn gather(
         if b.statement.predicate_type != PREDICATE_OMS || req.trusts.is_empty() {
             return None;
         }
-        if !req.trusts.iter().all(|(_, t)| bundle::verify(b, t).is_ok()) {
+        if !req
+            .trusts
+            .iter()
+            .all(|(_, t)| crate::sign::verify::verify(b, t).is_ok())
+        {
             return None;
         }
         oms::signed_manifest(&b.statement)
@@ -353,13 +359,13 @@ pub fn gather(
     if let Some(bytes) = &req.bytes {
         let mut settings = bytes.settings.clone();
         if let Some(m) = &explicit_manifest {
-            settings
-                .ignore_paths
-                .extend(m.ignore_paths.iter().filter_map(|p| {
+            let allow = settings.allows_symlinks() || m.allow_symlinks;
+            settings = settings
+                .with_ignores(m.ignore_paths.iter().filter_map(|p| {
                     let p = p.trim_end_matches('/');
                     crate::fsutil::is_safe_relative(p).then(|| p.to_string())
-                }));
-            settings.allow_symlinks |= m.allow_symlinks;
+                }))
+                .with_symlinks(allow);
         }
         g.hashed =
             Some(oms::hash_model(&bytes.path, &settings, reporter).map_err(|e| e.to_string()));
@@ -428,7 +434,7 @@ pub fn is_untrusted(code: Code) -> bool {
 pub fn verify_bundle(b: &Bundle, trusts: &[(&str, &Trust)]) -> Verification {
     let mut signer: Option<Signer> = None;
     for (label, trust) in trusts {
-        match bundle::verify(b, trust) {
+        match crate::sign::verify::verify(b, trust) {
             Ok(s) => {
                 signer.get_or_insert(s);
             }

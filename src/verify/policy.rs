@@ -51,11 +51,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
 use crate::intoto::{PREDICATE_SLSA_PROVENANCE, Statement};
-use crate::manifest::Role;
+use crate::model::Role;
 use crate::policy::{Policy, RolePolicy, Signer as PolicySigner};
 use crate::scan::ScanPolicy;
-use crate::sign::bundle::{self, IdentityRule, Trust};
+use crate::sign::bundle;
 use crate::sign::keys::PublicKey;
+use crate::sign::trust::{IdentityRule, Trust};
 use crate::verify::rego::RegoPolicy;
 
 /// Predicate type of a signed revocation list.
@@ -480,7 +481,7 @@ pub fn read_revocation_list(
     trust: &Trust,
 ) -> Result<Vec<(Sha256Digest, Option<String>)>, String> {
     let b = bundle::parse(bytes).map_err(|e| e.to_string())?;
-    bundle::verify(&b, trust).map_err(|e| e.to_string())?;
+    crate::sign::verify::verify(&b, trust).map_err(|e| e.to_string())?;
     if b.statement.predicate_type != PREDICATE_REVOCATION {
         return Err(format!(
             "predicate type is {}, not {PREDICATE_REVOCATION}",

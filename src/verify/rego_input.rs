@@ -10,7 +10,7 @@ use crate::digest::Sha256Digest;
 use crate::intoto::{
     PREDICATE_CYCLONEDX, PREDICATE_OMS, PREDICATE_SCAN, PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3,
 };
-use crate::sign::bundle::Signer;
+use crate::sign::trust::Signer;
 use crate::verify::checks::Facts;
 use crate::verify::node::{NodeVerdict, Status};
 
@@ -88,7 +88,7 @@ pub struct PathEntry {
 }
 
 fn signer_value(s: &Signer) -> Value {
-    crate::verify::report::signer_json(s)
+    s.to_json()
 }
 
 /// What the document says the node is.

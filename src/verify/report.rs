@@ -28,7 +28,7 @@ use crate::intoto::{
     PREDICATE_CYCLONEDX, PREDICATE_OMS, PREDICATE_SCAN, PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3,
     PREDICATE_VSA,
 };
-use crate::sign::bundle::{Signer, TimeSource};
+use crate::sign::trust::Signer;
 use crate::verify::code::Code;
 use crate::verify::model::{Edge, Graph, GraphNode, NodeKind, ScanCheck};
 use crate::verify::node::{Against, Finding, NodeVerdict, Status};
@@ -71,49 +71,7 @@ fn node_json(n: &NodeVerdict) -> Value {
 }
 
 pub(crate) fn signer_json(s: &Signer) -> Value {
-    match s {
-        Signer::Key {
-            label,
-            algorithm,
-            fingerprint,
-        } => {
-            json!({"kind": "key", "key": label, "algorithm": algorithm, "fingerprint": fingerprint})
-        }
-        Signer::Certificate {
-            subject,
-            path,
-            fingerprint,
-        } => {
-            json!({"kind": "certificate", "subject": subject, "chain": path, "fingerprint": fingerprint})
-        }
-        Signer::Keyless {
-            identity,
-            issuer,
-            fingerprint,
-            proof,
-        } => json!({
-            "kind": "keyless",
-            "identity": identity,
-            "issuer": issuer,
-            "fingerprint": fingerprint,
-            "chain": proof.chain,
-            "sctLog": proof.sct_log,
-            "tlog": {
-                "url": proof.tlog.log_url,
-                "logId": proof.tlog.log_id,
-                "logIndex": proof.tlog.log_index,
-                "treeSize": proof.tlog.tree_size,
-                "integratedTime": proof.tlog.integrated_time,
-                "inclusionProof": true,
-                "signedEntryTimestamp": proof.tlog.integrated_time.is_some(),
-            },
-            "checkedAt": crate::sign::keyless::verify::rfc3339(proof.checked_at),
-            "timeSource": match proof.time_source {
-                TimeSource::SignedEntryTimestamp => "signed-entry-timestamp",
-                TimeSource::VerificationTime => "verification-time",
-            },
-        }),
-    }
+    s.to_json()
 }
 
 fn finding_json(f: &Finding) -> Value {

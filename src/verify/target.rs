@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::digest::Sha256Digest;
+use crate::digest::{SetOptions, Sha256Digest};
 use crate::intoto::PREDICATE_OMS;
 use crate::registry::{OciRef, RegistryError};
 use crate::sign::oms;
@@ -206,10 +206,6 @@ pub fn resolve(target: &Target, s: &TargetSettings<'_>) -> Result<Resolved, Targ
                 });
             }
             bundles.extend(s.bundles.iter().cloned());
-            let mut ignore = oms::resolve_ignores(path, s.cwd, s.ignore_paths);
-            if let Some(rel) = oms::signature_ignore(path, &signature) {
-                ignore.push(rel);
-            }
             let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());
             let project_root = s
                 .project_root
@@ -219,11 +215,9 @@ pub fn resolve(target: &Target, s: &TargetSettings<'_>) -> Result<Resolved, Targ
                 root: Root {
                     bytes: Some(LocalBytes {
                         path: path.clone(),
-                        settings: oms::Settings {
-                            ignore_paths: ignore,
-                            ignore_git_paths: true,
-                            allow_symlinks: false,
-                        },
+                        settings: SetOptions::artifact()
+                            .with_signature(oms::signature_ignore(path, &signature))
+                            .with_ignores(oms::resolve_ignores(path, s.cwd, s.ignore_paths)),
                     }),
                     bundles,
                     // The file set is proven only by a signed manifest.
@@ -250,11 +244,7 @@ pub fn staged(
     let mut root = reference_root(location, artifact, manifest);
     root.bytes = Some(LocalBytes {
         path: dir.to_path_buf(),
-        settings: oms::Settings {
-            ignore_paths: Vec::new(),
-            ignore_git_paths: true,
-            allow_symlinks: false,
-        },
+        settings: SetOptions::artifact(),
     });
     root.found = referrers;
     root

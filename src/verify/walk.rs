@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::path::PathBuf;
 
 use crate::digest::Sha256Digest;
-use crate::manifest::Role;
+use crate::model::Role;
 use crate::reporter::Reporter;
 use crate::scan::ScanReport;
 use crate::sign::oms::HashedModel;
@@ -438,11 +438,7 @@ impl<'a> Walk<'a> {
         let path = root.join(rel);
         path.exists().then(|| LocalBytes {
             path,
-            settings: crate::sign::oms::Settings {
-                ignore_paths: Vec::new(),
-                ignore_git_paths: true,
-                allow_symlinks: false,
-            },
+            settings: crate::digest::SetOptions::artifact(),
         })
     }
 

@@ -34,14 +34,11 @@ fn project(env: &TestEnv, name: &str) -> PathBuf {
 /// The OMS artifact digest of a model directory (mlprov's own hashing,
 /// used only to address the fixture bundles).
 fn artifact_digest(dir: &Path) -> String {
-    let opts = mlprov::digest::WalkOptions {
-        ignore_paths: vec!["model.sig".into()],
-        ignore_git_paths: true,
-        allow_symlinks: false,
-    };
-    let files = mlprov::digest::walk(dir, &opts).unwrap();
-    let hashed = mlprov::digest::hash_files(&files, None, &mlprov::reporter::Silent).unwrap();
-    mlprov::digest::artifact_digest(hashed.iter().map(|f| (f.path.as_str(), &f.sha256))).hex()
+    let opts = mlprov::digest::SetOptions::artifact();
+    mlprov::digest::FileSet::hash(dir, &opts, None, &mlprov::reporter::Silent)
+        .unwrap()
+        .digest
+        .hex()
 }
 
 /// A Sigstore bundle (v0.3, DSSE) whose statement names `subject_hex`. Its

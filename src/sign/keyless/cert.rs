@@ -2,17 +2,21 @@
 //! and its embedded signed certificate timestamp (RFC 6962 SCT).
 
 use const_oid::ObjectIdentifier;
-use const_oid::db::rfc5912::ID_CE_SUBJECT_ALT_NAME;
+use const_oid::db::rfc5912::{ID_CE_SUBJECT_ALT_NAME, ID_KP_CODE_SIGNING};
 use x509_cert::der::asn1::Utf8StringRef;
 use x509_cert::der::{Any, Decode, Encode, Tag, TagNumber, Tagged};
 use x509_cert::ext::Extension;
-use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::sct::SignedCertificateTimestampList;
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName,
+    SubjectKeyIdentifier,
+};
 
 use super::KeylessError;
 use super::trust_root::TrustedRoot;
 use crate::digest::Sha256Digest;
+use crate::sign::x509::Cert;
 
 /// Fulcio's OIDC issuer extension (deprecated form: the raw string).
 pub const OID_ISSUER_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
@@ -104,6 +108,75 @@ pub fn identity(cert: &x509_cert::Certificate) -> Result<CertIdentity, KeylessEr
     Ok(CertIdentity { sans, issuer })
 }
 
+/// The Sigstore X.509 profile of a Fulcio signing certificate, as
+/// sigstore-python (the WebPKI end-entity policy of `cryptography`) and
+/// sigstore-js enforce it:
+///
+/// - key usage present, with digitalSignature; extended key usage with
+///   codeSigning; not a CA;
+/// - an Authority Key Identifier naming the issuing CA's Subject Key
+///   Identifier (sigstore-js builds the path by it);
+/// - the subject alternative name critical when the subject is empty
+///   (RFC 5280, 4.2.1.6).
+pub fn check_profile(leaf: &Cert, issuer: &Cert) -> Result<(), KeylessError> {
+    let usage = |m: String| KeylessError::Usage(format!("the signing certificate {m}"));
+    let ext = |e: String| KeylessError::Malformed(format!("signing certificate: {e}"));
+    match leaf.extension::<KeyUsage>().map_err(ext)? {
+        Some(ku) if ku.digital_signature() => {}
+        Some(_) => return Err(usage("has key usage without digitalSignature".into())),
+        None => {
+            return Err(usage(
+                "has no key usage extension (2.5.29.15); Fulcio sets digitalSignature".into(),
+            ));
+        }
+    }
+    let eku = leaf.extension::<ExtendedKeyUsage>().map_err(ext)?;
+    if !eku.is_some_and(|e| e.0.contains(&ID_KP_CODE_SIGNING)) {
+        return Err(usage("lacks extended key usage codeSigning".into()));
+    }
+    if leaf
+        .extension::<BasicConstraints>()
+        .map_err(ext)?
+        .is_some_and(|bc| bc.ca)
+    {
+        return Err(usage("is a CA certificate".into()));
+    }
+    let aki = leaf
+        .extension::<AuthorityKeyIdentifier>()
+        .map_err(ext)?
+        .and_then(|a| a.key_identifier)
+        .ok_or_else(|| {
+            usage(
+                "has no Authority Key Identifier (2.5.29.35) with a key identifier, which Fulcio always sets".into(),
+            )
+        })?;
+    if let Some(ski) = issuer.extension::<SubjectKeyIdentifier>().map_err(ext)?
+        && ski.0 != aki
+    {
+        return Err(usage(format!(
+            "names issuer key {} (Authority Key Identifier), but its issuer `{}` has key identifier {}",
+            hex::encode(aki.as_bytes()),
+            issuer.subject(),
+            hex::encode(ski.0.as_bytes())
+        )));
+    }
+    let subject_empty = leaf.inner().tbs_certificate().subject().is_empty();
+    let san_critical = extensions(leaf.inner())
+        .iter()
+        .find(|e| e.extn_id == ID_CE_SUBJECT_ALT_NAME)
+        .map(|e| e.critical);
+    match san_critical {
+        None => return Err(usage("has no subject alternative name".into())),
+        Some(false) if subject_empty => {
+            return Err(usage(
+                "has an empty subject and a non-critical subject alternative name (RFC 5280 requires it critical)".into(),
+            ));
+        }
+        Some(_) => {}
+    }
+    Ok(())
+}
+
 /// The leaf's TBSCertificate without the SCT list extension: what the CT
 /// log signed (the precertificate's TBS). Done on the DER as it is, so
 /// nothing is re-encoded differently.
@@ -128,9 +201,11 @@ fn precert_tbs(leaf_der: &[u8]) -> Result<Vec<u8>, x509_cert::der::Error> {
     fields.to_der()
 }
 
-/// Verify the certificate's embedded SCT against the trusted CT logs.
+/// Verify the certificate's embedded SCTs against the trusted CT logs:
+/// every one must verify with a CT log of the trusted root valid at its
+/// time (as sigstore-js requires), and there must be at least one.
 /// `issuer_spki` is the DER public key of the CA that issued the leaf.
-/// Returns the CT log's ID (hex).
+/// Returns the first CT log's ID (hex).
 pub fn verify_sct(
     leaf_der: &[u8],
     issuer_spki: &[u8],
@@ -156,6 +231,7 @@ pub fn verify_sct(
     let tbs = precert_tbs(leaf_der).map_err(|e| malformed("TBS", e))?;
     let issuer_key_hash = Sha256Digest::of(issuer_spki);
     let mut reasons = Vec::new();
+    let mut verified = Vec::new();
     for s in scts {
         let sct = match s.parse_timestamp() {
             Ok(s) => s,
@@ -197,12 +273,18 @@ pub fn verify_sct(
             continue;
         }
         if log.key.verify(&signed, sct.signature.signature.as_slice()) {
-            return Ok(log_id);
+            verified.push(log_id);
+            continue;
         }
         reasons.push(format!(
             "the SCT from CT log {} does not verify over this certificate",
             log.base_url
         ));
+    }
+    if reasons.is_empty()
+        && let Some(first) = verified.into_iter().next()
+    {
+        return Ok(first);
     }
     Err(KeylessError::Sct(reasons.join("; ")))
 }

@@ -169,10 +169,11 @@ pub fn fulcio_signing_cert(
 
 /// Log a DSSE envelope in Rekor v1 and return the entry in bundle form,
 /// with its inclusion proof (fetched again if the answer had none yet).
+/// `verifier_pem` is the signing certificate or the public key, PEM.
 pub fn rekor_create_dsse(
     base_url: &str,
     envelope_json: &str,
-    cert_pem: &str,
+    verifier_pem: &str,
 ) -> Result<TlogEntry, ClientError> {
     let url = join(base_url, "api/v1/log/entries");
     let body = json!({
@@ -180,7 +181,7 @@ pub fn rekor_create_dsse(
         "kind": "dsse",
         "spec": {"proposedContent": {
             "envelope": envelope_json,
-            "verifiers": [B64.encode(cert_pem)],
+            "verifiers": [B64.encode(verifier_pem)],
         }},
     });
     let v = post_json("Rekor", &url, None, &body)?;

@@ -101,7 +101,7 @@ impl IdentityToken {
     /// Refuse a token that has already expired (`now` in Unix seconds).
     pub fn check_fresh(&self, now: i64) -> Result<(), OidcError> {
         match self.expires {
-            Some(exp) if exp <= now => Err(OidcError::Expired(super::verify::rfc3339(exp))),
+            Some(exp) if exp <= now => Err(OidcError::Expired(crate::sign::trust::rfc3339(exp))),
             _ => Ok(()),
         }
     }

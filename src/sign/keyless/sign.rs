@@ -1,5 +1,6 @@
 //! A keyless signing session: an ephemeral P-256 key, a Fulcio certificate
-//! for it, and one Rekor entry and Sigstore bundle v0.3 per statement.
+//! for it, and one Rekor entry and Sigstore bundle v0.3 per statement; and
+//! key-signed bundles logged in Rekor (`--tlog-upload`, as cosign does).
 //!
 //! Every bundle is verified against the trusted root before it is returned
 //! (chain, SCT, inclusion proof, checkpoint, SET and the certificate's own
@@ -22,9 +23,59 @@ use super::oidc::IdentityToken;
 use super::tlog::{TlogEntry, cert_pem};
 use super::trust_root::TrustedRoot;
 use crate::intoto::PAYLOAD_TYPE;
-use crate::sign::bundle::{self, IdentityRule, MEDIA_TYPE, Signer, Trust};
+use crate::sign::bundle::{self, MEDIA_TYPE};
 use crate::sign::dsse::{self, Envelope};
+use crate::sign::keys::PublicKey;
 use crate::sign::keys::{KeyAlgorithm, KeyError, SigningKey, pem_lf};
+use crate::sign::trust::{IdentityRule, Signer, Trust};
+
+/// The transparency log a key-signed bundle is logged in, and the trusted
+/// root that must describe it (the entry is verified before the bundle is
+/// written).
+#[derive(Debug, Clone)]
+pub struct KeyTlog {
+    pub rekor_url: String,
+    pub root: Arc<TrustedRoot>,
+}
+
+/// Sign a statement with `key`, log the DSSE envelope in Rekor (a `dsse`
+/// 0.0.1 entry whose verifier is the public key), and return the bundle
+/// with the entry's inclusion proof, checkpoint and signed entry timestamp,
+/// verified as `verify --require-tlog` will.
+pub fn sign_with_key_logged(
+    payload: &[u8],
+    key: &SigningKey,
+    log: &KeyTlog,
+) -> Result<SignedBundle, SignError> {
+    let envelope = bundle::key_envelope(payload, key)?;
+    let envelope_json = serde_json::to_string(&envelope)
+        .map_err(|e| SignError::Certificate(format!("writing the envelope: {e}")))?;
+    let public: PublicKey = key.public_key()?;
+    let entry = client::rekor_create_dsse(
+        &log.rekor_url,
+        &envelope_json,
+        &pem_lf("PUBLIC KEY", public.spki_der()),
+    )?;
+    let bytes = bundle::key_bundle(&envelope, std::slice::from_ref(&entry))?;
+    let unverifiable = |reason: String| SignError::Unverifiable {
+        root: log.root.source.clone(),
+        reason,
+    };
+    let parsed = bundle::parse(&bytes).map_err(|e| unverifiable(e.to_string()))?;
+    let trust = Trust {
+        keys: vec![public],
+        sigstore: Some(log.root.clone()),
+        require_tlog: true,
+        ..Default::default()
+    };
+    let signer =
+        crate::sign::verify::verify(&parsed, &trust).map_err(|e| unverifiable(e.to_string()))?;
+    Ok(SignedBundle {
+        bytes,
+        signer,
+        log_index: entry.log_index,
+    })
+}
 
 /// Where the Sigstore services are.
 #[derive(Debug, Clone)]
@@ -208,7 +259,8 @@ impl Session {
             sigstore: Some(self.root.clone()),
             ..Default::default()
         };
-        let signer = bundle::verify(&parsed, &trust).map_err(|e| unverifiable(e.to_string()))?;
+        let signer = crate::sign::verify::verify(&parsed, &trust)
+            .map_err(|e| unverifiable(e.to_string()))?;
         Ok(SignedBundle {
             bytes,
             signer,

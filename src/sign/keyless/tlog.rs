@@ -111,8 +111,27 @@ pub struct VerifiedEntry<'a> {
 pub struct Signed<'a> {
     pub payload: &'a [u8],
     pub signature: &'a [u8],
-    /// The signing certificate (DER).
-    pub cert_der: &'a [u8],
+    /// Who the entry must record as the verifier.
+    pub verifier: LoggedVerifier<'a>,
+}
+
+/// What a `dsse` entry records as a signature's verifier (the PEM Rekor
+/// canonicalized).
+#[derive(Debug, Clone, Copy)]
+pub enum LoggedVerifier<'a> {
+    /// A signing certificate (keyless), DER.
+    Certificate(&'a [u8]),
+    /// A public key (key-signed bundles), DER SubjectPublicKeyInfo.
+    PublicKey(&'a [u8]),
+}
+
+impl LoggedVerifier<'_> {
+    fn what(&self) -> &'static str {
+        match self {
+            LoggedVerifier::Certificate(_) => "signing certificate",
+            LoggedVerifier::PublicKey(_) => "public key",
+        }
+    }
 }
 
 fn b64d(s: &str, what: &str) -> Result<Vec<u8>, KeylessError> {
@@ -172,13 +191,17 @@ fn check_body(body: &[u8], s: &Signed<'_>) -> Result<(), KeylessError> {
         ));
     }
     let verifier = b64d(sigs[0]["verifier"].as_str().unwrap_or_default(), "verifier")?;
-    let verifier_der = pem::parse(&verifier)
-        .map(|p| p.into_contents())
+    let block = pem::parse(&verifier)
         .map_err(|e| mismatch(format!("the log entry's verifier is not PEM: {e}")))?;
-    if verifier_der != s.cert_der {
-        return Err(mismatch(
-            "the log entry records a different signing certificate than the bundle's".into(),
-        ));
+    let same = match s.verifier {
+        LoggedVerifier::Certificate(der) => block.tag() == "CERTIFICATE" && block.contents() == der,
+        LoggedVerifier::PublicKey(der) => block.tag() == "PUBLIC KEY" && block.contents() == der,
+    };
+    if !same {
+        return Err(mismatch(format!(
+            "the log entry records a different {} than the bundle's",
+            s.verifier.what()
+        )));
     }
     Ok(())
 }
@@ -198,6 +221,8 @@ pub fn set_payload(body_b64: &str, integrated_time: i64, log_id: &[u8], log_inde
 struct Note<'a> {
     /// The signed text: every line up to the blank line, with its newline.
     text: &'a str,
+    /// The first line: the log's name (`rekor.sigstore.dev - 1193050959916656506`).
+    origin: &'a str,
     tree_size: u64,
     root: Vec<u8>,
     /// `(name, key hint, signature)`.
@@ -210,7 +235,7 @@ fn parse_note(envelope: &str) -> Result<Note<'_>, String> {
         .ok_or("no blank line between the text and its signatures")?;
     let text = &envelope[..split + 1];
     let mut lines = text.lines();
-    let _origin = lines
+    let origin = lines
         .next()
         .filter(|l| !l.is_empty())
         .ok_or("no origin line")?;
@@ -241,9 +266,74 @@ fn parse_note(envelope: &str) -> Result<Note<'_>, String> {
     }
     Ok(Note {
         text,
+        origin,
         tree_size,
         root,
         signatures,
+    })
+}
+
+/// The host (and port, if any) of a log's base URL: the name Rekor v1 signs
+/// its checkpoints with (`rekor_server.hostname`).
+fn log_names(base_url: &str) -> Vec<String> {
+    let Ok(u) = url::Url::parse(base_url) else {
+        return Vec::new();
+    };
+    let Some(host) = u.host_str() else {
+        return Vec::new();
+    };
+    let mut names = vec![host.to_string()];
+    if let Some(port) = u.port() {
+        names.push(format!("{host}:{port}"));
+    }
+    names
+}
+
+/// The checkpoint is the log's own: a signature line under the log's name
+/// (its base URL's host, as sigstore-js requires), with the key hint of the
+/// log's key (the first four bytes of its log ID, as sigstore-python
+/// requires), that verifies with that key; and the origin line is that
+/// name, alone or as Rekor v1 writes it, `<name> - <tree ID>`.
+fn check_checkpoint_signer(note: &Note<'_>, log: &Log) -> Result<(), String> {
+    let names = log_names(&log.base_url);
+    let origin_ok = |name: &str| {
+        note.origin == name
+            || note
+                .origin
+                .strip_prefix(name)
+                .and_then(|r| r.strip_prefix(" - "))
+                .is_some_and(|tree| !tree.is_empty() && tree.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let hint = log.log_id.get(..4).unwrap_or_default();
+    let mut saw_name = false;
+    for (name, key_hint, sig) in &note.signatures {
+        if !names.iter().any(|n| n == name) {
+            continue;
+        }
+        saw_name = true;
+        if key_hint.as_slice() != hint || !log.key.verify(note.text.as_bytes(), sig) {
+            continue;
+        }
+        if !origin_ok(name) {
+            return Err(format!(
+                "the checkpoint's origin `{}` is not the log's (`{name} - <tree ID>`)",
+                note.origin
+            ));
+        }
+        return Ok(());
+    }
+    Err(if saw_name {
+        format!(
+            "the checkpoint is not signed by the key of {} (log ID {})",
+            log.base_url,
+            log.log_id_hex()
+        )
+    } else {
+        format!(
+            "the checkpoint has no signature by {} (expected a signature line named {})",
+            log.base_url,
+            names.first().map(String::as_str).unwrap_or("(no host)")
+        )
     })
 }
 
@@ -305,18 +395,7 @@ pub fn verify_entry<'a>(
             hex::encode(&root_hash)
         )));
     }
-    // The key hint (the log ID's first bytes) is unauthenticated: any
-    // signature line that verifies with the log's key counts.
-    let signed_by_log = note
-        .signatures
-        .iter()
-        .any(|(_, _, sig)| log.key.verify(note.text.as_bytes(), sig));
-    if !signed_by_log {
-        return Err(incl(format!(
-            "the checkpoint is not signed by the log's key ({})",
-            log.base_url
-        )));
-    }
+    check_checkpoint_signer(&note, log).map_err(incl)?;
 
     // Time: only an integrated time the log signed (SET) counts.
     let mut integrated_time = None;

@@ -1,29 +1,31 @@
 //! Verifying a keyless bundle, offline, against a trusted root:
 //!
 //! 1. the DSSE signature verifies with the certificate's key;
-//! 2. a transparency log entry from a trusted log describes exactly this
-//!    envelope and certificate, is included in a checkpoint the log signed,
-//!    and, when it has one, its signed entry timestamp verifies;
-//! 3. the signing time is the integrated time the SET proved, otherwise the
-//!    verification time; the certificate must be valid then;
+//! 2. every transparency log entry is from a trusted log, describes exactly
+//!    this envelope and certificate, is included in a checkpoint the log
+//!    signed under its own name, and its signed entry timestamp verifies;
+//! 3. the signing time is the integrated time the SET proved (a bundle
+//!    without one has no verified time and fails, as in sigstore-js and
+//!    sigstore-python); the certificate must be valid then;
 //! 4. the certificate chains to a Fulcio CA of the trusted root that was
-//!    valid then, may sign code, and carries an SCT from a trusted CT log;
+//!    valid then, follows the Fulcio X.509 profile (key usage, code
+//!    signing, Authority Key Identifier, critical SAN), and carries SCTs
+//!    that all verify with trusted CT logs;
 //! 5. its identity and OIDC issuer match a trusted identity rule.
 //!
 //! Every step fails closed with its own [`KeylessError`] kind.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use const_oid::db::rfc5912::ID_KP_CODE_SIGNING;
-
 use super::KeylessError;
 use super::cert;
-use super::tlog::{self, Signed};
+use super::tlog::{self, LoggedVerifier, Signed};
 use super::trust_root::TrustedRoot;
 use crate::intoto::PAYLOAD_TYPE;
-use crate::sign::bundle::{Bundle, KeylessProof, Signer, TimeSource, TlogProof, Trust};
+use crate::sign::bundle::Bundle;
 use crate::sign::dsse;
 use crate::sign::keys::PublicKey;
+use crate::sign::trust::{KeylessProof, Signer, TimeSource, TlogProof, Trust, rfc3339};
 use crate::sign::x509::{self, Cert, ChainError};
 
 fn now() -> i64 {
@@ -31,13 +33,6 @@ fn now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
-}
-
-/// Format Unix seconds as RFC 3339 for messages.
-pub fn rfc3339(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_else(|| t.to_string())
 }
 
 /// Verify a bundle whose material is the single certificate `leaf_der`.
@@ -76,30 +71,36 @@ pub fn verify(bundle: &Bundle, leaf_der: &[u8], trust: &Trust) -> Result<Signer,
     let signed = Signed {
         payload: &bundle.payload,
         signature: &bundle.signature,
-        cert_der: leaf_der,
+        verifier: LoggedVerifier::Certificate(leaf_der),
     };
-    let mut first_err = None;
-    let mut verified = None;
+    // Every entry must verify (sigstore-js checks each one).
+    let mut verified = Vec::new();
     for entry in &bundle.tlog_entries {
-        match tlog::verify_entry(entry, &signed, root) {
-            Ok(v) => {
-                verified = Some(v);
-                break;
-            }
-            Err(e) => {
-                first_err.get_or_insert(e);
-            }
-        }
+        verified.push(tlog::verify_entry(entry, &signed, root)?);
     }
-    let Some(entry) = verified else {
-        return Err(first_err.unwrap_or_else(|| KeylessError::TlogMissing("no log entry".into())));
+    let Some(entry) = verified
+        .iter()
+        .find(|v| v.integrated_time.is_some())
+        .or(verified.first())
+        .cloned()
+    else {
+        return Err(KeylessError::TlogMissing("no log entry".into()));
     };
 
-    // 3. The signing time and the certificate's validity then.
+    // 3. The signing time and the certificate's validity then. Without a
+    // signed log timestamp nothing proves when the short-lived certificate
+    // was used: sigstore-js and sigstore-python refuse such a bundle.
     let (at, source) = match entry.integrated_time {
         Some(t) => (t, TimeSource::SignedEntryTimestamp),
         None => (now(), TimeSource::VerificationTime),
     };
+    if source == TimeSource::VerificationTime {
+        return Err(KeylessError::Validity(format!(
+            "the bundle has no signed log timestamp (signed entry timestamp) and no verified timestamp: nothing proves when the certificate (valid {} to {}) was used",
+            rfc3339(leaf.not_before_unix()),
+            rfc3339(leaf.not_after_unix())
+        )));
+    }
     let (nb, na) = (leaf.not_before_unix(), leaf.not_after_unix());
     if at < nb || at > na {
         return Err(KeylessError::Validity(match source {
@@ -173,9 +174,9 @@ pub fn verify(bundle: &Bundle, leaf_der: &[u8], trust: &Trust) -> Result<Signer,
     })
 }
 
-/// Steps 4 of [`verify`]: the certificate chains to a Fulcio CA of `root`
-/// valid at `at`, may sign code, and carries a valid SCT from a trusted CT
-/// log. Returns the chain's subjects and the CT log's ID. Signing calls it
+/// Step 4 of [`verify`]: the certificate chains to a Fulcio CA of `root`
+/// valid at `at`, follows the Fulcio profile, and carries valid SCTs from
+/// trusted CT logs. Returns the chain's subjects and the CT log's ID. Signing calls it
 /// too, before anything is logged.
 pub fn check_certificate(
     leaf: &Cert,
@@ -218,12 +219,7 @@ pub fn check_certificate(
             )),
         });
     };
-    let eku = leaf.extended_key_usage().map_err(KeylessError::Usage)?;
-    if !eku.is_some_and(|e| e.contains(&ID_KP_CODE_SIGNING)) {
-        return Err(KeylessError::Usage(
-            "the signing certificate lacks extended key usage codeSigning".into(),
-        ));
-    }
+    cert::check_profile(leaf, &chained.issuer)?;
     let issuer_spki = chained
         .issuer
         .spki_der()

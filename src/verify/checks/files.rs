@@ -4,7 +4,7 @@
 //! (`E0103`). Without one, the root digest against the digest the node
 //! must have (`E0101`). Bytes that cannot be walked or read: `E0104`.
 
-use crate::digest::{FileDigest, Sha256Digest};
+use crate::digest::{FileEntry, Sha256Digest};
 use crate::intoto::PREDICATE_OMS;
 use crate::sign::oms::{self, FileDiff, SignedManifest};
 use crate::verify::checks::Node;
@@ -67,7 +67,7 @@ pub fn check(
 
 fn file_findings(
     m: &SignedManifest,
-    actual: &[FileDigest],
+    actual: &[FileEntry],
     node: Option<Sha256Digest>,
     dir_given: bool,
 ) -> Vec<Finding> {

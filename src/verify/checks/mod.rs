@@ -37,7 +37,7 @@ pub mod subject;
 
 use crate::digest::Sha256Digest;
 use crate::intoto::{BUILD_TYPE_IMPORT, PREDICATE_SLSA_PROVENANCE, Provenance, ResourceDescriptor};
-use crate::manifest::Role;
+use crate::model::Role;
 use crate::scan::ScanReport;
 use crate::verify::code::Code;
 use crate::verify::model::{Dep, NodeKind, ScanCheck};

@@ -52,7 +52,7 @@ pub fn check_location(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::Role;
+    use crate::model::Role;
 
     #[test]
     fn unresolvable_and_unreachable() {

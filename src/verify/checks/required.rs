@@ -106,7 +106,7 @@ pub fn check_git(node: &Node<'_>, findings: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::Role;
+    use crate::model::Role;
     use crate::verify::checks::signature;
     use crate::verify::checks::testing::*;
     use crate::verify::model::NodeKind;

@@ -96,7 +96,7 @@ mod tests {
             vec![found(&good), found(&other), found(&broken), raw("{}")],
         );
         let policy = w.policy("[policy.roles.base-model]\nsigners = [\"platform.pub\"]\n");
-        let rules = policy.context(Some(crate::manifest::Role::BaseModel), "base-model", &[]);
+        let rules = policy.context(Some(crate::model::Role::BaseModel), "base-model", &[]);
         let node = node_in(&g, &rules, &policy);
         let mut f = Vec::new();
         let atts = check(&node, &mut f);
@@ -142,7 +142,7 @@ mod tests {
             ..Default::default()
         };
         let rules = policy.context(
-            Some(crate::manifest::Role::BaseModel),
+            Some(crate::model::Role::BaseModel),
             "base-model",
             &policy.selecting(&sel),
         );
@@ -159,7 +159,7 @@ mod tests {
         }
         assert!(f.is_empty(), "{f:?}");
         // The role alone trusts it.
-        let rules = policy.context(Some(crate::manifest::Role::BaseModel), "base-model", &[]);
+        let rules = policy.context(Some(crate::model::Role::BaseModel), "base-model", &[]);
         let node = node_in(&g, &rules, &policy);
         assert_eq!(check(&node, &mut f)[0].status, Status::Verified);
     }

@@ -59,7 +59,7 @@ impl World {
         let mut cli_key =
             crate::sign::keys::PublicKey::load(&self.dir.path().join("platform.pub")).unwrap();
         cli_key.label = "platform.pub".into();
-        let cli = crate::sign::bundle::Trust {
+        let cli = crate::sign::trust::Trust {
             keys: vec![cli_key],
             ..Default::default()
         };
@@ -185,11 +185,7 @@ pub fn hash(dir: &Path) -> HashedModel {
 pub fn local(dir: &Path) -> LocalBytes {
     LocalBytes {
         path: dir.to_path_buf(),
-        settings: oms::Settings {
-            ignore_paths: Vec::new(),
-            ignore_git_paths: true,
-            allow_symlinks: false,
-        },
+        settings: crate::digest::SetOptions::artifact(),
     }
 }
 
