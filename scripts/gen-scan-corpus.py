@@ -18,15 +18,21 @@ The real all-MiniLM-L6-v2 model.safetensors (90 MB) is the benign real-world fil
 it is not committed: tests take it from tests/common::minilm().
 """
 
+import bz2
 import collections
+import gzip
+import hashlib
 import io
 import json
+import lzma
 import os
 import pickle
 import struct
 import sys
+import tarfile
 import types
 import zipfile
+import zlib
 import warnings
 
 warnings.filterwarnings("ignore", message="Duplicate name")
@@ -297,6 +303,134 @@ def find_all(data, needle):
         out.append(i)
 
 
+# ---------------------------------------------------------------------------
+# Compressed streams, LZ4 frames (hand-built: the standard library has no lz4),
+# tar checkpoints, raw bytes.
+
+def xxh32(data, seed=0):
+    P1, P2, P3, P4, P5 = 2654435761, 2246822519, 3266489917, 668265263, 374761393
+    M = 0xFFFFFFFF
+
+    def rotl(x, r):
+        return ((x << r) | (x >> (32 - r))) & M
+    n, i = len(data), 0
+    if n >= 16:
+        v = [(seed + P1 + P2) & M, (seed + P2) & M, seed & M, (seed - P1) & M]
+        while i + 16 <= n:
+            for k in range(4):
+                lane = struct.unpack_from("<I", data, i + 4 * k)[0]
+                v[k] = (rotl((v[k] + lane * P2) & M, 13) * P1) & M
+            i += 16
+        h = (rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18)) & M
+    else:
+        h = (seed + P5) & M
+    h = (h + n) & M
+    while i + 4 <= n:
+        h = (rotl((h + struct.unpack_from("<I", data, i)[0] * P3) & M, 17) * P4) & M
+        i += 4
+    while i < n:
+        h = (rotl((h + data[i] * P5) & M, 11) * P1) & M
+        i += 1
+    h ^= h >> 15
+    h = (h * P2) & M
+    h ^= h >> 13
+    h = (h * P3) & M
+    h ^= h >> 16
+    return h
+
+
+def lz4_frame(data):
+    """An LZ4 frame with one uncompressed block (valid for every LZ4 reader)."""
+    desc = bytes([0x60, 0x70])  # version 01, independent blocks, 4 MiB blocks
+    out = b"\x04\x22\x4d\x18" + desc + bytes([(xxh32(desc) >> 8) & 0xFF])
+    out += struct.pack("<I", 0x80000000 | len(data)) + data
+    return out + struct.pack("<I", 0)
+
+
+def gz(data):
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def raw_bytes(seed, n):
+    out, h = b"", seed.encode()
+    while len(out) < n:
+        h = hashlib.sha256(h).digest()
+        out += h
+    return out[:n]
+
+
+def tar_bytes(members):
+    """members: list of (name, bytes). A deterministic PAX tar, as old torch.save wrote."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+FloatTensor = fake_class(torch, "FloatTensor")
+
+
+def legacy_tar(storages_args=None, tensors_args=None, main=None):
+    """A legacy tar checkpoint laid out as torch.load's legacy_load reads it."""
+    sd = state_dict()
+    st = io.BytesIO()
+    pickle.dump(2, st, protocol=2)
+    for key, t in enumerate(sd.values()):
+        if storages_args is not None and key == 1:
+            st.write(storages_args)
+        else:
+            pickle.dump((key, "cpu", FloatStorage), st, protocol=2)
+        st.write(struct.pack("<q", len(t.values)) + floats(t.values))
+    pickle.dump([], st, protocol=2)
+    te = io.BytesIO()
+    pickle.dump(2, te, protocol=2)
+    for key, t in enumerate(sd.values()):
+        if tensors_args is not None and key == 1:
+            te.write(tensors_args)
+        else:
+            pickle.dump((key, key, FloatTensor), te, protocol=2)
+        stride, acc = [], 1
+        for d in reversed(t.shape):
+            stride.insert(0, acc)
+            acc *= d
+        te.write(struct.pack("<i", len(t.shape)) + b"\0" * 4)
+        te.write(struct.pack("<%dq" % len(t.shape), *t.shape))
+        te.write(struct.pack("<%dq" % len(t.shape), *stride) + struct.pack("<q", 0))
+    if main is None:
+        # BINPERSID 0 and 1 name the tensors, as torch wrote it.
+        main = (b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01(" + binunicode("linear.weight")
+                + b"K\x00Q" + binunicode("linear.bias") + b"K\x01Qu.")
+    sys_info = pickle.dumps({"protocol_version": 1001, "little_endian": True,
+                             "type_sizes": {"short": 2, "int": 4, "long": 8}}, protocol=2)
+    return tar_bytes([("sys_info", sys_info), ("pickle", main), ("tensors", te.getvalue()),
+                      ("storages", st.getvalue())])
+
+
+def zip_lying_local(name, data, local_size, extra=()):
+    """Stored members; the first one's local header gives `local_size` as its sizes
+    while the central directory has the real ones (miniz, like zipfile, reads the
+    central directory; streaming readers would read `local_size` bytes)."""
+    body, cd = b"", b""
+    for i, (nm, d) in enumerate([(name, data)] + list(extra)):
+        crc, off = zlib.crc32(d), len(body)
+        ls = local_size if i == 0 else len(d)
+        body += struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, 0, 0, 0x21, crc, ls, ls, len(nm), 0) + nm.encode() + d
+        cd += (struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 20, 20, 0, 0, 0, 0x21, crc, len(d), len(d), len(nm),
+                           0, 0, 0, 0, 0o644 << 16, off) + nm.encode())
+    n = 1 + len(extra)
+    return body + cd + struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, n, n, len(cd), len(body), 0)
+
+
+def npy_raw(header, data):
+    """A .npy whose header text is exactly `header` (padded to 64 bytes)."""
+    pad = 64 - (10 + len(header) + 1) % 64
+    h = header + " " * pad + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode("latin1") + data
+
+
 def main():
     # ---- pickle: format by content ---------------------------------------
     p = call_system_stack_global()
@@ -564,6 +698,111 @@ def main():
     # ---- polyglots -------------------------------------------------------------
     mal("pickle-with-zip.bin", pickle.dumps({"ok": True}, protocol=2) + torch_zip(evil_pkl),
         ["S0205", "S0101"], "a clean pickle with a torch zip appended (zip readers find the end record)")
+
+    # ---- formats the real loaders accept (scripts/loader-oracle.py confirms) ----
+    # NumPy: every spelling numpy accepts for an object dtype.
+    for tag, descr in [("O", "'O'"), ("object", "'object'"), ("O8-double-quoted", '"|O8"'),
+                       ("lt-O", "'<O'"), ("comma-string", "'f4,O'"), ("subarray-string", "'(2,)O'"),
+                       ("repeat-string", "'2O'"),
+                       ("nested-struct", "[('a', '<f4'), ('b', [('c', [('d', '|O')])])]"),
+                       ("subarray-tuple", "('|O', (2,))"), ("field-shape", "[('a', '|O', (2, 2))]"),
+                       ("list-fields", "[['a', '|O']]"), ("two-char-field", "['aO']"),
+                       ("dict-fields", "{'aO': 0}"), ("title", "[(('t', 'a'), '|O')]"),
+                       ("hex-escape", "'\\x4f'"), ("octal-escape", "'\\117'"), ("concatenated", "'|' 'O'"),
+                       ("unicode-prefix", "u'O'"), ("struct-subarray", "[('a', ('|O', (3,)))]")]:
+        mal(f"numpy/object-{tag}.npy",
+            npy_raw("{'descr': %s, 'fortran_order': False, 'shape': (1,), }" % descr, obj_payload),
+            ["S0101"], f"an object-dtype spelled {descr} (np.load(allow_pickle=True) unpickles the data)")
+    mal("numpy/object-keys-reordered.npy",
+        npy_raw("{'shape': (1,), \"fortran_order\": False, 'descr':'object'}", obj_payload), ["S0101"],
+        "object-dtype: header keys in another order and quoting")
+    mal("numpy/object-member-named-meta.npz",
+        zip_bytes([("weights.npy", npy("'<f4'", "(2,)", floats([1, 2]))),
+                   ("meta", npy_raw("{'descr': [('x', 'object')], 'fortran_order': False, 'shape': (1,), }",
+                                    obj_payload))], compress={"meta": zipfile.ZIP_DEFLATED}),
+        ["S0101"], ".npz member without the .npy extension with a structured object-dtype field, deflated")
+    mal("numpy/descr-not-understood.npy",
+        npy_raw("{'descr': 'Q1x', 'fortran_order': False, 'shape': (1,), }", obj_payload), ["S0301"],
+        "a dtype the scanner does not understand is a finding, never a pass")
+    sizes = {"f8": 8, "field-named-O": 4, "two-fields": 12, "comma": 12, "unicode": 20, "datetime": 8,
+             "field-shape": 8, "bool": 1}
+    for tag, descr in [("f8", "'<f8'"), ("field-named-O", "[('O', '<f4')]"), ("two-fields", "[('a', '<f4'), ('b', '<i8')]"),
+                       ("comma", "'f4,i8'"), ("unicode", "'<U5'"), ("datetime", "'<M8[ns]'"),
+                       ("field-shape", "[('a', '<f4', (2,))]"), ("bool", "'|b1'")]:
+        benign(f"numpy/plain-{tag}.npy",
+               npy_raw("{'descr': %s, 'fortran_order': False, 'shape': (1,), }" % descr, b"\0" * sizes[tag]),
+               f"a plain dtype {descr}: no pickle")
+
+    # Raw binary .bin files whose first byte is a protocol 0 opcode: raw data.
+    for c in "(INSV]c}":
+        label = {"(": "mark", "]": "list", "}": "dict"}.get(c, c)
+        benign(f"raw/raw-{label}.bin", c.encode() + raw_bytes(c, 4095),
+               f"raw bytes starting with {c!r}: not a pickle (they do not parse to STOP)")
+    benign("raw/starts-like-zlib.txt", b"80 epochs of training, lr 0.1\n",
+           "text whose first two bytes pass the zlib header check")
+
+    # Compressed pickles, whatever the extension (joblib.load decompresses them).
+    evil = proto2_call("os", "system")
+    mal("compressed/payload.pkl.gz", gz(evil), ["S0101"], "gzip-compressed pickle (joblib compress='gzip')")
+    mal("compressed/payload.joblib", zlib.compress(evil, 3), ["S0101"],
+        "zlib-compressed pickle (joblib.dump(compress=3))")
+    mal("compressed/payload-named.bin", bz2.compress(evil, 9), ["S0101"], "bz2-compressed pickle named .bin")
+    mal("compressed/payload.xz", lzma.compress(evil, format=lzma.FORMAT_XZ), ["S0101"], "xz-compressed pickle")
+    mal("compressed/payload.lzma", lzma.compress(evil, format=lzma.FORMAT_ALONE), ["S0101"],
+        "lzma (alone) compressed pickle, which joblib routes on 5D 00")
+    mal("compressed/payload-protocol0.dat", gz(GLOBAL_SYSTEM), ["S0101"], "gzip of a protocol 0 pickle named .dat")
+    mal("compressed/payload.lz4", lz4_frame(evil), ["S0101"], "an LZ4 frame (joblib with lz4 installed)")
+    mal("compressed/two-members.gz", gz(evil[:9]) + gz(evil[9:]), ["S0101"],
+        "a pickle split across two gzip members (gzip.open joins them: pandas.read_pickle)")
+    mal("compressed/torch-zip.pt.gz", gz(torch_zip(evil)), ["S0101"], "a torch zip inside gzip")
+    mal("compressed/nested.xz", lzma.compress(gz(bz2.compress(evil)), format=lzma.FORMAT_XZ), ["S0101"],
+        "bz2 inside gzip inside xz")
+    mal("compressed/corrupt.gz", gz(evil + b"\0" * (16 << 20))[:-8] + b"\xff" * 8, ["S0801", "S0101"],
+        "a gzip stream corrupt after the payload: loaders run it before they fail")
+    mal("compressed/bomb.bz2", bz2.compress(b"\0" * (80 * 1024 * 1024), 9), ["S0802"],
+        "80 MiB of zeros in a few hundred bytes (past the decompression ratio limit)")
+    benign("compressed/state.pkl.gz", gz(pickle.dumps({"a": [1, 2.5, "x"]}, protocol=4)), "a gzip'd plain pickle")
+    benign("compressed/state.joblib", zlib.compress(pickle.dumps({"w": [0.5, 1.5]}, protocol=4), 3),
+           "a zlib'd plain pickle (joblib.dump(compress=3))")
+    benign("compressed/state.xz", lzma.compress(pickle.dumps([1, 2, 3], protocol=2)), "an xz'd plain pickle")
+    benign("compressed/state.bz2", bz2.compress(pickle.dumps((1, "b"), protocol=2)), "a bz2'd plain pickle")
+    benign("compressed/state.lz4", lz4_frame(pickle.dumps({"k": None}, protocol=2)), "an LZ4 frame of a plain pickle")
+    benign("compressed/text.gz", gz(b"hello, this is just text\n" * 20), "gzip'd text")
+
+    # Legacy PyTorch tar checkpoints (torch.load reads them with weights_only=False).
+    benign("legacy-tar.pt", legacy_tar(), "legacy tar checkpoint (storages, tensors, pickle) as old torch.save wrote it")
+    mal("torch-tar/pickle-member.tar", legacy_tar(main=evil), ["S0101"], "legacy tar: the payload is the `pickle` member")
+    mal("torch-tar/storages-member.pt", legacy_tar(storages_args=evil), ["S0101"],
+        "legacy tar: the payload is a storage record in `storages`")
+    mal("torch-tar/tensors-member.pt", legacy_tar(tensors_args=evil), ["S0101"],
+        "legacy tar: the payload is a tensor record in `tensors`")
+
+    # PyTorch zips read as miniz reads them.
+    mal("torch-zip-upper-case.pt", zip_bytes([(n.upper(), d) for n, d in [
+        ("archive/data.pkl", evil_pkl), ("archive/version", b"3\n"), ("archive/byteorder", b"little")]]),
+        ["S0101"], "member names in upper case (miniz matches data.pkl case-insensitively)")
+    benign("state-dict-upper-case.pt", zip_bytes([(n.upper(), d) for n, d in [
+        ("archive/data.pkl", torch_pickle(state_dict())), ("archive/version", b"3\n"),
+        ("archive/data/0", floats(state_dict()["linear.weight"].values)),
+        ("archive/data/1", floats(state_dict()["linear.bias"].values))]]),
+        "a clean torch zip with upper-case member names")
+    mal("torch-zip-crafted-size.pt", zip_lying_local("ARCHIVE/DATA.PKL", evil_pkl, 6, [("ARCHIVE/VERSION", b"3\n")]),
+        ["S0101", "S0202"], "DATA.PKL whose local header claims 6 bytes (torch reads the central directory's size)")
+
+    # Keras v3 archives without metadata.json; Lambda and modules inside wrappers.
+    inner_model = {"module": "keras", "class_name": "Functional", "registered_name": None,
+                   "config": {"name": "inner", "layers": [
+                       {"module": "keras.layers", "class_name": "Bidirectional", "registered_name": None,
+                        "config": {"name": "bi", "layer": {"module": "keras.layers", "class_name": "TimeDistributed",
+                                                           "config": {"layer": lam}}}}]}}
+    mal("keras/no-metadata.keras", zip_bytes([("config.json", json.dumps(sequential([dense("d1"), td])).encode()),
+                                              ("model.weights.h5", b"\x89HDF\r\n\x1a\n" + b"\0" * 56)]),
+        ["S0401"], "a .keras without metadata.json (keras.saving.load_model reads config.json anyway)")
+    mal("keras/config-only.zip", zip_bytes([("config.json", json.dumps(sequential([inner_model])).encode())]),
+        ["S0401"], "a zip with only config.json: a Lambda in TimeDistributed in Bidirectional in Functional")
+    mod_deep = {"class_name": "Sequential", "config": {"layers": [{"class_name": "TimeDistributed", "config": {
+        "layer": dense("d", module="subprocess")}}]}}
+    mal("keras/module-in-wrapper.keras", keras_zip(mod_deep), ["S0402"], "a foreign module inside a wrapper")
 
     # ---- review: only low-severity findings ------------------------------------
     write("review/chat-template.gguf",

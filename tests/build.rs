@@ -8,87 +8,47 @@ use serde_json::Value;
 
 use crate::common::*;
 
-/// A small safetensors file (an 8-byte header length, a JSON header, data).
-fn safetensors(values: &[f32]) -> Vec<u8> {
-    let header = format!(
-        r#"{{"w":{{"dtype":"F32","shape":[{}],"data_offsets":[0,{}]}}}}"#,
-        values.len(),
-        values.len() * 4
-    );
-    let mut h = header.into_bytes();
-    while h.len() % 8 != 0 {
-        h.push(b' ');
-    }
-    let mut out = (h.len() as u64).to_le_bytes().to_vec();
-    out.extend_from_slice(&h);
-    for v in values {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out
-}
-
-fn write(dir: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, bytes).unwrap();
-}
-
 const TRAIN: &str = "mkdir -p out && cp base/model.safetensors out/model.safetensors && printf '{\"labels\": 2}\\n' > out/config.json && echo trained";
 
 /// A project with a path-pinned base model, a dataset, a test set and a
 /// shell "training" command.
 fn project(env: &TestEnv, script: &str) -> PathBuf {
-    let dir = env.work().join("proj");
-    write(
-        &dir,
-        "mlprov.toml",
-        r#"[artifact]
-name = "acme/tiny"
-version = "1.0.0"
-kind = "model"
-path = "out/"
-license = "Apache-2.0"
-
-[inputs]
-base = { path = "base/", role = "base-model", license = "Apache-2.0" }
-train = { path = "data/train.jsonl", role = "training-data", license = "CC0-1.0" }
-test = { path = "data/test.jsonl", role = "test-data", license = "CC0-1.0" }
-
-[training]
-command = ["sh", "train.sh"]
-config = "config.yaml"
-"#,
-    );
-    write(
-        &dir,
-        "base/model.safetensors",
-        safetensors(&[0.5, -1.0, 2.0]),
-    );
-    write(&dir, "base/config.json", "{\"hidden_size\": 3}\n");
-    write(
-        &dir,
-        "data/train.jsonl",
-        "{\"text\": \"a\", \"label\": 1}\n",
-    );
-    write(&dir, "data/test.jsonl", "{\"text\": \"b\", \"label\": 0}\n");
-    write(
-        &dir,
-        "config.yaml",
-        "lr: 2e-5\nepochs: 3\noptim:\n  name: adamw\n",
-    );
-    write(&dir, "train.sh", format!("# the training code\n{script}\n"));
-    write(&dir, "notes.md", "# notes\n");
-    write(&dir, ".gitignore", "out/\ntarget/\n");
-    dir
+    ProjectBuilder::new(env.work().join("proj"))
+        .name("acme/tiny")
+        .version("1.0.0")
+        .license("Apache-2.0")
+        .input(
+            "base",
+            r#"{ path = "base/", role = "base-model", license = "Apache-2.0" }"#,
+        )
+        .input(
+            "train",
+            r#"{ path = "data/train.jsonl", role = "training-data", license = "CC0-1.0" }"#,
+        )
+        .input(
+            "test",
+            r#"{ path = "data/test.jsonl", role = "test-data", license = "CC0-1.0" }"#,
+        )
+        .section(
+            "training",
+            "command = [\"sh\", \"train.sh\"]\nconfig = \"config.yaml\"",
+        )
+        .file("base/model.safetensors", safetensors(&[0.5, -1.0, 2.0]))
+        .file("base/config.json", "{\"hidden_size\": 3}\n")
+        .file("data/train.jsonl", "{\"text\": \"a\", \"label\": 1}\n")
+        .file("data/test.jsonl", "{\"text\": \"b\", \"label\": 0}\n")
+        .file(
+            "config.yaml",
+            "lr: 2e-5\nepochs: 3\noptim:\n  name: adamw\n",
+        )
+        .file("train.sh", format!("# the training code\n{script}\n"))
+        .file("notes.md", "# notes\n")
+        .file(".gitignore", "out/\ntarget/\n")
+        .build()
 }
 
 fn docs(dir: &Path) -> PathBuf {
     dir.join("target").join("mlprov")
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 /// Run the independent validators over every document of a build, and check
@@ -1004,12 +964,10 @@ fn hf_files_missing_from_the_cache_are_fetched_and_verified() {
 
     // A server sending other bytes is caught; nothing is cached or written.
     let (endpoint, _) = mock_hub(true);
-    let r = Run::from(
+    let r = Run::of(
         env.cmd(&dir)
             .args(["build", "--allow-dirty"])
-            .env("HF_ENDPOINT", &endpoint)
-            .output()
-            .unwrap(),
+            .env("HF_ENDPOINT", &endpoint),
     )
     .expect_code(2);
     assert!(
@@ -1022,12 +980,10 @@ fn hf_files_missing_from_the_cache_are_fetched_and_verified() {
 
     // Online: fetched, verified, linked, built.
     let (endpoint, log) = mock_hub(false);
-    Run::from(
+    Run::of(
         env.cmd(&dir)
             .args(["build", "--allow-dirty"])
-            .env("HF_ENDPOINT", &endpoint)
-            .output()
-            .unwrap(),
+            .env("HF_ENDPOINT", &endpoint),
     )
     .ok();
     let log = log.lock().unwrap().clone();
@@ -1082,12 +1038,10 @@ fn example_builds_reproducibly_and_validates() {
     env.run(&dir, &["pin"]).ok();
     git_init_commit(&dir);
     let build = || {
-        Run::from(
+        Run::of(
             env.cmd(&dir)
                 .arg("build")
-                .env("SOURCE_DATE_EPOCH", "1700000000")
-                .output()
-                .unwrap(),
+                .env("SOURCE_DATE_EPOCH", "1700000000"),
         )
         .ok()
     };
@@ -1117,12 +1071,10 @@ fn example_builds_reproducibly_and_validates() {
         );
     }
     // A bad SOURCE_DATE_EPOCH is a usage error.
-    let r = Run::from(
+    let r = Run::of(
         env.cmd(&dir)
             .arg("build")
-            .env("SOURCE_DATE_EPOCH", "yesterday")
-            .output()
-            .unwrap(),
+            .env("SOURCE_DATE_EPOCH", "yesterday"),
     )
     .expect_code(2);
     assert!(r.stderr.contains("SOURCE_DATE_EPOCH"), "{}", r.stderr);

@@ -16,54 +16,16 @@ use crate::common::*;
 const PASSWORD: &str = "graph-test";
 const VSA: &str = "https://slsa.dev/verification_summary/v1";
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
 fn run(env: &TestEnv, dir: &Path, args: &[&str]) -> Run {
-    let r = Run::from(
-        env.cmd(dir)
-            .env("MLPROV_PASSWORD", PASSWORD)
+    env.run_env(
+        dir,
+        args,
+        &[
+            ("MLPROV_PASSWORD", PASSWORD),
             // For the registry variant (a plain-HTTP local registry).
-            .env("MLPROV_REGISTRY_PLAIN_HTTP", "1")
-            .args(args)
-            .output()
-            .expect("spawn mlprov"),
-    );
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    r
-}
-
-fn write(dir: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, bytes).unwrap();
-}
-
-fn safetensors(values: &[f32]) -> Vec<u8> {
-    let header = format!(
-        r#"{{"w":{{"dtype":"F32","shape":[{}],"data_offsets":[0,{}]}}}}"#,
-        values.len(),
-        values.len() * 4
-    );
-    let mut h = header.into_bytes();
-    while h.len() % 8 != 0 {
-        h.push(b' ');
-    }
-    let mut out = (h.len() as u64).to_le_bytes().to_vec();
-    out.extend_from_slice(&h);
-    for v in values {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out
-}
-
-/// A pickle that calls `os.system` when loaded.
-const EVIL_PICKLE: &[u8] = b"cos\nsystem\n(S'echo pwned'\ntR.";
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            ("MLPROV_REGISTRY_PLAIN_HTTP", "1"),
+        ],
+    )
 }
 
 /// The scenario's directories and digests.
@@ -326,36 +288,16 @@ fn bundles_with(dir: &Path, slug: &str) -> Vec<PathBuf> {
     v
 }
 
+/// The scenario's own digests, named, before the shared filters.
 fn filters(sc: &Scenario) -> Vec<(String, String)> {
     vec![
-        (
-            regex_escape(sc.env.path().to_str().unwrap()),
-            "[TMP]".into(),
-        ),
         (regex_escape(&sc.a), "[A]".into()),
         (regex_escape(&sc.d), "[D]".into()),
         (regex_escape(&sc.f), "[F]".into()),
         (regex_escape(&sc.a[..19]), "[A]".into()),
         (regex_escape(&sc.d[..19]), "[D]".into()),
         (regex_escape(&sc.f[..19]), "[F]".into()),
-        (r"sha256:[0-9a-f]{64}".into(), "sha256:[DIGEST]".into()),
-        (r"sha256:[0-9a-f]{12}".into(), "sha256:[SHORT]".into()),
-        (r"git:[0-9a-f]{12}".into(), "git:[COMMIT]".into()),
-        (r"[0-9a-f]{64}".into(), "[HEX]".into()),
-        (r"[0-9a-f]{40}".into(), "[COMMIT]".into()),
-        (r"\d+(\.\d+)? (B|KiB|MiB)\b".into(), "[SIZE]".into()),
     ]
-}
-
-fn regex_escape(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[test]
@@ -385,16 +327,13 @@ fn a_plus_d_to_f() {
         [base.f.as_str(), base.a.as_str(), base.d.as_str()]
     );
     assert_eq!(j["edges"].as_array().unwrap().len(), 3);
-    {
-        let mut settings = insta::Settings::clone_current();
-        for (re, with) in filters(&base) {
-            settings.add_filter(&re, with);
-        }
-        settings.bind(|| {
-            insta::assert_snapshot!("tree_verified", r.stdout);
-            insta::assert_json_snapshot!("json_verified", j);
-        });
-    }
+    mlprov_snapshot!(
+        "tree_verified",
+        base.env,
+        text = &r.stdout,
+        extra = filters(&base)
+    );
+    mlprov_snapshot!("json_verified", base.env, json = &j, extra = filters(&base));
     let mut codes = std::collections::BTreeSet::new();
 
     // 1. D's bytes swapped after approval: D' carries its own valid
@@ -425,12 +364,9 @@ fn a_plus_d_to_f() {
         let f = expect_failure(sc.verify(&[]), "E0101", &sc.d);
         codes.insert(("E0101", f.len()));
         let r = sc.verify_human(&[]).expect_code(1);
-        let mut settings = insta::Settings::clone_current();
-        for (re, with) in filters(&sc) {
-            settings.add_filter(&re, with);
-        }
-        settings.add_filter(&regex_escape(&d2), "[D2]");
-        settings.bind(|| insta::assert_snapshot!("tree_swapped", r.stdout));
+        let mut extra = vec![(regex_escape(&d2), "[D2]".to_string())];
+        extra.extend(filters(&sc));
+        mlprov_snapshot!("tree_swapped", sc.env, text = &r.stdout, extra = extra);
     }
     // 2. A's scan attestation missing.
     {

@@ -14,22 +14,16 @@ fn init_yes_uses_flags_and_detection() {
     std::fs::write(dir.join("data/a.jsonl"), "{}\n").unwrap();
     std::fs::write(dir.join("requirements.txt"), "torch\n").unwrap();
     git_init_commit(&dir);
-    let r = Run::from(
-        env.cmd(&dir)
-            .env("CI", "true")
-            .args([
-                "init",
-                "--yes",
-                "--name",
-                "acme/support",
-                "--license",
-                "MIT",
-                "--base-model",
-                "org/base@v2",
-            ])
-            .output()
-            .unwrap(),
-    )
+    let r = Run::of(env.cmd(&dir).env("CI", "true").args([
+        "init",
+        "--yes",
+        "--name",
+        "acme/support",
+        "--license",
+        "MIT",
+        "--base-model",
+        "org/base@v2",
+    ]))
     .ok();
     assert!(r.stderr.contains("Created"), "{}", r.stderr);
     let text = std::fs::read_to_string(dir.join("mlprov.toml")).unwrap();
@@ -55,14 +49,7 @@ fn init_yes_uses_flags_and_detection() {
     );
 
     // Never overwrites without --force.
-    let r = Run::from(
-        env.cmd(&dir)
-            .env("CI", "1")
-            .args(["init", "--yes"])
-            .output()
-            .unwrap(),
-    )
-    .expect_code(2);
+    let r = Run::of(env.cmd(&dir).env("CI", "1").args(["init", "--yes"])).expect_code(2);
     assert!(
         r.stderr.contains("already exists") && r.stderr.contains("--force"),
         "{}",
@@ -73,21 +60,15 @@ fn init_yes_uses_flags_and_detection() {
             .unwrap()
             .contains("acme/support")
     );
-    Run::from(
-        env.cmd(&dir)
-            .env("CI", "1")
-            .args([
-                "init",
-                "--yes",
-                "--force",
-                "--template",
-                "dataset",
-                "--name",
-                "acme/data",
-            ])
-            .output()
-            .unwrap(),
-    )
+    Run::of(env.cmd(&dir).env("CI", "1").args([
+        "init",
+        "--yes",
+        "--force",
+        "--template",
+        "dataset",
+        "--name",
+        "acme/data",
+    ]))
     .ok();
     let text = std::fs::read_to_string(dir.join("mlprov.toml")).unwrap();
     assert!(text.contains(r#"kind = "dataset""#), "{text}");
@@ -105,21 +86,17 @@ fn init_yes_uses_flags_and_detection() {
 fn init_rejects_a_bad_license_flag_and_needs_a_model_to_import() {
     let env = TestEnv::new();
     let dir = env.work();
-    let r = Run::from(
+    let r = Run::of(
         env.cmd(&dir)
             .env("CI", "1")
-            .args(["init", "--yes", "--license", "Apache 2"])
-            .output()
-            .unwrap(),
+            .args(["init", "--yes", "--license", "Apache 2"]),
     )
     .expect_code(2);
     assert!(r.stderr.contains("not a valid SPDX"), "{}", r.stderr);
-    let r = Run::from(
+    let r = Run::of(
         env.cmd(&dir)
             .env("CI", "1")
-            .args(["init", "--yes", "--template", "import"])
-            .output()
-            .unwrap(),
+            .args(["init", "--yes", "--template", "import"]),
     )
     .expect_code(2);
     assert!(r.stderr.contains("--base-model"), "{}", r.stderr);
@@ -135,22 +112,16 @@ fn every_template_pins() {
         std::fs::create_dir_all(dir.join("base")).unwrap();
         std::fs::write(dir.join("data/x.jsonl"), "{}\n").unwrap();
         std::fs::write(dir.join("base/config.json"), "{}\n").unwrap();
-        Run::from(
-            env.cmd(&dir)
-                .env("CI", "1")
-                .args([
-                    "init",
-                    "--yes",
-                    "--template",
-                    t,
-                    "--base-model",
-                    "base/",
-                    "--license",
-                    "MIT",
-                ])
-                .output()
-                .unwrap(),
-        )
+        Run::of(env.cmd(&dir).env("CI", "1").args([
+            "init",
+            "--yes",
+            "--template",
+            t,
+            "--base-model",
+            "base/",
+            "--license",
+            "MIT",
+        ]))
         .ok();
         env.run(&dir, &["pin"]).ok();
         assert!(dir.join("mlprov.lock").is_file(), "{t}");

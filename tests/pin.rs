@@ -7,25 +7,15 @@ use crate::hf_server::{HubFile, HubServer, Repo, commit_id, files_of};
 
 const MINILM_ID: &str = "sentence-transformers/all-MiniLM-L6-v2";
 
+/// A manifest with these `[inputs]` lines.
 fn manifest(inputs: &str) -> String {
-    format!(
-        r#"[artifact]
-name = "acme/test"
-version = "0.1.0"
-kind = "model"
-path = "out/"
-
-[inputs]
-{inputs}
-"#
-    )
+    ProjectBuilder::new("").inputs(inputs).manifest()
 }
 
 fn project(env: &TestEnv, name: &str, inputs: &str) -> PathBuf {
-    let dir = env.work().join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("mlprov.toml"), manifest(inputs)).unwrap();
-    dir
+    ProjectBuilder::new(env.work().join(name))
+        .inputs(inputs)
+        .build()
 }
 
 fn lock_json(_env: &TestEnv, dir: &Path) -> toml::Value {
@@ -189,13 +179,7 @@ fn minilm_repo() -> Repo {
 }
 
 fn run_hub(env: &TestEnv, server: &HubServer, dir: &Path, args: &[&str]) -> Run {
-    Run::from(
-        env.cmd(dir)
-            .env("HF_ENDPOINT", &server.endpoint)
-            .args(args)
-            .output()
-            .unwrap(),
-    )
+    Run::of(env.cmd(dir).env("HF_ENDPOINT", &server.endpoint).args(args))
 }
 
 #[test]
@@ -638,7 +622,7 @@ fn an_unreadable_file_is_a_permission_error() {
         };
     }
     let _ = &mut cmd;
-    let r = Run::from(wrapped.output().unwrap());
+    let r = Run::of(&mut wrapped);
     if r.stderr.contains("setpriv:") {
         skip(&format!(
             "setpriv cannot drop privileges here: {}",

@@ -16,27 +16,8 @@ const OMS: &str = "https://model_signing/signature/v1.0";
 const SLSA: &str = "https://slsa.dev/provenance/v1";
 const SPDX: &str = "https://spdx.dev/Document/v3";
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-/// `mlprov ARGS` in `dir` with extra environment variables.
-fn run_env(env: &TestEnv, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
-    let mut c = env.cmd(dir);
-    for (k, v) in vars {
-        c.env(k, v);
-    }
-    let r = Run::from(c.args(args).output().expect("spawn mlprov"));
-    assert!(
-        !r.stderr.contains("panicked"),
-        "mlprov panicked:\n{}",
-        r.stderr
-    );
-    r
-}
-
 fn run_pw(env: &TestEnv, dir: &Path, args: &[&str]) -> Run {
-    run_env(env, dir, args, &[("MLPROV_PASSWORD", PASSWORD)])
+    env.run_env(dir, args, &[("MLPROV_PASSWORD", PASSWORD)])
 }
 
 /// `mlprov keygen` in `dir`; returns (cosign.key, cosign.pub).
@@ -220,13 +201,8 @@ fn interop(env: &TestEnv, bin: &Path, model: &Path, victim: &str, other: &str) {
         "model_signing rejected mlprov's signature:\n{}{}",
         ms.stdout, ms.stderr
     );
-    run_env(
-        env,
-        &work,
-        &["verify", "--key", s(&public), s(&signed)],
-        &[],
-    )
-    .ok();
+    env.run_env(&work, &["verify", "--key", s(&public), s(&signed)], &[])
+        .ok();
     let va = shared_tool(
         "validate-attestation",
         &[
@@ -265,37 +241,37 @@ fn interop(env: &TestEnv, bin: &Path, model: &Path, victim: &str, other: &str) {
         "model_signing sign failed: {}{}",
         ms.stdout, ms.stderr
     );
-    let r = run_env(
-        env,
-        &work,
-        &[
-            "--format",
-            "json",
-            "verify",
-            "--key",
-            s(&ms_pub),
-            s(&theirs),
-        ],
-        &[],
-    )
-    .ok();
+    let r = env
+        .run_env(
+            &work,
+            &[
+                "--format",
+                "json",
+                "verify",
+                "--key",
+                s(&ms_pub),
+                s(&theirs),
+            ],
+            &[],
+        )
+        .ok();
     assert_eq!(r.json()["nodes"][0]["id"], digest.as_str());
     assert_eq!(r.json()["nodes"][0]["files"]["checked"], "manifest");
     // The other key is not trusted for it.
-    let r = run_env(
-        env,
-        &work,
-        &[
-            "--format",
-            "json",
-            "verify",
-            "--key",
-            s(&public),
-            s(&theirs),
-        ],
-        &[],
-    )
-    .expect_code(1);
+    let r = env
+        .run_env(
+            &work,
+            &[
+                "--format",
+                "json",
+                "verify",
+                "--key",
+                s(&public),
+                s(&theirs),
+            ],
+            &[],
+        )
+        .expect_code(1);
     assert_eq!(codes(&r), ["E0202"]);
 
     for t in TAMPERS {
@@ -303,18 +279,19 @@ fn interop(env: &TestEnv, bin: &Path, model: &Path, victim: &str, other: &str) {
         let d = work.join(format!("ms-{t:?}"));
         copy_dir(&theirs, &d);
         let expected = tamper(&d, t, victim, other);
-        let r = run_env(
-            env,
-            &work,
-            &["--format", "json", "verify", "--key", s(&ms_pub), s(&d)],
-            &[],
-        )
-        .expect_code(1);
+        let r = env
+            .run_env(
+                &work,
+                &["--format", "json", "verify", "--key", s(&ms_pub), s(&d)],
+                &[],
+            )
+            .expect_code(1);
         let mut got = findings(&r);
         got.sort_by(|a, b| a.1.cmp(&b.1));
         assert_eq!(got, expected, "{t:?}: {}", r.stdout);
-        let human =
-            run_env(env, &work, &["verify", "--key", s(&ms_pub), s(&d)], &[]).expect_code(1);
+        let human = env
+            .run_env(&work, &["verify", "--key", s(&ms_pub), s(&d)], &[])
+            .expect_code(1);
         for (code, file) in &expected {
             assert!(
                 human.stdout.contains(code.as_str()),
@@ -345,13 +322,13 @@ fn interop(env: &TestEnv, bin: &Path, model: &Path, victim: &str, other: &str) {
             ],
         );
         assert_ne!(ms.code, 0, "{t:?}: model_signing accepted a changed model");
-        let r = run_env(
-            env,
-            &work,
-            &["--format", "json", "verify", "--key", s(&public), s(&d)],
-            &[],
-        )
-        .expect_code(1);
+        let r = env
+            .run_env(
+                &work,
+                &["--format", "json", "verify", "--key", s(&public), s(&d)],
+                &[],
+            )
+            .expect_code(1);
         let mut got = findings(&r);
         got.sort_by(|a, b| a.1.cmp(&b.1));
         assert_eq!(got, expected, "{t:?}");
@@ -359,9 +336,9 @@ fn interop(env: &TestEnv, bin: &Path, model: &Path, victim: &str, other: &str) {
 }
 
 #[test]
+#[ignore = "needs ../shared/tools"]
 fn interop_minilm_both_ways() {
     let Some(bin) = validators() else {
-        skip("validators venv absent");
         return;
     };
     let env = TestEnv::new();
@@ -369,9 +346,9 @@ fn interop_minilm_both_ways() {
 }
 
 #[test]
+#[ignore = "needs ../shared/tools"]
 fn interop_generated_tree_both_ways() {
     let Some(bin) = validators() else {
-        skip("validators venv absent");
         return;
     };
     let env = TestEnv::new();
@@ -390,9 +367,9 @@ fn interop_generated_tree_both_ways() {
 /// (SHA-384, as model_signing expects for that curve), and with the same key
 /// as encrypted PKCS#8.
 #[test]
+#[ignore = "needs ../shared/tools"]
 fn p384_sec1_and_encrypted_pkcs8_keys_interop() {
     let Some(bin) = validators() else {
-        skip("validators venv absent");
         return;
     };
     let env = TestEnv::new();
@@ -406,8 +383,7 @@ fn p384_sec1_and_encrypted_pkcs8_keys_interop() {
             .starts_with("-----BEGIN EC PRIVATE KEY-----")
     );
     let sig = work.join("p384.sig");
-    run_env(
-        &env,
+    env.run_env(
         &work,
         &["sign", "--key", s(&sec1), "--signature", s(&sig), s(&model)],
         &[],
@@ -444,15 +420,17 @@ fn p384_sec1_and_encrypted_pkcs8_keys_interop() {
         s(&sig),
         s(&model),
     ];
-    let r = run_env(&env, &work, &args, &[("MLPROV_PASSWORD", "nope")]).expect_code(2);
+    let r = env
+        .run_env(&work, &args, &[("MLPROV_PASSWORD", "nope")])
+        .expect_code(2);
     assert!(
         r.stderr.contains("mlprov::key::wrong_password"),
         "{}",
         r.stderr
     );
-    run_env(&env, &work, &args, &[("MLPROV_PASSWORD", "pkcs8 pw")]).ok();
-    run_env(
-        &env,
+    env.run_env(&work, &args, &[("MLPROV_PASSWORD", "pkcs8 pw")])
+        .ok();
+    env.run_env(
         &work,
         &[
             "verify",
@@ -468,29 +446,59 @@ fn p384_sec1_and_encrypted_pkcs8_keys_interop() {
 }
 
 fn fixtures() -> Option<PathBuf> {
-    let p = repo_root().join("../shared/fixtures/model-signing");
-    if p.join("SOURCE.txt").is_file() {
-        Some(p)
-    } else {
-        if in_ci() {
-            panic!("CI is set but ../shared/fixtures/model-signing is missing");
-        }
-        None
-    }
+    shared_fixtures("model-signing", &["SOURCE.txt"])
 }
 
 #[test]
+#[ignore = "needs ../shared/fixtures"]
 fn reference_fixtures_verify() {
     let Some(fx) = fixtures() else {
-        skip("fixtures absent");
         return;
     };
     let env = TestEnv::new();
     let key = fx.join("keys/signing-key-pub.pem");
     let root = fx.join("keys/ca-cert.pem");
     for v in ["v1.0.1", "v1.1.0"] {
-        let r = run_env(
-            &env,
+        let r = env
+            .run_env(
+                &fx,
+                &[
+                    "--format",
+                    "json",
+                    "verify",
+                    "--key",
+                    s(&key),
+                    "--ignore-paths",
+                    "ignore-me",
+                    &format!("{v}-elliptic-key"),
+                ],
+                &[],
+            )
+            .ok();
+        assert_eq!(r.json()["nodes"][0]["files"]["count"], 2);
+        let r = env
+            .run_env(
+                &fx,
+                &[
+                    "--format",
+                    "json",
+                    "verify",
+                    "--certificate-chain",
+                    s(&root),
+                    "--ignore-paths",
+                    "ignore-me",
+                    &format!("{v}-certificate"),
+                ],
+                &[],
+            )
+            .ok();
+        let signer = &r.json()["nodes"][0]["attestations"][0]["signer"];
+        assert_eq!(signer["kind"], "certificate");
+        assert_eq!(signer["chain"].as_array().unwrap().len(), 3, "{signer}");
+    }
+    // v1.0.1 does not record ignore-me: without --ignore-paths it is an extra file.
+    let r = env
+        .run_env(
             &fx,
             &[
                 "--format",
@@ -498,57 +506,18 @@ fn reference_fixtures_verify() {
                 "verify",
                 "--key",
                 s(&key),
-                "--ignore-paths",
-                "ignore-me",
-                &format!("{v}-elliptic-key"),
+                "v1.0.1-elliptic-key",
             ],
             &[],
         )
-        .ok();
-        assert_eq!(r.json()["nodes"][0]["files"]["count"], 2);
-        let r = run_env(
-            &env,
-            &fx,
-            &[
-                "--format",
-                "json",
-                "verify",
-                "--certificate-chain",
-                s(&root),
-                "--ignore-paths",
-                "ignore-me",
-                &format!("{v}-certificate"),
-            ],
-            &[],
-        )
-        .ok();
-        let signer = &r.json()["nodes"][0]["attestations"][0]["signer"];
-        assert_eq!(signer["kind"], "certificate");
-        assert_eq!(signer["chain"].as_array().unwrap().len(), 3, "{signer}");
-    }
-    // v1.0.1 does not record ignore-me: without --ignore-paths it is an extra file.
-    let r = run_env(
-        &env,
-        &fx,
-        &[
-            "--format",
-            "json",
-            "verify",
-            "--key",
-            s(&key),
-            "v1.0.1-elliptic-key",
-        ],
-        &[],
-    )
-    .expect_code(1);
+        .expect_code(1);
     assert_eq!(
         findings(&r),
         [("E0102".to_string(), Some("ignore-me".to_string()))]
     );
     // A certificate bundle with the wrong trust anchor, and with a key only.
     let other_root = fx.join("keys/signing-key-cert.pem");
-    let r = run_env(
-        &env,
+    let r = env.run_env(
         &fx,
         &[
             "--format",
@@ -564,78 +533,8 @@ fn reference_fixtures_verify() {
     );
     // The signing certificate itself, pinned, is trusted; the intermediate alone also.
     r.ok();
-    let r = run_env(
-        &env,
-        &fx,
-        &[
-            "--format",
-            "json",
-            "verify",
-            "--key",
-            s(&key),
-            "--ignore-paths",
-            "ignore-me",
-            "v1.1.0-certificate",
-        ],
-        &[],
-    )
-    .expect_code(1);
-    assert!(codes(&r).contains(&"E0208".to_string()), "{}", r.stdout);
-
-    // v0.3.1 signed a single file (resource `.`): verified on the file.
-    let r = run_env(
-        &env,
-        &fx,
-        &[
-            "verify",
-            "--key",
-            s(&key),
-            "--signature",
-            "v0.3.1-elliptic-key/model.sig",
-            "v0.3.1-elliptic-key/signme-1",
-        ],
-        &[],
-    )
-    .ok();
-    assert!(r.stdout.contains("✓"));
-    // v0.2.0: rejected as an unsupported legacy format, not a crash.
-    let r = run_env(
-        &env,
-        &fx,
-        &[
-            "--format",
-            "json",
-            "verify",
-            "--certificate-chain",
-            s(&root),
-            "v0.2.0-certificate",
-        ],
-        &[],
-    )
-    .expect_code(1);
-    assert!(codes(&r).contains(&"E0207".to_string()), "{}", r.stdout);
-    let human = run_env(
-        &env,
-        &fx,
-        &[
-            "verify",
-            "--certificate-chain",
-            s(&root),
-            "v0.2.0-certificate",
-        ],
-        &[],
-    )
-    .expect_code(1);
-    assert!(
-        human.stdout.contains("unsupported legacy format"),
-        "{}",
-        human.stdout
-    );
-    // Keyless bundles with only a key trusted: an untrusted signer (the
-    // keyless cases are in tests/keyless.rs).
-    for v in ["v1.0.1-sigstore", "v1.1.0-sigstore"] {
-        let r = run_env(
-            &env,
+    let r = env
+        .run_env(
             &fx,
             &[
                 "--format",
@@ -645,11 +544,81 @@ fn reference_fixtures_verify() {
                 s(&key),
                 "--ignore-paths",
                 "ignore-me",
-                v,
+                "v1.1.0-certificate",
             ],
             &[],
         )
         .expect_code(1);
+    assert!(codes(&r).contains(&"E0208".to_string()), "{}", r.stdout);
+
+    // v0.3.1 signed a single file (resource `.`): verified on the file.
+    let r = env
+        .run_env(
+            &fx,
+            &[
+                "verify",
+                "--key",
+                s(&key),
+                "--signature",
+                "v0.3.1-elliptic-key/model.sig",
+                "v0.3.1-elliptic-key/signme-1",
+            ],
+            &[],
+        )
+        .ok();
+    assert!(r.stdout.contains("✓"));
+    // v0.2.0: rejected as an unsupported legacy format, not a crash.
+    let r = env
+        .run_env(
+            &fx,
+            &[
+                "--format",
+                "json",
+                "verify",
+                "--certificate-chain",
+                s(&root),
+                "v0.2.0-certificate",
+            ],
+            &[],
+        )
+        .expect_code(1);
+    assert!(codes(&r).contains(&"E0207".to_string()), "{}", r.stdout);
+    let human = env
+        .run_env(
+            &fx,
+            &[
+                "verify",
+                "--certificate-chain",
+                s(&root),
+                "v0.2.0-certificate",
+            ],
+            &[],
+        )
+        .expect_code(1);
+    assert!(
+        human.stdout.contains("unsupported legacy format"),
+        "{}",
+        human.stdout
+    );
+    // Keyless bundles with only a key trusted: an untrusted signer (the
+    // keyless cases are in tests/keyless.rs).
+    for v in ["v1.0.1-sigstore", "v1.1.0-sigstore"] {
+        let r = env
+            .run_env(
+                &fx,
+                &[
+                    "--format",
+                    "json",
+                    "verify",
+                    "--key",
+                    s(&key),
+                    "--ignore-paths",
+                    "ignore-me",
+                    v,
+                ],
+                &[],
+            )
+            .expect_code(1);
         assert!(codes(&r).contains(&"E0202".to_string()), "{}", r.stdout);
     }
 }
@@ -657,9 +626,9 @@ fn reference_fixtures_verify() {
 /// Certificates made with Python's `cryptography`, signed by model_signing:
 /// a leaf that may not sign, and a CA that had expired when the leaf was issued.
 #[test]
+#[ignore = "needs ../shared/tools"]
 fn certificate_usage_and_validity() {
     let Some(bin) = validators() else {
-        skip("validators venv absent");
         return;
     };
     let env = TestEnv::new();
@@ -723,8 +692,7 @@ open(out + "/leaf.key", "wb").write(leaf_key.private_bytes(s.Encoding.PEM, s.Pri
             ],
         );
         assert_eq!(ms.code, 0, "{case}: {}{}", ms.stdout, ms.stderr);
-        let r = run_env(
-            &env,
+        let r = env.run_env(
             &work,
             &[
                 "--format",
@@ -779,17 +747,19 @@ fn keygen_roundtrip_and_guards() {
     let model = env.path().join("model");
     gen_tree(&model);
     run_pw(&env, &dir, &["sign", "--key", s(&key), s(&model)]).ok();
-    run_env(&env, &dir, &["verify", "--key", s(&public), s(&model)], &[]).ok();
+    env.run_env(&dir, &["verify", "--key", s(&public), s(&model)], &[])
+        .ok();
     // COSIGN_PASSWORD works too.
-    run_env(
-        &env,
+    env.run_env(
         &dir,
         &["sign", "--key", s(&key), s(&model)],
         &[("COSIGN_PASSWORD", PASSWORD)],
     )
     .ok();
     // No password and no terminal: a clear error, no prompt.
-    let r = run_env(&env, &dir, &["sign", "--key", s(&key), s(&model)], &[]).expect_code(2);
+    let r = env
+        .run_env(&dir, &["sign", "--key", s(&key), s(&model)], &[])
+        .expect_code(2);
     assert!(
         r.stderr.contains("mlprov::key::no_password"),
         "{}",
@@ -799,27 +769,25 @@ fn keygen_roundtrip_and_guards() {
     let r = run_pw(&env, &dir, &["keygen"]).expect_code(2);
     assert!(r.stderr.contains("--force"), "{}", r.stderr);
     run_pw(&env, &dir, &["keygen", "--force"]).ok();
-    let r = run_env(&env, &dir, &["keygen", "--output-key-prefix", "other"], &[]).expect_code(2);
+    let r = env
+        .run_env(&dir, &["keygen", "--output-key-prefix", "other"], &[])
+        .expect_code(2);
     assert!(r.stderr.contains("--no-password"), "{}", r.stderr);
     // --no-password is the only way to an unencrypted key on disk.
-    let r = run_env(
-        &env,
-        &dir,
-        &["keygen", "--no-password", "--output-key-prefix", "plain"],
-        &[],
-    )
-    .ok();
+    let r = env
+        .run_env(
+            &dir,
+            &["keygen", "--no-password", "--output-key-prefix", "plain"],
+            &[],
+        )
+        .ok();
     assert!(r.stderr.contains("NOT encrypted"), "{}", r.stderr);
     let plain = std::fs::read_to_string(dir.join("plain.key")).unwrap();
     assert!(plain.starts_with("-----BEGIN PRIVATE KEY-----\n"));
-    run_env(&env, &dir, &["sign", "--key", "plain.key", s(&model)], &[]).ok();
-    run_env(
-        &env,
-        &dir,
-        &["verify", "--key", "plain.pub", s(&model)],
-        &[],
-    )
-    .ok();
+    env.run_env(&dir, &["sign", "--key", "plain.key", s(&model)], &[])
+        .ok();
+    env.run_env(&dir, &["verify", "--key", "plain.pub", s(&model)], &[])
+        .ok();
 }
 
 /// A key in cosign's legacy `ENCRYPTED COSIGN PRIVATE KEY` format, built
@@ -878,31 +846,25 @@ fn reads_a_cosign_format_key_built_from_the_definition() {
 
     let model = env.path().join("model");
     gen_tree(&model);
-    run_env(
-        &env,
+    env.run_env(
         &dir,
         &["sign", "--key", "legacy.key", s(&model)],
         &[("COSIGN_PASSWORD", "legacy pw")],
     )
     .ok();
-    run_env(
-        &env,
-        &dir,
-        &["verify", "--key", "legacy.pub", s(&model)],
-        &[],
-    )
-    .ok();
+    env.run_env(&dir, &["verify", "--key", "legacy.pub", s(&model)], &[])
+        .ok();
     // MLPROV_PASSWORD wins over COSIGN_PASSWORD.
-    let r = run_env(
-        &env,
-        &dir,
-        &["sign", "--key", "legacy.key", s(&model)],
-        &[
-            ("COSIGN_PASSWORD", "legacy pw"),
-            ("MLPROV_PASSWORD", "nope"),
-        ],
-    )
-    .expect_code(2);
+    let r = env
+        .run_env(
+            &dir,
+            &["sign", "--key", "legacy.key", s(&model)],
+            &[
+                ("COSIGN_PASSWORD", "legacy pw"),
+                ("MLPROV_PASSWORD", "nope"),
+            ],
+        )
+        .expect_code(2);
     assert!(
         r.stderr.contains("mlprov::key::wrong_password"),
         "{}",
@@ -916,18 +878,18 @@ fn reads_a_cosign_format_key_built_from_the_definition() {
 #[test]
 fn attest_sign_store_and_verify() {
     let env = TestEnv::new();
-    let proj = env.work().join("proj");
     let (key, public) = keygen(&env, &env.work());
-    std::fs::create_dir_all(proj.join("data")).unwrap();
-    std::fs::write(proj.join("data/train.jsonl"), "{\"q\": 1}\n").unwrap();
-    std::fs::write(
-        proj.join("mlprov.toml"),
-        "[artifact]\nname = \"acme/tiny\"\nversion = \"0.1.0\"\nkind = \"model\"\npath = \"out/\"\nlicense = \"MIT\"\n\n\
-         [inputs]\ndata = { path = \"data/\", role = \"training-data\", license = \"MIT\" }\n\n\
-         [policy.roles.training-data]\nrequire = []\n",
-    )
-    .unwrap();
-    run_env(&env, &proj, &["pin"], &[]).ok();
+    let proj = ProjectBuilder::new(env.work().join("proj"))
+        .name("acme/tiny")
+        .license("MIT")
+        .input(
+            "data",
+            r#"{ path = "data/", role = "training-data", license = "MIT" }"#,
+        )
+        .section("policy.roles.training-data", "require = []")
+        .file("data/train.jsonl", "{\"q\": 1}\n")
+        .build();
+    env.run_env(&proj, &["pin"], &[]).ok();
     let lock: toml::Value =
         toml::from_str(&std::fs::read_to_string(proj.join("mlprov.lock")).unwrap()).unwrap();
     let data_digest = lock["input"][0]["digest"]
@@ -1102,25 +1064,25 @@ fn attest_sign_store_and_verify() {
     }
 
     // Verify the output with every attestation required, from the project.
-    let r = run_env(
-        &env,
-        &proj,
-        &[
-            "--format",
-            "json",
-            "verify",
-            "--key",
-            s(&public),
-            "--require",
-            SLSA,
-            "--require",
-            SPDX,
-            "--require",
-            "https://example.com/eval/v1",
-        ],
-        &[],
-    )
-    .ok();
+    let r = env
+        .run_env(
+            &proj,
+            &[
+                "--format",
+                "json",
+                "verify",
+                "--key",
+                s(&public),
+                "--require",
+                SLSA,
+                "--require",
+                SPDX,
+                "--require",
+                "https://example.com/eval/v1",
+            ],
+            &[],
+        )
+        .ok();
     let doc = r.json();
     let proven: Vec<&str> = doc["nodes"][0]["proven"]
         .as_array()
@@ -1130,58 +1092,58 @@ fn attest_sign_store_and_verify() {
         .collect();
     assert_eq!(proven.len(), 4, "{proven:?}");
     // A required type nobody attested.
-    let r = run_env(
-        &env,
-        &proj,
-        &[
-            "--format",
-            "json",
-            "verify",
-            "--key",
-            s(&public),
-            "--require",
-            "https://mlprov.dev/scan/v1",
-        ],
-        &[],
-    )
-    .expect_code(1);
+    let r = env
+        .run_env(
+            &proj,
+            &[
+                "--format",
+                "json",
+                "verify",
+                "--key",
+                s(&public),
+                "--require",
+                "https://mlprov.dev/scan/v1",
+            ],
+            &[],
+        )
+        .expect_code(1);
     assert_eq!(codes(&r), ["E0301"]);
     // By digest, from the store alone (outside the project): the import attestation.
-    let r = run_env(
-        &env,
-        &env.work(),
-        &[
-            "--format",
-            "json",
-            "verify",
-            "--key",
-            s(&public),
-            "--require",
-            SLSA,
-            &import_digest,
-        ],
-        &[],
-    )
-    .ok();
+    let r = env
+        .run_env(
+            &env.work(),
+            &[
+                "--format",
+                "json",
+                "verify",
+                "--key",
+                s(&public),
+                "--require",
+                SLSA,
+                &import_digest,
+            ],
+            &[],
+        )
+        .ok();
     assert_eq!(r.json()["nodes"][0]["id"], import_digest.as_str());
     // Another signer's store entries are ignored, not trusted.
     let (_, other_pub) = keygen(&env, &env.work().join("other"));
-    let r = run_env(
-        &env,
-        &env.work(),
-        &[
-            "--format",
-            "json",
-            "verify",
-            "--key",
-            s(&other_pub),
-            "--require",
-            SLSA,
-            &import_digest,
-        ],
-        &[],
-    )
-    .expect_code(1);
+    let r = env
+        .run_env(
+            &env.work(),
+            &[
+                "--format",
+                "json",
+                "verify",
+                "--key",
+                s(&other_pub),
+                "--require",
+                SLSA,
+                &import_digest,
+            ],
+            &[],
+        )
+        .expect_code(1);
     // The required type exists, but only from a signer not trusted here:
     // it proves nothing, so the requirement is not met.
     assert_eq!(codes(&r), ["E0301"]);
@@ -1194,11 +1156,6 @@ fn attest_sign_store_and_verify() {
         "{}",
         r.stdout
     );
-}
-
-fn sha256_hex(b: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(b))
 }
 
 /// Each kind of rejection has its own code, and none panics.
@@ -1215,13 +1172,13 @@ fn rejections_have_distinct_codes() {
     let mut seen: Vec<(String, String)> = Vec::new();
 
     // Key problems are errors (exit 2) with their own diagnostic codes.
-    let r = run_env(
-        &env,
-        &work,
-        &["sign", "--key", s(&key), s(&model)],
-        &[("MLPROV_PASSWORD", "wrong")],
-    )
-    .expect_code(2);
+    let r = env
+        .run_env(
+            &work,
+            &["sign", "--key", s(&key), s(&model)],
+            &[("MLPROV_PASSWORD", "wrong")],
+        )
+        .expect_code(2);
     seen.push(("wrong password".into(), diag_code(&r.stderr)));
     let text = std::fs::read_to_string(&key).unwrap();
     std::fs::write(work.join("truncated.key"), &text[..text.len() / 2]).unwrap();
@@ -1234,7 +1191,9 @@ fn rejections_have_distinct_codes() {
          483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8",
     );
     std::fs::write(work.join("k1.pub"), pem("PUBLIC KEY", &k1)).unwrap();
-    let r = run_env(&env, &work, &["verify", "--key", "k1.pub", s(&model)], &[]).expect_code(2);
+    let r = env
+        .run_env(&work, &["verify", "--key", "k1.pub", s(&model)], &[])
+        .expect_code(2);
     seen.push(("wrong-curve public key".into(), diag_code(&r.stderr)));
 
     // Bundle problems are findings (exit 1) with stable codes.
@@ -1251,7 +1210,7 @@ fn rejections_have_distinct_codes() {
             s(&f),
             s(&model),
         ];
-        let r = run_env(&env, &work, &args, &[]).expect_code(1);
+        let r = env.run_env(&work, &args, &[]).expect_code(1);
         // The bundle's own problem comes first (E0301 may follow: nothing
         // else proves the manifest).
         let c = codes(&r);
@@ -1312,22 +1271,22 @@ fn rejections_have_distinct_codes() {
         ],
     )
     .ok();
-    let r = run_env(
-        &env,
-        &work,
-        &[
-            "--format",
-            "json",
-            "verify",
-            "--key",
-            s(&public),
-            "--bundle",
-            s(&other_model_sig),
-            s(&model),
-        ],
-        &[],
-    )
-    .expect_code(1);
+    let r = env
+        .run_env(
+            &work,
+            &[
+                "--format",
+                "json",
+                "verify",
+                "--key",
+                s(&public),
+                "--bundle",
+                s(&other_model_sig),
+                s(&model),
+            ],
+            &[],
+        )
+        .expect_code(1);
     assert_eq!(codes(&r), ["E0203"], "{}", r.stdout);
     seen.push(("subject of another artifact".into(), "E0203".into()));
 
@@ -1425,11 +1384,6 @@ fn prompts_for_passwords_on_a_terminal() {
         matches!(p.process().wait().unwrap(), WaitStatus::Exited(_, 0)),
         "{out}"
     );
-    run_env(
-        &env,
-        &dir,
-        &["verify", "--key", "cosign.pub", s(&model)],
-        &[],
-    )
-    .ok();
+    env.run_env(&dir, &["verify", "--key", "cosign.pub", s(&model)], &[])
+        .ok();
 }

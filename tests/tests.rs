@@ -9,6 +9,7 @@ mod graph;
 mod hf_server;
 mod init;
 mod keyless;
+mod layering;
 mod manifest_errors;
 mod pin;
 mod registry;

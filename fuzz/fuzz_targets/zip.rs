@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let mut out = scan::Scanned::default();
-    let _ = scan::torch::scan_zip(&bytes, "model.pt", "", 0, &mut out);
+    let _ = scan::torch::scan_zip(&bytes, "model.pt", "", &mut scan::Ctx::default(), &mut out);
     // The whole dispatcher, as a file named like a zip checkpoint.
     let _ = scan::scan_bytes(data, "model.pt");
 });

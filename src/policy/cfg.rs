@@ -40,6 +40,15 @@ pub fn parse_file(text: &str, file: &str) -> Result<Policy, ManifestError> {
     }
 }
 
+/// The roles, for help lines.
+fn role_list() -> String {
+    Role::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The scanner kinds `formats.deny` and `formats.allow` take, for help lines.
 fn kind_list() -> String {
     Kind::ALL
@@ -177,7 +186,7 @@ impl Validator<'_> {
                         format!("unknown role `{role_name}` in {where_} roles"),
                         rs,
                         Some("not a role"),
-                        Some(format!("roles are: {}", crate::manifest::role_list())),
+                        Some(format!("roles are: {}", role_list())),
                     );
                     continue;
                 };

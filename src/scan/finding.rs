@@ -222,6 +222,22 @@ codes! {
     /// The chat template reaches into Python internals (`__class__`,
     /// `__globals__`, …), the shape of a template-injection exploit.
     GgufTemplateInjection = "S0603", "gguf-template-injection", GgufChatTemplate, Critical;
+    /// A compressed stream is corrupt: loaders stop there (what decoded
+    /// before the damage was scanned).
+    CompressedMalformed = "S0801", "compressed-malformed", Malformed, High;
+    /// A compressed stream exceeds the scanner's decompression limits (size
+    /// or ratio): the rest is not inspected.
+    DecompressionLimit = "S0802", "decompression-limit", Malformed, High;
+    /// A tar archive is broken (header, sizes), or a legacy PyTorch tar
+    /// checkpoint's layout cannot be followed.
+    TarMalformed = "S0803", "tar-malformed", Malformed, High;
+    /// Readers disagree about a tar archive's members: duplicate names, PAX
+    /// records that rename or resize a member, links where torch expects
+    /// data.
+    TarAmbiguous = "S0804", "tar-ambiguous", Malformed, High;
+    /// Archives and compressed streams nested deeper than the scanner
+    /// opens.
+    NestingLimit = "S0805", "nesting-limit", Malformed, High;
     /// Python source shipped beside the weights.
     PythonSource = "S0701", "python-source", RemoteCode, Medium;
     /// `auto_map` in a config makes transformers run the repo's code with

@@ -40,6 +40,7 @@
 //! [`gguf`], [`code`] (remote code).
 
 pub mod code;
+pub mod compress;
 pub mod detect;
 pub mod finding;
 pub mod gguf;
@@ -48,6 +49,7 @@ pub mod numpy;
 pub mod pickle;
 pub mod safetensors;
 pub mod source;
+pub mod tar;
 pub mod torch;
 pub mod zip;
 
@@ -62,7 +64,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::{Sha256Digest, posix_path_cmp};
 
-pub use detect::{Format, detect_bytes, detect_file};
+pub use detect::{Compression, Format, detect_bytes, detect_file};
 pub use finding::{Code, Finding, Kind, Outcome, ScanPolicy, Severity};
 use source::{FileSource, ReadAt};
 
@@ -73,6 +75,18 @@ pub const SCANNER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+scan.1");
 
 /// JSON files larger than this are data, not configs: not parsed.
 const MAX_CONFIG: u64 = 16 * 1024 * 1024;
+/// Containers (archives, compressed streams) are opened at most this deep
+/// inside one file; deeper is finding `S0805`.
+pub const MAX_NESTING: u8 = 4;
+
+/// What one file's scan carries into everything nested in it.
+#[derive(Debug, Default)]
+pub struct Ctx {
+    /// How many containers deep the current bytes are.
+    pub depth: u8,
+    /// What may still be decompressed for this file.
+    pub budget: compress::Budget,
+}
 
 /// Settings for a scan.
 #[derive(Debug, Clone, Default)]
@@ -285,6 +299,23 @@ impl Scanned {
         self.findings.push(f);
     }
 
+    /// Merge what was found in nested content (an archive member, a
+    /// decompressed stream) labelled `label`: findings without a member get
+    /// `label`, findings in a member of it get `label!member`.
+    pub fn absorb(&mut self, inner: Scanned, label: &str) {
+        self.kinds.extend(inner.kinds);
+        self.imports.extend(inner.imports);
+        for mut f in inner.findings {
+            f.member = Some(match f.member.take() {
+                Some(m) if !label.is_empty() => format!("{label}!{m}"),
+                Some(m) => m,
+                None => label.to_string(),
+            })
+            .filter(|m| !m.is_empty());
+            self.findings.push(f);
+        }
+    }
+
     fn into_report(mut self, path: String, size: u64, sha256: Option<Sha256Digest>) -> FileReport {
         self.findings.sort();
         self.findings.dedup();
@@ -301,27 +332,93 @@ impl Scanned {
     }
 }
 
-/// Scan one source, by content first.
+/// Scan one file, by content first.
 pub(crate) fn scan_source(src: &dyn ReadAt, name: &str) -> io::Result<Scanned> {
+    scan_content(src, name, &mut Ctx::default())
+}
+
+/// Scan bytes found inside another file (an archive member, a
+/// decompressed stream) as a file of their own, one container deeper.
+pub(crate) fn scan_nested(src: &dyn ReadAt, name: &str, ctx: &mut Ctx) -> io::Result<Scanned> {
+    if ctx.depth >= MAX_NESTING {
+        let mut s = Scanned::new("unknown");
+        s.push(
+            Finding::new(
+                Code::NestingLimit,
+                Some(0),
+                format!(
+                    "containers nested more than {MAX_NESTING} deep are not opened (the scanner's nesting limit)"
+                ),
+            ),
+            "",
+        );
+        return Ok(s);
+    }
+    ctx.depth += 1;
+    let r = scan_content(src, name, ctx);
+    ctx.depth -= 1;
+    r
+}
+
+/// A trial walk of data that may be a pickle without saying so (protocol
+/// 0/1, or any bytes a loader might unpickle).
+fn trial_pickle(src: &dyn ReadAt) -> io::Result<pickle::PickleReport> {
+    let size = src.size();
+    pickle::scan(
+        &mut || Ok(Box::new(source::RangeReader::new(src, 0, size)) as Box<dyn Read + '_>),
+        pickle::PickleOptions {
+            strict: false,
+            torchscript: false,
+            total: Some(size),
+        },
+    )
+}
+
+/// Whether a non-strict walk found a pickle: a complete one (ending in
+/// STOP), or one that ran something before it broke.
+fn found_pickle(r: &pickle::PickleReport) -> bool {
+    r.is_pickle
+        || !r.imports.is_empty()
+        || r.findings.iter().any(|f| f.kind() == Kind::PickleGlobal)
+}
+
+fn scan_content(src: &dyn ReadAt, name: &str, ctx: &mut Ctx) -> io::Result<Scanned> {
     let size = src.size();
     let head = source::read_vec_at(src, 0, detect::SNIFF_LEN)?;
     let lower = name.to_ascii_lowercase();
     let mut fmt = detect_bytes(&head, size, base_name(name));
+    let mut out = Scanned::new(fmt.as_str());
+    let mut handled = false;
+    if let Format::Compressed(c) = fmt {
+        if scan_compressed(src, name, c, ctx, &mut out)? {
+            handled = true;
+        } else {
+            // A weak signature (zlib, lzma) on bytes that do not decode.
+            fmt = detect::plain_format(&head, base_name(name));
+            out.format = fmt.as_str().to_string();
+        }
+    }
     // Content first, extension second: a file named for a format that its
     // bytes do not match is checked as that format, so it is reported as
     // malformed instead of passing as "unknown".
     if matches!(fmt, Format::Unknown | Format::Text) {
         fmt = expected_by_extension(&lower).unwrap_or(fmt);
+        out.format = fmt.as_str().to_string();
     }
-    let mut out = Scanned::new(fmt.as_str());
     // Trust a format's own structure to account for every byte only where
     // the loaders of that extension read that structure.
     let mut tail_check = true;
+    // Whether some interpretation already walked the bytes as a pickle.
+    let mut walked = false;
     match fmt {
+        _ if handled => {}
         Format::Zip => {
             tail_check = false;
-            torch::scan_zip(src, name, "", 0, &mut out)?;
+            walked = true;
+            torch::scan_zip(src, name, "", ctx, &mut out)?;
         }
+        Format::Tar => tar::scan_tar(src, "", ctx, &mut out)?,
+        Format::Compressed(_) => {}
         Format::Safetensors => {
             tail_check = !lower.ends_with(".safetensors");
             let h = safetensors::scan(src);
@@ -341,6 +438,7 @@ pub(crate) fn scan_source(src: &dyn ReadAt, name: &str) -> io::Result<Scanned> {
         }
         Format::Numpy => scan_npy(src, &mut out)?,
         Format::Pickle => {
+            walked = true;
             if torch::is_legacy_torch(&head) {
                 out.format = "pytorch-legacy".into();
                 out.kinds.insert(Kind::Pytorch);
@@ -369,19 +467,14 @@ pub(crate) fn scan_source(src: &dyn ReadAt, name: &str) -> io::Result<Scanned> {
         Format::Python => out.findings.push(code::python_file(name)),
         Format::Onnx => {}
         Format::Text | Format::Unknown => {
-            // A protocol 0/1 pickle has no magic: try it as one.
+            // A protocol 0/1 pickle has no magic: it is one if it parses as
+            // a complete pickle (ending in STOP), or runs something before
+            // it breaks. Raw bytes that merely start with an opcode byte are
+            // raw data.
+            walked = true;
             if pickle::could_start(&head) {
-                let r = pickle::scan(
-                    &mut || {
-                        Ok(Box::new(source::RangeReader::new(src, 0, size)) as Box<dyn Read + '_>)
-                    },
-                    pickle::PickleOptions {
-                        strict: false,
-                        torchscript: false,
-                        total: Some(size),
-                    },
-                )?;
-                if (r.clean_end && r.pickles > 0) || !r.imports.is_empty() {
+                let r = trial_pickle(src)?;
+                if found_pickle(&r) {
                     out.format = "pickle".into();
                     out.kinds.insert(Kind::Pickle);
                     out.imports.extend(r.imports);
@@ -396,23 +489,12 @@ pub(crate) fn scan_source(src: &dyn ReadAt, name: &str) -> io::Result<Scanned> {
             }
         }
     }
-    // Whatever the format, a pickle in the first bytes is walked too (a
-    // file can be valid as two formats at once).
-    if !matches!(
-        fmt,
-        Format::Pickle | Format::Text | Format::Unknown | Format::Zip
-    ) && head.first() == Some(&0x80)
-        && pickle::could_start(&head)
-    {
-        let r = pickle::scan(
-            &mut || Ok(Box::new(source::RangeReader::new(src, 0, size)) as Box<dyn Read + '_>),
-            pickle::PickleOptions {
-                strict: false,
-                torchscript: false,
-                total: Some(size),
-            },
-        )?;
-        if !r.imports.is_empty() {
+    // Whatever the format, bytes that start like a pickle are walked too:
+    // a file can be valid as two formats at once, and a loader that fails
+    // on one (torch.load on a broken tar) falls back to unpickling.
+    if !walked && !handled && pickle::could_start(&head) {
+        let r = trial_pickle(src)?;
+        if !r.imports.is_empty() || r.findings.iter().any(|f| f.kind() == Kind::PickleGlobal) {
             out.kinds.insert(Kind::Pickle);
             out.imports.extend(r.imports);
             out.findings.extend(r.findings);
@@ -430,7 +512,7 @@ pub(crate) fn scan_source(src: &dyn ReadAt, name: &str) -> io::Result<Scanned> {
             ),
         ));
         let mut inner = Scanned::new("zip");
-        torch::scan_zip(src, name, "", 1, &mut inner)?;
+        torch::scan_zip(src, name, "", ctx, &mut inner)?;
         out.kinds.extend(inner.kinds);
         out.imports.extend(inner.imports);
         out.findings.extend(
@@ -441,6 +523,85 @@ pub(crate) fn scan_source(src: &dyn ReadAt, name: &str) -> io::Result<Scanned> {
         );
     }
     Ok(out)
+}
+
+/// Decompress and scan a compressed stream. `false` when the bytes only
+/// looked compressed (a weak signature that does not decode to anything a
+/// loader would act on).
+fn scan_compressed(
+    src: &dyn ReadAt,
+    name: &str,
+    c: Compression,
+    ctx: &mut Ctx,
+    out: &mut Scanned,
+) -> io::Result<bool> {
+    let o = compress::decompress(src, c, &mut ctx.budget)?;
+    let data = o.data.as_source();
+    let inner_name = strip_compression_ext(name);
+    let inner = if data.size() > 0 {
+        Some(scan_nested(data, inner_name, ctx)?)
+    } else {
+        None
+    };
+    let meaningful = c.strong_magic()
+        || (o.complete && data.size() > 0)
+        || inner
+            .as_ref()
+            .is_some_and(|i| !i.findings.is_empty() || i.kinds.contains(&Kind::Pickle));
+    if !meaningful {
+        return Ok(false);
+    }
+    let label = format!("[{c}]", c = c.as_str());
+    out.format = match &inner {
+        Some(i) => format!("{}+{}", c.as_str(), i.format),
+        None => c.as_str().to_string(),
+    };
+    if let Some(why) = &o.error {
+        out.push(
+            Finding::new(
+                Code::CompressedMalformed,
+                Some(data.size()),
+                format!(
+                    "the {} stream is corrupt after {} bytes of output ({why}); loaders stop there, what came before was scanned",
+                    c.as_str(),
+                    data.size()
+                ),
+            ),
+            "",
+        );
+    }
+    if let Some(limit) = &o.limit {
+        out.push(
+            Finding::new(
+                Code::DecompressionLimit,
+                Some(data.size()),
+                format!(
+                    "the {} stream {limit}; the first {} were scanned, the rest is not inspected",
+                    c.as_str(),
+                    compress::human(data.size())
+                ),
+            ),
+            "",
+        );
+    }
+    if let Some(i) = inner {
+        out.absorb(i, &label);
+    }
+    Ok(true)
+}
+
+/// `model.pkl.gz` → `model.pkl`: the name a decompressed stream is
+/// checked under.
+fn strip_compression_ext(name: &str) -> &str {
+    let lower = name.to_ascii_lowercase();
+    for ext in [
+        ".gz", ".gzip", ".z", ".zlib", ".bz2", ".xz", ".lzma", ".lz4",
+    ] {
+        if lower.ends_with(ext) {
+            return &name[..name.len() - ext.len()];
+        }
+    }
+    name
 }
 
 /// The format a loader would assume from the extension alone. `.bin` is
@@ -735,6 +896,38 @@ mod tests {
         );
         assert_eq!(r.format, "pickle");
         assert_eq!(r.findings[0].code, Code::PickleGlobal);
+    }
+
+    /// Raw bytes are raw data, whatever their first byte: only bytes that
+    /// parse as a pickle (to STOP, or running something) are a pickle. 256
+    /// files per first byte that protocol 0 pickles start with.
+    #[test]
+    fn raw_bytes_starting_like_protocol_0_are_raw_data() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut flagged = Vec::new();
+        for first in *b"(INSV]c}" {
+            for i in 0..256 {
+                let mut data = vec![first];
+                while data.len() < 4096 {
+                    data.extend_from_slice(&next().to_le_bytes());
+                }
+                let r = scan_bytes(&data, &format!("weights-{i}.bin"));
+                if !r.findings.is_empty() {
+                    flagged.push(format!("{} #{i}: {:?}", char::from(first), r.findings[0]));
+                }
+            }
+        }
+        assert!(
+            flagged.is_empty(),
+            "{} of 2048 flagged: {flagged:?}",
+            flagged.len()
+        );
     }
 
     #[test]

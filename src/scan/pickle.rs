@@ -118,26 +118,38 @@ pub const ALLOWED_GLOBALS: &[(&str, &str)] = &[
     ("torch.storage", "UntypedStorage"),
 ];
 
-/// Names in the `torch` module itself that are plain values or storage
-/// types (`torch.float32`, `torch.FloatStorage`, `torch.Size`, …).
+/// Names in the `torch` module itself that are plain values, storage types
+/// or legacy tensor types (`torch.float32`, `torch.FloatStorage`,
+/// `torch.Size`, `torch.FloatTensor`, which legacy tar checkpoints name as
+/// each tensor's original type), …).
 const TORCH_VALUES: &[&str] = &[
     "BFloat16Storage",
+    "BFloat16Tensor",
     "BoolStorage",
+    "BoolTensor",
     "ByteStorage",
+    "ByteTensor",
     "CharStorage",
+    "CharTensor",
     "ComplexDoubleStorage",
     "ComplexFloatStorage",
     "DoubleStorage",
+    "DoubleTensor",
     "FloatStorage",
+    "FloatTensor",
     "HalfStorage",
+    "HalfTensor",
     "IntStorage",
+    "IntTensor",
     "LongStorage",
+    "LongTensor",
     "QInt32Storage",
     "QInt8Storage",
     "QUInt2x4Storage",
     "QUInt4x2Storage",
     "QUInt8Storage",
     "ShortStorage",
+    "ShortTensor",
     "Size",
     "TypedStorage",
     "UntypedStorage",
@@ -1019,8 +1031,27 @@ impl<B: BufRead> Walker<B> {
         self.push(V::Dyn)
     }
 
-    fn line_text(&mut self, at: u64) -> R<(String, bool)> {
+    /// A module or class name line, decoded as the unpickler decodes it
+    /// (`GLOBAL`: UTF-8, `INST`: ASCII, both strict): bytes that do not
+    /// decode make it raise before anything is imported.
+    fn name_line(&mut self, at: u64, ascii: bool) -> R<(String, bool)> {
         let (line, long) = self.input.read_line(KEEP_STR, at)?;
+        let ok = if ascii {
+            line.is_ascii()
+        } else {
+            match std::str::from_utf8(&line) {
+                Ok(_) => true,
+                // A line cut at the kept length may end inside a character.
+                Err(e) => long && e.error_len().is_none(),
+            }
+        };
+        if !ok {
+            return err(format!(
+                "a {} name is not valid {}",
+                if ascii { "INST" } else { "GLOBAL" },
+                if ascii { "ASCII" } else { "UTF-8" }
+            ));
+        }
         Ok((String::from_utf8_lossy(&line).into_owned(), long))
     }
 
@@ -1234,11 +1265,11 @@ impl<B: BufRead> Walker<B> {
                 }
                 b'i' => {
                     let k = self.marker()?;
-                    let (module, long_m) = self.line_text(at)?;
+                    let (module, long_m) = self.name_line(at, true)?;
                     if module.is_empty() && !long_m {
                         return err("pickle data was truncated");
                     }
-                    let (name, long_n) = self.line_text(at)?;
+                    let (name, long_n) = self.name_line(at, true)?;
                     if name.is_empty() && !long_n {
                         return err("pickle data was truncated");
                     }
@@ -1255,11 +1286,11 @@ impl<B: BufRead> Walker<B> {
                     self.call(cls, at, if op == 0x81 { "NEWOBJ" } else { "NEWOBJ_EX" })?;
                 }
                 b'c' => {
-                    let (module, long_m) = self.line_text(at)?;
+                    let (module, long_m) = self.name_line(at, false)?;
                     if module.is_empty() && !long_m {
                         return err("pickle data was truncated");
                     }
-                    let (name, long_n) = self.line_text(at)?;
+                    let (name, long_n) = self.name_line(at, false)?;
                     if name.is_empty() && !long_n {
                         return err("pickle data was truncated");
                     }

@@ -7,17 +7,16 @@
 
 use std::io::{self, Read};
 
+use super::detect::{self, Format};
 use super::finding::{Code, Finding, Kind};
 use super::pickle::{self, PickleOptions};
 use super::source::{ReadAt, Window};
-use super::{Scanned, keras, numpy, zip};
+use super::{Ctx, Scanned, compress, keras, numpy, zip};
 
-/// Nested archives deeper than this are not opened.
-const MAX_DEPTH: u8 = 2;
-/// A compressed nested archive, or a config, is read into memory up to this.
+/// A config member is read into memory up to this.
 const MAX_IN_MEMORY: u64 = 64 * 1024 * 1024;
-/// How many leading bytes decide whether a member may be a pickle.
-const SNIFF: usize = 256;
+/// How many leading bytes of a member decide its format.
+const SNIFF: usize = detect::SNIFF_LEN;
 
 /// The raw bytes legacy `torch.save` starts with: PROTO 2, LONG1 10 bytes of
 /// the magic number 0x1950a86a20f9469cfc6c.
@@ -32,12 +31,14 @@ fn base(name: &str) -> &str {
     name.rsplit('/').next().unwrap_or(name)
 }
 
-/// What kind of archive, by its member names.
+/// What kind of archive, by its member names. torch finds records with
+/// miniz, which compares names case-insensitively; Keras opens
+/// `config.json` with zipfile (exact name) and needs nothing else.
 fn classify(entries: &[zip::Entry], file_name: &str) -> &'static str {
-    let files: Vec<&str> = entries
+    let files: Vec<String> = entries
         .iter()
         .filter(|e| !e.is_dir())
-        .map(|e| e.name.as_str())
+        .map(|e| e.name.to_ascii_lowercase())
         .collect();
     let has = |f: &dyn Fn(&str) -> bool| files.iter().any(|n| f(n));
     let torchscript = has(&|n| base(n) == "constants.pkl")
@@ -46,12 +47,10 @@ fn classify(entries: &[zip::Entry], file_name: &str) -> &'static str {
         "torchscript"
     } else if has(&|n| base(n) == "data.pkl") {
         "pytorch-zip"
-    } else if has(&|n| n == "config.json")
-        && has(&|n| n == "metadata.json" || n == "model.weights.h5")
-    {
+    } else if entries.iter().any(|e| e.name == "config.json") {
         "keras"
     } else if (!files.is_empty() && files.iter().all(|n| n.ends_with(".npy")))
-        || file_name.ends_with(".npz")
+        || file_name.to_ascii_lowercase().ends_with(".npz")
     {
         "npz"
     } else {
@@ -65,7 +64,7 @@ pub fn scan_zip(
     src: &dyn ReadAt,
     file_name: &str,
     prefix: &str,
-    depth: u8,
+    ctx: &mut Ctx,
     out: &mut Scanned,
 ) -> io::Result<()> {
     let member_name = |n: &str| {
@@ -134,9 +133,10 @@ pub fn scan_zip(
             }
         };
         let name = e.name.as_str();
+        let lname = name.to_ascii_lowercase();
         if torchscript
-            && (name.starts_with("code/") || name.contains("/code/"))
-            && name.ends_with(".py")
+            && (lname.starts_with("code/") || lname.contains("/code/"))
+            && lname.ends_with(".py")
         {
             out.push(
                 Finding::new(
@@ -150,19 +150,11 @@ pub fn scan_zip(
             );
             continue;
         }
-        if head.starts_with(b"\x93NUMPY") {
-            scan_npy_member(src, e, &m, out)?;
-            continue;
-        }
-        if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-            scan_nested(src, e, &m, depth, out)?;
-            continue;
-        }
-        if class == "keras" && name == "config.json" {
+        if base(&lname) == "config.json" && !head.starts_with(b"PK") {
             match zip::read_all(src, e, MAX_IN_MEMORY) {
                 Ok(text) => match keras::scan_json(&text, 0) {
                     Ok(fs) => fs.into_iter().for_each(|f| out.push(f.in_member(&m), "")),
-                    Err(why) => out.push(
+                    Err(why) if class == "keras" => out.push(
                         Finding::new(
                             Code::KerasMalformed,
                             Some(0),
@@ -171,6 +163,7 @@ pub fn scan_zip(
                         .in_member(&m),
                         "",
                     ),
+                    Err(_) => {}
                 },
                 Err(why) => out.push(
                     Finding::new(Code::ZipUninspectable, at, why).in_member(&m),
@@ -179,22 +172,38 @@ pub fn scan_zip(
             }
             continue;
         }
-        if name.ends_with(".py") {
+        if lname.ends_with(".py") {
             out.push(super::code::python_file(&m).in_member(&m), "");
             continue;
         }
+        // A `.pkl` member is a pickle by the loaders' rules (torch unpickles
+        // `data.pkl` and `constants.pkl` by name, in any letter case).
+        let strict = lname.ends_with(".pkl");
+        let fmt = detect::detect_bytes(&head, e.read_len(), base(name));
+        match fmt {
+            Format::Numpy if !strict => {
+                scan_npy_member(src, e, &m, out)?;
+                continue;
+            }
+            Format::Zip
+            | Format::Tar
+            | Format::Compressed(_)
+            | Format::Hdf5
+            | Format::Gguf
+            | Format::Safetensors
+                if !strict =>
+            {
+                scan_member_as_file(src, e, &m, ctx, out)?;
+                continue;
+            }
+            _ => {}
+        }
         // Anything else may be a pickle: walk it when its first bytes could
-        // start one. A `.pkl` member is one by the loaders' rules (torch
-        // unpickles `data.pkl` and `constants.pkl` by name).
-        let strict = name.ends_with(".pkl");
+        // start one.
         if !strict && !pickle::could_start(&head) {
             continue;
         }
-        let total = if e.method == 0 {
-            Some(e.compressed_size)
-        } else {
-            None
-        };
+        let total = (e.method == 0).then(|| e.read_len());
         let mut open = || -> io::Result<Box<dyn Read + '_>> {
             zip::open_entry(src, e).map_err(|w| io::Error::new(io::ErrorKind::InvalidData, w))
         };
@@ -227,6 +236,61 @@ pub fn scan_zip(
             ),
         }
     }
+    Ok(())
+}
+
+/// Scan a member that is itself a container or a format of its own (a
+/// nested archive, a tar, a compressed stream, HDF5, GGUF, safetensors) as
+/// a file. A stored member is read in place; a deflated one is inflated
+/// within the file's decompression budget.
+fn scan_member_as_file(
+    src: &dyn ReadAt,
+    e: &zip::Entry,
+    m: &str,
+    ctx: &mut Ctx,
+    out: &mut Scanned,
+) -> io::Result<()> {
+    if e.method == 0 {
+        let w = Window::new(src, e.data_offset, e.read_len());
+        let inner = super::scan_nested(&w, &e.name, ctx)?;
+        out.absorb(inner, m);
+        return Ok(());
+    }
+    let r = match zip::open_entry(src, e) {
+        Ok(r) => r,
+        Err(why) => {
+            out.push(
+                Finding::new(Code::ZipUninspectable, Some(e.header_offset), why).in_member(m),
+                "",
+            );
+            return Ok(());
+        }
+    };
+    let o = compress::materialize(r, e.compressed_size, &mut ctx.budget)?;
+    if let Some(why) = &o.error {
+        out.push(
+            Finding::new(
+                Code::ZipUninspectable,
+                Some(e.header_offset),
+                format!("cannot inflate the member: {why}"),
+            )
+            .in_member(m),
+            "",
+        );
+    }
+    if let Some(limit) = &o.limit {
+        out.push(
+            Finding::new(
+                Code::DecompressionLimit,
+                Some(e.header_offset),
+                format!("the member {limit}; the rest is not inspected"),
+            )
+            .in_member(m),
+            "",
+        );
+    }
+    let inner = super::scan_nested(o.data.as_source(), &e.name, ctx)?;
+    out.absorb(inner, m);
     Ok(())
 }
 
@@ -266,44 +330,4 @@ fn scan_npy_member(src: &dyn ReadAt, e: &zip::Entry, m: &str, out: &mut Scanned)
         ),
     }
     Ok(())
-}
-
-fn scan_nested(
-    src: &dyn ReadAt,
-    e: &zip::Entry,
-    m: &str,
-    depth: u8,
-    out: &mut Scanned,
-) -> io::Result<()> {
-    if depth >= MAX_DEPTH {
-        out.push(
-            Finding::new(
-                Code::ZipUninspectable,
-                Some(e.header_offset),
-                format!("archive nested more than {MAX_DEPTH} deep is not opened"),
-            )
-            .in_member(m),
-            "",
-        );
-        return Ok(());
-    }
-    if e.method == 0 {
-        let w = Window::new(src, e.data_offset, e.compressed_size);
-        return scan_zip(&w, &e.name, m, depth + 1, out);
-    }
-    match zip::read_all(src, e, MAX_IN_MEMORY) {
-        Ok(bytes) => scan_zip(&bytes, &e.name, m, depth + 1, out),
-        Err(why) => {
-            out.push(
-                Finding::new(
-                    Code::ZipUninspectable,
-                    Some(e.header_offset),
-                    format!("nested archive: {why}"),
-                )
-                .in_member(m),
-                "",
-            );
-            Ok(())
-        }
-    }
 }

@@ -65,6 +65,17 @@ impl Entry {
     pub fn encrypted(&self) -> bool {
         self.flags & 1 != 0
     }
+
+    /// How many bytes of data a loader reads: for a stored member, torch
+    /// (miniz) reads the uncompressed size and zipfile the compressed one,
+    /// so the longer of the two; otherwise the compressed size.
+    pub fn read_len(&self) -> u64 {
+        if self.method == 0 {
+            self.compressed_size.max(self.uncompressed_size)
+        } else {
+            self.compressed_size
+        }
+    }
 }
 
 /// What [`read`] found.
@@ -126,11 +137,20 @@ pub fn read(src: &dyn ReadAt) -> Result<Archive, Finding> {
         .iter()
         .map(|l| (l.header_offset, (l.data_offset, l.name.as_str())))
         .collect();
+    // Where the central directory and end records start (to the end of
+    // the data): never a place for a hidden member.
+    let mut tail_from = src.size();
     match find_eocd(src).map_err(io)? {
-        Some((eocd_pos, eocd)) => match read_central(src, eocd_pos, &eocd, &known_local, &mut ar.findings) {
-            Ok(c) => central = c,
-            Err(f) => ar.findings.push(f),
-        },
+        Some((eocd_pos, eocd)) => {
+            tail_from = eocd_pos;
+            match read_central(src, eocd_pos, &eocd, &known_local, &mut ar.findings) {
+                Ok((c, cd_start)) => {
+                    central = c;
+                    tail_from = tail_from.min(cd_start);
+                }
+                Err(f) => ar.findings.push(f),
+            }
+        }
         None => ar.findings.push(Finding::new(
             Code::ZipMalformed,
             None,
@@ -147,6 +167,22 @@ pub fn read(src: &dyn ReadAt) -> Result<Archive, Finding> {
         match known.get(&l.header_offset) {
             Some(&i) => {
                 let c = &central[i];
+                if l.flags & 8 == 0
+                    && (l.compressed_size != c.compressed_size
+                        || l.uncompressed_size != c.uncompressed_size)
+                {
+                    ar.findings.push(
+                        Finding::new(
+                            Code::ZipAmbiguous,
+                            Some(l.header_offset),
+                            format!(
+                                "the local header gives sizes {}/{} and the central directory {}/{}: streaming and central-directory readers read different bytes",
+                                l.compressed_size, l.uncompressed_size, c.compressed_size, c.uncompressed_size
+                            ),
+                        )
+                        .in_member(&c.name),
+                    );
+                }
                 if c.name != l.name {
                     ar.findings.push(
                         Finding::new(
@@ -201,14 +237,34 @@ pub fn read(src: &dyn ReadAt) -> Result<Archive, Finding> {
             );
         }
     }
+    // Stored members whose two sizes differ: miniz (torch) reads the
+    // uncompressed size, zipfile the compressed one.
+    for e in &central {
+        if e.method == 0 && e.compressed_size != e.uncompressed_size {
+            ar.findings.push(
+                Finding::new(
+                    Code::ZipAmbiguous,
+                    Some(e.header_offset),
+                    format!(
+                        "stored member with compressed size {} but uncompressed size {}: torch reads {} bytes, zipfile {}",
+                        e.compressed_size, e.uncompressed_size, e.uncompressed_size, e.compressed_size
+                    ),
+                )
+                .in_member(&e.name),
+            );
+        }
+    }
+    // Local headers in bytes that no member, nor the directory, covers: a
+    // size field may have been crafted to skip over them.
+    hidden_members(src, &mut central, tail_from, &mut ar.findings).map_err(io)?;
     // Overlapping data (several entries on the same bytes).
     let mut ranges: Vec<(u64, u64, &str)> = central
         .iter()
-        .filter(|e| e.compressed_size > 0)
+        .filter(|e| e.read_len() > 0)
         .map(|e| {
             (
                 e.data_offset,
-                e.data_offset.saturating_add(e.compressed_size),
+                e.data_offset.saturating_add(e.read_len()),
                 e.name.as_str(),
             )
         })
@@ -234,7 +290,7 @@ fn read_central(
     eocd: &[u8],
     known_local: &HashMap<u64, (u64, &str)>,
     findings: &mut Vec<Finding>,
-) -> Result<Vec<Entry>, Finding> {
+) -> Result<(Vec<Entry>, u64), Finding> {
     let malformed = |msg: String| Finding::new(Code::ZipMalformed, Some(eocd_pos), msg);
     let size = src.size();
     let mut count = u64::from(u16_at(eocd, 10));
@@ -394,7 +450,97 @@ fn read_central(
         }
         p = end;
     }
-    Ok(entries)
+    Ok((entries, start))
+}
+
+/// Find local headers in the gaps between members (and before the
+/// directory) and add them as members only local headers show.
+fn hidden_members(
+    src: &dyn ReadAt,
+    entries: &mut Vec<Entry>,
+    tail_from: u64,
+    findings: &mut Vec<Finding>,
+) -> io::Result<()> {
+    let size = src.size();
+    let mut covered: Vec<(u64, u64)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.header_offset,
+                e.data_offset.saturating_add(e.read_len()).min(size),
+            )
+        })
+        .collect();
+    covered.push((tail_from, size));
+    covered.sort();
+    let mut gaps = Vec::new();
+    let mut at = 0u64;
+    for (a, b) in covered {
+        if a > at {
+            gaps.push((at, a));
+        }
+        at = at.max(b);
+    }
+    if at < size {
+        gaps.push((at, size));
+    }
+    const CHUNK: u64 = 4 * 1024 * 1024;
+    let mut found = Vec::new();
+    for (a, b) in gaps {
+        let mut off = a;
+        while off + 30 <= b && entries.len() + found.len() < MAX_ENTRIES {
+            let len = (b - off).min(CHUNK + 3);
+            let buf = read_vec_at(src, off, len as usize)?;
+            for i in memchr::memmem::find_iter(&buf, b"PK\x03\x04") {
+                let o = off + i as u64;
+                if o + 30 > b || i as u64 >= CHUNK {
+                    continue;
+                }
+                if let Some(e) = local_entry(src, o)? {
+                    found.push(e);
+                }
+            }
+            off += CHUNK;
+        }
+    }
+    for e in found {
+        findings.push(
+            Finding::new(
+                Code::ZipAmbiguous,
+                Some(e.header_offset),
+                "a local header lies in bytes that no member covers (a size field skips over it): some readers see this member",
+            )
+            .in_member(&e.name),
+        );
+        entries.push(e);
+    }
+    Ok(())
+}
+
+/// The local header at `off` as a member, if it is a plausible one.
+fn local_entry(src: &dyn ReadAt, off: u64) -> io::Result<Option<Entry>> {
+    let Some(local) = read_local(src, off)? else {
+        return Ok(None);
+    };
+    let h = &local.fixed;
+    let flags = u16_at(h, 6);
+    let method = u16_at(h, 8);
+    let csize = u64::from(u32_at(h, 18));
+    let usize_ = u64::from(u32_at(h, 22));
+    let data_offset = off + 30 + local.name.len() as u64 + local.extra.len() as u64;
+    if local.name.is_empty() || data_offset.saturating_add(csize) > src.size() {
+        return Ok(None);
+    }
+    Ok(Some(Entry {
+        name: String::from_utf8_lossy(&local.name).into_owned(),
+        method,
+        flags,
+        compressed_size: csize,
+        uncompressed_size: usize_,
+        data_offset,
+        header_offset: off,
+        local_only: true,
+    }))
 }
 
 /// A local header: its fixed 30 bytes, name and extra field.
@@ -506,7 +652,7 @@ fn walk_local(src: &dyn ReadAt) -> io::Result<Vec<Entry>> {
 /// A reader over a member's (uncompressed) content. Deflate output is
 /// limited to the declared size, plus a little slack for sizes written as 0.
 pub fn open_entry<'a>(src: &'a dyn ReadAt, e: &Entry) -> Result<Box<dyn Read + 'a>, String> {
-    let raw = RangeReader::new(src, e.data_offset, e.compressed_size);
+    let raw = RangeReader::new(src, e.data_offset, e.read_len());
     match e.method {
         0 => Ok(Box::new(raw)),
         8 => {
@@ -543,7 +689,7 @@ pub fn head(src: &dyn ReadAt, e: &Entry, n: usize) -> Result<Vec<u8>, String> {
 
 /// A member's whole content, if it is at most `max` bytes.
 pub fn read_all(src: &dyn ReadAt, e: &Entry, max: u64) -> Result<Vec<u8>, String> {
-    if e.uncompressed_size > max || (e.method == 0 && e.compressed_size > max) {
+    if e.uncompressed_size > max || (e.method == 0 && e.read_len() > max) {
         return Err(format!("member is larger than {max} bytes"));
     }
     let r = open_entry(src, e)?;

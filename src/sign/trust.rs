@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
-use crate::sign::keyless::TrustedRoot;
+use crate::sign::keyless::trust_root::TrustedRoot;
 use crate::sign::keys::PublicKey;
 use crate::sign::x509::Cert;
 
@@ -144,6 +144,18 @@ pub struct KeylessProof {
     /// log's integrated time that its signed entry timestamp proved.
     pub checked_at: i64,
     pub time_source: TimeSource,
+    /// The RFC 3161 timestamps that verified.
+    pub timestamps: Vec<TimestampProof>,
+}
+
+/// An RFC 3161 timestamp that verified against a timestamp authority of
+/// the trusted root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimestampProof {
+    /// The authority's URI from the trusted root.
+    pub authority: String,
+    /// The stamped time (Unix seconds).
+    pub time: i64,
 }
 
 /// The transparency log entry that verified.
@@ -165,6 +177,8 @@ pub struct TlogProof {
 pub enum TimeSource {
     /// The log's integrated time, signed by the log (SET).
     SignedEntryTimestamp,
+    /// An RFC 3161 timestamp from a timestamp authority.
+    TimestampAuthority,
     /// No trusted timestamp: the current time.
     VerificationTime,
 }
@@ -173,6 +187,7 @@ impl TimeSource {
     pub fn as_str(self) -> &'static str {
         match self {
             TimeSource::SignedEntryTimestamp => "signed-entry-timestamp",
+            TimeSource::TimestampAuthority => "timestamp-authority",
             TimeSource::VerificationTime => "verification-time",
         }
     }
@@ -265,6 +280,10 @@ impl Signer {
                 "tlog": proof.tlog.to_json(),
                 "checkedAt": rfc3339(proof.checked_at),
                 "timeSource": proof.time_source.as_str(),
+                "timestamps": proof.timestamps.iter().map(|t| json!({
+                    "authority": t.authority,
+                    "time": rfc3339(t.time),
+                })).collect::<Vec<_>>(),
             }),
         }
     }
@@ -323,11 +342,16 @@ mod tests {
                 tlog,
                 checked_at: 1_700_000_000,
                 time_source: TimeSource::SignedEntryTimestamp,
+                timestamps: vec![TimestampProof {
+                    authority: "https://tsa.example".into(),
+                    time: 1_700_000_000,
+                }],
             },
         };
         let v = serde_json::to_value(&keyless).unwrap();
         assert_eq!(v["checkedAt"], "2023-11-14T22:13:20Z");
         assert_eq!(v["timeSource"], "signed-entry-timestamp");
         assert_eq!(v["tlog"]["treeSize"], 6);
+        assert_eq!(v["timestamps"][0]["time"], "2023-11-14T22:13:20Z");
     }
 }

@@ -14,7 +14,19 @@ use crate::sign::trust::{Signer, TlogProof, Trust};
 use crate::sign::x509::{self, Cert, ChainError};
 
 /// Check the bundle's signature and that its signer is trusted.
+///
+/// RFC 3161 timestamps are verified whatever signed the bundle: a
+/// timestamp that does not verify fails the bundle (as in sigstore-js).
 pub fn verify(bundle: &Bundle, trust: &Trust) -> Result<Signer, BundleError> {
+    if !bundle.rfc3161_timestamps.is_empty() && !matches!(bundle.material, Material::Certificate(_))
+    {
+        let root = match &trust.sigstore {
+            Some(r) => r.clone(),
+            None => public_good().map_err(BundleError::Keyless)?,
+        };
+        crate::sign::keyless::verify::verify_timestamps(bundle, &root)
+            .map_err(BundleError::Keyless)?;
+    }
     let pae = dsse::pae(PAYLOAD_TYPE, &bundle.payload);
     match &bundle.material {
         Material::PublicKey { hint, embedded } => {

@@ -122,15 +122,20 @@ impl Cert {
         let Some(signature) = self.cert.signature().as_bytes() else {
             return false;
         };
-        let spki = issuer.cert.tbs_certificate().subject_public_key_info();
+        issuer.verifies(self.cert.signature_algorithm().oid, &tbs, signature)
+    }
+
+    /// Does `signature` (made with signature algorithm `sig_alg`) over
+    /// `msg` verify with this certificate's key?
+    pub fn verifies(&self, sig_alg: ObjectIdentifier, msg: &[u8], signature: &[u8]) -> bool {
+        let spki = self.cert.tbs_certificate().subject_public_key_info();
         let key_oid = spki.algorithm.oid;
         let curve = spki
             .algorithm
             .parameters
             .as_ref()
             .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
-        let Some(alg) = verification_algorithm(self.cert.signature_algorithm().oid, key_oid, curve)
-        else {
+        let Some(alg) = verification_algorithm(sig_alg, key_oid, curve) else {
             return false;
         };
         let key_bytes = if key_oid == ID_ED_25519 {
@@ -145,7 +150,7 @@ impl Cert {
             }
         };
         UnparsedPublicKey::new(alg, key_bytes)
-            .verify(&tbs, signature)
+            .verify(msg, signature)
             .is_ok()
     }
 

@@ -69,6 +69,9 @@ pub enum Code {
     TlogInclusion,
     /// The signed entry timestamp (SET) does not verify.
     TlogSet,
+    /// An RFC 3161 timestamp in the bundle does not verify against the
+    /// trusted root's timestamp authorities.
+    TimestampInvalid,
     /// A required attestation (predicate type) is not proven.
     MissingAttestation,
     /// An attestation could not be fetched or read.
@@ -129,6 +132,7 @@ impl Code {
         Code::TlogMismatch,
         Code::TlogInclusion,
         Code::TlogSet,
+        Code::TimestampInvalid,
         Code::MissingAttestation,
         Code::UnreadableAttestation,
         Code::LicenseDenied,
@@ -174,6 +178,7 @@ impl Code {
             Code::TlogMismatch => "E0219",
             Code::TlogInclusion => "E0220",
             Code::TlogSet => "E0221",
+            Code::TimestampInvalid => "E0222",
             Code::MissingAttestation => "E0301",
             Code::UnreadableAttestation => "E0302",
             Code::LicenseDenied => "E0401",
@@ -220,6 +225,7 @@ impl Code {
             Code::TlogMismatch => "tlog-mismatch",
             Code::TlogInclusion => "tlog-inclusion-invalid",
             Code::TlogSet => "tlog-set-invalid",
+            Code::TimestampInvalid => "timestamp-invalid",
             Code::MissingAttestation => "missing-attestation",
             Code::UnreadableAttestation => "unreadable-attestation",
             Code::LicenseDenied => "license-denied",

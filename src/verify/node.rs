@@ -510,6 +510,7 @@ pub fn bundle_code(e: &BundleError) -> Code {
             KeylessError::TlogMismatch(_) => Code::TlogMismatch,
             KeylessError::TlogInclusion(_) => Code::TlogInclusion,
             KeylessError::TlogSet(_) => Code::TlogSet,
+            KeylessError::Timestamp(_) => Code::TimestampInvalid,
             KeylessError::Malformed(_) => Code::MalformedBundle,
             KeylessError::Unsupported(_) => Code::UnsupportedMaterial,
         },

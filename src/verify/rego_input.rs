@@ -11,7 +11,7 @@ use crate::intoto::{
     PREDICATE_CYCLONEDX, PREDICATE_OMS, PREDICATE_SCAN, PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3,
 };
 use crate::sign::trust::Signer;
-use crate::verify::checks::Facts;
+use crate::verify::checks::{Facts, Node};
 use crate::verify::node::{NodeVerdict, Status};
 
 /// The input document.
@@ -100,6 +100,19 @@ pub struct About<'a> {
     pub manifest_digest: Option<Sha256Digest>,
     /// The role of the context (`artifact` for the root).
     pub role: &'a str,
+}
+
+impl<'a> About<'a> {
+    /// What the checks saw of a node in one context.
+    pub fn of(node: &'a Node<'a>) -> Self {
+        About {
+            name: node.name,
+            digest: node.digest,
+            uri: node.uri,
+            manifest_digest: node.manifest_digest,
+            role: &node.rules.role,
+        }
+    }
 }
 
 impl RegoInput {
@@ -274,7 +287,7 @@ mod tests {
         let mut node = node_in(&g, &rules, &policy);
         node.name = Some("acme/f");
         let j = crate::verify::checks::judge(&node);
-        let mut input = RegoInput::new(&node.about(), &j.verdict, &j.facts);
+        let mut input = RegoInput::new(&About::of(&node), &j.verdict, &j.facts);
         input.place(
             2,
             vec![PathEntry {

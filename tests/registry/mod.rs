@@ -21,13 +21,12 @@ const SPDX: &str = "https://spdx.dev/Document/v3";
 
 /// A project whose artifact is the real all-MiniLM-L6-v2.
 fn project(env: &TestEnv, name: &str) -> PathBuf {
-    let dir = env.work().join(name);
+    let dir = ProjectBuilder::new(env.work().join(name))
+        .name("acme/minilm")
+        .version("1.0")
+        .license("Apache-2.0")
+        .build();
     copy_dir(minilm(), &dir.join("out"));
-    std::fs::write(
-        dir.join("mlprov.toml"),
-        "[artifact]\nname = \"acme/minilm\"\nversion = \"1.0\"\nkind = \"model\"\npath = \"out/\"\nlicense = \"Apache-2.0\"\n",
-    )
-    .unwrap();
     dir
 }
 
@@ -85,7 +84,7 @@ fn run(env: &TestEnv, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
     for (k, v) in vars {
         c.env(k, v);
     }
-    Run::from(c.output().expect("spawn mlprov"))
+    Run::of(&mut c)
 }
 
 /// The model files as pulled (`.gitattributes` is not part of the artifact).
@@ -507,11 +506,6 @@ fn signed_push_pull_and_verify_reference() {
     .ok();
 }
 
-fn sha256_hex(b: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(b))
-}
-
 #[test]
 fn tampered_blob_in_the_registry_fails_pull_before_anything_lands() {
     let Some(reg) = Registry::start(false) else {
@@ -612,7 +606,7 @@ fn htpasswd_auth_and_every_credential_source() {
         .unwrap()
         .write_all(format!("{PASSWORD}\n").as_bytes())
         .unwrap();
-    Run::from(child.wait_with_output().unwrap()).ok();
+    Run::of_child(&c, child).ok();
     assert!(tree(&env.work().join("a")) == model_tree());
     // ~/.docker/config.json auths (base64 user:password).
     let docker = env.path().join("docker");
@@ -843,15 +837,14 @@ fn oci_input_pins_the_manifest_digest_and_layers() {
         .stdout;
     let digest = pushed.trim().split_once('@').unwrap().1.to_string();
 
-    let ft = env.work().join("ft");
-    std::fs::create_dir_all(&ft).unwrap();
-    std::fs::write(
-        ft.join("mlprov.toml"),
-        format!(
-            "[artifact]\nname = \"acme/ft\"\nversion = \"1\"\nkind = \"model\"\npath = \"out/\"\n\n[inputs]\nbase = {{ oci = \"{reference}\", role = \"base-model\" }}\n"
-        ),
-    )
-    .unwrap();
+    let ft = ProjectBuilder::new(env.work().join("ft"))
+        .name("acme/ft")
+        .version("1")
+        .input(
+            "base",
+            &format!(r#"{{ oci = "{reference}", role = "base-model" }}"#),
+        )
+        .build();
     let r = run(&env, &ft, &["pin"], &[]).expect_code(2);
     assert!(
         r.stderr.contains("--plain-http") || r.stderr.contains("gave up"),

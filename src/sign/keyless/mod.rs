@@ -19,6 +19,7 @@ pub mod oidc;
 pub mod sign;
 pub mod tlog;
 pub mod trust_root;
+pub mod tsa;
 pub mod verify;
 
 pub use trust_root::TrustedRoot;
@@ -62,6 +63,8 @@ pub enum KeylessError {
     TlogInclusion(String),
     #[error("{0}")]
     TlogSet(String),
+    #[error("{0}")]
+    Timestamp(String),
     #[error("{0}")]
     Malformed(String),
     #[error("{0}")]

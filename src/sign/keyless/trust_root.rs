@@ -81,6 +81,9 @@ pub struct TrustedRoot {
     pub cas: Vec<CertificateAuthority>,
     pub tlogs: Vec<Log>,
     pub ctlogs: Vec<Log>,
+    /// RFC 3161 timestamp authorities: each chain is the signing
+    /// certificate first, the root last.
+    pub timestamp_authorities: Vec<CertificateAuthority>,
     /// Entries that could not be used (an unsupported key type…), for notes.
     pub skipped: Vec<String>,
 }
@@ -139,26 +142,32 @@ impl TrustedRoot {
             return Err(bad(format!("unknown mediaType `{}`", raw.media_type)));
         }
         let mut skipped = Vec::new();
-        let mut cas = Vec::new();
-        for (i, ca) in raw.certificate_authorities.iter().enumerate() {
-            let mut chain = Vec::new();
-            for c in ca.cert_chain.iter().flat_map(|c| c.certificates.iter()) {
-                chain.push(
-                    Cert::from_der(&c.raw_bytes)
-                        .map_err(|e| bad(format!("certificateAuthorities[{i}]: {e}")))?,
-                );
+        let authorities = |list: &[pb::CertificateAuthority],
+                           what: &str|
+         -> Result<Vec<CertificateAuthority>, TrustRootError> {
+            let mut out = Vec::new();
+            for (i, ca) in list.iter().enumerate() {
+                let mut chain = Vec::new();
+                for c in ca.cert_chain.iter().flat_map(|c| c.certificates.iter()) {
+                    chain.push(
+                        Cert::from_der(&c.raw_bytes)
+                            .map_err(|e| bad(format!("{what}[{i}]: {e}")))?,
+                    );
+                }
+                if chain.is_empty() {
+                    return Err(bad(format!("{what}[{i}] has no certificates")));
+                }
+                out.push(CertificateAuthority {
+                    uri: ca.uri.clone(),
+                    chain,
+                    valid_for: Window::from_pb(ca.valid_for.as_ref()),
+                });
             }
-            if chain.is_empty() {
-                return Err(bad(format!(
-                    "certificateAuthorities[{i}] has no certificates"
-                )));
-            }
-            cas.push(CertificateAuthority {
-                uri: ca.uri.clone(),
-                chain,
-                valid_for: Window::from_pb(ca.valid_for.as_ref()),
-            });
-        }
+            Ok(out)
+        };
+        let cas = authorities(&raw.certificate_authorities, "certificateAuthorities")?;
+        let timestamp_authorities =
+            authorities(&raw.timestamp_authorities, "timestampAuthorities")?;
         let logs = |list: &[pb::TransparencyLogInstance],
                     what: &str,
                     skipped: &mut Vec<String>|
@@ -202,6 +211,7 @@ impl TrustedRoot {
             cas,
             tlogs,
             ctlogs,
+            timestamp_authorities,
             skipped,
         })
     }
@@ -282,6 +292,8 @@ mod tests {
         assert!(!r.ctlogs.is_empty());
         assert!(r.cas[0].valid_for.end.is_some());
         assert!(r.cas[1].valid_for.contains(1_760_062_340));
+        assert_eq!(r.timestamp_authorities.len(), 1);
+        assert_eq!(r.timestamp_authorities[0].chain.len(), 2);
     }
 
     #[test]

@@ -15,25 +15,19 @@
 //!
 //! Every step fails closed with its own [`KeylessError`] kind.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use super::KeylessError;
 use super::cert;
 use super::tlog::{self, LoggedVerifier, Signed};
 use super::trust_root::TrustedRoot;
+use super::tsa;
 use crate::intoto::PAYLOAD_TYPE;
 use crate::sign::bundle::Bundle;
 use crate::sign::dsse;
 use crate::sign::keys::PublicKey;
-use crate::sign::trust::{KeylessProof, Signer, TimeSource, TlogProof, Trust, rfc3339};
+use crate::sign::trust::{
+    KeylessProof, Signer, TimeSource, TimestampProof, TlogProof, Trust, rfc3339,
+};
 use crate::sign::x509::{self, Cert, ChainError};
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 /// Verify a bundle whose material is the single certificate `leaf_der`.
 pub fn verify(bundle: &Bundle, leaf_der: &[u8], trust: &Trust) -> Result<Signer, KeylessError> {
@@ -87,40 +81,49 @@ pub fn verify(bundle: &Bundle, leaf_der: &[u8], trust: &Trust) -> Result<Signer,
         return Err(KeylessError::TlogMissing("no log entry".into()));
     };
 
-    // 3. The signing time and the certificate's validity then. Without a
-    // signed log timestamp nothing proves when the short-lived certificate
-    // was used: sigstore-js and sigstore-python refuse such a bundle.
-    let (at, source) = match entry.integrated_time {
-        Some(t) => (t, TimeSource::SignedEntryTimestamp),
-        None => (now(), TimeSource::VerificationTime),
-    };
-    if source == TimeSource::VerificationTime {
+    // 3. The signing times: the log's integrated time its SET proved, and
+    // every RFC 3161 timestamp (each must verify). Without one nothing
+    // proves when the short-lived certificate was used: sigstore-js and
+    // sigstore-python refuse such a bundle. The certificate must be valid,
+    // and chain, at each.
+    let timestamps = verify_timestamps(bundle, root)?;
+    let mut times: Vec<(i64, TimeSource)> = Vec::new();
+    if let Some(t) = entry.integrated_time {
+        times.push((t, TimeSource::SignedEntryTimestamp));
+    }
+    times.extend(
+        timestamps
+            .iter()
+            .map(|t| (t.time, TimeSource::TimestampAuthority)),
+    );
+    let Some(&(at, source)) = times.first() else {
         return Err(KeylessError::Validity(format!(
             "the bundle has no signed log timestamp (signed entry timestamp) and no verified timestamp: nothing proves when the certificate (valid {} to {}) was used",
             rfc3339(leaf.not_before_unix()),
             rfc3339(leaf.not_after_unix())
         )));
-    }
+    };
     let (nb, na) = (leaf.not_before_unix(), leaf.not_after_unix());
-    if at < nb || at > na {
-        return Err(KeylessError::Validity(match source {
-            TimeSource::SignedEntryTimestamp => format!(
-                "the signing certificate is valid {} to {}, but the log recorded the signature at {}",
+    for &(t, source) in &times {
+        if t < nb || t > na {
+            return Err(KeylessError::Validity(format!(
+                "the signing certificate is valid {} to {}, but {} the signature at {}",
                 rfc3339(nb),
                 rfc3339(na),
-                rfc3339(at)
-            ),
-            TimeSource::VerificationTime => format!(
-                "the signing certificate is valid {} to {}, and the bundle has no signed log timestamp, so it is checked at the verification time {}: expired",
-                rfc3339(nb),
-                rfc3339(na),
-                rfc3339(at)
-            ),
-        }));
+                match source {
+                    TimeSource::SignedEntryTimestamp => "the log recorded",
+                    _ => "a timestamp authority stamped",
+                },
+                rfc3339(t)
+            )));
+        }
     }
 
-    // 4. The chain to a Fulcio CA valid at that time, code signing, the SCT.
+    // 4. The chain to a Fulcio CA valid at those times, the profile, the SCTs.
     let (path, sct_log) = check_certificate(&leaf, root, at)?;
+    for &(t, _) in times.iter().skip(1) {
+        check_certificate(&leaf, root, t)?;
+    }
 
     // 5. The identity.
     let (id, iss) = (identity.primary().to_string(), identity.issuer.clone());
@@ -170,8 +173,22 @@ pub fn verify(bundle: &Bundle, leaf_der: &[u8], trust: &Trust) -> Result<Signer,
             },
             checked_at: at,
             time_source: source,
+            timestamps,
         },
     })
+}
+
+/// Every RFC 3161 timestamp of the bundle, verified over its signature
+/// against the trusted root's timestamp authorities.
+pub fn verify_timestamps(
+    bundle: &Bundle,
+    root: &TrustedRoot,
+) -> Result<Vec<TimestampProof>, KeylessError> {
+    bundle
+        .rfc3161_timestamps
+        .iter()
+        .map(|t| tsa::verify(t, &bundle.signature, root))
+        .collect()
 }
 
 /// Step 4 of [`verify`]: the certificate chains to a Fulcio CA of `root`

@@ -43,7 +43,6 @@ use crate::verify::code::Code;
 use crate::verify::model::{Dep, NodeKind, ScanCheck};
 use crate::verify::node::{Attestation, Finding, Gathered, NodeVerdict, Status};
 use crate::verify::policy::{ContextRules, VerifyPolicy};
-use crate::verify::rego_input::About;
 
 /// One node in one context, as the checks see it.
 pub struct Node<'a> {
@@ -64,17 +63,6 @@ pub struct Node<'a> {
 }
 
 impl Node<'_> {
-    /// What the Rego input document says the node is.
-    pub fn about(&self) -> About<'_> {
-        About {
-            name: self.name,
-            digest: self.digest,
-            uri: self.uri,
-            manifest_digest: self.manifest_digest,
-            role: &self.rules.role,
-        }
-    }
-
     /// A finding about this node.
     pub fn finding(&self, code: Code, message: impl Into<String>) -> Finding {
         Finding::new(code, self.digest, message)

@@ -57,7 +57,11 @@ mod tests {
         let rules = policy.context(None, "artifact", &[]);
         let node = node_in(&g, &rules, &policy);
         let j = crate::verify::checks::judge(&node);
-        let mut input = RegoInput::new(&node.about(), &j.verdict, &j.facts);
+        let mut input = RegoInput::new(
+            &crate::verify::rego_input::About::of(&node),
+            &j.verdict,
+            &j.facts,
+        );
         input.place(3, Vec::new());
         let deny = load(
             "package x\n\ndeny contains msg if {\n  input.depth > 2\n  msg := sprintf(\"too deep: %v\", [input.depth])\n}\n",
