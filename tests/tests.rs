@@ -13,6 +13,7 @@ mod layering;
 mod manifest_errors;
 mod pin;
 mod registry;
+mod rego;
 mod scan;
 mod sign;
 mod sigstore_server;
