@@ -431,6 +431,44 @@ def npy_raw(header, data):
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode("latin1") + data
 
 
+def h5_with_attrs(attrs, vlen=()):
+    """An HDF5 container reduced to what the scanner reads: the signature, a
+    version 0 superblock (8-byte offsets and lengths) and attribute messages
+    (version 1: fixed-length strings; names in `vlen`: variable-length
+    strings in a global heap collection)."""
+    out = bytearray(b"\x89HDF\r\n\x1a\n" + bytes([0, 0, 0, 0, 0, 8, 8, 0]) + b"\0" * 80)
+    heap = []
+    for name, text in attrs:
+        nm = name.encode() + b"\0"
+        if name in vlen:
+            dt = bytes([0x19, 0x01, 0x00, 0x00]) + struct.pack("<I", 16) + bytes([0x13, 0, 0, 0]) + struct.pack("<I", 1)
+            data_ref = len(heap)
+            heap.append(text)
+            data = None
+        else:
+            dt = bytes([0x13, 0, 0, 0]) + struct.pack("<I", len(text))
+            data = text
+        ds = bytes([1, 0, 0, 0, 0, 0, 0, 0])
+        body = struct.pack("<BBHHH", 1, 0, len(nm), len(dt), len(ds))
+        body += nm + b"\0" * ((-len(nm)) % 8) + dt + b"\0" * ((-len(dt)) % 8) + ds
+        if data is None:
+            body += b"@@REF%02d" % data_ref + b"@" * 9
+        else:
+            body += data
+        out += struct.pack("<HHB3x", 0x000C, len(body), 0) + body + b"\0" * 16
+    if heap:
+        coll = bytearray()
+        for i, text in enumerate(heap):
+            coll += struct.pack("<HH4xQ", i + 1, 1, len(text)) + text + b"\0" * ((-len(text)) % 8)
+        gcol_at = len(out)
+        size = 16 + len(coll)
+        out += b"GCOL" + bytes([1, 0, 0, 0]) + struct.pack("<Q", size) + coll
+        for i, text in enumerate(heap):
+            ref = struct.pack("<I", len(text)) + struct.pack("<Q", gcol_at) + struct.pack("<I", i + 1)
+            out = out.replace(b"@@REF%02d" % i + b"@" * 9, ref)
+    return bytes(out + b"\0" * 64)
+
+
 def main():
     # ---- pickle: format by content ---------------------------------------
     p = call_system_stack_global()
@@ -803,6 +841,62 @@ def main():
     mod_deep = {"class_name": "Sequential", "config": {"layers": [{"class_name": "TimeDistributed", "config": {
         "layer": dense("d", module="subprocess")}}]}}
     mal("keras/module-in-wrapper.keras", keras_zip(mod_deep), ["S0402"], "a foreign module inside a wrapper")
+
+    # Legacy Keras .h5: the model_config / training_config attributes parsed as JSON.
+    lam_h5 = {"class_name": "Lambda", "config": {"name": "l", "function": ["4wEAAAAAAAAA", None, None],
+                                                  "function_type": "lambda", "module": "__main__"}}
+    h5_model = {"class_name": "Functional", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4]}},
+        {"class_name": "Bidirectional", "config": {"layer": {"class_name": "TimeDistributed",
+                                                             "config": {"layer": lam_h5}}}}]}}
+    mal("keras-h5/indented.h5", h5_with_attrs([("model_config", json.dumps(h5_model, indent=4).encode())]),
+        ["S0401"], "legacy .h5 whose model_config JSON is indented (a Lambda in TimeDistributed in Bidirectional)")
+    reordered = json.dumps({"config": {"layers": [{"config": lam_h5["config"], "class_name": "Lambda"}]},
+                            "class_name": "Sequential"}, separators=(" , ", " : "))
+    mal("keras-h5/keys-reordered.h5", h5_with_attrs([("model_config", b"\n  " + reordered.encode())]),
+        ["S0401"], "legacy .h5: keys in another order, spaces around separators, leading whitespace")
+    mal("keras-h5/vlen-string.h5",
+        h5_with_attrs([("model_config", json.dumps(h5_model).encode())], vlen={"model_config"}),
+        ["S0401"], "legacy .h5 whose model_config is a variable-length string in the global heap")
+    mal("keras-h5/training-config.h5", h5_with_attrs([
+        ("model_config", json.dumps({"class_name": "Sequential", "config": {"layers": []}}).encode()),
+        ("training_config", json.dumps({"loss": {"module": "subprocess", "class_name": "function",
+                                                  "config": "getoutput"}}, indent=1).encode())]),
+        ["S0402"], "legacy .h5 whose training_config loss comes from a module outside keras")
+    mal("keras-h5/not-json.h5", h5_with_attrs([("model_config", b"{'class_name': 'Lambda'}")]), ["S0403"],
+        "legacy .h5 whose model_config is not JSON")
+    benign("keras-h5/dense.h5", h5_with_attrs([("model_config", json.dumps(
+        {"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {"units": 2}}]}},
+        indent=2).encode())]), "legacy .h5 with only Dense layers")
+
+    # GGUF chat templates that reach Python internals by Jinja means (jinja2 runs each).
+    popen = ".os.popen('" + CMD + "').read()"
+    for tag, tmpl in [
+        ("concat", "{{ cycler['__in' ~ 'it__']['__glo' ~ 'bals__']" + popen + " }}"),
+        ("plus", "{{ cycler[\"_\" + \"_init__\"][\"_\" + \"_globals__\"]" + popen + " }}"),
+        ("hex-escapes", "{{ cycler[\"\\x5f\\x5finit\\x5f\\x5f\"][\"\\x5f\\x5fglobals\\x5f\\x5f\"]" + popen + " }}"),
+        ("unicode-escapes", "{{ cycler['\\u005f\\u005finit__']['\\u005f_globals__']" + popen + " }}"),
+        ("attr-filter", "{{ (cycler|attr('__init__')|attr('__globals__'))" + popen + " }}"),
+        ("variables", "{% set a = '__init' ~ '__' %}{% set g = '__glo' ~ 'bals__' %}{{ cycler[a][g]" + popen + " }}"),
+        ("reversed", "{{ cycler['__tini__'[::-1]]['__slabolg__'[::-1]]" + popen + " }}"),
+        ("percent-c", "{% set u = '%c' % 95 %}{{ cycler[u*2 ~ 'init' ~ u*2][u*2 ~ 'globals' ~ u*2]" + popen + " }}"),
+        ("lipsum", "{% for m in messages %}{{ lipsum.__globals__['os'].popen('" + CMD + "').read() }}{% endfor %}"),
+        ("macro-arg", "{% macro g(k) %}{{ cycler[k].__globals__" + popen + " }}{% endmacro %}{{ g('__in' ~ 'it__') }}"),
+        ("bos-token-key", "{{ cycler[bos_token] }}"),
+    ]:
+        mal(f"gguf/template-{tag}.gguf",
+            gguf(GGUF_BASE_KVS + [("tokenizer.chat_template", 8, gguf_str(tmpl))], GGUF_TENSORS),
+            ["S0603", "S0602"], f"a chat template reaching Python internals ({tag})")
+    for tag, tmpl in [
+        ("chatml", "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"),
+        ("system-split", "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{% set system = messages[0]['content']|trim %}{% set messages = messages[1:] %}{% else %}{% set system = '' %}{% endif %}{{ system }}{% for m in messages %}{{ '[' + m['role']|upper + '] ' + m['content'] }}{% endfor %}"),
+        ("loop-index", "{%- set ns = namespace(last=messages|length - 1) %}{%- for message in messages[::-1] %}{%- set index = (messages|length - 1) - loop.index0 %}{%- if message.role == 'user' %}{%- set ns.last = index %}{%- endif %}{%- endfor %}{%- for message in messages %}{%- if loop.index0 > ns.last and messages[loop.index0 - 1].role != 'tool' %}{{ message.content.split('</think>')[-1].lstrip('\\n') }}{%- endif %}{%- endfor %}"),
+        ("macro-dict", "{%- macro py_type(spec) %}{%- set types = {'string': 'str', 'integer': 'int'} %}{%- if types[spec.type] is defined %}{{ types[spec.type] }}{%- else %}Any{%- endif %}{%- endmacro %}{%- for tool in tools %}{%- for name, field in tool.parameters.properties|items %}{{ name }}: {{ py_type(field) }}{%- endfor %}{%- endfor %}"),
+        ("dunder-text", "{{ 'Call obj.__init__() first' }}{% for m in messages %}{{ m.content }}{% endfor %}"),
+    ]:
+        write(f"review/templates/{tag}.gguf",
+              gguf(GGUF_BASE_KVS + [("tokenizer.chat_template", 8, gguf_str(tmpl))], GGUF_TENSORS),
+              "review", ["S0602"], f"an ordinary chat template ({tag}), reported for review")
 
     # ---- review: only low-severity findings ------------------------------------
     write("review/chat-template.gguf",

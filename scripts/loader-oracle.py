@@ -103,7 +103,7 @@ def loader_for(rel):
         return "gzip-pickle"
     if "/compressed/" in rel and not name.endswith(".pt.gz"):
         return "joblib"
-    if rel.endswith(".gguf") and ("chat-template" in name or "/templates/" in rel):
+    if rel.endswith(".gguf") and ("chat-template" in name or name.startswith("template-") or "/templates/" in rel):
         return "jinja2"
     if "torch-tar/" in rel or name in ("legacy-tar.pt", "state-dict-upper-case.pt") \
             or name.startswith(("torch-zip-upper", "torch-zip-crafted")):

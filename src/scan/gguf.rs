@@ -449,62 +449,27 @@ fn read<R: BufRead>(input: &mut In<R>, h: &mut Header) -> Res<()> {
     Ok(())
 }
 
-/// What in a Jinja template reaches Python internals: a dunder attribute
-/// (`__class__`, `__globals__`, …), the `attr` filter (`|attr('…')`, which
-/// builds such names from strings), or process helpers.
-fn suspicious_template(text: &str) -> Option<String> {
-    let b = text.as_bytes();
-    let mut i = 0;
-    while let Some(k) = text[i..].find("__") {
-        let start = i + k + 2;
-        let mut j = start;
-        while j < b.len()
-            && (b[j].is_ascii_alphanumeric() || b[j] == b'_')
-            && !text[j..].starts_with("__")
-        {
-            j += 1;
-        }
-        if j > start && text[j..].starts_with("__") {
-            return Some(text[i + k..j + 2].to_string());
-        }
-        i = start;
-    }
-    for (n, _) in text.match_indices("attr") {
-        let before = text[..n].trim_end();
-        let after = text[n + 4..].trim_start();
-        let word_start = n == 0 || !(b[n - 1].is_ascii_alphanumeric() || b[n - 1] == b'_');
-        if word_start && (before.ends_with('|') || after.starts_with('(')) {
-            return Some("attr".into());
-        }
-    }
-    ["popen(", "subprocess", "os.system"]
-        .iter()
-        .find(|p| text.contains(**p))
-        .map(|p| p.to_string())
-}
-
 fn check_template(h: &mut Header, key: &str, text: &str, len: u64, at: u64, hasher: Sha256) {
     let digest = hex::encode(hasher.finalize());
     h.claims.insert(
         format!("{key}.sha256"),
         serde_json::Value::String(digest.clone()),
     );
-    let suspicious = suspicious_template(text);
-    if let Some(p) = suspicious {
-        h.findings.push(
-            Finding::new(
-                Code::GgufTemplateInjection,
-                Some(at),
-                format!("`{key}` contains `{p}`: a Jinja template reaching into Python internals can run code in an unsandboxed renderer"),
-            )
-            .with_subject(key.to_string()),
-        );
-    } else if len > KEEP_TEMPLATE {
+    if len > KEEP_TEMPLATE {
         h.findings.push(
             Finding::new(
                 Code::GgufTemplateInjection,
                 Some(at),
                 format!("`{key}` is {len} bytes, too large to review"),
+            )
+            .with_subject(key.to_string()),
+        );
+    } else if let Some(how) = super::template::injection(text) {
+        h.findings.push(
+            Finding::new(
+                Code::GgufTemplateInjection,
+                Some(at),
+                format!("`{key}` can reach Python internals ({how}): an unsandboxed Jinja renderer runs code through it"),
             )
             .with_subject(key.to_string()),
         );

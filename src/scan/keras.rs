@@ -29,41 +29,46 @@ pub fn scan_json(text: &[u8], base: u64) -> Result<Vec<Finding>, String> {
             class_name,
             module,
             at,
-        } => {
-            if let Some(c) = class_name
-                && LAMBDA_CLASSES.contains(&c.as_str())
-            {
-                out.push(Finding::new(
-                    Code::KerasLambda,
-                    Some(base + at as u64),
-                    format!("Keras `{c}` layer: loading it runs serialized Python bytecode"),
-                ));
-            }
-            if let Some(m) = module
-                && !keras_module(&m)
-            {
-                let shown = super::pickle::printable(&m);
-                out.push(
-                    Finding::new(
-                        Code::KerasModule,
-                        Some(base + at as u64),
-                        format!("Keras config imports module `{shown}`, outside keras"),
-                    )
-                    .with_subject(shown),
-                );
-            }
-        }
+        } => object_findings(&class_name, &module, base + at as u64, &mut out),
     })?;
     out.sort();
     out.dedup_by(|a, b| a.code == b.code && a.subject == b.subject);
     Ok(out)
 }
 
+/// Findings for one config object: a `Lambda` class, a module outside
+/// Keras. Every value of a key given twice counts (Python's `json` keeps
+/// the last, other readers the first).
+fn object_findings(class_name: &[String], module: &[String], at: u64, out: &mut Vec<Finding>) {
+    for c in class_name {
+        if LAMBDA_CLASSES.contains(&c.as_str()) {
+            out.push(Finding::new(
+                Code::KerasLambda,
+                Some(at),
+                format!("Keras `{c}` layer: loading it runs serialized Python bytecode"),
+            ));
+        }
+    }
+    for m in module {
+        if !keras_module(m) {
+            let shown = super::pickle::printable(m);
+            out.push(
+                Finding::new(
+                    Code::KerasModule,
+                    Some(at),
+                    format!("Keras config imports module `{shown}`, outside keras"),
+                )
+                .with_subject(shown),
+            );
+        }
+    }
+}
+
 enum Event {
     /// An object closed; its `class_name` and `module` string values.
     Object {
-        class_name: Option<String>,
-        module: Option<String>,
+        class_name: Vec<String>,
+        module: Vec<String>,
         at: usize,
     },
 }
@@ -73,8 +78,8 @@ struct Frame {
     /// In an object: the key whose value comes next.
     key: Option<String>,
     expect_key: bool,
-    class_name: Option<String>,
-    module: Option<String>,
+    class_name: Vec<String>,
+    module: Vec<String>,
     at: usize,
 }
 
@@ -126,8 +131,8 @@ fn walk(b: &[u8], on: &mut dyn FnMut(Event)) -> Result<usize, String> {
                     object: c == b'{',
                     key: None,
                     expect_key: c == b'{',
-                    class_name: None,
-                    module: None,
+                    class_name: Vec::new(),
+                    module: Vec::new(),
                     at: i,
                 });
                 i += 1;
@@ -156,8 +161,8 @@ fn walk(b: &[u8], on: &mut dyn FnMut(Event)) -> Result<usize, String> {
                     && top.object
                 {
                     match top.key.as_deref() {
-                        Some("class_name") => top.class_name = Some(s),
-                        Some("module") => top.module = Some(s),
+                        Some("class_name") => top.class_name.push(s),
+                        Some("module") => top.module.push(s),
                         _ => {}
                     }
                 }
@@ -268,6 +273,202 @@ fn string(b: &[u8], mut i: usize) -> Result<(String, usize), String> {
     Ok((String::from_utf8_lossy(&out).into_owned(), i))
 }
 
+/// One Keras attribute found in an HDF5 file: its name, the offset of its
+/// value, and the text (or why it cannot be read).
+pub type H5Attr = (String, u64, Result<Vec<u8>, String>);
+
+/// Attributes of a legacy Keras `.h5` file that hold JSON Keras reads:
+/// `model_config` (the architecture) and `training_config` (losses and
+/// metrics, deserialized when the model is compiled on load).
+const H5_CONFIG_ATTRS: &[&str] = &["model_config", "training_config"];
+
+/// The JSON texts of the Keras attributes of an HDF5 file, read from the
+/// attribute messages themselves (compact storage in an object header, or
+/// dense storage in a fractal heap: the message layout is the same), as
+/// fixed-length strings (what `attrs[...] = json.encode()` writes) or
+/// variable-length strings in the global heap (what a `str` value writes).
+/// Each item: (attribute name, offset of the value, the text or why it
+/// cannot be read).
+pub fn h5_config_attrs(src: &dyn ReadAt) -> std::io::Result<Vec<H5Attr>> {
+    const CHUNK: u64 = 8 * 1024 * 1024;
+    let size = src.size();
+    // The superblock: sizes of offsets and lengths, and the base address.
+    let mut sb_at = None;
+    for at in [0u64, 512, 1024, 2048, 4096, 8192, 16384] {
+        let b = read_vec_at(src, at, 16)?;
+        if b.starts_with(b"\x89HDF\r\n\x1a\n") {
+            sb_at = Some((at, b));
+            break;
+        }
+    }
+    let Some((base, sb)) = sb_at else {
+        return Ok(Vec::new());
+    };
+    let (off_size, len_size) = match sb.get(8) {
+        Some(0 | 1) => (sb.get(13).copied(), sb.get(14).copied()),
+        Some(2 | 3) => (sb.get(9).copied(), sb.get(10).copied()),
+        _ => (None, None),
+    };
+    let off_size = usize::from(off_size.unwrap_or(8)).clamp(1, 8);
+    let len_size = usize::from(len_size.unwrap_or(8)).clamp(1, 8);
+    let mut out = Vec::new();
+    let mut off = 0u64;
+    while off < size {
+        let buf = read_vec_at(src, off, (CHUNK + 64) as usize)?;
+        for name in H5_CONFIG_ATTRS {
+            let mut needle = name.as_bytes().to_vec();
+            needle.push(0);
+            for i in memchr::memmem::find_iter(&buf, &needle) {
+                if i as u64 >= CHUNK {
+                    continue;
+                }
+                let at = off + i as u64;
+                if let Some(found) = h5_attribute(src, at, name, base, off_size, len_size)? {
+                    out.push((name.to_string(), found.0, found.1));
+                }
+            }
+        }
+        off += CHUNK;
+    }
+    Ok(out)
+}
+
+fn le(b: &[u8]) -> u64 {
+    b.iter().rev().fold(0u64, |a, &x| (a << 8) | u64::from(x))
+}
+
+/// The attribute message whose name starts at `name_at`, if the bytes
+/// before it are an attribute message header (version 1, 2 or 3) naming
+/// exactly `name`.
+#[allow(clippy::type_complexity)] // (offset, text or why not)
+fn h5_attribute(
+    src: &dyn ReadAt,
+    name_at: u64,
+    name: &str,
+    base: u64,
+    off_size: usize,
+    len_size: usize,
+) -> std::io::Result<Option<(u64, Result<Vec<u8>, String>)>> {
+    let nlen = name.len() as u64 + 1;
+    let pad8 = |n: u64| n.div_ceil(8) * 8;
+    for (hdr, version) in [(8u64, 1u8), (8, 2), (9, 3)] {
+        if name_at < hdr {
+            continue;
+        }
+        let h = read_vec_at(src, name_at - hdr, hdr as usize)?;
+        if h.len() < hdr as usize || h[0] != version {
+            continue;
+        }
+        if le(&h[2..4]) != nlen {
+            continue;
+        }
+        let dt_size = le(&h[4..6]);
+        let ds_size = le(&h[6..8]);
+        let (dt_at, ds_at, data_at) = if version == 1 {
+            let dt = name_at + pad8(nlen);
+            let ds = dt + pad8(dt_size);
+            (dt, ds, ds + pad8(ds_size))
+        } else {
+            let dt = name_at + nlen;
+            let ds = dt + dt_size;
+            (dt, ds, ds + ds_size)
+        };
+        let dt = read_vec_at(src, dt_at, dt_size.min(4096) as usize)?;
+        let ds = read_vec_at(src, ds_at, ds_size.min(4096) as usize)?;
+        if dt.len() < 8 || ds.len() < 2 {
+            continue;
+        }
+        // Dataspace: rank, then dimensions (scalar: one element).
+        let rank = usize::from(ds[1]);
+        let dims_at = if ds[0] == 1 { 8 } else { 4 };
+        let mut count: u64 = 1;
+        for r in 0..rank {
+            let s = dims_at + r * len_size;
+            let Some(d) = ds.get(s..s + len_size) else {
+                break;
+            };
+            count = count.saturating_mul(le(d));
+        }
+        let class = dt[0] & 0x0f;
+        let elem = le(&dt[4..8]);
+        let text = match class {
+            // Fixed-length string.
+            3 => {
+                let total = elem.saturating_mul(count);
+                if total > 256 * 1024 * 1024 {
+                    Err(format!(
+                        "the `{name}` attribute is {total} bytes, too large to read"
+                    ))
+                } else {
+                    let mut v = read_vec_at(src, data_at, total as usize)?;
+                    while v.last().is_some_and(|&c| c == 0 || c == b' ') {
+                        v.pop();
+                    }
+                    Ok(v)
+                }
+            }
+            // Variable-length string: a global heap reference.
+            9 => {
+                let r = read_vec_at(src, data_at, 4 + off_size + 4)?;
+                if r.len() < 4 + off_size + 4 {
+                    Err(format!(
+                        "the `{name}` attribute's heap reference is truncated"
+                    ))
+                } else {
+                    let coll = le(&r[4..4 + off_size]).saturating_add(base);
+                    let index = le(&r[4 + off_size..8 + off_size]);
+                    global_heap_object(src, coll, index, len_size)?
+                }
+            }
+            other => Err(format!(
+                "the `{name}` attribute has HDF5 type class {other}, not a string"
+            )),
+        };
+        return Ok(Some((data_at, text)));
+    }
+    Ok(None)
+}
+
+/// Object `index` of the global heap collection at `at`.
+fn global_heap_object(
+    src: &dyn ReadAt,
+    at: u64,
+    index: u64,
+    len_size: usize,
+) -> std::io::Result<Result<Vec<u8>, String>> {
+    let head = read_vec_at(src, at, 8 + len_size)?;
+    if head.len() < 8 + len_size || &head[..4] != b"GCOL" {
+        return Ok(Err(
+            "the attribute's global heap collection is missing".into()
+        ));
+    }
+    let coll_size = le(&head[8..8 + len_size]);
+    let end = at.saturating_add(coll_size).min(src.size());
+    let mut p = at + 8 + len_size as u64;
+    while p + 8 + len_size as u64 <= end {
+        let h = read_vec_at(src, p, 8 + len_size)?;
+        if h.len() < 8 + len_size {
+            break;
+        }
+        let idx = le(&h[0..2]);
+        let osize = le(&h[8..8 + len_size]);
+        if idx == 0 {
+            break;
+        }
+        let data_at = p + 8 + len_size as u64;
+        if idx == index {
+            if osize > 256 * 1024 * 1024 || data_at.saturating_add(osize) > end {
+                return Ok(Err(
+                    "the attribute's heap object runs past its collection".into()
+                ));
+            }
+            return Ok(Ok(read_vec_at(src, data_at, osize as usize)?));
+        }
+        p = data_at.saturating_add(osize.div_ceil(8) * 8);
+    }
+    Ok(Err(format!("the global heap has no object {index}")))
+}
+
 /// Keys that open a Keras config object.
 const OPENERS: &[&[u8]] = &[b"{\"class_name\"", b"{\"module\"", b"{\"config\""];
 
@@ -279,6 +480,20 @@ pub fn scan_h5(src: &dyn ReadAt) -> std::io::Result<(Vec<Finding>, bool)> {
     let size = src.size();
     let mut findings = Vec::new();
     let mut keras = false;
+    // The attributes Keras reads, parsed as JSON.
+    for (name, at, text) in h5_config_attrs(src)? {
+        keras = true;
+        match text.and_then(|t| scan_json(&t, at).map_err(|why| format!("not JSON: {why}"))) {
+            Ok(fs) => findings.extend(fs),
+            Err(why) => findings.push(Finding::new(
+                Code::KerasMalformed,
+                Some(at),
+                format!("the `{name}` attribute cannot be read: {why}"),
+            )),
+        }
+    }
+    // Any other JSON object that opens like a Keras config (configs copied
+    // into datasets or other attributes).
     let mut off = 0u64;
     let mut next_free = 0u64;
     while off < size {
@@ -319,7 +534,7 @@ pub fn scan_h5(src: &dyn ReadAt) -> std::io::Result<(Vec<Finding>, bool)> {
 /// Like [`scan_json`], for a JSON object followed by other bytes. Returns
 /// the findings and the length of the object.
 fn scan_json_prefix(text: &[u8], base: u64) -> Result<(Vec<Finding>, usize), String> {
-    let mut objects: Vec<(Option<String>, Option<String>, usize)> = Vec::new();
+    let mut objects: Vec<(Vec<String>, Vec<String>, usize)> = Vec::new();
     let end = walk_until_top(text, &mut |ev| match ev {
         Event::Object {
             class_name,
@@ -329,28 +544,7 @@ fn scan_json_prefix(text: &[u8], base: u64) -> Result<(Vec<Finding>, usize), Str
     })?;
     let mut out = Vec::new();
     for (class_name, module, at) in objects {
-        if let Some(c) = class_name
-            && LAMBDA_CLASSES.contains(&c.as_str())
-        {
-            out.push(Finding::new(
-                Code::KerasLambda,
-                Some(base + at as u64),
-                format!("Keras `{c}` layer: loading it runs serialized Python bytecode"),
-            ));
-        }
-        if let Some(m) = module
-            && !keras_module(&m)
-        {
-            let shown = super::pickle::printable(&m);
-            out.push(
-                Finding::new(
-                    Code::KerasModule,
-                    Some(base + at as u64),
-                    format!("Keras config imports module `{shown}`, outside keras"),
-                )
-                .with_subject(shown),
-            );
-        }
+        object_findings(&class_name, &module, base + at as u64, &mut out);
     }
     Ok((out, end))
 }

@@ -50,6 +50,7 @@ pub mod pickle;
 pub mod safetensors;
 pub mod source;
 pub mod tar;
+pub mod template;
 pub mod torch;
 pub mod zip;
 
