@@ -407,7 +407,7 @@ pub fn gather(
 #[derive(Debug, Clone)]
 pub enum Verification {
     /// Trusted by every trust of the context.
-    Trusted(Signer),
+    Trusted(Box<Signer>),
     /// Valid, but from a signer the context does not trust (or from a
     /// Sigstore instance it does not know).
     Untrusted { code: Code, reason: String },
@@ -456,7 +456,7 @@ pub fn verify_bundle(b: &Bundle, trusts: &[(&str, &Trust)]) -> Verification {
         }
     }
     match signer {
-        Some(s) => Verification::Trusted(s),
+        Some(s) => Verification::Trusted(Box::new(s)),
         None => Verification::Untrusted {
             code: Code::UntrustedSigner,
             reason: "no signer is trusted for this node".into(),

@@ -55,7 +55,7 @@ pub fn check(node: &Node<'_>, findings: &mut Vec<Finding>) -> Vec<Attestation> {
             Err((code, message)) => fail(&mut a, findings, *code, message.clone()),
             Ok(b) => match verify_bundle(b, &trusts) {
                 Verification::Trusted(signer) => {
-                    a.signer = Some(signer);
+                    a.signer = Some(*signer);
                     if b.statement.predicate_type == PREDICATE_OMS
                         && let Err((code, message)) = oms_manifest(&b.statement)
                     {
