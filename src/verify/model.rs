@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::digest::Sha256Digest;
-use crate::model::Role;
+use crate::model::ResourceUri;
+use crate::provenance::InputRef;
 use crate::verify::node::{Finding, LocalBytes, NodeVerdict, RawBundle};
 
 /// The default `--max-depth`.
@@ -36,19 +37,47 @@ pub struct Located {
     pub location: String,
 }
 
+/// Why a registry location gave no bundles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocateError {
+    /// Not reached: the registry is down, refuses these credentials, or
+    /// verification is `--offline`. What it could have added is unknown.
+    Unreachable(String),
+    /// Reached, and its answer contradicts the dependency: other bytes for
+    /// a pinned digest, a manifest whose layers make another artifact.
+    Contradicts(String),
+}
+
+impl std::fmt::Display for LocateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LocateError::Unreachable(m) | LocateError::Contradicts(m) => f.write_str(m),
+        }
+    }
+}
+
 /// Resolves registry locations (`oci://` URIs).
 pub trait Locator {
     /// `None` when the URI is not a registry location this locator handles.
-    fn locate(&self, uri: &str, digest: &Sha256Digest) -> Option<Result<Located, String>>;
+    /// The located manifest's layers must make `digest` (the node's
+    /// artifact digest).
+    fn locate(
+        &self,
+        uri: &ResourceUri,
+        digest: &Sha256Digest,
+    ) -> Option<Result<Located, LocateError>>;
 }
 
 /// No registry access: `oci://` dependencies cannot be reached.
 pub struct NoRegistry;
 
 impl Locator for NoRegistry {
-    fn locate(&self, uri: &str, _: &Sha256Digest) -> Option<Result<Located, String>> {
-        uri.starts_with("oci://")
-            .then(|| Err("registry access is not available for this verification".to_string()))
+    fn locate(&self, uri: &ResourceUri, _: &Sha256Digest) -> Option<Result<Located, LocateError>> {
+        matches!(uri, ResourceUri::Oci { .. }).then(|| {
+            Err(LocateError::Unreachable(
+                "registry access is not available for this verification".to_string(),
+            ))
+        })
     }
 }
 
@@ -230,37 +259,19 @@ impl Graph {
     }
 }
 
-/// A dependency named by a verified provenance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dep {
-    pub name: Option<String>,
-    pub role: Role,
-    pub role_name: String,
-    pub uri: Option<String>,
-    pub digest: Option<Sha256Digest>,
-    pub git_commit: Option<String>,
-}
+/// A dependency named by a verified provenance: one of its inputs.
+pub type Dep = InputRef;
 
-impl Dep {
-    /// A sort key that does not depend on the order the provenance lists
-    /// its dependencies in.
-    pub(crate) fn key(
-        &self,
-    ) -> (
-        Option<String>,
-        Option<&str>,
-        Option<&str>,
-        &str,
-        Option<&str>,
-    ) {
-        (
-            self.digest.map(|d| d.hex()),
-            self.git_commit.as_deref(),
-            self.name.as_deref(),
-            self.role_name.as_str(),
-            self.uri.as_deref(),
-        )
-    }
+/// A sort key for dependencies that does not depend on the order the
+/// provenance lists them in.
+pub(crate) fn dep_key(d: &Dep) -> (Option<String>, Option<&str>, Option<&str>, &str, Option<String>) {
+    (
+        d.digest.map(|d| d.hex()),
+        d.git_commit.as_deref(),
+        d.name.as_deref(),
+        d.role_name.as_str(),
+        d.uri.as_ref().map(ResourceUri::to_string),
+    )
 }
 
 /// `sha256:` and the first 12 hex digits, for messages.
@@ -275,25 +286,15 @@ pub(crate) fn short(id: &str) -> String {
 /// words of the lock's `source` (`hf:org/name`, `hf-dataset:org/name`,
 /// `oci:registry/repo`, `path:dir/`, `url:https://…`), for node rules that
 /// select by `source`. `None` for a git commit or an unknown scheme.
-pub fn source_of_uri(uri: &str) -> Option<String> {
-    if let Some(rest) = uri.strip_prefix("hf://") {
-        let repo = rest.rsplit_once('@').map(|(r, _)| r).unwrap_or(rest);
-        return Some(match repo.strip_prefix("datasets/") {
-            Some(d) => format!("hf-dataset:{d}"),
-            None => format!("hf:{repo}"),
-        });
-    }
-    if let Some(rest) = uri.strip_prefix("oci://") {
-        let repo = rest.split_once('@').map(|(r, _)| r).unwrap_or(rest);
-        return Some(format!("oci:{repo}"));
-    }
-    if let Some(rest) = uri.strip_prefix("file:") {
-        return Some(format!("path:{rest}"));
-    }
-    if uri.starts_with("https://") || uri.starts_with("http://") {
-        return Some(format!("url:{uri}"));
-    }
-    None
+pub fn source_of_uri(uri: &ResourceUri) -> Option<String> {
+    Some(match uri {
+        ResourceUri::Hf { repo, .. } => format!("hf:{repo}"),
+        ResourceUri::HfDataset { repo, .. } => format!("hf-dataset:{repo}"),
+        ResourceUri::Oci { registry, repo, .. } => format!("oci:{registry}/{repo}"),
+        ResourceUri::File(p) => format!("path:{p}"),
+        ResourceUri::Url(u) => format!("url:{u}"),
+        ResourceUri::Git { .. } | ResourceUri::Other(_) => return None,
+    })
 }
 
 #[cfg(test)]
@@ -303,6 +304,7 @@ mod tests {
     #[test]
     fn sources_of_uris() {
         let c = "a".repeat(40);
+        let source_of_uri = |u: &str| source_of_uri(&ResourceUri::parse(u));
         assert_eq!(
             source_of_uri(&format!("hf://meta-llama/Llama-3@{c}")).as_deref(),
             Some("hf:meta-llama/Llama-3")
@@ -312,7 +314,7 @@ mod tests {
             Some("hf-dataset:acme/evals")
         );
         assert_eq!(
-            source_of_uri("oci://127.0.0.1:5000/acme/a@sha256:00").as_deref(),
+            source_of_uri(&format!("oci://127.0.0.1:5000/acme/a@sha256:{}", "0".repeat(64))).as_deref(),
             Some("oci:127.0.0.1:5000/acme/a")
         );
         assert_eq!(source_of_uri("file:data/").as_deref(), Some("path:data/"));

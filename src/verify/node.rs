@@ -18,7 +18,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::digest::{SetOptions, Sha256Digest};
+use crate::digest::{FileSet, SetOptions, Sha256Digest};
 use crate::intoto::{PREDICATE_OMS, Statement};
 use crate::reporter::Reporter;
 use crate::sign::bundle::{self, Bundle, BundleError};
@@ -367,8 +367,12 @@ pub fn gather(
                 }))
                 .with_symlinks(allow);
         }
-        g.hashed =
-            Some(oms::hash_model(&bytes.path, &settings, reporter).map_err(|e| e.to_string()));
+        // Never through the hash cache: verification reads every byte.
+        g.hashed = Some(
+            FileSet::hash(&bytes.path, &settings, None, reporter)
+                .map(|set| oms::hashed_model(&bytes.path, &settings, set))
+                .map_err(|e| e.to_string()),
+        );
     }
     g.bytes = req.bytes;
 

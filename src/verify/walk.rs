@@ -32,14 +32,14 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::path::PathBuf;
 
 use crate::digest::Sha256Digest;
-use crate::model::Role;
+use crate::model::{ResourceUri, Role};
 use crate::reporter::Reporter;
 use crate::scan::ScanReport;
 use crate::sign::oms::HashedModel;
 use crate::verify::checks::{self, Judgement, Node};
 use crate::verify::model::{
-    Dep, Edge, Graph, GraphNode, Located, Locator, NodeKind, ROOT_ROLE, RegoScope, Root, ScanCheck,
-    source_of_uri,
+    Dep, Edge, Graph, GraphNode, LocateError, Located, Locator, NodeKind, ROOT_ROLE, RegoScope,
+    Root, ScanCheck, source_of_uri,
 };
 use crate::verify::node::{
     BundleLookup, Finding, GatherRequest, Gathered, LocalBytes, RawBundle, gather,
@@ -80,7 +80,7 @@ struct NodeState {
     names: BTreeSet<String>,
     uris: BTreeSet<String>,
     /// Registry locations, by URI.
-    locations: BTreeMap<String, Result<Located, String>>,
+    locations: BTreeMap<String, Result<Located, LocateError>>,
     bytes: Option<LocalBytes>,
     hashed: Option<Result<HashedModel, String>>,
     rescan: Option<Option<Result<ScanReport, String>>>,
@@ -101,7 +101,7 @@ struct Walk<'a> {
     edges: BTreeSet<EdgeKey>,
     out: Vec<BTreeSet<usize>>,
     heap: BinaryHeap<Reverse<(u32, usize, CtxKey)>>,
-    located: BTreeMap<(String, Sha256Digest), Option<Result<Located, String>>>,
+    located: BTreeMap<(String, Sha256Digest), Option<Result<Located, LocateError>>>,
 }
 
 /// Walk and verify the graph from `root`.
@@ -232,12 +232,7 @@ impl<'a> Walk<'a> {
         }
         let n = &self.nodes[i];
         let empty = Gathered::default();
-        let manifest = n
-            .locations
-            .values()
-            .find_map(|l| l.as_ref().ok())
-            .map(|l| l.manifest)
-            .or_else(|| n.root.as_ref().and_then(|r| r.manifest));
+        let manifest = manifest_of(n);
         let node = Node {
             id: &n.id,
             kind: n.kind,
@@ -303,7 +298,11 @@ impl<'a> Walk<'a> {
         g
     }
 
-    fn locate(&mut self, uri: &str, digest: &Sha256Digest) -> Option<Result<Located, String>> {
+    fn locate(
+        &mut self,
+        uri: &ResourceUri,
+        digest: &Sha256Digest,
+    ) -> Option<Result<Located, LocateError>> {
         let key = (uri.to_string(), *digest);
         if let Some(l) = self.located.get(&key) {
             return l.clone();
@@ -315,31 +314,27 @@ impl<'a> Walk<'a> {
 
     /// An edge from node `p` to a dependency its provenance names.
     fn add_edge(&mut self, p: usize, dep: Dep) {
-        let (mut id, kind) = match (&dep.digest, &dep.git_commit) {
+        let (id, kind) = match (&dep.digest, &dep.git_commit) {
             (Some(d), _) => (d.prefixed(), NodeKind::Artifact),
             (None, Some(c)) => (format!("git:{c}"), NodeKind::GitCommit),
             (None, None) => return,
         };
-        // A registry location names the manifest; the node is the artifact.
+        let uri_text = dep.uri.as_ref().map(ResourceUri::to_string);
+        // A registry location: where more bundles about the node may be
+        // (its manifest's layers must make the node's digest).
         let mut located = None;
         if kind == NodeKind::Artifact
             && let (Some(uri), Some(d)) = (&dep.uri, &dep.digest)
             && let Some(l) = self.locate(uri, d)
         {
-            if let Ok(l) = &l {
-                id = l.artifact.prefixed();
-            }
-            located = Some((uri.clone(), l));
+            located = Some((uri.to_string(), l));
         }
         let c = match self.index.get(&id) {
             Some(&c) => c,
             None => {
                 let c = self.new_node(id, kind);
                 let n = &mut self.nodes[c];
-                n.digest = match &located {
-                    Some((_, Ok(l))) => Some(l.artifact),
-                    _ => dep.digest,
-                };
+                n.digest = dep.digest;
                 n.git_commit = dep.git_commit.clone();
                 c
             }
@@ -349,7 +344,7 @@ impl<'a> Walk<'a> {
             c,
             dep.name.clone(),
             dep.role_name.clone(),
-            dep.uri.clone(),
+            uri_text.clone(),
         );
         if !self.edges.insert(key) {
             return;
@@ -366,7 +361,7 @@ impl<'a> Walk<'a> {
         if let Some(name) = &dep.name {
             n.names.insert(name.clone());
         }
-        if let Some(uri) = &dep.uri {
+        if let Some(uri) = &uri_text {
             n.uris.insert(uri.clone());
         }
         if let Some((uri, l)) = located
@@ -385,7 +380,7 @@ impl<'a> Walk<'a> {
         }
         // An edge back to the root closes a cycle; the root has no role.
         if !self.nodes[c].is_root {
-            let source = dep.uri.as_deref().and_then(source_of_uri);
+            let source = dep.uri.as_ref().and_then(source_of_uri);
             let rules = self.s.policy.selecting(&Selection {
                 digest: self.nodes[c].digest.as_ref(),
                 name: dep.name.as_deref(),
@@ -430,8 +425,7 @@ impl<'a> Walk<'a> {
     /// The bytes of a `file:` dependency of the root.
     fn bytes_at_hand(&self, dep: &Dep) -> Option<LocalBytes> {
         let root = self.s.project_root.as_ref()?;
-        let rel = dep.uri.as_deref()?.strip_prefix("file:")?;
-        let rel = rel.trim_end_matches('/');
+        let rel = dep.uri.as_ref()?.file_path()?.trim_end_matches('/');
         if !crate::fsutil::is_safe_relative(rel) {
             return None;
         }
@@ -568,20 +562,13 @@ impl<'a> Walk<'a> {
     ) -> GraphNode {
         let n = &self.nodes[i];
         let mut findings: Vec<Finding> = Vec::new();
-        for (uri, l) in &n.locations {
-            if let Err(e) = l {
-                checks::reach::check_location(n.digest, uri, e, &mut findings);
-            }
-        }
         let uri = n
             .root
             .as_ref()
             .and_then(|r| r.uri.clone())
             .or_else(|| n.uris.iter().next().cloned());
         let ok_location = n.locations.values().find_map(|l| l.as_ref().ok());
-        let manifest = ok_location
-            .map(|l| l.manifest)
-            .or_else(|| n.root.as_ref().and_then(|r| r.manifest));
+        let manifest = manifest_of(n);
         let mut roles: Vec<String> = Vec::new();
         let mut optional = !n.is_root;
         let (mut licenses, mut builders) = (Vec::new(), Vec::new());
@@ -656,6 +643,22 @@ impl<'a> Walk<'a> {
             }
         }
         checks::depth::check(n.digest, n.dist, beyond, self.s.max_depth, &mut findings);
+        // A registry that contradicts the provenance fails the node; one
+        // that was not reached could only have added bundles, which matters
+        // when the node is not verified without them (so the same store
+        // gives the same verdict online and offline).
+        let unverified = !findings.is_empty();
+        for (uri, l) in &n.locations {
+            match l {
+                Err(e @ LocateError::Contradicts(_)) => {
+                    checks::reach::check_location(n.digest, uri, &e.to_string(), &mut findings)
+                }
+                Err(e @ LocateError::Unreachable(_)) if unverified => {
+                    checks::reach::check_location(n.digest, uri, &e.to_string(), &mut findings)
+                }
+                _ => {}
+            }
+        }
         GraphNode {
             id: n.id.clone(),
             kind: n.kind,
@@ -680,6 +683,22 @@ impl<'a> Walk<'a> {
             imported,
         }
     }
+}
+
+/// The node's registry manifest digest: where it was located, else what
+/// its `oci://` URI or the root's reference names.
+fn manifest_of(n: &NodeState) -> Option<Sha256Digest> {
+    n.locations
+        .values()
+        .find_map(|l| l.as_ref().ok())
+        .map(|l| l.manifest)
+        .or_else(|| n.root.as_ref().and_then(|r| r.manifest))
+        .or_else(|| {
+            n.uris.iter().find_map(|u| match ResourceUri::parse(u) {
+                ResourceUri::Oci { manifest, .. } => Some(manifest),
+                _ => None,
+            })
+        })
 }
 
 /// A node counts for the root when a path of non-optional nodes leads to it.

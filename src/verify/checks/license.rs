@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::intoto::{BUILD_TYPE_IMPORT, PREDICATE_CYCLONEDX, PREDICATE_SPDX3, Provenance};
+use crate::intoto::{PREDICATE_CYCLONEDX, PREDICATE_SPDX3, Provenance};
 use crate::policy::license::Violation;
 use crate::verify::checks::{Facts, Node, push_unique};
 use crate::verify::code::Code;
@@ -19,17 +19,9 @@ pub fn check(
     facts: &mut Facts,
     findings: &mut Vec<Finding>,
 ) {
-    for p in provenance
-        .iter()
-        .filter(|p| p.build_definition.build_type == BUILD_TYPE_IMPORT)
-    {
-        if let Some(l) = p
-            .build_definition
-            .external_parameters
-            .get("license")
-            .and_then(Value::as_str)
-        {
-            push_unique(&mut facts.licenses, l);
+    for p in provenance {
+        if let Some(l) = crate::provenance::import_parameters(p).and_then(|i| i.license) {
+            push_unique(&mut facts.licenses, &l);
         }
     }
     for st in atts

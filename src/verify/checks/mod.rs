@@ -36,11 +36,10 @@ pub mod signature;
 pub mod subject;
 
 use crate::digest::Sha256Digest;
-use crate::intoto::{BUILD_TYPE_IMPORT, PREDICATE_SLSA_PROVENANCE, Provenance, ResourceDescriptor};
-use crate::model::Role;
+use crate::intoto::{PREDICATE_SLSA_PROVENANCE, Provenance};
 use crate::scan::ScanReport;
 use crate::verify::code::Code;
-use crate::verify::model::{Dep, NodeKind, ScanCheck};
+use crate::verify::model::{Dep, NodeKind, ScanCheck, dep_key};
 use crate::verify::node::{Attestation, Finding, Gathered, NodeVerdict, Status};
 use crate::verify::policy::{ContextRules, VerifyPolicy};
 
@@ -128,15 +127,9 @@ pub fn judge(node: &Node<'_>) -> Judgement {
 
     let mut deps: Vec<Dep> = provenance
         .iter()
-        .filter(|p| p.build_definition.build_type != BUILD_TYPE_IMPORT)
-        .flat_map(|p| {
-            p.build_definition
-                .resolved_dependencies
-                .iter()
-                .map(dependency)
-        })
+        .flat_map(crate::provenance::inputs)
         .collect();
-    deps.sort_by(|a, b| a.key().cmp(&b.key()));
+    deps.sort_by(|a, b| dep_key(a).cmp(&dep_key(b)));
     deps.dedup();
     reach::check_dependencies(node.digest, &deps, &mut findings);
     deps.retain(|d| d.digest.is_some() || d.git_commit.is_some());
@@ -189,24 +182,6 @@ fn provenance_of(
         }
     }
     out
-}
-
-/// A `resolvedDependencies` entry as a dependency to walk.
-pub fn dependency(d: &ResourceDescriptor) -> Dep {
-    let role_name = d
-        .annotations
-        .get("role")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("other")
-        .to_string();
-    Dep {
-        name: d.name.clone(),
-        role: Role::parse(&role_name).unwrap_or(Role::Other),
-        role_name,
-        uri: d.uri.clone(),
-        digest: d.sha256_digest(),
-        git_commit: d.digest.get("gitCommit").cloned(),
-    }
 }
 
 /// Push `s` onto `v` unless it is there.

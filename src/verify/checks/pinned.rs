@@ -12,43 +12,27 @@
 //!
 //! `file:` and URL inputs are immutable by their digest.
 
-use serde_json::Value;
-
 use crate::intoto::{BUILD_TYPE_IMPORT, Provenance};
+use crate::model::{ResourceUri, is_commit};
 use crate::verify::checks::Node;
 use crate::verify::code::Code;
 use crate::verify::node::{Attestation, Finding};
 
-fn is_hex(s: &str, len: usize) -> bool {
-    s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
 /// A git commit id: SHA-1 (40 hex) or SHA-256 (64 hex).
-fn is_commit(s: &str) -> bool {
-    is_hex(s, 40) || is_hex(s, 64)
+fn is_git_commit(s: &str) -> bool {
+    is_commit(s) || (s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
 /// Why a resource URI does not name an immutable revision, if it does not.
-pub fn unpinned(uri: &str) -> Option<String> {
-    if let Some(rest) = uri.strip_prefix("hf://") {
-        let rev = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or("");
-        return (!is_hex(rev, 40)).then(|| match rev {
-            "" => "no revision".to_string(),
-            r => format!("revision `{r}`"),
-        });
-    }
-    if let Some(rest) = uri.strip_prefix("oci://") {
-        let ok = rest
-            .split_once('@')
-            .and_then(|(_, d)| d.strip_prefix("sha256:"))
-            .is_some_and(|h| is_hex(h, 64));
-        return (!ok).then(|| "no manifest digest".to_string());
-    }
-    if let Some(rest) = uri.strip_prefix("git+") {
-        let rev = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or("");
-        return (!is_commit(rev)).then(|| format!("revision `{rev}`"));
-    }
-    None
+pub fn unpinned(uri: &ResourceUri) -> Option<String> {
+    let pinned = match uri {
+        ResourceUri::Git { commit, .. } => is_git_commit(commit),
+        u => u.pinned()?,
+    };
+    (!pinned).then(|| match uri.revision().as_deref() {
+        None | Some("") => "no revision".to_string(),
+        Some(r) => format!("revision `{r}`"),
+    })
 }
 
 pub fn check(
@@ -67,16 +51,17 @@ pub fn check(
         }
     };
     for p in provenance {
-        let def = &p.build_definition;
-        if def.build_type == BUILD_TYPE_IMPORT {
-            let ext = &def.external_parameters;
-            let source = ext.get("source").and_then(Value::as_str).unwrap_or("");
-            let kind = source.split_once(':').map(|(k, _)| k).unwrap_or("");
-            if matches!(kind, "hf" | "hf-dataset") {
-                let commit = ext.get("commit").and_then(Value::as_str).unwrap_or("");
-                if !is_hex(commit, 40) {
+        if p.build_definition.build_type == BUILD_TYPE_IMPORT {
+            let Some(ext) = crate::provenance::import_parameters(p) else {
+                add("its import provenance does not say which revision it fetched (its parameters cannot be read): require-pinned-revisions needs an immutable revision".into());
+                continue;
+            };
+            if ext.source.hf_repo().is_some() {
+                let commit = ext.commit.as_deref().unwrap_or("");
+                if !is_commit(commit) {
                     add(format!(
-                        "its import provenance records {source} at {}, not a 40-hex commit: require-pinned-revisions needs an immutable revision (re-import it after `mlprov pin`, which records the commit)",
+                        "its import provenance records {} at {}, not a 40-hex commit: require-pinned-revisions needs an immutable revision (re-import it after `mlprov pin`, which records the commit)",
+                        ext.source,
                         if commit.is_empty() {
                             "no commit".to_string()
                         } else {
@@ -86,19 +71,18 @@ pub fn check(
                     continue;
                 }
             }
-            if let Some(uri) = ext.get("uri").and_then(Value::as_str)
-                && let Some(why) = unpinned(uri)
-            {
+            if let Some(why) = unpinned(&ext.uri) {
                 add(format!(
-                    "its import provenance records {uri} ({why}): require-pinned-revisions needs an immutable revision"
+                    "its import provenance records {} ({why}): require-pinned-revisions needs an immutable revision",
+                    ext.uri
                 ));
             }
             continue;
         }
-        for d in &def.resolved_dependencies {
+        for d in crate::provenance::inputs(p) {
             let what = d.name.as_deref().unwrap_or("a dependency");
-            if let Some(c) = d.digest.get("gitCommit")
-                && !is_commit(c)
+            if let Some(c) = &d.git_commit
+                && !is_git_commit(c)
             {
                 add(format!(
                     "its provenance names {what} at git commit `{c}`, not a full commit id: require-pinned-revisions needs an immutable revision"
@@ -123,6 +107,7 @@ mod tests {
 
     #[test]
     fn uris() {
+        let unpinned = |u: &str| unpinned(&ResourceUri::parse(u));
         let c = "0123456789abcdef0123456789abcdef01234567";
         assert_eq!(unpinned(&format!("hf://a/b@{c}")), None);
         assert_eq!(
@@ -134,7 +119,8 @@ mod tests {
             unpinned(&format!("oci://r/x@sha256:{}", "a".repeat(64))),
             None
         );
-        assert!(unpinned("oci://r/x:1").is_some());
+        // An oci URI without a manifest digest is no registry location.
+        assert_eq!(unpinned("oci://r/x:1"), None);
         assert_eq!(unpinned(&format!("git+https://x/y@{c}")), None);
         assert!(unpinned("git+https://x/y@main").is_some());
         assert_eq!(unpinned("file:data/"), None);

@@ -21,9 +21,9 @@ pub fn check_dependencies(parent: Option<Sha256Digest>, deps: &[Dep], findings: 
             format!(
                 "dependency {} has no sha256 digest or git commit to verify it by",
                 dep.name
-                    .as_deref()
-                    .or(dep.uri.as_deref())
-                    .unwrap_or("(unnamed)")
+                    .clone()
+                    .or(dep.uri.as_ref().map(|u| u.to_string()))
+                    .unwrap_or_else(|| "(unnamed)".to_string())
             ),
         ));
     }

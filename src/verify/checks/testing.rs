@@ -179,7 +179,10 @@ pub fn oms_root(files: &[(&str, &[u8])]) -> Sha256Digest {
 }
 
 pub fn hash(dir: &Path) -> HashedModel {
-    oms::hash_model(dir, &local(dir).settings, &crate::reporter::Silent).unwrap()
+    let opts = local(dir).settings;
+    let set =
+        crate::digest::FileSet::hash(dir, &opts, None, &crate::reporter::Silent).unwrap();
+    oms::hashed_model(dir, &opts, set)
 }
 
 pub fn local(dir: &Path) -> LocalBytes {
