@@ -264,7 +264,15 @@ pub type Dep = InputRef;
 
 /// A sort key for dependencies that does not depend on the order the
 /// provenance lists them in.
-pub(crate) fn dep_key(d: &Dep) -> (Option<String>, Option<&str>, Option<&str>, &str, Option<String>) {
+pub(crate) fn dep_key(
+    d: &Dep,
+) -> (
+    Option<String>,
+    Option<&str>,
+    Option<&str>,
+    &str,
+    Option<String>,
+) {
     (
         d.digest.map(|d| d.hex()),
         d.git_commit.as_deref(),
@@ -314,7 +322,11 @@ mod tests {
             Some("hf-dataset:acme/evals")
         );
         assert_eq!(
-            source_of_uri(&format!("oci://127.0.0.1:5000/acme/a@sha256:{}", "0".repeat(64))).as_deref(),
+            source_of_uri(&format!(
+                "oci://127.0.0.1:5000/acme/a@sha256:{}",
+                "0".repeat(64)
+            ))
+            .as_deref(),
             Some("oci:127.0.0.1:5000/acme/a")
         );
         assert_eq!(source_of_uri("file:data/").as_deref(), Some("path:data/"));

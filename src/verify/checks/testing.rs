@@ -12,10 +12,11 @@ use crate::intoto::{
     BUILD_TYPE_IMPORT, BUILD_TYPE_TRAINING, BUILDER_LOCAL, PREDICATE_SCAN,
     PREDICATE_SLSA_PROVENANCE, ResourceDescriptor, Statement,
 };
+use crate::model::ResourceUri;
 use crate::sign::keys::{KeyAlgorithm, SigningKey};
 use crate::sign::oms::{self, HashedModel};
 use crate::verify::checks::Node;
-use crate::verify::model::{GraphNode, Located, Locator, NodeKind};
+use crate::verify::model::{GraphNode, LocateError, Located, Locator, NodeKind};
 use crate::verify::node::{BundleLookup, Candidate, Finding, Gathered, LocalBytes, RawBundle};
 use crate::verify::policy::{CliTrust, ContextRules, VerifyPolicy};
 
@@ -180,8 +181,7 @@ pub fn oms_root(files: &[(&str, &[u8])]) -> Sha256Digest {
 
 pub fn hash(dir: &Path) -> HashedModel {
     let opts = local(dir).settings;
-    let set =
-        crate::digest::FileSet::hash(dir, &opts, None, &crate::reporter::Silent).unwrap();
+    let set = crate::digest::FileSet::hash(dir, &opts, None, &crate::reporter::Silent).unwrap();
     oms::hashed_model(dir, &opts, set)
 }
 
@@ -319,20 +319,20 @@ impl BundleLookup for MockStore {
     }
 }
 
-/// Registry locations by `oci://` URI.
+/// Registry locations by `oci://` URI text.
 #[derive(Default)]
-pub struct MockRegistry(pub BTreeMap<String, Result<Located, String>>);
+pub struct MockRegistry(pub BTreeMap<String, Result<Located, LocateError>>);
 
 impl Locator for MockRegistry {
-    fn locate(&self, uri: &str, _: &Sha256Digest) -> Option<Result<Located, String>> {
-        if !uri.starts_with("oci://") {
+    fn locate(&self, uri: &ResourceUri, _: &Sha256Digest) -> Option<Result<Located, LocateError>> {
+        if !matches!(uri, ResourceUri::Oci { .. }) {
             return None;
         }
-        Some(
-            self.0
-                .get(uri)
-                .cloned()
-                .unwrap_or_else(|| Err(format!("{uri}: manifest unknown"))),
-        )
+        let text = uri.to_string();
+        Some(self.0.get(&text).cloned().unwrap_or_else(|| {
+            Err(LocateError::Contradicts(format!(
+                "{text}: manifest unknown"
+            )))
+        }))
     }
 }
