@@ -23,22 +23,11 @@ const KNOWN_CYCLES: &[&[&str]] = &[
     // the two types below (e.g. `digest/mod.rs` or their own file) removes
     // it ("domain").
     &["digest/hash.rs", "digest/set.rs", "digest/walk.rs"],
-    // The manifest's schema mirror embeds `policy::cfg::schema`, and the
-    // `[policy]` validator names the manifest's roles in its help
-    // ("verifycore": take the role list from `model::Role`).
-    &["manifest.rs", "policy/cfg.rs"],
-    // The walk borrows the renderer's signer JSON for the Rego input;
-    // a typed `RegoInput` ("verifycore") removes it.
-    &["verify/graph.rs", "verify/report.rs"],
 ];
 
 /// `commands/X.rs` → `commands/Y.rs` imports that exist today; the owner
 /// of the move deletes its entry.
-const KNOWN_CROSS_COMMAND: &[(&str, &str)] = &[
-    // `graph` verifies through `verify_target`, which moves to
-    // `verify/target.rs` ("verifycore").
-    ("commands/graph.rs", "commands/verify.rs"),
-];
+const KNOWN_CROSS_COMMAND: &[(&str, &str)] = &[];
 
 /// Source files and the module path each one defines.
 struct Crate {

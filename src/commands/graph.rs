@@ -7,11 +7,11 @@ use miette::Result;
 
 use super::Context;
 use crate::cli::{Format, GraphArgs};
-use crate::verify::graph::{Graph, GraphNode};
+use crate::verify::model::{Graph, GraphNode};
 use crate::verify::report;
 
 pub fn run(cx: &Context, args: GraphArgs) -> Result<()> {
-    let out = super::verify::verify_target(cx, &args.verify)?;
+    let out = crate::settings::verify::verify_target(&cx.settings, &cx.printer, &args.verify)?;
     // `--format` is the global flag: DOT unless mermaid or JSON is asked for.
     match cx.printer.format {
         Format::Human | Format::Dot => cx.printer.out(&dot(&out.graph)),

@@ -9,284 +9,10 @@ use miette::{IntoDiagnostic, Result, WrapErr};
 
 use super::Context;
 use crate::cli::VerifyArgs;
-use crate::digest::Sha256Digest;
-use crate::intoto::PREDICATE_OMS;
-use crate::project::Project;
-use crate::settings::registry::access as registry_access;
-use crate::settings::{policy, signing, trust};
-use crate::sign::oms;
-
-use crate::verify::graph::{self, Graph, Locator, NoRegistry, RegoScope, Root};
-use crate::verify::locate::RegistryLocator;
-use crate::verify::node::{BundleLookup, LocalBytes, Lookups, RawBundle, SidecarDir};
-use crate::verify::policy::VerifyPolicy;
+use crate::settings::signing;
+use crate::settings::verify::{Outcome, verify_target};
+use crate::verify::target::Target;
 use crate::verify::{report, vsa};
-
-/// A target that names a registry host but does not parse as a reference
-/// is an error about the reference (e.g. upper-case letters), not a missing
-/// local path.
-fn registry_target(cx: &Context, target: &str) -> Result<Option<crate::registry::OciRef>> {
-    if target.starts_with("sha256:") || cx.settings.cwd.join(target).exists() {
-        return Ok(None);
-    }
-    if !crate::registry::OciRef::names_registry(target) {
-        return Ok(None);
-    }
-    Ok(Some(crate::registry::OciRef::parse(target)?))
-}
-
-/// The predicate types a model must prove: its file set (the OMS
-/// signature) plus what was asked for.
-fn required(extra: &[String]) -> Vec<String> {
-    let mut require = vec![PREDICATE_OMS.to_string()];
-    for r in extra {
-        if !require.contains(r) {
-            require.push(r.clone());
-        }
-    }
-    require
-}
-
-/// A verified graph and what was verified.
-pub(crate) struct Outcome {
-    pub graph: Graph,
-    /// What was verified, as a URI (for the VSA).
-    pub resource_uri: String,
-    pub policy: VerifyPolicy,
-    /// The registry reference verified (`verify REF`).
-    pub reference: Option<crate::registry::OciRef>,
-    /// How registries were reached (`--attach` pushes with the same login).
-    pub access: crate::registry::Access,
-}
-
-fn file_uri(p: &std::path::Path) -> String {
-    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    format!("file://{}", abs.display())
-}
-
-/// Resolve the target and walk its graph.
-pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> {
-    let cli = trust::cli_trust(&cx.settings, &cx.printer, &args.trust)?;
-    // The Sigstore trusted root, loaded once, when a keyless signer is
-    // trusted (on the command line or by the policy).
-    let sigstore_root = std::cell::OnceCell::new();
-    if let Some(r) = &cli.sigstore {
-        let _ = sigstore_root.set(std::sync::Arc::clone(r));
-    }
-    let sigstore = || {
-        if let Some(r) = sigstore_root.get() {
-            return Ok(std::sync::Arc::clone(r));
-        }
-        let r = trust::args_trusted_root(&cx.settings, &cx.printer, &args.trust)
-            .map_err(|e| e.to_string())?;
-        Ok(std::sync::Arc::clone(sigstore_root.get_or_init(|| r)))
-    };
-    let policy = policy::load(
-        &cx.settings,
-        &args.graph,
-        &args.trust.require,
-        &cli,
-        &sigstore,
-    )?;
-    let any_policy_signers =
-        policy.root.signers_explicit || policy.roles.values().any(|r| r.signers_explicit);
-    if cli.keys.is_empty()
-        && cli.roots.is_empty()
-        && cli.identities.is_empty()
-        && !any_policy_signers
-    {
-        miette::bail!(
-            code = "mlprov::usage",
-            help = "pass --key PUB (repeatable) with the signer's public key, --certificate-chain PEM, \
-                    --certificate-identity with --certificate-oidc-issuer for keyless signatures, \
-                    or a policy whose roles name `signers`",
-            "no trusted signer given: mlprov never trusts the key inside a signature"
-        );
-    }
-
-    let read_bundle = |p: &std::path::Path| {
-        let mut raw = RawBundle::read(p)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("cannot read {}", p.display()))?;
-        // Name it as the user would: relative to the working directory.
-        if let Ok(rel) = p.strip_prefix(&cx.settings.cwd) {
-            raw.source = rel.display().to_string();
-        }
-        Ok::<_, miette::Report>(raw)
-    };
-    let mut extra_bundles = Vec::new();
-    for b in &args.bundle {
-        extra_bundles.push(read_bundle(&cx.settings.cwd.join(b))?);
-    }
-
-    // Registry access for the target and for `oci://` dependencies.
-    let target_registry = match args.target.as_deref() {
-        Some(t) => registry_target(cx, t)?,
-        None => None,
-    };
-    let named: Vec<&str> = target_registry
-        .iter()
-        .filter(|_| !cx.settings.offline)
-        .map(|r| r.registry.as_str())
-        .collect();
-    let access = registry_access(Some(&args.registry), &named, &cx.settings.env)?;
-    let kept_access = access.clone();
-    let settings_for = move |reg: &str| access.settings_for(reg);
-    let registry_locator = RegistryLocator::new(&settings_for);
-    let no_registry = NoRegistry;
-    let locator: &dyn Locator = if cx.settings.offline {
-        &no_registry
-    } else {
-        &registry_locator
-    };
-
-    let project = Project::discover(&cx.settings.cwd).ok();
-    let mut project_root = None;
-    let verified_reference = target_registry.clone();
-    let (root, resource_uri) = if let Some(reference) = target_registry {
-        if cx.settings.offline {
-            miette::bail!(
-                code = "mlprov::usage",
-                help = "drop --offline, or verify a local copy (`mlprov pull` first)",
-                "--offline: verifying {reference} needs the registry"
-            );
-        }
-        let located = registry_locator.resolve(&reference)?;
-        let mut bundles = located.bundles;
-        bundles.extend(extra_bundles);
-        let uri = crate::model::ResourceUri::Oci {
-            registry: reference.registry.clone(),
-            repo: reference.repository.clone(),
-            manifest: located.manifest,
-        }
-        .to_string();
-        (
-            Root {
-                name: Some(located.location.clone()),
-                expected: Some(located.artifact),
-                bytes: None,
-                bundles,
-                found: Vec::new(),
-                require: required(&[]),
-                uri: Some(uri.clone()),
-                manifest: Some(located.manifest),
-            },
-            uri,
-        )
-    } else if let Some(d) = args.target.as_deref().filter(|t| t.starts_with("sha256:")) {
-        let d = Sha256Digest::from_prefixed(d)
-            .map_err(|e| miette::miette!(code = "mlprov::usage", "{e}"))?;
-        let mut bundles = extra_bundles;
-        if let Some(sig) = &args.signature {
-            bundles.push(read_bundle(&cx.settings.cwd.join(sig))?);
-        }
-        let require = if args.trust.require.is_empty() && !policy.root.require_explicit {
-            required(&[])
-        } else {
-            Vec::new()
-        };
-        (
-            Root {
-                name: None,
-                expected: Some(d),
-                bytes: None,
-                bundles,
-                found: Vec::new(),
-                require,
-                uri: None,
-                manifest: None,
-            },
-            d.prefixed(),
-        )
-    } else {
-        let path = match &args.target {
-            Some(t) => cx.settings.cwd.join(t),
-            None => crate::project::artifact_path(&cx.settings.cwd)?,
-        };
-        if !path.exists() {
-            miette::bail!(
-                code = "mlprov::verify::not-found",
-                help = "pass a model directory or file, a digest (sha256:…) in the local store, or an OCI reference",
-                "{}: no such file or directory",
-                path.display()
-            );
-        }
-        let signature = args
-            .signature
-            .as_ref()
-            .map(|s| cx.settings.cwd.join(s))
-            .unwrap_or_else(|| oms::default_signature_path(&path));
-        let mut bundles = Vec::new();
-        if signature.is_file() {
-            bundles.push(read_bundle(&signature)?);
-        } else if args.signature.is_some() {
-            miette::bail!(
-                code = "mlprov::verify::not-found",
-                "signature {} does not exist",
-                signature.display()
-            );
-        }
-        bundles.extend(extra_bundles);
-        let settings = crate::digest::SetOptions::artifact()
-            .with_signature(oms::signature_ignore(&path, &signature))
-            .with_ignores(oms::resolve_ignores(
-                &path,
-                &cx.settings.cwd,
-                &args.ignore_paths,
-            ));
-        // The root's `file:` inputs are at hand when it was built here.
-        if let Some(p) = &project {
-            let abs = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
-            if abs.starts_with(&p.root) {
-                project_root = Some(p.root.clone());
-            }
-        }
-        let uri = file_uri(&path);
-        (
-            Root {
-                name: None,
-                expected: None,
-                bytes: Some(LocalBytes { path, settings }),
-                bundles,
-                found: Vec::new(),
-                // The file set is proven only by a signed manifest.
-                require: required(&[]),
-                uri: None,
-                manifest: None,
-            },
-            uri,
-        )
-    };
-
-    let store = cx.settings.paths.store();
-    let sidecar = project.as_ref().map(|p| SidecarDir(p.out_dir()));
-    let mut lookups: Vec<&dyn BundleLookup> = vec![&store];
-    if let Some(s) = &sidecar {
-        lookups.push(s);
-    }
-    let lookup = Lookups(lookups);
-    let reporter = cx.printer.reporter();
-    let settings = graph::Settings {
-        policy: &policy,
-        max_depth: args.graph.max_depth,
-        lookup: &lookup,
-        locator,
-        reporter: &reporter,
-        project_root,
-        rego_scope: match args.graph.policy_scope {
-            crate::cli::PolicyScope::Graph => RegoScope::Graph,
-            crate::cli::PolicyScope::Root => RegoScope::Root,
-        },
-    };
-    let graph = graph::verify_graph(root, &settings);
-    Ok(Outcome {
-        graph,
-        resource_uri,
-        policy,
-        reference: verified_reference,
-        access: kept_access,
-    })
-}
 
 pub fn run(cx: &Context, args: VerifyArgs) -> Result<()> {
     if args.attach && (args.emit_vsa.is_none() || (args.vsa_key.is_none() && !args.vsa_keyless)) {
@@ -298,7 +24,7 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<()> {
     }
     if args.attach {
         let remote = match args.target.as_deref() {
-            Some(t) => registry_target(cx, t)?.is_some(),
+            Some(t) => matches!(Target::parse(t, &cx.settings.cwd)?, Target::Reference(_)),
             None => false,
         };
         if !remote {
@@ -309,7 +35,7 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<()> {
             );
         }
     }
-    let out = verify_target(cx, &args)?;
+    let out = verify_target(&cx.settings, &cx.printer, &args)?;
     if cx.printer.is_json() {
         cx.printer.json(&report::graph_json(&out.graph));
     } else {
@@ -328,6 +54,11 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<()> {
         }
     }
     crate::output::graph_summary(&cx.printer, &cx.settings.cwd, &out.graph)
+}
+
+fn file_uri(p: &std::path::Path) -> String {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    format!("file://{}", abs.display())
 }
 
 fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Path) -> Result<()> {

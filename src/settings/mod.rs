@@ -18,6 +18,7 @@ pub mod policy;
 pub mod registry;
 pub mod signing;
 pub mod trust;
+pub mod verify;
 
 use std::path::PathBuf;
 
