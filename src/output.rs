@@ -386,17 +386,6 @@ impl Reporter for BarReporter {
 // ---------------------------------------------------------------------------
 // Verification summaries
 
-/// Every finding of `verdicts` as a GitHub Actions `::error` annotation,
-/// pointing at the file it is about (a changed file, or the bundle that
-/// failed).
-fn annotate_findings(printer: &Printer, cwd: &Path, verdicts: &[crate::verify::node::NodeVerdict]) {
-    for v in verdicts {
-        for f in &v.findings {
-            annotate_finding(printer, cwd, f, v.path.as_deref());
-        }
-    }
-}
-
 /// One finding as an annotation; `path` is where the node's files are,
 /// `cwd` what bundle sources are relative to.
 pub fn annotate_finding(
@@ -431,44 +420,12 @@ pub fn annotate_finding(
     );
 }
 
-/// The one-line summary of verdicts on stderr (and the annotations of
-/// their findings); the failure when one did not verify.
-pub fn verdicts_summary(
-    printer: &Printer,
-    cwd: &Path,
-    verdicts: &[crate::verify::node::NodeVerdict],
-) -> miette::Result<()> {
-    let failed: Vec<_> = verdicts.iter().filter(|v| !v.verified()).collect();
-    if failed.is_empty() {
-        for v in verdicts {
-            printer.status(
-                "Verified",
-                &format!(
-                    "{} {}",
-                    v.name.as_deref().unwrap_or(""),
-                    v.digest.map(|d| d.prefixed()).unwrap_or_default()
-                ),
-            );
-        }
-        return Ok(());
-    }
-    annotate_findings(printer, cwd, verdicts);
-    let findings: Vec<_> = failed.iter().flat_map(|v| v.findings.iter()).collect();
-    let codes: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.code.code()).collect();
-    Err(miette::miette!(
-        code = "mlprov::verify::failed",
-        "verification failed: {} finding(s) ({})",
-        findings.len(),
-        codes.into_iter().collect::<Vec<_>>().join(", ")
-    ))
-}
-
 /// The one-line summary of a verified graph on stderr (and the annotations
 /// of its findings); the failure when it did not verify.
 pub fn graph_summary(
     printer: &Printer,
     cwd: &Path,
-    g: &crate::verify::graph::Graph,
+    g: &crate::verify::model::Graph,
 ) -> miette::Result<()> {
     let root = g.root();
     if g.verified() {

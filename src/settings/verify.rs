@@ -62,17 +62,10 @@ pub fn verify_with(
         if let Some(r) = sigstore_root.get() {
             return Ok(std::sync::Arc::clone(r));
         }
-        let r = trust::args_trusted_root(s, printer, flags.trust)
-            .map_err(|e| e.to_string())?;
+        let r = trust::args_trusted_root(s, printer, flags.trust).map_err(|e| e.to_string())?;
         Ok(std::sync::Arc::clone(sigstore_root.get_or_init(|| r)))
     };
-    let policy = policy::load(
-        s,
-        flags.graph,
-        &flags.trust.require,
-        &cli,
-        &sigstore,
-    )?;
+    let policy = policy::load(s, flags.graph, &flags.trust.require, &cli, &sigstore)?;
     let any_policy_signers = policy.root.signers_explicit
         || policy.roles.values().any(|r| r.signers_explicit)
         || policy.artifacts.iter().any(|r| r.trust.is_some());
@@ -196,4 +189,3 @@ pub fn verify_target(s: &GlobalSettings, printer: &Printer, args: &VerifyArgs) -
     out.reference = reference;
     Ok(out)
 }
-
