@@ -17,13 +17,7 @@ use crate::common::repo_root;
 /// Import cycles that exist today, each as the sorted files of one strongly
 /// connected component. Whoever removes a cycle deletes its entry here (the
 /// test fails on an entry that no longer matches, so the list stays true).
-const KNOWN_CYCLES: &[&[&str]] = &[
-    // The digest split: `set` hashes through `hash` and walks through
-    // `walk`, which take `FileEntry`/`SetOptions` back from `set`. Moving
-    // the two types below (e.g. `digest/mod.rs` or their own file) removes
-    // it ("domain").
-    &["digest/hash.rs", "digest/set.rs", "digest/walk.rs"],
-];
+const KNOWN_CYCLES: &[&[&str]] = &[];
 
 /// `commands/X.rs` → `commands/Y.rs` imports that exist today; the owner
 /// of the move deletes its entry.

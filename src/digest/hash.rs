@@ -14,7 +14,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::Sha256Digest;
 use super::cache::{FileId, HashCache};
-use super::set::FileEntry;
+use super::entry::FileEntry;
 use super::walk::TreeFile;
 use crate::reporter::Reporter;
 
@@ -374,7 +374,7 @@ pub fn hash_files(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::set::SetOptions;
+    use crate::digest::entry::SetOptions;
     use crate::digest::walk::walk;
     use crate::reporter::Silent;
 

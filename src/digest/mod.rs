@@ -13,6 +13,7 @@
 //! - [`cache`]: the (device, inode, size, mtime, ctime) hash cache.
 
 pub mod cache;
+pub mod entry;
 pub mod hash;
 pub mod set;
 pub mod walk;
@@ -25,10 +26,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 pub use cache::{FileId, HashCache};
+pub use entry::{DEFAULT_IGNORES, FileEntry, SIGNATURE_FILE, SetOptions, entries_digest};
 pub use hash::{HashError, hash_file, hash_files, hash_reader};
-pub use set::{
-    DEFAULT_IGNORES, FileEntry, FileSet, SIGNATURE_FILE, SetError, SetOptions, entries_digest,
-};
+pub use set::{FileSet, SetError};
 pub use walk::{TreeFile, WalkError, walk};
 
 /// A SHA-256 digest.

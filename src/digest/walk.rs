@@ -4,8 +4,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::entry::SetOptions;
 use super::posix_path_cmp;
-use super::set::SetOptions;
 
 /// One regular file found by [`walk`].
 #[derive(Debug, Clone)]
