@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod digest;
 pub mod fsutil;
+pub mod gitignore;
 pub mod intoto;
 pub mod license;
 pub mod lockfile;

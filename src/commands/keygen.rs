@@ -37,6 +37,24 @@ pub fn run(cx: &Context, args: KeygenArgs) -> Result<ExitStatus> {
     write_atomic_mode(&pub_path, public.to_pem().as_bytes(), 0o644)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot write {}", pub_path.display()))?;
+    // A private key in a git work tree is one `git add .` from being
+    // published: make git ignore it (or say why that did not happen).
+    let ignored = crate::gitignore::ensure_ignored(
+        &key_path,
+        "the private signing key written by `mlprov keygen`: never commit it",
+    );
+    match &ignored {
+        Ok(crate::gitignore::Ignored::Tracked) => cx.printer.warn(&format!(
+            "{} is tracked by git: remove it from the repository (`git rm --cached {}`) and rotate the key",
+            key_path.display(),
+            key_path.display()
+        )),
+        Err(e) => cx.printer.warn(&format!(
+            "could not add {} to .gitignore ({e}): do not commit it",
+            key_path.display()
+        )),
+        _ => {}
+    }
     if args.no_password {
         cx.printer.warn(&format!(
             "{} is NOT encrypted (--no-password): anyone who can read it can sign as you",
@@ -51,6 +69,10 @@ pub fn run(cx: &Context, args: KeygenArgs) -> Result<ExitStatus> {
             "encrypted": !args.no_password,
             "fingerprint": public.fingerprint().prefixed(),
             "hint": public.hint(),
+            "gitignore": match &ignored {
+                Ok(crate::gitignore::Ignored::Added(p)) => json!(p.display().to_string()),
+                _ => serde_json::Value::Null,
+            },
         }));
     } else {
         cx.printer.status(
@@ -67,6 +89,12 @@ pub fn run(cx: &Context, args: KeygenArgs) -> Result<ExitStatus> {
                 pub_path.display()
             ),
         );
+        if let Ok(crate::gitignore::Ignored::Added(p)) = &ignored {
+            cx.printer.status(
+                "Updated",
+                &format!("{} (added {})", p.display(), key_path.display()),
+            );
+        }
     }
     Ok(ExitStatus::Success)
 }

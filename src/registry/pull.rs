@@ -11,7 +11,8 @@ use oci_client::manifest::OciImageManifest;
 
 use super::modelpack::{self, LayerFile, Parsed};
 use super::{
-    ANN_BUNDLE_PREDICATE, BUNDLE_ARTIFACT_TYPE, Client, MAX_BUNDLE_BYTES, OciRef, RegistryError,
+    ANN_BUNDLE_PREDICATE, ANN_BUNDLE_SUBJECT, BUNDLE_ARTIFACT_TYPE, Client,
+    INPUT_BUNDLE_ARTIFACT_TYPE, MAX_BUNDLE_BYTES, OciRef, RegistryError,
 };
 use crate::digest::Sha256Digest;
 use crate::reporter::Reporter;
@@ -45,10 +46,21 @@ pub struct PulledBundle {
     pub referrer: Sha256Digest,
     /// The predicate type the referrer claims (a hint; the bundle says).
     pub predicate_type: Option<String>,
+    /// For input evidence (an [`INPUT_BUNDLE_ARTIFACT_TYPE`] referrer): the
+    /// input digest the referrer says the bundle is about (a hint too).
+    /// `None` for the model's own bundles.
+    pub about: Option<Sha256Digest>,
     pub bytes: Vec<u8>,
 }
 
-/// Every Sigstore bundle attached to `subject`. A listed bundle that cannot
+/// The referrer types that carry a Sigstore bundle: the model's own
+/// (cosign's layout) and evidence about its inputs.
+fn is_bundle_type(t: &str) -> bool {
+    t == BUNDLE_ARTIFACT_TYPE || t == INPUT_BUNDLE_ARTIFACT_TYPE
+}
+
+/// Every Sigstore bundle attached to `subject`, the model's own and the
+/// evidence about its inputs. A listed bundle that cannot
 /// be fetched, or whose referrer does not point back at `subject`, is an
 /// error: nothing is skipped silently. Returns whether the referrers API
 /// (rather than the tag schema) answered.
@@ -60,11 +72,7 @@ pub fn fetch_bundles(
     let listed = client.referrers(repo, subject)?;
     let mut out = Vec::new();
     for entry in &listed.manifests {
-        if entry
-            .artifact_type
-            .as_deref()
-            .is_some_and(|t| t != BUNDLE_ARTIFACT_TYPE)
-        {
+        if entry.artifact_type.as_deref().is_some_and(|t| !is_bundle_type(t)) {
             continue;
         }
         let referrer =
@@ -79,7 +87,7 @@ pub fn fetch_bundles(
                 what: what.clone(),
                 message: format!("not an OCI image manifest: {e}"),
             })?;
-        if m.artifact_type.as_deref() != Some(BUNDLE_ARTIFACT_TYPE) {
+        if !m.artifact_type.as_deref().is_some_and(is_bundle_type) {
             // Listed without an artifactType and not a bundle: not ours.
             continue;
         }
@@ -117,6 +125,14 @@ pub fn fetch_bundles(
                 .as_ref()
                 .and_then(|a| a.get(ANN_BUNDLE_PREDICATE))
                 .cloned(),
+            about: (m.artifact_type.as_deref() == Some(INPUT_BUNDLE_ARTIFACT_TYPE))
+                .then(|| {
+                    m.annotations
+                        .as_ref()
+                        .and_then(|a| a.get(ANN_BUNDLE_SUBJECT))
+                        .and_then(|d| Sha256Digest::from_prefixed(d).ok())
+                })
+                .flatten(),
             bytes,
         });
     }

@@ -15,9 +15,9 @@ use oci_client::manifest::{ImageIndexEntry, OciDescriptor, OciImageIndex, OciIma
 use super::client::tag_schema;
 use super::modelpack::{Built, LayerFile};
 use super::{
-    ANN_BUNDLE_CONTENT, ANN_BUNDLE_PREDICATE, ANN_TITLE, BUNDLE_ARTIFACT_TYPE, Client,
-    EMPTY_CONTENT, EMPTY_MEDIA_TYPE, OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, OciRef,
-    RegistryError,
+    ANN_BUNDLE_CONTENT, ANN_BUNDLE_PREDICATE, ANN_BUNDLE_SUBJECT, ANN_TITLE,
+    BUNDLE_ARTIFACT_TYPE, Client, EMPTY_CONTENT, EMPTY_MEDIA_TYPE, INPUT_BUNDLE_ARTIFACT_TYPE,
+    OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, OciRef, RegistryError,
 };
 use crate::digest::Sha256Digest;
 use crate::reporter::Reporter;
@@ -37,6 +37,10 @@ pub struct Bundle {
     /// `dsse-envelope` or `message-signature` (annotation `dev.sigstore.bundle.content`).
     pub content: &'static str,
     pub bytes: Vec<u8>,
+    /// `None`: a bundle about the model itself, pushed in cosign's layout.
+    /// `Some(input)`: evidence about one of its inputs (or their inputs),
+    /// pushed as an input-bundle referrer annotated with that digest.
+    pub about: Option<Sha256Digest>,
 }
 
 impl Bundle {
@@ -56,6 +60,7 @@ impl Bundle {
                     predicate_type: None,
                     content: "message-signature",
                     bytes,
+                    about: None,
                 },
                 Vec::new(),
             ));
@@ -88,6 +93,7 @@ impl Bundle {
                 predicate_type,
                 content: "dsse-envelope",
                 bytes,
+                about: None,
             },
             subjects,
         ))
@@ -122,6 +128,8 @@ pub struct PushedReferrer {
     pub digest: Sha256Digest,
     pub predicate_type: Option<String>,
     pub bundle_digest: Sha256Digest,
+    /// The input the bundle is about (`None`: the model).
+    pub about: Option<Sha256Digest>,
 }
 
 #[derive(Debug, Clone)]
@@ -258,6 +266,16 @@ fn ensure_blob(
 }
 
 /// The referrer manifest for one bundle (cosign's layout).
+/// The referrer's `artifactType`: cosign's for the model's own bundles,
+/// mlprov's input-bundle type for evidence about its inputs.
+pub fn referrer_artifact_type(bundle: &Bundle) -> &'static str {
+    if bundle.about.is_some() {
+        INPUT_BUNDLE_ARTIFACT_TYPE
+    } else {
+        BUNDLE_ARTIFACT_TYPE
+    }
+}
+
 pub fn referrer_manifest(
     bundle: &Bundle,
     subject: &Sha256Digest,
@@ -268,6 +286,9 @@ pub fn referrer_manifest(
     ann.insert(ANN_BUNDLE_CONTENT.to_string(), bundle.content.to_string());
     if let Some(p) = &bundle.predicate_type {
         ann.insert(ANN_BUNDLE_PREDICATE.to_string(), p.clone());
+    }
+    if let Some(about) = &bundle.about {
+        ann.insert(ANN_BUNDLE_SUBJECT.to_string(), about.prefixed());
     }
     let mut layer_ann = BTreeMap::new();
     layer_ann.insert(
@@ -297,7 +318,7 @@ pub fn referrer_manifest(
             size: subject_size as i64,
             ..Default::default()
         }),
-        artifact_type: Some(BUNDLE_ARTIFACT_TYPE.to_string()),
+        artifact_type: Some(referrer_artifact_type(bundle).to_string()),
         annotations: Some(ann.clone()),
     };
     // Serialising a struct of strings and maps cannot fail.
@@ -327,8 +348,10 @@ fn push_referrers(
     let mut entries = Vec::new();
     let mut api: Option<bool> = None;
     let mut bundles: Vec<&Bundle> = req.bundles.iter().collect();
-    bundles.sort_by_key(|b| Sha256Digest::of(&b.bytes));
-    bundles.dedup_by_key(|b| Sha256Digest::of(&b.bytes));
+    // One referrer per bundle and per what it is pushed as (the model's,
+    // or an input's evidence).
+    bundles.sort_by_key(|b| (Sha256Digest::of(&b.bytes), b.about));
+    bundles.dedup_by_key(|b| (Sha256Digest::of(&b.bytes), b.about));
     for b in bundles {
         let bundle_digest = Sha256Digest::of(&b.bytes);
         ensure_blob(
@@ -352,12 +375,13 @@ fn push_referrers(
             size: bytes.len() as i64,
             platform: None,
             annotations: Some(ann),
-            artifact_type: Some(BUNDLE_ARTIFACT_TYPE.to_string()),
+            artifact_type: Some(referrer_artifact_type(b).to_string()),
         });
         pushed.push(PushedReferrer {
             digest,
             predicate_type: b.predicate_type.clone(),
             bundle_digest,
+            about: b.about,
         });
     }
     let api = match api {
@@ -432,6 +456,29 @@ mod tests {
         assert_eq!(subjects, vec![d]);
         assert!(Bundle::from_bytes(b"{}".to_vec()).is_err());
         assert!(Bundle::from_bytes(b"nope".to_vec()).is_err());
+    }
+
+    #[test]
+    fn input_evidence_has_its_own_type_and_names_the_input() {
+        let input = Sha256Digest::of(b"input");
+        let (mut b, _) =
+            Bundle::from_bytes(dsse("https://slsa.dev/provenance/v1", &input.hex())).unwrap();
+        b.about = Some(input);
+        let subject = Sha256Digest::of(b"manifest");
+        let (bytes, _, ann) = referrer_manifest(&b, &subject, 8);
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["artifactType"], INPUT_BUNDLE_ARTIFACT_TYPE);
+        // The layer is still a Sigstore bundle, the subject the model.
+        assert_eq!(v["layers"][0]["mediaType"], BUNDLE_ARTIFACT_TYPE);
+        assert_eq!(v["subject"]["digest"], subject.prefixed());
+        assert_eq!(v["annotations"][ANN_BUNDLE_SUBJECT], input.prefixed());
+        assert_eq!(ann[ANN_BUNDLE_SUBJECT], input.prefixed());
+        // The model's own bundles carry no such annotation.
+        b.about = None;
+        let (bytes, _, _) = referrer_manifest(&b, &subject, 8);
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["artifactType"], BUNDLE_ARTIFACT_TYPE);
+        assert!(v["annotations"].get(ANN_BUNDLE_SUBJECT).is_none());
     }
 
     #[test]
