@@ -4,6 +4,7 @@ mod common;
 
 mod build;
 mod cli;
+mod evidence;
 mod generated;
 mod graph;
 mod hf_server;
