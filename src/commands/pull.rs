@@ -166,12 +166,25 @@ fn verify(
         staged.resolved.reference.name(),
         staged.resolved.manifest_digest.prefixed()
     );
+    let raw = |b: &crate::registry::pull::PulledBundle| RawBundle {
+        source: format!("{location} referrer {}", b.referrer.prefixed()),
+        bytes: b.bytes.clone(),
+    };
+    // The model's own bundles are the root's; the inputs' evidence is found
+    // for the nodes it is about.
     let referrers: Vec<RawBundle> = staged
         .bundles
         .iter()
-        .map(|b| RawBundle {
-            source: format!("{location} referrer {}", b.referrer.prefixed()),
-            bytes: b.bytes.clone(),
+        .filter(|b| !b.input_evidence)
+        .map(raw)
+        .collect();
+    let evidence: Vec<crate::verify::locate::Evidence> = staged
+        .bundles
+        .iter()
+        .filter(|b| b.input_evidence)
+        .map(|b| crate::verify::locate::Evidence {
+            about: b.about,
+            bundle: raw(b),
         })
         .collect();
     let flags = super::verify::Flags {
@@ -180,7 +193,8 @@ fn verify(
         registry: &args.registry,
         target_registry: Some(&staged.resolved.reference.registry),
     };
-    let out = super::verify::verify_with(cx, &flags, &|_, _| {
+    let out = super::verify::verify_with(cx, &flags, &|registry, _| {
+        registry.add_evidence(evidence.clone());
         let root = crate::verify::target::staged(
             staged.dir(),
             &location,
@@ -200,9 +214,15 @@ fn verify(
     }
     let status = super::verify::graph_status(cx, g);
     if status == ExitStatus::Success {
-        // Keep what verified, so `verify sha256:…`, `graph` and `why` see it.
+        // Keep what verified, about the model and about its inputs, so
+        // `verify sha256:…`, `graph` and `why` see it.
         let store = crate::store::Store::open_default();
-        for a in g.root().verdict.iter().flat_map(|v| v.attestations.iter()) {
+        for a in g
+            .nodes
+            .iter()
+            .flat_map(|n| n.verdict.iter())
+            .flat_map(|v| v.attestations.iter())
+        {
             if a.status != Status::Verified {
                 continue;
             }

@@ -275,6 +275,8 @@ pub(crate) fn verify_with(
     if let Some(s) = &sidecar {
         lookups.push(s);
     }
+    // The inputs' evidence published with the registry manifests resolved.
+    lookups.push(&registry_locator);
     let lookup = Lookups(lookups);
     let reporter = cx.printer.reporter();
     let settings = walk::Settings {
@@ -391,6 +393,8 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
         cx.printer.json(&report::graph_json(&out.graph));
     } else {
         cx.printer.out(&report::graph_human(&out.graph));
+        cx.printer
+            .detail(&report::policy_human(&out.graph, &out.policy));
     }
     if let Some(file) = &args.emit_vsa {
         emit_vsa(cx, &args, &out, file)?;

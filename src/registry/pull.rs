@@ -46,9 +46,11 @@ pub struct PulledBundle {
     pub referrer: Sha256Digest,
     /// The predicate type the referrer claims (a hint; the bundle says).
     pub predicate_type: Option<String>,
-    /// For input evidence (an [`INPUT_BUNDLE_ARTIFACT_TYPE`] referrer): the
-    /// input digest the referrer says the bundle is about (a hint too).
-    /// `None` for the model's own bundles.
+    /// An [`INPUT_BUNDLE_ARTIFACT_TYPE`] referrer: evidence about one of
+    /// the model's inputs, not about the model.
+    pub input_evidence: bool,
+    /// For input evidence: the input digest the referrer says the bundle is
+    /// about (a hint too; the statement's subjects say).
     pub about: Option<Sha256Digest>,
     pub bytes: Vec<u8>,
 }
@@ -125,6 +127,7 @@ pub fn fetch_bundles(
                 .as_ref()
                 .and_then(|a| a.get(ANN_BUNDLE_PREDICATE))
                 .cloned(),
+            input_evidence: m.artifact_type.as_deref() == Some(INPUT_BUNDLE_ARTIFACT_TYPE),
             about: (m.artifact_type.as_deref() == Some(INPUT_BUNDLE_ARTIFACT_TYPE))
                 .then(|| {
                     m.annotations
