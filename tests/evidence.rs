@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use crate::common::*;
 use crate::registry::server::{PASSWORD, Registry, USER};
 
-const SCAN: &str = "https://mlprov.dev/scan/v1";
 const SLSA: &str = "https://slsa.dev/provenance/v1";
 const INPUTS: [&str; 4] = [
     "base-model",
@@ -100,7 +99,7 @@ type Summary = BTreeMap<String, (Vec<String>, Vec<String>, bool, Vec<String>, Ve
 
 fn summary(report: &serde_json::Value) -> Summary {
     let nodes = report
-        .get("graph")
+        .get("verification")
         .and_then(|g| g.get("nodes"))
         .or_else(|| report.get("nodes"))
         .and_then(|n| n.as_array())
@@ -331,8 +330,8 @@ fn pushed_model_carries_its_inputs_evidence_to_an_empty_home() {
     std::fs::copy(dir.join("cosign.pub"), &public).unwrap();
     let public = public.display().to_string();
     let remote = |args: &[&str]| {
-        let mut all = vec!["--plain-http"];
-        all.extend_from_slice(args);
+        let mut all = args.to_vec();
+        all.push("--plain-http");
         fresh.run(&fresh.work(), &all)
     };
     let r = remote(&["verify", &reference, "--key", &public]).ok();
@@ -357,21 +356,21 @@ fn pushed_model_carries_its_inputs_evidence_to_an_empty_home() {
         assert_eq!(inputs_of(&summary(report)), want, "{what} REF: {report}");
     }
 
-    // One input's scan missing from the registry: all three fail, on that
-    // input, with E0301, and pull places nothing.
+    // One input's provenance missing from the registry: all three fail, on
+    // that input, with E0301, and pull places nothing.
     let train = local
         .iter()
         .find(|(_, (names, ..))| names.contains(&"support-train".to_string()))
         .map(|(id, _)| id.clone())
         .unwrap();
-    drop_input_bundle(&reg, "examples/support-intent", &manifest, &train, SCAN);
+    drop_input_bundle(&reg, "examples/support-intent", &manifest, &train, SLSA);
     let empty = TestEnv::new();
     let public2 = empty.work().join("cosign.pub");
     std::fs::copy(dir.join("cosign.pub"), &public2).unwrap();
     let public2 = public2.display().to_string();
     let again = |args: &[&str]| {
-        let mut all = vec!["--plain-http"];
-        all.extend_from_slice(args);
+        let mut all = args.to_vec();
+        all.push("--plain-http");
         empty.run(&empty.work(), &all).expect_code(1)
     };
     let target2 = empty.work().join("pulled");
@@ -398,7 +397,6 @@ fn pushed_model_carries_its_inputs_evidence_to_an_empty_home() {
         !target2.exists() || std::fs::read_dir(&target2).unwrap().next().is_none(),
         "pull placed files although verification failed"
     );
-    let _ = SLSA;
 }
 
 // ---------------------------------------------------------------------------
@@ -578,13 +576,27 @@ fn github_verify_job_passes_against_a_local_registry() {
             "step {name}: `if:` is not modelled by this test"
         );
         let mut script = cx.eval(script);
-        let keyless = "--certificate-identity \"$SIGNER\" \\\n    --certificate-oidc-issuer https://token.actions.githubusercontent.com";
         if script.contains("--certificate-identity") {
+            // The two lines of the keyless identity become one `--key` line.
+            let identity = "--certificate-identity \"$SIGNER\" \\";
+            let issuer = "--certificate-oidc-issuer https://token.actions.githubusercontent.com \\";
+            let lines: Vec<&str> = script.lines().collect();
             assert!(
-                script.contains(keyless),
+                lines.iter().any(|l| l.trim() == identity) && lines.iter().any(|l| l.trim() == issuer),
                 "step {name}: the keyless flags changed; update the substitution:\n{script}"
             );
-            script = script.replace(keyless, "--key \"$MLPROV_TEST_PUBLIC_KEY\"");
+            script = lines
+                .iter()
+                .filter(|l| l.trim() != issuer)
+                .map(|l| {
+                    if l.trim() == identity {
+                        "  --key \"$MLPROV_TEST_PUBLIC_KEY\" \\".to_string()
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
             substituted = true;
         }
         let outputs = runner.path().join(format!("outputs-{i}"));

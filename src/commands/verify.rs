@@ -394,7 +394,7 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
     } else {
         cx.printer.out(&report::graph_human(&out.graph));
         cx.printer
-            .detail(&report::policy_human(&out.graph, &out.policy));
+            .detail(&report::policy_human(&out.graph, &out.policy, &cx.cwd));
     }
     if let Some(file) = &args.emit_vsa {
         emit_vsa(cx, &args, &out, file)?;

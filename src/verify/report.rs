@@ -273,7 +273,7 @@ fn proven_words(n: &GraphNode) -> String {
 /// What the policy required of each role the graph has, in words (shown
 /// after the tree): the predicate types each must prove (and whether that
 /// is the default), whose signatures count, and the rules for every node.
-pub fn policy_human(g: &Graph, policy: &VerifyPolicy) -> String {
+pub fn policy_human(g: &Graph, policy: &VerifyPolicy, cwd: &std::path::Path) -> String {
     let words = |req: &[String]| -> String {
         if req.is_empty() {
             "nothing".to_string()
@@ -286,18 +286,20 @@ pub fn policy_human(g: &Graph, policy: &VerifyPolicy) -> String {
     };
     let signers = |r: &RoleRules| {
         if r.signers_explicit {
-            "signed by the policy's signers for it"
+            "signers: the policy's"
         } else {
-            "signed by a --key / identity flag signer"
+            "signers: --key / identity flags"
         }
     };
+    let source = policy.source.as_deref().map(|s| {
+        let p = std::path::Path::new(s);
+        p.strip_prefix(cwd).unwrap_or(p).display().to_string()
+    });
     let mut lines = vec![format!(
-        "policy ({}):",
-        policy
-            .source
-            .as_deref()
+        "policy ({}; a role it does not name needs provenance):",
+        source
             .map(|s| format!("[policy] of {s}"))
-            .unwrap_or_else(|| "the default: no [policy]".to_string())
+            .unwrap_or_else(|| "no [policy]".to_string())
     )];
     let root = g.root();
     let root_req = root
@@ -306,7 +308,7 @@ pub fn policy_human(g: &Graph, policy: &VerifyPolicy) -> String {
         .map(|v| v.required.clone())
         .unwrap_or_else(|| policy.root.require.clone());
     lines.push(format!(
-        "  {:<16} requires {}; {}",
+        "  {:<16}{} · {}",
         "artifact",
         words(&root_req),
         signers(&policy.root)
@@ -325,16 +327,16 @@ pub fn policy_human(g: &Graph, policy: &VerifyPolicy) -> String {
             .map(|role| policy.rules(role))
             .unwrap_or(&policy.default_rules);
         lines.push(format!(
-            "  {:<16} requires {}{}; {}{}",
+            "  {:<16}{}{} · {}{}",
             r,
             words(&rules.require),
             if rules.require_explicit {
-                format!(" ([policy.roles.{r}] require)")
+                ""
             } else {
-                format!(" (the default; `require` under [policy.roles.{r}] changes it)")
+                " (default)"
             },
             signers(rules),
-            if rules.optional { "; optional" } else { "" }
+            if rules.optional { " · optional" } else { "" }
         ));
     }
     let mut every = Vec::new();
@@ -351,7 +353,7 @@ pub fn policy_human(g: &Graph, policy: &VerifyPolicy) -> String {
         every.push("pinned revisions".to_string());
     }
     if !every.is_empty() {
-        lines.push(format!("  {:<16} {}", "every node", every.join("; ")));
+        lines.push(format!("  {:<16}{}", "every node", every.join(" · ")));
     }
     lines.join("\n") + "\n"
 }

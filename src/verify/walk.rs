@@ -642,6 +642,11 @@ impl<'a> Walk<'a> {
                 verdict = Some(v);
             }
         }
+        for f in &mut findings {
+            if let Some(h) = &mut f.help {
+                *h = h.replace(checks::INPUT_NAME, name.as_deref().unwrap_or("NAME"));
+            }
+        }
         checks::depth::check(n.digest, n.dist, beyond, self.s.max_depth, &mut findings);
         // A registry that contradicts the provenance fails the node; one
         // that was not reached could only have added bundles, which matters

@@ -41,7 +41,7 @@ pub fn check(
     if node.kind != NodeKind::Artifact {
         return;
     }
-    let name = node.name.unwrap_or("INPUT");
+    let name = node.name.unwrap_or(super::INPUT_NAME);
     for v in crate::policy::license::check(&facts.licenses, &node.policy.licenses_allow) {
         let (message, help) = match &v {
             Violation::Missing => (

@@ -90,7 +90,7 @@ fn how(node: &Node<'_>, predicate: &str) -> String {
             node.rules.role
         )
     };
-    let name = node.name.unwrap_or("INPUT");
+    let name = node.name.unwrap_or(super::INPUT_NAME);
     let make = match (node.is_root, predicate) {
         (true, PREDICATE_OMS) => "sign the model: `mlprov sign --key …`".to_string(),
         (true, _) => "attest the build: `mlprov attest --key …`".to_string(),
