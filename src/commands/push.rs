@@ -524,13 +524,23 @@ struct Evidence {
     names: std::collections::BTreeMap<Sha256Digest, String>,
 }
 
-/// The artifact dependencies (digest, name) a provenance bundle names;
-/// nothing for other bundles.
+/// The artifact dependencies (digest, name) a build provenance bundle
+/// names; nothing for other bundles.
 fn dependencies(bundle: &[u8]) -> Vec<(Sha256Digest, Option<String>)> {
     let Ok(b) = crate::sign::bundle::parse(bundle) else {
         return Vec::new();
     };
     if b.statement.predicate_type != crate::intoto::PREDICATE_SLSA_PROVENANCE {
+        return Vec::new();
+    }
+    // An import provenance's dependencies are the input's own files, which
+    // verification does not walk (as in `verify`'s walk).
+    if b.statement
+        .predicate
+        .pointer("/buildDefinition/buildType")
+        .and_then(|t| t.as_str())
+        == Some(crate::intoto::BUILD_TYPE_IMPORT)
+    {
         return Vec::new();
     }
     b.statement
