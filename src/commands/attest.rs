@@ -438,9 +438,10 @@ fn report(cx: &Context, written: &[Written]) {
         return;
     }
     for w in written {
+        let file = w.file.strip_prefix(&cx.cwd).unwrap_or(&w.file);
         cx.printer.status(
             if w.kept { "Kept" } else { "Attested" },
-            &format!("{} ({}) → {}", w.what, w.predicate_type, w.file.display()),
+            &format!("{} ({}) → {}", w.what, w.predicate_type, file.display()),
         );
     }
     let kept = written.iter().filter(|w| w.kept).count();
