@@ -14,6 +14,7 @@ mod layering;
 mod manifest_errors;
 mod pin;
 mod registry;
+mod readme;
 mod rego;
 mod scan;
 mod sign;

@@ -9,6 +9,7 @@ use crate::fsutil::write_atomic_mode;
 use crate::sign::keys::{KeyAlgorithm, SigningKey};
 
 pub fn run(cx: &Context, args: KeygenArgs) -> Result<ExitStatus> {
+    let shown = |p: &std::path::Path| p.strip_prefix(&cx.cwd).unwrap_or(p).display().to_string();
     let key_path = cx.cwd.join(format!("{}.key", args.output_key_prefix));
     let pub_path = cx.cwd.join(format!("{}.pub", args.output_key_prefix));
     if !args.force {
@@ -58,7 +59,7 @@ pub fn run(cx: &Context, args: KeygenArgs) -> Result<ExitStatus> {
     if args.no_password {
         cx.printer.warn(&format!(
             "{} is NOT encrypted (--no-password): anyone who can read it can sign as you",
-            key_path.display()
+            shown(&key_path)
         ));
     }
     if cx.printer.is_json() {
@@ -80,19 +81,19 @@ pub fn run(cx: &Context, args: KeygenArgs) -> Result<ExitStatus> {
             &format!(
                 "{} key pair: {} ({}), {}",
                 key.algorithm(),
-                key_path.display(),
+                shown(&key_path),
                 if args.no_password {
                     "unencrypted"
                 } else {
                     "encrypted"
                 },
-                pub_path.display()
+                shown(&pub_path)
             ),
         );
         if let Ok(crate::gitignore::Ignored::Added(p)) = &ignored {
             cx.printer.status(
                 "Updated",
-                &format!("{} (added {})", p.display(), key_path.display()),
+                &format!("{} (added {})", shown(p), shown(&key_path)),
             );
         }
     }
