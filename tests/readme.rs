@@ -104,7 +104,9 @@ fn filter(text: &str, subst: &[(String, String)]) -> String {
     for (from, to) in subst {
         t = t.replace(from, to);
     }
-    let rules: [(&str, &str); 8] = [
+    let rules: [(&str, &str); 9] = [
+        // How much a push uploaded, and how fast (signatures vary in size).
+        (r"\(\d+(\.\d+)? (B|KiB|MiB|GiB) in [^)]*\)", "([UPLOADED])"),
         (r"sha256:[0-9a-f]{64}", "sha256:[DIGEST]"),
         (r"sha256:[0-9a-f]{12}", "sha256:[SHORT]"),
         (r"\bsha256-[0-9a-f]{64}", "sha256-[DIGEST]"),

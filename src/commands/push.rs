@@ -211,7 +211,11 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
             outcome.mounted
         ),
     );
-    for r in outcome.referrers.iter().filter(|r| r.about.is_none()) {
+    // In a stable order: by predicate type, then input name.
+    let mut own: Vec<&registry::push::PushedReferrer> =
+        outcome.referrers.iter().filter(|r| r.about.is_none()).collect();
+    own.sort_by(|a, b| (&a.predicate_type, a.digest).cmp(&(&b.predicate_type, b.digest)));
+    for r in own {
         cx.printer.status(
             "Attached",
             &format!(
@@ -232,6 +236,15 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
                 .push(r.predicate_type.as_deref().unwrap_or("(message signature)"));
         }
     }
+    let mut per_input: Vec<(Sha256Digest, Vec<&str>)> = per_input
+        .into_iter()
+        .map(|(d, mut types)| {
+            types.sort();
+            types.dedup();
+            (d, types)
+        })
+        .collect();
+    per_input.sort_by_key(|(d, _)| (names.get(d).cloned(), *d));
     for (d, types) in &per_input {
         cx.printer.status(
             "Attached",
