@@ -1328,3 +1328,123 @@ fn why_over_a_registry_repository() {
         r.stderr
     );
 }
+
+/// Issue 13's node-level policy on the user's path: G is trained on F
+/// (input `tuned`), F on A (input `base`); A and F both reach their parents
+/// as `base-model`, whose role trusts the platform key and the training
+/// key. `[[policy.artifacts]]` rules say A (the platform's import) needs
+/// the platform key and F (what the team built) the training key: A's
+/// scan signed by the training key is ignored (A fails with E0301 naming
+/// it and the rule), F's provenance signed by it counts.
+#[test]
+fn per_source_signer_rules_on_the_users_path() {
+    let sc = Scenario::build(false, false);
+    let keys = sc.keys();
+    let training = keys.join("training.key");
+
+    // G: trained on F's output, built, attested and signed by the team.
+    let gdir = sc.work.join("g");
+    common_copy(&sc.fdir().join("out"), &gdir.join("tuned"));
+    write(
+        &gdir,
+        "mlprov.toml",
+        "[artifact]\nname = \"acme/support-model-merged\"\nversion = \"1\"\nkind = \"model\"\npath = \"out/\"\nlicense = \"Apache-2.0\"\n\n\
+         [inputs]\ntuned = { path = \"tuned/\", role = \"base-model\", license = \"Apache-2.0\" }\n",
+    );
+    run(&sc.env, &gdir, &["pin"]).ok();
+    let g = build_and_attest(
+        &sc.env,
+        &gdir,
+        &training,
+        &[
+            "sh",
+            "-c",
+            "mkdir -p out && cp tuned/model.safetensors out/model.safetensors",
+        ],
+    );
+    run(&sc.env, &gdir, &["sign", "--key", s(&training)]).ok();
+
+    let role_trusts_both = POLICY.replace(
+        "[policy.roles.base-model]\nrequire = [\"https://slsa.dev/provenance/v1\", \"https://mlprov.dev/scan/v1\"]\nsigners = [\"keys/platform.pub\"]",
+        "[policy.roles.base-model]\nrequire = [\"https://slsa.dev/provenance/v1\", \"https://mlprov.dev/scan/v1\"]\nsigners = [\"keys/platform.pub\", \"keys/training.pub\"]",
+    );
+    assert_ne!(role_trusts_both, POLICY);
+    let per_source = format!(
+        "{role_trusts_both}\n[[policy.artifacts]]\nsource = \"path:base/\"\nsigners = [\"keys/platform.pub\"]\n\n\
+         [[policy.artifacts]]\nsource = \"path:tuned/\"\nsigners = [\"keys/training.pub\"]\n"
+    );
+    let verify = |policy: &str| {
+        write(&sc.work, "policy.toml", policy);
+        run(
+            &sc.env,
+            &gdir,
+            &[
+                "--format",
+                "json",
+                "verify",
+                "out",
+                "--policy",
+                s(&sc.work.join("policy.toml")),
+            ],
+        )
+    };
+    // As built: A by the platform key, F (and G) by the training key.
+    let r = verify(&per_source).ok();
+    let j = r.json();
+    let ids: Vec<&str> = j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    for id in [&g, &sc.f, &sc.a, &sc.d] {
+        assert!(ids.contains(&id.as_str()), "{id} not in {ids:?}");
+    }
+
+    // A's scan, made again and signed by the training key; the platform's
+    // scan of A gone.
+    for p in bundles_with(&sc.store_dir(&sc.a), "mlprov.dev-scan-v1") {
+        std::fs::remove_file(p).unwrap();
+    }
+    run(
+        &sc.env,
+        &sc.work.join("a"),
+        &["attest", "import", "base", "--key", s(&training)],
+    )
+    .ok();
+    // The role alone trusts the training key for A: accepted.
+    verify(&role_trusts_both).ok();
+    // A's rule does not: A fails, and only A; F's provenance signed by the
+    // same key counts.
+    let r = verify(&per_source);
+    let j = r.json();
+    let f = expect_failure(r, "E0301", &sc.a);
+    assert!(f.iter().all(|(c, n)| c == "E0301" && *n == sc.a), "{f:?}");
+    let msg = j["findings"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("https://mlprov.dev/scan/v1"), "{msg}");
+    assert!(
+        msg.contains("[[policy.artifacts]] source = \"path:base/\" signers does not trust"),
+        "{msg}"
+    );
+    let node = |id: &str| {
+        j["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let a = node(&sc.a);
+    assert!(
+        a["attestations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["status"] == "ignored"
+                && x["predicateType"] == "https://mlprov.dev/scan/v1"),
+        "{a}"
+    );
+    let f_node = node(&sc.f);
+    assert_eq!(f_node["verified"], true, "{f_node}");
+}

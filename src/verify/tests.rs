@@ -5,13 +5,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::digest::Sha256Digest;
+use crate::build::{BuildFacts, Outputs, RunSource};
+use crate::digest::{FileEntry, FileSet, Sha256Digest, entries_digest};
 use crate::intoto::{ResourceDescriptor, Statement};
+use crate::lockfile::{Lock, LockedInput};
+use crate::model::{Role, Source};
+use crate::provenance as prov;
 use crate::reporter::Silent;
+use crate::run::RunRecord;
 use crate::sign::keys::SigningKey;
+use crate::store::Store;
 use crate::verify::checks::testing::*;
 use crate::verify::model::{Graph, Locator, NoRegistry, RegoScope, Root};
-use crate::verify::node::RawBundle;
+use crate::verify::node::{BundleLookup, RawBundle};
 use crate::verify::policy::VerifyPolicy;
 use crate::verify::walk::{Settings, verify_graph};
 
@@ -100,36 +106,172 @@ impl Dag {
         }
     }
 
-    fn digest(&self, seed: u64, i: usize) -> Sha256Digest {
-        Sha256Digest::of(format!("dag-{seed}-node-{i}").as_bytes())
+    /// The node's artifact: one output file, as `build` records it.
+    fn outputs(&self, seed: u64, i: usize) -> Outputs {
+        Outputs {
+            path: "out".into(),
+            set: FileSet::new(vec![FileEntry {
+                path: "model.safetensors".into(),
+                size: 1024,
+                sha256: Sha256Digest::of(format!("dag-{seed}-node-{i}").as_bytes()),
+                format: Some("safetensors".into()),
+            }]),
+            scan: crate::scan::ScanReport {
+                files: Vec::new(),
+                bytes_read: 0,
+            },
+        }
     }
 
-    /// The store, with fresh input names and a shuffled dependency order.
-    fn store(&self, w: &World, seed: u64, rng: &mut Rng) -> MockStore {
-        let mut store = MockStore::default();
+    fn digest(&self, seed: u64, i: usize) -> Sha256Digest {
+        self.outputs(seed, i).set.digest
+    }
+
+    /// The local store a user's commands leave, with fresh input names and
+    /// a shuffled input order: every node with inputs (and the root) is a
+    /// build whose lock names its inputs (`provenance::statement`, written
+    /// as `build` writes `provenance.json`), every other node an imported
+    /// input (`provenance::import_statement`, as `attest import`); signed
+    /// as `attest --key` signs (`bundle::sign_statement`) and filed as it
+    /// files them (`Store::put` under every subject).
+    fn filed(&self, w: &World, seed: u64, rng: &mut Rng) -> Filed {
+        let filed = std::cell::RefCell::new(Filed::new());
+        let manifest = crate::manifest::Manifest::parse(
+            "[artifact]\nname = \"acme/model\"\nversion = \"1.0\"\nkind = \"model\"\npath = \"out\"\nlicense = \"Apache-2.0\"\n",
+            "mlprov.toml",
+        )
+        .unwrap();
+        let run: RunRecord = serde_json::from_value(serde_json::json!({
+            "version": crate::run::RUN_VERSION,
+            "kind": "packaging",
+            "invocationId": format!("dag-{seed}"),
+            "startedOn": "2026-12-01T00:00:00Z",
+            "finishedOn": "2026-12-01T00:00:00Z",
+        }))
+        .unwrap();
+        let commit =
+            |i: usize| Sha256Digest::of(format!("commit-{i}").as_bytes()).hex()[..40].to_string();
+        // What a parent's lock says about input `c`, under a fresh name.
+        let locked = |rng: &mut Rng, c: usize, role: &str| {
+            let files = self.outputs(seed, c).set.files;
+            let leaf = !self.edges.iter().any(|(p, _, _)| *p == c);
+            let name = rng.name();
+            let source = if leaf {
+                Source::Hf {
+                    repo: format!("acme/{name}"),
+                }
+            } else {
+                Source::Path {
+                    path: format!("inputs/{name}"),
+                }
+            };
+            LockedInput {
+                name,
+                role: Role::parse(role).unwrap(),
+                source,
+                requested: leaf.then(|| "main".to_string()),
+                commit: leaf.then(|| commit(c)),
+                digest: entries_digest(&files),
+                manifest: None,
+                license: Some("Apache-2.0".into()),
+                datasets: Vec::new(),
+                include: Vec::new(),
+                exclude: Vec::new(),
+                files,
+            }
+        };
+        let mut imports: BTreeMap<usize, LockedInput> = BTreeMap::new();
         for i in 0..self.n {
-            let d = self.digest(seed, i);
-            let mut deps: Vec<ResourceDescriptor> = self
+            let outputs = self.outputs(seed, i);
+            let mut inputs: Vec<LockedInput> = self
                 .edges
                 .iter()
                 .filter(|(p, _, _)| *p == i)
-                .map(|(_, c, role)| dep(&rng.name(), &self.digest(seed, *c), role, None))
+                .map(|&(_, c, role)| locked(rng, c, role))
                 .collect();
-            rng.shuffle(&mut deps);
-            let st = provenance(&d, &deps);
-            let put = |store: &mut MockStore, key: &SigningKey, what: &str| {
-                store.put(d, signed(w, key, &st, &format!("store/{i}/{what}")));
-            };
-            match self.attested[i] {
-                Attested::Trusted => put(&mut store, &w.platform, "provenance"),
-                Attested::Untrusted => put(&mut store, &w.attacker, "provenance"),
-                Attested::Missing => {}
+            rng.shuffle(&mut inputs);
+            for input in &inputs {
+                imports
+                    .entry(
+                        self.edges
+                            .iter()
+                            .find(|(p, c, _)| *p == i && self.digest(seed, *c) == input.digest)
+                            .unwrap()
+                            .1,
+                    )
+                    .or_insert_with(|| input.clone());
             }
-            if self.noise[i] {
-                put(&mut store, &w.attacker, "noise");
+            let payload = if i == 0 || !inputs.is_empty() {
+                let lock = Lock {
+                    version: crate::lockfile::LOCK_VERSION,
+                    inputs,
+                    upgraded_from: None,
+                };
+                let run_bytes = run.to_json().into_bytes();
+                let facts = BuildFacts {
+                    manifest: &manifest,
+                    manifest_digest: Sha256Digest::of(b"mlprov.toml"),
+                    lock: &lock,
+                    lock_digest: Some(Sha256Digest::of(format!("lock-{seed}-{i}").as_bytes())),
+                    run: &run,
+                    run_source: RunSource::Packaging,
+                    run_digest: Sha256Digest::of(&run_bytes),
+                    outputs: &outputs,
+                    created: "2026-12-01T00:00:00Z".into(),
+                    builder_id: crate::intoto::BUILDER_LOCAL.into(),
+                };
+                Some(crate::sbom::to_json_bytes(&prov::statement(&facts)))
+            } else {
+                None
+            };
+            let file = |key: &SigningKey, payload: &[u8]| {
+                let st: Statement = serde_json::from_slice(payload).unwrap();
+                let subjects: Vec<Sha256Digest> = st
+                    .subject
+                    .iter()
+                    .filter_map(|s| s.sha256_digest())
+                    .collect();
+                assert!(subjects.contains(&outputs.set.digest));
+                let bundle = crate::sign::bundle::sign_statement(payload, key).unwrap();
+                filed.borrow_mut().push((bundle, subjects));
+            };
+            // Imports are made once their input is known (below).
+            if let Some(payload) = payload {
+                match self.attested[i] {
+                    Attested::Trusted => file(&w.platform, &payload),
+                    Attested::Untrusted => file(&w.attacker, &payload),
+                    Attested::Missing => {}
+                }
+                if self.noise[i] {
+                    file(&w.attacker, &payload);
+                }
             }
         }
-        store
+        for (c, input) in imports {
+            if self.edges.iter().any(|(p, _, _)| *p == c) {
+                continue;
+            }
+            let payload = serde_json::to_vec(&prov::import_statement(&input)).unwrap();
+            let bundle =
+                |key: &SigningKey| crate::sign::bundle::sign_statement(&payload, key).unwrap();
+            let put = |b: Vec<u8>| filed.borrow_mut().push((b, vec![input.digest]));
+            match self.attested[c] {
+                Attested::Trusted => put(bundle(&w.platform)),
+                Attested::Untrusted => put(bundle(&w.attacker)),
+                Attested::Missing => {}
+            }
+            if self.noise[c] {
+                put(bundle(&w.attacker));
+            }
+        }
+        filed.into_inner()
+    }
+
+    /// The same, filed in a local store in memory, addressed and
+    /// replaced as `Store::put` does and listed in `Store::list`'s order
+    /// (a real store on disk for 400 graphs costs minutes of fsync).
+    fn store(&self, w: &World, seed: u64, rng: &mut Rng) -> MockStore {
+        in_memory(&self.filed(w, seed, rng))
     }
 
     /// Shortest depths over the edges of nodes whose provenance counts.
@@ -156,16 +298,49 @@ impl Dag {
     }
 }
 
-fn signed(w: &World, key: &SigningKey, st: &Statement, source: &str) -> RawBundle {
-    RawBundle {
-        source: source.to_string(),
-        ..w.bundle(key, st)
+/// Provenance bundles as `attest` files them: the bundle and its subjects.
+type Filed = Vec<(Vec<u8>, Vec<Sha256Digest>)>;
+
+/// Where the store would hold them, named by the path it would use.
+fn in_memory(filed: &Filed) -> MockStore {
+    let addressing = Store::new(std::path::Path::new("/home"));
+    let pt = crate::intoto::PREDICATE_SLSA_PROVENANCE;
+    let mut m = MockStore::default();
+    for (bundle, subjects) in filed {
+        let mut subjects = subjects.clone();
+        subjects.sort();
+        subjects.dedup();
+        for s in subjects {
+            let list = m.0.entry(s).or_default();
+            list.retain(|old| !crate::sign::bundle::same_attestation(&old.bytes, bundle));
+            list.push(RawBundle {
+                source: addressing.path_for(&s, pt, bundle).display().to_string(),
+                bytes: bundle.clone(),
+            });
+        }
     }
+    for list in m.0.values_mut() {
+        list.sort_by(|a, b| a.source.cmp(&b.source));
+    }
+    m
+}
+
+/// In a real local store on disk (`Store::put`, read back by the lookup
+/// `verify` uses).
+fn on_disk(filed: &Filed) -> (tempfile::TempDir, Store) {
+    let home = tempfile::tempdir().unwrap();
+    let store = Store::new(home.path());
+    for (bundle, subjects) in filed {
+        store
+            .put(bundle, crate::intoto::PREDICATE_SLSA_PROVENANCE, subjects)
+            .unwrap();
+    }
+    (home, store)
 }
 
 fn walk(
     policy: &VerifyPolicy,
-    store: &MockStore,
+    store: &dyn BundleLookup,
     locator: &dyn Locator,
     root: Root,
     max_depth: u32,
@@ -196,6 +371,9 @@ fn root_at(d: Sha256Digest) -> Root {
 type Summary = (bool, BTreeMap<String, (u32, Vec<String>, Vec<String>)>);
 
 fn summary(g: &Graph) -> Summary {
+    // Bundles are named by their file in the store: a temporary directory,
+    // and the bundle's own digest (ECDSA signatures are randomized).
+    let stored = regex::Regex::new(r"\S*/store/sha256/[0-9a-f]{64}/\S*?\.sigstore\.json").unwrap();
     let nodes = g
         .nodes
         .iter()
@@ -203,7 +381,10 @@ fn summary(g: &Graph) -> Summary {
             let findings = n
                 .findings
                 .iter()
-                .map(|f| format!("{} {}", f.code.code(), f.message))
+                .map(|f| {
+                    let message = stored.replace_all(&f.message, "<stored bundle>");
+                    format!("{} {message}", f.code.code())
+                })
                 .collect();
             (n.id.clone(), (n.depth, n.roles.clone(), findings))
         })
@@ -220,13 +401,8 @@ fn generated_dags_verify_the_same_whatever_the_names_and_orders() {
         let mut rng = Rng(seed);
         let dag = Dag::generate(&mut rng, true);
         let root = dag.digest(seed, 0);
-        let a = walk(
-            &policy,
-            &dag.store(&w, seed, &mut rng),
-            &NoRegistry,
-            root_at(root),
-            64,
-        );
+        let filed = dag.filed(&w, seed, &mut rng);
+        let a = walk(&policy, &in_memory(&filed), &NoRegistry, root_at(root), 64);
         let b = walk(
             &policy,
             &dag.store(&w, seed, &mut rng),
@@ -235,6 +411,13 @@ fn generated_dags_verify_the_same_whatever_the_names_and_orders() {
             64,
         );
         assert_eq!(summary(&a), summary(&b), "seed {seed}");
+        // The in-memory store is the real one: for some graphs, the same
+        // bundles in a local store on disk give the same result.
+        if seed % 20 == 0 {
+            let (_home, disk) = on_disk(&filed);
+            let c = walk(&policy, &disk, &NoRegistry, root_at(root), 64);
+            assert_eq!(summary(&a), summary(&c), "seed {seed}, on disk");
+        }
         // Every depth is the shortest distance over what counts.
         let expected: BTreeMap<String, u32> = dag
             .depths()
@@ -283,6 +466,11 @@ fn max_depth_fails_exactly_when_the_longest_shortest_path_exceeds_it() {
         let ecc = dag.depths().values().copied().max().unwrap_or(0);
         let k = rng.below(ecc as usize + 2) as u32;
         let g = walk(&policy, &store, &NoRegistry, root_at(root), k);
+        // Other names and orders, the same limit: the same verdict,
+        // findings and depths.
+        let store2 = dag.store(&w, seed, &mut rng);
+        let g2 = walk(&policy, &store2, &NoRegistry, root_at(root), k);
+        assert_eq!(summary(&g), summary(&g2), "seed {seed}, --max-depth {k}");
         assert_eq!(
             g.verified(),
             ecc <= k,

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use crate::digest::Sha256Digest;
 use crate::intoto::{
-    BUILD_TYPE_IMPORT, BUILD_TYPE_TRAINING, BUILDER_LOCAL, PREDICATE_SCAN,
-    PREDICATE_SLSA_PROVENANCE, ResourceDescriptor, Statement,
+    BUILD_TYPE_TRAINING, BUILDER_LOCAL, PREDICATE_SCAN, PREDICATE_SLSA_PROVENANCE,
+    ResourceDescriptor, Statement,
 };
 use crate::model::ResourceUri;
 use crate::sign::keys::{KeyAlgorithm, SigningKey};
@@ -126,23 +126,31 @@ pub fn provenance(d: &Sha256Digest, deps: &[ResourceDescriptor]) -> Statement {
     )
 }
 
-/// An import provenance about `d`: `source` at `commit`.
+/// An import provenance about `d`: `source` at `commit`, made by what
+/// `attest import` calls (`provenance::import_statement` over the locked
+/// input, here without files).
 pub fn import_provenance(
     d: &Sha256Digest,
     source: &str,
     commit: &str,
     license: Option<&str>,
 ) -> Statement {
-    let repo = source.split_once(':').map(|(_, r)| r).unwrap_or(source);
-    let mut ext = json!({"input": "base", "role": "base-model", "source": source, "uri": format!("hf://{repo}@{commit}"), "commit": commit});
-    if let Some(l) = license {
-        ext["license"] = json!(l);
-    }
-    statement(
-        d,
-        PREDICATE_SLSA_PROVENANCE,
-        slsa(BUILD_TYPE_IMPORT, ext, &[]),
-    )
+    let input = crate::lockfile::LockedInput {
+        name: "base".into(),
+        role: crate::model::Role::BaseModel,
+        source: source.parse().unwrap(),
+        requested: Some("main".into()),
+        commit: Some(commit.into()),
+        digest: *d,
+        manifest: None,
+        license: license.map(str::to_string),
+        datasets: Vec::new(),
+        include: Vec::new(),
+        exclude: Vec::new(),
+        files: Vec::new(),
+    };
+    let st = crate::provenance::import_statement(&input);
+    serde_json::from_value(serde_json::to_value(st).unwrap()).unwrap()
 }
 
 /// A passing scan statement (no files) about `d`.
