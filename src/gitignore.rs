@@ -86,7 +86,10 @@ mod tests {
         std::fs::write(d.path().join(".gitignore"), "*.key").unwrap();
         assert_eq!(ensure_ignored(&other, "k").unwrap(), Ignored::Already);
         let pem = d.path().join("signing.pem");
-        assert!(matches!(ensure_ignored(&pem, "k").unwrap(), Ignored::Added(_)));
+        assert!(matches!(
+            ensure_ignored(&pem, "k").unwrap(),
+            Ignored::Added(_)
+        ));
         assert_eq!(
             std::fs::read_to_string(d.path().join(".gitignore")).unwrap(),
             "*.key\n# k\n/signing.pem\n"

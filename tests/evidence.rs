@@ -34,7 +34,11 @@ fn fresh_example(env: &TestEnv) -> PathBuf {
         let Some(rel) = path.strip_prefix("examples/finetune/") else {
             continue;
         };
-        write(&dir, rel, std::fs::read(root.join(&path)).expect("tracked file"));
+        write(
+            &dir,
+            rel,
+            std::fs::read(root.join(&path)).expect("tracked file"),
+        );
         copied += 1;
     }
     assert!(copied >= 6, "examples/finetune has {copied} tracked files");
@@ -79,7 +83,8 @@ fn walkthrough(env: &TestEnv) -> PathBuf {
     let r = env.run(&dir, &["attest", "--key", "cosign.key"]).ok();
     for name in INPUTS {
         assert!(
-            r.stderr.contains(&format!("Attested import of {name} (file:")),
+            r.stderr
+                .contains(&format!("Attested import of {name} (file:")),
             "{}",
             r.stderr
         );
@@ -146,7 +151,10 @@ fn summary(report: &serde_json::Value) -> Summary {
 
 /// The input nodes of a summary by name (the root's name differs between a
 /// directory and a reference).
-fn inputs_of(s: &Summary) -> BTreeMap<String, (Vec<String>, bool, Vec<String>, Vec<String>)> {
+/// Per input name: (roles, verified, proven, finding codes).
+type InputSummary = BTreeMap<String, (Vec<String>, bool, Vec<String>, Vec<String>)>;
+
+fn inputs_of(s: &Summary) -> InputSummary {
     s.values()
         .filter(|(names, ..)| names.iter().any(|n| INPUTS.contains(&n.as_str())))
         .map(|(names, roles, ok, proven, findings)| {
@@ -180,7 +188,11 @@ fn walkthrough_attests_every_input_and_verifies_the_graph() {
     // Attesting again signs nothing new: the store holds the same statements.
     let r = env.run(&dir, &["attest", "--key", "cosign.key"]).ok();
     assert!(!r.stderr.contains("Attested"), "{}", r.stderr);
-    assert!(r.stderr.contains("Kept import of base-model"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Kept import of base-model"),
+        "{}",
+        r.stderr
+    );
 
     // Without the inputs' evidence, every input fails, and each finding says
     // how to provide it.
@@ -188,14 +200,21 @@ fn walkthrough_attests_every_input_and_verifies_the_graph() {
     let out = dir.join("target/mlprov");
     for p in std::fs::read_dir(&out).unwrap() {
         let p = p.unwrap().path();
-        if p.file_name().unwrap().to_string_lossy().starts_with("import-") {
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("import-")
+        {
             std::fs::remove_file(p).unwrap();
         }
     }
-    let r = bare.run(&dir, &["verify", "--key", "cosign.pub"]).expect_code(1);
+    let r = bare
+        .run(&dir, &["verify", "--key", "cosign.pub"])
+        .expect_code(1);
     for name in INPUTS {
         assert!(
-            r.stdout.contains(&format!("mlprov attest import {name} --key")),
+            r.stdout
+                .contains(&format!("mlprov attest import {name} --key")),
             "no help for {name}:\n{}",
             r.stdout
         );
@@ -219,7 +238,10 @@ fn keygen_in_a_git_repository_ignores_the_private_key() {
     let status = git_status(&dir);
     assert!(status.iter().any(|p| p == "keys/.gitignore"), "{status:?}");
     assert!(status.iter().any(|p| p == "keys/cosign.pub"), "{status:?}");
-    assert!(!status.iter().any(|p| p.ends_with("cosign.key")), "{status:?}");
+    assert!(
+        !status.iter().any(|p| p.ends_with("cosign.key")),
+        "{status:?}"
+    );
     // A second key pair under another prefix gets its own line.
     env.run(
         &sub,
@@ -319,8 +341,14 @@ fn pushed_model_carries_its_inputs_evidence_to_an_empty_home() {
     assert_eq!(
         types,
         BTreeMap::from([
-            ("application/vnd.dev.mlprov.input-bundle.v1+json".to_string(), 8),
-            ("application/vnd.dev.sigstore.bundle.v0.3+json".to_string(), 5),
+            (
+                "application/vnd.dev.mlprov.input-bundle.v1+json".to_string(),
+                8
+            ),
+            (
+                "application/vnd.dev.sigstore.bundle.v0.3+json".to_string(),
+                5
+            ),
         ])
     );
 
@@ -419,10 +447,9 @@ impl Contexts {
                 .find("}}")
                 .unwrap_or_else(|| panic!("unterminated expression in {text:?}"));
             let expr = rest[start + 3..start + end].trim();
-            let value = self
-                .values
-                .get(expr)
-                .unwrap_or_else(|| panic!("the test does not model `${{{{ {expr} }}}}` ({text:?})"));
+            let value = self.values.get(expr).unwrap_or_else(|| {
+                panic!("the test does not model `${{{{ {expr} }}}}` ({text:?})")
+            });
             out.push_str(value);
             rest = &rest[start + end + 2..];
         }
@@ -503,7 +530,11 @@ fn github_verify_job_passes_against_a_local_registry() {
     let docs = yaml_rust2::YamlLoader::load_from_str(&text).expect("the workflow is YAML");
     let wf = &docs[0];
     let verify = &wf["jobs"]["verify"];
-    assert!(!verify.is_badvalue(), "no verify job in {}", workflow.display());
+    assert!(
+        !verify.is_badvalue(),
+        "no verify job in {}",
+        workflow.display()
+    );
     assert_eq!(verify["needs"].as_str(), Some("release"));
 
     // The release job: the walkthrough, then push with the runner's files.
@@ -546,7 +577,8 @@ fn github_verify_job_passes_against_a_local_registry() {
     for (k, v) in &release_outputs {
         let value = cx.eval(v);
         assert!(!value.is_empty(), "release output {k} is empty");
-        cx.values.insert(format!("needs.release.outputs.{k}"), value);
+        cx.values
+            .insert(format!("needs.release.outputs.{k}"), value);
     }
 
     // The verify job, on a fresh machine: an empty MLPROV_HOME.
@@ -567,7 +599,9 @@ fn github_verify_job_passes_against_a_local_registry() {
         if !step["uses"].is_badvalue() {
             continue;
         }
-        let script = step["run"].as_str().unwrap_or_else(|| panic!("step {name}: no run"));
+        let script = step["run"]
+            .as_str()
+            .unwrap_or_else(|| panic!("step {name}: no run"));
         if script.contains("cargo") && script.contains("install") && script.contains("mlprov") {
             continue;
         }
@@ -582,7 +616,8 @@ fn github_verify_job_passes_against_a_local_registry() {
             let issuer = "--certificate-oidc-issuer https://token.actions.githubusercontent.com \\";
             let lines: Vec<&str> = script.lines().collect();
             assert!(
-                lines.iter().any(|l| l.trim() == identity) && lines.iter().any(|l| l.trim() == issuer),
+                lines.iter().any(|l| l.trim() == identity)
+                    && lines.iter().any(|l| l.trim() == issuer),
                 "step {name}: the keyless flags changed; update the substitution:\n{script}"
             );
             script = lines
@@ -617,7 +652,11 @@ fn github_verify_job_passes_against_a_local_registry() {
             .env("GITHUB_SHA", sha)
             .env("MLPROV_REGISTRY_PLAIN_HTTP", "true")
             .env("MLPROV_TEST_PUBLIC_KEY", &public);
-        for var in ["MLPROV_REGISTRY_USERNAME", "MLPROV_REGISTRY_PASSWORD", "DOCKER_CONFIG"] {
+        for var in [
+            "MLPROV_REGISTRY_USERNAME",
+            "MLPROV_REGISTRY_PASSWORD",
+            "DOCKER_CONFIG",
+        ] {
             c.env_remove(var);
         }
         c.env("DOCKER_CONFIG", runner.path().join("docker"));
@@ -640,18 +679,26 @@ fn github_verify_job_passes_against_a_local_registry() {
         }
         ran.push(name);
     }
-    assert!(substituted, "no step verified with the keyless flags: {ran:?}");
+    assert!(
+        substituted,
+        "no step verified with the keyless flags: {ran:?}"
+    );
     assert_eq!(
         ran,
         ["Verify the pushed model", "Check the verified digest"],
         "the verify job's steps changed"
     );
     assert_eq!(
-        cx.values.get("steps.verify.outputs.verified").map(String::as_str),
+        cx.values
+            .get("steps.verify.outputs.verified")
+            .map(String::as_str),
         Some("true")
     );
     let summary = std::fs::read_to_string(&summary).unwrap();
     for name in INPUTS {
-        assert!(summary.contains(name), "step summary lacks {name}:\n{summary}");
+        assert!(
+            summary.contains(name),
+            "step summary lacks {name}:\n{summary}"
+        );
     }
 }

@@ -117,7 +117,10 @@ fn filter(text: &str, subst: &[(String, String)]) -> String {
         (r"/\S*/mlprov-test-[^/\s]+", "[TMP]"),
     ];
     for (re, with) in rules {
-        t = regex::Regex::new(re).unwrap().replace_all(&t, with).into_owned();
+        t = regex::Regex::new(re)
+            .unwrap()
+            .replace_all(&t, with)
+            .into_owned();
     }
     t
 }
@@ -188,8 +191,14 @@ fn finetune_setting(env: &TestEnv, reg: &Registry) -> (PathBuf, BTreeMap<String,
             std::env::var("PATH").unwrap_or_default()
         ),
     );
-    vars.insert("HOME".to_string(), env.path().join("user").display().to_string());
-    vars.insert("TMPDIR".to_string(), env.path().join("tmp").display().to_string());
+    vars.insert(
+        "HOME".to_string(),
+        env.path().join("user").display().to_string(),
+    );
+    vars.insert(
+        "TMPDIR".to_string(),
+        env.path().join("tmp").display().to_string(),
+    );
     std::fs::create_dir_all(env.path().join("tmp")).unwrap();
     vars.insert(
         "MLPROV_HOME".to_string(),

@@ -955,7 +955,10 @@ fn attest_sign_store_and_verify() {
     // provenance and the scan of its locked bytes).
     let bundles = r.json()["bundles"].as_array().unwrap().clone();
     assert_eq!(bundles.len(), 4, "{bundles:?}");
-    assert_eq!(bundles[2]["predicateType"], "https://slsa.dev/provenance/v1");
+    assert_eq!(
+        bundles[2]["predicateType"],
+        "https://slsa.dev/provenance/v1"
+    );
     assert_eq!(bundles[3]["predicateType"], "https://mlprov.dev/scan/v1");
     run_pw(
         &env,

@@ -212,8 +212,11 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
         ),
     );
     // In a stable order: by predicate type, then input name.
-    let mut own: Vec<&registry::push::PushedReferrer> =
-        outcome.referrers.iter().filter(|r| r.about.is_none()).collect();
+    let mut own: Vec<&registry::push::PushedReferrer> = outcome
+        .referrers
+        .iter()
+        .filter(|r| r.about.is_none())
+        .collect();
     own.sort_by(|a, b| (&a.predicate_type, a.digest).cmp(&(&b.predicate_type, b.digest)));
     for r in own {
         cx.printer.status(
@@ -478,10 +481,8 @@ fn gather_bundles(
     }
 
     // The inputs' evidence, breadth first from the model's provenance.
-    let mut queue: std::collections::VecDeque<(Sha256Digest, Option<String>)> = model
-        .iter()
-        .flat_map(|b| dependencies(&b.bytes))
-        .collect();
+    let mut queue: std::collections::VecDeque<(Sha256Digest, Option<String>)> =
+        model.iter().flat_map(|b| dependencies(&b.bytes)).collect();
     let mut visited = std::collections::BTreeSet::from([*artifact_digest]);
     let mut used = std::collections::BTreeSet::new();
     let mut inputs = Vec::new();

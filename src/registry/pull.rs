@@ -74,7 +74,11 @@ pub fn fetch_bundles(
     let listed = client.referrers(repo, subject)?;
     let mut out = Vec::new();
     for entry in &listed.manifests {
-        if entry.artifact_type.as_deref().is_some_and(|t| !is_bundle_type(t)) {
+        if entry
+            .artifact_type
+            .as_deref()
+            .is_some_and(|t| !is_bundle_type(t))
+        {
             continue;
         }
         let referrer =

@@ -15,9 +15,9 @@ use oci_client::manifest::{ImageIndexEntry, OciDescriptor, OciImageIndex, OciIma
 use super::client::tag_schema;
 use super::modelpack::{Built, LayerFile};
 use super::{
-    ANN_BUNDLE_CONTENT, ANN_BUNDLE_PREDICATE, ANN_BUNDLE_SUBJECT, ANN_TITLE,
-    BUNDLE_ARTIFACT_TYPE, Client, EMPTY_CONTENT, EMPTY_MEDIA_TYPE, INPUT_BUNDLE_ARTIFACT_TYPE,
-    OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, OciRef, RegistryError,
+    ANN_BUNDLE_CONTENT, ANN_BUNDLE_PREDICATE, ANN_BUNDLE_SUBJECT, ANN_TITLE, BUNDLE_ARTIFACT_TYPE,
+    Client, EMPTY_CONTENT, EMPTY_MEDIA_TYPE, INPUT_BUNDLE_ARTIFACT_TYPE, OCI_INDEX_MEDIA_TYPE,
+    OCI_MANIFEST_MEDIA_TYPE, OciRef, RegistryError,
 };
 use crate::digest::Sha256Digest;
 use crate::reporter::Reporter;

@@ -97,8 +97,7 @@ impl<'a> RegistryLocator<'a> {
             resolved.reference.name(),
             resolved.manifest_digest.prefixed()
         );
-        let (evidence, own): (Vec<_>, Vec<_>) =
-            bundles.into_iter().partition(|b| b.input_evidence);
+        let (evidence, own): (Vec<_>, Vec<_>) = bundles.into_iter().partition(|b| b.input_evidence);
         self.add_evidence(evidence.into_iter().map(|b| Evidence {
             about: b.about,
             bundle: RawBundle {

@@ -155,7 +155,10 @@ mod tests {
         // How to provide it is the finding's help line (the walk puts the
         // input's name in place of `{input}`).
         let help = f[0].help.as_deref().unwrap_or_default();
-        assert!(help.contains("mlprov attest import {input} --key"), "{help}");
+        assert!(
+            help.contains("mlprov attest import {input} --key"),
+            "{help}"
+        );
         assert!(help.contains("[policy.roles.base-model] signers"), "{help}");
         assert!(
             help.contains("`require = [\"https://slsa.dev/provenance/v1\", \"https://spdx.dev/Document/v3\"]` under [policy.roles.base-model]"),
