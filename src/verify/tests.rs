@@ -219,6 +219,7 @@ impl Dag {
                     outputs: &outputs,
                     created: "2026-12-01T00:00:00Z".into(),
                     builder_id: crate::intoto::BUILDER_LOCAL.into(),
+                    oci_manifest: None,
                 };
                 Some(crate::sbom::to_json_bytes(&prov::statement(&facts)))
             } else {
