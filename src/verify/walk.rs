@@ -42,7 +42,7 @@ use crate::verify::model::{
     Root, ScanCheck, source_of_uri,
 };
 use crate::verify::node::{
-    BundleLookup, Finding, GatherRequest, Gathered, LocalBytes, RawBundle, gather,
+    BundleLookup, Finding, GatherRequest, Gathered, LocalBytes, RawBundle, Status, gather,
 };
 use crate::verify::policy::{ContextRules, Selection, VerifyPolicy};
 use crate::verify::rego_input::{About, PathEntry, RegoInput};
@@ -639,6 +639,15 @@ impl<'a> Walk<'a> {
                 for a in &mut v.attestations {
                     a.statement = None;
                 }
+                // What counted first, then what failed, then what was
+                // ignored (each in the order found): bundle file names
+                // carry random signature digests, so reports would
+                // otherwise interleave them differently from run to run.
+                v.attestations.sort_by_key(|a| match a.status {
+                    Status::Verified => 0,
+                    Status::Failed(_) => 1,
+                    Status::Ignored(_) => 2,
+                });
                 verdict = Some(v);
             }
         }
