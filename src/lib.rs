@@ -11,7 +11,9 @@
 pub mod build;
 pub mod cli;
 pub mod commands;
+pub mod diagnostics;
 pub mod digest;
+pub mod document;
 pub mod fsutil;
 pub mod gitignore;
 pub mod intoto;
@@ -29,6 +31,7 @@ pub mod resolve;
 pub mod run;
 pub mod sbom;
 pub mod scan;
+pub mod settings;
 pub mod sign;
 pub mod store;
 pub mod validate;

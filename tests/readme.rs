@@ -181,7 +181,7 @@ fn finetune_setting(env: &TestEnv, reg: &Registry) -> (PathBuf, BTreeMap<String,
         }
     }
     git_init_commit(&checkout);
-    let bin_dir = Path::new(BIN).parent().unwrap();
+    let bin_dir = Path::new(bin()).parent().unwrap();
     let mut vars = BTreeMap::new();
     vars.insert(
         "PATH".to_string(),

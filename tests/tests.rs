@@ -4,12 +4,14 @@ mod common;
 
 mod build;
 mod cli;
+mod diagnostics;
 mod evidence;
 mod gates;
 mod generated;
 mod graph;
 mod hf_server;
 mod init;
+mod install;
 mod keyless;
 mod kubernetes;
 mod layering;
