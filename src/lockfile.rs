@@ -3,6 +3,12 @@
 //! The lock is versioned, sorted (inputs by name, files in OMS path order),
 //! carries no timestamps and is written atomically, so `pin` twice gives the
 //! same bytes and a crash never leaves half a lock.
+//!
+//! Version 2: an input's `digest` is always its artifact digest (the OMS
+//! root of `files`), whatever the source; an `oci` input also records the
+//! `manifest` digest its reference resolved to. A version 1 lock (where an
+//! `oci` input's `digest` was the manifest digest) is read as version 2 and
+//! says so ([`Lock::upgraded_from`]); `mlprov pin` writes it back upgraded.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,11 +18,13 @@ use serde::{Deserialize, Serialize};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, value};
 
 use crate::digest::{self, FileEntry, Sha256Digest};
-use crate::manifest::{Input, Source};
-use crate::model::Role;
+use crate::manifest::Input;
+use crate::model::{ResourceUri, Role, Source};
 
 pub const LOCK_FILE: &str = "mlprov.lock";
-pub const LOCK_VERSION: u32 = 1;
+pub const LOCK_VERSION: u32 = 2;
+/// The oldest lock version this mlprov reads (and upgrades).
+pub const LOCK_VERSION_MIN: u32 = 1;
 const HEADER: &str = "# This file is written by `mlprov pin`. Do not edit it by hand.\n";
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -25,6 +33,10 @@ pub struct Lock {
     pub version: u32,
     #[serde(default, rename = "input")]
     pub inputs: Vec<LockedInput>,
+    /// The version the file was written in, when it was older than
+    /// [`LOCK_VERSION`] and was upgraded as it was read.
+    #[serde(skip)]
+    pub upgraded_from: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,16 +45,23 @@ pub struct LockedInput {
     pub name: String,
     pub role: Role,
     /// `hf:org/name`, `hf-dataset:org/name`, `path:dir`, `url:https://…`, `oci:ref`.
-    pub source: String,
+    pub source: Source,
     /// The revision the manifest asked for (branch, tag, commit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested: Option<String>,
     /// What the revision resolved to (HF commit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
-    /// The artifact digest of `files` (OMS root digest); for OCI the manifest digest.
+    /// The artifact digest of `files` (OMS root digest), for every source.
     #[serde(with = "digest::prefixed")]
     pub digest: Sha256Digest,
+    /// `oci` inputs: the manifest digest the reference resolved to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "prefixed_opt"
+    )]
+    pub manifest: Option<Sha256Digest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
     /// Datasets the model card declares (HF), as `hf-dataset:` ids.
@@ -56,16 +75,37 @@ pub struct LockedInput {
     pub files: Vec<FileEntry>,
 }
 
+/// `Option<Sha256Digest>` as `sha256:<hex>`.
+mod prefixed_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::digest::Sha256Digest;
+
+    pub fn serialize<S: Serializer>(d: &Option<Sha256Digest>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_str(&d.prefixed()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Sha256Digest>, D::Error> {
+        let s = String::deserialize(d)?;
+        Sha256Digest::from_prefixed(&s)
+            .map(Some)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 impl LockedInput {
     /// Does this entry still answer what the manifest asks? (cargo's rule: an
     /// unchanged request keeps its resolution.)
     pub fn matches_request(&self, input: &Input) -> bool {
-        self.source == input.source.lock_source()
-            && self.requested.as_deref() == input.source.requested()
+        self.source == input.source
+            && self.requested.as_deref() == input.requested()
             && self.include == input.include
             && self.exclude == input.exclude
             && match &input.source {
-                Source::Url { sha256, .. } => self.files.first().map(|f| f.sha256) == Some(*sha256),
+                Source::Url { .. } => self.files.first().map(|f| f.sha256) == input.sha256,
                 _ => true,
             }
     }
@@ -79,39 +119,16 @@ impl LockedInput {
     pub fn origin(&self) -> String {
         match &self.commit {
             Some(c) => format!("{}@{}", self.source, &c[..c.len().min(12)]),
-            None => self.source.clone(),
+            None => self.source.to_string(),
         }
     }
 
     /// The resource URI recorded in provenance: `hf://org/name@commit`,
-    /// `hf://datasets/org/name@commit`, `file:path`, the URL, `oci://…@sha256:…`.
-    pub fn uri(&self) -> String {
-        let (kind, rest) = self.source.split_once(':').unwrap_or(("", &self.source));
-        match kind {
-            "hf" => format!("hf://{rest}@{}", self.commit.as_deref().unwrap_or("")),
-            "hf-dataset" => format!(
-                "hf://datasets/{rest}@{}",
-                self.commit.as_deref().unwrap_or("")
-            ),
-            "path" => format!("file:{rest}"),
-            "url" => rest.to_string(),
-            "oci" => {
-                let repo = match rest.rsplit_once('@') {
-                    Some((r, _)) => r.to_string(),
-                    None => {
-                        let (head, last) = rest.rsplit_once('/').unwrap_or(("", rest));
-                        let last = last.split(':').next().unwrap_or(last);
-                        if head.is_empty() {
-                            last.to_string()
-                        } else {
-                            format!("{head}/{last}")
-                        }
-                    }
-                };
-                format!("oci://{repo}@{}", self.digest.prefixed())
-            }
-            _ => self.source.clone(),
-        }
+    /// `hf://datasets/org/name@commit`, `file:path`, the URL,
+    /// `oci://registry/repo@sha256:<manifest>`.
+    pub fn uri(&self) -> ResourceUri {
+        self.source
+            .uri(self.commit.as_deref(), self.manifest.as_ref())
     }
 
     pub fn total_size(&self) -> u64 {
@@ -124,6 +141,7 @@ impl Lock {
         Self {
             version: LOCK_VERSION,
             inputs: Vec::new(),
+            upgraded_from: None,
         }
     }
 
@@ -170,8 +188,12 @@ impl Lock {
         }
         let v: VersionOnly =
             toml::from_str(text).map_err(|e| damaged(e.message().to_string(), e.span()))?;
-        match v.version {
-            Some(toml::Value::Integer(n)) if n == i64::from(LOCK_VERSION) => {}
+        let version = match v.version {
+            Some(toml::Value::Integer(n))
+                if (i64::from(LOCK_VERSION_MIN)..=i64::from(LOCK_VERSION)).contains(&n) =>
+            {
+                n as u32
+            }
             Some(toml::Value::Integer(n)) if n > i64::from(LOCK_VERSION) => {
                 return Err(LockError::Newer {
                     file: file.to_string(),
@@ -181,9 +203,12 @@ impl Lock {
             other => {
                 return Err(damaged(format!("unsupported lock version {other:?}"), None));
             }
-        }
-        let lock: Lock =
+        };
+        let mut lock: Lock =
             toml::from_str(text).map_err(|e| damaged(e.message().to_string(), e.span()))?;
+        if version < LOCK_VERSION {
+            lock.upgrade(version);
+        }
         let mut seen = std::collections::BTreeSet::new();
         for i in &lock.inputs {
             if !seen.insert(&i.name) {
@@ -197,14 +222,47 @@ impl Lock {
                     ));
                 }
             }
-            if !i.source.starts_with("oci:") && i.files_digest() != i.digest {
+            if i.files_digest() != i.digest {
                 return Err(LockError::Inconsistent {
                     file: file.to_string(),
                     input: i.name.clone(),
                 });
             }
+            match (&i.source, &i.manifest) {
+                (Source::Oci { .. }, None) => {
+                    return Err(damaged(
+                        format!("`oci` input `{}` records no `manifest` digest", i.name),
+                        None,
+                    ));
+                }
+                (Source::Oci { .. }, Some(_)) | (_, None) => {}
+                (_, Some(_)) => {
+                    return Err(damaged(
+                        format!(
+                            "input `{}` records a `manifest` digest, which only `oci` inputs have",
+                            i.name
+                        ),
+                        None,
+                    ));
+                }
+            }
         }
         Ok(lock)
+    }
+
+    /// Read a lock written in an older `version` as the current one. Version
+    /// 1 recorded an `oci` input's manifest digest as its `digest`: it moves
+    /// to `manifest`, and `digest` becomes the artifact digest of the files.
+    /// Nothing is re-resolved: the inputs and their files stay as they were.
+    fn upgrade(&mut self, from: u32) {
+        for i in &mut self.inputs {
+            if from < 2 && matches!(i.source, Source::Oci { .. }) && i.manifest.is_none() {
+                i.manifest = Some(i.digest);
+                i.digest = i.files_digest();
+            }
+        }
+        self.version = LOCK_VERSION;
+        self.upgraded_from = Some(from);
     }
 
     /// The canonical text of the lock.
@@ -218,7 +276,7 @@ impl Lock {
             let mut t = Table::new();
             t.insert("name", value(&i.name));
             t.insert("role", value(i.role.as_str()));
-            t.insert("source", value(&i.source));
+            t.insert("source", value(i.source.to_string()));
             if let Some(r) = &i.requested {
                 t.insert("requested", value(r));
             }
@@ -226,6 +284,9 @@ impl Lock {
                 t.insert("commit", value(c));
             }
             t.insert("digest", value(i.digest.prefixed()));
+            if let Some(m) = &i.manifest {
+                t.insert("manifest", value(m.prefixed()));
+            }
             if let Some(l) = &i.license {
                 t.insert("license", value(l));
             }
@@ -339,14 +400,18 @@ mod tests {
         ];
         let digest = digest::entries_digest(&files);
         Lock {
-            version: 1,
+            version: LOCK_VERSION,
+            upgraded_from: None,
             inputs: vec![LockedInput {
                 name: "base".into(),
                 role: Role::BaseModel,
-                source: "hf:org/m".into(),
+                source: Source::Hf {
+                    repo: "org/m".into(),
+                },
                 requested: Some("main".into()),
                 commit: Some("c".repeat(40)),
                 digest,
+                manifest: None,
                 license: Some("Apache-2.0".into()),
                 datasets: vec![],
                 include: vec!["*.json".into()],
@@ -369,7 +434,7 @@ mod tests {
     fn layout() {
         let text = sample().to_toml();
         assert!(
-            text.contains("\nversion = 1\n\n[[input]]\nname = \"base\"\n"),
+            text.contains("\nversion = 2\n\n[[input]]\nname = \"base\"\n"),
             "{text}"
         );
         assert!(
@@ -383,7 +448,7 @@ mod tests {
     fn rejects_newer_and_hand_edits() {
         let text = sample().to_toml();
         assert!(matches!(
-            Lock::parse(&text.replace("version = 1", "version = 7"), "l"),
+            Lock::parse(&text.replace("version = 2", "version = 7"), "l"),
             Err(LockError::Newer { found: 7, .. })
         ));
         let edited = text.replace(&Sha256Digest::of(b"1").hex(), &Sha256Digest::of(b"9").hex());
@@ -400,6 +465,83 @@ mod tests {
     #[test]
     fn uris() {
         let l = sample();
-        assert_eq!(l.inputs[0].uri(), format!("hf://org/m@{}", "c".repeat(40)));
+        assert_eq!(
+            l.inputs[0].uri().to_string(),
+            format!("hf://org/m@{}", "c".repeat(40))
+        );
+        let oci = oci_lock();
+        assert_eq!(
+            oci.inputs[0].uri().to_string(),
+            format!("oci://127.0.0.1:5000/models/a@{}", manifest().prefixed())
+        );
+    }
+
+    fn manifest() -> Sha256Digest {
+        Sha256Digest::of(b"the manifest")
+    }
+
+    fn oci_lock() -> Lock {
+        let mut l = sample();
+        let i = &mut l.inputs[0];
+        i.name = "a".into();
+        i.source = Source::Oci {
+            reference: "127.0.0.1:5000/models/a:1".into(),
+        };
+        i.requested = Some("1".into());
+        i.commit = None;
+        i.license = None;
+        i.include.clear();
+        i.manifest = Some(manifest());
+        l.tidy();
+        l
+    }
+
+    #[test]
+    fn oci_entries_record_artifact_and_manifest() {
+        let text = oci_lock().to_toml();
+        let digest = oci_lock().inputs[0].files_digest();
+        assert!(
+            text.contains(&format!(
+                "digest = \"{}\"\nmanifest = \"{}\"\n",
+                digest.prefixed(),
+                manifest().prefixed()
+            )),
+            "{text}"
+        );
+        assert_eq!(Lock::parse(&text, "l").unwrap(), oci_lock());
+        // An oci entry must say which manifest it resolved to; others must not.
+        let bare = text.replace(&format!("manifest = \"{}\"\n", manifest().prefixed()), "");
+        assert!(matches!(
+            Lock::parse(&bare, "l"),
+            Err(LockError::Damaged(_))
+        ));
+        let hf = sample().to_toml().replace(
+            "license = ",
+            &format!("manifest = \"{}\"\nlicense = ", manifest().prefixed()),
+        );
+        assert!(matches!(Lock::parse(&hf, "l"), Err(LockError::Damaged(_))));
+    }
+
+    #[test]
+    fn version_1_is_upgraded_in_place() {
+        // Version 1: the oci input's digest was its manifest digest.
+        let v2 = oci_lock().to_toml();
+        let i = &oci_lock().inputs[0];
+        let v1 = v2
+            .replace("version = 2", "version = 1")
+            .replace(&format!("manifest = \"{}\"\n", manifest().prefixed()), "")
+            .replace(&i.digest.prefixed(), &manifest().prefixed());
+        let read = Lock::parse(&v1, "l").unwrap();
+        assert_eq!(read.upgraded_from, Some(1));
+        assert_eq!(read.version, LOCK_VERSION);
+        assert_eq!(read.inputs, oci_lock().inputs);
+        assert_eq!(read.to_toml(), v2);
+        // hf, path and url entries are the same text in both versions.
+        let hf_v2 = sample().to_toml();
+        let hf_v1 = hf_v2.replace("version = 2", "version = 1");
+        let read = Lock::parse(&hf_v1, "l").unwrap();
+        assert_eq!(read.upgraded_from, Some(1));
+        assert_eq!(read.to_toml(), hf_v2);
+        assert_eq!(Lock::parse(&hf_v2, "l").unwrap().upgraded_from, None);
     }
 }

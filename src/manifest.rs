@@ -13,7 +13,7 @@ use miette::Diagnostic;
 use toml_edit::{Item, TableLike};
 
 use crate::digest::Sha256Digest;
-use crate::model::{ArtifactKind, Role};
+use crate::model::{ArtifactKind, Role, Source};
 use crate::policy::Policy;
 pub use crate::validate::{ManifestError, Problem};
 use crate::validate::{Span, Validator, item_span, type_name};
@@ -47,64 +47,28 @@ pub struct Artifact {
 pub struct Input {
     pub name: String,
     pub role: Role,
+    /// Where the input comes from.
     pub source: Source,
+    /// The revision asked for (`hf`, `hf-dataset`: a branch, tag or commit;
+    /// `main` when the manifest gives none).
+    pub revision: Option<String>,
+    /// The digest a `url` download must have.
+    pub sha256: Option<Sha256Digest>,
     pub license: Option<String>,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// A Hugging Face model repository.
-    Hf { repo: String, revision: String },
-    /// A Hugging Face dataset repository.
-    HfDataset { repo: String, revision: String },
-    /// A file or directory inside the project.
-    Path { path: String },
-    /// A download with a known digest.
-    Url { url: String, sha256: Sha256Digest },
-    /// An OCI artifact.
-    Oci { reference: String },
-}
-
-impl Source {
-    /// The lock's `source` string: `hf:org/name`, `path:data/x`, …
-    pub fn lock_source(&self) -> String {
-        match self {
-            Source::Hf { repo, .. } => format!("hf:{repo}"),
-            Source::HfDataset { repo, .. } => format!("hf-dataset:{repo}"),
-            Source::Path { path } => format!("path:{path}"),
-            Source::Url { url, .. } => format!("url:{url}"),
-            Source::Oci { reference } => format!("oci:{reference}"),
-        }
-    }
-
-    /// The revision the manifest asked for, when the source has one.
+impl Input {
+    /// What the manifest asked for, as the lock records it in `requested`:
+    /// the HF revision, the OCI tag or digest.
     pub fn requested(&self) -> Option<&str> {
-        match self {
-            Source::Hf { revision, .. } | Source::HfDataset { revision, .. } => Some(revision),
-            Source::Oci { reference } => oci_tag_or_digest(reference),
-            _ => None,
+        match &self.source {
+            Source::Hf { .. } | Source::HfDataset { .. } => self.revision.as_deref(),
+            Source::Oci { .. } => self.source.oci_tag_or_digest(),
+            Source::Path { .. } | Source::Url { .. } => None,
         }
     }
-
-    pub fn kind_key(&self) -> &'static str {
-        match self {
-            Source::Hf { .. } => "hf",
-            Source::HfDataset { .. } => "hf-dataset",
-            Source::Path { .. } => "path",
-            Source::Url { .. } => "url",
-            Source::Oci { .. } => "oci",
-        }
-    }
-}
-
-fn oci_tag_or_digest(reference: &str) -> Option<&str> {
-    if let Some((_, d)) = reference.rsplit_once('@') {
-        return Some(d);
-    }
-    let last = reference.rsplit('/').next().unwrap_or(reference);
-    last.rsplit_once(':').map(|(_, t)| t)
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -408,7 +372,7 @@ impl<'a> Validator<'a> {
             }
         };
         // Keys that belong to a different source.
-        let kind = source.as_ref().map(|s| s.kind_key());
+        let kind = source.as_ref().map(|s| s.0.kind_key());
         if let Some(k) = kind {
             for (key, allowed_for) in [
                 ("revision", &["hf", "hf-dataset"][..]),
@@ -473,10 +437,13 @@ impl<'a> Validator<'a> {
         }
         let include = self.globs(t, "include", &where_);
         let exclude = self.globs(t, "exclude", &where_);
+        let (source, revision, sha256) = source?;
         Some(Input {
             name: name.to_string(),
             role: role?,
-            source: source?,
+            source,
+            revision,
+            sha256,
             license: license.map(|l| l.0),
             include,
             exclude,
@@ -506,7 +473,13 @@ impl<'a> Validator<'a> {
         out
     }
 
-    fn source(&mut self, t: &dyn TableLike, key: &str, where_: &str, span: Span) -> Option<Source> {
+    fn source(
+        &mut self,
+        t: &dyn TableLike,
+        key: &str,
+        where_: &str,
+        span: Span,
+    ) -> Option<(Source, Option<String>, Option<Sha256Digest>)> {
         let (value, vspan) = self.get_str(t, key, where_)?;
         match key {
             "hf" | "hf-dataset" => {
@@ -547,21 +520,16 @@ impl<'a> Validator<'a> {
                     }
                     None => "main".to_string(),
                 };
-                Some(if key == "hf" {
-                    Source::Hf {
-                        repo: value,
-                        revision,
-                    }
+                let source = if key == "hf" {
+                    Source::Hf { repo: value }
                 } else {
-                    Source::HfDataset {
-                        repo: value,
-                        revision,
-                    }
-                })
+                    Source::HfDataset { repo: value }
+                };
+                Some((source, Some(revision), None))
             }
             "path" => self
                 .check_relative(&value, vspan, &format!("{where_} path"))
-                .then_some(Source::Path { path: value }),
+                .then_some((Source::Path { path: value }, None, None)),
             "url" => {
                 let scheme_ok = value.starts_with("https://") || value.starts_with("http://");
                 if !scheme_ok {
@@ -604,10 +572,7 @@ impl<'a> Validator<'a> {
                 if !scheme_ok {
                     return None;
                 }
-                Some(Source::Url {
-                    url: value,
-                    sha256: sha?,
-                })
+                Some((Source::Url { url: value }, None, Some(sha?)))
             }
             "oci" => {
                 let ok = value.contains('/')
@@ -626,7 +591,7 @@ impl<'a> Validator<'a> {
                     );
                     return None;
                 }
-                Some(Source::Oci { reference: value })
+                Some((Source::Oci { reference: value }, None, None))
             }
             _ => {
                 let _ = span;
@@ -840,9 +805,9 @@ signers = ["keys/platform.pub", { identity = "x", issuer = "https://token.action
             m.inputs["base-model"].source,
             Source::Hf {
                 repo: "meta-llama/Meta-Llama-3-8B".into(),
-                revision: "main".into()
             }
         );
+        assert_eq!(m.inputs["base-model"].requested(), Some("main"));
         assert_eq!(m.policy.roles[&Role::BaseModel].signers.len(), 2);
         assert!(m.policy.require_pinned_revisions);
     }

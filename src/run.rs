@@ -410,13 +410,6 @@ pub fn sanitize_remote(raw: &str) -> String {
     raw.to_string()
 }
 
-/// The repository URI recorded in provenance: `git+<remote>@<commit>`.
-pub fn git_uri(git: &GitState) -> Option<String> {
-    git.remote
-        .as_ref()
-        .map(|r| format!("git+{r}@{}", git.commit))
-}
-
 // ---------------------------------------------------------------------------
 // Training config
 

@@ -88,7 +88,7 @@ fn validate(dir: &Path) {
                 .find(|d| d["name"] == i.name.as_str())
                 .unwrap_or_else(|| panic!("no dependency for {}", i.name));
             assert_eq!(dep["digest"]["sha256"], i.digest.hex().as_str());
-            assert_eq!(dep["uri"], i.uri().as_str());
+            assert_eq!(dep["uri"], i.uri().to_string());
             assert_eq!(dep["annotations"]["role"], i.role.as_str());
         }
     }

@@ -1062,9 +1062,12 @@ fn a_plus_d_to_f_in_a_registry() {
             .split("name = ")
             .find(|e| e.starts_with("\"data\""))
             .unwrap();
-        let line = entry.lines().find(|l| l.starts_with("digest = ")).unwrap();
+        let line = entry
+            .lines()
+            .find(|l| l.starts_with("manifest = "))
+            .unwrap();
         let d_digest = line
-            .trim_start_matches("digest = \"sha256:")
+            .trim_start_matches("manifest = \"sha256:")
             .trim_end_matches('"')
             .to_string();
         std::fs::write(registry.blob_path(&d_digest), d2_body).unwrap();
@@ -1106,13 +1109,26 @@ fn why_over_a_registry_repository() {
         "sha256:{}",
         prov["subject"][0]["digest"]["sha256"].as_str().unwrap()
     );
-    let a_manifest = prov["predicate"]["buildDefinition"]["resolvedDependencies"]
+    // F's provenance names A by its artifact digest, and its manifest in
+    // the `oci://…@sha256:` URI.
+    let base_dep = prov["predicate"]["buildDefinition"]["resolvedDependencies"]
         .as_array()
         .unwrap()
         .iter()
         .find(|d| d["name"] == "base")
-        .map(|d| format!("sha256:{}", d["digest"]["sha256"].as_str().unwrap()))
-        .unwrap();
+        .unwrap()
+        .clone();
+    assert_eq!(
+        format!("sha256:{}", base_dep["digest"]["sha256"].as_str().unwrap()),
+        sc.a
+    );
+    let a_manifest = base_dep["uri"]
+        .as_str()
+        .unwrap()
+        .rsplit_once('@')
+        .unwrap()
+        .1
+        .to_string();
     assert_ne!(a_manifest, sc.a);
     let store = sc.env.store().join("store");
     std::fs::remove_dir_all(&store).unwrap();
@@ -1150,8 +1166,8 @@ fn why_over_a_registry_repository() {
     let f_tagged = format!("{f_ref}@{f_manifest}");
     let expected = vec![(f.clone(), vec![f_tagged.clone()])];
 
-    // A by its artifact digest (F's provenance names A's manifest), by its
-    // manifest digest, and by the input name; D by its artifact digest.
+    // A by its artifact digest, by its manifest digest (from the URI F's
+    // provenance names it by), and by the input name; D by its artifact digest.
     for what in [sc.a.as_str(), a_manifest.as_str(), "base", sc.d.as_str()] {
         let r = why(what, &[]).ok();
         assert_eq!(descendants(&r), expected, "{what}: {}", r.stdout);

@@ -538,7 +538,7 @@ fn bad_input_is_reported_and_the_lock_survives() {
     .unwrap();
     let newer = String::from_utf8(good.clone())
         .unwrap()
-        .replace("version = 1", "version = 2");
+        .replace("version = 2", "version = 3");
     std::fs::write(dir.join("mlprov.lock"), &newer).unwrap();
     let r = env.run(&dir, &["pin"]).expect_code(2);
     assert!(r.stderr.contains("newer mlprov"), "{}", r.stderr);

@@ -208,6 +208,12 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
             project.root.display()
         )
     })?;
+    if let Some(from) = lock.upgraded_from {
+        cx.printer.warn(&format!(
+            "mlprov.lock is lock version {from}; it was read as version {} (run `mlprov pin` to rewrite it)",
+            crate::lockfile::LOCK_VERSION
+        ));
+    }
     let input = lock.get(&args.name).ok_or_else(|| {
         let names: Vec<&str> = lock.inputs.iter().map(|i| i.name.as_str()).collect();
         miette::miette!(
@@ -221,20 +227,10 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
             args.name
         )
     })?;
-    if !input.files.is_empty() && input.files_digest() != input.digest {
-        miette::bail!(
-            code = "mlprov::attest::lock_inconsistent",
-            help = "run `mlprov pin` again to rewrite the entry",
-            "mlprov.lock: input `{}` records digest {} but its files hash to {}",
-            input.name,
-            input.digest.prefixed(),
-            input.files_digest().prefixed()
-        );
-    }
-    let st = attest::import_statement(input);
+    let st = crate::provenance::import_statement(input);
     let payload = serde_json::to_vec(&st).into_diagnostic()?;
     // The origin comes with a scan of the very bytes the lock pins.
-    let scan_payload = import_scan(cx, &project, &lock, input)?;
+    let scan_payload = import_scan(cx, &project, input)?;
     let key = keyless::prepare(cx, args.key.as_deref(), &args.keyless)?.start(cx)?;
     let store = Store::open_default();
     let base = file_safe(&input.name);
@@ -267,7 +263,6 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
 fn import_scan(
     cx: &Context,
     project: &Project,
-    lock: &Lock,
     input: &crate::lockfile::LockedInput,
 ) -> Result<Vec<u8>> {
     use crate::resolve::{self, check};
@@ -283,8 +278,8 @@ fn import_scan(
     let resolving = super::Resolving::new(cx);
     let rcx = resolving.context(cx, project);
     let one = Lock {
-        version: lock.version,
         inputs: vec![input.clone()],
+        ..Lock::new()
     };
     let integrity = check::integrity(&manifest, &one, &rcx);
     resolving.save(cx);
@@ -327,9 +322,11 @@ fn import_scan(
             if verdict.violations.len() == 1 { "" } else { "s" }
         ));
     }
-    let mut subject = ResourceDescriptor::sha256(input.name.clone(), &input.digest);
-    subject.uri = Some(input.uri());
-    let st = Statement::new(vec![subject], PREDICATE_SCAN, report.predicate(&policy));
+    let st = Statement::new(
+        vec![crate::provenance::input_subject(input)],
+        PREDICATE_SCAN,
+        report.predicate(&policy),
+    );
     serde_json::to_vec(&st).into_diagnostic()
 }
 

@@ -60,6 +60,12 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Failure);
         }
     };
+    if let Some(from) = lock.upgraded_from {
+        cx.printer.warn(&format!(
+            "mlprov.lock is lock version {from}; it was read as version {} (run `mlprov pin` to rewrite it)",
+            crate::lockfile::LOCK_VERSION
+        ));
+    }
     let stale = check::freshness(&manifest, &lock);
     if !stale.is_empty() {
         let lines: Vec<String> = stale
@@ -447,7 +453,7 @@ fn github_summary(
                 "| {} | {} | {} | `{}` |\n",
                 cell(&i.name),
                 i.role.as_str(),
-                cell(&i.uri()),
+                cell(&i.uri().to_string()),
                 i.digest.prefixed()
             ));
         }

@@ -13,6 +13,7 @@ use serde_json::json;
 use super::{Context, ExitStatus};
 use crate::cli::{InitArgs, Template};
 use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::model::Source;
 
 const FINE_TUNE: &str = include_str!("../../templates/fine-tune.toml");
 const IMPORT: &str = include_str!("../../templates/import.toml");
@@ -230,14 +231,11 @@ fn default_output(t: Template) -> &'static str {
 /// Classify a base-model answer: an existing path, `hf:ID[@rev]`, or a Hub id.
 fn parse_model_spec(s: &str, dir: &Path) -> Spec {
     let s = s.trim();
-    if let Some(rest) = s.strip_prefix("hf:") {
-        return hf_spec(rest, false);
-    }
-    if let Some(rest) = s.strip_prefix("hf-dataset:") {
-        return hf_spec(rest, true);
-    }
-    if let Some(rest) = s.strip_prefix("path:") {
-        return Spec::Path(rest.to_string());
+    match s.parse::<Source>() {
+        Ok(Source::Hf { repo }) => return hf_spec(&repo, false),
+        Ok(Source::HfDataset { repo }) => return hf_spec(&repo, true),
+        Ok(Source::Path { path }) => return Spec::Path(path),
+        _ => {}
     }
     if dir.join(s).exists() || s.starts_with("./") || s.ends_with('/') {
         return Spec::Path(s.trim_start_matches("./").to_string());
@@ -248,14 +246,11 @@ fn parse_model_spec(s: &str, dir: &Path) -> Spec {
 /// Classify a dataset answer: `hf-dataset:ID[@rev]`, or a path.
 fn parse_data_spec(s: &str) -> Spec {
     let s = s.trim();
-    if let Some(rest) = s.strip_prefix("hf-dataset:") {
-        return hf_spec(rest, true);
+    match s.parse::<Source>() {
+        Ok(Source::HfDataset { repo }) => hf_spec(&repo, true),
+        Ok(Source::Path { path }) => Spec::Path(path.trim_start_matches("./").to_string()),
+        _ => Spec::Path(s.trim_start_matches("./").to_string()),
     }
-    Spec::Path(
-        s.trim_start_matches("path:")
-            .trim_start_matches("./")
-            .to_string(),
-    )
 }
 
 fn hf_spec(s: &str, dataset: bool) -> Spec {

@@ -32,6 +32,17 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
     }
     let lock_path = project.lock_path();
     let old = Lock::load(&lock_path)?;
+    // An older lock format is upgraded in place, never silently under --locked.
+    let upgraded = old.as_ref().and_then(|l| l.upgraded_from);
+    if let (true, Some(from)) = (args.locked, upgraded) {
+        cx.printer.error(&miette!(
+            code = "mlprov::pin::lock_version",
+            help = "run `mlprov pin` to upgrade mlprov.lock in place (it keeps every locked input and file), then commit it",
+            "mlprov.lock is lock version {from}, and this mlprov writes version {}: the lock must be upgraded, which --locked forbids",
+            crate::lockfile::LOCK_VERSION
+        ));
+        return Ok(ExitStatus::Failure);
+    }
 
     let resolving = super::Resolving::new(cx);
     let rcx = resolving.context(cx, &project);
@@ -101,6 +112,15 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
             .write(&lock_path)
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot write {}", lock_path.display()))?;
+        if let Some(from) = upgraded {
+            cx.printer.status(
+                "Upgraded",
+                &format!(
+                    "mlprov.lock from lock version {from} to {} (the same inputs and files; `oci` inputs now record their artifact digest as `digest` and the manifest as `manifest`)",
+                    crate::lockfile::LOCK_VERSION
+                ),
+            );
+        }
     }
     report(cx, &outcome, differs);
     Ok(ExitStatus::Success)
@@ -191,7 +211,7 @@ fn report(cx: &Context, outcome: &resolve::PinOutcome, written: bool) {
                     "name": name,
                     "status": change,
                     "role": entry.map(|e| e.role.as_str()),
-                    "source": entry.map(|e| e.source.as_str()),
+                    "source": entry.map(|e| e.source.to_string()),
                     "commit": entry.and_then(|e| e.commit.as_deref()),
                     "digest": entry.map(|e| e.digest.prefixed()),
                     "license": entry.and_then(|e| e.license.as_deref()),

@@ -12,8 +12,10 @@ use super::{Context, ExitStatus};
 use crate::cli::{PushArgs, RegistryArgs};
 use crate::digest::{FileEntry, FileSet, HashCache, SIGNATURE_FILE, SetOptions, Sha256Digest};
 use crate::fsutil::human_bytes;
+use crate::intoto::{Provenance, Statement};
 use crate::lockfile::Lock;
 use crate::manifest::Manifest;
+use crate::model::Source;
 use crate::project::{self, Project};
 use crate::registry::modelpack::{self, LayerFile, ModelInfo};
 use crate::registry::push::{Bundle, PushFile, PushRequest};
@@ -332,57 +334,36 @@ fn read_provenance(
                 .wrap_err_with(|| format!("cannot read {}", path.display()));
         }
     };
-    let v: serde_json::Value = serde_json::from_str(&text)
+    let st: Statement<Provenance> = serde_json::from_str(&text)
         .into_diagnostic()
-        .wrap_err_with(|| format!("{} is not JSON", path.display()))?;
-    let named = v
-        .get("subject")
-        .and_then(|s| s.as_array())
-        .into_iter()
-        .flatten()
-        .find(|s| s.get("name").and_then(|n| n.as_str()) == Some(name))
-        .and_then(|s| s.pointer("/digest/sha256"))
-        .and_then(|d| d.as_str())
-        .map(str::to_string);
+        .wrap_err_with(|| format!("{} is not SLSA provenance", path.display()))?;
+    let named = st
+        .subject
+        .iter()
+        .find(|s| s.name.as_deref() == Some(name))
+        .and_then(|s| s.sha256_digest());
     if let Some(d) = named
-        && d != artifact_digest.hex()
+        && d != *artifact_digest
     {
         return Err(miette!(
             code = "mlprov::push::stale_provenance",
             help = "run `mlprov build` (and `mlprov attest`, `mlprov sign`) again so the provenance describes these files",
-            "{} describes `{name}` as sha256:{d}, but the files on disk are {}",
+            "{} describes `{name}` as {}, but the files on disk are {}",
             path.display(),
+            d.prefixed(),
             artifact_digest.prefixed()
         ));
     }
-    let mut facts = ProvenanceFacts {
-        created: v
-            .pointer("/predicate/runDetails/metadata/finishedOn")
-            .and_then(|t| t.as_str())
-            .map(str::to_string),
-        ..Default::default()
-    };
-    let deps = v
-        .pointer("/predicate/buildDefinition/resolvedDependencies")
-        .and_then(|d| d.as_array());
-    if let Some(code) = deps
-        .into_iter()
-        .flatten()
-        .find(|d| d.pointer("/digest/gitCommit").is_some())
-    {
-        facts.revision = code
-            .pointer("/digest/gitCommit")
-            .and_then(|c| c.as_str())
-            .map(str::to_string);
-        facts.source = code.get("uri").and_then(|u| u.as_str()).map(|u| {
-            let u = u.strip_prefix("git+").unwrap_or(u);
-            match u.rsplit_once('@') {
-                Some((repo, rev)) if Some(rev) == facts.revision.as_deref() => repo.to_string(),
-                _ => u.to_string(),
-            }
-        });
-    }
-    Ok(facts)
+    let code = crate::provenance::training_code(&st.predicate);
+    Ok(ProvenanceFacts {
+        created: st
+            .predicate
+            .run_details
+            .metadata
+            .and_then(|m| m.finished_on),
+        revision: code.as_ref().map(|(_, commit)| commit.clone()),
+        source: code.and_then(|(remote, _)| remote),
+    })
 }
 
 /// Signed bundles about the artifact: `target/mlprov/*.sigstore.json` and
@@ -460,8 +441,10 @@ fn mount_candidates(project: &Project, target: &OciRef) -> Vec<String> {
     let mut out: Vec<String> = lock
         .inputs
         .iter()
-        .filter_map(|i| i.source.strip_prefix("oci:"))
-        .filter_map(|r| OciRef::parse(r).ok())
+        .filter_map(|i| match &i.source {
+            Source::Oci { reference } => OciRef::parse(reference).ok(),
+            _ => None,
+        })
         .filter(|r| r.registry == target.registry && r.repository != target.repository)
         .map(|r| r.repository)
         .collect();

@@ -43,7 +43,9 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
         .with_git_ignores(!args.no_ignore_git_paths)
         .with_symlinks(args.allow_symlinks);
     let reporter = cx.printer.reporter();
-    let model = oms::hash_model(&target, &settings, &reporter)?;
+    let set = crate::digest::FileSet::hash(&target, &settings, None, &reporter)
+        .map_err(oms::OmsError::from)?;
+    let model = oms::hashed_model(&target, &settings, set);
     if model.files.is_empty() {
         return Err(oms::OmsError::Empty(target.display().to_string()).into());
     }

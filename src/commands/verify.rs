@@ -355,7 +355,12 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
         let located = registry_locator.resolve(&reference)?;
         let mut bundles = located.bundles;
         bundles.extend(extra_bundles);
-        let uri = format!("oci://{}", located.location);
+        let uri = crate::model::ResourceUri::Oci {
+            registry: reference.registry.clone(),
+            repo: reference.repository.clone(),
+            manifest: located.manifest,
+        }
+        .to_string();
         (
             Root {
                 name: Some(located.location.clone()),

@@ -10,7 +10,7 @@
 //! cannot be read is reported, and makes the exit status 1: the list may
 //! be incomplete.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 use serde_json::json;
@@ -21,7 +21,7 @@ use crate::registry::client::error_chain;
 use crate::registry::{OciRef, Settings};
 use crate::store::Store;
 use crate::verify::lineage::{self, Lineage, Unreadable};
-use crate::verify::locate::{RegistryLocator, parse_oci_uri};
+use crate::verify::locate::RegistryLocator;
 
 pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
     let trust = if args.key.is_empty() {
@@ -213,23 +213,5 @@ fn read_registries(
         }
     }
 
-    // Dependencies named by manifest digest: their artifact digests.
-    let mut failed = BTreeSet::new();
-    for (uri, digest) in l.unmapped_dependencies() {
-        let mapped = parse_oci_uri(&uri, &digest).and_then(|r| {
-            locator
-                .client(&r.registry)
-                .and_then(|c| l.map_dependency(&c, &r))
-                .map_err(|e| error_chain(&e))
-        });
-        if let Err(error) = mapped
-            && failed.insert(uri.clone())
-        {
-            l.unreadable.push(Unreadable {
-                source: format!("dependency {uri} (its artifact digest is unknown)"),
-                error,
-            });
-        }
-    }
     Ok(())
 }

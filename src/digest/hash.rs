@@ -380,10 +380,8 @@ mod tests {
 
     #[test]
     fn hashes_hardlinks_once_and_keeps_order() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::write(d.path().join("b"), b"hello").unwrap();
+        let d = crate::digest::test_tree(&[("b", b"hello"), ("c", b"")]);
         std::fs::hard_link(d.path().join("b"), d.path().join("a")).unwrap();
-        std::fs::write(d.path().join("c"), b"").unwrap();
         let files = walk(d.path(), &SetOptions::default()).unwrap();
         let out = hash_files(&files, None, &Silent).unwrap();
         assert_eq!(out.len(), 3);
@@ -440,12 +438,10 @@ mod tests {
 
     #[test]
     fn large_files_hash_the_same_through_hash_files() {
-        let d = tempfile::tempdir().unwrap();
         let big: Vec<u8> = (0..(PIPELINE_MIN as usize + 12345))
             .map(|i| (i % 241) as u8)
             .collect();
-        std::fs::write(d.path().join("big"), &big).unwrap();
-        std::fs::write(d.path().join("small"), b"small").unwrap();
+        let d = crate::digest::test_tree(&[("big", &big), ("small", b"small")]);
         let files = walk(d.path(), &SetOptions::default()).unwrap();
         let out = hash_files(&files, None, &Silent).unwrap();
         assert_eq!(out[0].sha256, Sha256Digest::of(&big));

@@ -156,6 +156,18 @@ where
     Sha256Digest(h.finalize().into())
 }
 
+/// A temporary tree with these files (parents made as needed).
+#[cfg(test)]
+pub(crate) fn test_tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for (rel, bytes) in files {
+        let p = d.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -249,14 +249,14 @@ mod tests {
 
     #[test]
     fn artifact_leaves_out_git_paths_and_the_signature() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(d.path().join(".git/objects")).unwrap();
-        std::fs::write(d.path().join(".git/objects/x"), b"x").unwrap();
-        std::fs::write(d.path().join(".gitattributes"), b"x").unwrap();
-        std::fs::write(d.path().join(".gitignore2"), b"x").unwrap();
-        std::fs::write(d.path().join(SIGNATURE_FILE), b"sig").unwrap();
-        std::fs::write(d.path().join("w"), b"x").unwrap();
-        std::fs::write(d.path().join("config.json"), b"{}").unwrap();
+        let d = crate::digest::test_tree(&[
+            (".git/objects/x", b"x"),
+            (".gitattributes", b"x"),
+            (".gitignore2", b"x"),
+            (SIGNATURE_FILE, b"sig"),
+            ("w", b"x"),
+            ("config.json", b"{}"),
+        ]);
         let opts = SetOptions::artifact().with_ignores(["w"]);
         let set = FileSet::hash(d.path(), &opts, None, &Silent).unwrap();
         let names: Vec<_> = set.files.iter().map(|f| f.path.as_str()).collect();
@@ -282,10 +282,7 @@ mod tests {
 
     #[test]
     fn selection_and_single_files() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(d.path().join("sub")).unwrap();
-        std::fs::write(d.path().join("sub/a.json"), b"1").unwrap();
-        std::fs::write(d.path().join("b.bin"), b"2").unwrap();
+        let d = crate::digest::test_tree(&[("sub/a.json", b"1"), ("b.bin", b"2")]);
         let opts = SetOptions::artifact().selecting(|p| p.ends_with(".json"));
         let set = FileSet::hash(d.path(), &opts, None, &Silent).unwrap();
         assert_eq!(set.len(), 1);

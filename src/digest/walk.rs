@@ -142,9 +142,8 @@ mod tests {
 
     #[test]
     fn walk_refuses_escaping_symlink() {
-        let outside = tempfile::tempdir().unwrap();
-        std::fs::write(outside.path().join("secret"), b"x").unwrap();
-        let d = tempfile::tempdir().unwrap();
+        let outside = crate::digest::test_tree(&[("secret", b"x")]);
+        let d = crate::digest::test_tree(&[]);
         #[cfg(unix)]
         std::os::unix::fs::symlink(outside.path().join("secret"), d.path().join("link")).unwrap();
         let opts = SetOptions::default().with_symlinks(true);

@@ -7,7 +7,8 @@ use std::fmt;
 
 use crate::digest::{self, FileEntry, Sha256Digest, TreeFile};
 use crate::lockfile::{Lock, LockedInput};
-use crate::manifest::{Manifest, Source};
+use crate::manifest::Manifest;
+use crate::model::Source;
 
 use super::{ResolveContext, ResolveError};
 
@@ -150,12 +151,15 @@ pub fn integrity(
         match &input.source {
             Source::Path { path } => check_path(locked, input, path, cx, &mut out)?,
             Source::Hf { .. } | Source::HfDataset { .. } => check_hf(locked, cx, &mut out)?,
-            Source::Url { url, sha256 } => {
-                let dir = super::url::download_dir(&cx.cache_dir, sha256);
+            Source::Url { url } => {
+                let sha256 = input.sha256.ok_or_else(|| ResolveError::NoDigest {
+                    input: input.name.clone(),
+                })?;
+                let dir = super::url::download_dir(&cx.cache_dir, &sha256);
                 let present = locked.files.iter().all(|f| dir.join(&f.path).is_file());
                 if !present {
                     // Downloads and verifies, or fails offline.
-                    super::url::resolve(input, url, *sha256, cx)?;
+                    super::url::resolve(input, url, sha256, cx)?;
                 }
                 let files = locked_tree(locked, &dir);
                 compare(locked, &files, cx, &mut out, |rel| {
@@ -163,18 +167,19 @@ pub fn integrity(
                 })?;
             }
             Source::Oci { .. } => {
-                let dir = super::oci::cache_dir(&cx.cache_dir, &locked.digest);
-                let present = locked.files.iter().all(|f| dir.join(&f.path).is_file());
-                if !present {
-                    if cx.offline {
+                let cached = super::local_dir(locked, cx)
+                    .filter(|dir| locked.files.iter().all(|f| dir.join(&f.path).is_file()));
+                let dir = match cached {
+                    Some(dir) => dir,
+                    None if cx.offline => {
                         return Err(ResolveError::Offline {
                             input: locked.name.clone(),
                             what: format!("the files of {}", locked.source),
                         });
                     }
                     // Fetches the layers of the pinned manifest, each verified.
-                    super::oci::fetch(locked, &cx.cache_dir, cx.reporter)?;
-                }
+                    None => super::oci::fetch(locked, &cx.cache_dir, cx.reporter)?,
+                };
                 let files = locked_tree(locked, &dir);
                 compare(locked, &files, cx, &mut out, |rel| {
                     dir.join(rel).display().to_string()
@@ -268,7 +273,7 @@ fn check_hf(
 ) -> Result<(), ResolveError> {
     let snap = super::local_dir(locked, cx).ok_or_else(|| ResolveError::HfProtocol {
         input: locked.name.clone(),
-        repo: locked.source.clone(),
+        repo: locked.source.to_string(),
         message: "the lock entry has no commit".into(),
     })?;
     let missing: Vec<&FileEntry> = locked
@@ -341,10 +346,11 @@ mod tests {
         LockedInput {
             name: name.into(),
             role,
-            source: format!("path:{path}"),
+            source: Source::Path { path: path.into() },
             requested: None,
             commit: None,
             digest: Sha256Digest::empty(),
+            manifest: None,
             license: None,
             datasets: vec![],
             include: vec![],
@@ -360,7 +366,8 @@ mod tests {
             "a = { path = \"a\", role = \"training-data\" }\nb = { path = \"b2\", role = \"config\" }\nc = { path = \"c\", role = \"test-data\" }\n",
         );
         let lock = Lock {
-            version: 1,
+            version: crate::lockfile::LOCK_VERSION,
+            upgraded_from: None,
             inputs: vec![
                 locked("a", "a", Role::TrainingData),
                 locked("b", "b", Role::Config),
@@ -375,7 +382,8 @@ mod tests {
         assert!(matches!(names[1], ("c", Stale::Role { .. })));
         assert_eq!(names[2], ("z", &Stale::Removed));
         let fresh = Lock {
-            version: 1,
+            version: crate::lockfile::LOCK_VERSION,
+            upgraded_from: None,
             inputs: vec![locked("a", "a", Role::TrainingData)],
         };
         let m = manifest("a = { path = \"a\", role = \"training-data\" }\n");

@@ -83,11 +83,8 @@ impl HfSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RepoKind {
-    Model,
-    Dataset,
-}
+/// Which kind of Hub repository (the model vocabulary's [`HfKind`]).
+pub use crate::model::HfKind as RepoKind;
 
 impl RepoKind {
     fn api(self) -> &'static str {
@@ -372,16 +369,12 @@ pub fn fetch_locked(
     if missing.is_empty() {
         return Ok(());
     }
-    let (kind, repo) = match locked.source.split_once(':') {
-        Some(("hf", r)) => (RepoKind::Model, r),
-        Some(("hf-dataset", r)) => (RepoKind::Dataset, r),
-        _ => {
-            return Err(ResolveError::HfProtocol {
-                input: locked.name.clone(),
-                repo: locked.source.clone(),
-                message: "not a Hugging Face input".into(),
-            });
-        }
+    let Some((kind, repo)) = locked.source.hf_repo() else {
+        return Err(ResolveError::HfProtocol {
+            input: locked.name.clone(),
+            repo: locked.source.to_string(),
+            message: "not a Hugging Face input".into(),
+        });
     };
     let commit = locked
         .commit

@@ -13,7 +13,8 @@ use miette::Diagnostic;
 
 use crate::digest::{FileSet, HashCache, HashError, WalkError};
 use crate::lockfile::LockedInput;
-use crate::manifest::{Input, Source};
+use crate::manifest::Input;
+use crate::model::Source;
 use crate::reporter::Reporter;
 
 /// Everything a resolver needs, resolved once by the command.
@@ -32,43 +33,45 @@ pub struct ResolveContext<'a> {
 pub fn resolve(input: &Input, cx: &ResolveContext<'_>) -> Result<LockedInput, ResolveError> {
     match &input.source {
         Source::Path { path } => path::resolve(input, path, cx),
-        Source::Url { url, sha256 } => url::resolve(input, url, *sha256, cx),
-        Source::Hf { repo, revision } => {
-            hf::resolve(input, hf::RepoKind::Model, repo, revision, cx)
+        Source::Url { url } => {
+            let sha256 = input.sha256.ok_or_else(|| ResolveError::NoDigest {
+                input: input.name.clone(),
+            })?;
+            url::resolve(input, url, sha256, cx)
         }
-        Source::HfDataset { repo, revision } => {
-            hf::resolve(input, hf::RepoKind::Dataset, repo, revision, cx)
+        Source::Hf { repo } => hf::resolve(input, hf::RepoKind::Model, repo, revision(input), cx),
+        Source::HfDataset { repo } => {
+            hf::resolve(input, hf::RepoKind::Dataset, repo, revision(input), cx)
         }
         Source::Oci { reference } => oci::resolve(input, reference, cx),
     }
+}
+
+/// The revision an HF input asks for (`main` unless the manifest says).
+fn revision(input: &Input) -> &str {
+    input.revision.as_deref().unwrap_or("main")
 }
 
 /// Where the files of a locked input live on this machine, if they are here.
 /// `path` inputs live in the project; HF inputs in the HF cache snapshot;
 /// URL inputs in mlprov's download cache.
 pub fn local_dir(locked: &LockedInput, cx: &ResolveContext<'_>) -> Option<PathBuf> {
-    let (kind, rest) = locked.source.split_once(':')?;
-    match kind {
-        "path" => Some(cx.root.join(rest)),
-        "hf" | "hf-dataset" => {
-            let kind = if kind == "hf" {
-                hf::RepoKind::Model
-            } else {
-                hf::RepoKind::Dataset
-            };
+    match &locked.source {
+        Source::Path { path } => Some(cx.root.join(path)),
+        Source::Hf { .. } | Source::HfDataset { .. } => {
+            let (kind, repo) = locked.source.hf_repo()?;
             Some(hf::snapshot_dir(
                 &cx.hf.cache_dir,
                 kind,
-                rest,
+                repo,
                 locked.commit.as_deref()?,
             ))
         }
-        "url" => Some(url::download_dir(
+        Source::Url { .. } => Some(url::download_dir(
             &cx.cache_dir,
             &locked.files.first()?.sha256,
         )),
-        "oci" => Some(oci::cache_dir(&cx.cache_dir, &locked.digest)),
-        _ => None,
+        Source::Oci { .. } => Some(oci::cache_dir(&cx.cache_dir, locked.manifest.as_ref()?)),
     }
 }
 
@@ -85,10 +88,11 @@ pub(crate) fn locked(input: &Input, mut set: FileSet, dir: &Path) -> LockedInput
     LockedInput {
         name: input.name.clone(),
         role: input.role,
-        source: input.source.lock_source(),
-        requested: input.source.requested().map(str::to_string),
+        source: input.source.clone(),
+        requested: input.requested().map(str::to_string),
         commit: None,
         digest: set.digest,
+        manifest: None,
         license: input.license.clone(),
         datasets: Vec::new(),
         include: input.include.clone(),
@@ -323,6 +327,13 @@ pub enum ResolveError {
         help("check `include` and `exclude` for `{input}` in mlprov.toml")
     )]
     NoFiles { input: String },
+
+    #[error("input `{input}`: a `url` input needs the `sha256` its download must have")]
+    #[diagnostic(
+        code(mlprov::resolve::no_digest),
+        help("add `sha256 = \"<64 hex>\"` for `{input}` in mlprov.toml")
+    )]
+    NoDigest { input: String },
 
     #[error("input `{input}`: {source}")]
     #[diagnostic(code(mlprov::resolve::registry))]

@@ -1,6 +1,7 @@
-//! `oci` inputs: `{ oci = "registry/repo:tag" }` resolves to the manifest
-//! digest (the input's digest in the lock) and pins every layer as a file
-//! with its `org.cncf.model.filepath`. The files are fetched, each checked
+//! `oci` inputs: `{ oci = "registry/repo:tag" }` resolves to a manifest
+//! digest (the lock's `manifest`) and pins every layer as a file with its
+//! `org.cncf.model.filepath`; the input's `digest` is the artifact digest of
+//! those files, as for every other source. The files are fetched, each checked
 //! against its layer digest, into mlprov's cache, where `build` finds them
 //! ([`super::local_dir`]) or fetches them again ([`fetch`]).
 //!
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::digest::{self, FileEntry, FileSet, Sha256Digest};
 use crate::lockfile::LockedInput;
 use crate::manifest::Input;
+use crate::model::Source;
 use crate::registry::{self, Client, OciRef, RegistryError, Settings};
 use crate::reporter::Reporter;
 
@@ -74,7 +76,7 @@ pub fn resolve(
             .map(str::to_string)
     });
     Ok(LockedInput {
-        digest: resolved.manifest_digest,
+        manifest: Some(resolved.manifest_digest),
         license,
         ..super::locked(input, FileSet::new(files), &dir)
     })
@@ -89,7 +91,16 @@ pub fn fetch(
     reporter: &dyn Reporter,
 ) -> Result<PathBuf, ResolveError> {
     let name = locked.name.as_str();
-    let dir = cache_dir(cache, &locked.digest);
+    let (Source::Oci { reference }, Some(manifest)) = (&locked.source, locked.manifest) else {
+        return Err(ResolveError::Registry {
+            input: name.to_string(),
+            source: RegistryError::BadReference {
+                reference: locked.source.to_string(),
+                message: "the lock entry is not an `oci` input with a manifest digest".into(),
+            },
+        });
+    };
+    let dir = cache_dir(cache, &manifest);
     let missing: Vec<FileEntry> = locked
         .files
         .iter()
@@ -99,10 +110,9 @@ pub fn fetch(
     if missing.is_empty() {
         return Ok(dir);
     }
-    let written = locked.source.strip_prefix("oci:").unwrap_or(&locked.source);
-    let r = OciRef::parse(written)
+    let r = OciRef::parse(reference)
         .map_err(reg(name))?
-        .with_digest(locked.digest);
+        .with_digest(manifest);
     let client = client_for(&r, name)?;
     let resolved = registry::pull::resolve(&client, &r).map_err(reg(name))?;
     for f in &missing {

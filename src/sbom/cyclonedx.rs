@@ -299,7 +299,7 @@ fn input_component(i: &LockedInput, single_base: bool) -> Value {
         json!([
             prop("mlprov:input", i.name.as_str()),
             prop("mlprov:role", i.role.as_str()),
-            prop("mlprov:uri", i.uri()),
+            prop("mlprov:uri", i.uri().to_string()),
             prop("mlprov:artifact-digest", i.digest.prefixed()),
         ]),
     );

@@ -6,27 +6,27 @@ pub mod cyclonedx;
 pub mod spdx3;
 
 use crate::lockfile::LockedInput;
-use crate::model::Role;
+use crate::model::{HfKind, Role, Source};
 
 /// A web location for a locked input: the Hub page of the commit, or the
-/// URL. Path inputs have none.
+/// URL. Path and OCI inputs have none.
 pub fn download_location(i: &LockedInput) -> Option<String> {
-    let (kind, rest) = i.source.split_once(':')?;
     let commit = i.commit.as_deref();
-    match (kind, commit) {
-        ("hf", Some(c)) => Some(format!("https://huggingface.co/{rest}/tree/{c}")),
-        ("hf-dataset", Some(c)) => Some(format!("https://huggingface.co/datasets/{rest}/tree/{c}")),
-        ("url", _) => Some(rest.to_string()),
+    match (&i.source, commit) {
+        (Source::Hf { repo }, Some(c)) => Some(format!("https://huggingface.co/{repo}/tree/{c}")),
+        (Source::HfDataset { repo }, Some(c)) => {
+            Some(format!("https://huggingface.co/datasets/{repo}/tree/{c}"))
+        }
+        (Source::Url { url }, _) => Some(url.clone()),
         _ => None,
     }
 }
 
 /// The Hub id of an HF input (`org/name`), if it is one.
 pub fn hf_repo(i: &LockedInput) -> Option<(&'static str, &str)> {
-    match i.source.split_once(':')? {
-        ("hf", r) => Some(("model", r)),
-        ("hf-dataset", r) => Some(("dataset", r)),
-        _ => None,
+    match i.source.hf_repo()? {
+        (HfKind::Model, r) => Some(("model", r)),
+        (HfKind::Dataset, r) => Some(("dataset", r)),
     }
 }
 
@@ -42,14 +42,15 @@ pub fn hf_purl(i: &LockedInput) -> Option<String> {
 
 /// A human name for an input: the Hub id, the path or the URL's file.
 pub fn input_display_name(i: &LockedInput) -> String {
-    match i.source.split_once(':') {
-        Some(("hf" | "hf-dataset" | "path", rest)) => rest.trim_end_matches('/').to_string(),
-        Some(("url", _)) => i
+    match &i.source {
+        Source::Hf { repo } | Source::HfDataset { repo } => repo.clone(),
+        Source::Path { path } => path.trim_end_matches('/').to_string(),
+        Source::Url { .. } => i
             .files
             .first()
             .map(|f| f.path.clone())
             .unwrap_or_else(|| i.name.clone()),
-        _ => i.name.clone(),
+        Source::Oci { .. } => i.name.clone(),
     }
 }
 

@@ -21,7 +21,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::{self, FileEntry, FileSet, HashError, SetOptions, Sha256Digest, WalkError};
 use crate::intoto::{PREDICATE_OMS, ResourceDescriptor, Statement};
-use crate::reporter::Reporter;
 
 /// The resource name of a single-file model.
 pub const SINGLE_FILE_NAME: &str = ".";
@@ -96,17 +95,20 @@ pub struct HashedModel {
     pub total_bytes: u64,
 }
 
-/// Walk `path` (file or directory) and re-hash every byte (never cached).
-pub fn hash_model(
-    path: &Path,
-    opts: &SetOptions,
-    reporter: &dyn Reporter,
-) -> Result<HashedModel, OmsError> {
+impl From<digest::SetError> for OmsError {
+    fn from(e: digest::SetError) -> Self {
+        match e {
+            digest::SetError::Walk(e) => OmsError::Walk(e),
+            digest::SetError::Hash(e) => OmsError::Hash(e),
+        }
+    }
+}
+
+/// The model at `path` (a file or a directory) whose files `opts` selected
+/// and [`FileSet::hash`] hashed into `set` (`sign` and `verify` hash with no
+/// cache, so every byte is read again). A single file is named `.`.
+pub fn hashed_model(path: &Path, opts: &SetOptions, set: FileSet) -> HashedModel {
     let is_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-    let set = FileSet::hash(path, opts, None, reporter).map_err(|e| match e {
-        digest::SetError::Walk(e) => OmsError::Walk(e),
-        digest::SetError::Hash(e) => OmsError::Hash(e),
-    })?;
     let mut files = set.files;
     if is_file {
         for f in &mut files {
@@ -114,14 +116,14 @@ pub fn hash_model(
         }
     }
     let set = FileSet::new(files);
-    Ok(HashedModel {
+    HashedModel {
         name: model_name(path),
         total_bytes: set.total_size(),
         files: set.files,
         root: set.digest,
         ignore_paths: opts.recorded_ignores(),
         allow_symlinks: opts.allows_symlinks(),
-    })
+    }
 }
 
 impl HashedModel {
@@ -367,6 +369,11 @@ mod tests {
     use super::*;
     use crate::reporter::Silent;
 
+    fn hash_model(path: &Path, opts: &SetOptions) -> HashedModel {
+        let set = FileSet::hash(path, opts, None, &Silent).unwrap();
+        hashed_model(path, opts, set)
+    }
+
     fn tree() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(d.path().join("a")).unwrap();
@@ -379,7 +386,7 @@ mod tests {
     #[test]
     fn statement_roundtrips_through_the_checker() {
         let d = tree();
-        let m = hash_model(d.path(), &SetOptions::artifact(), &Silent).unwrap();
+        let m = hash_model(d.path(), &SetOptions::artifact());
         let names: Vec<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(names, ["a/b", "a.b"]);
         assert_eq!(
@@ -403,14 +410,14 @@ mod tests {
     #[test]
     fn compare_finds_changed_extra_missing_and_renames() {
         let d = tree();
-        let m = hash_model(d.path(), &SetOptions::default(), &Silent).unwrap();
+        let m = hash_model(d.path(), &SetOptions::default());
         let st: Statement =
             serde_json::from_value(serde_json::to_value(m.statement()).unwrap()).unwrap();
         let signed = signed_manifest(&st).unwrap();
         std::fs::rename(d.path().join("a.b"), d.path().join("c")).unwrap();
         std::fs::write(d.path().join("a/b"), b"One").unwrap();
         std::fs::remove_file(d.path().join(".gitignore")).unwrap();
-        let now = hash_model(d.path(), &SetOptions::default(), &Silent).unwrap();
+        let now = hash_model(d.path(), &SetOptions::default());
         let diffs = compare(&signed, &now.files);
         assert_eq!(diffs.len(), 4, "{diffs:?}");
         assert!(matches!(&diffs[0], FileDiff::Missing { path, .. } if path == ".gitignore"));
@@ -424,7 +431,7 @@ mod tests {
     #[test]
     fn inconsistent_root_is_rejected() {
         let d = tree();
-        let m = hash_model(d.path(), &SetOptions::default(), &Silent).unwrap();
+        let m = hash_model(d.path(), &SetOptions::default());
         let mut v = serde_json::to_value(m.statement()).unwrap();
         v["subject"][0]["digest"]["sha256"] = Sha256Digest::empty().hex().into();
         let st: Statement = serde_json::from_value(v).unwrap();
@@ -437,7 +444,7 @@ mod tests {
     #[test]
     fn single_file_is_named_dot() {
         let d = tree();
-        let m = hash_model(&d.path().join("a.b"), &SetOptions::default(), &Silent).unwrap();
+        let m = hash_model(&d.path().join("a.b"), &SetOptions::default());
         assert_eq!(m.files[0].path, ".");
         assert_eq!(m.name, "a.b");
     }

@@ -11,10 +11,14 @@
 //! - a dependency that is its own ancestor is a cycle (`E0601`), and a
 //!   node deeper than `--max-depth` that still has dependencies fails
 //!   (`E0602`): the walk never stops silently;
-//! - attestations come from the local store, sidecar files, and the
-//!   registry when the node has a registry location (an `oci://…@sha256:`
-//!   dependency URI: the manifest gives the artifact digest, its referrers
-//!   the bundles);
+//! - a node is identified by its artifact digest wherever its bundles come
+//!   from: the local store, sidecar files, and the registry when the node
+//!   has a registry location (an `oci://…@sha256:<manifest>` dependency URI:
+//!   the manifest's layers must make the node's digest, and its referrers
+//!   carry bundles). A registry whose answer contradicts the dependency
+//!   fails the node (`E0604`); one that cannot be reached (or `--offline`)
+//!   fails it only when the node is not verified without it, so the same
+//!   store gives the same verdict online and offline;
 //! - fail closed: an attestation that cannot be fetched, parsed or
 //!   verified fails its node, and the root fails when any node fails,
 //!   except nodes whose role the policy marks `optional = true` (and what
@@ -37,9 +41,10 @@ use serde_json::{Map, Value, json};
 use crate::digest::Sha256Digest;
 use crate::intoto::{
     BUILD_TYPE_IMPORT, PREDICATE_CYCLONEDX, PREDICATE_OMS, PREDICATE_SCAN,
-    PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3, Provenance, ResourceDescriptor, Statement,
+    PREDICATE_SLSA_PROVENANCE, PREDICATE_SPDX3, Provenance, Statement,
 };
-use crate::model::Role;
+use crate::model::ResourceUri;
+use crate::provenance::{self, InputRef};
 use crate::reporter::Reporter;
 use crate::scan::{self, Kind, PredicateFile, ScanPolicy, ScanPredicate};
 use crate::sign::trust::Signer;
@@ -79,19 +84,47 @@ pub struct Located {
     pub location: String,
 }
 
+/// Why a registry location gave no bundles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocateError {
+    /// Not reached: the registry is down, refuses these credentials, or
+    /// verification is `--offline`. What it could have added is unknown.
+    Unreachable(String),
+    /// Reached, and its answer contradicts the dependency: other bytes for
+    /// a pinned digest, a manifest whose layers make another artifact.
+    Contradicts(String),
+}
+
+impl std::fmt::Display for LocateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LocateError::Unreachable(m) | LocateError::Contradicts(m) => f.write_str(m),
+        }
+    }
+}
+
 /// Resolves registry locations (`oci://` URIs).
 pub trait Locator {
     /// `None` when the URI is not a registry location this locator handles.
-    fn locate(&self, uri: &str, digest: &Sha256Digest) -> Option<Result<Located, String>>;
+    /// The located manifest's layers must make `digest` (the node's
+    /// artifact digest).
+    fn locate(
+        &self,
+        uri: &ResourceUri,
+        digest: &Sha256Digest,
+    ) -> Option<Result<Located, LocateError>>;
 }
 
 /// No registry access: `oci://` dependencies cannot be reached.
 pub struct NoRegistry;
 
 impl Locator for NoRegistry {
-    fn locate(&self, uri: &str, _: &Sha256Digest) -> Option<Result<Located, String>> {
-        uri.starts_with("oci://")
-            .then(|| Err("registry access is not available for this verification".to_string()))
+    fn locate(&self, uri: &ResourceUri, _: &Sha256Digest) -> Option<Result<Located, LocateError>> {
+        matches!(uri, ResourceUri::Oci { .. }).then(|| {
+            Err(LocateError::Unreachable(
+                "registry access is not available for this verification".to_string(),
+            ))
+        })
     }
 }
 
@@ -253,15 +286,8 @@ impl Graph {
     }
 }
 
-/// A dependency to visit.
-struct Dep {
-    name: Option<String>,
-    role: Role,
-    role_name: String,
-    uri: Option<String>,
-    digest: Option<Sha256Digest>,
-    git_commit: Option<String>,
-}
+/// A dependency to visit: one input of a verified provenance.
+type Dep = InputRef;
 
 struct Walker<'a> {
     s: &'a Settings<'a>,
@@ -420,7 +446,7 @@ impl<'a> Walker<'a> {
 
     fn visit_dep(&mut self, parent: &str, dep: Dep, depth: u32) {
         // Which node is it?
-        let (mut id, kind) = match (&dep.digest, &dep.git_commit) {
+        let (id, kind) = match (&dep.digest, &dep.git_commit) {
             (Some(d), _) => (d.prefixed(), NodeKind::Artifact),
             (None, Some(c)) => (format!("git:{c}"), NodeKind::GitCommit),
             (None, None) => {
@@ -433,25 +459,22 @@ impl<'a> Walker<'a> {
                     message: format!(
                         "dependency {} has no sha256 digest or git commit to verify it by",
                         dep.name
-                            .as_deref()
-                            .or(dep.uri.as_deref())
-                            .unwrap_or("(unnamed)")
+                            .clone()
+                            .or(dep.uri.as_ref().map(ResourceUri::to_string))
+                            .unwrap_or_else(|| "(unnamed)".to_string())
                     ),
                 });
                 return;
             }
         };
-        // A registry location names the manifest; the node is the artifact.
-        let mut located: Option<Result<Located, String>> = None;
+        // A registry location: where more bundles about the node may be.
+        let mut located: Option<Result<Located, LocateError>> = None;
         if kind == NodeKind::Artifact
             && let (Some(uri), Some(d)) = (&dep.uri, &dep.digest)
-            && let Some(l) = self.s.locator.locate(uri, d)
         {
-            if let Ok(l) = &l {
-                id = l.artifact.prefixed();
-            }
-            located = Some(l);
+            located = self.s.locator.locate(uri, d);
         }
+        let uri_text = dep.uri.as_ref().map(ResourceUri::to_string);
 
         let cycle = self.path.contains(&id);
         self.edges.push(Edge {
@@ -459,7 +482,7 @@ impl<'a> Walker<'a> {
             to: id.clone(),
             name: dep.name.clone(),
             role: dep.role_name.clone(),
-            uri: dep.uri.clone(),
+            uri: uri_text.clone(),
             cycle,
         });
         if cycle {
@@ -506,7 +529,7 @@ impl<'a> Walker<'a> {
             manifest_digest: None,
             git_commit: dep.git_commit.clone(),
             name: dep.name.clone(),
-            uri: dep.uri.clone(),
+            uri: uri_text.clone(),
             roles: vec![dep.role_name.clone()],
             depth,
             optional: rules.optional,
@@ -538,23 +561,27 @@ impl<'a> Walker<'a> {
             }
             NodeKind::Artifact => {
                 let mut found = Vec::new();
-                let mut expected = dep.digest;
+                let mut unreachable = None;
+                let mut contradicts = false;
                 match located {
                     Some(Ok(l)) => {
                         node.manifest_digest = Some(l.manifest);
                         node.location = Some(l.location.clone());
-                        expected = Some(l.artifact);
                         found = l.bundles;
                     }
                     Some(Err(e)) => {
-                        node.findings.push(Finding {
+                        if let Some(ResourceUri::Oci { manifest, .. }) = &dep.uri {
+                            node.manifest_digest = Some(*manifest);
+                        }
+                        contradicts = matches!(e, LocateError::Contradicts(_));
+                        unreachable = Some(Finding {
                             code: Code::UnreachableDependency,
                             node: dep.digest,
                             file: None,
-                            source: dep.uri.clone(),
+                            source: uri_text.clone(),
                             message: format!(
                                 "cannot reach {}: {e}",
-                                dep.uri.as_deref().unwrap_or("")
+                                uri_text.as_deref().unwrap_or("")
                             ),
                         });
                     }
@@ -569,7 +596,7 @@ impl<'a> Walker<'a> {
                 let verdict = verify_node(
                     NodeRequest {
                         name: dep.name.clone(),
-                        expected,
+                        expected: dep.digest,
                         bytes: bytes.clone(),
                         bundles: Vec::new(),
                         require: rules.require.clone(),
@@ -580,6 +607,14 @@ impl<'a> Walker<'a> {
                 );
                 node.digest = verdict.digest;
                 deps = self.apply_policy(&mut node, verdict, &dep.role_name, bytes.as_ref());
+                // A registry that contradicts the provenance fails the node.
+                // One that was not reached could only have added bundles:
+                // that matters when the node is not verified without them.
+                if let Some(f) = unreachable
+                    && (contradicts || !node.findings.is_empty())
+                {
+                    node.findings.push(f);
+                }
             }
         }
         let i = self.nodes.len();
@@ -605,7 +640,7 @@ impl<'a> Walker<'a> {
 
     /// A node reached again under another role: verify it under that
     /// role's rules as well (its dependencies were walked already).
-    fn recheck(&mut self, i: usize, dep: &Dep, located: Option<Result<Located, String>>) {
+    fn recheck(&mut self, i: usize, dep: &Dep, located: Option<Result<Located, LocateError>>) {
         let rules = self.s.policy.rules(dep.role).clone();
         let found = match located {
             Some(Ok(l)) => l.bundles,
@@ -644,13 +679,11 @@ impl<'a> Walker<'a> {
         if !self.s.policy.require_pinned_revisions {
             return;
         }
-        let Some(uri) = &dep.uri else { return };
-        let Some(rest) = uri.strip_prefix("hf://") else {
+        let Some(uri @ (ResourceUri::Hf { .. } | ResourceUri::HfDataset { .. })) = &dep.uri else {
             return;
         };
-        let rev = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or("");
-        let pinned = rev.len() == 40 && rev.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        if !pinned {
+        let rev = uri.revision().unwrap_or_default();
+        if uri.pinned() == Some(false) {
             let node = &mut self.nodes[i];
             let f = Finding {
                 code: Code::UnpinnedRevision,
@@ -679,8 +712,7 @@ impl<'a> Walker<'a> {
             return None;
         }
         let root = self.s.project_root.as_ref()?;
-        let rel = dep.uri.as_deref()?.strip_prefix("file:")?;
-        let rel = rel.trim_end_matches('/');
+        let rel = dep.uri.as_ref()?.file_path()?.trim_end_matches('/');
         if !crate::fsutil::is_safe_relative(rel) {
             return None;
         }
@@ -784,30 +816,23 @@ impl<'a> Walker<'a> {
             }
             if prov.build_definition.build_type == BUILD_TYPE_IMPORT {
                 node.imported = true;
-                if let Some(l) = prov
-                    .build_definition
-                    .external_parameters
-                    .get("license")
-                    .and_then(Value::as_str)
-                {
-                    push_unique(&mut node.licenses, l);
+                if let Some(l) = provenance::import_parameters(&prov).and_then(|p| p.license) {
+                    push_unique(&mut node.licenses, &l);
                 }
                 continue;
             }
-            for d in &prov.build_definition.resolved_dependencies {
-                deps.push(dependency(d));
-            }
+            deps.extend(provenance::inputs(&prov));
         }
         deps.sort_by(|a, b| {
             (
                 a.name.as_deref(),
                 a.digest.map(|d| d.hex()),
-                a.uri.as_deref(),
+                a.uri.as_ref().map(ResourceUri::to_string),
             )
                 .cmp(&(
                     b.name.as_deref(),
                     b.digest.map(|d| d.hex()),
-                    b.uri.as_deref(),
+                    b.uri.as_ref().map(ResourceUri::to_string),
                 ))
         });
         deps.dedup_by(|a, b| {
@@ -968,19 +993,18 @@ impl<'a> Walker<'a> {
         attestation.insert("signers".into(), Value::Array(signers));
 
         let (mut name, mut version) = (node.name.clone(), None::<String>);
-        if let Some(p) = &provenance {
-            let ext = &p["buildDefinition"]["externalParameters"];
-            if let Some(n) = ext["artifact"]["name"].as_str() {
-                name = Some(n.to_string());
-            }
-            if let Some(n) = ext["artifact"]["version"].as_str() {
-                version = Some(n.to_string());
-            }
-            if version.is_none()
-                && let Some(c) = ext["commit"].as_str()
-            {
-                version = Some(c.to_string());
-            }
+        let prov = provenance
+            .as_ref()
+            .and_then(|p| serde_json::from_value::<Provenance>(p.clone()).ok());
+        if let Some(t) = prov.as_ref().and_then(provenance::training_parameters) {
+            name = Some(t.artifact.name);
+            version = Some(t.artifact.version);
+        }
+        if version.is_none() {
+            version = prov
+                .as_ref()
+                .and_then(provenance::import_parameters)
+                .and_then(|i| i.commit);
         }
         if let Some(c) = &cyclonedx {
             let comp = &c["metadata"]["component"];
@@ -1043,23 +1067,6 @@ fn short(id: &str) -> String {
     match id.strip_prefix("sha256:") {
         Some(h) => format!("sha256:{}", &h[..h.len().min(12)]),
         None => id.to_string(),
-    }
-}
-
-fn dependency(d: &ResourceDescriptor) -> Dep {
-    let role_name = d
-        .annotations
-        .get("role")
-        .and_then(Value::as_str)
-        .unwrap_or("other")
-        .to_string();
-    Dep {
-        name: d.name.clone(),
-        role: Role::parse(&role_name).unwrap_or(Role::Other),
-        role_name,
-        uri: d.uri.clone(),
-        digest: d.sha256_digest(),
-        git_commit: d.digest.get("gitCommit").cloned(),
     }
 }
 

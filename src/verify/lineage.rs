@@ -8,17 +8,18 @@
 //! descends from this poisoned model", listing too much is safer than too
 //! little); with one, only statements it verifies.
 //!
-//! Digests: a provenance names an `oci` input by its lock digest, the OCI
-//! *manifest* digest, while a path or Hugging Face input is named by its
-//! artifact digest. Every ModelPack manifest read here (the tags of a
-//! repository, and the `oci://` dependencies of the statements read) maps
-//! its manifest digest to the artifact digest its layers make, so an
-//! ancestor may be named by either.
+//! Digests: a provenance names every input by its artifact digest (an `oci`
+//! input's manifest rides in its `oci://…@sha256:` URI), so the lineage is
+//! keyed by artifact digest alone. A ModelPack manifest read from a
+//! registry, or named in an input's URI, is listed under its artifact;
+//! asking about such a manifest digest finds that artifact.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::digest::Sha256Digest;
-use crate::intoto::{BUILD_TYPE_IMPORT, PREDICATE_SLSA_PROVENANCE, Provenance};
+use crate::intoto::{PREDICATE_SLSA_PROVENANCE, Provenance};
+use crate::model::ResourceUri;
+use crate::provenance;
 use crate::registry::{ANN_ARTIFACT_NAME, Client, OciRef, RegistryError, pull};
 use crate::sign::bundle;
 use crate::sign::trust::Trust;
@@ -53,13 +54,10 @@ pub struct Lineage {
     /// dependency's name in the child).
     edges: BTreeMap<Sha256Digest, BTreeSet<(Sha256Digest, String)>>,
     names: BTreeMap<Sha256Digest, BTreeSet<String>>,
-    /// ModelPack manifest digest → artifact digest.
-    manifests: BTreeMap<Sha256Digest, Sha256Digest>,
     /// Registry references per digest (artifact, or a manifest that is not
-    /// ModelPack).
-    references: BTreeMap<Sha256Digest, BTreeSet<String>>,
-    /// `oci://` dependencies met: (URI, manifest digest).
-    oci: BTreeSet<(String, Sha256Digest)>,
+    /// ModelPack), with the manifest digest each is pinned to: the tags read,
+    /// and the `oci://` locations provenance gives for its inputs.
+    references: BTreeMap<Sha256Digest, BTreeSet<(String, Sha256Digest)>>,
     seen: BTreeSet<Sha256Digest>,
     pub unreadable: Vec<Unreadable>,
     /// Provenance statements counted.
@@ -118,22 +116,29 @@ impl Lineage {
             Err(e) => return unreadable(self, format!("not SLSA provenance: {e}")),
         };
         self.statements += 1;
-        if let Some(n) = prov.build_definition.external_parameters["input"].as_str() {
-            self.names.entry(child).or_default().insert(n.to_string());
+        if let Some(i) = provenance::import_parameters(&prov) {
+            self.names.entry(child).or_default().insert(i.input);
         }
-        if prov.build_definition.build_type == BUILD_TYPE_IMPORT {
-            return;
-        }
-        for d in &prov.build_definition.resolved_dependencies {
-            let Some(dd) = d.sha256_digest() else {
+        for d in provenance::inputs(&prov) {
+            let Some(dd) = d.digest else {
                 continue;
             };
-            let name = d.name.clone().unwrap_or_default();
+            let name = d.name.unwrap_or_default();
             if !name.is_empty() {
                 self.names.entry(dd).or_default().insert(name.clone());
             }
-            if let Some(uri) = d.uri.as_deref().filter(|u| u.starts_with("oci://")) {
-                self.oci.insert((uri.to_string(), dd));
+            // Where the provenance says an `oci` input is.
+            if let Some(ResourceUri::Oci {
+                registry,
+                repo,
+                manifest,
+            }) = &d.uri
+            {
+                let location = format!("{registry}/{repo}@{}", manifest.prefixed());
+                self.references
+                    .entry(dd)
+                    .or_default()
+                    .insert((location, *manifest));
             }
             self.edges.entry(dd).or_default().insert((child, name));
         }
@@ -174,7 +179,6 @@ impl Lineage {
         let key = match model {
             Some(r) => {
                 let artifact = r.parsed.artifact_digest;
-                self.manifests.insert(manifest, artifact);
                 if let Some(n) = r.parsed.annotation(ANN_ARTIFACT_NAME) {
                     self.names
                         .entry(artifact)
@@ -188,7 +192,7 @@ impl Lineage {
         self.references
             .entry(key)
             .or_default()
-            .insert(pinned.to_string());
+            .insert((pinned.to_string(), manifest));
     }
 
     /// Read one registry reference (a tag or a digest): its manifest and
@@ -235,55 +239,30 @@ impl Lineage {
         Ok(())
     }
 
-    /// The `oci://` dependencies whose manifest has not been read (so
-    /// their artifact digest is not known yet), as (URI, digest).
-    pub fn unmapped_dependencies(&self) -> Vec<(String, Sha256Digest)> {
-        self.oci
-            .iter()
-            .filter(|(_, d)| !self.manifests.contains_key(d) && !self.references.contains_key(d))
-            .cloned()
-            .collect()
-    }
-
-    /// Read a dependency's manifest to learn its artifact digest.
-    pub fn map_dependency(
-        &mut self,
-        client: &Client,
-        reference: &OciRef,
-    ) -> Result<(), RegistryError> {
-        let r = pull::resolve(client, reference)?;
-        self.add_manifest(reference, r.manifest_digest, Some(&r));
-        Ok(())
-    }
-
-    /// A manifest digest stands for the artifact it carries.
+    /// A manifest digest read from a registry stands for the artifact its
+    /// layers make; any other digest for itself.
     fn canonical(&self, d: &Sha256Digest) -> Sha256Digest {
-        self.manifests.get(d).copied().unwrap_or(*d)
+        self.references
+            .iter()
+            .find(|(_, refs)| refs.iter().any(|(_, m)| m == d))
+            .map(|(artifact, _)| *artifact)
+            .unwrap_or(*d)
     }
 
-    /// What `map` holds for a digest and for the manifests carrying it.
-    fn gather(
-        &self,
-        map: &BTreeMap<Sha256Digest, BTreeSet<String>>,
-        d: &Sha256Digest,
-    ) -> Vec<String> {
-        let mut out = BTreeSet::new();
-        for (k, values) in map {
-            if self.canonical(k) == *d {
-                out.extend(values.iter().cloned());
-            }
-        }
-        out.into_iter().collect()
-    }
-
-    /// The names of a digest (and of the manifests carrying it).
+    /// The names of a digest.
     pub fn names_of(&self, d: &Sha256Digest) -> Vec<String> {
-        self.gather(&self.names, d)
+        self.names
+            .get(d)
+            .map(|n| n.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Where a digest is in the registries read.
     pub fn references_of(&self, d: &Sha256Digest) -> Vec<String> {
-        self.gather(&self.references, d)
+        self.references
+            .get(d)
+            .map(|r| r.iter().map(|(s, _)| s.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// What `what` names: a digest (`sha256:…` or 64 hex digits; an
@@ -298,7 +277,7 @@ impl Lineage {
         self.names
             .iter()
             .filter(|(_, names)| names.contains(what))
-            .map(|(d, _)| self.canonical(d))
+            .map(|(d, _)| *d)
             .collect()
     }
 
@@ -307,9 +286,9 @@ impl Lineage {
     pub fn descendants(&self, starts: &BTreeSet<Sha256Digest>) -> Vec<Descendant> {
         let mut children: BTreeMap<Sha256Digest, BTreeSet<(Sha256Digest, &str)>> = BTreeMap::new();
         for (dep, kids) in &self.edges {
-            let entry = children.entry(self.canonical(dep)).or_default();
+            let entry = children.entry(*dep).or_default();
             for (child, input) in kids {
-                entry.insert((self.canonical(child), input.as_str()));
+                entry.insert((*child, input.as_str()));
             }
         }
         let mut found: BTreeMap<Sha256Digest, (usize, Vec<String>)> = BTreeMap::new();
@@ -358,7 +337,7 @@ mod tests {
     }
 
     #[test]
-    fn manifest_and_artifact_digests_name_the_same_ancestor() {
+    fn descendants_by_artifact_digest_and_name() {
         let (a, ma, d, f, g) = (
             Sha256Digest::of(b"a"),
             Sha256Digest::of(b"manifest of a"),
@@ -367,14 +346,10 @@ mod tests {
             Sha256Digest::of(b"g"),
         );
         let mut l = Lineage::default();
-        // F from A (by manifest) and D; G from F.
-        edge(&mut l, ma, f, "base");
+        // F from A and D; G from F.
+        edge(&mut l, a, f, "base");
         edge(&mut l, d, f, "data");
         edge(&mut l, f, g, "parent");
-        // Before A's manifest is read, only its manifest digest matches.
-        assert!(l.descendants(&l.find(&a.prefixed())).is_empty());
-        assert_eq!(l.descendants(&l.find(&ma.prefixed())).len(), 2);
-        l.manifests.insert(ma, a);
         let from_a = l.descendants(&l.find(&a.prefixed()));
         assert_eq!(
             from_a
@@ -386,6 +361,12 @@ mod tests {
                 (2, g, "base>parent".to_string())
             ]
         );
+        // A's manifest, once read from a registry, names A.
+        assert!(l.descendants(&l.find(&ma.prefixed())).is_empty());
+        l.references
+            .entry(a)
+            .or_default()
+            .insert((format!("r.example/a@{}", ma.prefixed()), ma));
         assert_eq!(l.descendants(&l.find(&ma.hex())), from_a);
         assert_eq!(l.find("base"), [a].into());
         assert_eq!(l.descendants(&l.find("data")).len(), 2);

@@ -1,13 +1,15 @@
 //! Registry locations of graph nodes: an `oci://registry/repo@sha256:…`
-//! dependency URI names a ModelPack manifest. Its layers give the artifact
-//! digest (what attestations are about) and its referrers the bundles.
+//! dependency URI names a ModelPack manifest. Its layers must make the
+//! node's artifact digest (what attestations are about), and its referrers
+//! carry bundles.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use crate::digest::Sha256Digest;
+use crate::model::ResourceUri;
 use crate::registry::{Client, OciRef, RegistryError, Settings, pull};
-use crate::verify::graph::{Located, Locator};
+use crate::verify::graph::{LocateError, Located, Locator};
 use crate::verify::node::RawBundle;
 
 /// How to reach a registry (credentials, plain HTTP, timeouts).
@@ -67,34 +69,55 @@ impl<'a> RegistryLocator<'a> {
     }
 }
 
-/// `oci://registry/repo@sha256:…` → the reference, checked against the
-/// dependency's digest.
-pub fn parse_oci_uri(uri: &str, digest: &Sha256Digest) -> Result<OciRef, String> {
-    let rest = uri
-        .strip_prefix("oci://")
-        .ok_or_else(|| format!("{uri} is not an oci:// URI"))?;
-    let r = OciRef::parse(rest).map_err(|e| e.to_string())?;
-    if let Some(d) = r.digest
-        && d != *digest
-    {
-        return Err(format!(
-            "the URI names manifest {} but the dependency's digest is {}",
-            d.prefixed(),
-            digest.prefixed()
-        ));
+/// The registry reference an `oci://registry/repo@sha256:<manifest>` URI
+/// names.
+pub fn oci_reference(uri: &ResourceUri) -> Option<OciRef> {
+    match uri {
+        ResourceUri::Oci {
+            registry,
+            repo,
+            manifest,
+        } => Some(OciRef {
+            registry: registry.clone(),
+            repository: repo.clone(),
+            tag: None,
+            digest: Some(*manifest),
+        }),
+        _ => None,
     }
-    Ok(r.with_digest(*digest))
 }
 
 impl Locator for RegistryLocator<'_> {
-    fn locate(&self, uri: &str, digest: &Sha256Digest) -> Option<Result<Located, String>> {
-        if !uri.starts_with("oci://") {
-            return None;
-        }
-        Some(parse_oci_uri(uri, digest).and_then(|r| {
-            self.resolve(&r)
-                .map_err(|e| crate::registry::client::error_chain(&e))
-        }))
+    fn locate(
+        &self,
+        uri: &ResourceUri,
+        digest: &Sha256Digest,
+    ) -> Option<Result<Located, LocateError>> {
+        let reference = oci_reference(uri)?;
+        Some(
+            self.resolve(&reference)
+                .map_err(|e| {
+                    let message = crate::registry::client::error_chain(&e);
+                    match e {
+                        RegistryError::DigestMismatch { .. }
+                        | RegistryError::NotModelPack { .. }
+                        | RegistryError::Protocol { .. } => LocateError::Contradicts(message),
+                        _ => LocateError::Unreachable(message),
+                    }
+                })
+                .and_then(|l| {
+                    if l.artifact == *digest {
+                        Ok(l)
+                    } else {
+                        Err(LocateError::Contradicts(format!(
+                            "{} holds artifact {}, not the dependency's {}",
+                            l.location,
+                            l.artifact.prefixed(),
+                            digest.prefixed()
+                        )))
+                    }
+                }),
+        )
     }
 }
 
@@ -105,18 +128,11 @@ mod tests {
     #[test]
     fn oci_uris() {
         let d = Sha256Digest::of(b"m");
-        let r =
-            parse_oci_uri(&format!("oci://127.0.0.1:5000/acme/a@{}", d.prefixed()), &d).unwrap();
+        let uri = ResourceUri::parse(&format!("oci://127.0.0.1:5000/acme/a@{}", d.prefixed()));
+        let r = oci_reference(&uri).unwrap();
+        assert_eq!(r.registry, "127.0.0.1:5000");
         assert_eq!(r.repository, "acme/a");
         assert_eq!(r.digest, Some(d));
-        let other = Sha256Digest::of(b"x");
-        assert!(
-            parse_oci_uri(
-                &format!("oci://127.0.0.1:5000/acme/a@{}", d.prefixed()),
-                &other
-            )
-            .is_err()
-        );
-        assert!(parse_oci_uri("file:x", &d).is_err());
+        assert!(oci_reference(&ResourceUri::parse("file:x")).is_none());
     }
 }

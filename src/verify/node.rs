@@ -16,7 +16,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::digest::{FileEntry, SetOptions, Sha256Digest};
+use crate::digest::{FileEntry, FileSet, SetOptions, Sha256Digest};
 use crate::intoto::{PREDICATE_OMS, Statement};
 use crate::reporter::Reporter;
 use crate::sign::bundle::{self, BundleError};
@@ -399,8 +399,9 @@ pub fn verify_node(
                 }))
                 .with_symlinks(allow);
         }
-        match oms::hash_model(&bytes.path, &settings, reporter) {
-            Ok(h) => hashed = Some(h),
+        // Never through the hash cache: verification reads every byte.
+        match FileSet::hash(&bytes.path, &settings, None, reporter) {
+            Ok(set) => hashed = Some(oms::hashed_model(&bytes.path, &settings, set)),
             Err(e) => findings.push(Finding {
                 code: Code::UnreadableArtifact,
                 node: None,

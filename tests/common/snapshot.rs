@@ -18,6 +18,7 @@ pub fn filters(tmp: &Path, extra: &[(String, String)]) -> Vec<(String, String)> 
     for (re, with) in [
         (r"sha256:[0-9a-f]{64}", "sha256:[DIGEST]"),
         (r"sha256:[0-9a-f]{12}", "sha256:[SHORT]"),
+        (r"git:[0-9a-f]{40}", "git:[COMMIT]"),
         (r"git:[0-9a-f]{12}", "git:[COMMIT]"),
         (r"[0-9a-f]{64}", "[HEX]"),
         (r"[0-9a-f]{40}", "[COMMIT]"),

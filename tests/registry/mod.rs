@@ -825,17 +825,27 @@ fn referrers_api_registry_gets_no_tag_schema() {
 }
 
 #[test]
-fn oci_input_pins_the_manifest_digest_and_layers() {
+fn oci_input_pins_the_artifact_and_manifest_digests_and_layers() {
     let Some(reg) = Registry::start(false) else {
         return;
     };
     let env = TestEnv::new();
     let proj = project(&env, "p");
     let reference = format!("{}/models/minilm:1.0", reg.addr);
-    let pushed = run(&env, &proj, &["push", "--plain-http", &reference], &[])
-        .ok()
-        .stdout;
-    let digest = pushed.trim().split_once('@').unwrap().1.to_string();
+    let pushed = run(
+        &env,
+        &proj,
+        &["push", "--plain-http", &reference, "--format", "json"],
+        &[],
+    )
+    .ok()
+    .json();
+    let digest = pushed["digest"].as_str().unwrap().to_string();
+    let artifact = pushed["artifact_digest"].as_str().unwrap().to_string();
+    assert_eq!(
+        artifact,
+        format!("sha256:{}", artifact_digest(&proj.join("out")))
+    );
 
     let ft = ProjectBuilder::new(env.work().join("ft"))
         .name("acme/ft")
@@ -853,7 +863,15 @@ fn oci_input_pins_the_manifest_digest_and_layers() {
     );
     run(&env, &ft, &["pin"], &[("MLPROV_REGISTRY_PLAIN_HTTP", "1")]).ok();
     let lock = std::fs::read_to_string(ft.join("mlprov.lock")).unwrap();
-    assert!(lock.contains(&format!("digest = \"{digest}\"")), "{lock}");
+    // The digest is the artifact digest, as for every source; the manifest
+    // the reference resolved to is recorded beside it.
+    assert!(lock.contains("\nversion = 2\n"), "{lock}");
+    assert!(
+        lock.contains(&format!(
+            "digest = \"{artifact}\"\nmanifest = \"{digest}\"\n"
+        )),
+        "{lock}"
+    );
     assert!(
         lock.contains(&format!("source = \"oci:{reference}\"")),
         "{lock}"
@@ -880,6 +898,41 @@ fn oci_input_pins_the_manifest_digest_and_layers() {
         &[("MLPROV_REGISTRY_PLAIN_HTTP", "1")],
     )
     .ok();
+
+    // A version 1 lock (where the oci digest was the manifest digest):
+    // --locked refuses to upgrade it, pin upgrades it in place and says so.
+    let v1 = lock.replace("\nversion = 2\n", "\nversion = 1\n").replace(
+        &format!("digest = \"{artifact}\"\nmanifest = \"{digest}\"\n"),
+        &format!("digest = \"{digest}\"\n"),
+    );
+    std::fs::write(ft.join("mlprov.lock"), &v1).unwrap();
+    let r = run(
+        &env,
+        &ft,
+        &["pin", "--locked"],
+        &[("MLPROV_REGISTRY_PLAIN_HTTP", "1")],
+    )
+    .expect_code(1);
+    assert!(
+        r.stderr.contains("mlprov::pin::lock_version"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("lock version 1"), "{}", r.stderr);
+    assert!(r.stderr.contains("run `mlprov pin`"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(ft.join("mlprov.lock")).unwrap(), v1);
+    let r = run(&env, &ft, &["pin", "--offline"], &[]).ok();
+    assert!(
+        r.stderr
+            .contains("Upgraded mlprov.lock from lock version 1 to 2"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(ft.join("mlprov.lock")).unwrap(),
+        lock
+    );
+    run(&env, &ft, &["pin", "--locked", "--offline"], &[]).ok();
 }
 
 #[test]
@@ -926,4 +979,244 @@ fn push_takes_facts_from_the_build_and_refuses_stale_provenance() {
         r.stderr
     );
     assert!(r.stdout.is_empty());
+}
+
+/// Issue 13's acceptance for `oci` inputs, as two users would do it, each
+/// from a fresh MLPROV_HOME: A is built, attested, signed and pushed; F names
+/// it as an `oci` input, pins it, attests its import, builds, attests, signs
+/// and pushes. `verify` of F gives the same verdict and the same node
+/// identities with the registry reachable, stopped, and under `--offline`:
+/// every node is its artifact digest, wherever its bundles come from.
+#[test]
+fn oci_inputs_pin_import_build_push_and_verify_online_and_offline_alike() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let pw = [("MLPROV_PASSWORD", "correct horse")];
+    let http = [
+        ("MLPROV_PASSWORD", "correct horse"),
+        ("MLPROV_REGISTRY_PLAIN_HTTP", "1"),
+    ];
+
+    // A: the base model, by its own team.
+    let env_a = TestEnv::new();
+    let a = project(&env_a, "a");
+    run(&env_a, &a, &["keygen"], &pw).ok();
+    run(&env_a, &a, &["pin"], &[]).ok();
+    run(&env_a, &a, &["build", "--allow-dirty"], &[]).ok();
+    run(&env_a, &a, &["attest", "--key", "cosign.key"], &pw).ok();
+    run(&env_a, &a, &["sign", "--key", "cosign.key"], &pw).ok();
+    let a_ref = format!("{}/models/a:1", reg.addr);
+    let pushed = run(
+        &env_a,
+        &a,
+        &["push", "--plain-http", &a_ref, "--format", "json"],
+        &[],
+    )
+    .ok()
+    .json();
+    let a_manifest = pushed["digest"].as_str().unwrap().to_string();
+    let a_artifact = pushed["artifact_digest"].as_str().unwrap().to_string();
+    assert_eq!(pushed["referrers"].as_array().unwrap().len(), 4, "{pushed}");
+
+    // F: fine-tuned from A by another team, on another machine.
+    let env = TestEnv::new();
+    let f = env.work().join("f");
+    std::fs::create_dir_all(&f).unwrap();
+    run(&env, &f, &["keygen"], &pw).ok();
+    let slsa_scan = format!("[\"{SLSA}\", \"https://mlprov.dev/scan/v1\"]");
+    std::fs::write(
+        f.join("mlprov.toml"),
+        format!(
+            "[artifact]\nname = \"acme/ft\"\nversion = \"1\"\nkind = \"model\"\npath = \"out/\"\nlicense = \"Apache-2.0\"\n\n\
+             [inputs]\nbase = {{ oci = \"{a_ref}\", role = \"base-model\" }}\n\n\
+             [policy]\nlicenses.allow = [\"Apache-2.0\"]\nrequire-pinned-revisions = true\n\n\
+             [policy.artifact]\nrequire = [\"{SLSA}\", \"{SPDX}\", \"https://model_signing/signature/v1.0\"]\nsigners = [\"cosign.pub\"]\n\n\
+             [policy.roles.base-model]\nrequire = {slsa_scan}\nsigners = [\"cosign.pub\"]\n"
+        ),
+    )
+    .unwrap();
+    run(&env, &f, &["pin"], &http).ok();
+    let lock = std::fs::read_to_string(f.join("mlprov.lock")).unwrap();
+    assert!(
+        lock.contains(&format!(
+            "digest = \"{a_artifact}\"\nmanifest = \"{a_manifest}\"\n"
+        )),
+        "{lock}"
+    );
+    // The import attestation of an oci input (refused before lock v2).
+    let r = run(
+        &env,
+        &f,
+        &[
+            "attest",
+            "import",
+            "base",
+            "--key",
+            "cosign.key",
+            "--format",
+            "json",
+        ],
+        &http,
+    )
+    .ok();
+    let bundles = r.json()["bundles"].clone();
+    for b in bundles.as_array().unwrap() {
+        assert_eq!(b["subjects"], serde_json::json!([a_artifact]), "{bundles}");
+    }
+    let store_a = env.store().join("store/sha256").join(&a_artifact[7..]);
+    assert_eq!(std::fs::read_dir(&store_a).unwrap().count(), 2);
+    run(
+        &env,
+        &f,
+        &[
+            "build",
+            "--allow-dirty",
+            "--",
+            "sh",
+            "-c",
+            "mkdir -p out && printf '{\"base\": \"a\", \"epochs\": 1}\\n' > out/config.json",
+        ],
+        &http,
+    )
+    .ok();
+    let prov: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.join("target/mlprov/provenance.json")).unwrap())
+            .unwrap();
+    let dep = &prov["predicate"]["buildDefinition"]["resolvedDependencies"][0];
+    assert_eq!(dep["name"], "base");
+    assert_eq!(dep["digest"]["sha256"], a_artifact[7..]);
+    assert_eq!(
+        dep["uri"],
+        format!("oci://{}/models/a@{a_manifest}", reg.addr)
+    );
+    run(&env, &f, &["attest", "--key", "cosign.key"], &pw).ok();
+    run(&env, &f, &["sign", "--key", "cosign.key"], &pw).ok();
+    let f_ref = format!("{}/models/f:1", reg.addr);
+    let pushed = run(
+        &env,
+        &f,
+        &["push", "--plain-http", &f_ref, "--format", "json"],
+        &[],
+    )
+    .ok()
+    .json();
+    let f_artifact = pushed["artifact_digest"].as_str().unwrap().to_string();
+
+    // The verdict and the node identities of one verification.
+    let summary = |r: &Run| {
+        let j = r.json();
+        let mut nodes: Vec<(String, String, bool, Option<String>)> = j["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                (
+                    n["id"].as_str().unwrap().to_string(),
+                    n["roles"][0].as_str().unwrap().to_string(),
+                    n["verified"].as_bool().unwrap(),
+                    n["manifestDigest"].as_str().map(str::to_string),
+                )
+            })
+            .collect();
+        nodes.sort();
+        (j["verified"].as_bool().unwrap(), nodes)
+    };
+    let want = {
+        let mut n = vec![
+            (
+                a_artifact.clone(),
+                "base-model".to_string(),
+                true,
+                Some(a_manifest.clone()),
+            ),
+            (f_artifact.clone(), "artifact".to_string(), true, None),
+        ];
+        n.sort();
+        (true, n)
+    };
+
+    // Online: F from the registry, A's location read from the registry.
+    let online = run(
+        &env,
+        &f,
+        &["verify", "--plain-http", &f_ref, "--format", "json"],
+        &[],
+    )
+    .ok();
+    let mut online_summary = summary(&online);
+    // The registry root carries its manifest digest; a local root has none.
+    for n in &mut online_summary.1 {
+        if n.0 == f_artifact {
+            assert_eq!(n.3.as_deref(), pushed["digest"].as_str());
+            n.3 = None;
+        }
+    }
+    assert_eq!(online_summary, want, "{}", online.stdout);
+    let j = online.json();
+    let a_node = j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == a_artifact)
+        .unwrap();
+    assert_eq!(
+        a_node["location"],
+        format!("{}/models/a@{a_manifest}", reg.addr),
+        "{a_node}"
+    );
+    // A's own bundles (signed by A's team, whom F's policy does not trust
+    // for base models) were read from the registry and change nothing.
+    assert!(
+        a_node["attestations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["source"].as_str().unwrap_or("").contains("referrer")),
+        "{a_node}"
+    );
+
+    // The same, locally (the project's out/ and the local store), with the
+    // registry up and then down, and with --offline.
+    let local = |args: &[&str]| {
+        let mut v = vec!["verify", "--plain-http", "--format", "json"];
+        v.extend(args);
+        let r = run(&env, &f, &v, &[]);
+        assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+        summary(&r)
+    };
+    assert_eq!(local(&[]), want);
+    assert_eq!(local(&[&f_artifact]), want);
+    drop(reg);
+    assert_eq!(local(&[]), want);
+    assert_eq!(local(&[&f_artifact]), want);
+    assert_eq!(local(&["--offline"]), want);
+    assert_eq!(local(&["--offline", &f_artifact]), want);
+
+    // Without the import attestations the base model is unproven from what
+    // is at hand: it fails, on that node, saying what is missing and that
+    // its registry location could not be read.
+    std::fs::remove_dir_all(&store_a).unwrap();
+    for sidecar in [
+        "import-base.sigstore.json",
+        "import-base.scan.sigstore.json",
+    ] {
+        std::fs::remove_file(f.join("target/mlprov").join(sidecar)).unwrap();
+    }
+    for args in [vec![], vec!["--offline"]] {
+        let mut v = vec!["verify", "--plain-http", "--format", "json"];
+        v.extend(args);
+        let r = run(&env, &f, &v, &[]).expect_code(1);
+        let j = r.json();
+        assert_eq!(j["verified"], false);
+        let failing: Vec<&str> = j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["node"].as_str().unwrap())
+            .collect();
+        assert!(failing.iter().all(|n| *n == a_artifact), "{}", r.stdout);
+        assert!(r.stdout.contains("E0301"), "{}", r.stdout);
+        assert!(r.stdout.contains("E0604"), "{}", r.stdout);
+    }
 }
