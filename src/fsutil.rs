@@ -53,6 +53,45 @@ fn write_atomic_impl(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result
     Ok(())
 }
 
+/// Read a regular file of at most `limit` bytes, while reading (a file that
+/// grows, or a device, never costs more than `limit`). Anything that is not
+/// a regular file (a FIFO that would block, `/dev/zero` through a symlink,
+/// a directory) is refused before it is opened. `name` is the limit's name
+/// for the error (`mlprov.toml: larger than 1048576 bytes (MAX_MANIFEST_BYTES)`).
+pub fn read_bounded(path: &Path, limit: u64, name: &str) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("larger than the limit of {limit} bytes ({name})"),
+        )
+    };
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut out = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    std::fs::File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(out)
+}
+
+/// [`read_bounded`] as UTF-8 text.
+pub fn read_text_bounded(path: &Path, limit: u64, name: &str) -> io::Result<String> {
+    String::from_utf8(read_bounded(path, limit, name)?)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
 /// Render a relative path with `/` separators (the form recorded in every
 /// document), or `None` when it is not a plain relative path (absolute, or
 /// containing `..`, or not UTF-8).

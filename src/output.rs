@@ -328,7 +328,11 @@ impl Reporter for BarReporter {
         .progress_chars("=> ");
         bar.set_style(style);
         let short = label.split_whitespace().next().unwrap_or(label);
-        let short = short[..1].to_uppercase() + &short[1..];
+        let mut chars = short.chars();
+        let short: String = chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect())
+            .unwrap_or_default();
         bar.set_message(short);
         bar.enable_steady_tick(Duration::from_millis(200));
         if let Ok(mut b) = self.bar.lock() {

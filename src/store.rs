@@ -80,7 +80,7 @@ impl Store {
         let mut out = Vec::with_capacity(subjects.len());
         for s in &subjects {
             let path = self.path_for(s, predicate_type, bundle);
-            let same = std::fs::read(&path).is_ok_and(|b| b == bundle);
+            let same = read_entry(&path).is_ok_and(|b| b == bundle);
             if !same {
                 crate::fsutil::write_atomic_mode(&path, bundle, 0o644)?;
             }
@@ -88,7 +88,7 @@ impl Store {
             for old in self.list(s)? {
                 if old.path != path
                     && old.predicate_slug == slug
-                    && std::fs::read(&old.path)
+                    && read_entry(&old.path)
                         .is_ok_and(|b| crate::sign::bundle::same_attestation(&b, bundle))
                 {
                     std::fs::remove_file(&old.path)?;
@@ -181,8 +181,40 @@ pub fn predicate_slug(uri: &str) -> String {
     }
 }
 
+/// A store entry's bytes: a regular file of at most
+/// [`MAX_BUNDLE_BYTES`](crate::registry::MAX_BUNDLE_BYTES) (a symlink to
+/// `/dev/zero` or a FIFO is refused, never read or waited on).
+pub fn read_entry(path: &Path) -> io::Result<Vec<u8>> {
+    crate::fsutil::read_bounded(path, crate::registry::MAX_BUNDLE_BYTES, "MAX_BUNDLE_BYTES")
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[cfg(unix)]
+    #[test]
+    fn entries_that_are_no_regular_files_are_refused_at_once() {
+        let d = tempfile::tempdir().unwrap();
+        let zero = d.path().join("zero.sigstore.json");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let fifo = d.path().join("fifo.sigstore.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let big = d.path().join("big.sigstore.json");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(crate::registry::MAX_BUNDLE_BYTES + 1).unwrap();
+        let t = std::time::Instant::now();
+        for p in [&zero, &fifo] {
+            let e = read_entry(p).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
+        }
+        let e = read_entry(&big).unwrap_err();
+        assert!(e.to_string().contains("MAX_BUNDLE_BYTES"), "{e}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
+    }
     use super::*;
 
     #[test]

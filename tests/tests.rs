@@ -10,6 +10,7 @@ mod hf_server;
 mod init;
 mod keyless;
 mod layering;
+mod limits;
 mod manifest_errors;
 mod pin;
 mod registry;

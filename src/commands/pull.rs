@@ -191,6 +191,7 @@ fn verify(
                 path: staged.dir().to_path_buf(),
                 settings: crate::digest::SetOptions::artifact(),
             }),
+            listed: None,
             bundles,
             require: required,
             trust,

@@ -405,7 +405,7 @@ fn gather_bundles(
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for p in paths {
-        let bytes = std::fs::read(&p)
+        let bytes = crate::store::read_entry(&p)
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot read {}", p.display()))?;
         if !seen.insert(Sha256Digest::of(&bytes)) {

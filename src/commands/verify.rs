@@ -368,9 +368,12 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
                 bytes: None,
                 bundles,
                 found: Vec::new(),
+                // As `pull`: the OMS signature is required, and the layers'
+                // paths must match its signed file list.
                 require: required(&[]),
                 uri: Some(uri.clone()),
                 manifest: Some(located.manifest),
+                listed: Some(located.files.clone()),
             },
             uri,
         )
@@ -396,6 +399,7 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
                 require,
                 uri: None,
                 manifest: None,
+                listed: None,
             },
             d.prefixed(),
         )
@@ -450,6 +454,7 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
                 require: required(&[]),
                 uri: None,
                 manifest: None,
+                listed: None,
             },
             uri,
         )

@@ -82,6 +82,8 @@ pub struct Located {
     pub bundles: Vec<RawBundle>,
     /// `registry/repo@sha256:…`, for reports.
     pub location: String,
+    /// The files the manifest's layers name.
+    pub files: Vec<crate::digest::FileEntry>,
 }
 
 /// Why a registry location gave no bundles.
@@ -156,6 +158,8 @@ pub struct Root {
     pub uri: Option<String>,
     /// The root's manifest digest when it lives in a registry.
     pub manifest: Option<Sha256Digest>,
+    /// The files its registry manifest lists (see [`NodeRequest::listed`]).
+    pub listed: Option<Vec<crate::digest::FileEntry>>,
 }
 
 /// What kind of node.
@@ -368,6 +372,7 @@ impl<'a> Walker<'a> {
                 name: root.name.clone(),
                 expected: root.expected,
                 bytes: root.bytes.clone(),
+                listed: root.listed.clone(),
                 bundles: root.bundles.clone(),
                 require,
                 trust: &rules.trust,
@@ -561,6 +566,7 @@ impl<'a> Walker<'a> {
             }
             NodeKind::Artifact => {
                 let mut found = Vec::new();
+                let mut listed = None;
                 let mut unreachable = None;
                 let mut contradicts = false;
                 match located {
@@ -568,6 +574,7 @@ impl<'a> Walker<'a> {
                         node.manifest_digest = Some(l.manifest);
                         node.location = Some(l.location.clone());
                         found = l.bundles;
+                        listed = Some(l.files);
                     }
                     Some(Err(e)) => {
                         if let Some(ResourceUri::Oci { manifest, .. }) = &dep.uri {
@@ -598,6 +605,7 @@ impl<'a> Walker<'a> {
                         name: dep.name.clone(),
                         expected: dep.digest,
                         bytes: bytes.clone(),
+                        listed,
                         bundles: Vec::new(),
                         require: rules.require.clone(),
                         trust: &rules.trust,
@@ -642,9 +650,9 @@ impl<'a> Walker<'a> {
     /// role's rules as well (its dependencies were walked already).
     fn recheck(&mut self, i: usize, dep: &Dep, located: Option<Result<Located, LocateError>>) {
         let rules = self.s.policy.rules(dep.role).clone();
-        let found = match located {
-            Some(Ok(l)) => l.bundles,
-            _ => Vec::new(),
+        let (found, listed) = match located {
+            Some(Ok(l)) => (l.bundles, Some(l.files)),
+            _ => (Vec::new(), None),
         };
         let fixed = FixedBundles(found);
         let lookups = Lookups(vec![self.s.lookup, &fixed]);
@@ -653,6 +661,7 @@ impl<'a> Walker<'a> {
                 name: self.nodes[i].name.clone(),
                 expected: self.nodes[i].digest,
                 bytes: None,
+                listed,
                 bundles: Vec::new(),
                 require: rules.require.clone(),
                 trust: &rules.trust,
@@ -1065,7 +1074,7 @@ fn push_unique(v: &mut Vec<String>, s: &str) {
 
 fn short(id: &str) -> String {
     match id.strip_prefix("sha256:") {
-        Some(h) => format!("sha256:{}", &h[..h.len().min(12)]),
+        Some(h) => format!("sha256:{}", h.chars().take(12).collect::<String>()),
         None => id.to_string(),
     }
 }

@@ -38,7 +38,11 @@ impl RawBundle {
     pub fn read(path: &Path) -> std::io::Result<Self> {
         Ok(Self {
             source: path.display().to_string(),
-            bytes: std::fs::read(path)?,
+            bytes: crate::fsutil::read_bounded(
+                path,
+                crate::registry::MAX_BUNDLE_BYTES,
+                "MAX_BUNDLE_BYTES",
+            )?,
         })
     }
 }
@@ -144,6 +148,11 @@ pub struct NodeRequest<'a> {
     /// else the bytes, say what it is.
     pub expected: Option<Sha256Digest>,
     pub bytes: Option<LocalBytes>,
+    /// The files a registry manifest lists for the node (its layers' paths,
+    /// sizes and digests), when its bytes are not at hand: compared with
+    /// the signed file list as the bytes would be, so a layer renamed in the
+    /// registry fails as it fails `pull`.
+    pub listed: Option<Vec<FileEntry>>,
     /// Bundles given explicitly.
     pub bundles: Vec<RawBundle>,
     /// Predicate types that must be proven by a trusted, valid bundle.
@@ -493,6 +502,11 @@ pub fn verify_node(
             .cloned()
     });
     let mut files_check = None;
+    if hashed.is_none()
+        && let (Some(listed), Some(m)) = (&req.listed, &manifest)
+    {
+        findings.extend(file_findings(m, listed, digest, false));
+    }
     if let Some(h) = &hashed {
         files_check = Some(FilesCheck {
             files: h.files.len(),
