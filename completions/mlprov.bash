@@ -392,7 +392,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__graph)
-            opts="-C -q -v -h -V --key --certificate-chain --require --require-tlog --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --tlog-upload --rekor-url --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --key --certificate-chain --require --require-tlog --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --tlog-upload --rekor-url --vsa-keyless --attach --identity-token --fulcio-url --oidc-issuer --oidc-client-id --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -475,6 +475,22 @@ _mlprov() {
                     return 0
                     ;;
                 --rekor-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fulcio-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-client-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1184,7 +1200,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__verify)
-            opts="-C -q -v -h -V --key --certificate-chain --require --require-tlog --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --tlog-upload --rekor-url --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --key --certificate-chain --require --require-tlog --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --signature --bundle --ignore-paths --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --emit-vsa --vsa-key --tlog-upload --rekor-url --vsa-keyless --attach --identity-token --fulcio-url --oidc-issuer --oidc-client-id --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1267,6 +1283,22 @@ _mlprov() {
                     return 0
                     ;;
                 --rekor-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fulcio-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-client-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -290,9 +290,13 @@ root\t'The verified artifact only'"
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l max-depth -d 'How deep to walk resolvedDependencies; a deeper graph fails verification' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l emit-vsa -d 'Write a SLSA Verification Summary (VSA) of the result to FILE' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l vsa-key -d 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l tlog-upload -d 'Log the signed VSA in Rekor, as `sign --tlog-upload` does (default: on when --rekor-url or MLPROV_REKOR_URL is given)' -r -f -a "true\t''
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l tlog-upload -d 'Log the key-signed VSA in Rekor, as `sign --tlog-upload` does (default: on when --rekor-url or MLPROV_REKOR_URL is given)' -r -f -a "true\t''
 false\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l rekor-url -d 'Rekor to log the signed VSA in (default: https://rekor.sigstore.dev)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l identity-token -d 'The OIDC identity token (a JWT with audience `sigstore`) to sign the VSA keyless with' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l fulcio-url -d 'Fulcio (the certificate authority) to use' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l oidc-issuer -d 'OIDC issuer for the browser sign-in' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l oidc-client-id -d 'OIDC client ID for the browser sign-in' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -306,6 +310,8 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l refresh-trusted
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l insecure -d 'Accept any TLS certificate from the registry'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l password-stdin -d 'Read the registry password from stdin (with --username)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l vsa-keyless -d 'Sign the VSA keyless with Sigstore instead of a key: a Fulcio certificate for your OIDC identity (the job token in GitHub Actions, --identity-token, or a browser sign-in)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l attach -d 'Push the signed VSA to the registry as a referrer of the verified model\'s manifest (TARGET must be an OCI reference, and the verification must pass), so an admission gate can admit the model by checking one VSA from the verifier\'s identity'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l offline -d 'Never touch the network: resolve from local caches only'
@@ -330,9 +336,13 @@ root\t'The verified artifact only'"
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l max-depth -d 'How deep to walk resolvedDependencies; a deeper graph fails verification' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l emit-vsa -d 'Write a SLSA Verification Summary (VSA) of the result to FILE' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l vsa-key -d 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement' -r -F
-complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l tlog-upload -d 'Log the signed VSA in Rekor, as `sign --tlog-upload` does (default: on when --rekor-url or MLPROV_REKOR_URL is given)' -r -f -a "true\t''
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l tlog-upload -d 'Log the key-signed VSA in Rekor, as `sign --tlog-upload` does (default: on when --rekor-url or MLPROV_REKOR_URL is given)' -r -f -a "true\t''
 false\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l rekor-url -d 'Rekor to log the signed VSA in (default: https://rekor.sigstore.dev)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l identity-token -d 'The OIDC identity token (a JWT with audience `sigstore`) to sign the VSA keyless with' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l fulcio-url -d 'Fulcio (the certificate authority) to use' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l oidc-issuer -d 'OIDC issuer for the browser sign-in' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l oidc-client-id -d 'OIDC client ID for the browser sign-in' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -346,6 +356,8 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l refresh-trusted-
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l insecure -d 'Accept any TLS certificate from the registry'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l password-stdin -d 'Read the registry password from stdin (with --username)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l vsa-keyless -d 'Sign the VSA keyless with Sigstore instead of a key: a Fulcio certificate for your OIDC identity (the job token in GitHub Actions, --identity-token, or a browser sign-in)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l attach -d 'Push the signed VSA to the registry as a referrer of the verified model\'s manifest (TARGET must be an OCI reference, and the verification must pass), so an admission gate can admit the model by checking one VSA from the verifier\'s identity'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l offline -d 'Never touch the network: resolve from local caches only'

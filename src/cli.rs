@@ -580,8 +580,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "KEY", requires = "emit_vsa")]
     pub vsa_key: Option<PathBuf>,
 
-    /// Log the signed VSA in Rekor, as `sign --tlog-upload` does (default: on when --rekor-url
-    /// or MLPROV_REKOR_URL is given).
+    /// Log the key-signed VSA in Rekor, as `sign --tlog-upload` does (default: on when
+    /// --rekor-url or MLPROV_REKOR_URL is given).
     #[arg(
         long,
         value_name = "BOOL",
@@ -595,6 +595,53 @@ pub struct VerifyArgs {
     /// Rekor to log the signed VSA in (default: https://rekor.sigstore.dev).
     #[arg(long, value_name = "URL", env = "MLPROV_REKOR_URL")]
     pub rekor_url: Option<String>,
+
+    /// Sign the VSA keyless with Sigstore instead of a key: a Fulcio certificate for your OIDC
+    /// identity (the job token in GitHub Actions, --identity-token, or a browser sign-in).
+    #[arg(long, requires = "emit_vsa", conflicts_with = "vsa_key")]
+    pub vsa_keyless: bool,
+
+    /// Push the signed VSA to the registry as a referrer of the verified model's manifest (TARGET
+    /// must be an OCI reference, and the verification must pass), so an admission gate can admit
+    /// the model by checking one VSA from the verifier's identity.
+    #[arg(long)]
+    pub attach: bool,
+
+    #[command(flatten)]
+    pub vsa_sigstore: VsaSigstoreArgs,
+}
+
+/// Keyless (Sigstore) signing of the VSA (`verify --vsa-keyless`); the trusted root is
+/// `--trusted-root`.
+#[derive(Debug, Clone, Args)]
+pub struct VsaSigstoreArgs {
+    /// The OIDC identity token (a JWT with audience `sigstore`) to sign the VSA keyless with.
+    #[arg(
+        long,
+        help_heading = "Keyless signing",
+        value_name = "TOKEN",
+        env = "SIGSTORE_ID_TOKEN",
+        hide_env_values = true,
+        requires = "vsa_keyless"
+    )]
+    pub identity_token: Option<String>,
+
+    /// Fulcio (the certificate authority) to use.
+    #[arg(help_heading = "Keyless signing", long, value_name = "URL", env = "MLPROV_FULCIO_URL", default_value = crate::sign::keyless::PUBLIC_FULCIO_URL)]
+    pub fulcio_url: String,
+
+    /// OIDC issuer for the browser sign-in.
+    #[arg(help_heading = "Keyless signing", long, value_name = "URL", env = "MLPROV_OIDC_ISSUER", default_value = crate::sign::keyless::PUBLIC_OIDC_ISSUER)]
+    pub oidc_issuer: String,
+
+    /// OIDC client ID for the browser sign-in.
+    #[arg(
+        help_heading = "Keyless signing",
+        long,
+        value_name = "ID",
+        default_value = "sigstore"
+    )]
+    pub oidc_client_id: String,
 }
 
 /// Who is trusted to sign, and what must be proven (verify, pull).

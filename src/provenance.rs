@@ -1,8 +1,8 @@
 //! mlprov's provenance dialect, both directions.
 //!
 //! Written: SLSA v1 provenance for a build (an in-toto Statement v1 whose
-//! subjects are every output file plus the artifact digest, whose
-//! `externalParameters` are [`TrainingParameters`] and whose
+//! subjects are the artifact digest, every output file and the OCI manifest
+//! `push` will publish, whose `externalParameters` are [`TrainingParameters`] and whose
 //! `resolvedDependencies` name every locked input by its artifact digest and
 //! URI, and the training code by its git commit), and import provenance for
 //! a locked input ([`ImportParameters`], [`import_statement`]).
@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::build::{BuildFacts, Outputs, RunSource};
+use crate::build::{BuildFacts, RunSource};
 use crate::digest::Sha256Digest;
 use crate::intoto::{
     BUILD_TYPE_IMPORT, BUILD_TYPE_TRAINING, BUILDER_LOCAL, BuildDefinition, BuildMetadata, Builder,
@@ -187,16 +187,20 @@ fn to_value<T: Serialize>(v: &T) -> Value {
 }
 
 /// The subjects of every statement about a build's outputs: the artifact
-/// (by name and artifact digest) and then every output file.
-pub fn subjects(artifact_name: &str, outputs: &Outputs) -> Vec<ResourceDescriptor> {
-    let mut subject = Vec::with_capacity(outputs.set.len() + 1);
+/// (by name and artifact digest), every output file, and the ModelPack
+/// manifest `push` will publish (when computed), which admission gates look
+/// attestations up by.
+pub fn subjects(f: &BuildFacts<'_>) -> Vec<ResourceDescriptor> {
+    let outputs = f.outputs;
+    let mut subject = Vec::with_capacity(outputs.set.len() + 2);
     subject.push(ResourceDescriptor::sha256(
-        artifact_name,
+        f.manifest.artifact.name.clone(),
         &outputs.set.digest,
     ));
     for file in &outputs.set.files {
         subject.push(ResourceDescriptor::sha256(file.path.clone(), &file.sha256));
     }
+    subject.extend(f.oci_manifest.clone());
     subject
 }
 
@@ -207,7 +211,7 @@ pub fn scan_statement(
     policy: &crate::scan::ScanPolicy,
 ) -> Statement<crate::scan::ScanPredicate> {
     Statement::new(
-        subjects(&f.manifest.artifact.name, f.outputs),
+        subjects(f),
         crate::intoto::PREDICATE_SCAN,
         f.outputs.scan.predicate(policy),
     )
@@ -219,7 +223,7 @@ pub const SCAN_FILE: &str = "scan.json";
 /// The provenance statement for a build.
 pub fn statement(f: &BuildFacts<'_>) -> Statement<Provenance> {
     let artifact = &f.manifest.artifact;
-    let subject = subjects(&artifact.name, f.outputs);
+    let subject = subjects(f);
 
     let mut deps: Vec<ResourceDescriptor> = f
         .inputs()

@@ -4,11 +4,13 @@ mod common;
 
 mod build;
 mod cli;
+mod gates;
 mod generated;
 mod graph;
 mod hf_server;
 mod init;
 mod keyless;
+mod kubernetes;
 mod layering;
 mod limits;
 mod manifest_errors;

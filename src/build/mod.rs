@@ -171,6 +171,9 @@ pub struct BuildFacts<'a> {
     pub created: String,
     /// `runDetails.builder.id`.
     pub builder_id: String,
+    /// The ModelPack manifest `push` will publish for the outputs, as a
+    /// subject (see [`crate::registry::plan`]); set once it is computed.
+    pub oci_manifest: Option<crate::intoto::ResourceDescriptor>,
 }
 
 impl BuildFacts<'_> {

@@ -90,8 +90,15 @@ fn read(path: &Path, help: &str) -> Result<Vec<u8>> {
     })
 }
 
+/// The digests a bundle is filed under in the local store: its subjects',
+/// but the OCI manifest's (what is signed about a model is looked up by its
+/// artifact digest; `push` finds the manifest's own bundles by the manifest).
 fn digests(subjects: &[ResourceDescriptor]) -> Vec<Sha256Digest> {
-    subjects.iter().filter_map(|s| s.sha256_digest()).collect()
+    subjects
+        .iter()
+        .filter(|s| !crate::registry::plan::is_manifest_subject(s))
+        .filter_map(|s| s.sha256_digest())
+        .collect()
 }
 
 fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {

@@ -19,6 +19,7 @@ use crate::lockfile::{LOCK_FILE, Lock};
 use crate::manifest::Manifest;
 use crate::policy::license;
 use crate::project::Project;
+use crate::registry::plan;
 use crate::resolve::check;
 use crate::run::{self, Clock, RunKind, RunRecord};
 use crate::sbom::{self, cyclonedx, spdx3};
@@ -287,7 +288,7 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
     // 5. The documents.
     let out_dir = project.out_dir();
     let run_bytes = record.to_json().into_bytes();
-    let facts = BuildFacts {
+    let mut facts = BuildFacts {
         manifest: &manifest,
         manifest_digest: Sha256Digest::of(&manifest_bytes),
         lock: &lock,
@@ -298,7 +299,26 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
         outputs: &outputs,
         created: clock.now(),
         builder_id: crate::provenance::builder_id_from_env(),
+        oci_manifest: None,
     };
+    // The manifest `push` will publish, computed from the provenance as push
+    // reads it back, so that every statement can name it.
+    let draft = crate::provenance::statement(&facts);
+    let planned = plan::plan(&plan::PlanInput {
+        manifest: &manifest,
+        root: &project.root.join(&artifact_path),
+        set: &outputs.set,
+        provenance: Some(&plan::provenance_facts(&draft.predicate)),
+        lock_digest: facts.lock_digest,
+        epoch: match clock {
+            Clock::Fixed(s) => Some(s),
+            Clock::Wall => None,
+        },
+    })?;
+    facts.oci_manifest = Some(plan::manifest_subject(
+        plan::publish_repository(&manifest).as_deref(),
+        &planned.manifest_digest(),
+    ));
     let provenance = sbom::to_json_bytes(&crate::provenance::statement(&facts));
     let scan_bytes = sbom::to_json_bytes(&crate::provenance::scan_statement(&facts, &scan_policy));
     let sbom_bytes = sbom::to_json_bytes(&spdx3::document(&facts));

@@ -10,15 +10,15 @@ use serde_json::json;
 
 use super::{Context, ExitStatus};
 use crate::cli::{PushArgs, RegistryArgs};
-use crate::digest::{FileEntry, FileSet, HashCache, SIGNATURE_FILE, SetOptions, Sha256Digest};
+use crate::digest::{FileSet, HashCache, SIGNATURE_FILE, SetOptions, Sha256Digest};
 use crate::fsutil::human_bytes;
-use crate::intoto::{Provenance, Statement};
 use crate::lockfile::Lock;
 use crate::manifest::Manifest;
 use crate::model::Source;
 use crate::project::{self, Project};
-use crate::registry::modelpack::{self, LayerFile, ModelInfo};
-use crate::registry::push::{Bundle, PushFile, PushRequest};
+use crate::registry::modelpack::LayerFile;
+use crate::registry::plan;
+use crate::registry::push::{Bundle, PushRequest};
 use crate::registry::{self, Client, OciRef, Settings, credentials};
 
 pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
@@ -67,59 +67,18 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
     let set = hashed
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot read {}", root.display()))?;
-    let mut formats = std::collections::BTreeSet::new();
-    let mut files = Vec::with_capacity(set.len());
-    for (entry, abs) in set.files.iter().zip(set.paths(&root)) {
-        let format = crate::scan::detect_file(&abs)
-            .ok()
-            .map(|f| f.as_str().to_string());
-        let kind = modelpack::layer_kind(&entry.path, format.as_deref(), manifest.artifact.kind);
-        if kind == modelpack::LayerKind::Weight
-            && let Some(f) = &format
-        {
-            formats.insert(f.clone());
-        }
-        files.push(PushFile {
-            layer: LayerFile {
-                entry: FileEntry {
-                    format,
-                    ..entry.clone()
-                },
-                kind,
-                mode: file_mode(&abs),
-            },
-            abs,
-        });
-    }
-    let layers: Vec<LayerFile> = files.iter().map(|f| f.layer.clone()).collect();
     let artifact_digest = set.digest;
 
-    // Facts from the build's provenance, which must describe these files.
+    // The manifest, as the build planned it (checked against its provenance).
     let out_dir = project.out_dir();
-    let prov = read_provenance(&out_dir, &manifest.artifact.name, &artifact_digest)?;
-    let lock_digest = std::fs::read(project.lock_path())
-        .ok()
-        .map(|b| Sha256Digest::of(&b));
-    let created = prov
-        .created
-        .clone()
-        .or_else(source_date_epoch)
-        .unwrap_or_else(|| newest_mtime(&files.iter().map(|f| f.abs.clone()).collect::<Vec<_>>()));
-    let info = ModelInfo {
-        name: manifest.artifact.name.clone(),
-        version: manifest.artifact.version.clone(),
-        kind: manifest.artifact.kind,
-        license: manifest.artifact.license.clone(),
-        description: manifest.artifact.description.clone(),
-        created,
-        source: prov.source,
-        revision: prov.revision,
-        lock_digest,
-        format: (formats.len() == 1)
-            .then(|| formats.into_iter().next())
-            .flatten(),
+    let epoch = match crate::run::Clock::from_env()? {
+        crate::run::Clock::Fixed(s) => Some(s),
+        crate::run::Clock::Wall => None,
     };
-    let built = modelpack::build(&info, &layers)?;
+    let planned = plan::project_plan(&project, &manifest, &root, &set, epoch)?.plan;
+    let files = planned.files;
+    let built = planned.built;
+    let layers: Vec<LayerFile> = files.iter().map(|f| f.layer.clone()).collect();
 
     // Bundles about this artifact.
     let sig_path = if root.is_dir() {
@@ -128,7 +87,13 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
     } else {
         None
     };
-    let bundles = gather_bundles(cx, &out_dir, sig_path.as_deref(), &artifact_digest)?;
+    let bundles = gather_bundles(
+        cx,
+        &out_dir,
+        sig_path.as_deref(),
+        &artifact_digest,
+        &built.manifest_digest,
+    )?;
     if bundles.is_empty() {
         cx.printer.warn(&format!(
             "pushing without attestations: no signed bundle names {} (run `mlprov attest` and `mlprov sign` first)",
@@ -268,104 +233,6 @@ fn throughput(bytes: u64, d: Duration) -> String {
     )
 }
 
-#[cfg(unix)]
-fn file_mode(p: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    match std::fs::metadata(p) {
-        Ok(m) if m.permissions().mode() & 0o111 != 0 => 0o755,
-        _ => 0o644,
-    }
-}
-
-#[cfg(not(unix))]
-fn file_mode(_: &Path) -> u32 {
-    0o644
-}
-
-fn source_date_epoch() -> Option<String> {
-    let secs: i64 = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    rfc3339(secs)
-}
-
-fn rfc3339(secs: i64) -> Option<String> {
-    chrono::DateTime::from_timestamp(secs, 0)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-}
-
-/// The newest modification time of the files: the same tree gives the same
-/// `created`, so re-pushing it gives the same manifest.
-fn newest_mtime(paths: &[PathBuf]) -> String {
-    let newest = paths
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-        .max()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    rfc3339(newest).unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
-}
-
-#[derive(Default)]
-struct ProvenanceFacts {
-    created: Option<String>,
-    source: Option<String>,
-    revision: Option<String>,
-}
-
-/// Read `target/mlprov/provenance.json` when present. It must name these
-/// files: pushing a model next to provenance of another build would publish
-/// a lie.
-fn read_provenance(
-    out_dir: &Path,
-    name: &str,
-    artifact_digest: &Sha256Digest,
-) -> Result<ProvenanceFacts> {
-    let path = out_dir.join("provenance.json");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ProvenanceFacts::default()),
-        Err(e) => {
-            return Err(e)
-                .into_diagnostic()
-                .wrap_err_with(|| format!("cannot read {}", path.display()));
-        }
-    };
-    let st: Statement<Provenance> = serde_json::from_str(&text)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("{} is not SLSA provenance", path.display()))?;
-    let named = st
-        .subject
-        .iter()
-        .find(|s| s.name.as_deref() == Some(name))
-        .and_then(|s| s.sha256_digest());
-    if let Some(d) = named
-        && d != *artifact_digest
-    {
-        return Err(miette!(
-            code = "mlprov::push::stale_provenance",
-            help = "run `mlprov build` (and `mlprov attest`, `mlprov sign`) again so the provenance describes these files",
-            "{} describes `{name}` as {}, but the files on disk are {}",
-            path.display(),
-            d.prefixed(),
-            artifact_digest.prefixed()
-        ));
-    }
-    let code = crate::provenance::training_code(&st.predicate);
-    Ok(ProvenanceFacts {
-        created: st
-            .predicate
-            .run_details
-            .metadata
-            .and_then(|m| m.finished_on),
-        revision: code.as_ref().map(|(_, commit)| commit.clone()),
-        source: code.and_then(|(remote, _)| remote),
-    })
-}
-
 /// Signed bundles about the artifact: `target/mlprov/*.sigstore.json` and
 /// the OMS `model.sig` beside the files. A file there that is not a bundle is
 /// an error; a bundle about other content (an older build) is left out.
@@ -374,6 +241,7 @@ fn gather_bundles(
     out_dir: &Path,
     model_sig: Option<&Path>,
     artifact_digest: &Sha256Digest,
+    manifest_digest: &Sha256Digest,
 ) -> Result<Vec<Bundle>> {
     let mut paths: Vec<PathBuf> = match std::fs::read_dir(out_dir) {
         Ok(rd) => rd
@@ -402,8 +270,19 @@ fn gather_bundles(
         )
     })?;
     paths.extend(stored.into_iter().map(|b| b.path));
+    // And what is filed under the manifest push publishes (the registry form
+    // of the OMS signature, which `sign` files there only).
+    let by_manifest = store.list(manifest_digest).map_err(|e| {
+        miette!(
+            code = "mlprov::push::store",
+            help = "check MLPROV_HOME and its permissions",
+            "cannot read the local store {}: {e}",
+            store.root().display()
+        )
+    })?;
+    paths.extend(by_manifest.into_iter().map(|b| b.path));
     let mut seen = std::collections::BTreeSet::new();
-    let mut out = Vec::new();
+    let mut out: Vec<(PathBuf, Bundle)> = Vec::new();
     for p in paths {
         let bytes = crate::store::read_entry(&p)
             .into_diagnostic()
@@ -427,9 +306,36 @@ fn gather_bundles(
             ));
             continue;
         }
-        out.push(bundle);
+        if !bundle.manifests.is_empty() && !bundle.manifests.contains(manifest_digest) {
+            cx.printer.warn(&format!(
+                "leaving out {}: it names the OCI manifest {}, not the {} pushed now (an earlier build?)",
+                p.display(),
+                bundle.manifests[0].prefixed(),
+                manifest_digest.prefixed()
+            ));
+            continue;
+        }
+        out.push((p, bundle));
     }
-    Ok(out)
+    // `sign` writes the OMS signature twice: `model.sig` with the one subject
+    // model_signing accepts, and a companion that also names the manifest.
+    // The registry gets the companion, which gates find by manifest digest.
+    let is_oms = |b: &Bundle| b.predicate_type.as_deref() == Some(crate::intoto::PREDICATE_OMS);
+    if out
+        .iter()
+        .any(|(_, b)| is_oms(b) && b.manifests.contains(manifest_digest))
+    {
+        out.retain(|(_, b)| !(is_oms(b) && b.manifests.is_empty()));
+    }
+    for (p, b) in &out {
+        if b.content == "dsse-envelope" && b.manifests.is_empty() {
+            cx.printer.note(&format!(
+                "{} does not name the OCI manifest: admission gates that look attestations up by manifest digest (cosign, Kyverno) will not use it; `mlprov build`, `attest` and `sign` again make statements that do",
+                p.display()
+            ));
+        }
+    }
+    Ok(out.into_iter().map(|(_, b)| b).collect())
 }
 
 /// Repositories of the target's registry named by the lock's `oci` inputs:

@@ -250,6 +250,8 @@ pub(crate) struct Outcome {
     /// What was verified, as a URI (for the VSA).
     pub resource_uri: String,
     pub policy: VerifyPolicy,
+    /// The registry reference verified (`verify REF`).
+    pub reference: Option<crate::registry::OciRef>,
 }
 
 fn file_uri(p: &std::path::Path) -> String {
@@ -344,6 +346,7 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
 
     let project = Project::discover(&cx.cwd).ok();
     let mut project_root = None;
+    let verified_reference = target_registry.clone();
     let (root, resource_uri) = if let Some(reference) = target_registry {
         if cx.offline {
             miette::bail!(
@@ -485,6 +488,7 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
         graph,
         resource_uri,
         policy,
+        reference: verified_reference,
     })
 }
 
@@ -531,6 +535,26 @@ pub(crate) fn graph_status(cx: &Context, g: &Graph) -> ExitStatus {
 }
 
 pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
+    if args.attach && (args.emit_vsa.is_none() || (args.vsa_key.is_none() && !args.vsa_keyless)) {
+        miette::bail!(
+            code = "mlprov::usage",
+            help = "add --emit-vsa FILE with --vsa-key KEY or --vsa-keyless",
+            "--attach publishes a signed VSA, but none is made"
+        );
+    }
+    if args.attach {
+        let remote = match args.target.as_deref() {
+            Some(t) => registry_target(cx, t)?.is_some(),
+            None => false,
+        };
+        if !remote {
+            miette::bail!(
+                code = "mlprov::usage",
+                help = "verify the model by its reference, e.g. `mlprov verify registry.example.com/models/m:1.0 … --attach`",
+                "--attach puts the VSA beside the model in its registry: TARGET must be an OCI reference"
+            );
+        }
+    }
     let out = verify_target(cx, &args)?;
     if cx.printer.is_json() {
         cx.printer.json(&report::graph_json(&out.graph));
@@ -558,29 +582,39 @@ fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Pa
         uri: file_uri(std::path::Path::new(s)),
         sha256: out.policy.digest,
     });
-    let st = vsa::statement(&out.graph, &out.resource_uri, policy.as_ref(), &clock.now());
+    let root = out.graph.root();
+    let manifest = match (&out.reference, root.manifest_digest) {
+        (Some(r), Some(m)) => Some(crate::registry::plan::manifest_subject(Some(&r.name()), &m)),
+        _ => None,
+    };
+    let st = vsa::statement(
+        &out.graph,
+        &out.resource_uri,
+        policy.as_ref(),
+        &clock.now(),
+        manifest,
+    );
     let payload = serde_json::to_vec(&st).into_diagnostic()?;
-    let bytes = match &args.vsa_key {
-        Some(k) => {
-            let tlog = keyless::key_tlog(
-                cx,
-                args.tlog_upload,
-                args.rekor_url.as_deref(),
-                args.trust.keyless.trusted_root.as_deref(),
-            )?;
-            let key = keys::load_signing_key(cx, k)?;
-            match tlog {
-                None => crate::sign::bundle::sign_statement(&payload, &key)?,
-                Some(log) => {
-                    crate::sign::keyless::sign::sign_with_key_logged(&payload, &key, &log)?.bytes
-                }
-            }
-        }
-        None => {
-            let mut v = serde_json::to_vec_pretty(&st).into_diagnostic()?;
-            v.push(b'\n');
-            v
-        }
+    let signed = args.vsa_key.is_some() || args.vsa_keyless;
+    let bytes = if signed {
+        let k = &args.vsa_sigstore;
+        let sign_args = crate::cli::KeylessSignArgs {
+            keyless: args.vsa_keyless,
+            identity_token: k.identity_token.clone(),
+            fulcio_url: k.fulcio_url.clone(),
+            rekor_url: args.rekor_url.clone(),
+            tlog_upload: args.tlog_upload,
+            oidc_issuer: k.oidc_issuer.clone(),
+            oidc_client_id: k.oidc_client_id.clone(),
+            trusted_root: args.trust.keyless.trusted_root.clone(),
+        };
+        keyless::prepare(cx, args.vsa_key.as_deref(), &sign_args)?
+            .start(cx)?
+            .sign(&payload)?
+    } else {
+        let mut v = serde_json::to_vec_pretty(&st).into_diagnostic()?;
+        v.push(b'\n');
+        v
     };
     let path = cx.cwd.join(file);
     crate::fsutil::write_atomic(&path, &bytes)
@@ -590,7 +624,7 @@ fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Pa
         "Wrote",
         &format!(
             "verification summary ({}) → {}",
-            if args.vsa_key.is_some() {
+            if signed {
                 "signed"
             } else {
                 "unsigned statement"
@@ -598,5 +632,93 @@ fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Pa
             path.display()
         ),
     );
+    if args.attach {
+        attach_vsa(cx, args, out, bytes)?;
+    }
     Ok(())
+}
+
+/// `--attach`: the signed VSA as a referrer of the verified manifest, in
+/// the layout `push` gives every bundle (cosign's).
+fn attach_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, bundle: Vec<u8>) -> Result<()> {
+    let root = out.graph.root();
+    let (Some(reference), Some(manifest)) = (&out.reference, root.manifest_digest) else {
+        miette::bail!(
+            code = "mlprov::usage",
+            help = "verify the model by its registry reference (`mlprov verify registry.example.com/models/m:1.0 …`)",
+            "--attach publishes the VSA beside the model in its registry, but the verified target is not an OCI reference"
+        );
+    };
+    if !out.graph.verified() {
+        cx.printer.warn(&format!(
+            "not attaching the VSA to {}: the verification failed, and a gate must not find a summary of a failed check beside the model",
+            reference.name()
+        ));
+        return Ok(());
+    }
+    let (b, _) = crate::registry::push::Bundle::from_bytes(bundle).map_err(|e| {
+        miette::miette!(
+            code = "mlprov::verify::vsa",
+            "the signed VSA is not a bundle: {e}"
+        )
+    })?;
+    let settings = super::push::registry_settings(&args.registry, &reference.registry)?;
+    let client = crate::registry::Client::new(&reference.registry, &settings)?;
+    let repo = reference.repository.as_str();
+    let (manifest_bytes, _) = client.get_manifest(repo, &manifest.prefixed())?;
+    if crate::digest::Sha256Digest::of(&manifest_bytes) != manifest {
+        miette::bail!(
+            code = "mlprov::verify::attach",
+            help =
+                "the registry answered other bytes for the manifest's digest; check the registry",
+            "{}@{}: the registry served a manifest with another digest",
+            reference.name(),
+            manifest.prefixed()
+        );
+    }
+    let created = serde_json::from_slice::<serde_json::Value>(&manifest_bytes)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/annotations/org.opencontainers.image.created")
+                .and_then(|c| c.as_str())
+                .map(str::to_string)
+        });
+    let subject = crate::registry::push::Subject {
+        digest: manifest,
+        size: manifest_bytes.len() as u64,
+        created: vsa_time(&b.bytes).or(created).unwrap_or_default(),
+    };
+    let (pushed, via) = crate::registry::push::attach(&client, repo, &subject, &[b])?;
+    for r in &pushed {
+        cx.printer.status(
+            "Attached",
+            &format!(
+                "{} {} to {}@{}",
+                r.predicate_type.as_deref().unwrap_or("(bundle)"),
+                r.digest.prefixed(),
+                reference.name(),
+                manifest.prefixed()
+            ),
+        );
+    }
+    if via == crate::registry::push::ReferrersVia::TagSchema {
+        cx.printer.note(
+            "referrers indexed by the referrers tag schema (this registry has no referrers API)",
+        );
+    }
+    Ok(())
+}
+
+/// The VSA's `timeVerified`, read back from its bundle.
+fn vsa_time(bundle: &[u8]) -> Option<String> {
+    use base64::Engine as _;
+    let v: serde_json::Value = serde_json::from_slice(bundle).ok()?;
+    let payload = v.pointer("/dsseEnvelope/payload")?.as_str()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .ok()?;
+    let st: serde_json::Value = serde_json::from_slice(&raw).ok()?;
+    st.pointer("/predicate/timeVerified")?
+        .as_str()
+        .map(str::to_string)
 }

@@ -6,6 +6,8 @@
 //!   cross-repository mounts and the referrers API with plain HTTP requests
 //!   (what `oci-client` cannot do), all with bounded retries and timeouts.
 //! - [`modelpack`] builds and reads the ModelPack manifest and config.
+//! - [`plan`] computes a project's manifest before the push, so that the
+//!   statements signed before it can name the manifest digest.
 //! - [`push`] and [`pull`] move an artifact and its bundles.
 //! - [`credentials`] finds what to log in with.
 //!
@@ -15,6 +17,7 @@
 pub mod client;
 pub mod credentials;
 pub mod modelpack;
+pub mod plan;
 pub mod pull;
 pub mod push;
 

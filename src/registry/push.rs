@@ -15,7 +15,7 @@ use oci_client::manifest::{ImageIndexEntry, OciDescriptor, OciImageIndex, OciIma
 use super::client::tag_schema;
 use super::modelpack::{Built, LayerFile};
 use super::{
-    ANN_BUNDLE_CONTENT, ANN_BUNDLE_PREDICATE, ANN_TITLE, BUNDLE_ARTIFACT_TYPE, Client,
+    ANN_BUNDLE_CONTENT, ANN_BUNDLE_PREDICATE, ANN_CREATED, ANN_TITLE, BUNDLE_ARTIFACT_TYPE, Client,
     EMPTY_CONTENT, EMPTY_MEDIA_TYPE, OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, OciRef,
     RegistryError,
 };
@@ -37,6 +37,9 @@ pub struct Bundle {
     /// `dsse-envelope` or `message-signature` (annotation `dev.sigstore.bundle.content`).
     pub content: &'static str,
     pub bytes: Vec<u8>,
+    /// The OCI manifests the statement names as subjects (by their media
+    /// type, see [`super::plan::manifest_subject`]).
+    pub manifests: Vec<Sha256Digest>,
 }
 
 impl Bundle {
@@ -56,6 +59,7 @@ impl Bundle {
                     predicate_type: None,
                     content: "message-signature",
                     bytes,
+                    manifests: Vec::new(),
                 },
                 Vec::new(),
             ));
@@ -73,21 +77,27 @@ impl Bundle {
             .get("predicateType")
             .and_then(|p| p.as_str())
             .map(str::to_string);
-        let subjects = st
-            .get("subject")
-            .and_then(|s| s.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.pointer("/digest/sha256").and_then(|d| d.as_str()))
-                    .filter_map(|d| Sha256Digest::from_hex(d).ok())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let listed = st.get("subject").and_then(|s| s.as_array());
+        let digests = |manifests_only: bool| -> Vec<Sha256Digest> {
+            listed
+                .into_iter()
+                .flatten()
+                .filter(|s| {
+                    !manifests_only
+                        || s.get("mediaType").and_then(|m| m.as_str())
+                            == Some(OCI_MANIFEST_MEDIA_TYPE)
+                })
+                .filter_map(|s| s.pointer("/digest/sha256").and_then(|d| d.as_str()))
+                .filter_map(|d| Sha256Digest::from_hex(d).ok())
+                .collect()
+        };
+        let (subjects, manifests) = (digests(false), digests(true));
         Ok((
             Self {
                 predicate_type,
                 content: "dsse-envelope",
                 bytes,
+                manifests,
             },
             subjects,
         ))
@@ -220,7 +230,19 @@ pub fn push(
 
     // Bundles as referrers.
     if !req.bundles.is_empty() {
-        let (referrers, via) = push_referrers(client, repo, req, &mut out)?;
+        let subject = Subject {
+            digest: req.built.manifest_digest,
+            size: req.built.manifest.len() as u64,
+            created: created_of(&req.built.manifest),
+        };
+        let (referrers, via) = push_referrers(
+            client,
+            repo,
+            &subject,
+            req.bundles,
+            req.mount_from,
+            &mut out,
+        )?;
         out.referrers = referrers;
         out.referrers_via = via;
     }
@@ -260,8 +282,7 @@ fn ensure_blob(
 /// The referrer manifest for one bundle (cosign's layout).
 pub fn referrer_manifest(
     bundle: &Bundle,
-    subject: &Sha256Digest,
-    subject_size: u64,
+    subject: &Subject,
 ) -> (Vec<u8>, Sha256Digest, BTreeMap<String, String>) {
     let bundle_digest = Sha256Digest::of(&bundle.bytes);
     let mut ann = BTreeMap::new();
@@ -269,6 +290,12 @@ pub fn referrer_manifest(
     if let Some(p) = &bundle.predicate_type {
         ann.insert(ANN_BUNDLE_PREDICATE.to_string(), p.clone());
     }
+    // cosign sets it to the time of attaching; the bundle's own log time (or
+    // the model's `created`) keeps a re-push byte-identical.
+    ann.insert(
+        ANN_CREATED.to_string(),
+        bundle_time(&bundle.bytes).unwrap_or_else(|| subject.created.clone()),
+    );
     let mut layer_ann = BTreeMap::new();
     layer_ann.insert(
         ANN_TITLE.to_string(),
@@ -293,8 +320,8 @@ pub fn referrer_manifest(
         }],
         subject: Some(OciDescriptor {
             media_type: OCI_MANIFEST_MEDIA_TYPE.to_string(),
-            digest: subject.prefixed(),
-            size: subject_size as i64,
+            digest: subject.digest.prefixed(),
+            size: subject.size as i64,
             ..Default::default()
         }),
         artifact_type: Some(BUNDLE_ARTIFACT_TYPE.to_string()),
@@ -306,27 +333,84 @@ pub fn referrer_manifest(
     (bytes, digest, ann)
 }
 
+/// The manifest referrers point at.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub digest: Sha256Digest,
+    pub size: u64,
+    /// RFC 3339: the referrers' `org.opencontainers.image.created` when a
+    /// bundle has no log time of its own.
+    pub created: String,
+}
+
+/// The `org.opencontainers.image.created` annotation of a manifest.
+fn created_of(manifest: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(manifest)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/annotations")
+                .and_then(|a| a.get(ANN_CREATED))
+                .and_then(|c| c.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string())
+}
+
+/// When the bundle's first transparency-log entry was integrated, as RFC
+/// 3339 (metadata for the registry; the verifier checks the entry itself).
+fn bundle_time(bytes: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let t = v.pointer("/verificationMaterial/tlogEntries/0/integratedTime")?;
+    let secs = match t {
+        serde_json::Value::String(s) => s.parse::<i64>().ok()?,
+        serde_json::Value::Number(n) => n.as_i64()?,
+        _ => return None,
+    };
+    chrono::DateTime::from_timestamp(secs, 0).map(crate::run::format_time)
+}
+
+/// Attach bundles to a manifest that is already in the registry (`verify
+/// --attach` publishes a VSA this way): the same referrers as `push` makes.
+pub fn attach(
+    client: &Client,
+    repo: &str,
+    subject: &Subject,
+    bundles: &[Bundle],
+) -> Result<(Vec<PushedReferrer>, ReferrersVia), RegistryError> {
+    let mut out = PushOutcome {
+        manifest_digest: subject.digest,
+        artifact_digest: subject.digest,
+        uploaded: 0,
+        uploaded_bytes: 0,
+        skipped: 0,
+        mounted: 0,
+        referrers: Vec::new(),
+        referrers_via: ReferrersVia::None,
+    };
+    push_referrers(client, repo, subject, bundles, &[], &mut out)
+}
+
 fn push_referrers(
     client: &Client,
     repo: &str,
-    req: &PushRequest<'_>,
+    subject: &Subject,
+    bundles: &[Bundle],
+    mount_from: &[String],
     out: &mut PushOutcome,
 ) -> Result<(Vec<PushedReferrer>, ReferrersVia), RegistryError> {
-    let subject = req.built.manifest_digest;
-    let subject_size = req.built.manifest.len() as u64;
     ensure_blob(
         client,
         repo,
         &Sha256Digest::of(EMPTY_CONTENT),
         EMPTY_CONTENT.len() as u64,
-        req.mount_from,
+        mount_from,
         out,
         |c| c.upload_bytes(repo, EMPTY_CONTENT).map(|_| ()),
     )?;
     let mut pushed = Vec::new();
     let mut entries = Vec::new();
     let mut api: Option<bool> = None;
-    let mut bundles: Vec<&Bundle> = req.bundles.iter().collect();
+    let mut bundles: Vec<&Bundle> = bundles.iter().collect();
     bundles.sort_by_key(|b| Sha256Digest::of(&b.bytes));
     bundles.dedup_by_key(|b| Sha256Digest::of(&b.bytes));
     for b in bundles {
@@ -336,11 +420,11 @@ fn push_referrers(
             repo,
             &bundle_digest,
             b.bytes.len() as u64,
-            req.mount_from,
+            mount_from,
             out,
             |c| c.upload_bytes(repo, &b.bytes).map(|_| ()),
         )?;
-        let (bytes, digest, ann) = referrer_manifest(b, &subject, subject_size);
+        let (bytes, digest, ann) = referrer_manifest(b, subject);
         if !client.manifest_exists(repo, &digest)? {
             let put =
                 client.put_manifest(repo, &digest.prefixed(), &bytes, OCI_MANIFEST_MEDIA_TYPE)?;
@@ -363,13 +447,13 @@ fn push_referrers(
     let api = match api {
         Some(a) => a,
         // Nothing new was pushed: ask whether the registry has the API.
-        None => client.referrers_api(repo, &subject)?.is_some(),
+        None => client.referrers_api(repo, &subject.digest)?.is_some(),
     };
     if api {
         return Ok((pushed, ReferrersVia::Api));
     }
     // Referrers tag schema: merge into the index under `sha256-<hex>`.
-    let tag = tag_schema(&subject);
+    let tag = tag_schema(&subject.digest);
     let mut index = match client.get_manifest(repo, &tag) {
         Ok((bytes, _)) => serde_json::from_slice::<OciImageIndex>(&bytes).map_err(|e| {
             RegistryError::Protocol {
@@ -437,8 +521,12 @@ mod tests {
     #[test]
     fn referrer_layout_follows_cosign() {
         let (b, _) = Bundle::from_bytes(dsse("https://spdx.dev/Document/v3", "00")).unwrap();
-        let subject = Sha256Digest::of(b"manifest");
-        let (bytes, digest, _) = referrer_manifest(&b, &subject, 8);
+        let subject = Subject {
+            digest: Sha256Digest::of(b"manifest"),
+            size: 8,
+            created: "2024-01-01T00:00:00Z".into(),
+        };
+        let (bytes, digest, _) = referrer_manifest(&b, &subject);
         assert_eq!(digest, Sha256Digest::of(&bytes));
         let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(v["artifactType"], BUNDLE_ARTIFACT_TYPE);
@@ -449,7 +537,8 @@ mod tests {
         );
         assert_eq!(v["layers"].as_array().unwrap().len(), 1);
         assert_eq!(v["layers"][0]["mediaType"], BUNDLE_ARTIFACT_TYPE);
-        assert_eq!(v["subject"]["digest"], subject.prefixed());
+        assert_eq!(v["subject"]["digest"], subject.digest.prefixed());
+        assert_eq!(v["annotations"][ANN_CREATED], "2024-01-01T00:00:00Z");
         assert_eq!(v["annotations"][ANN_BUNDLE_CONTENT], "dsse-envelope");
         assert_eq!(
             v["annotations"][ANN_BUNDLE_PREDICATE],

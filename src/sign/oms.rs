@@ -210,7 +210,8 @@ pub enum ManifestError {
 }
 
 /// Read and check the manifest in an OMS statement: one subject whose digest
-/// is the root digest of the listed resources, `files` serialization with
+/// is the root digest of the listed resources (besides any OCI manifest
+/// subjects of mlprov's registry form), `files` serialization with
 /// SHA-256, names unique, safe and in `PurePosixPath` order.
 pub fn signed_manifest(statement: &Statement) -> Result<SignedManifest, ManifestError> {
     let pred: OmsPredicate = serde_json::from_value(statement.predicate.clone())
@@ -228,13 +229,28 @@ pub fn signed_manifest(statement: &Statement) -> Result<SignedManifest, Manifest
             s.hash_type
         )));
     }
-    if statement.subject.len() != 1 {
+    // model_signing writes (and reads) exactly one subject. mlprov's
+    // registry form of the same signature also names the OCI manifest `push`
+    // publishes, as a subject with the OCI image manifest media type.
+    let (manifests, roots): (Vec<_>, Vec<_>) = statement
+        .subject
+        .iter()
+        .partition(|s| crate::registry::plan::is_manifest_subject(s));
+    if roots.len() != 1 {
         return Err(ManifestError::Malformed(format!(
-            "expected one subject, found {}",
-            statement.subject.len()
+            "expected one subject for the file set, found {} (and {} OCI manifest{})",
+            roots.len(),
+            manifests.len(),
+            if manifests.len() == 1 { "" } else { "s" }
         )));
     }
-    let subject = &statement.subject[0];
+    if let Some(m) = manifests.iter().find(|m| m.sha256_digest().is_none()) {
+        return Err(ManifestError::Malformed(format!(
+            "the OCI manifest subject {:?} has no valid sha256 digest",
+            m.name.as_deref().unwrap_or("")
+        )));
+    }
+    let subject = roots[0];
     let root = subject
         .sha256_digest()
         .ok_or_else(|| ManifestError::Malformed("the subject has no valid sha256 digest".into()))?;
@@ -439,6 +455,32 @@ mod tests {
             signed_manifest(&st),
             Err(ManifestError::Inconsistent(_))
         ));
+    }
+
+    #[test]
+    fn the_registry_form_names_the_manifest_beside_the_root() {
+        let d = tree();
+        let m = hash_model(d.path(), &SetOptions::default());
+        let manifest = Sha256Digest::of(b"manifest");
+        let mut st = m.statement();
+        st.subject.push(crate::registry::plan::manifest_subject(
+            Some("r.example/m"),
+            &manifest,
+        ));
+        let generic: Statement =
+            serde_json::from_value(serde_json::to_value(&st).unwrap()).unwrap();
+        assert_eq!(signed_manifest(&generic).unwrap().root, m.root);
+        // A second plain subject is not a manifest: refused, as model_signing does.
+        let mut two = generic.clone();
+        two.subject.push(ResourceDescriptor::sha256("x", &manifest));
+        assert!(matches!(
+            signed_manifest(&two),
+            Err(ManifestError::Malformed(_))
+        ));
+        // Only manifests, no file set: refused.
+        let mut none = generic;
+        none.subject.remove(0);
+        assert!(signed_manifest(&none).is_err());
     }
 
     #[test]

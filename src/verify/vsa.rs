@@ -1,6 +1,8 @@
 //! The SLSA Verification Summary (`https://slsa.dev/verification_summary/v1`)
 //! of a graph verification, about the root artifact.
 //!
+//! - the subjects are the root artifact (by artifact digest) and, when it
+//!   was verified from a registry, its OCI manifest;
 //! - `verifier.id` is [`VERIFIER_ID`], with mlprov's version;
 //! - `resourceUri` is what was verified (the registry reference pinned to
 //!   its manifest digest, the path, or the digest);
@@ -37,21 +39,26 @@ pub struct PolicyRef {
     pub sha256: Option<crate::digest::Sha256Digest>,
 }
 
-/// The VSA statement for a verified graph.
+/// The VSA statement for a verified graph. `manifest` is the OCI manifest
+/// the root was resolved from (`verify REF`): the verifier checked that its
+/// layers are the verified files, so the VSA names it too, and admission
+/// gates, which look attestations up by manifest digest, find it.
 pub fn statement(
     g: &Graph,
     resource_uri: &str,
     policy: Option<&PolicyRef>,
     time_verified: &str,
+    manifest: Option<ResourceDescriptor>,
 ) -> Statement {
     let root = g.root();
-    let subject = match root.digest {
+    let mut subject = match root.digest {
         Some(d) => vec![ResourceDescriptor::sha256(
             root.name.clone().unwrap_or_else(|| d.prefixed()),
             &d,
         )],
         None => Vec::new(),
     };
+    subject.extend(manifest);
     let mut inputs: BTreeMap<String, String> = BTreeMap::new();
     for n in &g.nodes {
         for a in n.verdict.iter().flat_map(|v| v.attestations.iter()) {

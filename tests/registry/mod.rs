@@ -4,7 +4,7 @@
 //! fault-injecting proxy.
 
 mod proxy;
-mod referrers_server;
+pub mod referrers_server;
 pub mod server;
 
 use std::path::{Path, PathBuf};
