@@ -4,6 +4,7 @@
 //! within a stated memory bound (peak RSS of the child, from `wait4`).
 
 use std::io::{Read, Write};
+
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -97,40 +98,53 @@ struct Finished {
     took: Duration,
 }
 
-/// Run the command to its end and measure its peak RSS with `wait4` (the
-/// child's own figure, not every child of the test process), which reaps
-/// it.
-#[allow(clippy::zombie_processes)]
+/// Run the command to its end and measure its peak RSS with GNU time
+/// (`/usr/bin/time -f %M`, which reads it with `wait4` from a process it
+/// forked itself: the test process's own pages, which a child forked from
+/// it counts until it execs, stay out of the figure).
 fn run_measured(cmd: &mut Command) -> Finished {
+    let time = std::path::Path::new("/usr/bin/time");
+    assert!(
+        time.exists(),
+        "these tests measure memory with GNU time: install the `time` package"
+    );
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let mut wrapped = Command::new(time);
+    wrapped
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(report.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    if let Some(d) = cmd.get_current_dir() {
+        wrapped.current_dir(d);
+    }
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
     let start = Instant::now();
-    let mut child = cmd
+    let out = wrapped
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain old data; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid, "wait4");
-    let stderr = reader.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!stderr.contains("panicked"), "mlprov panicked:\n{stderr}");
+    let max_rss_kib = std::fs::read_to_string(report.path())
+        .unwrap()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("GNU time's report");
     Finished {
-        code: if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -1
-        },
+        code: out.status.code().unwrap_or(-1),
         stderr,
-        max_rss_kib: usage.ru_maxrss,
+        max_rss_kib,
         took: start.elapsed(),
     }
 }

@@ -795,9 +795,15 @@ impl Client {
         self.settings.timeout + Duration::from_secs(bytes >> 20)
     }
 
-    /// A whole download, retries included, within [`Self::deadline`]: a
-    /// registry that trickles bytes (never idle long enough for the read
-    /// timeout) still ends.
+    /// The deadline of a whole download of `bytes`, retries included: one
+    /// timeout per attempt and one more, plus time at 1 MiB/s.
+    fn transfer_deadline(&self, bytes: u64) -> Duration {
+        self.settings.timeout * (self.settings.attempts + 1) + Duration::from_secs(bytes >> 20)
+    }
+
+    /// A whole download, retries included, within
+    /// [`Self::transfer_deadline`]: a registry that trickles bytes (never
+    /// idle long enough for the read timeout) still ends.
     async fn download_async(
         &self,
         repo: &str,
@@ -807,7 +813,7 @@ impl Client {
         what: &str,
         reporter: &dyn Reporter,
     ) -> Result<(), RegistryError> {
-        let deadline = self.deadline(size);
+        let deadline = self.transfer_deadline(size);
         match tokio::time::timeout(
             deadline,
             self.download_unbounded(repo, digest, size, out, what, reporter),
@@ -819,7 +825,7 @@ impl Client {
                 what: what.to_string(),
                 attempts: 1,
                 message: format!(
-                    "the transfer did not finish within its deadline of {} s (--timeout plus 1 s per MiB; raise --timeout or MLPROV_REGISTRY_TIMEOUT)",
+                    "the transfer did not finish within its deadline of {} s (--timeout per attempt plus 1 s per MiB; raise --timeout or MLPROV_REGISTRY_TIMEOUT)",
                     deadline.as_secs()
                 ),
             }),
