@@ -79,6 +79,18 @@ impl Store {
         subjects.dedup();
         let mut out = Vec::with_capacity(subjects.len());
         for s in &subjects {
+            // One writer per subject at a time: two `attest` runs filing the
+            // same statement would otherwise each remove the other's bundle
+            // as superseded, losing both. The lock is released on drop (and
+            // by the OS if the process dies).
+            let dir = self.dir(s);
+            std::fs::create_dir_all(&dir)?;
+            let lock = std::fs::File::options()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(dir.join(LOCK_FILE))?;
+            lock.lock()?;
             let path = self.path_for(s, predicate_type, bundle);
             let same = read_entry(&path).is_ok_and(|b| b == bundle);
             if !same {
@@ -91,9 +103,13 @@ impl Store {
                     && read_entry(&old.path)
                         .is_ok_and(|b| crate::sign::bundle::same_attestation(&b, bundle))
                 {
-                    std::fs::remove_file(&old.path)?;
+                    match std::fs::remove_file(&old.path) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                        _ => {}
+                    }
                 }
             }
+            drop(lock);
             out.push(path);
         }
         Ok(out)
@@ -180,6 +196,9 @@ pub fn predicate_slug(uri: &str) -> String {
         out
     }
 }
+
+/// The lock file of a subject's directory (not an entry).
+const LOCK_FILE: &str = ".lock";
 
 /// A store entry's bytes: a regular file of at most
 /// [`MAX_BUNDLE_BYTES`](crate::registry::MAX_BUNDLE_BYTES) (a symlink to

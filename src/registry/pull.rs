@@ -196,6 +196,7 @@ pub struct Staged {
     pub referrers_api: bool,
     staging: tempfile::TempDir,
     dest: PathBuf,
+    _registered: crate::cleanup::Registered,
 }
 
 impl Staged {
@@ -265,10 +266,13 @@ pub fn stage(
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(RegistryError::io(&parent))?;
+    crate::cleanup::sweep(&parent);
     let staging = tempfile::Builder::new()
-        .prefix(".mlprov-pull-")
+        .prefix(&crate::cleanup::prefix("pull"))
         .tempdir_in(&parent)
         .map_err(RegistryError::io(&parent))?;
+    // Removed by the command's signal handler if the pull is interrupted.
+    let registered = crate::cleanup::register(staging.path());
     let repo = &reference.repository;
     download_files(
         client,
@@ -284,5 +288,6 @@ pub fn stage(
         referrers_api,
         staging,
         dest: dest.to_path_buf(),
+        _registered: registered,
     })
 }

@@ -1432,3 +1432,147 @@ fn relabelled_layers_fail_verify_ref_and_pull_alike() {
         assert_eq!(mode & 0o111, 0, "an unsigned mode was applied: {mode:o}");
     }
 }
+
+/// `pull` interrupted by a real SIGINT or SIGTERM while a blob download
+/// hangs removes its staging directory and exits 130; a staging directory
+/// a SIGKILLed pull left (its owner pid gone) is swept by the next pull.
+#[cfg(unix)]
+#[test]
+fn interrupted_pull_removes_its_staging_directory() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let proxy = Proxy::start(&reg.addr);
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    write_bundles(&proj);
+    let reference = format!("{}/models/minilm:1.0", proxy.addr);
+    run(&env, &proj, &["push", "--plain-http", &reference], &[]).ok();
+    let staging = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(".mlprov-pull-"))
+            .collect()
+    };
+    for signal in ["INT", "TERM"] {
+        proxy.clear();
+        proxy.add("GET", "/blobs/sha256:", Fault::Stall, usize::MAX);
+        let parent = env.work().join(format!("sig-{signal}"));
+        std::fs::create_dir_all(&parent).unwrap();
+        let mut cmd = env.cmd(&parent);
+        cmd.args(["pull", "--plain-http", "--no-verify", &reference, "-o", "dest"])
+            .env("MLPROV_REGISTRY_TIMEOUT", "60")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let started = Instant::now();
+        while staging(&parent).is_empty() {
+            assert!(started.elapsed().as_secs() < 60, "no staging directory appeared");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let killed = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "SIG{signal}: {stderr}");
+        assert!(staging(&parent).is_empty(), "SIG{signal}: {:?}", staging(&parent));
+        assert!(!parent.join("dest").exists());
+    }
+
+    // What SIGKILL leaves (a dead owner pid in the name, older than the
+    // grace minute) goes on the next pull into the same parent.
+    proxy.clear();
+    let parent = env.work().join("killed");
+    let left = parent.join(".mlprov-pull-999999999-abc");
+    std::fs::create_dir_all(left.join("sub")).unwrap();
+    std::fs::write(left.join("sub/partial"), b"x").unwrap();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::open(&left).unwrap().set_modified(hour_ago).unwrap();
+    run(
+        &env,
+        &parent,
+        &["pull", "--plain-http", "--no-verify", &reference, "-o", "dest"],
+        &[],
+    )
+    .ok();
+    assert!(!left.exists(), "the stale staging directory was not swept");
+    assert!(tree(&parent.join("dest")) == model_tree());
+}
+
+/// Two pushes of the same model at once, with different bundles, to a
+/// registry without the referrers API: the proxy delays every read of the
+/// `sha256-<digest>` index by 1.5 s, so both pushes read it before either
+/// writes. Both exit 0 and the index ends up with both pushes' entries.
+#[test]
+fn racing_pushes_keep_both_sets_of_tag_schema_entries() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let proxy = Proxy::start(&reg.addr);
+    let env = TestEnv::new();
+    let a = project(&env, "a");
+    let b = project(&env, "b");
+    let digest = artifact_digest(&a.join("out"));
+    // Different bundles for the same subject (another predicate each).
+    for (proj, predicate) in [(&a, "https://example.com/a/v1"), (&b, "https://example.com/b/v1")] {
+        let out = proj.join("target").join("mlprov");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("provenance.sigstore.json"), bundle(SLSA, &digest)).unwrap();
+        std::fs::write(out.join("extra.sigstore.json"), bundle(predicate, &digest)).unwrap();
+    }
+    let reference = format!("{}/models/race:1.0", proxy.addr);
+    // Every GET of the tag-schema index answers late.
+    proxy.add("GET", "/manifests/sha256-", Fault::Delay(1500), usize::MAX);
+    let spawn = |proj: &Path| {
+        let mut c = env.cmd(proj);
+        c.args(["push", "--plain-http", &reference, "--format", "json"])
+            .env_remove("MLPROV_REGISTRY_USERNAME")
+            .env_remove("MLPROV_REGISTRY_PASSWORD")
+            .env("DOCKER_CONFIG", env.path().join("docker"))
+            // The same manifest for both (its `created` comes from here).
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let (ca, cb) = (spawn(&a), spawn(&b));
+    let (oa, ob) = (ca.wait_with_output().unwrap(), cb.wait_with_output().unwrap());
+    let mut want = std::collections::BTreeSet::new();
+    for o in [&oa, &ob] {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        for r in j["referrers"].as_array().unwrap() {
+            want.insert(r["digest"].as_str().unwrap().to_string());
+        }
+    }
+    let (status, index) = reg.manifest("models/race", &format!("sha256-{}", {
+        let (_, m) = reg.manifest("models/race", "1.0");
+        sha256_hex(&m)
+    }));
+    assert_eq!(status, 200);
+    let index: serde_json::Value = serde_json::from_slice(&index).unwrap();
+    let have: std::collections::BTreeSet<String> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["digest"].as_str().unwrap().to_string())
+        .collect();
+    assert!(want.len() >= 3, "{want:?}");
+    assert_eq!(have, want, "entries lost from the tag-schema index");
+    // Both reads really raced: at least two delayed index reads overlapped.
+    let delayed = proxy
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, f)| matches!(f, Some(Fault::Delay(_))))
+        .count();
+    assert!(delayed >= 4, "{delayed}");
+}
