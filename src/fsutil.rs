@@ -129,9 +129,9 @@ impl Generation {
             for e in rd.flatten() {
                 let name = e.file_name();
                 let keep = e.file_type().is_ok_and(|t| t.is_file())
-                    && name.to_str().is_some_and(|n| {
-                        !replaced.contains(&n) && !n.starts_with(".mlprov-")
-                    });
+                    && name
+                        .to_str()
+                        .is_some_and(|n| !replaced.contains(&n) && !n.starts_with(".mlprov-"));
                 if keep {
                     let to = dir.join(&name);
                     if std::fs::hard_link(e.path(), &to).is_err() {

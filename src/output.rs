@@ -446,7 +446,10 @@ mod escape_tests {
         assert_eq!(escape("a\rb\u{1b}[2Kc\n"), "a\\rb\\u{1b}[2Kc\\n");
         assert_eq!(escape("\u{9b}x"), "\\u{9b}x");
         // Colours and line breaks of mlprov's own text stay.
-        let styled = format!("{} ok\n", Style::new().green().force_styling(true).apply_to("Pinned"));
+        let styled = format!(
+            "{} ok\n",
+            Style::new().green().force_styling(true).apply_to("Pinned")
+        );
         assert_eq!(sanitize(&styled), styled);
         assert_eq!(
             sanitize("file x\r\u{1b}[1A\u{1b}]0;t\u{7}\n"),

@@ -83,14 +83,14 @@ impl Store {
             // same statement would otherwise each remove the other's bundle
             // as superseded, losing both. The lock is released on drop (and
             // by the OS if the process dies).
-            let dir = self.dir(s);
-            std::fs::create_dir_all(&dir)?;
+            let locks = self.root.join(LOCKS_DIR);
+            std::fs::create_dir_all(&locks)?;
             let lock = std::fs::File::options()
                 .create(true)
                 .truncate(false)
                 .write(true)
-                .open(dir.join(LOCK_FILE))?;
-            lock.lock()?;
+                .open(locks.join(s.hex()))?;
+            lock_exclusive(&lock)?;
             let path = self.path_for(s, predicate_type, bundle);
             let same = read_entry(&path).is_ok_and(|b| b == bundle);
             if !same {
@@ -197,8 +197,22 @@ pub fn predicate_slug(uri: &str) -> String {
     }
 }
 
-/// The lock file of a subject's directory (not an entry).
-const LOCK_FILE: &str = ".lock";
+/// Wait for an exclusive advisory lock on `file` (flock; released when the
+/// file is closed or the process dies). `File::lock` would do, from Rust
+/// 1.89; the MSRV is 1.88.
+#[cfg(unix)]
+fn lock_exclusive(file: &std::fs::File) -> io::Result<()> {
+    rustix::fs::flock(file, rustix::fs::FlockOperation::LockExclusive).map_err(io::Error::from)
+}
+
+#[cfg(not(unix))]
+fn lock_exclusive(_: &std::fs::File) -> io::Result<()> {
+    Ok(())
+}
+
+/// Where the per-subject lock files live (beside `sha256/`, so a subject's
+/// directory holds bundles only).
+const LOCKS_DIR: &str = "locks";
 
 /// A store entry's bytes: a regular file of at most
 /// [`MAX_BUNDLE_BYTES`](crate::registry::MAX_BUNDLE_BYTES) (a symlink to

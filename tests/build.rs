@@ -1109,9 +1109,15 @@ fn killed_builds_leave_one_builds_documents() {
             .unwrap()
             .to_string();
         let sbom = std::fs::read_to_string(docs.join("sbom.spdx.json")).unwrap();
-        assert!(sbom.contains(&subject), "{when}: the SBOM is of another build");
+        assert!(
+            sbom.contains(&subject),
+            "{when}: the SBOM is of another build"
+        );
         let scan = read_json(&docs.join("scan.json"));
-        assert_eq!(scan["subject"], prov["subject"], "{when}: the scan is of another build");
+        assert_eq!(
+            scan["subject"], prov["subject"],
+            "{when}: the scan is of another build"
+        );
     };
     consistent("first build");
     for delay_ms in [0u64, 1, 3, 6, 10, 20, 40, 80, 160] {
@@ -1136,7 +1142,9 @@ fn killed_builds_leave_one_builds_documents() {
     // generation behind.
     Run::of(env.cmd(&dir).args(["build", "--allow-dirty"])).ok();
     consistent("last build");
-    let builds = std::fs::read_dir(dir.join("target/mlprov.builds")).unwrap().count();
+    let builds = std::fs::read_dir(dir.join("target/mlprov.builds"))
+        .unwrap()
+        .count();
     assert_eq!(builds, 1, "old generations were not removed");
 
     // An SBOM of another build next to this provenance: attest refuses it.

@@ -34,10 +34,14 @@ fn global_options_work_around_nested_subcommands() {
     let d = dir.to_str().unwrap();
     for args in [
         &["attest", "-q", "import", "base", "--key", "k.key"][..],
-        &["attest", "--format", "json", "import", "base", "--key", "k.key"],
+        &[
+            "attest", "--format", "json", "import", "base", "--key", "k.key",
+        ],
         &["attest", "-C", d, "import", "base", "--key", "k.key"],
         &["attest", "import", "-q", "base", "--key", "k.key"],
-        &["-q", "attest", "import", "base", "--key", "k.key", "--format", "json"],
+        &[
+            "-q", "attest", "import", "base", "--key", "k.key", "--format", "json",
+        ],
     ] {
         let r = Run::of(env.cmd(&dir).args(args));
         assert!(
@@ -48,8 +52,17 @@ fn global_options_work_around_nested_subcommands() {
         // It reached the command: there is no lock to import from.
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
     }
-    let r = Run::of(env.cmd(&dir).args(["attest", "--key", "k.key", "import", "base"])).expect_code(2);
-    assert!(r.stderr.contains("attest import NAME --key"), "{}", r.stderr);
+    let r = Run::of(
+        env.cmd(&dir)
+            .args(["attest", "--key", "k.key", "import", "base"]),
+    )
+    .expect_code(2);
+    // clap (the subcommand's own --key is missing) or mlprov refuses it.
+    assert!(
+        r.stderr.contains("attest import") && r.stderr.contains("--key"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// A file name with CR and ESC cannot rewrite the line that reports it:

@@ -143,7 +143,11 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
 
     // 3. The run.
     let artifact_path = manifest.artifact.path.clone();
-    let excluded = [artifact_path.as_str(), "target/mlprov"];
+    let excluded = [
+        artifact_path.as_str(),
+        "target/mlprov",
+        "target/mlprov.builds",
+    ];
     let (record, source) = match &args.run {
         Some(file) => {
             let file = cx.cwd.join(file);
@@ -338,8 +342,8 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
             cyclonedx::BOM_FILE,
         ],
     )
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot prepare {}", out_dir.display()))?;
+    .into_diagnostic()
+    .wrap_err_with(|| format!("cannot prepare {}", out_dir.display()))?;
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         let p = generation.dir().join(name);
         write_atomic(&p, bytes)

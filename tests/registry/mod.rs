@@ -1462,14 +1462,24 @@ fn interrupted_pull_removes_its_staging_directory() {
         let parent = env.work().join(format!("sig-{signal}"));
         std::fs::create_dir_all(&parent).unwrap();
         let mut cmd = env.cmd(&parent);
-        cmd.args(["pull", "--plain-http", "--no-verify", &reference, "-o", "dest"])
-            .env("MLPROV_REGISTRY_TIMEOUT", "60")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
+        cmd.args([
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+        ])
+        .env("MLPROV_REGISTRY_TIMEOUT", "60")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+        let child = cmd.spawn().unwrap();
         let started = Instant::now();
         while staging(&parent).is_empty() {
-            assert!(started.elapsed().as_secs() < 60, "no staging directory appeared");
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "no staging directory appeared"
+            );
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         std::thread::sleep(std::time::Duration::from_millis(300));
@@ -1482,7 +1492,11 @@ fn interrupted_pull_removes_its_staging_directory() {
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(130), "SIG{signal}: {stderr}");
-        assert!(staging(&parent).is_empty(), "SIG{signal}: {:?}", staging(&parent));
+        assert!(
+            staging(&parent).is_empty(),
+            "SIG{signal}: {:?}",
+            staging(&parent)
+        );
         assert!(!parent.join("dest").exists());
     }
 
@@ -1494,11 +1508,21 @@ fn interrupted_pull_removes_its_staging_directory() {
     std::fs::create_dir_all(left.join("sub")).unwrap();
     std::fs::write(left.join("sub/partial"), b"x").unwrap();
     let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    std::fs::File::open(&left).unwrap().set_modified(hour_ago).unwrap();
+    std::fs::File::open(&left)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
     run(
         &env,
         &parent,
-        &["pull", "--plain-http", "--no-verify", &reference, "-o", "dest"],
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+        ],
         &[],
     )
     .ok();
@@ -1521,7 +1545,10 @@ fn racing_pushes_keep_both_sets_of_tag_schema_entries() {
     let b = project(&env, "b");
     let digest = artifact_digest(&a.join("out"));
     // Different bundles for the same subject (another predicate each).
-    for (proj, predicate) in [(&a, "https://example.com/a/v1"), (&b, "https://example.com/b/v1")] {
+    for (proj, predicate) in [
+        (&a, "https://example.com/a/v1"),
+        (&b, "https://example.com/b/v1"),
+    ] {
         let out = proj.join("target").join("mlprov");
         std::fs::create_dir_all(&out).unwrap();
         std::fs::write(out.join("provenance.sigstore.json"), bundle(SLSA, &digest)).unwrap();
@@ -1543,7 +1570,10 @@ fn racing_pushes_keep_both_sets_of_tag_schema_entries() {
         c.spawn().unwrap()
     };
     let (ca, cb) = (spawn(&a), spawn(&b));
-    let (oa, ob) = (ca.wait_with_output().unwrap(), cb.wait_with_output().unwrap());
+    let (oa, ob) = (
+        ca.wait_with_output().unwrap(),
+        cb.wait_with_output().unwrap(),
+    );
     let mut want = std::collections::BTreeSet::new();
     for o in [&oa, &ob] {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -1552,10 +1582,13 @@ fn racing_pushes_keep_both_sets_of_tag_schema_entries() {
             want.insert(r["digest"].as_str().unwrap().to_string());
         }
     }
-    let (status, index) = reg.manifest("models/race", &format!("sha256-{}", {
-        let (_, m) = reg.manifest("models/race", "1.0");
-        sha256_hex(&m)
-    }));
+    let (status, index) = reg.manifest(
+        "models/race",
+        &format!("sha256-{}", {
+            let (_, m) = reg.manifest("models/race", "1.0");
+            sha256_hex(&m)
+        }),
+    );
     assert_eq!(status, 200);
     let index: serde_json::Value = serde_json::from_slice(&index).unwrap();
     let have: std::collections::BTreeSet<String> = index["manifests"]
