@@ -924,7 +924,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__pull)
-            opts="-o -C -q -v -h -V --output --no-verify --key --certificate-chain --require --require-tlog --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --plain-http --insecure --username --password-stdin --timeout --format --quiet --verbose --color --offline --help --version"
+            opts="-o -C -q -v -h -V --output --no-verify --key --certificate-chain --require --require-tlog --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -971,6 +971,22 @@ _mlprov() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-query)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-scope)
+                    COMPREPLY=($(compgen -W "graph root" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

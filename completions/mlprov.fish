@@ -157,6 +157,11 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l certificate-oidc-
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l policy -d 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml\'s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l policy-query -d 'The Rego rule whose set of messages denies a node' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l policy-scope -d 'Where Rego rules run: every node of the graph, or the verified artifact only' -r -f -a "graph\t'Every node of the provenance graph'
+root\t'The verified artifact only'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l max-depth -d 'How deep to walk resolvedDependencies; a deeper graph fails verification' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -174,7 +179,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l password-stdin -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l offline -d 'Never touch the network: resolve from local caches only'
-complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s h -l help -d 'Print help'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l output-key-prefix -d 'Write PREFIX.key and PREFIX.pub' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''

@@ -306,6 +306,9 @@ pub struct PullArgs {
 
     #[command(flatten)]
     pub registry: RegistryArgs,
+
+    #[command(flatten)]
+    pub graph: GraphPolicyArgs,
 }
 
 #[derive(Debug, Args)]

@@ -402,7 +402,7 @@ fn key_signed_bundles_pass_the_gates_by_manifest_digest() {
 /// registry with the referrers API. Each bundle passes `verify-sigstore
 /// --digest <manifest> --trusted-root --identity --issuer` in sigstore-js
 /// and sigstore-python, also with the artifact digest; another identity
-/// fails in both.
+/// fails in both; model_signing accepts the keyless model.sig.
 #[test]
 #[ignore = "needs ../shared/tools"]
 fn keyless_bundles_pass_the_gates_by_manifest_digest() {
@@ -494,6 +494,57 @@ fn keyless_bundles_pass_the_gates_by_manifest_digest() {
         assert_eq!(v.len(), 2, "{v:?}");
         assert!(v.iter().all(|v| v["ok"] == false), "{ptype}: {v:?}");
     }
+
+    // model_signing still accepts the keyless model.sig (its one subject),
+    // against the local Sigstore's trusted root; another identity fails.
+    let bin = validators().unwrap();
+    let tc = env.work().join("client_trust_config.json");
+    std::fs::write(&tc, client_trust_config(&bin, &root)).unwrap();
+    let model_signing = |identity: &str| {
+        Run::from(
+            std::process::Command::new(bin.join("model_signing"))
+                .args([
+                    "verify",
+                    "sigstore",
+                    "--trust_config",
+                    s(&tc),
+                    "--signature",
+                    s(&proj.join("out/model.sig")),
+                    "--identity",
+                    identity,
+                    "--identity_provider",
+                    GITHUB_ISSUER,
+                    s(&proj.join("out")),
+                ])
+                .output()
+                .unwrap(),
+        )
+    };
+    let ms = model_signing(WORKFLOW);
+    assert_eq!(ms.code, 0, "model_signing: {}{}", ms.stdout, ms.stderr);
+    let ms = model_signing("https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main");
+    assert_ne!(ms.code, 0, "model_signing accepted another identity");
+}
+
+/// A Sigstore client trust config (what sigstore-python and model_signing
+/// read with `--trust-config`): the given trusted root, and the signing
+/// config sigstore-python ships (verification does not use it).
+fn client_trust_config(bin: &Path, root: &Path) -> Vec<u8> {
+    let lib = bin.join("../lib");
+    let signing_config = std::fs::read_dir(&lib)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            p.join("site-packages/sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstore.dev/signing_config.v0.2.json")
+        })
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("no signing_config.v0.2.json under {}", lib.display()));
+    serde_json::to_vec(&serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+        "trustedRoot": read_json(root),
+        "signingConfig": read_json(&signing_config),
+    }))
+    .unwrap()
 }
 
 /// Without the independent tools: the build names the manifest `push`

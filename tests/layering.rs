@@ -23,13 +23,6 @@ const KNOWN_CYCLES: &[&[&str]] = &[
     // the two types below (e.g. `digest/mod.rs` or their own file) removes
     // it ("domain").
     &["digest/hash.rs", "digest/set.rs", "digest/walk.rs"],
-    // The manifest's schema mirror embeds `policy::cfg::schema`, and the
-    // `[policy]` validator names the manifest's roles in its help
-    // ("verifycore": take the role list from `model::Role`).
-    &["manifest.rs", "policy/cfg.rs"],
-    // The walk borrows the renderer's signer JSON for the Rego input;
-    // a typed `RegoInput` ("verifycore") removes it.
-    &["verify/graph.rs", "verify/report.rs"],
 ];
 
 /// `commands/X.rs` → `commands/Y.rs` imports that exist today; the owner

@@ -1126,7 +1126,7 @@ fn attest_sign_store_and_verify() {
         )
         .ok();
     assert_eq!(r.json()["nodes"][0]["id"], import_digest.as_str());
-    // Another signer's store entries are skipped, not trusted.
+    // Another signer's store entries are ignored, not trusted.
     let (_, other_pub) = keygen(&env, &env.work().join("other"));
     let r = env
         .run_env(
@@ -1144,9 +1144,18 @@ fn attest_sign_store_and_verify() {
             &[],
         )
         .expect_code(1);
-    // The required type exists, but only from a signer not trusted here.
-    assert_eq!(codes(&r), ["E0202"]);
-    assert_eq!(r.json()["nodes"][0]["attestations"][0]["status"], "skipped");
+    // The required type exists, but only from a signer not trusted here:
+    // it proves nothing, so the requirement is not met.
+    assert_eq!(codes(&r), ["E0301"]);
+    assert_eq!(r.json()["nodes"][0]["attestations"][0]["status"], "ignored");
+    assert!(
+        r.json()["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("none signed by a signer trusted for this node"),
+        "{}",
+        r.stdout
+    );
 }
 
 /// Each kind of rejection has its own code, and none panics.

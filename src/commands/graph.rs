@@ -7,7 +7,7 @@ use miette::Result;
 
 use super::{Context, ExitStatus};
 use crate::cli::{Format, GraphArgs};
-use crate::verify::graph::{Graph, GraphNode};
+use crate::verify::model::{Graph, GraphNode};
 use crate::verify::report;
 
 pub fn run(cx: &Context, args: GraphArgs) -> Result<ExitStatus> {

@@ -1,6 +1,8 @@
 //! `mlprov pull REF [-o DIR]`: download into a staging directory next to
 //! DIR (every blob checked against its digest while streaming), fetch the
-//! bundle referrers, verify, and only then move the files into DIR.
+//! bundle referrers, verify the staged model and its whole provenance graph
+//! exactly as `verify REF` does (the same policy, trust and report), and
+//! only then move the files into DIR.
 
 use miette::{Result, miette};
 use serde_json::json;
@@ -33,17 +35,15 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
         ),
     };
     // Know whom to trust before downloading anything.
-    let trust = if args.no_verify {
-        None
-    } else {
-        Some(super::verify::trust_from_args(cx, &args.trust).map_err(|e| {
+    if !args.no_verify {
+        super::verify::trust_from_args(cx, &args.trust).map_err(|e| {
             miette!(
                 code = "mlprov::usage",
                 help = "pass --key PUB (or --certificate-chain PEM) for the signer you trust; --no-verify places files without checking who signed them",
                 "pull verifies before it places files: {e}"
             )
-        })?)
-    };
+        })?;
+    }
     let settings = registry_settings(&args.registry, &reference.registry)?;
     cx.printer.note(&format!(
         "registry {} as {}",
@@ -70,8 +70,7 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
         ));
         false
     } else {
-        let trust = trust.as_ref().ok_or_else(|| miette!("no trust"))?;
-        let (status, report) = verify(cx, &staged, trust, &args.trust.require)?;
+        let (status, report) = verify(cx, &args, &staged)?;
         if status != ExitStatus::Success {
             if cx.printer.is_json() {
                 cx.printer.json(&report);
@@ -157,83 +156,82 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// Signature verification of the staged content, before anything is
-/// placed: the staged files are re-hashed against the signed OMS manifest,
-/// which must be about the artifact digest the registry's layers give, and
-/// every required predicate type must be proven by a trusted bundle. The
-/// bundles that verified are filed in the local store.
+/// Verification of the staged content and its provenance graph, before
+/// anything is placed: the same verification as `verify REF` (the graph,
+/// the policy of `--policy` or the project, the trusted keys and
+/// identities), with the staged files as the root's bytes, re-hashed
+/// against the signed OMS manifest, which must be about the artifact the
+/// registry's layers give. The root's bundles that verified are filed in
+/// the local store.
 fn verify(
     cx: &Context,
+    args: &PullArgs,
     staged: &Staged,
-    trust: &crate::sign::trust::Trust,
-    require: &[String],
 ) -> Result<(ExitStatus, serde_json::Value)> {
-    use crate::verify::node::{LocalBytes, Lookups, NodeRequest, RawBundle, Status, verify_node};
-    let pinned = format!(
+    use crate::verify::node::{RawBundle, Status};
+    let location = format!(
         "{}@{}",
         staged.resolved.reference.name(),
         staged.resolved.manifest_digest.prefixed()
     );
-    let bundles: Vec<RawBundle> = staged
+    let referrers: Vec<RawBundle> = staged
         .bundles
         .iter()
         .map(|b| RawBundle {
-            source: format!("{pinned} referrer {}", b.referrer.prefixed()),
+            source: format!("{location} referrer {}", b.referrer.prefixed()),
             bytes: b.bytes.clone(),
         })
         .collect();
-    let mut required = vec![crate::intoto::PREDICATE_OMS.to_string()];
-    required.extend(
-        require
-            .iter()
-            .filter(|r| *r != crate::intoto::PREDICATE_OMS)
-            .cloned(),
-    );
-    let store = crate::store::Store::open_default();
-    let reporter = cx.printer.reporter();
-    let verdict = verify_node(
-        NodeRequest {
-            name: Some(pinned),
-            expected: Some(staged.resolved.parsed.artifact_digest),
-            bytes: Some(LocalBytes {
-                path: staged.dir().to_path_buf(),
-                settings: crate::digest::SetOptions::artifact(),
-            }),
-            listed: None,
-            bundles,
-            require: required,
-            trust,
-        },
-        &Lookups(vec![&store]),
-        &reporter,
-    );
-    let verdicts = std::slice::from_ref(&verdict);
+    let flags = super::verify::Flags {
+        trust: &args.trust,
+        graph: &args.graph,
+        registry: &args.registry,
+        target_registry: Some(&staged.resolved.reference.registry),
+    };
+    let out = super::verify::verify_with(cx, &flags, &|_, _| {
+        let root = crate::verify::target::staged(
+            staged.dir(),
+            &location,
+            staged.resolved.parsed.artifact_digest,
+            staged.resolved.manifest_digest,
+            referrers.clone(),
+        );
+        Ok(crate::verify::target::Resolved {
+            resource_uri: root.uri.clone().unwrap_or_default(),
+            root,
+            project_root: None,
+        })
+    })?;
+    let g = &out.graph;
     if !cx.printer.is_json() {
-        cx.printer.detail(&crate::verify::report::human(verdicts));
+        cx.printer.detail(&crate::verify::report::graph_human(g));
     }
-    let status = super::verify::verdict_status(cx, verdicts);
+    let status = super::verify::graph_status(cx, g);
     if status == ExitStatus::Success {
         // Keep what verified, so `verify sha256:…`, `graph` and `why` see it.
-        for a in &verdict.attestations {
-            if !matches!(a.status, Status::Verified) {
+        let store = crate::store::Store::open_default();
+        for a in g.root().verdict.iter().flat_map(|v| v.attestations.iter()) {
+            if a.status != Status::Verified {
                 continue;
             }
-            let (Some(st), Some(b)) = (
-                a.statement.as_ref(),
-                staged
-                    .bundles
-                    .iter()
-                    .find(|b| Sha256Digest::of(&b.bytes) == a.bundle_digest),
-            ) else {
+            let Some(b) = staged
+                .bundles
+                .iter()
+                .find(|b| Sha256Digest::of(&b.bytes) == a.bundle_digest)
+            else {
                 continue;
             };
-            let subjects: Vec<Sha256Digest> = st
+            let Ok(parsed) = crate::sign::bundle::parse(&b.bytes) else {
+                continue;
+            };
+            let subjects: Vec<Sha256Digest> = parsed
+                .statement
                 .subject
                 .iter()
                 .filter_map(|s| s.sha256_digest())
                 .collect();
             store
-                .put(&b.bytes, &st.predicate_type, &subjects)
+                .put(&b.bytes, &parsed.statement.predicate_type, &subjects)
                 .map_err(|e| {
                     miette!(
                         code = "mlprov::pull::store",
@@ -244,5 +242,5 @@ fn verify(
                 })?;
         }
     }
-    Ok((status, crate::verify::report::json(verdicts)))
+    Ok((status, crate::verify::report::graph_json(g)))
 }

@@ -8,17 +8,17 @@
 use miette::{IntoDiagnostic, Result, WrapErr};
 
 use super::{Context, ExitStatus, keyless, keys};
-use crate::cli::{TrustArgs, VerifyArgs};
+use crate::cli::{GraphPolicyArgs, RegistryArgs, TrustArgs, VerifyArgs};
 use crate::digest::Sha256Digest;
-use crate::intoto::PREDICATE_OMS;
 use crate::project::Project;
 use crate::sign::oms;
 use crate::store::Store;
-use crate::verify::graph::{self, Graph, Locator, NoRegistry, RegoScope, Root};
 use crate::verify::locate::RegistryLocator;
-use crate::verify::node::{BundleLookup, LocalBytes, Lookups, RawBundle, SidecarDir};
+use crate::verify::model::{Graph, Locator, NoRegistry, RegoScope};
+use crate::verify::node::{BundleLookup, Lookups, RawBundle, SidecarDir};
 use crate::verify::policy::{self as vpolicy, CliTrust, VerifyPolicy};
-use crate::verify::{report, vsa};
+use crate::verify::target::{self, Resolved, Target, TargetSettings};
+use crate::verify::{report, vsa, walk};
 
 /// The trust the flags give: keys, certificate roots, keyless identities,
 /// and the Sigstore trusted root when an identity needs it.
@@ -64,41 +64,6 @@ pub(crate) fn trust_from_args(cx: &Context, args: &TrustArgs) -> Result<crate::s
     Ok(trust)
 }
 
-/// A target that names a registry host but does not parse as a reference
-/// is an error about the reference (e.g. upper-case letters), not a missing
-/// local path.
-fn registry_target(cx: &Context, target: &str) -> Result<Option<crate::registry::OciRef>> {
-    if target.starts_with("sha256:") || cx.cwd.join(target).exists() {
-        return Ok(None);
-    }
-    if !crate::registry::OciRef::names_registry(target) {
-        return Ok(None);
-    }
-    Ok(Some(crate::registry::OciRef::parse(target)?))
-}
-
-/// The predicate types a model must prove: its file set (the OMS
-/// signature) plus what was asked for.
-fn required(extra: &[String]) -> Vec<String> {
-    let mut require = vec![PREDICATE_OMS.to_string()];
-    for r in extra {
-        if !require.contains(r) {
-            require.push(r.clone());
-        }
-    }
-    require
-}
-
-/// Every finding as a GitHub Actions `::error` annotation, pointing at the
-/// file it is about (a changed file, or the bundle that failed).
-fn annotate_findings(cx: &Context, verdicts: &[crate::verify::node::NodeVerdict]) {
-    for v in verdicts {
-        for f in &v.findings {
-            annotate_finding(cx, f, v.path.as_deref());
-        }
-    }
-}
-
 /// One finding as an annotation; `path` is where the node's files are.
 fn annotate_finding(
     cx: &Context,
@@ -132,42 +97,12 @@ fn annotate_finding(
     );
 }
 
-/// The exit status of verdicts, with the one-line summary on stderr.
-pub(crate) fn verdict_status(
-    cx: &Context,
-    verdicts: &[crate::verify::node::NodeVerdict],
-) -> ExitStatus {
-    let failed: Vec<_> = verdicts.iter().filter(|v| !v.verified()).collect();
-    if failed.is_empty() {
-        for v in verdicts {
-            cx.printer.status(
-                "Verified",
-                &format!(
-                    "{} {}",
-                    v.name.as_deref().unwrap_or(""),
-                    v.digest.map(|d| d.prefixed()).unwrap_or_default()
-                ),
-            );
-        }
-        return ExitStatus::Success;
-    }
-    annotate_findings(cx, verdicts);
-    let findings: Vec<_> = failed.iter().flat_map(|v| v.findings.iter()).collect();
-    let codes: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.code.code()).collect();
-    cx.printer.error(&miette::miette!(
-        code = "mlprov::verify::failed",
-        "verification failed: {} finding(s) ({})",
-        findings.len(),
-        codes.into_iter().collect::<Vec<_>>().join(", ")
-    ));
-    ExitStatus::Failure
-}
-
 /// The policy for this verification: `--policy FILE.toml`, else the
 /// project's `[policy]`, plus any `--policy FILE.rego`.
 pub(crate) fn load_policy(
     cx: &Context,
-    args: &VerifyArgs,
+    graph: &GraphPolicyArgs,
+    require: &[String],
     cli: &crate::sign::trust::Trust,
     sigstore: &dyn Fn() -> std::result::Result<
         std::sync::Arc<crate::sign::keyless::TrustedRoot>,
@@ -176,7 +111,7 @@ pub(crate) fn load_policy(
 ) -> Result<VerifyPolicy> {
     let mut toml_file = None;
     let mut rego_files = Vec::new();
-    for p in &args.graph.policy {
+    for p in &graph.policy {
         let full = cx.cwd.join(p);
         match full.extension().and_then(|e| e.to_str()) {
             Some("rego") => rego_files.push(full),
@@ -230,7 +165,7 @@ pub(crate) fn load_policy(
         &base,
         CliTrust {
             trust: cli,
-            require: &args.trust.require,
+            require,
             sigstore,
         },
     )?;
@@ -238,7 +173,7 @@ pub(crate) fn load_policy(
         let refs: Vec<&std::path::Path> = rego_files.iter().map(|p| p.as_path()).collect();
         vp.rego = Some(crate::verify::rego::RegoPolicy::load(
             &refs,
-            &args.graph.policy_query,
+            &graph.policy_query,
         )?);
     }
     Ok(vp)
@@ -254,14 +189,25 @@ pub(crate) struct Outcome {
     pub reference: Option<crate::registry::OciRef>,
 }
 
-fn file_uri(p: &std::path::Path) -> String {
-    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    format!("file://{}", abs.display())
+/// The flags of one verification (`verify`, `graph`, `pull`).
+pub(crate) struct Flags<'a> {
+    pub trust: &'a TrustArgs,
+    pub graph: &'a GraphPolicyArgs,
+    pub registry: &'a RegistryArgs,
+    /// The registry the target names: the explicit registry flags apply to it.
+    pub target_registry: Option<&'a str>,
 }
 
-/// Resolve the target and walk its graph.
-pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> {
-    let cli = cli_trust(cx, &args.trust)?;
+/// Verify the graph of the root `resolve` makes: the trust of the flags,
+/// the policy (`--policy`, else the project's `[policy]`), the local
+/// store, the project's sidecar bundles and registry access for `oci://`
+/// dependencies. `verify`, `graph` and `pull` all verify this way.
+pub(crate) fn verify_with(
+    cx: &Context,
+    flags: &Flags<'_>,
+    resolve: &dyn Fn(&RegistryLocator<'_>, &VerifyPolicy) -> Result<Resolved>,
+) -> Result<Outcome> {
+    let cli = cli_trust(cx, flags.trust)?;
     // The Sigstore trusted root, loaded once, when a keyless signer is
     // trusted (on the command line or by the policy).
     let sigstore_root = std::cell::OnceCell::new();
@@ -272,12 +218,13 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
         if let Some(r) = sigstore_root.get() {
             return Ok(std::sync::Arc::clone(r));
         }
-        let r = trusted_root(cx, &args.trust).map_err(|e| e.to_string())?;
+        let r = trusted_root(cx, flags.trust).map_err(|e| e.to_string())?;
         Ok(std::sync::Arc::clone(sigstore_root.get_or_init(|| r)))
     };
-    let policy = load_policy(cx, args, &cli, &sigstore)?;
-    let any_policy_signers =
-        policy.root.signers_explicit || policy.roles.values().any(|r| r.signers_explicit);
+    let policy = load_policy(cx, flags.graph, &flags.trust.require, &cli, &sigstore)?;
+    let any_policy_signers = policy.root.signers_explicit
+        || policy.roles.values().any(|r| r.signers_explicit)
+        || policy.artifacts.iter().any(|r| r.trust.is_some());
     if cli.keys.is_empty()
         && cli.roots.is_empty()
         && cli.identities.is_empty()
@@ -292,48 +239,26 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
         );
     }
 
-    let read_bundle = |p: &std::path::Path| {
-        let mut raw = RawBundle::read(p)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("cannot read {}", p.display()))?;
-        // Name it as the user would: relative to the working directory.
-        if let Ok(rel) = p.strip_prefix(&cx.cwd) {
-            raw.source = rel.display().to_string();
-        }
-        Ok::<_, miette::Report>(raw)
-    };
-    let mut extra_bundles = Vec::new();
-    for b in &args.bundle {
-        extra_bundles.push(read_bundle(&cx.cwd.join(b))?);
-    }
-
     // Registry access for the target and for `oci://` dependencies.
-    let target_registry = match args.target.as_deref() {
-        Some(t) => registry_target(cx, t)?,
-        None => None,
-    };
-    let explicit_settings = match &target_registry {
+    let explicit_settings = match flags.target_registry {
         Some(r) if !cx.offline => Some((
-            r.registry.clone(),
-            super::push::registry_settings(&args.registry, &r.registry)?,
+            r.to_string(),
+            super::push::registry_settings(flags.registry, r)?,
         )),
         _ => None,
     };
-    let flags = (
-        args.registry.plain_http,
-        args.registry.insecure,
-        args.registry.timeout,
-    );
-    let settings_for = move |reg: &str| {
-        if let Some((r, s)) = &explicit_settings
-            && r == reg
+    let reg = flags.registry;
+    let fl = (reg.plain_http, reg.insecure, reg.timeout);
+    let settings_for = move |r: &str| {
+        if let Some((name, s)) = &explicit_settings
+            && name == r
         {
             return Ok(s.clone());
         }
-        let mut s = crate::registry::Settings::from_env(reg)?;
-        s.plain_http |= flags.0;
-        s.insecure |= flags.1;
-        s.timeout = std::time::Duration::from_secs(flags.2.max(1));
+        let mut s = crate::registry::Settings::from_env(r)?;
+        s.plain_http |= fl.0;
+        s.insecure |= fl.1;
+        s.timeout = std::time::Duration::from_secs(fl.2.max(1));
         Ok(s)
     };
     let registry_locator = RegistryLocator::new(&settings_for);
@@ -343,126 +268,9 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
     } else {
         &registry_locator
     };
+    let resolved = resolve(&registry_locator, &policy)?;
 
     let project = Project::discover(&cx.cwd).ok();
-    let mut project_root = None;
-    let verified_reference = target_registry.clone();
-    let (root, resource_uri) = if let Some(reference) = target_registry {
-        if cx.offline {
-            miette::bail!(
-                code = "mlprov::usage",
-                help = "drop --offline, or verify a local copy (`mlprov pull` first)",
-                "--offline: verifying {reference} needs the registry"
-            );
-        }
-        let located = registry_locator.resolve(&reference)?;
-        let mut bundles = located.bundles;
-        bundles.extend(extra_bundles);
-        let uri = crate::model::ResourceUri::Oci {
-            registry: reference.registry.clone(),
-            repo: reference.repository.clone(),
-            manifest: located.manifest,
-        }
-        .to_string();
-        (
-            Root {
-                name: Some(located.location.clone()),
-                expected: Some(located.artifact),
-                bytes: None,
-                bundles,
-                found: Vec::new(),
-                // As `pull`: the OMS signature is required, and the layers'
-                // paths must match its signed file list.
-                require: required(&[]),
-                uri: Some(uri.clone()),
-                manifest: Some(located.manifest),
-                listed: Some(located.files.clone()),
-            },
-            uri,
-        )
-    } else if let Some(d) = args.target.as_deref().filter(|t| t.starts_with("sha256:")) {
-        let d = Sha256Digest::from_prefixed(d)
-            .map_err(|e| miette::miette!(code = "mlprov::usage", "{e}"))?;
-        let mut bundles = extra_bundles;
-        if let Some(sig) = &args.signature {
-            bundles.push(read_bundle(&cx.cwd.join(sig))?);
-        }
-        let require = if args.trust.require.is_empty() && !policy.root.require_explicit {
-            required(&[])
-        } else {
-            Vec::new()
-        };
-        (
-            Root {
-                name: None,
-                expected: Some(d),
-                bytes: None,
-                bundles,
-                found: Vec::new(),
-                require,
-                uri: None,
-                manifest: None,
-                listed: None,
-            },
-            d.prefixed(),
-        )
-    } else {
-        let path = match &args.target {
-            Some(t) => cx.cwd.join(t),
-            None => super::sign::artifact_path(cx)?,
-        };
-        if !path.exists() {
-            miette::bail!(
-                code = "mlprov::verify::not_found",
-                help = "pass a model directory or file, a digest (sha256:…) in the local store, or an OCI reference",
-                "{}: no such file or directory",
-                path.display()
-            );
-        }
-        let signature = args
-            .signature
-            .as_ref()
-            .map(|s| cx.cwd.join(s))
-            .unwrap_or_else(|| oms::default_signature_path(&path));
-        let mut bundles = Vec::new();
-        if signature.is_file() {
-            bundles.push(read_bundle(&signature)?);
-        } else if args.signature.is_some() {
-            miette::bail!(
-                code = "mlprov::verify::not_found",
-                "signature {} does not exist",
-                signature.display()
-            );
-        }
-        bundles.extend(extra_bundles);
-        let settings = crate::digest::SetOptions::artifact()
-            .with_signature(oms::signature_ignore(&path, &signature))
-            .with_ignores(oms::resolve_ignores(&path, &cx.cwd, &args.ignore_paths));
-        // The root's `file:` inputs are at hand when it was built here.
-        if let Some(p) = &project {
-            let abs = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
-            if abs.starts_with(&p.root) {
-                project_root = Some(p.root.clone());
-            }
-        }
-        let uri = file_uri(&path);
-        (
-            Root {
-                name: None,
-                expected: None,
-                bytes: Some(LocalBytes { path, settings }),
-                bundles,
-                found: Vec::new(),
-                // The file set is proven only by a signed manifest.
-                require: required(&[]),
-                uri: None,
-                manifest: None,
-                listed: None,
-            },
-            uri,
-        )
-    };
-
     let store = Store::open_default();
     let sidecar = project.as_ref().map(|p| SidecarDir(p.out_dir()));
     let mut lookups: Vec<&dyn BundleLookup> = vec![&store];
@@ -471,25 +279,77 @@ pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> 
     }
     let lookup = Lookups(lookups);
     let reporter = cx.printer.reporter();
-    let settings = graph::Settings {
+    let settings = walk::Settings {
         policy: &policy,
-        max_depth: args.graph.max_depth,
+        max_depth: flags.graph.max_depth,
         lookup: &lookup,
         locator,
         reporter: &reporter,
-        project_root,
-        rego_scope: match args.graph.policy_scope {
+        project_root: resolved.project_root,
+        rego_scope: match flags.graph.policy_scope {
             crate::cli::PolicyScope::Graph => RegoScope::Graph,
             crate::cli::PolicyScope::Root => RegoScope::Root,
         },
     };
-    let graph = graph::verify_graph(root, &settings);
+    let graph = walk::verify_graph(resolved.root, &settings);
     Ok(Outcome {
         graph,
-        resource_uri,
+        resource_uri: resolved.resource_uri,
         policy,
-        reference: verified_reference,
+        reference: None,
     })
+}
+
+/// Resolve the target and walk its graph.
+pub(crate) fn verify_target(cx: &Context, args: &VerifyArgs) -> Result<Outcome> {
+    let target = match args.target.as_deref() {
+        Some(t) => Target::parse(t, &cx.cwd)?,
+        None => Target::Path(super::sign::artifact_path(cx)?),
+    };
+    let read_bundle = |p: &std::path::Path| {
+        let mut raw = RawBundle::read(p)?;
+        // Name it as the user would: relative to the working directory.
+        if let Ok(rel) = p.strip_prefix(&cx.cwd) {
+            raw.source = rel.display().to_string();
+        }
+        Ok(raw)
+    };
+    let mut bundles = Vec::new();
+    for b in &args.bundle {
+        let p = cx.cwd.join(b);
+        bundles.push(
+            read_bundle(&p)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot read {}", p.display()))?,
+        );
+    }
+    let project = Project::discover(&cx.cwd).ok();
+    let flags = Flags {
+        trust: &args.trust,
+        graph: &args.graph,
+        registry: &args.registry,
+        target_registry: target.registry(),
+    };
+    let reference = match &target {
+        Target::Reference(r) => Some(r.clone()),
+        _ => None,
+    };
+    let mut out = verify_with(cx, &flags, &|registry, policy| {
+        let s = TargetSettings {
+            signature: args.signature.clone(),
+            bundles: bundles.clone(),
+            ignore_paths: &args.ignore_paths,
+            cwd: &cx.cwd,
+            project_root: project.as_ref().map(|p| p.root.as_path()),
+            default_require: args.trust.require.is_empty() && !policy.root.require_explicit,
+            offline: cx.offline,
+            registry,
+            read_bundle: &read_bundle,
+        };
+        Ok(target::resolve(&target, &s)?)
+    })?;
+    out.reference = reference;
+    Ok(out)
 }
 
 /// The exit status of a graph, with a one-line summary on stderr.
@@ -544,7 +404,7 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
     }
     if args.attach {
         let remote = match args.target.as_deref() {
-            Some(t) => registry_target(cx, t)?.is_some(),
+            Some(t) => matches!(Target::parse(t, &cx.cwd)?, Target::Reference(_)),
             None => false,
         };
         if !remote {
@@ -574,6 +434,11 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<ExitStatus> {
         }
     }
     Ok(graph_status(cx, &out.graph))
+}
+
+fn file_uri(p: &std::path::Path) -> String {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    format!("file://{}", abs.display())
 }
 
 fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Path) -> Result<()> {

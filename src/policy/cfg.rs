@@ -8,7 +8,7 @@ use toml_edit::{Item, TableLike, Value};
 
 use crate::digest::Sha256Digest;
 use crate::model::Role;
-use crate::policy::{Policy, RevocationList, RolePolicy, Signer};
+use crate::policy::{ArtifactRule, Policy, RevocationList, RolePolicy, Signer};
 use crate::scan::Kind;
 use crate::validate::{ManifestError, Validator, item_span};
 
@@ -21,7 +21,9 @@ pub(crate) const POLICY_KEYS: &[&str] = &[
     "revocation-list",
     "artifact",
     "roles",
+    "artifacts",
 ];
+pub(crate) const ARTIFACT_RULE_KEYS: &[&str] = &["source", "name", "digest", "require", "signers"];
 pub(crate) const ROLE_POLICY_KEYS: &[&str] = &["require", "signers", "optional"];
 pub(crate) const ARTIFACT_POLICY_KEYS: &[&str] = &["require", "signers"];
 pub(crate) const REVOCATION_LIST_KEYS: &[&str] = &["bundle", "signers"];
@@ -36,6 +38,15 @@ pub fn parse_file(text: &str, file: &str) -> Result<Policy, ManifestError> {
         Some(p) if v.problems.is_empty() => Ok(p),
         _ => Err(v.into_error(file)),
     }
+}
+
+/// The roles, for help lines.
+fn role_list() -> String {
+    Role::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The scanner kinds `formats.deny` and `formats.allow` take, for help lines.
@@ -175,7 +186,7 @@ impl Validator<'_> {
                         format!("unknown role `{role_name}` in {where_} roles"),
                         rs,
                         Some("not a role"),
-                        Some(format!("roles are: {}", crate::manifest::role_list())),
+                        Some(format!("roles are: {}", role_list())),
                     );
                     continue;
                 };
@@ -195,7 +206,101 @@ impl Validator<'_> {
                 p.roles.insert(role, rp);
             }
         }
+        if let Some(item) = t.get("artifacts") {
+            p.artifacts = self.artifact_rules(t, item);
+        }
         p
+    }
+
+    /// `[[policy.artifacts]]` (or `artifacts = [{ … }]`): rules with at
+    /// least one selector.
+    fn artifact_rules(&mut self, parent: &dyn TableLike, item: &Item) -> Vec<ArtifactRule> {
+        let tables: Vec<(&dyn TableLike, crate::validate::Span)> = match item {
+            Item::ArrayOfTables(a) => a.iter().map(|t| (t as &dyn TableLike, t.span())).collect(),
+            Item::Value(Value::Array(a)) => {
+                let mut out = Vec::new();
+                for v in a.iter() {
+                    match v.as_inline_table() {
+                        Some(t) => out.push((t as &dyn TableLike, v.span())),
+                        None => self.problem(
+                            "type",
+                            "every element of `artifacts` in [policy] must be a table",
+                            v.span(),
+                            Some("not a table"),
+                            Some("write each rule as `[[policy.artifacts]]` with `source`, `name` or `digest`".into()),
+                        ),
+                    }
+                }
+                out
+            }
+            _ => {
+                self.problem(
+                    "type",
+                    "`artifacts` in [policy] must be an array of tables",
+                    item_span(item).or_else(|| self.key_span(parent, "artifacts")),
+                    Some("expected `[[policy.artifacts]]`"),
+                    Some("write each rule as `[[policy.artifacts]]` with `source`, `name` or `digest`".into()),
+                );
+                return Vec::new();
+            }
+        };
+        let mut rules = Vec::new();
+        for (i, (rt, span)) in tables.into_iter().enumerate() {
+            let w = format!("[[policy.artifacts]] #{}", i + 1);
+            self.check_keys(rt, ARTIFACT_RULE_KEYS, &w);
+            let mut rule = ArtifactRule::default();
+            for key in ["source", "name"] {
+                if let Some((g, s)) = self.get_str(rt, key, &w) {
+                    match globset::Glob::new(&g) {
+                        Ok(_) if key == "source" => rule.source = Some(g),
+                        Ok(_) => rule.name = Some(g),
+                        Err(e) => self.problem(
+                            "glob",
+                            format!("`{g}` in `{key}` of {w} is not a valid glob"),
+                            s,
+                            Some(&e.kind().to_string()),
+                            Some("globs use `*`, `?`, `[abc]` and `{a,b}`, e.g. `\"hf:meta-llama/*\"`".into()),
+                        ),
+                    }
+                }
+            }
+            if let Some((d, s)) = self.get_str(rt, "digest", &w) {
+                match Sha256Digest::parse_any(&d) {
+                    Ok(d) => rule.digest = Some(d),
+                    Err(_) => self.problem(
+                        "sha256",
+                        format!("`{d}` in {w} is not a digest"),
+                        s,
+                        Some("expected sha256:<64 hex>"),
+                        None,
+                    ),
+                }
+            }
+            let has_selector = ["source", "name", "digest"]
+                .iter()
+                .any(|k| rt.contains_key(k));
+            if !has_selector {
+                self.problem(
+                    "selector",
+                    format!("{w} selects nothing: a rule needs `source`, `name` or `digest`"),
+                    span,
+                    Some("no selector"),
+                    Some("e.g. `source = \"hf:meta-llama/*\"`, `name = \"base-model\"` or `digest = \"sha256:…\"`".into()),
+                );
+            }
+            rule.require = self
+                .get_str_array(rt, "require", &w)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|x| x.0)
+                .collect();
+            rule.require.dedup();
+            if let Some(signers) = rt.get("signers") {
+                rule.signers = self.signers(signers, &w);
+            }
+            rules.push(rule);
+        }
+        rules
     }
 
     fn role_policy(&mut self, rt: &dyn TableLike, w: &str) -> RolePolicy {
@@ -286,6 +391,36 @@ pub mod schema {
         /// What the verified artifact itself (the root of the graph) needs.
         pub artifact: Option<ArtifactPolicySchema>,
         pub roles: Option<BTreeMap<String, RolePolicySchema>>,
+        /// Rules for the artifacts they select, anywhere in the graph, on
+        /// top of the rules of their role: both must hold. A rule selects a
+        /// node when every selector it names matches: `source` and `name`
+        /// are globs over the source and the input name the parent's
+        /// provenance gives the node (`hf:meta-llama/*`,
+        /// `oci:registry/repo`), `digest` its artifact digest. Its
+        /// `require` adds to the role's; its `signers` must trust a bundle
+        /// as well as the role's signers (when the role names any) for the
+        /// bundle to count. The command line's `--key` keys apply only
+        /// where neither the role nor a selecting rule names signers.
+        pub artifacts: Option<Vec<ArtifactRuleSchema>>,
+    }
+
+    /// One `[[policy.artifacts]]` rule: at least one of `source`, `name`,
+    /// `digest`.
+    #[derive(JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    pub struct ArtifactRuleSchema {
+        /// Glob over the source (`hf:org/name`, `hf-dataset:org/name`,
+        /// `oci:registry/repo`, `path:dir/`, `url:https://…`).
+        pub source: Option<String>,
+        /// Glob over the input name the parent's provenance gives the node.
+        pub name: Option<String>,
+        /// The artifact digest (`sha256:…`).
+        pub digest: Option<String>,
+        /// Predicate types the selected artifacts must also carry.
+        pub require: Option<Vec<String>>,
+        /// Signers that must also trust each bundle that counts.
+        pub signers: Option<Vec<SignerSchema>>,
     }
 
     /// A revocation list signed as a Sigstore bundle (predicate
@@ -390,6 +525,57 @@ mod tests {
             props("/$defs/RevocationListSchema/properties"),
             sorted(REVOCATION_LIST_KEYS)
         );
+        assert_eq!(
+            props("/$defs/ArtifactRuleSchema/properties"),
+            sorted(ARTIFACT_RULE_KEYS)
+        );
+    }
+
+    #[test]
+    fn artifact_rules() {
+        let p = parse_file(
+            r#"
+[[policy.artifacts]]
+source = "hf:meta-llama/*"
+signers = ["keys/platform.pub"]
+require = ["https://mlprov.dev/scan/v1"]
+
+[[policy.artifacts]]
+name = "base-*"
+digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+"#,
+            "p.toml",
+        )
+        .unwrap();
+        assert_eq!(p.artifacts.len(), 2);
+        assert_eq!(p.artifacts[0].source.as_deref(), Some("hf:meta-llama/*"));
+        assert_eq!(
+            p.artifacts[0].signers,
+            [Signer::Key("keys/platform.pub".into())]
+        );
+        assert_eq!(
+            p.artifacts[0].describe(),
+            "[[policy.artifacts]] source = \"hf:meta-llama/*\""
+        );
+        assert!(p.artifacts[1].digest.is_some() && p.artifacts[1].signers.is_empty());
+        // Inline tables too.
+        let p = parse_file("artifacts = [{ name = \"x\" }]\n", "p.toml").unwrap();
+        assert_eq!(p.artifacts[0].name.as_deref(), Some("x"));
+        // Every problem at once: no selector, a bad glob, a bad digest, an
+        // unknown key.
+        let e = parse_file(
+            "[[policy.artifacts]]\nrequire = []\n[[policy.artifacts]]\nsource = \"hf:[x\"\ndigest = \"nope\"\nsigner = []\n",
+            "p.toml",
+        )
+        .unwrap_err();
+        let codes: Vec<&str> = e.problems.iter().map(|p| p.code).collect();
+        assert_eq!(
+            codes,
+            ["selector", "unknown-key", "glob", "sha256"],
+            "{:#?}",
+            e.problems
+        );
+        assert!(parse_file("artifacts = 3\n", "p.toml").is_err());
     }
 
     #[test]

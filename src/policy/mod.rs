@@ -41,6 +41,48 @@ pub struct Policy {
     /// graph, which has no role of its own.
     pub artifact: Option<RolePolicy>,
     pub roles: BTreeMap<Role, RolePolicy>,
+    /// Rules for the artifacts they select, wherever they sit in the graph
+    /// (`[[policy.artifacts]]`), in the order written.
+    pub artifacts: Vec<ArtifactRule>,
+}
+
+/// A rule for the artifacts it selects (`[[policy.artifacts]]`), on top of
+/// the rules of the role they are reached as: both must hold. A node is
+/// selected when every selector the rule names matches; the rule's
+/// `require` is added to the role's, and a bundle counts for the node only
+/// when the role's signers (if the role names any) and the rule's signers
+/// (if it names any) all trust it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ArtifactRule {
+    /// A glob over the node's source as its parent's provenance names it
+    /// (`hf:meta-llama/*`, `oci:registry.example.com/models/*`,
+    /// `hf-dataset:acme/*`, `path:data/*`, `url:https://…`).
+    pub source: Option<String>,
+    /// A glob over the name the parent's provenance gives the input.
+    pub name: Option<String>,
+    /// The artifact digest.
+    pub digest: Option<Sha256Digest>,
+    /// Predicate types the selected artifacts must also carry.
+    pub require: Vec<String>,
+    /// Signers the selected artifacts' bundles must (also) be signed by.
+    pub signers: Vec<Signer>,
+}
+
+impl ArtifactRule {
+    /// The rule in words, for messages: `[[policy.artifacts]] source = "hf:meta-llama/*"`.
+    pub fn describe(&self) -> String {
+        let mut sel = Vec::new();
+        if let Some(s) = &self.source {
+            sel.push(format!("source = \"{s}\""));
+        }
+        if let Some(n) = &self.name {
+            sel.push(format!("name = \"{n}\""));
+        }
+        if let Some(d) = &self.digest {
+            sel.push(format!("digest = \"{}\"", d.prefixed()));
+        }
+        format!("[[policy.artifacts]] {}", sel.join(", "))
+    }
 }
 
 /// A revocation list signed as a Sigstore bundle, trusted only when one of

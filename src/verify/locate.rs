@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use crate::digest::Sha256Digest;
 use crate::model::ResourceUri;
 use crate::registry::{Client, OciRef, RegistryError, Settings, pull};
-use crate::verify::graph::{LocateError, Located, Locator};
+use crate::verify::model::{LocateError, Located, Locator};
 use crate::verify::node::RawBundle;
 
 /// How to reach a registry (credentials, plain HTTP, timeouts).

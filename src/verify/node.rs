@@ -1,27 +1,29 @@
-//! Verifying one node of the provenance graph: an artifact identified by a
-//! digest, optionally with its bytes at hand, against the bundles about it.
+//! One node of the provenance graph: where its bundles come from, what is
+//! gathered about it before it is judged, and the verdict's vocabulary.
 //!
-//! [`verify_node`] is the unit the recursive graph walk calls for every
-//! node. It never prints and never exits: it returns a [`NodeVerdict`] with
-//! what was proven and a finding (stable [`Code`]) for everything that was
-//! not. It fails closed: a bundle that cannot be read or parsed is a
-//! finding, never a skip.
+//! [`gather`] reads what the checks need, once per node: every bundle about
+//! the node's digest (given explicitly, found in the local store, sidecar
+//! files or registry referrers), each parsed once, and the node's bytes
+//! when they are at hand, hashed. [`verify_bundle`] checks one bundle's
+//! signature under the trust of one context of the node. Nothing here
+//! prints or exits; the checks ([`super::checks`]) turn what was gathered
+//! into findings with stable [`Code`]s.
 //!
-//! Bundles come from two places. Bundles given explicitly (the model's
-//! `model.sig`, `--bundle FILE`) must all verify and be about the node.
-//! Bundles found by digest (the local store, sidecar files) must verify;
-//! one whose signer is simply not trusted here is skipped (recorded, not a
-//! failure), because a shared store holds attestations from many signers.
+//! Bundles given explicitly (the model's `model.sig`, `--bundle FILE`)
+//! must all verify and be about the node. A bundle found by digest whose
+//! signer is not trusted for the node is ignored: it proves nothing and
+//! fails nothing, because a shared store or a registry holds attestations
+//! from many signers (and anyone who may push can add some).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::digest::{FileEntry, FileSet, SetOptions, Sha256Digest};
+use crate::digest::{FileSet, SetOptions, Sha256Digest};
 use crate::intoto::{PREDICATE_OMS, Statement};
 use crate::reporter::Reporter;
-use crate::sign::bundle::{self, BundleError};
+use crate::sign::bundle::{self, Bundle, BundleError};
 use crate::sign::keyless::KeylessError;
-use crate::sign::oms::{self, FileDiff, ManifestError, SignedManifest};
+use crate::sign::oms::{self, SignedManifest};
 use crate::sign::trust::{Signer, Trust};
 use crate::sign::x509::ChainError;
 use crate::store::Store;
@@ -139,34 +141,14 @@ pub struct LocalBytes {
     pub settings: SetOptions,
 }
 
-/// What to verify.
-pub struct NodeRequest<'a> {
-    /// A name for reports (the input name, the artifact name).
-    pub name: Option<String>,
-    /// The digest the node must have (from a parent's provenance, or a
-    /// digest target). `None` for a path target: the signed manifest, or
-    /// else the bytes, say what it is.
-    pub expected: Option<Sha256Digest>,
-    pub bytes: Option<LocalBytes>,
-    /// The files a registry manifest lists for the node (its layers' paths,
-    /// sizes and digests), when its bytes are not at hand: compared with
-    /// the signed file list as the bytes would be, so a layer renamed in the
-    /// registry fails as it fails `pull`.
-    pub listed: Option<Vec<FileEntry>>,
-    /// Bundles given explicitly.
-    pub bundles: Vec<RawBundle>,
-    /// Predicate types that must be proven by a trusted, valid bundle.
-    pub require: Vec<String>,
-    pub trust: &'a Trust,
-}
-
 /// The outcome of one bundle.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     Verified,
     Failed(Code),
-    /// Found by digest but signed by someone not trusted here.
-    Skipped(String),
+    /// Found by digest but signed by someone not trusted for the node: it
+    /// proves nothing and fails nothing. The reason says who signed it.
+    Ignored(String),
 }
 
 /// One bundle considered for the node.
@@ -177,8 +159,8 @@ pub struct Attestation {
     pub predicate_type: Option<String>,
     pub signer: Option<Signer>,
     pub status: Status,
-    /// The statement, when the bundle verified (the graph walk reads
-    /// provenance from here).
+    /// The statement, when the bundle verified (the checks read it; the
+    /// walk drops it once the node is judged).
     pub statement: Option<Statement>,
 }
 
@@ -193,6 +175,19 @@ pub struct Finding {
     /// The bundle, for signature findings.
     pub source: Option<String>,
     pub message: String,
+}
+
+impl Finding {
+    /// A finding about node `node` with no file or bundle.
+    pub fn new(code: Code, node: Option<Sha256Digest>, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            node,
+            file: None,
+            source: None,
+            message: message.into(),
+        }
+    }
 }
 
 /// How the bytes were checked.
@@ -214,7 +209,8 @@ pub enum Against {
     Nothing,
 }
 
-/// The verdict for one node.
+/// What one context of a node proved: every bundle considered, with its
+/// outcome, and the predicate types required and proven.
 #[derive(Debug, Clone)]
 pub struct NodeVerdict {
     pub name: Option<String>,
@@ -225,15 +221,9 @@ pub struct NodeVerdict {
     /// Predicate types proven by a trusted, valid bundle about this node.
     pub proven: BTreeSet<String>,
     pub required: Vec<String>,
-    pub findings: Vec<Finding>,
 }
 
 impl NodeVerdict {
-    /// Everything required is proven and nothing failed.
-    pub fn verified(&self) -> bool {
-        self.digest.is_some() && self.findings.is_empty()
-    }
-
     /// Verified statements with this predicate type.
     pub fn statements(&self, predicate_type: &str) -> impl Iterator<Item = &Statement> {
         self.attestations.iter().filter_map(move |a| {
@@ -244,95 +234,256 @@ impl NodeVerdict {
     }
 }
 
-struct Evaluated {
-    att: Attestation,
-    manifest: Option<SignedManifest>,
-    /// Subjects' sha256 digests (from the parsed statement).
-    subjects: Vec<Sha256Digest>,
-    failure: Option<(Code, String)>,
+// ---------------------------------------------------------------------------
+// Gathering
+
+/// One bundle as read for a node, parsed once.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub source: String,
+    pub bundle_digest: Sha256Digest,
+    /// Given explicitly: it must verify (an untrusted signer fails).
+    pub explicit: bool,
+    /// The parsed bundle, or why it cannot be read.
+    pub parsed: Result<Bundle, (Code, String)>,
+    /// The statement's sha256 subjects.
+    pub subjects: Vec<Sha256Digest>,
 }
 
-fn evaluate(raw: &RawBundle, trust: &Trust, explicit: bool) -> Evaluated {
-    let mut att = Attestation {
-        source: raw.source.clone(),
-        bundle_digest: Sha256Digest::of(&raw.bytes),
-        predicate_type: None,
-        signer: None,
-        status: Status::Verified,
-        statement: None,
-    };
-    let parsed = match bundle::parse(&raw.bytes) {
-        Ok(b) => b,
-        Err(e) => {
-            let code = bundle_code(&e);
-            att.status = Status::Failed(code);
-            return Evaluated {
-                att,
-                manifest: None,
-                subjects: Vec::new(),
-                failure: Some((code, e.to_string())),
-            };
-        }
-    };
-    att.predicate_type = Some(parsed.statement.predicate_type.clone());
-    let subjects = parsed
-        .statement
-        .subject
-        .iter()
-        .filter_map(|s| s.sha256_digest())
-        .collect();
-    match crate::sign::verify::verify(&parsed, trust) {
-        Ok(signer) => att.signer = Some(signer),
-        Err(e) => {
-            let code = bundle_code(&e);
-            // A bundle found by digest from a signer not trusted here (an
-            // untrusted key, another keyless identity) is someone else's.
-            let not_ours = matches!(
-                code,
-                Code::UntrustedSigner | Code::IdentityMismatch | Code::IssuerMismatch
-            );
-            att.status = if !explicit && not_ours {
-                Status::Skipped(e.to_string())
-            } else {
-                Status::Failed(code)
-            };
-            let failure = matches!(att.status, Status::Failed(_)).then(|| (code, e.to_string()));
-            return Evaluated {
-                att,
-                manifest: None,
-                subjects,
-                failure,
-            };
+impl Candidate {
+    pub fn new(raw: &RawBundle, explicit: bool) -> Self {
+        let parsed = bundle::parse(&raw.bytes).map_err(|e| (bundle_code(&e), e.to_string()));
+        let subjects = parsed
+            .as_ref()
+            .map(|b| {
+                b.statement
+                    .subject
+                    .iter()
+                    .filter_map(|s| s.sha256_digest())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            source: raw.source.clone(),
+            bundle_digest: Sha256Digest::of(&raw.bytes),
+            explicit,
+            parsed,
+            subjects,
         }
     }
-    let mut manifest = None;
-    if parsed.statement.predicate_type == PREDICATE_OMS {
-        match oms::signed_manifest(&parsed.statement) {
-            Ok(m) => manifest = Some(m),
-            Err(e) => {
-                let code = match e {
-                    ManifestError::Unsupported(_) => Code::UnsupportedSerialization,
-                    ManifestError::Malformed(_) | ManifestError::Inconsistent(_) => {
-                        Code::ManifestInconsistent
-                    }
-                };
-                att.status = Status::Failed(code);
-                return Evaluated {
-                    att,
-                    manifest: None,
-                    subjects,
-                    failure: Some((code, e.to_string())),
-                };
+
+    pub fn predicate_type(&self) -> Option<&str> {
+        self.parsed
+            .as_ref()
+            .ok()
+            .map(|b| b.statement.predicate_type.as_str())
+    }
+}
+
+/// What to gather for a node.
+pub struct GatherRequest<'a> {
+    pub name: Option<String>,
+    /// The digest the node must have; `None` for a path target, whose
+    /// signed manifest (or else its bytes) says what it is.
+    pub expected: Option<Sha256Digest>,
+    pub bytes: Option<LocalBytes>,
+    /// Bundles given explicitly.
+    pub explicit: &'a [RawBundle],
+    /// Bundles found outside the lookup (registry referrers).
+    pub found: &'a [RawBundle],
+    /// The trust that decides which explicit OMS manifest describes the
+    /// bytes (the root's); empty for a dependency.
+    pub trusts: &'a [(&'a str, &'a Trust)],
+}
+
+/// Everything read about a node before it is judged.
+#[derive(Debug, Clone, Default)]
+pub struct Gathered {
+    pub name: Option<String>,
+    pub digest: Option<Sha256Digest>,
+    pub expected: Option<Sha256Digest>,
+    pub candidates: Vec<Candidate>,
+    /// The bundles could not be listed or read.
+    pub lookup_error: Option<String>,
+    pub bytes: Option<LocalBytes>,
+    /// The bytes, hashed (or why they could not be).
+    pub hashed: Option<Result<oms::HashedModel, String>>,
+}
+
+impl Gathered {
+    /// Add bundles found later (another registry location of the node).
+    pub fn add_found(&mut self, found: &[RawBundle]) {
+        let mut seen: BTreeSet<Sha256Digest> =
+            self.candidates.iter().map(|c| c.bundle_digest).collect();
+        for raw in found {
+            if seen.insert(Sha256Digest::of(&raw.bytes)) {
+                self.candidates.push(Candidate::new(raw, false));
             }
         }
     }
-    att.statement = Some(parsed.statement);
-    Evaluated {
-        att,
-        manifest,
-        subjects,
-        failure: None,
+}
+
+/// Gather what the checks need about one node. See the module documentation.
+pub fn gather(
+    req: GatherRequest<'_>,
+    lookup: &dyn BundleLookup,
+    reporter: &dyn Reporter,
+) -> Gathered {
+    let mut g = Gathered {
+        name: req.name,
+        expected: req.expected,
+        candidates: req
+            .explicit
+            .iter()
+            .map(|b| Candidate::new(b, true))
+            .collect(),
+        ..Default::default()
+    };
+
+    // The signed manifest that describes the bytes: from an explicit,
+    // trusted OMS bundle (model.sig).
+    let explicit_manifest = g.candidates.iter().find_map(|c| {
+        let b = c.parsed.as_ref().ok()?;
+        if b.statement.predicate_type != PREDICATE_OMS || req.trusts.is_empty() {
+            return None;
+        }
+        if !req
+            .trusts
+            .iter()
+            .all(|(_, t)| crate::sign::verify::verify(b, t).is_ok())
+        {
+            return None;
+        }
+        oms::signed_manifest(&b.statement)
+            .ok()
+            .filter(|m| req.expected.is_none_or(|d| d == m.root))
+    });
+
+    // Hash the bytes, with the manifest's own ignore list.
+    if let Some(bytes) = &req.bytes {
+        let mut settings = bytes.settings.clone();
+        if let Some(m) = &explicit_manifest {
+            let allow = settings.allows_symlinks() || m.allow_symlinks;
+            settings = settings
+                .with_ignores(m.ignore_paths.iter().filter_map(|p| {
+                    let p = p.trim_end_matches('/');
+                    crate::fsutil::is_safe_relative(p).then(|| p.to_string())
+                }))
+                .with_symlinks(allow);
+        }
+        // Never through the hash cache: verification reads every byte.
+        g.hashed = Some(
+            FileSet::hash(&bytes.path, &settings, None, reporter)
+                .map(|set| oms::hashed_model(&bytes.path, &settings, set))
+                .map_err(|e| e.to_string()),
+        );
     }
+    g.bytes = req.bytes;
+
+    g.digest = req
+        .expected
+        .or(explicit_manifest.as_ref().map(|m| m.root))
+        .or(g
+            .hashed
+            .as_ref()
+            .and_then(|h| h.as_ref().ok())
+            .map(|h| h.root));
+    if g.name.is_none() {
+        g.name = explicit_manifest
+            .as_ref()
+            .map(|m| m.name.clone())
+            .filter(|n| !n.is_empty())
+            .or_else(|| {
+                g.hashed
+                    .as_ref()
+                    .and_then(|h| h.as_ref().ok())
+                    .map(|h| h.name.clone())
+            });
+    }
+
+    if let Some(d) = g.digest {
+        match lookup.bundles_for(&d) {
+            Ok(found) => g.add_found(&found),
+            Err(e) => g.lookup_error = Some(e),
+        }
+    }
+    g.add_found(req.found);
+    g
+}
+
+/// The outcome of one bundle's signature under the trusts of a context.
+#[derive(Debug, Clone)]
+pub enum Verification {
+    /// Trusted by every trust of the context.
+    Trusted(Box<Signer>),
+    /// Valid, but from a signer the context does not trust (or from a
+    /// Sigstore instance it does not know).
+    Untrusted { code: Code, reason: String },
+    /// Invalid: altered, malformed, or unusable.
+    Failed { code: Code, message: String },
+}
+
+/// Codes that mean "not from a signer trusted here" rather than "broken":
+/// an unknown key, another keyless identity or issuer, a certificate that
+/// does not chain to a trusted root, a log the trusted root does not list.
+pub fn is_untrusted(code: Code) -> bool {
+    matches!(
+        code,
+        Code::UntrustedSigner
+            | Code::IdentityMismatch
+            | Code::IssuerMismatch
+            | Code::CertificateChain
+            | Code::TlogUntrusted
+    )
+}
+
+/// Check a parsed bundle against every `(label, trust)` of a context: it
+/// counts only when each of them trusts its signer.
+pub fn verify_bundle(b: &Bundle, trusts: &[(&str, &Trust)]) -> Verification {
+    let mut signer: Option<Signer> = None;
+    for (label, trust) in trusts {
+        match crate::sign::verify::verify(b, trust) {
+            Ok(s) => {
+                signer.get_or_insert(s);
+            }
+            Err(e) => {
+                let code = bundle_code(&e);
+                if !is_untrusted(code) {
+                    return Verification::Failed {
+                        code,
+                        message: e.to_string(),
+                    };
+                }
+                let reason = match &signer {
+                    Some(s) => format!("signed by {}, which {label} does not trust", s.describe()),
+                    None if trusts.len() > 1 => format!("{e} ({label})"),
+                    None => e.to_string(),
+                };
+                return Verification::Untrusted { code, reason };
+            }
+        }
+    }
+    match signer {
+        Some(s) => Verification::Trusted(Box::new(s)),
+        None => Verification::Untrusted {
+            code: Code::UntrustedSigner,
+            reason: "no signer is trusted for this node".into(),
+        },
+    }
+}
+
+/// The signed manifest of a verified OMS statement, or the finding code and
+/// message when it cannot be used.
+pub fn oms_manifest(st: &Statement) -> Result<SignedManifest, (Code, String)> {
+    oms::signed_manifest(st).map_err(|e| {
+        let code = match e {
+            oms::ManifestError::Unsupported(_) => Code::UnsupportedSerialization,
+            oms::ManifestError::Malformed(_) | oms::ManifestError::Inconsistent(_) => {
+                Code::ManifestInconsistent
+            }
+        };
+        (code, e.to_string())
+    })
 }
 
 /// The finding code for a bundle problem.
@@ -372,270 +523,4 @@ pub fn bundle_code(e: &BundleError) -> Code {
             KeylessError::Unsupported(_) => Code::UnsupportedMaterial,
         },
     }
-}
-
-/// Verify one node. See the module documentation.
-pub fn verify_node(
-    req: NodeRequest<'_>,
-    lookup: &dyn BundleLookup,
-    reporter: &dyn Reporter,
-) -> NodeVerdict {
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut evaluated: Vec<Evaluated> = req
-        .bundles
-        .iter()
-        .map(|b| evaluate(b, req.trust, true))
-        .collect();
-
-    // The signed manifest that describes the bytes: from an explicit,
-    // verified OMS bundle (model.sig).
-    let explicit_manifest = evaluated.iter().find_map(|e| {
-        e.manifest
-            .clone()
-            .filter(|m| req.expected.is_none_or(|d| d == m.root))
-    });
-
-    // Hash the bytes, with the manifest's own ignore list.
-    let mut hashed: Option<oms::HashedModel> = None;
-    if let Some(bytes) = &req.bytes {
-        let mut settings = bytes.settings.clone();
-        if let Some(m) = &explicit_manifest {
-            let allow = settings.allows_symlinks() || m.allow_symlinks;
-            settings = settings
-                .with_ignores(m.ignore_paths.iter().filter_map(|p| {
-                    let p = p.trim_end_matches('/');
-                    crate::fsutil::is_safe_relative(p).then(|| p.to_string())
-                }))
-                .with_symlinks(allow);
-        }
-        // Never through the hash cache: verification reads every byte.
-        match FileSet::hash(&bytes.path, &settings, None, reporter) {
-            Ok(set) => hashed = Some(oms::hashed_model(&bytes.path, &settings, set)),
-            Err(e) => findings.push(Finding {
-                code: Code::UnreadableArtifact,
-                node: None,
-                file: None,
-                source: None,
-                message: e.to_string(),
-            }),
-        }
-    }
-
-    let digest = req
-        .expected
-        .or(explicit_manifest.as_ref().map(|m| m.root))
-        .or(hashed.as_ref().map(|h| h.root));
-
-    if let Some(d) = digest {
-        match lookup.bundles_for(&d) {
-            Ok(found) => {
-                let mut seen: BTreeSet<Sha256Digest> =
-                    evaluated.iter().map(|e| e.att.bundle_digest).collect();
-                for raw in found {
-                    if seen.insert(Sha256Digest::of(&raw.bytes)) {
-                        evaluated.push(evaluate(&raw, req.trust, false));
-                    }
-                }
-            }
-            Err(e) => findings.push(Finding {
-                code: Code::UnreadableAttestation,
-                node: Some(d),
-                file: None,
-                source: None,
-                message: format!("cannot read attestations: {e}"),
-            }),
-        }
-    }
-
-    // Bundle failures, then subjects.
-    for e in &mut evaluated {
-        if let Some((code, message)) = e.failure.take() {
-            findings.push(Finding {
-                code,
-                node: digest,
-                file: None,
-                source: Some(e.att.source.clone()),
-                message,
-            });
-            continue;
-        }
-        // A bundle found under this digest but about something else is a
-        // failure whoever signed it: it was filed or attached under the
-        // wrong artifact (re-labelled).
-        let skipped = matches!(e.att.status, Status::Skipped(_));
-        if !matches!(e.att.status, Status::Verified) && !skipped {
-            continue;
-        }
-        let Some(d) = digest else { continue };
-        let about = match &e.manifest {
-            Some(m) => m.root == d,
-            None => e.subjects.contains(&d),
-        };
-        if !about {
-            let listed: Vec<String> = e.subjects.iter().map(|s| s.prefixed()).collect();
-            findings.push(Finding {
-                code: Code::SubjectMismatch,
-                node: Some(d),
-                file: None,
-                source: Some(e.att.source.clone()),
-                message: format!(
-                    "the statement is about {}, not this artifact ({})",
-                    if listed.is_empty() {
-                        "no sha256 subject".to_string()
-                    } else {
-                        listed.join(", ")
-                    },
-                    d.prefixed()
-                ),
-            });
-            e.att.status = Status::Failed(Code::SubjectMismatch);
-            e.att.statement = None;
-            e.manifest = None;
-        }
-    }
-
-    // The bytes against the signed manifest (or at least the digest).
-    let manifest = evaluated.iter().find_map(|e| {
-        e.manifest
-            .as_ref()
-            .filter(|m| matches!(e.att.status, Status::Verified) && Some(m.root) == digest)
-            .cloned()
-    });
-    let mut files_check = None;
-    if hashed.is_none()
-        && let (Some(listed), Some(m)) = (&req.listed, &manifest)
-    {
-        findings.extend(file_findings(m, listed, digest, false));
-    }
-    if let Some(h) = &hashed {
-        files_check = Some(FilesCheck {
-            files: h.files.len(),
-            bytes: h.total_bytes,
-            against: if manifest.is_some() {
-                Against::Manifest
-            } else if req.expected.is_some() {
-                Against::Digest
-            } else {
-                Against::Nothing
-            },
-        });
-        if let Some(m) = &manifest {
-            let dir_given = req.bytes.as_ref().is_some_and(|b| b.path.is_dir());
-            findings.extend(file_findings(m, &h.files, digest, dir_given));
-        } else if let Some(d) = digest
-            && d != h.root
-        {
-            findings.push(Finding {
-                code: Code::DigestMismatch,
-                node: Some(d),
-                file: None,
-                source: None,
-                message: format!(
-                    "the files hash to {}, not {}",
-                    h.root.prefixed(),
-                    d.prefixed()
-                ),
-            });
-        }
-    }
-
-    let proven: BTreeSet<String> = evaluated
-        .iter()
-        .filter(|e| matches!(e.att.status, Status::Verified))
-        .filter_map(|e| e.att.predicate_type.clone())
-        .collect();
-    let mut required: Vec<String> = req.require.clone();
-    required.dedup();
-    for r in &required {
-        if !proven.contains(r) {
-            let why = if evaluated
-                .iter()
-                .any(|e| e.att.predicate_type.as_deref() == Some(r))
-            {
-                "no bundle of this type verified"
-            } else {
-                "no bundle of this type was found"
-            };
-            findings.push(Finding {
-                code: Code::MissingAttestation,
-                node: digest,
-                file: None,
-                source: None,
-                message: format!("required attestation {r} is not proven: {why}"),
-            });
-        }
-    }
-    if digest.is_none() && findings.is_empty() {
-        findings.push(Finding {
-            code: Code::MissingAttestation,
-            node: None,
-            file: None,
-            source: None,
-            message: "nothing identifies the artifact: no signed manifest, digest or bytes".into(),
-        });
-    }
-
-    NodeVerdict {
-        name: req
-            .name
-            .or_else(|| {
-                manifest
-                    .as_ref()
-                    .map(|m| m.name.clone())
-                    .filter(|n| !n.is_empty())
-            })
-            .or_else(|| hashed.as_ref().map(|h| h.name.clone())),
-        digest,
-        path: req.bytes.map(|b| b.path),
-        files: files_check,
-        attestations: evaluated.into_iter().map(|e| e.att).collect(),
-        proven,
-        required,
-        findings,
-    }
-}
-
-fn file_findings(
-    m: &SignedManifest,
-    actual: &[FileEntry],
-    node: Option<Sha256Digest>,
-    dir_given: bool,
-) -> Vec<Finding> {
-    oms::compare(m, actual)
-        .into_iter()
-        .map(|d| {
-            let (code, message) = match &d {
-                FileDiff::Changed {
-                    path,
-                    expected,
-                    actual,
-                } => (
-                    Code::DigestMismatch,
-                    format!("{path}: content changed (signed {}, found {})", expected.prefixed(), actual.prefixed()),
-                ),
-                FileDiff::Extra { path, same_as, .. } => (
-                    Code::ExtraFile,
-                    match same_as {
-                        Some(orig) => format!("{path}: not in the signed manifest (same content as missing {orig}: renamed?)"),
-                        None => format!("{path}: not in the signed manifest"),
-                    },
-                ),
-                FileDiff::Missing { path, .. } if path == oms::SINGLE_FILE_NAME && dir_given => (
-                    Code::MissingFile,
-                    "the signature covers a single file (`.`), but a directory was given: verify the file itself".to_string(),
-                ),
-                FileDiff::Missing { path, .. } => (
-                    Code::MissingFile,
-                    format!("{path}: signed but not found"),
-                ),
-            };
-            Finding {
-                code,
-                node,
-                file: Some(d.path().to_string()),
-                source: None,
-                message,
-            }
-        })
-        .collect()
 }

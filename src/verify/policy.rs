@@ -12,9 +12,19 @@
 //!   `signers`, the keys given with `verify --key` are trusted.
 //! - `optional = true`: a failing node of that role does not fail the root.
 //!
+//! `[[policy.artifacts]]` rules select nodes by `source`, `name` (globs over
+//! what the parent's provenance says: `hf:meta-llama/*`, the input name) or
+//! `digest`, wherever they sit. They add to the role's rules; both must
+//! hold: the rule's `require` is required as well, and a bundle counts only
+//! when the role's signers (when the role names any) and every selecting
+//! rule's signers (when it names any) trust it. Where neither the role nor
+//! a selecting rule names signers, the `--key` keys are trusted. Each
+//! combination of a role and the rules selecting a node is a *context* the
+//! node is judged under ([`ContextRules`]); a node must pass every context
+//! it is reached in.
+//!
 //! Keyless identities (`{ identity, issuer }`, `{ identity-regexp, issuer }`)
-//! cannot be verified by this build: a role that needs one fails closed with
-//! `E0407 policy-unenforceable`, never passes.
+//! need the Sigstore trusted root, loaded the first time one is named.
 //!
 //! # The signed revocation list
 //!
@@ -96,7 +106,70 @@ pub struct VerifyPolicy {
     pub roles: BTreeMap<Role, RoleRules>,
     /// Rules for a role the policy does not mention.
     pub default_rules: RoleRules,
+    /// `[[policy.artifacts]]`, in the order written.
+    pub artifacts: Vec<NodeRule>,
     pub rego: Option<RegoPolicy>,
+}
+
+/// A `[[policy.artifacts]]` rule, resolved: globs compiled, keys loaded.
+#[derive(Debug, Clone)]
+pub struct NodeRule {
+    /// The rule in words, for messages.
+    pub label: String,
+    source: Option<globset::GlobMatcher>,
+    name: Option<globset::GlobMatcher>,
+    digest: Option<Sha256Digest>,
+    pub require: Vec<String>,
+    /// `None` when the rule names no signers.
+    pub trust: Option<Trust>,
+}
+
+/// What a node is known by, to the rules that select nodes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection<'a> {
+    pub digest: Option<&'a Sha256Digest>,
+    /// The input name the parent's provenance gives the node.
+    pub name: Option<&'a str>,
+    /// The source the parent's provenance names (`hf:org/name`, …).
+    pub source: Option<&'a str>,
+}
+
+impl NodeRule {
+    /// Every selector the rule names matches.
+    pub fn selects(&self, s: &Selection<'_>) -> bool {
+        let glob = |g: &Option<globset::GlobMatcher>, v: Option<&str>| match g {
+            None => true,
+            Some(g) => v.is_some_and(|v| g.is_match(v)),
+        };
+        glob(&self.source, s.source)
+            && glob(&self.name, s.name)
+            && self.digest.is_none_or(|d| s.digest == Some(&d))
+    }
+}
+
+/// The rules one context of a node is judged under: its role's and those
+/// of the `[[policy.artifacts]]` rules that select it.
+#[derive(Debug, Clone)]
+pub struct ContextRules<'a> {
+    /// The role name (`artifact` for the root).
+    pub role: String,
+    /// Predicate types that must be proven (the role's, then the rules').
+    pub require: Vec<String>,
+    /// Requirements the policy wrote down (not the default provenance).
+    pub require_explicit: bool,
+    /// Every trust a bundle must satisfy to count, with what it is, for
+    /// messages: `[policy.roles.base-model] signers`.
+    pub trusts: Vec<(String, &'a Trust)>,
+    pub optional: bool,
+    /// Indices of the selecting rules in [`VerifyPolicy::artifacts`].
+    pub rules: Vec<usize>,
+}
+
+impl ContextRules<'_> {
+    /// `trusts` as `(label, trust)` pairs for [`crate::verify::node::verify_bundle`].
+    pub fn trust_refs(&self) -> Vec<(&str, &Trust)> {
+        self.trusts.iter().map(|(l, t)| (l.as_str(), *t)).collect()
+    }
 }
 
 /// A policy problem found before verification (exit 2).
@@ -140,12 +213,85 @@ pub enum PolicyError {
         help("pass --trusted-root FILE (a trusted_root.json), or --refresh-trusted-root")
     )]
     TrustedRoot { policy: String, reason: String },
+    #[error("policy {policy}: glob `{glob}`: {reason}")]
+    #[diagnostic(
+        code(mlprov::policy::glob),
+        help("globs use `*`, `?`, `[abc]` and `{{a,b}}`; `*` does not cross a `/`")
+    )]
+    Glob {
+        policy: String,
+        glob: String,
+        reason: String,
+    },
 }
 
 impl VerifyPolicy {
     /// Rules for a role.
     pub fn rules(&self, role: Role) -> &RoleRules {
         self.roles.get(&role).unwrap_or(&self.default_rules)
+    }
+
+    /// The `[[policy.artifacts]]` rules that select a node, by index.
+    pub fn selecting(&self, s: &Selection<'_>) -> Vec<usize> {
+        self.artifacts
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.selects(s))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The rules of a context: `role` (`None` for the root, `role_name`
+    /// `artifact`) with the selecting `rules`.
+    pub fn context(
+        &self,
+        role: Option<Role>,
+        role_name: &str,
+        rules: &[usize],
+    ) -> ContextRules<'_> {
+        let (base, label) = match role {
+            None => (
+                &self.root,
+                "[policy.artifact] signers and the --key keys".to_string(),
+            ),
+            Some(r) => (self.rules(r), format!("[policy.roles.{role_name}] signers")),
+        };
+        let mut require = base.require.clone();
+        let mut require_explicit = base.require_explicit;
+        let mut trusts: Vec<(String, &Trust)> = Vec::new();
+        if role.is_none() || base.signers_explicit {
+            let label = if role.is_none() && !base.signers_explicit {
+                "the --key keys".to_string()
+            } else {
+                label
+            };
+            trusts.push((label, &base.trust));
+        }
+        for &i in rules {
+            let Some(rule) = self.artifacts.get(i) else {
+                continue;
+            };
+            for r in &rule.require {
+                if !require.contains(r) {
+                    require.push(r.clone());
+                }
+            }
+            require_explicit |= !rule.require.is_empty();
+            if let Some(t) = &rule.trust {
+                trusts.push((format!("{} signers", rule.label), t));
+            }
+        }
+        if trusts.is_empty() {
+            trusts.push(("the --key keys".to_string(), &self.default_rules.trust));
+        }
+        ContextRules {
+            role: role_name.to_string(),
+            require,
+            require_explicit,
+            trusts,
+            optional: role.is_some() && base.optional,
+            rules: rules.to_vec(),
+        }
     }
 }
 
@@ -256,6 +402,40 @@ pub fn resolve(
         out.roles.insert(*role, rules(Some(rp), &default_require)?);
     }
     out.default_rules = rules(None, &default_require)?;
+    for rule in &policy.artifacts {
+        let glob = |g: &Option<String>| {
+            g.as_deref()
+                .map(|g| {
+                    globset::GlobBuilder::new(g)
+                        .literal_separator(true)
+                        .build()
+                        .map(|g| g.compile_matcher())
+                        .map_err(|e| PolicyError::Glob {
+                            policy: src.clone(),
+                            glob: g.to_string(),
+                            reason: e.to_string(),
+                        })
+                })
+                .transpose()
+        };
+        let trust = if rule.signers.is_empty() {
+            None
+        } else {
+            let mut t = Trust::default();
+            for s in &rule.signers {
+                add_signer(&mut t, s, base, &src, cli.sigstore)?;
+            }
+            Some(t)
+        };
+        out.artifacts.push(NodeRule {
+            label: rule.describe(),
+            source: glob(&rule.source)?,
+            name: glob(&rule.name)?,
+            digest: rule.digest,
+            require: rule.require.clone(),
+            trust,
+        });
+    }
     for d in &policy.revoked {
         out.revoked.insert(*d, format!("revoked in {src}"));
     }

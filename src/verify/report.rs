@@ -1,18 +1,22 @@
-//! Rendering verdicts: a ✓/✗ tree for people, and a JSON document with
-//! nodes, edges and findings for programs.
+//! Rendering a verified graph: a ✓/✗ tree for people, a Markdown summary
+//! for CI job pages, and a JSON document with nodes, edges and findings for
+//! programs (`verify`, `graph --format json` and `pull` print the same).
 //!
 //! JSON (`version` 1):
 //!
 //! ```json
-//! {"version": 1, "verified": false,
-//!  "nodes": [{"id": "sha256:…", "name": "…", "path": "…", "verified": false,
+//! {"version": 1, "verified": false, "root": "sha256:…", "maxDepth": 16,
+//!  "nodes": [{"id": "sha256:…", "kind": "artifact", "name": "…", "depth": 0,
+//!             "roles": ["artifact"], "verified": false,
 //!             "files": {"count": 7, "bytes": 91234, "checked": "manifest"},
 //!             "required": ["https://model_signing/signature/v1.0"],
 //!             "proven": ["https://model_signing/signature/v1.0"],
 //!             "attestations": [{"source": "model.sig", "bundleDigest": "sha256:…",
 //!                               "predicateType": "…", "status": "verified",
-//!                               "signer": {"kind": "key", "key": "cosign.pub", …}}]}],
-//!  "edges": [],
+//!                               "signer": {"kind": "key", "key": "cosign.pub", …}},
+//!                              {"source": "…", "status": "ignored",
+//!                               "reason": "untrusted signer: …"}], …}],
+//!  "edges": [{"from": "sha256:…", "to": "sha256:…", "name": "base", "role": "base-model", …}],
 //!  "findings": [{"code": "E0102", "name": "extra-file", "node": "sha256:…",
 //!                "file": "extra.bin", "source": null, "message": "…"}]}
 //! ```
@@ -26,31 +30,16 @@ use crate::intoto::{
 };
 use crate::sign::trust::Signer;
 use crate::verify::code::Code;
-use crate::verify::graph::{Graph, GraphNode, NodeKind, ScanCheck};
+use crate::verify::model::{Edge, Graph, GraphNode, NodeKind, ScanCheck};
 use crate::verify::node::{Against, Finding, NodeVerdict, Status};
-
-/// The JSON document for a set of verified nodes.
-pub fn json(nodes: &[NodeVerdict]) -> Value {
-    let findings: Vec<Value> = nodes
-        .iter()
-        .flat_map(|n| n.findings.iter())
-        .map(finding_json)
-        .collect();
-    json!({
-        "version": 1,
-        "verified": nodes.iter().all(NodeVerdict::verified) && !nodes.is_empty(),
-        "nodes": nodes.iter().map(node_json).collect::<Vec<_>>(),
-        "edges": [],
-        "findings": findings,
-    })
-}
 
 fn node_json(n: &NodeVerdict) -> Value {
     json!({
         "id": n.digest.map(|d| d.prefixed()),
         "name": n.name,
         "path": n.path.as_ref().map(|p| p.display().to_string()),
-        "verified": n.verified(),
+        // Set by the graph (the verdict of one context is not the node's).
+        "verified": false,
         "files": n.files.as_ref().map(|f| json!({
             "count": f.files,
             "bytes": f.bytes,
@@ -66,7 +55,7 @@ fn node_json(n: &NodeVerdict) -> Value {
             let (status, code, reason) = match &a.status {
                 Status::Verified => ("verified", None, None),
                 Status::Failed(c) => ("failed", Some(c.code()), None),
-                Status::Skipped(r) => ("skipped", None, Some(r.clone())),
+                Status::Ignored(r) => ("ignored", None, Some(r.clone())),
             };
             json!({
                 "source": a.source,
@@ -94,64 +83,6 @@ fn finding_json(f: &Finding) -> Value {
         "source": f.source,
         "message": f.message,
     })
-}
-
-/// The human tree.
-pub fn human(nodes: &[NodeVerdict]) -> String {
-    let mut out = String::new();
-    for n in nodes {
-        let mark = if n.verified() { "✓" } else { "✗" };
-        let id = n
-            .digest
-            .map(|d| d.prefixed())
-            .unwrap_or_else(|| "(unidentified)".into());
-        let name = n.name.as_deref().unwrap_or("");
-        out.push_str(&format!("{mark} {name} {id}\n"));
-        if let Some(f) = &n.files {
-            let failed = n
-                .findings
-                .iter()
-                .any(|x| x.file.is_some() || x.code == Code::DigestMismatch);
-            let (mark, how) = match f.against {
-                Against::Manifest if !failed => ("✓", "every file matches the signed manifest"),
-                Against::Manifest => ("✗", "checked against the signed manifest"),
-                Against::Digest if !failed => ("✓", "the root digest matches"),
-                Against::Digest => ("✗", "the root digest differs"),
-                Against::Nothing => ("✗", "not checked: no verified signed manifest"),
-            };
-            out.push_str(&format!(
-                "  {mark} files: {} ({}), {how}\n",
-                f.files,
-                human_bytes(f.bytes)
-            ));
-        }
-        for a in &n.attestations {
-            let pt = a.predicate_type.as_deref().unwrap_or("(unreadable)");
-            match &a.status {
-                Status::Verified => {
-                    let by = a.signer.as_ref().map(Signer::describe).unwrap_or_default();
-                    out.push_str(&format!("  ✓ {pt}\n      {} signed by {by}\n", a.source));
-                }
-                // Failures are listed with their finding below.
-                Status::Failed(_) => {}
-                Status::Skipped(r) => {
-                    out.push_str(&format!("  - {pt} (skipped: {r})\n      {}\n", a.source));
-                }
-            }
-        }
-        for f in &n.findings {
-            out.push_str(&format!(
-                "  ✗ {} {}: {}\n",
-                f.code.code(),
-                f.code.name(),
-                f.message
-            ));
-            if let Some(s) = &f.source {
-                out.push_str(&format!("      in {s}\n"));
-            }
-        }
-    }
-    out
 }
 
 fn cell(s: &str) -> String {
@@ -210,7 +141,7 @@ pub fn graph_markdown(g: &Graph) -> String {
             let result = match &a.status {
                 Status::Verified => "✅ verified".to_string(),
                 Status::Failed(c) => format!("❌ {c}"),
-                Status::Skipped(r) => format!("skipped: {r}"),
+                Status::Ignored(r) => format!("ignored: {r}"),
             };
             out.push_str(&format!(
                 "| `{}` | {} | {} | {} |\n",
@@ -349,7 +280,7 @@ pub fn graph_human(g: &Graph) -> String {
 fn node_lines(
     g: &Graph,
     n: &GraphNode,
-    edge: Option<&crate::verify::graph::Edge>,
+    edge: Option<&Edge>,
     lead: &str,
     cont: &str,
     shown: &mut std::collections::BTreeSet<String>,
@@ -391,7 +322,7 @@ fn node_lines(
         short_id(&n.id),
         proven_words(n)
     ));
-    let children: Vec<&crate::verify::graph::Edge> = g.children(&n.id).collect();
+    let children: Vec<&Edge> = g.children(&n.id).collect();
     let bar = if children.is_empty() {
         "    "
     } else {
@@ -406,6 +337,16 @@ fn node_lines(
         ));
         if let Some(s) = &f.source {
             out.push_str(&format!("{cont}{bar}    in {s}\n"));
+        }
+    }
+    // What proved nothing: bundles from signers not trusted for the node.
+    for a in n.verdict.iter().flat_map(|v| v.attestations.iter()) {
+        if let Status::Ignored(why) = &a.status {
+            out.push_str(&format!(
+                "{cont}{bar}- {} ignored: {why}\n{cont}{bar}    in {}\n",
+                predicate_word(a.predicate_type.as_deref().unwrap_or("(unreadable)")),
+                a.source
+            ));
         }
     }
     for (i, e) in children.iter().enumerate() {

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::intoto::{PREDICATE_SLSA_PROVENANCE, PREDICATE_VSA, ResourceDescriptor, Statement};
-use crate::verify::graph::{Graph, GraphNode, NodeKind};
+use crate::verify::model::{Graph, GraphNode, NodeKind};
 use crate::verify::node::Status;
 
 pub const VERIFIER_ID: &str = "https://mlprov.dev/verifier/mlprov";

@@ -1221,6 +1221,247 @@ fn oci_inputs_pin_import_build_push_and_verify_online_and_offline_alike() {
     }
 }
 
+/// The attestations of a verification report: (node, predicate type, status)
+/// of every counted one, and the ignored ones' reasons.
+fn counted_and_ignored(j: &serde_json::Value) -> (Vec<(String, String, String)>, Vec<String>) {
+    let (mut counted, mut ignored) = (Vec::new(), Vec::new());
+    for n in j["nodes"].as_array().unwrap() {
+        for a in n["attestations"].as_array().unwrap() {
+            if a["status"] == "ignored" {
+                ignored.push(a["reason"].as_str().unwrap_or("").to_string());
+            } else {
+                counted.push((
+                    n["id"].as_str().unwrap().to_string(),
+                    a["predicateType"].as_str().unwrap_or("").to_string(),
+                    a["status"].to_string(),
+                ));
+            }
+        }
+    }
+    counted.sort();
+    (counted, ignored)
+}
+
+/// Issue 14 item 3: extra referrers pushed by a second signer (another key)
+/// and by a keyless signer of a Sigstore instance the verifier does not
+/// trust prove nothing and break nothing: `verify REF` and `pull REF` give
+/// the same verdict with the same counted attestations, and the report
+/// (JSON and text) lists the extra bundles as ignored.
+#[test]
+fn untrusted_referrers_change_nothing() {
+    use crate::sigstore_server::Sigstore;
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let proj = ProjectBuilder::new(env.work().join("model"))
+        .name("acme/tiny")
+        .version("1.0")
+        .license("Apache-2.0")
+        .file("out/config.json", br#"{"hidden": 4}"#)
+        .file("out/model.safetensors", safetensors(&[0.5, 1.5, -2.0]))
+        .build();
+    let pw = [("MLPROV_PASSWORD", "correct horse")];
+    run(&env, &proj, &["keygen"], &pw).ok();
+    run(&env, &proj, &["pin"], &[]).ok();
+    run(&env, &proj, &["build", "--allow-dirty"], &[]).ok();
+    // The second signer and the keyless signer start from the same build.
+    let second = env.work().join("second");
+    let keyless = env.work().join("keyless");
+    copy_dir(&proj, &second);
+    copy_dir(&proj, &keyless);
+    run(&env, &proj, &["attest", "--key", "cosign.key"], &pw).ok();
+    run(&env, &proj, &["sign", "--key", "cosign.key"], &pw).ok();
+    let reference = format!("{}/models/tiny:1.0", reg.addr);
+    let push = |dir: &Path| {
+        run(
+            &env,
+            dir,
+            &["push", "--plain-http", &reference, "--format", "json"],
+            &[],
+        )
+        .ok()
+        .json()
+    };
+    let manifest = push(&proj)["digest"].clone();
+
+    // The verifier is another machine: an empty local store.
+    let verifier_home = env.path().join("verifier");
+    let verifier = [("MLPROV_HOME", verifier_home.to_str().unwrap())];
+    let public = proj.join("cosign.pub");
+    let verify_args = |format: &str| -> Vec<String> {
+        [
+            "--format",
+            format,
+            "verify",
+            "--plain-http",
+            &reference,
+            "--key",
+            public.to_str().unwrap(),
+            "--require",
+            SLSA,
+            "--require",
+            SPDX,
+            "--require",
+            "https://mlprov.dev/scan/v1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let verify = |format: &str| {
+        let args = verify_args(format);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&env, &env.work(), &args, &verifier).ok()
+    };
+    let before = verify("json").json();
+    assert_eq!(before["verified"], true, "{before}");
+    let (counted_before, ignored_before) = counted_and_ignored(&before);
+    assert!(ignored_before.is_empty(), "{before}");
+    assert!(counted_before.len() >= 4, "{before}");
+
+    // A second legitimate signer attests and signs the same model with its
+    // own key and pushes its bundles as more referrers.
+    run(
+        &env,
+        &second,
+        &["keygen", "--output-key-prefix", "second"],
+        &pw,
+    )
+    .ok();
+    run(&env, &second, &["attest", "--key", "second.key"], &pw).ok();
+    run(&env, &second, &["sign", "--key", "second.key"], &pw).ok();
+    assert_eq!(push(&second)["digest"], manifest);
+
+    // A keyless signer of another Sigstore instance (a local Fulcio and
+    // Rekor the verifier's trusted root does not list) does the same.
+    let sigstore = Sigstore::start();
+    let root = env.work().join("other_trusted_root.json");
+    std::fs::write(
+        &root,
+        serde_json::to_vec_pretty(&sigstore.trusted_root()).unwrap(),
+    )
+    .unwrap();
+    let vars: Vec<(&str, String)> = sigstore.actions_env().into_iter().collect();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    run(
+        &env,
+        &keyless,
+        &[
+            "attest",
+            "--keyless",
+            "--fulcio-url",
+            &sigstore.url,
+            "--rekor-url",
+            &sigstore.url,
+            "--trusted-root",
+            root.to_str().unwrap(),
+        ],
+        &vars,
+    )
+    .ok();
+    assert_eq!(push(&keyless)["digest"], manifest);
+
+    // The verdict and what counts are the same; the extra bundles are
+    // listed as ignored.
+    let after = verify("json").json();
+    assert_eq!(after["verified"], true, "{after}");
+    let (counted_after, ignored) = counted_and_ignored(&after);
+    assert_eq!(counted_after, counted_before, "{after}");
+    assert_eq!(after["findings"], before["findings"], "{after}");
+    // What the first signer pushed, again by the second key; provenance,
+    // SBOM and scan by the keyless signer.
+    assert_eq!(ignored.len(), counted_before.len() + 3, "{after}");
+    assert!(
+        ignored.iter().all(|r| r.starts_with("untrusted signer")),
+        "{ignored:?}"
+    );
+    let by_key = |r: &&String| r.contains("signed by a key that is not trusted");
+    assert_eq!(
+        ignored.iter().filter(by_key).count(),
+        counted_before.len(),
+        "{ignored:?}"
+    );
+    assert_eq!(
+        ignored.iter().filter(|r| r.contains("keyless")).count(),
+        3,
+        "{ignored:?}"
+    );
+    let text = verify("human");
+    assert_eq!(
+        text.stdout.matches("ignored: untrusted signer").count(),
+        ignored.len(),
+        "{}",
+        text.stdout
+    );
+
+    // A verifier that also trusts keyless signers, of its own Sigstore
+    // instance: the other instance's certificates do not chain, so its
+    // bundles are still ignored, and nothing else changes.
+    let ours = Sigstore::start();
+    let our_root = env.work().join("our_trusted_root.json");
+    std::fs::write(
+        &our_root,
+        serde_json::to_vec_pretty(&ours.trusted_root()).unwrap(),
+    )
+    .unwrap();
+    let mut args = verify_args("json");
+    args.extend(
+        [
+            "--trusted-root",
+            our_root.to_str().unwrap(),
+            "--certificate-identity",
+            crate::sigstore_server::WORKFLOW,
+            "--certificate-oidc-issuer",
+            crate::sigstore_server::GITHUB_ISSUER,
+        ]
+        .map(String::from),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let j = run(&env, &env.work(), &args, &verifier).ok().json();
+    assert_eq!(j["verified"], true, "{j}");
+    let (counted, ignored) = counted_and_ignored(&j);
+    assert_eq!(counted, counted_before, "{j}");
+    assert_eq!(ignored.len(), counted_before.len() + 3, "{j}");
+    let keyless: Vec<&String> = ignored.iter().filter(|r| !by_key(r)).collect();
+    assert_eq!(keyless.len(), 3, "{ignored:?}");
+    assert!(
+        keyless
+            .iter()
+            .all(|r| r.contains("which the trusted root does not list") || r.contains("chain")),
+        "{keyless:?}"
+    );
+
+    // pull applies the same verification: it succeeds, and files only the
+    // bundles that counted.
+    let home2 = env.path().join("home2");
+    let r = run(
+        &env,
+        &env.work(),
+        &[
+            "--format",
+            "json",
+            "pull",
+            "--plain-http",
+            &reference,
+            "-o",
+            "pulled",
+            "--key",
+            public.to_str().unwrap(),
+            "--require",
+            SLSA,
+            "--require",
+            SPDX,
+            "--require",
+            "https://mlprov.dev/scan/v1",
+        ],
+        &[("MLPROV_HOME", home2.to_str().unwrap())],
+    )
+    .ok();
+    assert_eq!(r.json()["verified"], true, "{}", r.stdout);
+    assert!(env.work().join("pulled/model.safetensors").is_file());
+}
+
 /// PUT a manifest (by tag or digest); returns its digest.
 fn put_manifest(
     reg: &Registry,
