@@ -366,7 +366,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__completions)
-            opts="-C -q -v -h -V --format --quiet --verbose --color --offline --help --version bash elvish fish powershell zsh"
+            opts="-C -q -v -h -V --install --format --quiet --verbose --color --offline --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -864,7 +864,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__man)
-            opts="-C -q -v -h -V --out-dir --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --out-dir --install --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -894,13 +894,21 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__pin)
-            opts="-C -q -v -h -V --update --locked --format --quiet --verbose --color --offline --help --version"
+            opts="-C -q -v -h -V --update --locked --plain-http --insecure --username --password-stdin --timeout --format --quiet --verbose --color --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --update)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

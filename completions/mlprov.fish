@@ -52,7 +52,7 @@ complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "why" -d 'List every a
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "revoke" -d 'Sign a revocation list (for `revocation-list` in [policy])'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
-complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml, or of a command\'s `--format json` document'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l template -d 'What this repository produces' -r -f -a "fine-tune\t'Fine-tune a base model on a dataset'
 import\t'Import a third-party base model (origin and scan attestations)'
@@ -80,6 +80,8 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand init" -l offline -d 'Never
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlprov -n "__fish_mlprov_using_subcommand init" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l update -d 'Re-resolve this input\'s moving revision (branch or tag). Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l timeout -d 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -89,6 +91,9 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l color -d 'When to 
 always\t''
 never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l locked -d 'Fail (exit 1) if the lock would change, naming the inputs; write nothing'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l plain-http -d 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l insecure -d 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pin" -l offline -d 'Never touch the network: resolve from local caches only'
@@ -130,7 +135,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand build" -l offline -d 'Neve
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand build" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l timeout -d 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -139,8 +144,8 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s C -d 'Run as if m
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l plain-http -d 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l insecure -d 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand push" -s v -l verbose -d 'Print more detail (repeat for even more)'
@@ -156,7 +161,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l certificate-ident
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l certificate-oidc-issuer -d 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l timeout -d 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l policy -d 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml\'s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l policy-query -d 'The Rego rule whose set of messages denies a node' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l policy-scope -d 'Where Rego rules run: every node of the graph, or the verified artifact only' -r -f -a "graph\t'Every node of the provenance graph'
@@ -173,8 +178,8 @@ never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l no-verify -d 'Skip signature and policy verification (the downloaded bytes are still checked against their digests)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l require-tlog -d 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root\'s Rekor logs, as cosign --key requires. Keyless bundles always must'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l plain-http -d 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l insecure -d 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s v -l verbose -d 'Print more detail (repeat for even more)'
@@ -287,7 +292,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l signature -d 'T
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l bundle -d 'Another bundle that must verify and be about the model. Repeatable' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l ignore-paths -d 'Leave these paths (relative to the model) out of the file check. Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l timeout -d 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l policy -d 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml\'s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l policy-query -d 'The Rego rule whose set of messages denies a node' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l policy-scope -d 'Where Rego rules run: every node of the graph, or the verified artifact only' -r -f -a "graph\t'Every node of the provenance graph'
@@ -312,8 +317,8 @@ always\t''
 never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l require-tlog -d 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root\'s Rekor logs, as cosign --key requires. Keyless bundles always must'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l plain-http -d 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l insecure -d 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l vsa-keyless -d 'Sign the VSA keyless with Sigstore instead of a key: a Fulcio certificate for your OIDC identity (the job token in GitHub Actions, --identity-token, or a browser sign-in)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand verify" -l attach -d 'Push the signed VSA to the registry as a referrer of the verified model\'s manifest (TARGET must be an OCI reference, and the verification must pass), so an admission gate can admit the model by checking one VSA from the verifier\'s identity'
@@ -333,7 +338,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l signature -d 'Th
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l bundle -d 'Another bundle that must verify and be about the model. Repeatable' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l ignore-paths -d 'Leave these paths (relative to the model) out of the file check. Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l timeout -d 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l policy -d 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml\'s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l policy-query -d 'The Rego rule whose set of messages denies a node' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l policy-scope -d 'Where Rego rules run: every node of the graph, or the verified artifact only' -r -f -a "graph\t'Every node of the provenance graph'
@@ -358,8 +363,8 @@ always\t''
 never\t''"
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l require-tlog -d 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root\'s Rekor logs, as cosign --key requires. Keyless bundles always must'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l plain-http -d 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l insecure -d 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l vsa-keyless -d 'Sign the VSA keyless with Sigstore instead of a key: a Fulcio certificate for your OIDC identity (the job token in GitHub Actions, --identity-token, or a browser sign-in)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -l attach -d 'Push the signed VSA to the registry as a referrer of the verified model\'s manifest (TARGET must be an OCI reference, and the verification must pass), so an admission gate can admit the model by checking one VSA from the verifier\'s identity'
@@ -371,7 +376,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand graph" -s V -l version -d 
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l key -d 'Count only provenance signed by these keys (PEM). Without keys, every provenance statement read counts, signed by anyone' -r -F
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l registry -d 'Read the models of this registry repository (every tag; or one, as REPO:TAG) and their bundle referrers instead of the local store. Repeatable' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
-complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l timeout -d 'Seconds without progress before a registry request is retried' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l timeout -d 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
 dot\t''
@@ -380,8 +385,8 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s C -d 'Run as if ml
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l plain-http -d 'Talk plain HTTP to the registry (a local registry)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l insecure -d 'Accept any TLS certificate from the registry'
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l plain-http -d 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l insecure -d 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -l password-stdin -d 'Read the registry password from stdin (with --username)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand why" -s v -l verbose -d 'Print more detail (repeat for even more)'
@@ -412,6 +417,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s C -d 'Run 
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l install -d 'Write the script where the shell loads it instead of printing it: bash-completion\'s user directory, fish\'s completions directory, or zsh\'s site-functions under ~/.local/share (add that to fpath)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand completions" -l offline -d 'Never touch the network: resolve from local caches only'
@@ -426,6 +432,7 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s C -d 'Run as if ml
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l install -d 'Write the pages into $XDG_DATA_HOME/man/man1 (default ~/.local/share/man/man1), where man finds them for programs in ~/.local/bin'
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s q -l quiet -d 'Print less: errors only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -s v -l verbose -d 'Print more detail (repeat for even more)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand man" -l offline -d 'Never touch the network: resolve from local caches only'
@@ -459,6 +466,6 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "revoke" -d 'Sign a revocation list (for `revocation-list` in [policy])'
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "completions" -d 'Print shell completions'
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml, or of a command\'s `--format json` document'
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph why revoke completions man schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and __fish_seen_subcommand_from attest" -f -a "import" -d 'Attest where a third-party input in mlprov.lock came from (import provenance)'

@@ -102,7 +102,7 @@ report "1 GiB torch zip checkpoint" "$m" "$p"
 
 # --- bytes read on a big safetensors tree ------------------------------------------
 size=$(du -b --apparent-size -s "$TREE" | cut -f1)
-read=$("$MLPROV" scan --format json "$TREE" | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes_read"])')
+read=$("$MLPROV" scan --format json "$TREE" | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytesRead"])')
 python3 -c "
 size, read = $size, $read
 print(f'safetensors tree: {size/2**30:.2f} GiB on disk (apparent), mlprov read {read} bytes ({read/size*100:.5f}% of it)')"

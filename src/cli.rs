@@ -96,9 +96,16 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (or write all pages to a directory).
     Man(ManArgs),
-    /// Print the JSON Schema of mlprov.toml.
+    /// Print the JSON Schema of mlprov.toml, or of a command's `--format json` document.
     #[command(hide = true)]
-    Schema,
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// A command whose `--format json` document to describe (`pin`, `verify`, …, or `error`);
+    /// without it, mlprov.toml.
+    pub document: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -168,17 +175,20 @@ pub struct PinArgs {
     /// Fail (exit 1) if the lock would change, naming the inputs; write nothing.
     #[arg(long)]
     pub locked: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 /// How to reach an OCI registry.
 #[derive(Debug, Clone, Args)]
 pub struct RegistryArgs {
-    /// Talk plain HTTP to the registry (a local registry).
-    #[arg(long, env = "MLPROV_REGISTRY_PLAIN_HTTP", value_parser = clap::builder::BoolishValueParser::new())]
+    /// Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1].
+    #[arg(long)]
     pub plain_http: bool,
 
-    /// Accept any TLS certificate from the registry.
-    #[arg(long, env = "MLPROV_REGISTRY_INSECURE", value_parser = clap::builder::BoolishValueParser::new())]
+    /// Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1].
+    #[arg(long)]
     pub insecure: bool,
 
     /// Registry user name; the password is read from stdin (--password-stdin).
@@ -189,14 +199,10 @@ pub struct RegistryArgs {
     #[arg(long, requires = "username")]
     pub password_stdin: bool,
 
-    /// Seconds without progress before a registry request is retried.
-    #[arg(
-        long,
-        env = "MLPROV_REGISTRY_TIMEOUT",
-        default_value_t = 60,
-        value_name = "SECS"
-    )]
-    pub timeout: u64,
+    /// Seconds without progress before a registry request is retried [default: 60]
+    /// [env: MLPROV_REGISTRY_TIMEOUT].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -726,9 +732,14 @@ pub struct KeylessTrustArgs {
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
-    /// The shell to generate completions for.
-    #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
+    /// The shell to generate completions for (with --install, default: the one in $SHELL).
+    #[arg(value_enum, required_unless_present = "install")]
+    pub shell: Option<clap_complete::Shell>,
+    /// Write the script where the shell loads it instead of printing it: bash-completion's user
+    /// directory, fish's completions directory, or zsh's site-functions under
+    /// ~/.local/share (add that to fpath)
+    #[arg(long)]
+    pub install: bool,
 }
 
 #[derive(Debug, Args)]
@@ -736,6 +747,10 @@ pub struct ManArgs {
     /// Write mlprov.1 and one page per subcommand into this directory.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Write the pages into $XDG_DATA_HOME/man/man1 (default ~/.local/share/man/man1), where man
+    /// finds them for programs in ~/.local/bin.
+    #[arg(long, conflicts_with = "out_dir")]
+    pub install: bool,
 }
 
 #[cfg(test)]

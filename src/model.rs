@@ -291,6 +291,22 @@ impl ResourceUri {
         }
     }
 
+    /// The source a URI names, as the lock writes it (`hf:org/name`,
+    /// `oci:registry/repo`, …), for matching provenance against source
+    /// patterns. Git and unknown URIs name none.
+    pub fn source(&self) -> Option<Source> {
+        match self {
+            ResourceUri::Hf { repo, .. } => Some(Source::Hf { repo: repo.clone() }),
+            ResourceUri::HfDataset { repo, .. } => Some(Source::HfDataset { repo: repo.clone() }),
+            ResourceUri::File(p) => Some(Source::Path { path: p.clone() }),
+            ResourceUri::Url(u) => Some(Source::Url { url: u.clone() }),
+            ResourceUri::Oci { registry, repo, .. } => Some(Source::Oci {
+                reference: format!("{registry}/{repo}"),
+            }),
+            ResourceUri::Git { .. } | ResourceUri::Other(_) => None,
+        }
+    }
+
     /// The project-relative path of a `file:` URI.
     pub fn file_path(&self) -> Option<&str> {
         match self {
@@ -537,5 +553,15 @@ mod tests {
         );
         assert_eq!(ResourceUri::parse("hf://o/m@main").pinned(), Some(false));
         assert_eq!(ResourceUri::parse("file:x").pinned(), None);
+        let oci = ResourceUri::parse(&format!("oci://r.example/models/a@{}", d.prefixed()));
+        assert_eq!(oci.source().unwrap().to_string(), "oci:r.example/models/a");
+        assert_eq!(
+            ResourceUri::parse(&format!("hf://datasets/o/d@{c}"))
+                .source()
+                .unwrap()
+                .to_string(),
+            "hf-dataset:o/d"
+        );
+        assert_eq!(ResourceUri::parse("git+x@y").source(), None);
     }
 }

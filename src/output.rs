@@ -4,12 +4,13 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use console::Style;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{ColorChoice, Format, GlobalArgs};
+use crate::cli::{ColorChoice, Format};
 use crate::reporter::Reporter;
 
 /// Writes results and messages according to the global flags.
@@ -28,10 +29,27 @@ pub struct Printer {
 
 /// The files GitHub Actions gives a step (only under `GITHUB_ACTIONS=true`).
 #[derive(Debug, Clone, Default)]
-struct GitHubFiles {
-    summary: Option<PathBuf>,
-    output: Option<PathBuf>,
-    workspace: Option<PathBuf>,
+pub struct GitHubFiles {
+    /// `GITHUB_STEP_SUMMARY`.
+    pub summary: Option<PathBuf>,
+    /// `GITHUB_OUTPUT`.
+    pub output: Option<PathBuf>,
+    /// `GITHUB_WORKSPACE`.
+    pub workspace: Option<PathBuf>,
+}
+
+/// How to write, resolved by the settings from the global flags and the
+/// environment.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    pub format: Format,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub color: ColorChoice,
+    /// `NO_COLOR` is set.
+    pub no_color: bool,
+    /// Running under GitHub Actions, with the step's files.
+    pub github: Option<GitHubFiles>,
 }
 
 /// The level of a GitHub Actions annotation.
@@ -51,40 +69,25 @@ pub struct Place {
 }
 
 impl Printer {
-    pub fn new(g: &GlobalArgs) -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    pub fn new(o: &OutputOptions) -> Self {
         let stderr_tty = std::io::stderr().is_terminal();
         let stdout_tty = std::io::stdout().is_terminal();
-        let (color_err, color_out) = match g.color {
+        let (color_err, color_out) = match o.color {
             ColorChoice::Always => (true, true),
             ColorChoice::Never => (false, false),
-            ColorChoice::Auto => (stderr_tty && !no_color, stdout_tty && !no_color),
+            ColorChoice::Auto => (stderr_tty && !o.no_color, stdout_tty && !o.no_color),
         };
-        let github_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
         console::set_colors_enabled_stderr(color_err);
         console::set_colors_enabled(color_out);
         Self {
-            format: g.format,
-            quiet: g.quiet,
-            verbose: g.verbose,
+            format: o.format,
+            quiet: o.quiet,
+            verbose: o.verbose,
             color_err,
             color_out,
             stderr_tty,
-            github_actions,
-            github: if github_actions {
-                let file = |var: &str| {
-                    std::env::var_os(var)
-                        .filter(|v| !v.is_empty())
-                        .map(PathBuf::from)
-                };
-                GitHubFiles {
-                    summary: file("GITHUB_STEP_SUMMARY"),
-                    output: file("GITHUB_OUTPUT"),
-                    workspace: file("GITHUB_WORKSPACE"),
-                }
-            } else {
-                GitHubFiles::default()
-            },
+            github_actions: o.github.is_some(),
+            github: o.github.clone().unwrap_or_default(),
         }
     }
 
@@ -248,7 +251,13 @@ impl Printer {
 
     /// A JSON document on stdout (pretty, one trailing newline).
     pub fn json(&self, value: &serde_json::Value) {
-        let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+        self.document(value);
+    }
+
+    /// A typed document ([`crate::document`]) on stdout as JSON (pretty,
+    /// one trailing newline).
+    pub fn document<T: serde::Serialize>(&self, doc: &T) {
+        let mut s = serde_json::to_string_pretty(doc).unwrap_or_else(|_| "null".into());
         s.push('\n');
         write_stdout(&s);
     }
@@ -288,7 +297,16 @@ fn append(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// Write to stdout; a closed pipe (`mlprov … | head`) ends the program
 /// quietly with success, as ripgrep does.
+/// Whether anything was written to stdout (a command's document, so the
+/// error document is not printed after it).
+static STDOUT_WRITTEN: AtomicBool = AtomicBool::new(false);
+
+pub fn stdout_written() -> bool {
+    STDOUT_WRITTEN.load(Ordering::Relaxed)
+}
+
 fn write_stdout(text: &str) {
+    STDOUT_WRITTEN.store(true, Ordering::Relaxed);
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush())
         && e.kind() == std::io::ErrorKind::BrokenPipe
@@ -434,6 +452,89 @@ impl Reporter for BarReporter {
             None => eprintln_safe(&line),
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Verification summaries
+
+/// One finding as an annotation; `path` is where the node's files are,
+/// `cwd` what bundle sources are relative to.
+pub fn annotate_finding(
+    printer: &Printer,
+    cwd: &Path,
+    f: &crate::verify::node::Finding,
+    path: Option<&Path>,
+) {
+    // Off GitHub Actions, spare the file checks below.
+    if !printer.github_actions {
+        return;
+    }
+    let file = match (&f.file, path) {
+        (Some(rel), Some(p)) if rel == crate::sign::oms::SINGLE_FILE_NAME || p.is_file() => {
+            Some(p.to_path_buf())
+        }
+        (Some(rel), Some(p)) => Some(p.join(rel)),
+        _ => f
+            .source
+            .as_ref()
+            .map(|s| cwd.join(s))
+            .filter(|p| p.is_file()),
+    };
+    printer.annotate(
+        Level::Error,
+        &Place {
+            file,
+            line: None,
+            title: Some(f.code.to_string()),
+        },
+        &f.message,
+    );
+}
+
+/// The one-line summary of a verified graph on stderr (and the annotations
+/// of its findings); the failure when it did not verify.
+pub fn graph_summary(
+    printer: &Printer,
+    cwd: &Path,
+    g: &crate::verify::model::Graph,
+) -> miette::Result<()> {
+    let root = g.root();
+    if g.verified() {
+        let n = g.nodes.len();
+        printer.status(
+            "Verified",
+            &format!(
+                "{} {} and {} input{} in its provenance graph",
+                root.name.as_deref().unwrap_or(""),
+                root.id,
+                n - 1,
+                if n == 2 { "" } else { "s" }
+            ),
+        );
+        return Ok(());
+    }
+    for (n, f) in g.findings() {
+        let path = n.location.as_deref().map(Path::new).filter(|p| p.exists());
+        annotate_finding(printer, cwd, f, path);
+    }
+    let failing: Vec<_> = g.findings().filter(|(n, _)| n.required_for_root).collect();
+    let codes: std::collections::BTreeSet<&str> =
+        failing.iter().map(|(_, f)| f.code.code()).collect();
+    let nodes: std::collections::BTreeSet<String> = failing
+        .iter()
+        .map(|(n, _)| {
+            n.name
+                .clone()
+                .unwrap_or_else(|| crate::verify::report::short_id(&n.id))
+        })
+        .collect();
+    Err(miette::miette!(
+        code = "mlprov::verify::failed",
+        "verification failed: {} finding(s) ({}) in {}",
+        failing.len(),
+        codes.into_iter().collect::<Vec<_>>().join(", "),
+        nodes.into_iter().collect::<Vec<_>>().join(", ")
+    ))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ pub struct Project {
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error("no {MANIFEST_FILE} in {start} or any parent directory")]
 #[diagnostic(
-    code(mlprov::project::not_found),
+    code("mlprov::project::not-found"),
     help("run `mlprov init` to create one, or pass `-C DIR` to point at the project")
 )]
 pub struct NotFound {
@@ -58,24 +58,25 @@ impl Project {
     }
 }
 
-/// The user's cache directory for mlprov: `$MLPROV_CACHE_DIR`, else the
-/// platform cache dir (`~/.cache/mlprov`).
-pub fn cache_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("MLPROV_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d);
-    }
-    dirs::cache_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("mlprov")
+/// No PATH was given and there is no project to take `[artifact].path` from.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ArtifactPathError {
+    #[error("no PATH given and {0}")]
+    #[diagnostic(
+        code("mlprov::project::no-path"),
+        help("pass the model's path, or run inside a project with mlprov.toml")
+    )]
+    NoProject(NotFound),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Manifest(#[from] crate::manifest::ManifestLoadError),
 }
 
-/// mlprov's data home (the local store): `$MLPROV_HOME`, else the platform
-/// data dir (`~/.local/share/mlprov`).
-pub fn home_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("MLPROV_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d);
-    }
-    dirs::data_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("mlprov")
+/// The artifact of the project containing `start` (its `[artifact].path`),
+/// for `sign` and `verify` run without a PATH.
+pub fn artifact_path(start: &Path) -> Result<PathBuf, ArtifactPathError> {
+    let project = Project::discover(start).map_err(ArtifactPathError::NoProject)?;
+    let manifest = crate::manifest::Manifest::load(&project.manifest_path())?;
+    Ok(project.join(&manifest.artifact.path))
 }

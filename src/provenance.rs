@@ -393,19 +393,6 @@ pub fn input_subject(input: &LockedInput) -> ResourceDescriptor {
     subject
 }
 
-/// The builder id: the GitHub Actions workflow identity when running there,
-/// else the local builder.
-pub fn builder_id_from_env() -> String {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if env("GITHUB_ACTIONS").as_deref() == Some("true")
-        && let Some(wf) = env("GITHUB_WORKFLOW_REF")
-    {
-        let server = env("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
-        return format!("{}/{wf}", server.trim_end_matches('/'));
-    }
-    crate::intoto::BUILDER_LOCAL.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

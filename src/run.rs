@@ -236,20 +236,6 @@ pub enum Clock {
 }
 
 impl Clock {
-    /// `SOURCE_DATE_EPOCH` if set, else the wall clock.
-    pub fn from_env() -> Result<Clock, RunError> {
-        match std::env::var("SOURCE_DATE_EPOCH") {
-            Ok(v) if !v.trim().is_empty() => v
-                .trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|s| chrono::DateTime::from_timestamp(*s, 0).is_some())
-                .map(Clock::Fixed)
-                .ok_or(RunError::BadEpoch { value: v }),
-            _ => Ok(Clock::Wall),
-        }
-    }
-
     /// Now, as RFC 3339 UTC without fractional seconds.
     pub fn now(&self) -> String {
         match self {
@@ -900,15 +886,6 @@ fn signal_code(_: &std::process::ExitStatus) -> i32 {
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum RunError {
-    #[error("SOURCE_DATE_EPOCH is `{value}`, not a number of seconds since 1970")]
-    #[diagnostic(
-        code(mlprov::run::epoch),
-        help(
-            "set SOURCE_DATE_EPOCH to an integer, e.g. `$(git log -1 --format=%ct)`, or unset it"
-        )
-    )]
-    BadEpoch { value: String },
-
     #[error("cannot read the git repository at {path}: {message}")]
     #[diagnostic(
         code(mlprov::run::git),
@@ -931,7 +908,7 @@ pub enum RunError {
 
     #[error("training config {path}: {message}")]
     #[diagnostic(
-        code(mlprov::run::config_parse),
+        code("mlprov::run::config-parse"),
         help("the config must be a YAML mapping, a JSON object or a TOML table")
     )]
     ConfigParse { path: String, message: String },
@@ -947,7 +924,7 @@ pub enum RunError {
 
     #[error("training config {path}: unknown format (expected .yaml, .yml, .json or .toml)")]
     #[diagnostic(
-        code(mlprov::run::config_format),
+        code("mlprov::run::config-format"),
         help(
             "rename the file with its format's extension, or point [training] config at the YAML/JSON/TOML file that holds the hyperparameters"
         )

@@ -44,11 +44,6 @@ impl Store {
         }
     }
 
-    /// The store in the user's data home ([`crate::project::home_dir`]).
-    pub fn open_default() -> Self {
-        Self::new(&crate::project::home_dir())
-    }
-
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -639,11 +639,12 @@ fn statements_name_the_manifest_push_publishes() {
         let f = proj.join("out/config.json");
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
         let requests = reg.state.lock().unwrap().requests.len();
+        // A failed check (exit 1), as a stale lock or provenance.
         let r = env
             .run(&proj, &["push", "--plain-http", &format!("{repo}:0.2.0")])
-            .expect_code(2);
+            .expect_code(1);
         assert!(
-            r.stderr.contains("mlprov::push::stale_manifest"),
+            r.stderr.contains("mlprov::push::stale-manifest"),
             "{}",
             r.stderr
         );
@@ -660,7 +661,7 @@ fn statements_name_the_manifest_push_publishes() {
         text.replace("version = \"0.1.0\"", "version = \"0.2.0\""),
     )
     .unwrap();
-    let r = env.run(&proj, &["push", "--plain-http"]).expect_code(2);
+    let r = env.run(&proj, &["push", "--plain-http"]).expect_code(1);
     assert!(
         r.stderr.contains("mlprov.toml changed since the build"),
         "{}",

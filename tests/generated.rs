@@ -77,6 +77,25 @@ fn generated_files_are_fresh() {
         schema.stdout.as_bytes(),
         &mut stale,
     );
+    // The schema of every command's `--format json` document.
+    let names: Vec<&str> = mlprov::document::schemas()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    for name in &names {
+        let r = env.run(&root, &["schema", name]).ok();
+        check(
+            &root.join("schemas").join(format!("{name}.json")),
+            r.stdout.as_bytes(),
+            &mut stale,
+        );
+    }
+    for e in std::fs::read_dir(root.join("schemas")).unwrap() {
+        let file = e.unwrap().file_name().to_string_lossy().into_owned();
+        if !names.iter().any(|n| file == format!("{n}.json")) {
+            stale.push(format!("schemas/{file} (no such document any more)"));
+        }
+    }
     assert!(
         stale.is_empty(),
         "stale generated files: {stale:?}\nrun `MLPROV_UPDATE_GENERATED=1 cargo test --test tests generated` and commit them"

@@ -27,22 +27,7 @@ const KNOWN_CYCLES: &[&[&str]] = &[
 
 /// `commands/X.rs` → `commands/Y.rs` imports that exist today; the owner
 /// of the move deletes its entry.
-const KNOWN_CROSS_COMMAND: &[(&str, &str)] = &[
-    ("commands/attest.rs", "commands/keyless.rs"),
-    ("commands/graph.rs", "commands/verify.rs"),
-    ("commands/keygen.rs", "commands/keys.rs"),
-    ("commands/keyless.rs", "commands/keys.rs"),
-    ("commands/pull.rs", "commands/push.rs"),
-    ("commands/pull.rs", "commands/verify.rs"),
-    ("commands/revoke.rs", "commands/keys.rs"),
-    ("commands/sign.rs", "commands/keyless.rs"),
-    ("commands/verify.rs", "commands/keyless.rs"),
-    ("commands/verify.rs", "commands/keys.rs"),
-    ("commands/verify.rs", "commands/push.rs"),
-    ("commands/verify.rs", "commands/sign.rs"),
-    ("commands/why.rs", "commands/keys.rs"),
-    ("commands/why.rs", "commands/push.rs"),
-];
+const KNOWN_CROSS_COMMAND: &[(&str, &str)] = &[];
 
 /// Source files and the module path each one defines.
 struct Crate {
@@ -581,22 +566,6 @@ fn command_files_do_not_import_each_other() {
     );
 }
 
-/// Files that still read the environment themselves (being moved into
-/// `src/settings/`).
-const KNOWN_ENV_READERS: &[&str] = &[
-    "output.rs",
-    "resolve/hf.rs",
-    "project.rs",
-    "provenance.rs",
-    "registry/credentials.rs",
-    "registry/mod.rs",
-    "run.rs",
-    "commands/keys.rs",
-    "commands/mod.rs",
-    "commands/push.rs",
-    "commands/keyless.rs",
-];
-
 #[test]
 fn the_environment_is_read_only_in_settings() {
     let src = repo_root().join("src");
@@ -610,7 +579,7 @@ fn the_environment_is_read_only_in_settings() {
             .expect("under src")
             .to_string_lossy()
             .replace('\\', "/");
-        if rel.starts_with("settings/") || KNOWN_ENV_READERS.contains(&rel.as_str()) {
+        if rel.starts_with("settings/") {
             continue;
         }
         let text = clean(&std::fs::read_to_string(&p).expect("read"));

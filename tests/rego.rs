@@ -458,6 +458,7 @@ fn opa_decision(dir: &Path, query: &str) -> Option<Decision> {
 }
 
 #[test]
+#[ignore = "needs ../shared/tools"]
 fn conformance_with_opa() {
     if common::validators().is_none() {
         common::skip("needs ../shared/tools and the validators venv (opa-eval, the real OPA)");

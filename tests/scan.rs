@@ -246,7 +246,7 @@ fn benign_files_and_minilm_pass_and_safetensors_costs_only_the_header() {
     let size = std::fs::metadata(model.join("model.safetensors"))
         .expect("size")
         .len();
-    let read = doc["bytes_read"].as_u64().expect("bytes_read");
+    let read = doc["bytesRead"].as_u64().expect("bytesRead");
     assert!(size > 80_000_000);
     assert!(
         read < 2_000_000,

@@ -424,7 +424,7 @@ fn p384_sec1_and_encrypted_pkcs8_keys_interop() {
         .run_env(&work, &args, &[("MLPROV_PASSWORD", "nope")])
         .expect_code(2);
     assert!(
-        r.stderr.contains("mlprov::key::wrong_password"),
+        r.stderr.contains("mlprov::key::wrong-password"),
         "{}",
         r.stderr
     );
@@ -761,7 +761,7 @@ fn keygen_roundtrip_and_guards() {
         .run_env(&dir, &["sign", "--key", s(&key), s(&model)], &[])
         .expect_code(2);
     assert!(
-        r.stderr.contains("mlprov::key::no_password"),
+        r.stderr.contains("mlprov::key::no-password"),
         "{}",
         r.stderr
     );
@@ -866,7 +866,7 @@ fn reads_a_cosign_format_key_built_from_the_definition() {
         )
         .expect_code(2);
     assert!(
-        r.stderr.contains("mlprov::key::wrong_password"),
+        r.stderr.contains("mlprov::key::wrong-password"),
         "{}",
         r.stderr
     );
@@ -1307,7 +1307,7 @@ fn rejections_have_distinct_codes() {
     codes_only.dedup();
     assert_eq!(codes_only.len(), n, "codes are not distinct: {seen:?}");
     let expect = [
-        ("wrong password", "mlprov::key::wrong_password"),
+        ("wrong password", "mlprov::key::wrong-password"),
         ("truncated key", "mlprov::key::malformed"),
         ("wrong-curve public key", "mlprov::key::unsupported"),
         ("two signatures", "E0204"),

@@ -4,11 +4,13 @@ mod common;
 
 mod build;
 mod cli;
+mod diagnostics;
 mod gates;
 mod generated;
 mod graph;
 mod hf_server;
 mod init;
+mod install;
 mod keyless;
 mod kubernetes;
 mod layering;

@@ -36,7 +36,7 @@ pub struct Outputs {
 pub enum OutputError {
     #[error("the artifact path {path} does not exist")]
     #[diagnostic(
-        code(mlprov::build::no_outputs),
+        code("mlprov::build::no-outputs"),
         help(
             "the training command should write the model to `{path}` ([artifact] path in mlprov.toml); fix the path or the command"
         )
@@ -45,7 +45,7 @@ pub enum OutputError {
 
     #[error("the artifact path {path} holds no files")]
     #[diagnostic(
-        code(mlprov::build::empty_outputs),
+        code("mlprov::build::empty-outputs"),
         help(
             "the training command should write the model to `{path}` ([artifact] path in mlprov.toml)"
         )
@@ -150,6 +150,32 @@ impl RunSource {
             RunSource::Recorded => "recorded",
             RunSource::Imported => "imported",
             RunSource::Packaging => "packaging",
+        }
+    }
+}
+
+/// The training command exited non-zero: nothing is written, and mlprov
+/// exits with the command's status (registered as [`Exit::Child`]).
+///
+/// [`Exit::Child`]: crate::diagnostics::Exit::Child
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("the training command `{command}` exited with status {status}; nothing was written")]
+#[diagnostic(
+    code("mlprov::build::training-failed"),
+    help("fix the training run; mlprov exits with its status")
+)]
+pub struct TrainingFailed {
+    pub command: String,
+    pub status: i32,
+}
+
+impl TrainingFailed {
+    /// The status to exit with: the command's, or 1 when it has none that
+    /// fits a byte (killed by a signal, 256, …).
+    pub fn exit_status(&self) -> u8 {
+        match u8::try_from(self.status & 0xff) {
+            Ok(0) | Err(_) => 1,
+            Ok(n) => n,
         }
     }
 }

@@ -13,10 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use miette::{IntoDiagnostic, Result, WrapErr};
-use serde_json::json;
 
-use super::keyless::{self, StatementSigner};
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::{AttestArgs, AttestCommand, AttestImportArgs};
 use crate::digest::Sha256Digest;
 use crate::fsutil::write_atomic_mode;
@@ -26,10 +24,11 @@ use crate::intoto::{
 };
 use crate::lockfile::Lock;
 use crate::project::Project;
+use crate::settings::signing::{self, StatementSigner};
 use crate::sign::attest;
 use crate::store::{Store, predicate_slug};
 
-pub fn run(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: AttestArgs) -> Result<()> {
     if args.command.is_some()
         && (args.key.is_some()
             || args.keyless.keyless
@@ -136,8 +135,8 @@ fn same_build(
     )
 }
 
-fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
-    let project = Project::discover(&cx.cwd)?;
+fn build_outputs(cx: &Context, args: AttestArgs) -> Result<()> {
+    let project = Project::discover(&cx.settings.cwd)?;
     let out = project.out_dir();
     let build_help =
         "run `mlprov build` first: it writes the provenance and SBOM that attest signs";
@@ -155,7 +154,7 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
     let mut jobs: Vec<(String, Vec<u8>, String, PathBuf)> = Vec::new();
     if let (Some(ptype), Some(pfile)) = (&args.predicate_type, &args.predicate) {
         attest::check_type_uri(ptype)?;
-        let pfile = cx.cwd.join(pfile);
+        let pfile = cx.settings.cwd.join(pfile);
         let bytes = read(&pfile, "pass the predicate as a JSON file")?;
         let predicate = attest::read_predicate(&bytes, &pfile.display().to_string())?;
         let st = attest::wrap(&subjects, ptype, predicate);
@@ -224,8 +223,8 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
         }
     }
 
-    let key = keyless::prepare(cx, args.key.as_deref(), &args.keyless)?.start(cx)?;
-    let store = Store::open_default();
+    let key = signer(cx, args.key.as_deref(), &args.keyless)?;
+    let store = cx.settings.paths.store();
     let mut written = Vec::new();
     for (what, payload, ptype, path) in jobs {
         written.push(sign_and_write(
@@ -239,14 +238,14 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<ExitStatus> {
         )?);
     }
     report(cx, &written);
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
-fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
-    let project = Project::discover(&cx.cwd)?;
+fn import(cx: &Context, args: AttestImportArgs) -> Result<()> {
+    let project = Project::discover(&cx.settings.cwd)?;
     let lock = Lock::load(&project.lock_path())?.ok_or_else(|| {
         miette::miette!(
-            code = "mlprov::attest::no_lock",
+            code = "mlprov::attest::no-lock",
             help = "run `mlprov pin` to resolve the inputs",
             "no mlprov.lock in {}",
             project.root.display()
@@ -275,8 +274,8 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
     let payload = serde_json::to_vec(&st).into_diagnostic()?;
     // The origin comes with a scan of the very bytes the lock pins.
     let scan_payload = import_scan(cx, &project, input)?;
-    let key = keyless::prepare(cx, args.key.as_deref(), &args.keyless)?.start(cx)?;
-    let store = Store::open_default();
+    let key = signer(cx, args.key.as_deref(), &args.keyless)?;
+    let store = cx.settings.paths.store();
     let base = file_safe(&input.name);
     let out = project.out_dir();
     let mut written = vec![sign_and_write(
@@ -298,7 +297,7 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<ExitStatus> {
         &out.join(format!("import-{base}.scan.sigstore.json")),
     )?);
     report(cx, &written);
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// Check a locked input's files on this machine against the lock (fetching
@@ -320,7 +319,8 @@ fn import_scan(
         );
     }
     let resolving = super::Resolving::new(cx);
-    let rcx = resolving.context(cx, project);
+    let access = crate::settings::registry::access(None, &[], &cx.settings.env)?;
+    let rcx = resolving.context(cx, project, access);
     let one = Lock {
         inputs: vec![input.clone()],
         ..Lock::new()
@@ -330,7 +330,7 @@ fn import_scan(
     let integrity = integrity?;
     if let Some(m) = integrity.mismatches.first() {
         miette::bail!(
-            code = "mlprov::attest::input_changed",
+            code = "mlprov::attest::input-changed",
             help = "restore the locked bytes, or run `mlprov pin` to lock the new ones; nothing was attested",
             "the files of `{}` on disk are not what mlprov.lock pinned: {m}",
             input.name
@@ -338,7 +338,7 @@ fn import_scan(
     }
     let mut dir = resolve::local_dir(input, &rcx).ok_or_else(|| {
         miette::miette!(
-            code = "mlprov::attest::no_files",
+            code = "mlprov::attest::no-files",
             "input `{}`: its files are not on this machine",
             input.name
         )
@@ -386,17 +386,31 @@ fn file_safe(name: &str) -> String {
         .collect()
 }
 
+/// The signer for the statements: the key (its password prompted for when
+/// mlprov may), or keyless signing.
+fn signer(
+    cx: &Context,
+    key: Option<&std::path::Path>,
+    keyless: &crate::cli::KeylessSignArgs,
+) -> Result<signing::StatementSigner> {
+    signing::prepare(&cx.settings, &cx.printer, &cx.prompt(), key, keyless)?.start(&cx.printer)
+}
+
 fn report(cx: &Context, written: &[Written]) {
     if cx.printer.is_json() {
-        cx.printer.json(&json!({
-            "bundles": written.iter().map(|w| json!({
-                "what": w.what,
-                "file": w.file.display().to_string(),
-                "predicateType": w.predicate_type,
-                "subjects": w.subjects.iter().map(|d| d.prefixed()).collect::<Vec<_>>(),
-                "store": w.stored.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        }));
+        cx.printer.document(&crate::document::AttestDocument {
+            version: crate::document::VERSION,
+            bundles: written
+                .iter()
+                .map(|w| crate::document::AttestedBundle {
+                    what: w.what.clone(),
+                    file: w.file.display().to_string(),
+                    predicate_type: w.predicate_type.clone(),
+                    subjects: w.subjects.iter().map(|d| d.prefixed()).collect(),
+                    store: w.stored.iter().map(|p| p.display().to_string()).collect(),
+                })
+                .collect(),
+        });
         return;
     }
     for w in written {

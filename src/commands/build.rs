@@ -8,9 +8,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
-use serde_json::json;
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::build::{self, BuildFacts, OutputError, RunSource};
 use crate::cli::BuildArgs;
 use crate::digest::Sha256Digest;
@@ -27,14 +26,14 @@ use crate::sbom::{self, cyclonedx, spdx3};
 /// How many changed paths an error lists before summarising.
 const LIST_MAX: usize = 20;
 
-pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
-    let project = Project::discover(&cx.cwd)?;
+pub fn run(cx: &Context, args: BuildArgs) -> Result<()> {
+    let project = Project::discover(&cx.settings.cwd)?;
     let manifest_path = project.manifest_path();
     let manifest_bytes = std::fs::read(&manifest_path)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot read {}", manifest_path.display()))?;
     let manifest = Manifest::load(&manifest_path)?;
-    let clock = Clock::from_env()?;
+    let clock = cx.settings.env.clock()?;
     let params = run::parse_params(&args.params)?;
     let want_cyclonedx = args.cyclonedx || manifest.build.cyclonedx;
 
@@ -53,12 +52,11 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
         Some(l) => l,
         None if manifest.inputs.is_empty() => Lock::new(),
         None => {
-            cx.printer.error(&miette!(
-                code = "mlprov::build::no_lock",
+            return Err(miette!(
+                code = "mlprov::build::no-lock",
                 help = "run `mlprov pin` to resolve the inputs, and commit mlprov.lock",
                 "there is no {LOCK_FILE}: the inputs of mlprov.toml are not pinned"
             ));
-            return Ok(ExitStatus::Failure);
         }
     };
     if let Some(from) = lock.upgraded_from {
@@ -73,13 +71,12 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
             .iter()
             .map(|(name, why)| format!("  {name}: {why}"))
             .collect();
-        cx.printer.error(&miette!(
-            code = "mlprov::build::stale_lock",
+        return Err(miette!(
+            code = "mlprov::build::stale-lock",
             help = "run `mlprov pin` to update mlprov.lock (build never edits it), review the change and commit it",
             "mlprov.lock does not match mlprov.toml:\n{}",
             lines.join("\n")
         ));
-        return Ok(ExitStatus::Failure);
     }
 
     // The license policy, before anything runs: the locked inputs (pinned
@@ -92,18 +89,18 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
         &manifest.policy.licenses_allow,
     );
     if !bad.is_empty() {
-        cx.printer.error(&miette!(
+        return Err(miette!(
             code = "mlprov::build::license",
             help = license::help(&bad, "nothing was run or written"),
             "license policy: {}",
             license::summary(&bad)
         ));
-        return Ok(ExitStatus::Failure);
     }
 
     // 2. The inputs on disk are the locked bytes.
     let resolving = super::Resolving::new(cx);
-    let rcx = resolving.context(cx, &project);
+    let access = crate::settings::registry::access(None, &[], &cx.settings.env)?;
+    let rcx = resolving.context(cx, &project, access);
     let integrity = check::integrity(&manifest, &lock, &rcx);
     resolving.save(cx);
     let integrity = integrity?;
@@ -120,13 +117,12 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
                 integrity.mismatches.len() - LIST_MAX
             ));
         }
-        cx.printer.error(&miette!(
-            code = "mlprov::build::input_changed",
+        return Err(miette!(
+            code = "mlprov::build::input-changed",
             help = "restore the locked bytes, or run `mlprov pin` to lock the new ones (and review why they changed); nothing was written",
             "the inputs on disk are not what mlprov.lock pinned:\n{}",
             lines.join("\n")
         ));
-        return Ok(ExitStatus::Failure);
     }
     if !lock.inputs.is_empty() {
         cx.printer.status(
@@ -150,29 +146,27 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
     ];
     let (record, source) = match &args.run {
         Some(file) => {
-            let file = cx.cwd.join(file);
+            let file = cx.settings.cwd.join(file);
             let mut rec = RunRecord::import(&file)?;
             if let Some(g) = &rec.git
                 && g.dirty
                 && !rec.allow_dirty
                 && !args.allow_dirty
             {
-                cx.printer.error(&miette!(
+                return Err(miette!(
                     code = "mlprov::build::dirty",
                     help =
                         "pass --allow-dirty to build from it anyway (recorded in the provenance)",
                     "the imported run was made from a git tree with uncommitted changes ({})",
                     summarize(&g.dirty_paths)
                 ));
-                return Ok(ExitStatus::Failure);
             }
             if let Some(code) = rec.exit_status.filter(|c| *c != 0) {
-                cx.printer.error(&miette!(
-                    code = "mlprov::build::training_failed",
+                return Err(miette!(
+                    code = "mlprov::build::training-failed",
                     help = "only a successful run can be packaged; import the record of a run that exited 0",
                     "the imported run exited with status {code}; nothing was written"
                 ));
-                return Ok(ExitStatus::Failure);
             }
             rec.allow_dirty |= args.allow_dirty;
             warn_config_drift(cx, &manifest, &project.root, &rec);
@@ -186,13 +180,12 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
             let git = run::git_state(&project.root, &excluded)?;
             match &git {
                 Some(g) if g.dirty && !args.allow_dirty => {
-                    cx.printer.error(&miette!(
+                    return Err(miette!(
                         code = "mlprov::build::dirty",
                         help = "commit or stash the changes so the provenance names the code that ran, or pass --allow-dirty (recorded in the provenance)",
                         "the git tree has uncommitted changes: {}",
                         summarize(&g.dirty_paths)
                     ));
-                    return Ok(ExitStatus::Failure);
                 }
                 Some(g) if g.dirty => cx.printer.warn(&format!(
                     "building from a dirty tree (--allow-dirty): {}",
@@ -228,14 +221,11 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
                 rec.kind = RunKind::Training;
                 rec.exit_status = Some(done.code);
                 if done.code != 0 {
-                    cx.printer.error(&miette!(
-                        code = "mlprov::build::training_failed",
-                        help = "fix the training run; mlprov exits with its status",
-                        "the training command `{}` exited with status {}; nothing was written",
-                        build::shell_words(&argv),
-                        done.code
-                    ));
-                    return Ok(ExitStatus::Code(exit_byte(done.code)));
+                    return Err(build::TrainingFailed {
+                        command: build::shell_words(&argv),
+                        status: done.code,
+                    }
+                    .into());
                 }
                 cx.printer.status(
                     "Trained",
@@ -258,8 +248,7 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
         Ok(o) => o,
         Err(e @ (OutputError::Missing { .. } | OutputError::Empty { .. })) => {
             resolving.save(cx);
-            cx.printer.error(&miette::Report::new(e));
-            return Ok(ExitStatus::Failure);
+            return Err(e.into());
         }
         Err(e) => return Err(e.into()),
     };
@@ -274,8 +263,7 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
         "mlprov::build::scan",
         "nothing was written to target/mlprov",
     ) {
-        cx.printer.error(&miette::Report::new(failure));
-        return Ok(ExitStatus::Failure);
+        return Err(miette::Report::new(failure));
     }
     cx.printer.status(
         "Hashed",
@@ -302,7 +290,7 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
         run_digest: Sha256Digest::of(&run_bytes),
         outputs: &outputs,
         created: clock.now(),
-        builder_id: crate::provenance::builder_id_from_env(),
+        builder_id: cx.settings.env.builder_id(),
         oci_manifest: None,
     };
     // The manifest `push` will publish, computed from the provenance as push
@@ -383,40 +371,49 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<ExitStatus> {
         ));
     }
     if cx.printer.is_json() {
-        let docs: serde_json::Map<String, serde_json::Value> = written
-            .iter()
-            .map(|n| (n.to_string(), json!(format!("{rel_dir}/{n}"))))
-            .collect();
-        cx.printer.json(&json!({
-            "artifact": {
-                "name": manifest.artifact.name,
-                "version": manifest.artifact.version,
-                "path": outputs.path,
-                "digest": outputs.set.digest.prefixed(),
-                "files": outputs.set.len(),
-                "bytes": outputs.set.total_size(),
+        use crate::document::{BuildDocument, BuildInput, BuildRun, BuiltArtifact};
+        cx.printer.document(&BuildDocument {
+            version: crate::document::VERSION,
+            artifact: BuiltArtifact {
+                name: manifest.artifact.name.clone(),
+                version: manifest.artifact.version.clone(),
+                path: outputs.path.clone(),
+                digest: outputs.set.digest.prefixed(),
+                files: outputs.set.len(),
+                bytes: outputs.set.total_size(),
             },
-            "run": {
-                "kind": record.kind,
-                "source": source.as_str(),
-                "invocationId": record.invocation_id,
-                "exitStatus": record.exit_status,
-                "gitCommit": record.git.as_ref().map(|g| g.commit.as_str()),
-                "dirty": record.git.as_ref().is_some_and(|g| g.dirty),
+            run: BuildRun {
+                kind: match record.kind {
+                    RunKind::Training => "training",
+                    RunKind::Packaging => "packaging",
+                }
+                .to_string(),
+                source: source.as_str().to_string(),
+                invocation_id: record.invocation_id.clone(),
+                exit_status: record.exit_status,
+                git_commit: record.git.as_ref().map(|g| g.commit.clone()),
+                dirty: record.git.as_ref().is_some_and(|g| g.dirty),
             },
-            "inputs": lock.inputs.iter().map(|i| json!({
-                "name": i.name,
-                "role": i.role.as_str(),
-                "uri": i.uri(),
-                "digest": i.digest.prefixed(),
-            })).collect::<Vec<_>>(),
-            "documents": docs,
-        }));
+            inputs: lock
+                .inputs
+                .iter()
+                .map(|i| BuildInput {
+                    name: i.name.clone(),
+                    role: i.role.as_str().to_string(),
+                    uri: i.uri().to_string(),
+                    digest: i.digest.prefixed(),
+                })
+                .collect(),
+            documents: written
+                .iter()
+                .map(|n| (n.to_string(), format!("{rel_dir}/{n}")))
+                .collect(),
+        });
     } else {
         cx.printer
             .status("Wrote", &format!("{rel_dir}/{{{}}}", written.join(", ")));
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// `a, b, c and 7 more`.
@@ -432,14 +429,6 @@ fn summarize(paths: &[String]) -> String {
         s.push_str(&format!(" and {} more", paths.len() - SHOW));
     }
     s
-}
-
-/// An exit code that means failure in one byte (256 would wrap to 0).
-fn exit_byte(code: i32) -> u8 {
-    match u8::try_from(code & 0xff) {
-        Ok(0) | Err(_) => 1,
-        Ok(n) => n,
-    }
 }
 
 /// An imported run carries its own config digest; say so when the local

@@ -5,20 +5,20 @@
 
 use miette::Result;
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::{Format, GraphArgs};
 use crate::verify::model::{Graph, GraphNode};
 use crate::verify::report;
 
-pub fn run(cx: &Context, args: GraphArgs) -> Result<ExitStatus> {
-    let out = super::verify::verify_target(cx, &args.verify)?;
+pub fn run(cx: &Context, args: GraphArgs) -> Result<()> {
+    let out = crate::settings::verify::verify_target(&cx.settings, &cx.printer, &args.verify)?;
     // `--format` is the global flag: DOT unless mermaid or JSON is asked for.
     match cx.printer.format {
         Format::Human | Format::Dot => cx.printer.out(&dot(&out.graph)),
         Format::Mermaid => cx.printer.out(&mermaid(&out.graph)),
         Format::Json => cx.printer.json(&report::graph_json(&out.graph)),
     }
-    Ok(super::verify::graph_status(cx, &out.graph))
+    crate::output::graph_summary(&cx.printer, &cx.settings.cwd, &out.graph)
 }
 
 fn label_lines(n: &GraphNode) -> Vec<String> {

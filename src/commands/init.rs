@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, Select};
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
-use serde_json::json;
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::{InitArgs, Template};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::model::Source;
@@ -60,10 +59,10 @@ struct Answers {
     python: bool,
 }
 
-pub fn run(cx: &Context, args: InitArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: InitArgs) -> Result<()> {
     let dir = match &args.dir {
-        Some(d) => cx.cwd.join(d),
-        None => cx.cwd.clone(),
+        Some(d) => cx.settings.cwd.join(d),
+        None => cx.settings.cwd.clone(),
     };
     std::fs::create_dir_all(&dir)
         .into_diagnostic()
@@ -77,8 +76,8 @@ pub fn run(cx: &Context, args: InitArgs) -> Result<ExitStatus> {
             manifest_path.display()
         ));
     }
-    let detected = detect(&dir);
-    let answers = if cx.interactive && !args.yes {
+    let detected = detect(&dir, &cx.settings.hf());
+    let answers = if cx.settings.interactive && !args.yes {
         prompt(&args, &detected)?
     } else {
         from_flags(&args, &detected, &dir)?
@@ -100,12 +99,13 @@ pub fn run(cx: &Context, args: InitArgs) -> Result<ExitStatus> {
         .wrap_err("cannot update .gitignore")?;
 
     if cx.printer.is_json() {
-        cx.printer.json(&json!({
-            "manifest": manifest_path.display().to_string(),
-            "template": template_name(answers.template),
-            "name": answers.name,
-            "gitignore_updated": gitignore,
-        }));
+        cx.printer.document(&crate::document::InitDocument {
+            version: crate::document::VERSION,
+            manifest: manifest_path.display().to_string(),
+            template: template_name(answers.template).to_string(),
+            name: answers.name.clone(),
+            gitignore_updated: gitignore,
+        });
     } else {
         cx.printer.status(
             "Created",
@@ -122,7 +122,7 @@ pub fn run(cx: &Context, args: InitArgs) -> Result<ExitStatus> {
         cx.printer
             .status_dim("Next", "run `mlprov pin` to write mlprov.lock");
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 fn template_name(t: Template) -> &'static str {
@@ -135,7 +135,7 @@ fn template_name(t: Template) -> &'static str {
 }
 
 /// Look around `dir` for the git repo, training files, data and the HF cache.
-pub fn detect(dir: &Path) -> Detected {
+pub fn detect(dir: &Path, hf: &crate::resolve::hf::HfSettings) -> Detected {
     let mut d = Detected {
         dir_name: dir
             .canonicalize()
@@ -189,7 +189,7 @@ pub fn detect(dir: &Path) -> Detected {
     d.data_dir = first(&["data/train", "data", "dataset", "datasets"]).map(|p| format!("{p}/"));
     d.test_dir = first(&["data/test", "data/eval", "eval"]).map(|p| format!("{p}/"));
     d.python_project = dir.join("requirements.txt").exists() || dir.join("pyproject.toml").exists();
-    let hf = crate::resolve::hf::HfSettings::from_env();
+
     if let Ok(rd) = std::fs::read_dir(&hf.cache_dir) {
         let mut models: Vec<String> = rd
             .filter_map(|e| e.ok())

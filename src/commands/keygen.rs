@@ -1,16 +1,22 @@
 //! `mlprov keygen`: an ECDSA P-256 key pair in cosign's format.
 
 use miette::{IntoDiagnostic, Result, WrapErr};
-use serde_json::json;
 
-use super::{Context, ExitStatus, keys};
+use super::Context;
 use crate::cli::KeygenArgs;
 use crate::fsutil::write_atomic_mode;
+use crate::settings::signing;
 use crate::sign::keys::{KeyAlgorithm, SigningKey};
 
-pub fn run(cx: &Context, args: KeygenArgs) -> Result<ExitStatus> {
-    let key_path = cx.cwd.join(format!("{}.key", args.output_key_prefix));
-    let pub_path = cx.cwd.join(format!("{}.pub", args.output_key_prefix));
+pub fn run(cx: &Context, args: KeygenArgs) -> Result<()> {
+    let key_path = cx
+        .settings
+        .cwd
+        .join(format!("{}.key", args.output_key_prefix));
+    let pub_path = cx
+        .settings
+        .cwd
+        .join(format!("{}.pub", args.output_key_prefix));
     if !args.force {
         for p in [&key_path, &pub_path] {
             if p.exists() {
@@ -27,7 +33,7 @@ pub fn run(cx: &Context, args: KeygenArgs) -> Result<ExitStatus> {
     let private_pem = if args.no_password {
         key.to_pkcs8_pem()
     } else {
-        let password = keys::new_password(cx)?;
+        let password = signing::new_password(&cx.settings, &cx.prompt())?;
         key.to_encrypted_pem(password.as_bytes())?
     };
     let public = key.public_key()?;
@@ -44,14 +50,15 @@ pub fn run(cx: &Context, args: KeygenArgs) -> Result<ExitStatus> {
         ));
     }
     if cx.printer.is_json() {
-        cx.printer.json(&json!({
-            "privateKey": key_path.display().to_string(),
-            "publicKey": pub_path.display().to_string(),
-            "algorithm": key.algorithm().id(),
-            "encrypted": !args.no_password,
-            "fingerprint": public.fingerprint().prefixed(),
-            "hint": public.hint(),
-        }));
+        cx.printer.document(&crate::document::KeygenDocument {
+            version: crate::document::VERSION,
+            private_key: key_path.display().to_string(),
+            public_key: pub_path.display().to_string(),
+            algorithm: key.algorithm().id().to_string(),
+            encrypted: !args.no_password,
+            fingerprint: public.fingerprint().prefixed(),
+            hint: public.hint().to_string(),
+        });
     } else {
         cx.printer.status(
             "Generated",
@@ -68,5 +75,5 @@ pub fn run(cx: &Context, args: KeygenArgs) -> Result<ExitStatus> {
             ),
         );
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }

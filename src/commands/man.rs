@@ -3,7 +3,7 @@
 use clap::CommandFactory;
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::{Cli, ManArgs};
 
 /// Every page: `mlprov.1` and `mlprov-<sub>.1` for each visible subcommand.
@@ -24,12 +24,24 @@ pub fn pages() -> Vec<(String, Vec<u8>)> {
     out
 }
 
-pub fn run(cx: &Context, args: ManArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: ManArgs) -> Result<()> {
     let pages = pages();
-    match args.out_dir {
+    let out_dir = if args.install {
+        let base = cx.settings.env.data_home().ok_or_else(|| {
+            miette::miette!(
+                code = "mlprov::usage",
+                help = "set HOME or XDG_DATA_HOME, or give --out-dir",
+                "--install: no home directory"
+            )
+        })?;
+        Some(base.join("man").join("man1"))
+    } else {
+        args.out_dir
+    };
+    match out_dir {
         None => cx.printer.out(&String::from_utf8_lossy(&pages[0].1)),
         Some(dir) => {
-            let dir = cx.cwd.join(dir);
+            let dir = cx.settings.cwd.join(dir);
             std::fs::create_dir_all(&dir)
                 .into_diagnostic()
                 .wrap_err_with(|| format!("cannot create {}", dir.display()))?;
@@ -44,5 +56,5 @@ pub fn run(cx: &Context, args: ManArgs) -> Result<ExitStatus> {
             );
         }
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }

@@ -1,9 +1,8 @@
 //! `mlprov pin [NAME…]`: resolve inputs and write `mlprov.lock`.
 
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
-use serde_json::json;
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::PinArgs;
 use crate::fsutil::human_bytes;
 use crate::lockfile::{Lock, LockedInput};
@@ -13,8 +12,8 @@ use crate::project::Project;
 use crate::resolve::{self, Change, ResolveContext};
 use crate::scan::{self, ScanPolicy, ScanTarget};
 
-pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
-    let project = Project::discover(&cx.cwd)?;
+pub fn run(cx: &Context, args: PinArgs) -> Result<()> {
+    let project = Project::discover(&cx.settings.cwd)?;
     let manifest = Manifest::load(&project.manifest_path())?;
     for name in args.names.iter().chain(&args.update) {
         if !manifest.inputs.contains_key(name) {
@@ -35,17 +34,29 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
     // An older lock format is upgraded in place, never silently under --locked.
     let upgraded = old.as_ref().and_then(|l| l.upgraded_from);
     if let (true, Some(from)) = (args.locked, upgraded) {
-        cx.printer.error(&miette!(
-            code = "mlprov::pin::lock_version",
+        return Err(miette!(
+            code = "mlprov::pin::lock-version",
             help = "run `mlprov pin` to upgrade mlprov.lock in place (it keeps every locked input and file), then commit it",
             "mlprov.lock is lock version {from}, and this mlprov writes version {}: the lock must be upgraded, which --locked forbids",
             crate::lockfile::LOCK_VERSION
         ));
-        return Ok(ExitStatus::Failure);
     }
 
     let resolving = super::Resolving::new(cx);
-    let rcx = resolving.context(cx, &project);
+    // `--username` logs in to the registries the `oci` inputs name.
+    let registries: std::collections::BTreeSet<String> = manifest
+        .inputs
+        .values()
+        .filter_map(|i| match &i.source {
+            crate::model::Source::Oci { reference } => crate::registry::OciRef::parse(reference)
+                .ok()
+                .map(|r| r.registry),
+            _ => None,
+        })
+        .collect();
+    let named: Vec<&str> = registries.iter().map(String::as_str).collect();
+    let access = crate::settings::registry::access(Some(&args.registry), &named, &cx.settings.env)?;
+    let rcx = resolving.context(cx, &project, access);
     let outcome = resolve::pin(&manifest, old.as_ref(), &args.names, &args.update, &rcx);
     // The cache is worth keeping even when pinning failed half-way.
     resolving.save(cx);
@@ -70,13 +81,12 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
                 .collect()
         };
         report(cx, &outcome, false);
-        cx.printer.error(&miette!(
+        return Err(miette!(
             code = "mlprov::pin::locked",
             help = "run `mlprov pin` and commit mlprov.lock",
             "mlprov.lock is out of date and --locked was given; these would change: {}",
             list.join(", ")
         ));
-        return Ok(ExitStatus::Failure);
     }
 
     // License policy: every input's license must be allowed.
@@ -90,20 +100,18 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
         &manifest.policy.licenses_allow,
     );
     if !bad.is_empty() {
-        cx.printer.error(&miette!(
+        return Err(miette!(
             code = "mlprov::pin::license",
             help = license::help(&bad, "mlprov.lock was not written"),
             "license policy: {}",
             license::summary(&bad)
         ));
-        return Ok(ExitStatus::Failure);
     }
 
     // Scan policy: every resolved file is scanned; a finding the policy does
     // not allow fails pin before the lock is written.
     if let Some(failure) = scan_inputs(cx, &manifest, &outcome, &rcx)? {
-        cx.printer.error(&failure);
-        return Ok(ExitStatus::Failure);
+        return Err(failure);
     }
 
     if differs {
@@ -123,7 +131,7 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<ExitStatus> {
         }
     }
     report(cx, &outcome, differs);
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// Scan every input's files that are on this machine. Returns the error to
@@ -207,24 +215,25 @@ fn report(cx: &Context, outcome: &resolve::PinOutcome, written: bool) {
             .iter()
             .map(|(name, change)| {
                 let entry = outcome.lock.get(name);
-                json!({
-                    "name": name,
-                    "status": change,
-                    "role": entry.map(|e| e.role.as_str()),
-                    "source": entry.map(|e| e.source.to_string()),
-                    "commit": entry.and_then(|e| e.commit.as_deref()),
-                    "digest": entry.map(|e| e.digest.prefixed()),
-                    "license": entry.and_then(|e| e.license.as_deref()),
-                    "files": entry.map(|e| e.files.len()),
-                    "bytes": entry.map(|e| e.total_size()),
-                })
+                crate::document::PinnedInput {
+                    name: name.clone(),
+                    status: change_word(*change).to_string(),
+                    role: entry.map(|e| e.role.as_str().to_string()),
+                    source: entry.map(|e| e.source.to_string()),
+                    commit: entry.and_then(|e| e.commit.clone()),
+                    digest: entry.map(|e| e.digest.prefixed()),
+                    license: entry.and_then(|e| e.license.clone()),
+                    files: entry.map(|e| e.files.len()),
+                    bytes: entry.map(|e| e.total_size()),
+                }
             })
             .collect();
-        cx.printer.json(&json!({
-            "lock": crate::lockfile::LOCK_FILE,
-            "written": written,
-            "inputs": inputs,
-        }));
+        cx.printer.document(&crate::document::PinDocument {
+            version: crate::document::VERSION,
+            lock: crate::lockfile::LOCK_FILE.to_string(),
+            written,
+            inputs,
+        });
         return;
     }
     for (name, change) in &outcome.changes {

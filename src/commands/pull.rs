@@ -5,19 +5,19 @@
 //! only then move the files into DIR.
 
 use miette::{Result, miette};
-use serde_json::json;
 
-use super::push::registry_settings;
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::PullArgs;
 use crate::digest::Sha256Digest;
 use crate::fsutil::human_bytes;
 use crate::registry::pull::{self, Staged};
 use crate::registry::{Client, OciRef};
+use crate::settings::registry::access as registry_access;
+use crate::settings::trust;
 
-pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
     let reference = OciRef::parse(&args.reference)?;
-    if cx.offline {
+    if cx.settings.offline {
         return Err(miette!(
             code = "mlprov::usage",
             help = "drop --offline (or MLPROV_OFFLINE) to pull",
@@ -25,8 +25,8 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
         ));
     }
     let dest = match &args.output {
-        Some(d) => cx.cwd.join(d),
-        None => cx.cwd.join(
+        Some(d) => cx.settings.cwd.join(d),
+        None => cx.settings.cwd.join(
             reference
                 .repository
                 .rsplit('/')
@@ -36,7 +36,7 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
     };
     // Know whom to trust before downloading anything.
     if !args.no_verify {
-        super::verify::trust_from_args(cx, &args.trust).map_err(|e| {
+        trust::trust_from_args(&cx.settings, &cx.printer, &args.trust).map_err(|e| {
             miette!(
                 code = "mlprov::usage",
                 help = "pass --key PUB (or --certificate-chain PEM) for the signer you trust; --no-verify places files without checking who signed them",
@@ -44,7 +44,12 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
             )
         })?;
     }
-    let settings = registry_settings(&args.registry, &reference.registry)?;
+    let access = registry_access(
+        Some(&args.registry),
+        &[&reference.registry],
+        &cx.settings.env,
+    )?;
+    let settings = access.settings_for(&reference.registry)?;
     cx.printer.note(&format!(
         "registry {} as {}",
         reference.registry,
@@ -70,28 +75,42 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
         ));
         false
     } else {
-        let (status, report) = verify(cx, &args, &staged)?;
-        if status != ExitStatus::Success {
+        let (failure, report) = verify(cx, &args, &staged, access)?;
+        if let Some(failure) = failure {
             if cx.printer.is_json() {
-                cx.printer.json(&report);
+                cx.printer.document(&document(
+                    &reference,
+                    &staged.resolved,
+                    &staged.bundles,
+                    staged.referrers_api,
+                    None,
+                    false,
+                    Some(report),
+                ));
             }
             cx.printer.status_dim(
                 "Discarded",
                 &format!("the download; nothing was placed in {}", dest.display()),
             );
-            return Ok(ExitStatus::Failure);
+            return Err(failure);
         }
         verification = Some(report);
         true
     };
 
     let resolved = staged.resolved.clone();
-    let bundles: Vec<_> = staged
-        .bundles
-        .iter()
-        .map(|b| (b.referrer, b.predicate_type.clone()))
-        .collect();
+    let bundles = staged.bundles.len();
     let api = staged.referrers_api;
+    // Described before the staged files move into place.
+    let mut described = document(
+        &reference,
+        &staged.resolved,
+        &staged.bundles,
+        staged.referrers_api,
+        None,
+        verified,
+        verification,
+    );
     let placed = staged.place()?;
 
     let pinned = format!(
@@ -105,27 +124,9 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
     cx.printer
         .step_output("directory", &placed.display().to_string());
     if cx.printer.is_json() {
-        cx.printer.json(&json!({
-            "reference": reference.to_string(),
-            "pulled": pinned,
-            "digest": resolved.manifest_digest.prefixed(),
-            "artifact_digest": resolved.parsed.artifact_digest.prefixed(),
-            "directory": placed.display().to_string(),
-            "verified": verified,
-            "verification": verification,
-            "files": resolved.parsed.files.iter().map(|f| json!({
-                "path": f.entry.path,
-                "size": f.entry.size,
-                "sha256": f.entry.sha256.hex(),
-                "media_type": f.kind.media_type(),
-            })).collect::<Vec<_>>(),
-            "bundles": bundles.iter().map(|(d, p)| json!({
-                "referrer": d.prefixed(),
-                "predicate_type": p,
-            })).collect::<Vec<_>>(),
-            "referrers_via": if api { "api" } else { "tag-schema" },
-        }));
-        return Ok(ExitStatus::Success);
+        described.directory = Some(placed.display().to_string());
+        cx.printer.document(&described);
+        return Ok(());
     }
     let n = resolved.parsed.files.len();
     cx.printer.status(
@@ -143,8 +144,8 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
         "Fetched",
         &format!(
             "{} bundle{} ({})",
-            bundles.len(),
-            if bundles.len() == 1 { "" } else { "s" },
+            bundles,
+            if bundles == 1 { "" } else { "s" },
             if api {
                 "referrers API"
             } else {
@@ -153,7 +154,54 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<ExitStatus> {
         ),
     );
     cx.printer.out(&format!("{pinned}\n"));
-    Ok(ExitStatus::Success)
+    Ok(())
+}
+
+/// The `--format json` document of a pull; `placed` is `None` when the
+/// download was discarded.
+fn document(
+    reference: &crate::registry::OciRef,
+    resolved: &crate::registry::pull::Resolved,
+    bundles: &[crate::registry::pull::PulledBundle],
+    referrers_api: bool,
+    placed: Option<&std::path::Path>,
+    verified: bool,
+    verification: Option<serde_json::Value>,
+) -> crate::document::PullDocument {
+    use crate::document::{PullDocument, PulledBundle, PulledFile};
+    PullDocument {
+        version: crate::document::VERSION,
+        reference: reference.to_string(),
+        pulled: format!(
+            "{}@{}",
+            resolved.reference.name(),
+            resolved.manifest_digest.prefixed()
+        ),
+        digest: resolved.manifest_digest.prefixed(),
+        artifact_digest: resolved.parsed.artifact_digest.prefixed(),
+        directory: placed.map(|p| p.display().to_string()),
+        verified,
+        verification,
+        files: resolved
+            .parsed
+            .files
+            .iter()
+            .map(|f| PulledFile {
+                path: f.entry.path.clone(),
+                size: f.entry.size,
+                sha256: f.entry.sha256.hex(),
+                media_type: f.kind.media_type().to_string(),
+            })
+            .collect(),
+        bundles: bundles
+            .iter()
+            .map(|b| PulledBundle {
+                referrer: b.referrer.prefixed(),
+                predicate_type: b.predicate_type.clone(),
+            })
+            .collect(),
+        referrers_via: if referrers_api { "api" } else { "tag-schema" }.to_string(),
+    }
 }
 
 /// Verification of the staged content and its provenance graph, before
@@ -167,7 +215,8 @@ fn verify(
     cx: &Context,
     args: &PullArgs,
     staged: &Staged,
-) -> Result<(ExitStatus, serde_json::Value)> {
+    access: crate::registry::Access,
+) -> Result<(Option<miette::Report>, serde_json::Value)> {
     use crate::verify::node::{RawBundle, Status};
     let location = format!(
         "{}@{}",
@@ -182,13 +231,14 @@ fn verify(
             bytes: b.bytes.clone(),
         })
         .collect();
-    let flags = super::verify::Flags {
+    let flags = crate::settings::verify::Flags {
         trust: &args.trust,
         graph: &args.graph,
         registry: &args.registry,
         target_registry: Some(&staged.resolved.reference.registry),
+        access: Some(access),
     };
-    let out = super::verify::verify_with(cx, &flags, &|_, _| {
+    let out = crate::settings::verify::verify_with(&cx.settings, &cx.printer, &flags, &|_, _| {
         let root = crate::verify::target::staged(
             staged.dir(),
             &location,
@@ -206,10 +256,10 @@ fn verify(
     if !cx.printer.is_json() {
         cx.printer.detail(&crate::verify::report::graph_human(g));
     }
-    let status = super::verify::graph_status(cx, g);
-    if status == ExitStatus::Success {
+    let failure = crate::output::graph_summary(&cx.printer, &cx.settings.cwd, g).err();
+    if failure.is_none() {
         // Keep what verified, so `verify sha256:…`, `graph` and `why` see it.
-        let store = crate::store::Store::open_default();
+        let store = cx.settings.paths.store();
         for a in g.root().verdict.iter().flat_map(|v| v.attestations.iter()) {
             if a.status != Status::Verified {
                 continue;
@@ -242,5 +292,5 @@ fn verify(
                 })?;
         }
     }
-    Ok((status, crate::verify::report::graph_json(g)))
+    Ok((failure, crate::verify::report::graph_json(g)))
 }

@@ -1,28 +1,27 @@
 //! `mlprov push [REF]`: the built model as a CNCF ModelPack artifact, its
 //! signed bundles as OCI 1.1 referrers.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
-use serde_json::json;
 
-use super::{Context, ExitStatus};
-use crate::cli::{PushArgs, RegistryArgs};
+use super::Context;
+use crate::cli::PushArgs;
 use crate::digest::{FileSet, HashCache, SIGNATURE_FILE, SetOptions, Sha256Digest};
 use crate::fsutil::human_bytes;
 use crate::lockfile::Lock;
 use crate::manifest::Manifest;
 use crate::model::Source;
-use crate::project::{self, Project};
+use crate::project::Project;
 use crate::registry::modelpack::LayerFile;
 use crate::registry::plan;
 use crate::registry::push::{Bundle, PushRequest};
-use crate::registry::{self, Client, OciRef, Settings, credentials};
+use crate::registry::{self, Client, OciRef};
+use crate::settings::registry::access as registry_access;
 
-pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
-    let project = Project::discover(&cx.cwd)?;
+pub fn run(cx: &Context, args: PushArgs) -> Result<()> {
+    let project = Project::discover(&cx.settings.cwd)?;
     let manifest = Manifest::load(&project.manifest_path())?;
     let reference = match &args.reference {
         Some(r) => r.clone(),
@@ -42,7 +41,7 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
         },
     };
     let target = OciRef::parse(&reference)?;
-    if cx.offline {
+    if cx.settings.offline {
         return Err(miette!(
             code = "mlprov::usage",
             help = "drop --offline (or MLPROV_OFFLINE) to push",
@@ -54,13 +53,13 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
     let root = project.join(&manifest.artifact.path);
     if !root.exists() {
         return Err(miette!(
-            code = "mlprov::push::no_artifact",
+            code = "mlprov::push::no-artifact",
             help = "run `mlprov build` first, or fix [artifact].path in mlprov.toml",
             "{} does not exist",
             root.display()
         ));
     }
-    let cache = HashCache::open(HashCache::default_path(&project::cache_dir()));
+    let cache = HashCache::open(cx.settings.paths.hash_cache());
     let reporter = cx.printer.reporter();
     let hashed = FileSet::hash(&root, &SetOptions::artifact(), Some(&cache), &reporter);
     let _ = cache.save();
@@ -71,7 +70,7 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
 
     // The manifest, as the build planned it (checked against its provenance).
     let out_dir = project.out_dir();
-    let epoch = match crate::run::Clock::from_env()? {
+    let epoch = match cx.settings.env.clock()? {
         crate::run::Clock::Fixed(s) => Some(s),
         crate::run::Clock::Wall => None,
     };
@@ -104,7 +103,8 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
     // Other repositories of this registry that may already hold the blobs.
     let mount_from = mount_candidates(&project, &target);
 
-    let settings = registry_settings(&args.registry, &target.registry)?;
+    let settings = registry_access(Some(&args.registry), &[&target.registry], &cx.settings.env)?
+        .settings_for(&target.registry)?;
     cx.printer.note(&format!(
         "registry {} as {}",
         target.registry,
@@ -129,26 +129,37 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
         .step_output("artifact-digest", &outcome.artifact_digest.prefixed());
 
     if cx.printer.is_json() {
-        cx.printer.json(&json!({
-            "reference": target.to_string(),
-            "pushed": pinned,
-            "digest": outcome.manifest_digest.prefixed(),
-            "artifact_digest": outcome.artifact_digest.prefixed(),
-            "tag": target.tag,
-            "blobs": {
-                "uploaded": outcome.uploaded,
-                "uploaded_bytes": outcome.uploaded_bytes,
-                "skipped": outcome.skipped,
-                "mounted": outcome.mounted,
+        use crate::document::{PushDocument, PushedBlobs, PushedReferrer};
+        cx.printer.document(&PushDocument {
+            version: crate::document::VERSION,
+            reference: target.to_string(),
+            pushed: pinned,
+            digest: outcome.manifest_digest.prefixed(),
+            artifact_digest: outcome.artifact_digest.prefixed(),
+            tag: target.tag.clone(),
+            blobs: PushedBlobs {
+                uploaded: outcome.uploaded,
+                uploaded_bytes: outcome.uploaded_bytes,
+                skipped: outcome.skipped,
+                mounted: outcome.mounted,
             },
-            "referrers_via": outcome.referrers_via,
-            "referrers": outcome.referrers.iter().map(|r| json!({
-                "digest": r.digest.prefixed(),
-                "bundle_digest": r.bundle_digest.prefixed(),
-                "predicate_type": r.predicate_type,
-            })).collect::<Vec<_>>(),
-        }));
-        return Ok(ExitStatus::Success);
+            referrers_via: match outcome.referrers_via {
+                crate::registry::push::ReferrersVia::None => "none",
+                crate::registry::push::ReferrersVia::Api => "api",
+                crate::registry::push::ReferrersVia::TagSchema => "tag-schema",
+            }
+            .to_string(),
+            referrers: outcome
+                .referrers
+                .iter()
+                .map(|r| PushedReferrer {
+                    digest: r.digest.prefixed(),
+                    bundle_digest: r.bundle_digest.prefixed(),
+                    predicate_type: r.predicate_type.clone(),
+                })
+                .collect(),
+        });
+        return Ok(());
     }
     let total = set.total_size();
     cx.printer.status(
@@ -193,35 +204,7 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<ExitStatus> {
         ));
     }
     cx.printer.out(&format!("{pinned}\n"));
-    Ok(ExitStatus::Success)
-}
-
-/// Registry settings from the flags (and their environment variables).
-pub(crate) fn registry_settings(args: &RegistryArgs, registry: &str) -> Result<Settings> {
-    let explicit = match &args.username {
-        Some(u) if args.password_stdin => {
-            let mut pw = String::new();
-            std::io::stdin()
-                .read_to_string(&mut pw)
-                .into_diagnostic()
-                .wrap_err("cannot read the password from stdin")?;
-            let pw = pw.trim_end_matches(['\n', '\r']).to_string();
-            if pw.is_empty() {
-                return Err(miette!(
-                    code = "mlprov::usage",
-                    help = "pipe the password in, e.g. `printf %s \"$TOKEN\" | mlprov push --username me --password-stdin`",
-                    "--password-stdin: stdin was empty"
-                ));
-            }
-            Some((u.clone(), pw))
-        }
-        _ => None,
-    };
-    let mut s = Settings::new(credentials::resolve(registry, explicit)?);
-    s.plain_http = args.plain_http;
-    s.insecure = args.insecure;
-    s.timeout = Duration::from_secs(args.timeout.max(1));
-    Ok(s)
+    Ok(())
 }
 
 fn throughput(bytes: u64, d: Duration) -> String {
@@ -260,7 +243,7 @@ fn gather_bundles(
     }
     // Everything the local store holds about this artifact (import
     // attestations, evaluations attested elsewhere, earlier signatures).
-    let store = crate::store::Store::open_default();
+    let store = cx.settings.paths.store();
     let stored = store.list(artifact_digest).map_err(|e| {
         miette!(
             code = "mlprov::push::store",
@@ -292,7 +275,7 @@ fn gather_bundles(
         }
         let (bundle, subjects) = Bundle::from_bytes(bytes).map_err(|e| {
             miette!(
-                code = "mlprov::push::bad_bundle",
+                code = "mlprov::push::bad-bundle",
                 help = "remove the file, or sign again with `mlprov attest` / `mlprov sign`",
                 "{} is not a Sigstore bundle: {e}",
                 p.display()

@@ -5,14 +5,15 @@
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use super::{Context, ExitStatus, keys};
+use super::Context;
 use crate::cli::RevokeArgs;
 use crate::digest::Sha256Digest;
+use crate::settings::signing;
 use crate::sign::bundle;
 use crate::sign::trust::Trust;
 use crate::verify::policy;
 
-pub fn run(cx: &Context, args: RevokeArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: RevokeArgs) -> Result<()> {
     let mut added = Vec::new();
     for d in &args.digests {
         let digest = Sha256Digest::parse_any(d).map_err(|_| {
@@ -24,8 +25,8 @@ pub fn run(cx: &Context, args: RevokeArgs) -> Result<ExitStatus> {
         })?;
         added.push((digest, args.reason.clone()));
     }
-    let key = keys::load_signing_key(cx, &args.key)?;
-    let out = cx.cwd.join(&args.output);
+    let key = signing::load_signing_key(&cx.settings, &cx.prompt(), &args.key)?;
+    let out = cx.settings.cwd.join(&args.output);
     let mut entries = Vec::new();
     if out.exists() {
         let bytes = std::fs::read(&out)
@@ -58,10 +59,17 @@ pub fn run(cx: &Context, args: RevokeArgs) -> Result<ExitStatus> {
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot write {}", out.display()))?;
     if cx.printer.is_json() {
-        cx.printer.json(&serde_json::json!({
-            "file": out.display().to_string(),
-            "revoked": entries.iter().map(|(d, r)| serde_json::json!({"digest": d.prefixed(), "reason": r})).collect::<Vec<_>>(),
-        }));
+        cx.printer.document(&crate::document::RevokeDocument {
+            version: crate::document::VERSION,
+            file: out.display().to_string(),
+            revoked: entries
+                .iter()
+                .map(|(d, r)| crate::document::Revoked {
+                    digest: d.prefixed(),
+                    reason: r.clone(),
+                })
+                .collect(),
+        });
     } else {
         cx.printer.status(
             "Revoked",
@@ -73,5 +81,5 @@ pub fn run(cx: &Context, args: RevokeArgs) -> Result<ExitStatus> {
             ),
         );
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }

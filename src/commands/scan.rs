@@ -1,21 +1,21 @@
 //! `mlprov scan PATH…`: the unsafe-format scanner on its own.
 
 use miette::{Result, miette};
-use serde_json::{Value, json};
 
-use super::{Context, ExitStatus};
+use super::Context;
 use crate::cli::ScanArgs;
+use crate::document::{ScanDocument, ScannedFile};
 use crate::fsutil::human_bytes;
 use crate::scan::{self, FileReport, Outcome, ScanOptions, ScanPolicy, ScanReport, Verdict};
 
-pub fn run(cx: &Context, args: ScanArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: ScanArgs) -> Result<()> {
     let policy = resolve_policy(cx, &args)?;
     let opts = ScanOptions {
         include_git: args.include_git,
     };
     let mut report = ScanReport::default();
     for p in &args.paths {
-        let abs = cx.cwd.join(p);
+        let abs = cx.settings.cwd.join(p);
         let one = scan::scan_path(&abs, &opts)?;
         let shown = p.display().to_string();
         // A directory's files are shown under it; a file under its own path.
@@ -34,7 +34,7 @@ pub fn run(cx: &Context, args: ScanArgs) -> Result<ExitStatus> {
     }
     let verdict = report.verdict(&policy);
     if cx.printer.is_json() {
-        cx.printer.json(&json_report(&report, &policy));
+        cx.printer.document(&json_report(&report, &policy));
     } else {
         print_human(cx, &report, &verdict);
     }
@@ -43,17 +43,34 @@ pub fn run(cx: &Context, args: ScanArgs) -> Result<ExitStatus> {
         human_bytes(report.bytes_read),
         report.bytes_read
     ));
-    Ok(if verdict.pass {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    })
+    if verdict.pass {
+        return Ok(());
+    }
+    Err(miette!(
+        code = "mlprov::scan::findings",
+        help = "each finding above says how to allow it if it is legitimate",
+        "scan failed: {}",
+        summary(&report, &verdict)
+    ))
+}
+
+/// `3 files: 1 failing, 0 warnings, 0 allowed`.
+fn summary(report: &ScanReport, verdict: &Verdict) -> String {
+    let n = report.files.len();
+    format!(
+        "{n} file{}: {} failing, {} warning{}, {} allowed",
+        if n == 1 { "" } else { "s" },
+        verdict.violations.len(),
+        verdict.warnings.len(),
+        if verdict.warnings.len() == 1 { "" } else { "s" },
+        verdict.allowed
+    )
 }
 
 fn resolve_policy(cx: &Context, args: &ScanArgs) -> Result<ScanPolicy> {
     let mut policy = match &args.policy {
         Some(file) => {
-            let path = cx.cwd.join(file);
+            let path = cx.settings.cwd.join(file);
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 miette!(
                     code = "mlprov::usage",
@@ -96,23 +113,27 @@ fn resolve_policy(cx: &Context, args: &ScanArgs) -> Result<ScanPolicy> {
     Ok(policy)
 }
 
-/// The JSON document: the scan/v1 predicate, plus what was imported and how
-/// many bytes were read.
-pub fn json_report(report: &ScanReport, policy: &ScanPolicy) -> Value {
-    let mut v = serde_json::to_value(report.predicate(policy)).unwrap_or(Value::Null);
-    if let Some(files) = v.get_mut("files").and_then(Value::as_array_mut) {
-        for (jf, f) in files.iter_mut().zip(&report.files) {
-            if !f.imports.is_empty()
-                && let Some(o) = jf.as_object_mut()
-            {
-                o.insert("imports".into(), json!(f.imports));
-            }
-        }
+/// The JSON document: the scan/v1 predicate, plus what each file imports
+/// and how many bytes were read.
+pub fn json_report(report: &ScanReport, policy: &ScanPolicy) -> ScanDocument {
+    let p = report.predicate(policy);
+    ScanDocument {
+        version: crate::document::VERSION,
+        scanner: p.scanner,
+        policy: p.policy,
+        verdict: p.verdict,
+        summary: p.summary,
+        files: p
+            .files
+            .into_iter()
+            .zip(&report.files)
+            .map(|(file, f)| ScannedFile {
+                file,
+                imports: f.imports.clone(),
+            })
+            .collect(),
+        bytes_read: report.bytes_read,
     }
-    if let Some(o) = v.as_object_mut() {
-        o.insert("bytes_read".into(), json!(report.bytes_read));
-    }
-    v
 }
 
 fn print_human(cx: &Context, report: &ScanReport, verdict: &Verdict) {
@@ -206,22 +227,7 @@ fn print_human(cx: &Context, report: &ScanReport, verdict: &Verdict) {
         }
     }
     cx.printer.out(&out);
-    let n = report.files.len();
-    let summary = format!(
-        "{n} file{}: {} failing, {} warning{}, {} allowed",
-        if n == 1 { "" } else { "s" },
-        verdict.violations.len(),
-        verdict.warnings.len(),
-        if verdict.warnings.len() == 1 { "" } else { "s" },
-        verdict.allowed
-    );
     if verdict.pass {
-        cx.printer.status("Scanned", &summary);
-    } else {
-        cx.printer.error(&miette!(
-            code = "mlprov::scan::findings",
-            help = "each finding above says how to allow it if it is legitimate",
-            "scan failed: {summary}"
-        ));
+        cx.printer.status("Scanned", &summary(report, verdict));
     }
 }

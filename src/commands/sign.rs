@@ -1,12 +1,11 @@
 //! `mlprov sign [PATH]`: an OpenSSF Model Signing v1.0 signature of a
 //! model's files (`model.sig`), interoperable with `model_signing` 1.x.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use miette::{IntoDiagnostic, Result, WrapErr};
-use serde_json::json;
 
-use super::{Context, ExitStatus, keyless};
+use super::Context;
 use crate::cli::SignArgs;
 use crate::digest::{FileSet, HashCache, SetOptions, Sha256Digest};
 use crate::fsutil::{human_bytes, write_atomic_mode};
@@ -15,17 +14,17 @@ use crate::manifest::Manifest;
 use crate::project::Project;
 use crate::registry::plan;
 use crate::reporter::Silent;
+use crate::settings::signing;
 use crate::sign::oms;
-use crate::store::Store;
 
-pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: SignArgs) -> Result<()> {
     let target = match &args.path {
-        Some(p) => cx.cwd.join(p),
-        None => artifact_path(cx)?,
+        Some(p) => cx.settings.cwd.join(p),
+        None => crate::project::artifact_path(&cx.settings.cwd)?,
     };
     if !target.exists() {
         miette::bail!(
-            code = "mlprov::sign::not_found",
+            code = "mlprov::sign::not-found",
             help = "pass the model directory (or file) to sign",
             "{}: no such file or directory",
             target.display()
@@ -34,15 +33,25 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
     let signature = args
         .signature
         .as_ref()
-        .map(|s| cx.cwd.join(s))
+        .map(|s| cx.settings.cwd.join(s))
         .unwrap_or_else(|| oms::default_signature_path(&target));
     // Open the key (or get the identity token) first: a wrong password
     // should not cost a full hash.
-    let prepared = keyless::prepare(cx, args.key.as_deref(), &args.keyless)?;
+    let prepared = signing::prepare(
+        &cx.settings,
+        &cx.printer,
+        &cx.prompt(),
+        args.key.as_deref(),
+        &args.keyless,
+    )?;
 
     let settings = SetOptions::artifact()
         .with_signature(oms::signature_ignore(&target, &signature))
-        .with_ignores(oms::resolve_ignores(&target, &cx.cwd, &args.ignore_paths))
+        .with_ignores(oms::resolve_ignores(
+            &target,
+            &cx.settings.cwd,
+            &args.ignore_paths,
+        ))
         .with_git_ignores(!args.no_ignore_git_paths)
         .with_symlinks(args.allow_symlinks);
     let reporter = cx.printer.reporter();
@@ -54,12 +63,12 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
     }
     let payload = serde_json::to_vec(&model.statement()).into_diagnostic()?;
     let registry_form = registry_form(cx, &target, &model)?;
-    let signer = prepared.start(cx)?;
+    let signer = prepared.start(&cx.printer)?;
     let bundle = signer.sign(&payload)?;
     write_atomic_mode(&signature, &bundle, 0o644)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot write {}", signature.display()))?;
-    let store = Store::open_default();
+    let store = cx.settings.paths.store();
     let stored = store
         .put(&bundle, PREDICATE_OMS, &[model.root])
         .into_diagnostic()
@@ -83,24 +92,29 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
 
     cx.printer.step_output("digest", &model.root.prefixed());
     // Relative to the working directory, like build's outputs.
-    let shown = signature.strip_prefix(&cx.cwd).unwrap_or(&signature);
+    let shown = signature
+        .strip_prefix(&cx.settings.cwd)
+        .unwrap_or(&signature);
     cx.printer
         .step_output("signature", &shown.display().to_string());
     if cx.printer.is_json() {
-        cx.printer.json(&json!({
-            "signature": signature.display().to_string(),
-            "name": model.name,
-            "digest": model.root.prefixed(),
-            "files": model.files.len(),
-            "bytes": model.total_bytes,
-            "predicateType": PREDICATE_OMS,
-            "ociManifest": companion.as_ref().map(|(m, at)| json!({
-                "digest": m.prefixed(),
-                "store": at.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            })),
-            "signer": signer.describe_json(),
-            "store": stored.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-        }));
+        cx.printer.document(&crate::document::SignDocument {
+            version: crate::document::VERSION,
+            signature: signature.display().to_string(),
+            name: model.name.clone(),
+            digest: model.root.prefixed(),
+            files: model.files.len(),
+            bytes: model.total_bytes,
+            predicate_type: PREDICATE_OMS.to_string(),
+            oci_manifest: companion
+                .as_ref()
+                .map(|(m, at)| crate::document::SignedManifest {
+                    digest: m.prefixed(),
+                    store: at.iter().map(|p| p.display().to_string()).collect(),
+                }),
+            signer: signer.describe_json(),
+            store: stored.iter().map(|p| p.display().to_string()).collect(),
+        });
     } else {
         cx.printer.status(
             "Signed",
@@ -129,7 +143,7 @@ pub fn run(cx: &Context, args: SignArgs) -> Result<ExitStatus> {
             cx.printer.note(&format!("stored {}", p.display()));
         }
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// The OMS statement as `push` publishes it: model_signing reads `model.sig`
@@ -148,7 +162,7 @@ fn registry_form(
     target: &Path,
     model: &oms::HashedModel,
 ) -> Result<Option<RegistryForm>> {
-    let Ok(project) = Project::discover(&cx.cwd) else {
+    let Ok(project) = Project::discover(&cx.settings.cwd) else {
         return Ok(None);
     };
     let Ok(manifest) = Manifest::load(&project.manifest_path()) else {
@@ -159,7 +173,7 @@ fn registry_form(
     if !same(&root, target) {
         return Ok(None);
     }
-    let cache = HashCache::open(HashCache::default_path(&crate::project::cache_dir()));
+    let cache = HashCache::open(cx.settings.paths.hash_cache());
     let set = FileSet::hash(&root, &SetOptions::artifact(), Some(&cache), &Silent)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot read {}", root.display()))?;
@@ -172,7 +186,7 @@ fn registry_form(
         ));
         return Ok(None);
     }
-    let epoch = match crate::run::Clock::from_env()? {
+    let epoch = match cx.settings.env.clock()? {
         crate::run::Clock::Fixed(s) => Some(s),
         crate::run::Clock::Wall => None,
     };
@@ -198,17 +212,4 @@ fn registry_form(
         payload: serde_json::to_vec(&st).into_diagnostic()?,
         manifest: manifest_digest,
     }))
-}
-
-/// The project's `[artifact].path`, for commands run without a PATH.
-pub(crate) fn artifact_path(cx: &Context) -> Result<PathBuf> {
-    let project = Project::discover(&cx.cwd).map_err(|e| {
-        miette::miette!(
-            code = "mlprov::usage",
-            help = "pass the model's path, or run inside a project with mlprov.toml",
-            "no PATH given and {e}"
-        )
-    })?;
-    let manifest = Manifest::load(&project.manifest_path())?;
-    Ok(project.join(&manifest.artifact.path))
 }

@@ -10,31 +10,29 @@
 //! cannot be read is reported, and makes the exit status 1: the list may
 //! be incomplete.
 
-use std::collections::BTreeMap;
-
 use miette::{IntoDiagnostic, Result, WrapErr};
-use serde_json::json;
 
-use super::{Context, ExitStatus, keys};
+use super::Context;
 use crate::cli::WhyArgs;
+use crate::registry::OciRef;
 use crate::registry::client::error_chain;
-use crate::registry::{OciRef, Settings};
-use crate::store::Store;
+use crate::settings::registry::access as registry_access;
+use crate::settings::trust;
 use crate::verify::lineage::{self, Lineage, Unreadable};
 use crate::verify::locate::RegistryLocator;
 
-pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
+pub fn run(cx: &Context, args: WhyArgs) -> Result<()> {
     let trust = if args.key.is_empty() {
         None
     } else {
-        Some(keys::trust(cx, &args.key, &[])?)
+        Some(trust::keys_and_roots(&cx.settings, &args.key, &[])?)
     };
     let repos = args
         .repositories
         .iter()
         .map(|r| OciRef::parse(r))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    if cx.offline && !repos.is_empty() {
+    if cx.settings.offline && !repos.is_empty() {
         miette::bail!(
             code = "mlprov::usage",
             help = "drop --offline, or ask the local store (without --registry)",
@@ -45,7 +43,7 @@ pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
 
     let mut l = Lineage::default();
     let source = if repos.is_empty() {
-        let store = Store::open_default();
+        let store = cx.settings.paths.store();
         l.read_store(&store, trust.as_ref())
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot read the local store {}", store.root().display()))?;
@@ -62,39 +60,54 @@ pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
 
     let starts = l.find(&args.what);
     if starts.is_empty() {
-        cx.printer.error(&miette::miette!(
+        return Err(miette::miette!(
             code = "mlprov::why::unknown",
             help = "pass an artifact digest (sha256:…) or a name that the provenance read uses",
             "no artifact named `{}` in the provenance of {source}",
             args.what
         ));
-        return Ok(ExitStatus::Failure);
     }
     let rows = l.descendants(&starts);
     let refs = |d: &crate::digest::Sha256Digest| l.references_of(d);
     if cx.printer.is_json() {
-        cx.printer.json(&json!({
-            "query": args.what,
-            "source": if repos.is_empty() { json!("store") } else { json!(args.repositories) },
-            "matches": starts.iter().map(|d| json!({
-                "digest": d.prefixed(),
-                "names": l.names_of(d),
-                "references": refs(d),
-            })).collect::<Vec<_>>(),
-            "verifiedOnly": trust.is_some(),
-            "statements": l.statements,
-            "descendants": rows.iter().map(|r| json!({
-                "digest": r.digest.prefixed(),
-                "name": r.name,
-                "depth": r.depth,
-                "via": r.via,
-                "references": r.references,
-            })).collect::<Vec<_>>(),
-            "unreadable": l.unreadable.iter().map(|u| json!({
-                "source": u.source,
-                "error": u.error,
-            })).collect::<Vec<_>>(),
-        }));
+        use crate::document::{WhyDescendant, WhyDocument, WhyMatch, WhySource, WhyUnreadable};
+        cx.printer.document(&WhyDocument {
+            version: crate::document::VERSION,
+            query: args.what.clone(),
+            source: if repos.is_empty() {
+                WhySource::Store("store".to_string())
+            } else {
+                WhySource::Repositories(args.repositories.clone())
+            },
+            matches: starts
+                .iter()
+                .map(|d| WhyMatch {
+                    digest: d.prefixed(),
+                    names: l.names_of(d),
+                    references: refs(d),
+                })
+                .collect(),
+            verified_only: trust.is_some(),
+            statements: l.statements,
+            descendants: rows
+                .iter()
+                .map(|r| WhyDescendant {
+                    digest: r.digest.prefixed(),
+                    name: r.name.clone(),
+                    depth: r.depth,
+                    via: r.via.clone(),
+                    references: r.references.clone(),
+                })
+                .collect(),
+            unreadable: l
+                .unreadable
+                .iter()
+                .map(|u| WhyUnreadable {
+                    source: u.source.clone(),
+                    error: u.error.clone(),
+                })
+                .collect(),
+        });
     } else {
         let mut out = String::new();
         for r in &rows {
@@ -126,15 +139,14 @@ pub fn run(cx: &Context, args: WhyArgs) -> Result<ExitStatus> {
         );
     }
     if !l.unreadable.is_empty() {
-        cx.printer.error(&miette::miette!(
+        return Err(miette::miette!(
             code = "mlprov::why::incomplete",
             help = "the warnings above say what failed; fix it or remove it and ask again",
             "{} item(s) could not be read: artifacts descending through them are missing from the list",
             l.unreadable.len()
         ));
-        return Ok(ExitStatus::Failure);
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// Read every tag of each `--registry` repository (or the one tag or
@@ -150,32 +162,9 @@ fn read_registries(
 ) -> Result<()> {
     // The flags (and a password from stdin, read once) for the registries
     // named; the environment and the flags for the ones dependencies name.
-    let mut explicit: BTreeMap<String, Settings> = BTreeMap::new();
-    for r in repos {
-        if explicit.contains_key(&r.registry) {
-            continue;
-        }
-        let s = match explicit.values().next() {
-            Some(s) if args.registry.username.is_some() => s.clone(),
-            _ => super::push::registry_settings(&args.registry, &r.registry)?,
-        };
-        explicit.insert(r.registry.clone(), s);
-    }
-    let flags = (
-        args.registry.plain_http,
-        args.registry.insecure,
-        args.registry.timeout,
-    );
-    let settings_for = move |reg: &str| {
-        if let Some(s) = explicit.get(reg) {
-            return Ok(s.clone());
-        }
-        let mut s = Settings::from_env(reg)?;
-        s.plain_http |= flags.0;
-        s.insecure |= flags.1;
-        s.timeout = std::time::Duration::from_secs(flags.2.max(1));
-        Ok(s)
-    };
+    let named: Vec<&str> = repos.iter().map(|r| r.registry.as_str()).collect();
+    let access = registry_access(Some(&args.registry), &named, &cx.settings.env)?;
+    let settings_for = move |reg: &str| access.settings_for(reg);
     let locator = RegistryLocator::new(&settings_for);
 
     for repo in repos {

@@ -3,7 +3,7 @@
 //! of `~/.docker/config.json` (or `$DOCKER_CONFIG/config.json`).
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine as _;
 
@@ -48,10 +48,14 @@ impl Credentials {
 }
 
 /// Resolve credentials for `registry` (host[:port] as written in the
-/// reference). `explicit` is `--username` with the password read from stdin.
+/// reference): `explicit` (`--username` with the password read from stdin)
+/// first, then `env_login` (`MLPROV_REGISTRY_USERNAME`/`_PASSWORD`), then
+/// the `auths` of the Docker config file.
 pub fn resolve(
     registry: &str,
     explicit: Option<(String, String)>,
+    env_login: Option<&(String, String)>,
+    docker_config: Option<&Path>,
 ) -> Result<Credentials, RegistryError> {
     if let Some((username, password)) = explicit {
         return Ok(Credentials::Basic {
@@ -60,34 +64,17 @@ pub fn resolve(
             source: "--username/--password-stdin".into(),
         });
     }
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    match (env(ENV_USERNAME), env(ENV_PASSWORD)) {
-        (Some(username), Some(password)) => {
-            return Ok(Credentials::Basic {
-                username,
-                password,
-                source: format!("{ENV_USERNAME}/{ENV_PASSWORD}"),
-            });
-        }
-        (Some(_), None) | (None, Some(_)) => {
-            return Err(RegistryError::Credentials {
-                message: format!("only one of {ENV_USERNAME} and {ENV_PASSWORD} is set"),
-                help: "set both, or neither to use ~/.docker/config.json".into(),
-            });
-        }
-        (None, None) => {}
+    if let Some((username, password)) = env_login {
+        return Ok(Credentials::Basic {
+            username: username.clone(),
+            password: password.clone(),
+            source: format!("{ENV_USERNAME}/{ENV_PASSWORD}"),
+        });
     }
-    match docker_config_path() {
-        Some(path) => from_docker_config(&path, registry),
+    match docker_config {
+        Some(path) => from_docker_config(path, registry),
         None => Ok(Credentials::Anonymous),
     }
-}
-
-fn docker_config_path() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(d).join("config.json"));
-    }
-    dirs::home_dir().map(|h| h.join(".docker").join("config.json"))
 }
 
 /// Read `auths` from a Docker config file. A missing file is anonymous
@@ -171,6 +158,7 @@ fn normalize_host(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn write(dir: &Path, text: &str) -> PathBuf {
         let p = dir.join("config.json");

@@ -74,10 +74,6 @@ pub const MAX_REFERRER_BYTES: u64 = 128 << 20;
 /// A manifest or index is at most this big (the distribution spec's 4 MiB).
 pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 
-pub const ENV_PLAIN_HTTP: &str = "MLPROV_REGISTRY_PLAIN_HTTP";
-pub const ENV_INSECURE: &str = "MLPROV_REGISTRY_INSECURE";
-pub const ENV_TIMEOUT: &str = "MLPROV_REGISTRY_TIMEOUT";
-
 /// How to reach a registry, resolved once by the command.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -98,32 +94,6 @@ impl Settings {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
     pub const DEFAULT_ATTEMPTS: u32 = 5;
 
-    /// Settings from the environment alone (`pin` and `build` have no
-    /// registry flags): `MLPROV_REGISTRY_PLAIN_HTTP`, `MLPROV_REGISTRY_INSECURE`,
-    /// `MLPROV_REGISTRY_TIMEOUT` and the credentials of [`credentials::resolve`].
-    pub fn from_env(registry: &str) -> Result<Self, RegistryError> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let flag = |k: &str| {
-            var(k).is_some_and(|v| {
-                !matches!(
-                    v.to_ascii_lowercase().as_str(),
-                    "0" | "false" | "no" | "off"
-                )
-            })
-        };
-        let mut s = Self::new(credentials::resolve(registry, None)?);
-        s.plain_http = flag(ENV_PLAIN_HTTP);
-        s.insecure = flag(ENV_INSECURE);
-        if let Some(t) = var(ENV_TIMEOUT) {
-            let secs: u64 = t.parse().map_err(|_| RegistryError::Credentials {
-                message: format!("{ENV_TIMEOUT}={t} is not a number of seconds"),
-                help: format!("set {ENV_TIMEOUT} to a whole number, e.g. 60"),
-            })?;
-            s.timeout = Duration::from_secs(secs.max(1));
-        }
-        Ok(s)
-    }
-
     pub fn new(credentials: Credentials) -> Self {
         Self {
             plain_http: false,
@@ -132,6 +102,82 @@ impl Settings {
             attempts: Self::DEFAULT_ATTEMPTS,
             credentials,
         }
+    }
+}
+
+/// How to reach every registry a command talks to, resolved once by the
+/// command from its flags and the environment: [`Access::settings_for`]
+/// gives the [`Settings`] for the target and for any registry a dependency
+/// names alike.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub plain_http: bool,
+    pub insecure: bool,
+    pub timeout: Duration,
+    pub attempts: u32,
+    /// `--username` with the password from stdin, for the registries the
+    /// command itself names.
+    pub login: Option<Login>,
+    /// `MLPROV_REGISTRY_USERNAME`/`MLPROV_REGISTRY_PASSWORD`, for any registry.
+    pub env_login: Option<(String, String)>,
+    /// The Docker config file whose `auths` give credentials.
+    pub docker_config: Option<std::path::PathBuf>,
+}
+
+/// An explicit login and the registries it is for.
+#[derive(Clone)]
+pub struct Login {
+    pub registries: Vec<String>,
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Login({} for {:?}, <redacted>)",
+            self.username, self.registries
+        )
+    }
+}
+
+impl Default for Access {
+    /// Anonymous HTTPS with the default timeout and attempts.
+    fn default() -> Self {
+        Self {
+            plain_http: false,
+            insecure: false,
+            timeout: Settings::DEFAULT_TIMEOUT,
+            attempts: Settings::DEFAULT_ATTEMPTS,
+            login: None,
+            env_login: None,
+            docker_config: None,
+        }
+    }
+}
+
+impl Access {
+    /// The settings for `registry` (host[:port] as written in references).
+    pub fn settings_for(&self, registry: &str) -> Result<Settings, RegistryError> {
+        let explicit = self
+            .login
+            .as_ref()
+            .filter(|l| l.registries.iter().any(|r| r == registry))
+            .map(|l| (l.username.clone(), l.password.clone()));
+        let credentials = credentials::resolve(
+            registry,
+            explicit,
+            self.env_login.as_ref(),
+            self.docker_config.as_deref(),
+        )?;
+        Ok(Settings {
+            plain_http: self.plain_http,
+            insecure: self.insecure,
+            timeout: self.timeout,
+            attempts: self.attempts,
+            credentials,
+        })
     }
 }
 
@@ -302,7 +348,7 @@ pub enum RegistryError {
 
     #[error("{what}: not found in the registry")]
     #[diagnostic(
-        code(mlprov::registry::not_found),
+        code("mlprov::registry::not-found"),
         help("check the repository and the tag or digest (e.g. with `oras repo tags`)")
     )]
     NotFound { what: String },
@@ -319,7 +365,7 @@ pub enum RegistryError {
         "{what}: the registry served bytes that do not match their digest (expected {expected}, got {actual})"
     )]
     #[diagnostic(
-        code(mlprov::registry::digest_mismatch),
+        code("mlprov::registry::digest-mismatch"),
         help(
             "the content in the registry is not what its manifest names: it may have been tampered with. Nothing was placed; tell the publisher"
         )
@@ -341,7 +387,7 @@ pub enum RegistryError {
 
     #[error("`{reference}` is not a ModelPack model artifact: {message}")]
     #[diagnostic(
-        code(mlprov::registry::not_modelpack),
+        code("mlprov::registry::not-modelpack"),
         help(
             "mlprov pulls artifacts pushed as CNCF ModelPack manifests with raw layers (`mlprov push`, modctl with --raw)"
         )

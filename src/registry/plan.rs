@@ -249,7 +249,7 @@ pub enum PlanError {
 
     #[error("{path} describes `{name}` as {recorded}, but the files on disk are {actual}")]
     #[diagnostic(
-        code(mlprov::push::stale_provenance),
+        code("mlprov::push::stale-provenance"),
         help(
             "run `mlprov build` (and `mlprov attest`, `mlprov sign`) again so the provenance describes these files"
         )
@@ -265,7 +265,7 @@ pub enum PlanError {
         "{path} names the OCI manifest {named}, but the files and mlprov.toml make {actual}: {why}"
     )]
     #[diagnostic(
-        code(mlprov::push::stale_manifest),
+        code("mlprov::push::stale-manifest"),
         help(
             "run `mlprov build`, `mlprov attest` and `mlprov sign` again, so the signed statements name the manifest push publishes"
         )

@@ -178,7 +178,7 @@ pub fn integrity(
                         });
                     }
                     // Fetches the layers of the pinned manifest, each verified.
-                    None => super::oci::fetch(locked, &cx.cache_dir, cx.reporter)?,
+                    None => super::oci::fetch(locked, &cx.cache_dir, &cx.registry, cx.reporter)?,
                 };
                 let files = locked_tree(locked, &dir);
                 compare(locked, &files, cx, &mut out, |rel| {

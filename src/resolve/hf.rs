@@ -29,7 +29,7 @@ pub const MAX_API_ANSWER_BYTES: u64 = 64 << 20;
 /// A tree listing has at most this many pages.
 pub const MAX_TREE_PAGES: usize = 10_000;
 
-/// Hub settings, read once from the environment by the command.
+/// Hub settings, resolved once by the command (`settings::hf_settings`).
 #[derive(Clone)]
 pub struct HfSettings {
     /// `HF_ENDPOINT`, default `https://huggingface.co`.
@@ -44,32 +44,9 @@ pub struct HfSettings {
 }
 
 impl HfSettings {
-    pub fn from_env() -> Self {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let hf_home = env("HF_HOME").map(PathBuf::from).unwrap_or_else(|| {
-            env("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(dirs::cache_dir)
-                .unwrap_or_else(std::env::temp_dir)
-                .join("huggingface")
-        });
-        let cache_dir = env("HF_HUB_CACHE")
-            .or_else(|| env("HUGGINGFACE_HUB_CACHE"))
-            .map(PathBuf::from)
-            .unwrap_or_else(|| hf_home.join("hub"));
-        let token = env("HF_TOKEN")
-            .or_else(|| env("HUGGING_FACE_HUB_TOKEN"))
-            .or_else(|| {
-                std::fs::read_to_string(hf_home.join("token"))
-                    .ok()
-                    .map(|t| t.trim().to_string())
-                    .filter(|t| !t.is_empty())
-            });
+    pub fn new(endpoint: String, cache_dir: PathBuf, token: Option<String>) -> Self {
         Self {
-            endpoint: env("HF_ENDPOINT")
-                .unwrap_or_else(|| "https://huggingface.co".into())
-                .trim_end_matches('/')
-                .to_string(),
+            endpoint,
             cache_dir,
             token,
             http: std::sync::OnceLock::new(),
@@ -79,13 +56,6 @@ impl HfSettings {
     /// The HTTP client shared by the resolvers.
     pub fn http(&self) -> &reqwest::blocking::Client {
         self.http.get_or_init(super::url::http_client)
-    }
-
-    /// `HF_HUB_OFFLINE=1` means offline, as in huggingface_hub.
-    pub fn env_offline() -> bool {
-        std::env::var("HF_HUB_OFFLINE")
-            .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
-            .unwrap_or(false)
     }
 }
 

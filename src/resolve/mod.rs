@@ -26,6 +26,8 @@ pub struct ResolveContext<'a> {
     /// mlprov's cache directory (downloads).
     pub cache_dir: PathBuf,
     pub hf: hf::HfSettings,
+    /// How to reach the registries of `oci` inputs.
+    pub registry: crate::registry::Access,
     pub reporter: &'a dyn Reporter,
 }
 
@@ -234,7 +236,7 @@ pub enum ResolveError {
         "input `{input}`: {file} does not match its expected digest (expected {expected}, got {actual})"
     )]
     #[diagnostic(
-        code(mlprov::resolve::digest_mismatch),
+        code("mlprov::resolve::digest-mismatch"),
         help(
             "the server sent different bytes than it advertised; nothing was written. Retry later, or check the source for tampering"
         )
@@ -271,7 +273,7 @@ pub enum ResolveError {
 
     #[error("input `{input}`: Hugging Face repository `{repo}` was not found")]
     #[diagnostic(
-        code(mlprov::resolve::hf_repo_not_found),
+        code("mlprov::resolve::hf-repo-not-found"),
         help(
             "check the id on the Hub; a private repository needs a token in HF_TOKEN (or `huggingface-cli login`)"
         )
@@ -280,7 +282,7 @@ pub enum ResolveError {
 
     #[error("input `{input}`: revision `{revision}` does not exist in `{repo}`")]
     #[diagnostic(
-        code(mlprov::resolve::hf_revision_not_found),
+        code("mlprov::resolve::hf-revision-not-found"),
         help("give an existing branch, tag or 40-hex commit in `revision`")
     )]
     HfRevisionNotFound {
@@ -291,7 +293,7 @@ pub enum ResolveError {
 
     #[error("input `{input}`: `{repo}` is a gated repository and this token has no access{detail}")]
     #[diagnostic(
-        code(mlprov::resolve::hf_gated),
+        code("mlprov::resolve::hf-gated"),
         help(
             "accept the conditions on {page} while logged in, then set HF_TOKEN to a token of that account"
         )
@@ -305,7 +307,7 @@ pub enum ResolveError {
 
     #[error("input `{input}`: the Hub's answer for `{repo}` is not what mlprov expects: {message}")]
     #[diagnostic(
-        code(mlprov::resolve::hf_protocol),
+        code("mlprov::resolve::hf-protocol"),
         help("check HF_ENDPOINT points at a Hugging Face Hub (or a mirror speaking its API)")
     )]
     HfProtocol {
@@ -330,7 +332,7 @@ pub enum ResolveError {
 
     #[error("input `{input}`: a `url` input needs the `sha256` its download must have")]
     #[diagnostic(
-        code(mlprov::resolve::no_digest),
+        code("mlprov::resolve::no-digest"),
         help("add `sha256 = \"<64 hex>\"` for `{input}` in mlprov.toml")
     )]
     NoDigest { input: String },

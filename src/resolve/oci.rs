@@ -5,9 +5,8 @@
 //! against its layer digest, into mlprov's cache, where `build` finds them
 //! ([`super::local_dir`]) or fetches them again ([`fetch`]).
 //!
-//! Registry access comes from the environment (`MLPROV_REGISTRY_PLAIN_HTTP`,
-//! `MLPROV_REGISTRY_INSECURE`, `MLPROV_REGISTRY_TIMEOUT`, credentials as for
-//! `push`).
+//! Registry access is the command's [`registry::Access`] (its registry
+//! flags and `MLPROV_REGISTRY_*`, credentials as for `push`).
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +14,7 @@ use crate::digest::{self, FileEntry, FileSet, Sha256Digest};
 use crate::lockfile::LockedInput;
 use crate::manifest::Input;
 use crate::model::Source;
-use crate::registry::{self, Client, OciRef, RegistryError, Settings};
+use crate::registry::{self, Client, OciRef, RegistryError};
 use crate::reporter::Reporter;
 
 use super::{ResolveContext, ResolveError, glob_filter};
@@ -33,8 +32,8 @@ fn reg(input: &str) -> impl FnOnce(RegistryError) -> ResolveError + use<> {
     move |source| ResolveError::Registry { input, source }
 }
 
-fn client_for(r: &OciRef, input: &str) -> Result<Client, ResolveError> {
-    let settings = Settings::from_env(&r.registry).map_err(reg(input))?;
+fn client_for(r: &OciRef, input: &str, access: &registry::Access) -> Result<Client, ResolveError> {
+    let settings = access.settings_for(&r.registry).map_err(reg(input))?;
     Client::new(&r.registry, &settings).map_err(reg(input))
 }
 
@@ -51,7 +50,7 @@ pub fn resolve(
         });
     }
     let r = OciRef::parse(reference).map_err(reg(name))?;
-    let client = client_for(&r, name)?;
+    let client = client_for(&r, name, &cx.registry)?;
     cx.reporter.note(&format!("resolving {r}"));
     let resolved = registry::pull::resolve(&client, &r).map_err(reg(name))?;
     let keep = glob_filter(&input.include, &input.exclude);
@@ -88,6 +87,7 @@ pub fn resolve(
 pub fn fetch(
     locked: &LockedInput,
     cache: &Path,
+    access: &registry::Access,
     reporter: &dyn Reporter,
 ) -> Result<PathBuf, ResolveError> {
     let name = locked.name.as_str();
@@ -113,7 +113,7 @@ pub fn fetch(
     let r = OciRef::parse(reference)
         .map_err(reg(name))?
         .with_digest(manifest);
-    let client = client_for(&r, name)?;
+    let client = client_for(&r, name, access)?;
     let resolved = registry::pull::resolve(&client, &r).map_err(reg(name))?;
     for f in &missing {
         let listed = resolved.parsed.files.iter().any(|m| {

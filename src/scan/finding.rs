@@ -6,7 +6,19 @@ use serde::{Deserialize, Serialize};
 
 /// How bad a finding is. `critical`, `high` and `medium` fail by default;
 /// `low` is reported for review and fails only when its kind is denied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Low,
@@ -335,7 +347,7 @@ impl Finding {
 /// An `allow` entry is a kind (`remote-code`: allow every such finding) or
 /// `KIND:SUBJECT`, where SUBJECT is exact or ends in `*` for a prefix
 /// (`pickle-global:sklearn.*`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScanPolicy {
     #[serde(default)]
     pub deny: Vec<String>,
@@ -379,7 +391,7 @@ impl ScanPolicy {
 }
 
 /// The policy's answer for one finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Fail,

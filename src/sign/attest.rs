@@ -15,7 +15,7 @@ pub enum AttestError {
     NotStatement { file: String, reason: String },
 
     #[error("{file}: predicateType is `{found}`, expected `{expected}`")]
-    #[diagnostic(code(mlprov::attest::predicate_type))]
+    #[diagnostic(code("mlprov::attest::predicate-type"))]
     PredicateType {
         file: String,
         found: String,
@@ -23,7 +23,7 @@ pub enum AttestError {
     },
 
     #[error("{file}: has no subject with a sha256 digest to attest about")]
-    #[diagnostic(code(mlprov::attest::no_subject))]
+    #[diagnostic(code("mlprov::attest::no-subject"))]
     NoSubject { file: String },
 
     #[error("{file}: not JSON: {reason}")]
@@ -35,7 +35,7 @@ pub enum AttestError {
 
     #[error("`{uri}` is not an absolute URI for a predicate type")]
     #[diagnostic(
-        code(mlprov::attest::type_uri),
+        code("mlprov::attest::type-uri"),
         help("predicate types are URIs, e.g. https://example.com/eval-results/v1")
     )]
     TypeUri { uri: String },

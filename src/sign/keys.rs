@@ -118,14 +118,14 @@ pub enum KeyError {
 
     #[error("{path}: wrong password for this encrypted private key")]
     #[diagnostic(
-        code(mlprov::key::wrong_password),
+        code("mlprov::key::wrong-password"),
         help("set MLPROV_PASSWORD (or COSIGN_PASSWORD) to the password the key was created with")
     )]
     WrongPassword { path: String },
 
     #[error("{path}: the private key is encrypted and no password is available")]
     #[diagnostic(
-        code(mlprov::key::no_password),
+        code("mlprov::key::no-password"),
         help("set MLPROV_PASSWORD or COSIGN_PASSWORD, or run on a terminal to be prompted")
     )]
     NoPassword { path: String },
@@ -157,7 +157,7 @@ pub enum KeyError {
     },
 
     #[error("{path}: is a {found}, but a {expected} is needed here")]
-    #[diagnostic(code(mlprov::key::wrong_kind))]
+    #[diagnostic(code("mlprov::key::wrong-kind"))]
     WrongKind {
         path: String,
         found: &'static str,

@@ -187,7 +187,7 @@ pub enum PolicyError {
     },
     #[error("revocation list {path}: {reason}")]
     #[diagnostic(
-        code(mlprov::policy::revocation_list),
+        code("mlprov::policy::revocation-list"),
         help(
             "the revocation list must be a Sigstore bundle with predicate https://mlprov.dev/revocation/v1 signed by one of its `signers`; write one with `mlprov revoke`"
         )
@@ -195,7 +195,7 @@ pub enum PolicyError {
     RevocationList { path: String, reason: String },
     #[error("policy {policy}: signer identity-regexp `{regexp}`: {reason}")]
     #[diagnostic(
-        code(mlprov::policy::identity_regexp),
+        code("mlprov::policy::identity-regexp"),
         help(
             "identity-regexp is a Rust regex matched against the whole certificate identity, e.g. `https://github\\.com/acme/.*/\\.github/workflows/release\\.yml@refs/tags/v.*`"
         )
@@ -209,7 +209,7 @@ pub enum PolicyError {
         "policy {policy} trusts keyless signers, but the Sigstore trusted root is not usable: {reason}"
     )]
     #[diagnostic(
-        code(mlprov::policy::trusted_root),
+        code("mlprov::policy::trusted-root"),
         help("pass --trusted-root FILE (a trusted_root.json), or --refresh-trusted-root")
     )]
     TrustedRoot { policy: String, reason: String },

@@ -30,14 +30,14 @@ pub enum Target {
 pub enum TargetError {
     #[error("{path}: no such file or directory")]
     #[diagnostic(
-        code(mlprov::verify::not_found),
+        code("mlprov::verify::not-found"),
         help(
             "pass a model directory or file, a digest (sha256:…) in the local store, or an OCI reference"
         )
     )]
     NotFound { path: String },
     #[error("signature {path} does not exist")]
-    #[diagnostic(code(mlprov::verify::not_found))]
+    #[diagnostic(code("mlprov::verify::not-found"))]
     SignatureNotFound { path: String },
     #[error("{target}: {message}")]
     #[diagnostic(code(mlprov::usage), help("a digest is sha256: and 64 hex digits"))]

@@ -3,7 +3,41 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_mlprov");
+/// The binary cargo built for this test run.
+const CARGO_BIN: &str = env!("CARGO_BIN_EXE_mlprov");
+
+/// The binary under test: a hard link to cargo's (a copy where links do not
+/// work), made once per run. `install` builds the wheel with the dev
+/// profile, which links `target/debug/mlprov` again while other tests run;
+/// the link keeps the file this run started with, so no test finds it
+/// missing half-way.
+pub fn bin() -> &'static str {
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = Path::new(CARGO_BIN);
+        let dir = cargo
+            .parent()
+            .expect("target/debug")
+            .join("tmp")
+            .join("under-test");
+        // Links left by earlier runs whose process is gone.
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let pid = e.file_name().to_string_lossy().into_owned();
+            if Path::new("/proc/self").exists() && !Path::new("/proc").join(&pid).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        // Named `mlprov` (clap names the program after argv[0]).
+        let mine_dir = dir.join(std::process::id().to_string());
+        std::fs::create_dir_all(&mine_dir).expect("mkdir target/debug/tmp/under-test/PID");
+        let mine = mine_dir.join(cargo.file_name().expect("file name"));
+        let _ = std::fs::remove_file(&mine);
+        if std::fs::hard_link(cargo, &mine).is_err() {
+            std::fs::copy(cargo, &mine).expect("copy the mlprov binary");
+        }
+        mine.to_string_lossy().into_owned()
+    })
+}
 
 /// A private home, cache and HF cache for one test, so tests never share
 /// state with each other or with the user's real directories.
@@ -48,7 +82,7 @@ impl TestEnv {
 
     /// `mlprov` with the isolated environment, run in `dir`.
     pub fn cmd(&self, dir: &Path) -> Command {
-        let mut c = Command::new(BIN);
+        let mut c = Command::new(bin());
         c.current_dir(dir)
             .env("MLPROV_HOME", self.path().join("home"))
             .env("MLPROV_CACHE_DIR", self.path().join("cache"))

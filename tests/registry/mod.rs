@@ -281,7 +281,7 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
     let j = r.json();
     assert_eq!(j["digest"], digest);
     assert_eq!(j["verified"], false);
-    assert_eq!(j["referrers_via"], "tag-schema");
+    assert_eq!(j["referrersVia"], "tag-schema");
     assert_eq!(j["bundles"].as_array().unwrap().len(), 2);
     assert!(tree(&dest) == model_tree(), "pulled different bytes");
     no_staging_left(&env.work());
@@ -378,7 +378,7 @@ fn signed_push_pull_and_verify_reference() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["predicate_type"].as_str().unwrap_or("").to_string())
+        .map(|r| r["predicateType"].as_str().unwrap_or("").to_string())
         .collect();
     preds.sort();
     assert_eq!(
@@ -785,7 +785,7 @@ fn referrers_api_registry_gets_no_tag_schema() {
     )
     .ok()
     .json();
-    assert_eq!(j["referrers_via"], "api");
+    assert_eq!(j["referrersVia"], "api");
     assert_eq!(j["referrers"].as_array().unwrap().len(), 2);
     {
         let st = reg.state.lock().unwrap();
@@ -812,7 +812,7 @@ fn referrers_api_registry_gets_no_tag_schema() {
     )
     .ok()
     .json();
-    assert_eq!(j["referrers_via"], "api");
+    assert_eq!(j["referrersVia"], "api");
     assert_eq!(j["bundles"].as_array().unwrap().len(), 2);
     assert!(tree(&env.work().join("dest")) == model_tree());
     let st = reg.state.lock().unwrap();
@@ -841,7 +841,7 @@ fn oci_input_pins_the_artifact_and_manifest_digests_and_layers() {
     .ok()
     .json();
     let digest = pushed["digest"].as_str().unwrap().to_string();
-    let artifact = pushed["artifact_digest"].as_str().unwrap().to_string();
+    let artifact = pushed["artifactDigest"].as_str().unwrap().to_string();
     assert_eq!(
         artifact,
         format!("sha256:{}", artifact_digest(&proj.join("out")))
@@ -914,7 +914,7 @@ fn oci_input_pins_the_artifact_and_manifest_digests_and_layers() {
     )
     .expect_code(1);
     assert!(
-        r.stderr.contains("mlprov::pin::lock_version"),
+        r.stderr.contains("mlprov::pin::lock-version"),
         "{}",
         r.stderr
     );
@@ -970,9 +970,10 @@ fn push_takes_facts_from_the_build_and_refuses_stale_provenance() {
         format!("sha256:{}", sha256_hex(&lock))
     );
 
-    // The files changed after the build: the provenance no longer describes them.
+    // The files changed after the build: the provenance no longer describes
+    // them, a failed check (exit 1, as `build` with a stale lock).
     std::fs::write(proj.join("out/README.md"), "changed\n").unwrap();
-    let r = run(&env, &proj, &["push", "--plain-http", &reference], &[]).expect_code(2);
+    let r = run(&env, &proj, &["push", "--plain-http", &reference], &[]).expect_code(1);
     assert!(
         r.stderr.contains("provenance.json describes"),
         "{}",
@@ -1016,7 +1017,7 @@ fn oci_inputs_pin_import_build_push_and_verify_online_and_offline_alike() {
     .ok()
     .json();
     let a_manifest = pushed["digest"].as_str().unwrap().to_string();
-    let a_artifact = pushed["artifact_digest"].as_str().unwrap().to_string();
+    let a_artifact = pushed["artifactDigest"].as_str().unwrap().to_string();
     assert_eq!(pushed["referrers"].as_array().unwrap().len(), 4, "{pushed}");
 
     // F: fine-tuned from A by another team, on another machine.
@@ -1101,7 +1102,7 @@ fn oci_inputs_pin_import_build_push_and_verify_online_and_offline_alike() {
     )
     .ok()
     .json();
-    let f_artifact = pushed["artifact_digest"].as_str().unwrap().to_string();
+    let f_artifact = pushed["artifactDigest"].as_str().unwrap().to_string();
 
     // The verdict and the node identities of one verification.
     let summary = |r: &Run| {

@@ -35,7 +35,7 @@ pub enum ClientError {
         help: Option<String>,
     },
     #[error("{service} sent an answer mlprov cannot use: {reason}")]
-    #[diagnostic(code(mlprov::keyless::bad_response))]
+    #[diagnostic(code("mlprov::keyless::bad-response"))]
     BadResponse {
         service: &'static str,
         reason: String,

@@ -23,13 +23,13 @@ pub enum OidcError {
     Malformed(String),
     #[error("the identity token expired at {0}")]
     #[diagnostic(
-        code(mlprov::keyless::token_expired),
+        code("mlprov::keyless::token-expired"),
         help("get a fresh token; GitHub Actions tokens are requested anew on each run")
     )]
     Expired(String),
     #[error("cannot get the GitHub Actions identity token from ACTIONS_ID_TOKEN_REQUEST_URL: {0}")]
     #[diagnostic(
-        code(mlprov::keyless::github_token),
+        code("mlprov::keyless::github-token"),
         help("give the job `permissions: id-token: write`")
     )]
     GitHubActions(String),

@@ -91,7 +91,7 @@ pub struct TrustedRoot {
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum TrustRootError {
     #[error("cannot read the trusted root {path}: {source}")]
-    #[diagnostic(code(mlprov::keyless::trusted_root_io))]
+    #[diagnostic(code("mlprov::keyless::trusted-root-io"))]
     Io {
         path: String,
         #[source]
@@ -99,7 +99,7 @@ pub enum TrustRootError {
     },
     #[error("{source_name}: not a Sigstore trusted root: {reason}")]
     #[diagnostic(
-        code(mlprov::keyless::trusted_root),
+        code("mlprov::keyless::trusted-root"),
         help(
             "pass a trusted_root.json (media type application/vnd.dev.sigstore.trustedroot+json), e.g. from `cosign trusted-root create` or the Sigstore TUF repository"
         )

@@ -1,89 +1,80 @@
-//! Keyless (Sigstore) settings shared by `sign`, `attest` and `verify`:
-//! the trusted root, the trusted identities, and (for signing) the identity
-//! token and the signing session.
+//! Signing settings: the key (and its password) or the keyless identity
+//! token, the Sigstore services and the transparency log, resolved into a
+//! [`Prepared`] signer before any statement is made.
+//!
+//! Passwords come from `MLPROV_PASSWORD`, then `COSIGN_PASSWORD`, then the
+//! command's [`PasswordSource`] (a hidden prompt when mlprov may prompt);
+//! otherwise the command fails with an error naming the variables.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use miette::Result;
+use zeroize::Zeroizing;
 
-use super::{Context, keys};
-use crate::cli::{KeylessSignArgs, KeylessTrustArgs};
+use super::GlobalSettings;
+use super::trust::trusted_root;
+use crate::cli::KeylessSignArgs;
+use crate::output::Printer;
 use crate::sign::bundle;
 use crate::sign::keyless::oidc::{self, IdentityToken};
 use crate::sign::keyless::sign::{KeyTlog, Services, Session, sign_with_key_logged};
 use crate::sign::keyless::{PUBLIC_FULCIO_URL, PUBLIC_REKOR_URL, TrustedRoot};
-use crate::sign::keys::SigningKey;
-use crate::sign::trust::IdentityRule;
+use crate::sign::keys::{KeyError, SigningKey};
 
-/// Where a TUF refresh keeps the verified trusted root.
-pub fn tuf_dir() -> PathBuf {
-    crate::project::home_dir().join("sigstore")
+/// Where passwords come from when the environment has none: the command's
+/// prompt (settings never prompt themselves).
+pub trait PasswordSource {
+    /// Whether asking is possible here (a terminal, no `CI`).
+    fn can_ask(&self) -> bool;
+    /// The password of the existing key `label`.
+    fn existing(&self, label: &str) -> std::result::Result<Zeroizing<String>, KeyError>;
+    /// A password for a new key (asked twice).
+    fn new_key(&self) -> std::result::Result<Zeroizing<String>, String>;
 }
 
-/// The trusted root: `--trusted-root`, a TUF refresh when asked, the last
-/// refresh, or the embedded public-good root.
-pub fn trusted_root(
-    cx: &Context,
-    file: Option<&std::path::Path>,
-    refresh: bool,
-) -> Result<Arc<TrustedRoot>> {
-    let root = if let Some(f) = file {
-        TrustedRoot::load(&cx.cwd.join(f))?
-    } else if refresh {
-        if cx.offline {
-            miette::bail!(
-                code = "mlprov::usage",
-                help = "drop --offline, or pass --trusted-root FILE",
-                "--refresh-trusted-root needs the network, but mlprov is offline"
-            );
+/// Load a signing key, asking for its password only if it is encrypted.
+pub fn load_signing_key(
+    s: &GlobalSettings,
+    passwords: &dyn PasswordSource,
+    path: &Path,
+) -> Result<SigningKey> {
+    let label = path.display().to_string();
+    let mut password = || -> std::result::Result<Zeroizing<String>, KeyError> {
+        if let Some(p) = s.env.key_password() {
+            return Ok(p);
         }
-        TrustedRoot::refresh_tuf(&tuf_dir())?
-    } else {
-        let cached = tuf_dir().join("trusted_root.json");
-        if cached.is_file() {
-            let mut r = TrustedRoot::load(&cached)?;
-            r.source = format!("{} (last TUF refresh)", cached.display());
-            r
-        } else {
-            TrustedRoot::public_good()?
+        if !passwords.can_ask() {
+            return Err(KeyError::NoPassword {
+                path: label.clone(),
+            });
         }
+        passwords.existing(&label)
     };
-    for s in &root.skipped {
-        cx.printer.note(&format!("trusted root: not usable: {s}"));
-    }
-    cx.printer
-        .note(&format!("keyless trust: {}", root.describe()));
-    Ok(Arc::new(root))
+    Ok(SigningKey::load(&s.cwd.join(path), &mut password)?)
 }
 
-/// The identity rule the flags give, if any.
-pub fn identity_rules(args: &KeylessTrustArgs) -> Result<Vec<IdentityRule>> {
-    let issuer = args.certificate_oidc_issuer.as_deref();
-    match (
-        &args.certificate_identity,
-        &args.certificate_identity_regexp,
-        issuer,
-    ) {
-        (Some(id), None, Some(iss)) => Ok(vec![IdentityRule::exact(id, iss)]),
-        (None, Some(re), Some(iss)) => Ok(vec![IdentityRule::regexp(re, iss).map_err(|e| {
-            miette::miette!(
-                code = "mlprov::usage",
-                "--certificate-identity-regexp: not a valid regular expression: {e}"
-            )
-        })?]),
-        (None, None, Some(_)) => miette::bail!(
-            code = "mlprov::usage",
-            help = "pass --certificate-identity (exact) or --certificate-identity-regexp",
-            "--certificate-oidc-issuer names no identity: an issuer alone would trust everyone it issues tokens to"
-        ),
-        (None, None, None) => Ok(Vec::new()),
-        // clap enforces the rest (issuer required, identity and regexp exclusive).
-        _ => miette::bail!(
-            code = "mlprov::usage",
-            "pass exactly one of --certificate-identity and --certificate-identity-regexp, with --certificate-oidc-issuer"
-        ),
+/// A password for a new key: from the environment, or asked twice.
+pub fn new_password(
+    s: &GlobalSettings,
+    passwords: &dyn PasswordSource,
+) -> Result<Zeroizing<String>> {
+    if let Some(p) = s.env.key_password() {
+        return Ok(p);
     }
+    if !passwords.can_ask() {
+        miette::bail!(
+            code = "mlprov::key::no-password",
+            help = "set MLPROV_PASSWORD (or COSIGN_PASSWORD), or pass --no-password for an unencrypted throwaway key",
+            "no password for the new private key, and mlprov cannot prompt here"
+        );
+    }
+    passwords.new_key().map_err(|e| {
+        miette::miette!(
+            code = "mlprov::key::prompt",
+            "cannot read the password: {e}"
+        )
+    })
 }
 
 /// A signer ready to be started: a key that is open, or an identity token
@@ -113,7 +104,13 @@ fn unix_now() -> i64 {
 }
 
 /// Open the key, or get the identity token for keyless signing.
-pub fn prepare(cx: &Context, key: Option<&Path>, k: &KeylessSignArgs) -> Result<Prepared> {
+pub fn prepare(
+    s: &GlobalSettings,
+    printer: &Printer,
+    passwords: &dyn PasswordSource,
+    key: Option<&Path>,
+    k: &KeylessSignArgs,
+) -> Result<Prepared> {
     if !k.keyless {
         let key = key.ok_or_else(|| {
             miette::miette!(
@@ -123,12 +120,13 @@ pub fn prepare(cx: &Context, key: Option<&Path>, k: &KeylessSignArgs) -> Result<
             )
         })?;
         let tlog = key_tlog(
-            cx,
+            s,
+            printer,
             k.tlog_upload,
             k.rekor_url.as_deref(),
             k.trusted_root.as_deref(),
         )?;
-        return Ok(Prepared::Key(keys::load_signing_key(cx, key)?, tlog));
+        return Ok(Prepared::Key(load_signing_key(s, passwords, key)?, tlog));
     }
     if k.tlog_upload == Some(false) {
         miette::bail!(
@@ -138,7 +136,7 @@ pub fn prepare(cx: &Context, key: Option<&Path>, k: &KeylessSignArgs) -> Result<
         );
     }
     let rekor_url = k.rekor_url.as_deref().unwrap_or(PUBLIC_REKOR_URL);
-    if cx.offline {
+    if s.offline {
         miette::bail!(
             code = "mlprov::usage",
             help = "sign with --key instead, or drop --offline",
@@ -154,8 +152,8 @@ pub fn prepare(cx: &Context, key: Option<&Path>, k: &KeylessSignArgs) -> Result<
             "--fulcio-url/--rekor-url name a private Sigstore deployment, but no trusted root describes it"
         );
     }
-    let root = trusted_root(cx, k.trusted_root.as_deref(), false)?;
-    let token = identity_token(cx, k)?;
+    let root = trusted_root(s, printer, k.trusted_root.as_deref(), false)?;
+    let token = identity_token(s, printer, k)?;
     Ok(Prepared::Keyless {
         token,
         services: Services {
@@ -172,7 +170,8 @@ pub fn prepare(cx: &Context, key: Option<&Path>, k: &KeylessSignArgs) -> Result<
 /// publishes to the public log unasked. The log must be described by the
 /// trusted root, because the entry is verified before the bundle is written.
 pub fn key_tlog(
-    cx: &Context,
+    s: &GlobalSettings,
+    printer: &Printer,
     upload: Option<bool>,
     rekor_url: Option<&str>,
     trusted_root_file: Option<&Path>,
@@ -180,7 +179,7 @@ pub fn key_tlog(
     if !upload.unwrap_or(rekor_url.is_some()) {
         return Ok(None);
     }
-    if cx.offline {
+    if s.offline {
         miette::bail!(
             code = "mlprov::usage",
             help = "drop --offline, or sign without a log entry (--tlog-upload=false)",
@@ -195,41 +194,41 @@ pub fn key_tlog(
             "--rekor-url names a private Rekor ({url}), but no trusted root describes it"
         );
     }
-    let root = trusted_root(cx, trusted_root_file, false)?;
+    let root = trusted_root(s, printer, trusted_root_file, false)?;
     Ok(Some(KeyTlog {
         rekor_url: url.to_string(),
         root,
     }))
 }
 
-fn identity_token(cx: &Context, k: &KeylessSignArgs) -> Result<IdentityToken> {
+fn identity_token(
+    s: &GlobalSettings,
+    printer: &Printer,
+    k: &KeylessSignArgs,
+) -> Result<IdentityToken> {
     let raw = if let Some(t) = k.identity_token.as_deref().filter(|t| !t.trim().is_empty()) {
         t.to_string()
     } else if let (Some(url), Some(tok)) = (
-        std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL")
-            .ok()
-            .filter(|v| !v.is_empty()),
-        std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
-            .ok()
-            .filter(|v| !v.is_empty()),
+        &s.env.actions_id_token_request_url,
+        &s.env.actions_id_token_request_token,
     ) {
-        oidc::github_actions(&url, &tok)?
-    } else if cx.printer.github_actions {
+        oidc::github_actions(url, tok)?
+    } else if s.env.github_actions() {
         miette::bail!(
-            code = "mlprov::keyless::no_token",
+            code = "mlprov::keyless::no-token",
             help = "give the job `permissions: id-token: write` so GitHub provides ACTIONS_ID_TOKEN_REQUEST_URL",
             "keyless signing in GitHub Actions needs the job's OIDC token, which this job cannot request"
         );
-    } else if cx.interactive {
+    } else if s.interactive {
         oidc::browser(&k.oidc_issuer, &k.oidc_client_id, &|url| {
-            cx.printer.status(
+            printer.status(
                 "Sign in",
                 &format!("opening your browser; if it does not open, visit {url}"),
             )
         })?
     } else {
         miette::bail!(
-            code = "mlprov::keyless::no_token",
+            code = "mlprov::keyless::no-token",
             help = "pass --identity-token or set SIGSTORE_ID_TOKEN; in GitHub Actions give the job `permissions: id-token: write`",
             "keyless signing needs an OIDC identity token, and mlprov cannot open a browser here"
         );
@@ -241,7 +240,7 @@ fn identity_token(cx: &Context, k: &KeylessSignArgs) -> Result<IdentityToken> {
 
 impl Prepared {
     /// Get the certificate (keyless), right before signing.
-    pub fn start(self, cx: &Context) -> Result<StatementSigner> {
+    pub fn start(self, printer: &Printer) -> Result<StatementSigner> {
         match self {
             Prepared::Key(k, tlog) => Ok(StatementSigner::Key(k, tlog)),
             Prepared::Keyless {
@@ -251,7 +250,7 @@ impl Prepared {
             } => {
                 let fulcio = services.fulcio_url.clone();
                 let session = Session::start(services, &token, root)?;
-                cx.printer.status(
+                printer.status(
                     "Certified",
                     &format!(
                         "{} (issuer {}) by {fulcio}",
