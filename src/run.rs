@@ -915,7 +915,7 @@ pub enum RunError {
 
     #[error("training config {path}: over the limit of {limit}")]
     #[diagnostic(
-        code(mlprov::run::config_limit),
+        code("mlprov::run::config-limit"),
         help(
             "the limit is mlprov's (README, \"Limits\"): a training config is a small file of hyperparameters; point [training] config at it rather than at data"
         )

@@ -1165,7 +1165,7 @@ fn killed_builds_leave_one_builds_documents() {
             .args(["attest", "--key", key.to_str().unwrap()])
             .env("MLPROV_PASSWORD", "pw"),
     )
-    .expect_code(2);
+    .expect_code(1);
     assert!(r.stderr.contains("mlprov::attest::stale"), "{}", r.stderr);
 }
 
