@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod build;
+pub mod cleanup;
 pub mod cli;
 pub mod commands;
 pub mod diagnostics;

@@ -15,6 +15,7 @@ mod install;
 mod keyless;
 mod kubernetes;
 mod layering;
+mod limits;
 mod manifest_errors;
 mod pin;
 mod readme;

@@ -32,6 +32,18 @@ use crate::sign::attest;
 use crate::store::{Store, predicate_slug};
 
 pub fn run(cx: &Context, args: AttestArgs) -> Result<()> {
+    if args.command.is_some()
+        && (args.key.is_some()
+            || args.keyless.keyless
+            || args.predicate_type.is_some()
+            || args.predicate.is_some())
+    {
+        return Err(miette::miette!(
+            code = "mlprov::usage",
+            help = "write them after the subcommand: `mlprov attest import NAME --key KEY`",
+            "`--key`, `--keyless`, `--type` and `--predicate` of `attest` do not apply to `attest import`"
+        ));
+    }
     match args.command {
         Some(AttestCommand::Import(a)) => import(cx, a),
         None => build_outputs(cx, args),
@@ -140,6 +152,29 @@ fn digests(subjects: &[ResourceDescriptor]) -> Vec<Sha256Digest> {
         .collect()
 }
 
+/// An SBOM mlprov wrote names its artifact: one that names others was
+/// written by another build than the provenance (an interrupted build, a
+/// copied file) and would be signed as being about the wrong artifact.
+fn same_build(
+    sbom: &serde_json::Value,
+    subjects: &[Sha256Digest],
+    sbom_path: &Path,
+    prov_path: &Path,
+) -> Result<()> {
+    let named = crate::sbom::artifact_digests(sbom);
+    if named.is_empty() || subjects.iter().any(|s| named.contains(&s.hex())) {
+        return Ok(());
+    }
+    miette::bail!(
+        code = "mlprov::attest::stale",
+        help = "run `mlprov build` again so every document describes the same outputs",
+        "{} describes another artifact than {} (sha256:{})",
+        sbom_path.display(),
+        prov_path.display(),
+        subjects.first().map(|s| s.hex()).unwrap_or_default()
+    )
+}
+
 fn build_outputs(cx: &Context, args: AttestArgs) -> Result<()> {
     let project = Project::discover(&cx.settings.cwd)?;
     let out = project.out_dir();
@@ -186,6 +221,7 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<()> {
         let sbom_path = out.join("sbom.spdx.json");
         let sbom = read(&sbom_path, build_help)?;
         let sbom = attest::read_predicate(&sbom, &sbom_path.display().to_string())?;
+        same_build(&sbom, &subject_digests, &sbom_path, &prov_path)?;
         jobs.push(job(
             "SBOM",
             serde_json::to_vec(&attest::wrap(&subjects, PREDICATE_SPDX3, sbom))
@@ -223,6 +259,7 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<()> {
         if cdx_path.is_file() {
             let cdx = read(&cdx_path, build_help)?;
             let cdx = attest::read_predicate(&cdx, &cdx_path.display().to_string())?;
+            same_build(&cdx, &subject_digests, &cdx_path, &prov_path)?;
             jobs.push(job(
                 "CycloneDX BOM",
                 serde_json::to_vec(&attest::wrap(&subjects, PREDICATE_CYCLONEDX, cdx))

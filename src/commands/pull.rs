@@ -56,6 +56,14 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
         settings.credentials.describe()
     ));
     let client = Client::new(&reference.registry, &settings)?;
+    // SIGINT, SIGTERM, SIGHUP: remove the staging directory, then end as
+    // the signal would (130). A second handler is never needed: one pull
+    // per process.
+    let _ = ctrlc::set_handler(|| {
+        crate::cleanup::remove_registered();
+        eprintln!("interrupted: the partial download was removed");
+        std::process::exit(130);
+    });
     let reporter = cx.printer.reporter();
     let staged = pull::stage(&client, &reference, &dest, &reporter)?;
 

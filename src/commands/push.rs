@@ -304,7 +304,7 @@ fn gather_bundles(
     // of the OMS signature, which `sign` files there only).
     paths.extend(list(manifest_digest)?.into_iter().map(|b| b.path));
     let read = |p: &Path| -> Result<(Bundle, Vec<Sha256Digest>)> {
-        let bytes = std::fs::read(p)
+        let bytes = crate::store::read_entry(p)
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot read {}", p.display()))?;
         Bundle::from_bytes(bytes).map_err(|e| {

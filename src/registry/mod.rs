@@ -79,6 +79,10 @@ pub const ANN_BUNDLE_SUBJECT: &str = "dev.mlprov.bundle.subject";
 /// A bundle referrer's layer is at most this big: anything larger is not a
 /// bundle and is refused rather than read into memory.
 pub const MAX_BUNDLE_BYTES: u64 = 16 << 20;
+/// At most this many distinct bundles are fetched for one subject…
+pub const MAX_REFERRERS: usize = 256;
+/// …holding at most this many bytes together.
+pub const MAX_REFERRER_BYTES: u64 = 128 << 20;
 /// A manifest or index is at most this big (the distribution spec's 4 MiB).
 pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 

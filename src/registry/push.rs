@@ -477,8 +477,65 @@ fn push_referrers(
         return Ok((pushed, ReferrersVia::Api));
     }
     // Referrers tag schema: merge into the index under `sha256-<hex>`.
-    let tag = tag_schema(&subject.digest);
-    let mut index = match client.get_manifest(repo, &tag) {
+    merge_tag_index(client, repo, &subject.digest, entries)?;
+    Ok((pushed, ReferrersVia::TagSchema))
+}
+
+/// How often a push re-reads the tag-schema index after writing it.
+const INDEX_ROUNDS: u32 = 12;
+
+/// Merge `entries` into the `sha256-<hex>` index. The registry has no
+/// compare-and-swap, so two pushes at once can each write an index read
+/// before the other's write. After writing, the index is read again (after
+/// a pause long enough for a concurrent writer's read-then-write to land)
+/// and merged again until it holds every entry of this push.
+fn merge_tag_index(
+    client: &Client,
+    repo: &str,
+    subject: &Sha256Digest,
+    entries: Vec<ImageIndexEntry>,
+) -> Result<(), RegistryError> {
+    let tag = tag_schema(subject);
+    let mut wrote = false;
+    for round in 0..INDEX_ROUNDS {
+        let mut index = read_tag_index(client, repo, &tag)?;
+        let before = index.manifests.len();
+        for e in &entries {
+            if !index.manifests.iter().any(|m| m.digest == e.digest) {
+                index.manifests.push(e.clone());
+            }
+        }
+        if index.manifests.len() == before {
+            if !wrote || round > 1 {
+                return Ok(());
+            }
+        } else {
+            let bytes = serde_json::to_vec(&index).unwrap_or_default();
+            client.put_manifest(repo, &tag, &bytes, OCI_INDEX_MEDIA_TYPE)?;
+            wrote = true;
+        }
+        std::thread::sleep(jitter(round));
+    }
+    Err(RegistryError::Protocol {
+        what: format!("referrers index {repo}:{tag}"),
+        message: format!(
+            "other pushes kept replacing it: this push's entries were still missing after {INDEX_ROUNDS} rounds"
+        ),
+    })
+}
+
+/// 400–900 ms, different per process and round.
+fn jitter(round: u32) -> std::time::Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let seed = Sha256Digest::of(format!("{}-{nanos}-{round}", std::process::id()).as_bytes());
+    std::time::Duration::from_millis(400 + u64::from(seed.0[0]) * 2)
+}
+
+fn read_tag_index(client: &Client, repo: &str, tag: &str) -> Result<OciImageIndex, RegistryError> {
+    Ok(match client.get_manifest(repo, tag) {
         Ok((bytes, _)) => serde_json::from_slice::<OciImageIndex>(&bytes).map_err(|e| {
             RegistryError::Protocol {
                 what: format!("referrers index {repo}:{tag}"),
@@ -493,18 +550,7 @@ fn push_referrers(
             annotations: None,
         },
         Err(e) => return Err(e),
-    };
-    let before = index.manifests.len();
-    for e in entries {
-        if !index.manifests.iter().any(|m| m.digest == e.digest) {
-            index.manifests.push(e);
-        }
-    }
-    if index.manifests.len() != before {
-        let bytes = serde_json::to_vec(&index).unwrap_or_default();
-        client.put_manifest(repo, &tag, &bytes, OCI_INDEX_MEDIA_TYPE)?;
-    }
-    Ok((pushed, ReferrersVia::TagSchema))
+    })
 }
 
 #[cfg(test)]

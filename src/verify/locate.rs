@@ -116,6 +116,12 @@ impl<'a> RegistryLocator<'a> {
                 })
                 .collect(),
             location: pinned,
+            files: resolved
+                .parsed
+                .files
+                .iter()
+                .map(|f| f.entry.clone())
+                .collect(),
         })
     }
 }

@@ -40,7 +40,11 @@ impl RawBundle {
     pub fn read(path: &Path) -> std::io::Result<Self> {
         Ok(Self {
             source: path.display().to_string(),
-            bytes: std::fs::read(path)?,
+            bytes: crate::fsutil::read_bounded(
+                path,
+                crate::registry::MAX_BUNDLE_BYTES,
+                "MAX_BUNDLE_BYTES",
+            )?,
         })
     }
 }

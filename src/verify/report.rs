@@ -189,7 +189,7 @@ pub fn predicate_word(t: &str) -> &str {
 /// `sha256:` and the first 12 hex digits; `git:` and 12.
 pub fn short_id(id: &str) -> String {
     match id.split_once(':') {
-        Some((alg, h)) => format!("{alg}:{}", &h[..h.len().min(12)]),
+        Some((alg, h)) => format!("{alg}:{}", h.chars().take(12).collect::<String>()),
         None => id.to_string(),
     }
 }

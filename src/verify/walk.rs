@@ -161,7 +161,7 @@ impl<'a> Walk<'a> {
         // decides which explicit OMS manifest describes the bytes.
         let base = policy.context(None, ROOT_ROLE, &[]);
         let trusts = base.trust_refs();
-        let g = gather(
+        let mut g = gather(
             GatherRequest {
                 name: root.name.clone(),
                 expected: root.expected,
@@ -173,6 +173,12 @@ impl<'a> Walk<'a> {
             self.s.lookup,
             self.s.reporter,
         );
+        // A registry root's layers stand for its bytes in the files check.
+        if g.hashed.is_none()
+            && let Some(listed) = root.listed.clone()
+        {
+            g.hashed = Some(Ok(listed));
+        }
         let id = g
             .digest
             .map(|d| d.prefixed())
