@@ -430,7 +430,10 @@ pub struct SignArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+// Not `args_conflicts_with_subcommands`: clap counts the global options
+// (`-q`, `--format`, `-C`) as the parent's, so `attest -q import base` was
+// refused. The command refuses `attest --key K import …` itself.
+#[command(subcommand_negates_reqs = true)]
 pub struct AttestArgs {
     #[command(subcommand)]
     pub command: Option<AttestCommand>,

@@ -202,6 +202,7 @@ pub const CODES: &[Registered] = &[
     r("mlprov::revoke::existing", CannotRun, "the existing revision list cannot be read or was signed by another key"),
     r("mlprov::run::config", CannotRun, "the training config cannot be read"),
     r("mlprov::run::config-format", CannotRun, "the training config has an unknown format"),
+    r("mlprov::run::config-limit", CannotRun, "the training config is over a size, node or depth limit"),
     r("mlprov::run::config-parse", CannotRun, "the training config does not parse"),
     r("mlprov::run::git", CannotRun, "the git repository cannot be read"),
     r("mlprov::run::invalid", CannotRun, "a file is not a valid run record"),

@@ -9,12 +9,14 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod build;
+pub mod cleanup;
 pub mod cli;
 pub mod commands;
 pub mod diagnostics;
 pub mod digest;
 pub mod document;
 pub mod fsutil;
+pub mod gitignore;
 pub mod intoto;
 pub mod license;
 pub mod lockfile;

@@ -118,7 +118,7 @@ impl LockedInput {
     /// A short, human description of where this input comes from.
     pub fn origin(&self) -> String {
         match &self.commit {
-            Some(c) => format!("{}@{}", self.source, &c[..c.len().min(12)]),
+            Some(c) => format!("{}@{}", self.source, c.chars().take(12).collect::<String>()),
             None => self.source.to_string(),
         }
     }
@@ -135,6 +135,9 @@ impl LockedInput {
         self.files.iter().map(|f| f.size).sum()
     }
 }
+
+/// `mlprov.lock` is refused above this size, before it is parsed.
+pub const MAX_LOCK_BYTES: u64 = 64 << 20;
 
 impl Lock {
     pub fn new() -> Self {
@@ -158,9 +161,10 @@ impl Lock {
         }
     }
 
-    /// Read `path`; `Ok(None)` when there is no lock yet.
+    /// Read `path` (at most [`MAX_LOCK_BYTES`]); `Ok(None)` when there is no
+    /// lock yet.
     pub fn load(path: &Path) -> Result<Option<Lock>, LockError> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match crate::fsutil::read_text_bounded(path, MAX_LOCK_BYTES, "MAX_LOCK_BYTES") {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => {
@@ -221,6 +225,30 @@ impl Lock {
                         None,
                     ));
                 }
+            }
+            // Names that become paths (`snapshots/{commit}`, `refs/{requested}`).
+            if let Some(c) = &i.commit
+                && !crate::model::is_commit(c)
+            {
+                return Err(damaged(
+                    format!(
+                        "input `{}` records commit {c:?}, not a 40-hex commit id",
+                        i.name
+                    ),
+                    None,
+                ));
+            }
+            if let (Source::Hf { .. } | Source::HfDataset { .. }, Some(r)) =
+                (&i.source, &i.requested)
+                && !crate::model::is_revision(r)
+            {
+                return Err(damaged(
+                    format!(
+                        "input `{}` records revision {r:?}, not a revision name",
+                        i.name
+                    ),
+                    None,
+                ));
             }
             if i.files_digest() != i.digest {
                 return Err(LockError::Inconsistent {

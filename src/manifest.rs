@@ -92,13 +92,17 @@ pub struct Publish {
 // ---------------------------------------------------------------------------
 // Parsing
 
+/// `mlprov.toml` is refused above this size, before it is parsed.
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+
 impl Manifest {
-    /// Read and validate `path`.
+    /// Read and validate `path` (at most [`MAX_MANIFEST_BYTES`]).
     pub fn load(path: &Path) -> Result<Manifest, ManifestLoadError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestLoadError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = crate::fsutil::read_text_bounded(path, MAX_MANIFEST_BYTES, "MAX_MANIFEST_BYTES")
+            .map_err(|source| ManifestLoadError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
         Ok(Self::parse(&text, &path.display().to_string())?)
     }
 
@@ -506,7 +510,7 @@ impl<'a> Validator<'a> {
                 }
                 let revision = match self.get_str(t, "revision", where_) {
                     Some((r, rs)) => {
-                        if r.is_empty() || r.contains(char::is_whitespace) || r.contains("..") {
+                        if !crate::model::is_revision(&r) {
                             self.problem(
                                 "revision",
                                 format!("{r:?} is not a revision ({where_})"),

@@ -321,6 +321,28 @@ pub fn is_commit(s: &str) -> bool {
     s.len() == 40 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// Is `rev` a revision name git (and so the Hub) accepts: a branch, a tag
+/// (`v1`, `refs/pr/1`) or a commit? The one check for a revision before it
+/// names a file (`refs/{revision}` in the Hugging Face cache): git's
+/// check-ref-format rules, which also make it a safe relative path (no
+/// leading `/`, no `..`, no empty or dot components, no control characters).
+pub fn is_revision(rev: &str) -> bool {
+    rev.len() <= 255
+        && rev != "@"
+        && crate::fsutil::is_safe_relative(rev)
+        && !rev.contains("..")
+        && !rev.contains("@{")
+        && !rev.ends_with('.')
+        && !rev.bytes().any(|b| {
+            b < 0x20
+                || b == 0x7f
+                || matches!(b, b' ' | b'~' | b'^' | b':' | b'?' | b'*' | b'[' | b'\\')
+        })
+        && rev
+            .split('/')
+            .all(|c| !c.starts_with('.') && !c.ends_with(".lock"))
+}
+
 impl fmt::Display for ResourceUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let at = |f: &mut fmt::Formatter<'_>, commit: &str| {

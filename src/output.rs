@@ -246,7 +246,7 @@ impl Printer {
 
     /// Human data on stdout.
     pub fn out(&self, text: &str) {
-        write_stdout(text);
+        write_stdout(&sanitize(text));
     }
 
     /// A JSON document on stdout (pretty, one trailing newline).
@@ -317,7 +317,74 @@ fn write_stdout(text: &str) {
 
 fn eprintln_safe(text: &str) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{text}");
+    let _ = writeln!(err, "{}", sanitize(text));
+}
+
+/// A name (a file path, a revision, a tag) as it may be shown on a
+/// terminal: every control character (C0 including CR, LF and ESC, DEL,
+/// C1) is written as an escape (`\r`, `\u{1b}`), so a crafted name cannot
+/// move the cursor or overwrite the line that reports it. Everything else
+/// is unchanged.
+pub fn escape(name: &str) -> std::borrow::Cow<'_, str> {
+    if !name.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Human text about to reach the terminal: like [`escape`], but line
+/// breaks and tabs stay, and so do the colour sequences (SGR, `ESC [ … m`)
+/// that mlprov's own styling writes. Every human line goes through here, so
+/// a name inside any message is harmless wherever it was formatted.
+pub fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
+    let needs = text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t');
+    if !needs {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\u{1b}'
+            && let Some(len) = sgr_len(rest)
+        {
+            out.push_str(&rest[..len]);
+            rest = &rest[len..];
+            continue;
+        }
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The length of an SGR sequence (`ESC [ digits/; m`) at the start of `s`.
+fn sgr_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    if b.get(1) != Some(&b'[') {
+        return None;
+    }
+    let mut i = 2;
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b';') {
+        i += 1;
+    }
+    (b.get(i) == Some(&b'm')).then_some(i + 1)
 }
 
 /// Progress through indicatif.
@@ -346,7 +413,11 @@ impl Reporter for BarReporter {
         .progress_chars("=> ");
         bar.set_style(style);
         let short = label.split_whitespace().next().unwrap_or(label);
-        let short = short[..1].to_uppercase() + &short[1..];
+        let mut chars = short.chars();
+        let short: String = chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect())
+            .unwrap_or_default();
         bar.set_message(short);
         bar.enable_steady_tick(Duration::from_millis(200));
         if let Ok(mut b) = self.bar.lock() {
@@ -464,4 +535,26 @@ pub fn graph_summary(
         codes.into_iter().collect::<Vec<_>>().join(", "),
         nodes.into_iter().collect::<Vec<_>>().join(", ")
     ))
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape("a.bin"), "a.bin");
+        assert_eq!(escape("a\rb\u{1b}[2Kc\n"), "a\\rb\\u{1b}[2Kc\\n");
+        assert_eq!(escape("\u{9b}x"), "\\u{9b}x");
+        // Colours and line breaks of mlprov's own text stay.
+        let styled = format!(
+            "{} ok\n",
+            Style::new().green().force_styling(true).apply_to("Pinned")
+        );
+        assert_eq!(sanitize(&styled), styled);
+        assert_eq!(
+            sanitize("file x\r\u{1b}[1A\u{1b}]0;t\u{7}\n"),
+            "file x\\r\\u{1b}[1A\\u{1b}]0;t\\u{7}\n"
+        );
+    }
 }

@@ -144,10 +144,11 @@ impl RunRecord {
     /// Read and check a run record made elsewhere (`--run FILE`).
     pub fn import(path: &Path) -> Result<RunRecord, RunError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| RunError::Io {
-            path: file.clone(),
-            source,
-        })?;
+        let bytes = crate::fsutil::read_bounded(path, MAX_RUN_RECORD_BYTES, "MAX_RUN_RECORD_BYTES")
+            .map_err(|source| RunError::Io {
+                path: file.clone(),
+                source,
+            })?;
         let invalid = |message: String| RunError::InvalidRecord {
             file: file.clone(),
             message,
@@ -403,15 +404,46 @@ pub fn sanitize_remote(raw: &str) -> String {
 /// the extension: `.yaml`/`.yml`, `.json` or `.toml`.
 pub fn read_config(root: &Path, rel: &str) -> Result<ConfigRecord, RunError> {
     let path = root.join(rel);
-    let bytes = std::fs::read(&path).map_err(|source| RunError::ConfigIo {
+    let io = |source| RunError::ConfigIo {
         path: rel.to_string(),
         source,
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(&path)
+        .and_then(|f| {
+            use std::io::Read as _;
+            f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)
+        })
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(RunError::ConfigLimit {
+            path: rel.to_string(),
+            limit: format!("{} bytes (MAX_CONFIG_BYTES)", MAX_CONFIG_BYTES),
+        });
+    }
+    parse_config(&bytes, rel)
+}
+
+/// A run record imported with `--run FILE`: at most this many bytes.
+pub const MAX_RUN_RECORD_BYTES: u64 = 64 << 20;
+/// The training config read from a file: at most this many bytes.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
+/// A YAML config may not expand (aliases counted as many times as they are
+/// used) to more than this many nodes…
+pub const MAX_CONFIG_NODES: u64 = 100_000;
+/// …or this many bytes of scalars…
+pub const MAX_CONFIG_EXPANDED_BYTES: u64 = 64 << 20;
+/// …or nest deeper than this (also the depth limit for JSON and TOML).
+pub const MAX_CONFIG_DEPTH: usize = 64;
+
+/// Parse a training config's bytes; `rel` names it and its extension says
+/// the format.
+pub fn parse_config(bytes: &[u8], rel: &str) -> Result<ConfigRecord, RunError> {
     let bad = |message: String| RunError::ConfigParse {
         path: rel.to_string(),
         message,
     };
-    let text = std::str::from_utf8(&bytes).map_err(|_| bad("not UTF-8 text".into()))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;
     let ext = Path::new(rel)
         .extension()
         .and_then(|e| e.to_str())
@@ -420,6 +452,10 @@ pub fn read_config(root: &Path, rel: &str) -> Result<ConfigRecord, RunError> {
     let mut values = BTreeMap::new();
     match ext.as_str() {
         "yaml" | "yml" => {
+            yaml_bounds(text).map_err(|limit| RunError::ConfigLimit {
+                path: rel.to_string(),
+                limit,
+            })?;
             let docs =
                 yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| bad(e.to_string()))?;
             match docs.as_slice() {
@@ -444,11 +480,24 @@ pub fn read_config(root: &Path, rel: &str) -> Result<ConfigRecord, RunError> {
             if !v.is_object() {
                 return Err(bad("the top level is not an object".into()));
             }
+            if json_depth(&v) > MAX_CONFIG_DEPTH {
+                return Err(RunError::ConfigLimit {
+                    path: rel.to_string(),
+                    limit: format!("nesting depth {MAX_CONFIG_DEPTH} (MAX_CONFIG_DEPTH)"),
+                });
+            }
             flatten_json("", &v, &mut values);
         }
         "toml" => {
             let v: toml::Table = toml::from_str(text).map_err(|e| bad(e.message().to_string()))?;
-            flatten_toml("", &toml::Value::Table(v), &mut values);
+            let v = toml::Value::Table(v);
+            if toml_depth(&v) > MAX_CONFIG_DEPTH {
+                return Err(RunError::ConfigLimit {
+                    path: rel.to_string(),
+                    limit: format!("nesting depth {MAX_CONFIG_DEPTH} (MAX_CONFIG_DEPTH)"),
+                });
+            }
+            flatten_toml("", &v, &mut values);
         }
         _ => {
             return Err(RunError::ConfigFormat {
@@ -458,9 +507,106 @@ pub fn read_config(root: &Path, rel: &str) -> Result<ConfigRecord, RunError> {
     }
     Ok(ConfigRecord {
         path: rel.to_string(),
-        digest: Sha256Digest::of(&bytes).prefixed(),
+        digest: Sha256Digest::of(bytes).prefixed(),
         values,
     })
+}
+
+/// Check a YAML text against [`MAX_CONFIG_NODES`],
+/// [`MAX_CONFIG_EXPANDED_BYTES`] and [`MAX_CONFIG_DEPTH`] from the parser's
+/// events, before any alias is expanded into a tree (a few hundred bytes of
+/// nested aliases expand to gigabytes). Returns the limit exceeded.
+fn yaml_bounds(text: &str) -> Result<(), String> {
+    use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+    #[derive(Default)]
+    struct Bounds {
+        /// (anchor id, nodes, bytes) of each open collection.
+        open: Vec<(usize, u64, u64)>,
+        /// Expanded size of each anchored node.
+        anchors: std::collections::HashMap<usize, (u64, u64)>,
+        over: Option<String>,
+    }
+    impl Bounds {
+        fn add(&mut self, nodes: u64, bytes: u64) {
+            let (n, b) = match self.open.last_mut() {
+                Some(top) => {
+                    top.1 = top.1.saturating_add(nodes);
+                    top.2 = top.2.saturating_add(bytes);
+                    (top.1, top.2)
+                }
+                None => (nodes, bytes),
+            };
+            if n > MAX_CONFIG_NODES {
+                self.over = Some(format!(
+                    "{MAX_CONFIG_NODES} nodes with aliases expanded (MAX_CONFIG_NODES)"
+                ));
+            } else if b > MAX_CONFIG_EXPANDED_BYTES {
+                self.over = Some(format!(
+                    "{MAX_CONFIG_EXPANDED_BYTES} bytes with aliases expanded (MAX_CONFIG_EXPANDED_BYTES)"
+                ));
+            }
+        }
+    }
+    impl MarkedEventReceiver for Bounds {
+        fn on_event(&mut self, ev: Event, _: yaml_rust2::scanner::Marker) {
+            if self.over.is_some() {
+                return;
+            }
+            match ev {
+                Event::Scalar(v, _, anchor, _) => {
+                    let size = (1, v.len() as u64);
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, size);
+                    }
+                    self.add(size.0, size.1);
+                }
+                Event::Alias(anchor) => {
+                    let (n, b) = self.anchors.get(&anchor).copied().unwrap_or((1, 0));
+                    self.add(n, b);
+                }
+                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    self.open.push((anchor, 1, 0));
+                    if self.open.len() > MAX_CONFIG_DEPTH {
+                        self.over = Some(format!(
+                            "nesting depth {MAX_CONFIG_DEPTH} (MAX_CONFIG_DEPTH)"
+                        ));
+                    }
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    if let Some((anchor, n, b)) = self.open.pop() {
+                        if anchor > 0 {
+                            self.anchors.insert(anchor, (n, b));
+                        }
+                        self.add(n, b);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut bounds = Bounds::default();
+    // A syntax error is reported by the loader that follows.
+    let _ = Parser::new_from_str(text).load(&mut bounds, true);
+    match bounds.over {
+        Some(limit) => Err(limit),
+        None => Ok(()),
+    }
+}
+
+fn json_depth(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Array(a) => 1 + a.iter().map(json_depth).max().unwrap_or(0),
+        serde_json::Value::Object(o) => 1 + o.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn toml_depth(v: &toml::Value) -> usize {
+    match v {
+        toml::Value::Array(a) => 1 + a.iter().map(toml_depth).max().unwrap_or(0),
+        toml::Value::Table(t) => 1 + t.values().map(toml_depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 fn key_join(prefix: &str, key: &str) -> String {
@@ -767,6 +913,15 @@ pub enum RunError {
     )]
     ConfigParse { path: String, message: String },
 
+    #[error("training config {path}: over the limit of {limit}")]
+    #[diagnostic(
+        code("mlprov::run::config-limit"),
+        help(
+            "the limit is mlprov's (README, \"Limits\"): a training config is a small file of hyperparameters; point [training] config at it rather than at data"
+        )
+    )]
+    ConfigLimit { path: String, limit: String },
+
     #[error("training config {path}: unknown format (expected .yaml, .yml, .json or .toml)")]
     #[diagnostic(
         code("mlprov::run::config-format"),
@@ -890,6 +1045,38 @@ mod tests {
             ]
         );
         assert!(c.digest.starts_with("sha256:"));
+    }
+
+    #[test]
+    fn yaml_alias_bombs_are_refused_before_expansion() {
+        // 9 levels of 9 aliases: 9^9 = 387 million leaves from ~300 bytes.
+        let mut y = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            y.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let t = std::time::Instant::now();
+        match parse_config(y.as_bytes(), "bomb.yaml") {
+            Err(RunError::ConfigLimit { limit, .. }) => {
+                assert!(limit.contains("MAX_CONFIG_NODES"), "{limit}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
+        // Aliases used within the limit still expand as before.
+        let ok = parse_config(b"base: &b {lr: 1}\nrun: *b\n", "c.yaml").unwrap();
+        assert_eq!(ok.values["run.lr"], "1");
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert!(matches!(
+            parse_config(format!("k: {deep}").as_bytes(), "d.yaml"),
+            Err(RunError::ConfigLimit { .. })
+        ));
+        assert!(matches!(
+            parse_config(format!("{{\"k\": {deep}}}").as_bytes(), "d.json"),
+            Err(RunError::ConfigLimit { .. }) | Err(RunError::ConfigParse { .. })
+        ));
     }
 
     #[test]

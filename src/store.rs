@@ -74,8 +74,20 @@ impl Store {
         subjects.dedup();
         let mut out = Vec::with_capacity(subjects.len());
         for s in &subjects {
+            // One writer per subject at a time: two `attest` runs filing the
+            // same statement would otherwise each remove the other's bundle
+            // as superseded, losing both. The lock is released on drop (and
+            // by the OS if the process dies).
+            let locks = self.root.join(LOCKS_DIR);
+            std::fs::create_dir_all(&locks)?;
+            let lock = std::fs::File::options()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(locks.join(s.hex()))?;
+            lock_exclusive(&lock)?;
             let path = self.path_for(s, predicate_type, bundle);
-            let same = std::fs::read(&path).is_ok_and(|b| b == bundle);
+            let same = read_entry(&path).is_ok_and(|b| b == bundle);
             if !same {
                 crate::fsutil::write_atomic_mode(&path, bundle, 0o644)?;
             }
@@ -83,12 +95,16 @@ impl Store {
             for old in self.list(s)? {
                 if old.path != path
                     && old.predicate_slug == slug
-                    && std::fs::read(&old.path)
+                    && read_entry(&old.path)
                         .is_ok_and(|b| crate::sign::bundle::same_attestation(&b, bundle))
                 {
-                    std::fs::remove_file(&old.path)?;
+                    match std::fs::remove_file(&old.path) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                        _ => {}
+                    }
                 }
             }
+            drop(lock);
             out.push(path);
         }
         Ok(out)
@@ -176,8 +192,57 @@ pub fn predicate_slug(uri: &str) -> String {
     }
 }
 
+/// Wait for an exclusive advisory lock on `file` (flock; released when the
+/// file is closed or the process dies). `File::lock` would do, from Rust
+/// 1.89; the MSRV is 1.88.
+#[cfg(unix)]
+fn lock_exclusive(file: &std::fs::File) -> io::Result<()> {
+    rustix::fs::flock(file, rustix::fs::FlockOperation::LockExclusive).map_err(io::Error::from)
+}
+
+#[cfg(not(unix))]
+fn lock_exclusive(_: &std::fs::File) -> io::Result<()> {
+    Ok(())
+}
+
+/// Where the per-subject lock files live (beside `sha256/`, so a subject's
+/// directory holds bundles only).
+const LOCKS_DIR: &str = "locks";
+
+/// A store entry's bytes: a regular file of at most
+/// [`MAX_BUNDLE_BYTES`](crate::registry::MAX_BUNDLE_BYTES) (a symlink to
+/// `/dev/zero` or a FIFO is refused, never read or waited on).
+pub fn read_entry(path: &Path) -> io::Result<Vec<u8>> {
+    crate::fsutil::read_bounded(path, crate::registry::MAX_BUNDLE_BYTES, "MAX_BUNDLE_BYTES")
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[cfg(unix)]
+    #[test]
+    fn entries_that_are_no_regular_files_are_refused_at_once() {
+        let d = tempfile::tempdir().unwrap();
+        let zero = d.path().join("zero.sigstore.json");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let fifo = d.path().join("fifo.sigstore.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let big = d.path().join("big.sigstore.json");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(crate::registry::MAX_BUNDLE_BYTES + 1).unwrap();
+        let t = std::time::Instant::now();
+        for p in [&zero, &fifo] {
+            let e = read_entry(p).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
+        }
+        let e = read_entry(&big).unwrap_err();
+        assert!(e.to_string().contains("MAX_BUNDLE_BYTES"), "{e}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
+    }
     use super::*;
 
     #[test]

@@ -1079,3 +1079,96 @@ fn example_builds_reproducibly_and_validates() {
     .expect_code(2);
     assert!(r.stderr.contains("SOURCE_DATE_EPOCH"), "{}", r.stderr);
 }
+
+/// The documents of one build appear together or not at all: `build` is
+/// SIGKILLed at a range of moments after its training command finished
+/// (while it hashes, scans and writes), and after every kill whatever
+/// `target/mlprov` holds is one build's documents — the SBOM and the scan
+/// describe the provenance's artifact — and `attest` refuses an SBOM of
+/// another build.
+#[cfg(unix)]
+#[test]
+fn killed_builds_leave_one_builds_documents() {
+    let env = TestEnv::new();
+    let dir = ProjectBuilder::new(env.work().join("p"))
+        .section(
+            "training",
+            "command = [\"sh\", \"-c\", \"mkdir -p out && date +%s%N > out/w.bin && head -c 3000000 /dev/urandom > out/big.bin && touch trained\"]",
+        )
+        .build();
+    Run::of(env.cmd(&dir).arg("pin")).ok();
+    Run::of(env.cmd(&dir).args(["build", "--allow-dirty"])).ok();
+    let docs = dir.join("target/mlprov");
+    let consistent = |when: &str| {
+        if !docs.exists() {
+            return;
+        }
+        let prov = read_json(&docs.join("provenance.json"));
+        let subject = prov["subject"][0]["digest"]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let sbom = std::fs::read_to_string(docs.join("sbom.spdx.json")).unwrap();
+        assert!(
+            sbom.contains(&subject),
+            "{when}: the SBOM is of another build"
+        );
+        let scan = read_json(&docs.join("scan.json"));
+        assert_eq!(
+            scan["subject"], prov["subject"],
+            "{when}: the scan is of another build"
+        );
+    };
+    consistent("first build");
+    for delay_ms in [0u64, 1, 3, 6, 10, 20, 40, 80, 160] {
+        let _ = std::fs::remove_file(dir.join("trained"));
+        let mut child = env
+            .cmd(&dir)
+            .args(["build", "--allow-dirty"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while !dir.join("trained").exists() && started.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        consistent(&format!("killed {delay_ms} ms after training"));
+    }
+    // A build that completes still works after all that, and leaves one
+    // generation behind.
+    Run::of(env.cmd(&dir).args(["build", "--allow-dirty"])).ok();
+    consistent("last build");
+    let builds = std::fs::read_dir(dir.join("target/mlprov.builds"))
+        .unwrap()
+        .count();
+    assert_eq!(builds, 1, "old generations were not removed");
+
+    // An SBOM of another build next to this provenance: attest refuses it.
+    let (key, _) = {
+        run_env_pw(&env, &dir, &["keygen"]);
+        (dir.join("cosign.key"), dir.join("cosign.pub"))
+    };
+    let other = std::fs::read_to_string(docs.join("sbom.spdx.json")).unwrap();
+    let prov = read_json(&docs.join("provenance.json"));
+    let subject = prov["subject"][0]["digest"]["sha256"].as_str().unwrap();
+    std::fs::write(
+        docs.join("sbom.spdx.json"),
+        other.replace(subject, &"0".repeat(64)),
+    )
+    .unwrap();
+    let r = Run::of(
+        env.cmd(&dir)
+            .args(["attest", "--key", key.to_str().unwrap()])
+            .env("MLPROV_PASSWORD", "pw"),
+    )
+    .expect_code(1);
+    assert!(r.stderr.contains("mlprov::attest::stale"), "{}", r.stderr);
+}
+
+fn run_env_pw(env: &TestEnv, dir: &std::path::Path, args: &[&str]) {
+    Run::of(env.cmd(dir).args(args).env("MLPROV_PASSWORD", "pw")).ok();
+}

@@ -733,3 +733,102 @@ fn url_inputs_are_downloaded_verified_and_cached() {
             .exists()
     );
 }
+
+/// A revision that would name a file outside the HF cache (an absolute
+/// path, `..`, a git-invalid name) is refused before anything is written,
+/// even when a misbehaving Hub answers it with a commit; a canary file
+/// outside the cache keeps its bytes.
+#[test]
+fn crafted_revisions_never_write_outside_the_hf_cache() {
+    let env = TestEnv::new();
+    let canary = env.work().join("canary");
+    std::fs::write(&canary, "canary").unwrap();
+    let c = commit_id("c");
+    let server = HubServer::start();
+    let mut repo = Repo::default();
+    repo.commits.insert(
+        c.clone(),
+        vec![HubFile {
+            path: "weights.bin".into(),
+            bytes: std::sync::Arc::new(b"w".to_vec()),
+            lfs: true,
+        }],
+    );
+    let crafted = [
+        canary.display().to_string(),
+        "../../../../canary".to_string(),
+        "a/./b".to_string(),
+        "x\u{1b}[2K".to_string(),
+        "main.lock".to_string(),
+    ];
+    for r in &crafted {
+        repo.refs.insert(r.clone(), c.clone());
+    }
+    repo.refs.insert("refs/pr/1".into(), c.clone());
+    server.add_repo("org/m", repo);
+    for r in &crafted {
+        let dir = project(
+            &env,
+            "p",
+            &format!(
+                r#"m = {{ hf = "org/m", revision = {}, role = "base-model" }}"#,
+                toml::Value::from(r.as_str())
+            ),
+        );
+        let out = run_hub(&env, &server, &dir, &["pin"]).expect_code(2);
+        assert!(
+            out.stderr.contains("mlprov::manifest::revision"),
+            "{r:?}: {}",
+            out.stderr
+        );
+        assert_eq!(std::fs::read_to_string(&canary).unwrap(), "canary", "{r:?}");
+        assert!(!dir.join("mlprov.lock").exists(), "{r:?}");
+    }
+    // A real nested ref name still works, and its ref file stays under refs/.
+    let dir = project(
+        &env,
+        "p",
+        r#"m = { hf = "org/m", revision = "refs/pr/1", role = "base-model" }"#,
+    );
+    run_hub(&env, &server, &dir, &["pin"]).ok();
+    let refs = env.hf_cache().join("models--org--m/refs/refs/pr/1");
+    assert_eq!(std::fs::read_to_string(refs).unwrap(), c);
+    assert_eq!(std::fs::read_to_string(&canary).unwrap(), "canary");
+}
+
+/// A lock whose commit is not a commit id (multi-byte characters, a path)
+/// is refused as damaged by every command, without a panic.
+#[test]
+fn a_lock_commit_that_is_no_commit_id_is_refused_without_panic() {
+    let env = TestEnv::new();
+    let dir = project(
+        &env,
+        "p",
+        r#"base = { path = "base/", role = "base-model" }"#,
+    );
+    let base = dir.join("base");
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::write(base.join("w.bin"), b"w").unwrap();
+    Run::of(env.cmd(&dir).arg("pin")).ok();
+    let lock = std::fs::read_to_string(dir.join("mlprov.lock")).unwrap();
+    for commit in ["ééééééééééééé", "../../../../etc", &"A".repeat(40)] {
+        let bad = lock.replacen(
+            "source = ",
+            &format!("commit = {}\nsource = ", toml::Value::from(commit)),
+            1,
+        );
+        std::fs::write(dir.join("mlprov.lock"), &bad).unwrap();
+        for args in [
+            &["pin", "--offline"][..],
+            &["pin", "--locked", "--offline"],
+            &["build", "--skip-training"],
+        ] {
+            let r = Run::of(env.cmd(&dir).args(args)).expect_code(2);
+            assert!(
+                r.stderr.contains("not a 40-hex commit id"),
+                "{args:?}: {}",
+                r.stderr
+            );
+        }
+    }
+}

@@ -951,7 +951,15 @@ fn attest_sign_store_and_verify() {
         &["--format", "json", "attest", "--key", s(&key)],
     )
     .ok();
-    assert_eq!(r.json()["bundles"].as_array().unwrap().len(), 2);
+    // The provenance and the SBOM, then the input's evidence (its import
+    // provenance and the scan of its locked bytes).
+    let bundles = r.json()["bundles"].as_array().unwrap().clone();
+    assert_eq!(bundles.len(), 4, "{bundles:?}");
+    assert_eq!(
+        bundles[2]["predicateType"],
+        "https://slsa.dev/provenance/v1"
+    );
+    assert_eq!(bundles[3]["predicateType"], "https://mlprov.dev/scan/v1");
     run_pw(
         &env,
         &proj,

@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
             left: 8 << 20,
             in_memory: 1 << 20,
             ratio: compress::MAX_RATIO,
+            ratio_after: 1 << 20,
         };
         let _ = compress::decompress(&v, *kind, &mut budget);
     }

@@ -1,12 +1,15 @@
 //! `mlprov attest`: sign the build's statements into Sigstore bundles.
 //!
-//! - no arguments: `target/mlprov/provenance.json` as written, and the SBOM
+//! - no arguments: `target/mlprov/provenance.json` as written, the SBOM
 //!   (`sbom.spdx.json`, and `bom.cdx.json` when present) wrapped in a
-//!   statement about the provenance's subjects;
+//!   statement about the provenance's subjects, and the scan of the outputs
+//!   (`scan.json`); then the evidence the builder can vouch for about every
+//!   input in `mlprov.lock` (an import provenance: source, resolved revision,
+//!   per-file digests and declared license; and a scan of the locked bytes),
+//!   unless this key already signed the same statements;
 //! - `--type URI --predicate FILE`: any predicate about the built artifact;
-//!   The scan of the outputs (`scan.json`) is signed alongside.
-//! - `attest import NAME`: import provenance and a scan attestation for an
-//!   input in `mlprov.lock`.
+//! - `attest import NAME`: the same import provenance and scan for one
+//!   input on its own (for example by the team that owns it, with its key).
 //!
 //! Every bundle is written to `target/mlprov/` and filed in the local store.
 
@@ -29,44 +32,93 @@ use crate::sign::attest;
 use crate::store::{Store, predicate_slug};
 
 pub fn run(cx: &Context, args: AttestArgs) -> Result<()> {
+    if args.command.is_some()
+        && (args.key.is_some()
+            || args.keyless.keyless
+            || args.predicate_type.is_some()
+            || args.predicate.is_some())
+    {
+        return Err(miette::miette!(
+            code = "mlprov::usage",
+            help = "write them after the subcommand: `mlprov attest import NAME --key KEY`",
+            "`--key`, `--keyless`, `--type` and `--predicate` of `attest` do not apply to `attest import`"
+        ));
+    }
     match args.command {
         Some(AttestCommand::Import(a)) => import(cx, a),
         None => build_outputs(cx, args),
     }
 }
 
-/// One bundle written.
+/// One statement to sign, and where its bundle goes.
+struct Job {
+    what: String,
+    payload: Vec<u8>,
+    predicate_type: String,
+    subjects: Vec<Sha256Digest>,
+    out: PathBuf,
+}
+
+/// One bundle written (or kept: the store already held the same statement
+/// signed by this key).
 struct Written {
     what: String,
     file: PathBuf,
     predicate_type: String,
     subjects: Vec<Sha256Digest>,
     stored: Vec<PathBuf>,
+    kept: bool,
 }
 
-fn sign_and_write(
-    key: &StatementSigner,
-    store: &Store,
-    what: &str,
-    payload: &[u8],
-    predicate_type: &str,
-    subjects: Vec<Sha256Digest>,
-    out: &Path,
-) -> Result<Written> {
-    let bundle = key.sign(payload)?;
-    write_atomic_mode(out, &bundle, 0o644)
+fn sign_and_write(key: &StatementSigner, store: &Store, job: Job) -> Result<Written> {
+    let existing = job
+        .subjects
+        .first()
+        .and_then(|d| already_signed(key, store, d, &job.payload));
+    let kept = existing.is_some();
+    let bundle = match existing {
+        Some(b) => b,
+        None => key.sign(&job.payload)?,
+    };
+    write_atomic_mode(&job.out, &bundle, 0o644)
         .into_diagnostic()
-        .wrap_err_with(|| format!("cannot write {}", out.display()))?;
+        .wrap_err_with(|| format!("cannot write {}", job.out.display()))?;
     let stored = store
-        .put(&bundle, predicate_type, &subjects)
+        .put(&bundle, &job.predicate_type, &job.subjects)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot write to the local store {}", store.root().display()))?;
     Ok(Written {
-        what: what.to_string(),
-        file: out.to_path_buf(),
-        predicate_type: predicate_type.to_string(),
-        subjects,
+        what: job.what,
+        file: job.out,
+        predicate_type: job.predicate_type,
+        subjects: job.subjects,
         stored,
+        kept,
+    })
+}
+
+/// A bundle in the store about `subject` that carries exactly `payload`
+/// and verifies with this signing key: signing it again would say nothing
+/// new. (Keyless signers always sign: each signature is a new log entry
+/// under a new certificate.)
+fn already_signed(
+    key: &StatementSigner,
+    store: &Store,
+    subject: &Sha256Digest,
+    payload: &[u8],
+) -> Option<Vec<u8>> {
+    let StatementSigner::Key(k, None) = key else {
+        return None;
+    };
+    let trust = crate::sign::trust::Trust {
+        keys: vec![k.public_key().ok()?],
+        ..Default::default()
+    };
+    store.list(subject).ok()?.into_iter().find_map(|b| {
+        let bytes = std::fs::read(&b.path).ok()?;
+        let parsed = crate::sign::bundle::parse(&bytes).ok()?;
+        (parsed.payload == payload && crate::sign::verify::verify(&parsed, &trust).is_ok())
+            .then_some(bytes)
     })
 }
 
@@ -100,6 +152,29 @@ fn digests(subjects: &[ResourceDescriptor]) -> Vec<Sha256Digest> {
         .collect()
 }
 
+/// An SBOM mlprov wrote names its artifact: one that names others was
+/// written by another build than the provenance (an interrupted build, a
+/// copied file) and would be signed as being about the wrong artifact.
+fn same_build(
+    sbom: &serde_json::Value,
+    subjects: &[Sha256Digest],
+    sbom_path: &Path,
+    prov_path: &Path,
+) -> Result<()> {
+    let named = crate::sbom::artifact_digests(sbom);
+    if named.is_empty() || subjects.iter().any(|s| named.contains(&s.hex())) {
+        return Ok(());
+    }
+    miette::bail!(
+        code = "mlprov::attest::stale",
+        help = "run `mlprov build` again so every document describes the same outputs",
+        "{} describes another artifact than {} (sha256:{})",
+        sbom_path.display(),
+        prov_path.display(),
+        subjects.first().map(|s| s.hex()).unwrap_or_default()
+    )
+}
+
 fn build_outputs(cx: &Context, args: AttestArgs) -> Result<()> {
     let project = Project::discover(&cx.settings.cwd)?;
     let out = project.out_dir();
@@ -114,36 +189,44 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<()> {
     )?;
     let subjects = prov.subject.clone();
     let subject_digests = digests(&subjects);
+    let job = |what: &str, payload: Vec<u8>, ptype: &str, file: PathBuf| Job {
+        what: what.to_string(),
+        payload,
+        predicate_type: ptype.to_string(),
+        subjects: subject_digests.clone(),
+        out: file,
+    };
 
     // Read every input before asking for the key's password.
-    let mut jobs: Vec<(String, Vec<u8>, String, PathBuf)> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
     if let (Some(ptype), Some(pfile)) = (&args.predicate_type, &args.predicate) {
         attest::check_type_uri(ptype)?;
         let pfile = cx.settings.cwd.join(pfile);
         let bytes = read(&pfile, "pass the predicate as a JSON file")?;
         let predicate = attest::read_predicate(&bytes, &pfile.display().to_string())?;
         let st = attest::wrap(&subjects, ptype, predicate);
-        jobs.push((
-            pfile.display().to_string(),
+        jobs.push(job(
+            &pfile.display().to_string(),
             serde_json::to_vec(&st).into_diagnostic()?,
-            ptype.clone(),
+            ptype,
             out.join(format!("{}.sigstore.json", predicate_slug(ptype))),
         ));
     } else {
-        jobs.push((
-            "provenance".into(),
+        jobs.push(job(
+            "provenance",
             prov_bytes,
-            PREDICATE_SLSA_PROVENANCE.into(),
+            PREDICATE_SLSA_PROVENANCE,
             out.join("provenance.sigstore.json"),
         ));
         let sbom_path = out.join("sbom.spdx.json");
         let sbom = read(&sbom_path, build_help)?;
         let sbom = attest::read_predicate(&sbom, &sbom_path.display().to_string())?;
-        jobs.push((
-            "SBOM".into(),
+        same_build(&sbom, &subject_digests, &sbom_path, &prov_path)?;
+        jobs.push(job(
+            "SBOM",
             serde_json::to_vec(&attest::wrap(&subjects, PREDICATE_SPDX3, sbom))
                 .into_diagnostic()?,
-            PREDICATE_SPDX3.into(),
+            PREDICATE_SPDX3,
             out.join("sbom.sigstore.json"),
         ));
         // The scan of the outputs, written by build as a complete statement
@@ -165,10 +248,10 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<()> {
                     prov_path.display()
                 );
             }
-            jobs.push((
-                "scan".into(),
+            jobs.push(job(
+                "scan",
                 scan_bytes,
-                PREDICATE_SCAN.into(),
+                PREDICATE_SCAN,
                 out.join("scan.sigstore.json"),
             ));
         }
@@ -176,37 +259,97 @@ fn build_outputs(cx: &Context, args: AttestArgs) -> Result<()> {
         if cdx_path.is_file() {
             let cdx = read(&cdx_path, build_help)?;
             let cdx = attest::read_predicate(&cdx, &cdx_path.display().to_string())?;
-            jobs.push((
-                "CycloneDX BOM".into(),
+            same_build(&cdx, &subject_digests, &cdx_path, &prov_path)?;
+            jobs.push(job(
+                "CycloneDX BOM",
                 serde_json::to_vec(&attest::wrap(&subjects, PREDICATE_CYCLONEDX, cdx))
                     .into_diagnostic()?,
-                PREDICATE_CYCLONEDX.into(),
+                PREDICATE_CYCLONEDX,
                 out.join("bom.sigstore.json"),
             ));
+        }
+        // What the builder can vouch for about each input the provenance
+        // names: where it came from and what its locked bytes are.
+        if let Some(lock) = load_lock(cx, &project)? {
+            let named = dependency_digests(&prov.predicate);
+            for input in lock.inputs.iter().filter(|i| named.contains(&i.digest)) {
+                jobs.extend(input_jobs(cx, &project, input)?);
+            }
         }
     }
 
     let key = signer(cx, args.key.as_deref(), &args.keyless)?;
     let store = cx.settings.paths.store();
     let mut written = Vec::new();
-    for (what, payload, ptype, path) in jobs {
-        written.push(sign_and_write(
-            &key,
-            &store,
-            &what,
-            &payload,
-            &ptype,
-            subject_digests.clone(),
-            &path,
-        )?);
+    for j in jobs {
+        written.push(sign_and_write(&key, &store, j)?);
     }
     report(cx, &written);
     Ok(())
 }
 
+/// The artifact digests of the provenance's resolved dependencies.
+fn dependency_digests(predicate: &serde_json::Value) -> Vec<Sha256Digest> {
+    predicate
+        .pointer("/buildDefinition/resolvedDependencies")
+        .and_then(|d| d.as_array())
+        .map(|deps| {
+            deps.iter()
+                .filter_map(|d| d.pointer("/digest/sha256").and_then(|h| h.as_str()))
+                .filter_map(|h| Sha256Digest::from_hex(h).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `mlprov.lock`, when there is one.
+fn load_lock(cx: &Context, project: &Project) -> Result<Option<Lock>> {
+    let Some(lock) = Lock::load(&project.lock_path())? else {
+        return Ok(None);
+    };
+    if let Some(from) = lock.upgraded_from {
+        cx.printer.warn(&format!(
+            "mlprov.lock is lock version {from}; it was read as version {} (run `mlprov pin` to rewrite it)",
+            crate::lockfile::LOCK_VERSION
+        ));
+    }
+    Ok(Some(lock))
+}
+
+/// The import provenance and the scan of one locked input (the scan checks
+/// its bytes on this machine against the lock first).
+fn input_jobs(
+    cx: &Context,
+    project: &Project,
+    input: &crate::lockfile::LockedInput,
+) -> Result<Vec<Job>> {
+    let st = crate::provenance::import_statement(input);
+    let payload = serde_json::to_vec(&st).into_diagnostic()?;
+    // The origin comes with a scan of the very bytes the lock pins.
+    let scan_payload = import_scan(cx, project, input)?;
+    let base = file_safe(&input.name);
+    let out = project.out_dir();
+    Ok(vec![
+        Job {
+            what: format!("import of {} ({})", input.name, input.uri()),
+            payload,
+            predicate_type: PREDICATE_SLSA_PROVENANCE.to_string(),
+            subjects: vec![input.digest],
+            out: out.join(format!("import-{base}.sigstore.json")),
+        },
+        Job {
+            what: format!("scan of {}", input.name),
+            payload: scan_payload,
+            predicate_type: PREDICATE_SCAN.to_string(),
+            subjects: vec![input.digest],
+            out: out.join(format!("import-{base}.scan.sigstore.json")),
+        },
+    ])
+}
+
 fn import(cx: &Context, args: AttestImportArgs) -> Result<()> {
     let project = Project::discover(&cx.settings.cwd)?;
-    let lock = Lock::load(&project.lock_path())?.ok_or_else(|| {
+    let lock = load_lock(cx, &project)?.ok_or_else(|| {
         miette::miette!(
             code = "mlprov::attest::no-lock",
             help = "run `mlprov pin` to resolve the inputs",
@@ -214,12 +357,6 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<()> {
             project.root.display()
         )
     })?;
-    if let Some(from) = lock.upgraded_from {
-        cx.printer.warn(&format!(
-            "mlprov.lock is lock version {from}; it was read as version {} (run `mlprov pin` to rewrite it)",
-            crate::lockfile::LOCK_VERSION
-        ));
-    }
     let input = lock.get(&args.name).ok_or_else(|| {
         let names: Vec<&str> = lock.inputs.iter().map(|i| i.name.as_str()).collect();
         miette::miette!(
@@ -233,32 +370,13 @@ fn import(cx: &Context, args: AttestImportArgs) -> Result<()> {
             args.name
         )
     })?;
-    let st = crate::provenance::import_statement(input);
-    let payload = serde_json::to_vec(&st).into_diagnostic()?;
-    // The origin comes with a scan of the very bytes the lock pins.
-    let scan_payload = import_scan(cx, &project, input)?;
+    let jobs = input_jobs(cx, &project, input)?;
     let key = signer(cx, args.key.as_deref(), &args.keyless)?;
     let store = cx.settings.paths.store();
-    let base = file_safe(&input.name);
-    let out = project.out_dir();
-    let mut written = vec![sign_and_write(
-        &key,
-        &store,
-        &format!("import of {} ({})", input.name, input.uri()),
-        &payload,
-        PREDICATE_SLSA_PROVENANCE,
-        vec![input.digest],
-        &out.join(format!("import-{base}.sigstore.json")),
-    )?];
-    written.push(sign_and_write(
-        &key,
-        &store,
-        &format!("scan of {}", input.name),
-        &scan_payload,
-        PREDICATE_SCAN,
-        vec![input.digest],
-        &out.join(format!("import-{base}.scan.sigstore.json")),
-    )?);
+    let mut written = Vec::new();
+    for j in jobs {
+        written.push(sign_and_write(&key, &store, j)?);
+    }
     report(cx, &written);
     Ok(())
 }
@@ -377,13 +495,29 @@ fn report(cx: &Context, written: &[Written]) {
         return;
     }
     for w in written {
+        let file = w.file.strip_prefix(&cx.settings.cwd).unwrap_or(&w.file);
         cx.printer.status(
-            "Attested",
-            &format!("{} ({}) → {}", w.what, w.predicate_type, w.file.display()),
+            if w.kept { "Kept" } else { "Attested" },
+            &format!("{} ({}) → {}", w.what, w.predicate_type, file.display()),
         );
+    }
+    let kept = written.iter().filter(|w| w.kept).count();
+    if kept > 0 {
         cx.printer.note(&format!(
-            "filed under {} subject digest(s) in the local store",
-            w.stored.len()
+            "{kept} statement{} already signed by this key in the local store: not signed again",
+            if kept == 1 { " was" } else { "s were" }
+        ));
+    }
+    if let Some(store) = written.first().and_then(|w| w.stored.first()) {
+        let root = store
+            .ancestors()
+            .find(|p| p.file_name().is_some_and(|n| n == "store"))
+            .unwrap_or(store);
+        cx.printer.note(&format!(
+            "{} bundle{} filed in the local store {}",
+            written.len(),
+            if written.len() == 1 { "" } else { "s" },
+            root.display()
         ));
     }
 }

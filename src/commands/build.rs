@@ -139,7 +139,11 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<()> {
 
     // 3. The run.
     let artifact_path = manifest.artifact.path.clone();
-    let excluded = [artifact_path.as_str(), "target/mlprov"];
+    let excluded = [
+        artifact_path.as_str(),
+        "target/mlprov",
+        "target/mlprov.builds",
+    ];
     let (record, source) = match &args.run {
         Some(file) => {
             let file = cx.settings.cwd.join(file);
@@ -312,8 +316,24 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<()> {
     let sbom_bytes = sbom::to_json_bytes(&spdx3::document(&facts));
     let bom_bytes = want_cyclonedx.then(|| sbom::to_json_bytes(&cyclonedx::bom(&facts)));
 
+    // Every document of this build goes into a fresh directory, which then
+    // replaces the previous build's at once (see `crate::fsutil::Generation`):
+    // a kill or a failed write leaves the old documents or the new ones,
+    // never a mix.
+    let generation = crate::fsutil::Generation::new(
+        &out_dir,
+        &[
+            crate::provenance::PROVENANCE_FILE,
+            spdx3::SBOM_FILE,
+            crate::provenance::SCAN_FILE,
+            run::RUN_FILE,
+            cyclonedx::BOM_FILE,
+        ],
+    )
+    .into_diagnostic()
+    .wrap_err_with(|| format!("cannot prepare {}", out_dir.display()))?;
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
-        let p = out_dir.join(name);
+        let p = generation.dir().join(name);
         write_atomic(&p, bytes)
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot write {}", p.display()))
@@ -327,22 +347,16 @@ pub fn run(cx: &Context, args: BuildArgs) -> Result<()> {
         crate::provenance::SCAN_FILE,
         run::RUN_FILE,
     ];
-    match &bom_bytes {
-        Some(b) => {
-            write(cyclonedx::BOM_FILE, b)?;
-            written.insert(3, cyclonedx::BOM_FILE);
-        }
-        None => {
-            // A BOM left by an earlier build would describe other bytes.
-            let stale = out_dir.join(cyclonedx::BOM_FILE);
-            if stale.exists() {
-                std::fs::remove_file(&stale)
-                    .into_diagnostic()
-                    .wrap_err_with(|| format!("cannot remove stale {}", stale.display()))?;
-            }
-        }
+    // (A BOM of an earlier build is not carried into the new directory.)
+    if let Some(b) = &bom_bytes {
+        write(cyclonedx::BOM_FILE, b)?;
+        written.insert(3, cyclonedx::BOM_FILE);
     }
     write(crate::provenance::PROVENANCE_FILE, &provenance)?;
+    generation
+        .publish()
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot put the documents in place at {}", out_dir.display()))?;
 
     let rel_dir = "target/mlprov";
     if cx.printer.github_actions {

@@ -17,6 +17,12 @@ pub fn run(cx: &Context, args: KeygenArgs) -> Result<()> {
         .settings
         .cwd
         .join(format!("{}.pub", args.output_key_prefix));
+    let shown = |p: &std::path::Path| {
+        p.strip_prefix(&cx.settings.cwd)
+            .unwrap_or(p)
+            .display()
+            .to_string()
+    };
     if !args.force {
         for p in [&key_path, &pub_path] {
             if p.exists() {
@@ -43,10 +49,28 @@ pub fn run(cx: &Context, args: KeygenArgs) -> Result<()> {
     write_atomic_mode(&pub_path, public.to_pem().as_bytes(), 0o644)
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot write {}", pub_path.display()))?;
+    // A private key in a git work tree is one `git add .` from being
+    // published: make git ignore it (or say why that did not happen).
+    let ignored = crate::gitignore::ensure_ignored(
+        &key_path,
+        "the private signing key written by `mlprov keygen`: never commit it",
+    );
+    match &ignored {
+        Ok(crate::gitignore::Ignored::Tracked) => cx.printer.warn(&format!(
+            "{} is tracked by git: remove it from the repository (`git rm --cached {}`) and rotate the key",
+            key_path.display(),
+            key_path.display()
+        )),
+        Err(e) => cx.printer.warn(&format!(
+            "could not add {} to .gitignore ({e}): do not commit it",
+            key_path.display()
+        )),
+        _ => {}
+    }
     if args.no_password {
         cx.printer.warn(&format!(
             "{} is NOT encrypted (--no-password): anyone who can read it can sign as you",
-            key_path.display()
+            shown(&key_path)
         ));
     }
     if cx.printer.is_json() {
@@ -65,15 +89,21 @@ pub fn run(cx: &Context, args: KeygenArgs) -> Result<()> {
             &format!(
                 "{} key pair: {} ({}), {}",
                 key.algorithm(),
-                key_path.display(),
+                shown(&key_path),
                 if args.no_password {
                     "unencrypted"
                 } else {
                     "encrypted"
                 },
-                pub_path.display()
+                shown(&pub_path)
             ),
         );
+        if let Ok(crate::gitignore::Ignored::Added(p)) = &ignored {
+            cx.printer.status(
+                "Updated",
+                &format!("{} (added {})", shown(p), shown(&key_path)),
+            );
+        }
     }
     Ok(())
 }

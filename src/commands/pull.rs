@@ -56,6 +56,14 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
         settings.credentials.describe()
     ));
     let client = Client::new(&reference.registry, &settings)?;
+    // SIGINT, SIGTERM, SIGHUP: remove the staging directory, then end as
+    // the signal would (130). A second handler is never needed: one pull
+    // per process.
+    let _ = ctrlc::set_handler(|| {
+        crate::cleanup::remove_registered();
+        eprintln!("interrupted: the partial download was removed");
+        std::process::exit(130);
+    });
     let reporter = cx.printer.reporter();
     let staged = pull::stage(&client, &reference, &dest, &reporter)?;
 
@@ -215,12 +223,25 @@ fn verify(
         staged.resolved.reference.name(),
         staged.resolved.manifest_digest.prefixed()
     );
+    let raw = |b: &crate::registry::pull::PulledBundle| RawBundle {
+        source: format!("{location} referrer {}", b.referrer.prefixed()),
+        bytes: b.bytes.clone(),
+    };
+    // The model's own bundles are the root's; the inputs' evidence is found
+    // for the nodes it is about.
     let referrers: Vec<RawBundle> = staged
         .bundles
         .iter()
-        .map(|b| RawBundle {
-            source: format!("{location} referrer {}", b.referrer.prefixed()),
-            bytes: b.bytes.clone(),
+        .filter(|b| !b.input_evidence)
+        .map(raw)
+        .collect();
+    let evidence: Vec<crate::verify::locate::Evidence> = staged
+        .bundles
+        .iter()
+        .filter(|b| b.input_evidence)
+        .map(|b| crate::verify::locate::Evidence {
+            about: b.about,
+            bundle: raw(b),
         })
         .collect();
     let flags = crate::settings::verify::Flags {
@@ -230,29 +251,37 @@ fn verify(
         target_registry: Some(&staged.resolved.reference.registry),
         access: Some(access),
     };
-    let out = crate::settings::verify::verify_with(&cx.settings, &cx.printer, &flags, &|_, _| {
-        let root = crate::verify::target::staged(
-            staged.dir(),
-            &location,
-            staged.resolved.parsed.artifact_digest,
-            staged.resolved.manifest_digest,
-            referrers.clone(),
-        );
-        Ok(crate::verify::target::Resolved {
-            resource_uri: root.uri.clone().unwrap_or_default(),
-            root,
-            project_root: None,
-        })
-    })?;
+    let out =
+        crate::settings::verify::verify_with(&cx.settings, &cx.printer, &flags, &|registry, _| {
+            registry.add_evidence(evidence.clone());
+            let root = crate::verify::target::staged(
+                staged.dir(),
+                &location,
+                staged.resolved.parsed.artifact_digest,
+                staged.resolved.manifest_digest,
+                referrers.clone(),
+            );
+            Ok(crate::verify::target::Resolved {
+                resource_uri: root.uri.clone().unwrap_or_default(),
+                root,
+                project_root: None,
+            })
+        })?;
     let g = &out.graph;
     if !cx.printer.is_json() {
         cx.printer.detail(&crate::verify::report::graph_human(g));
     }
     let failure = crate::output::graph_summary(&cx.printer, &cx.settings.cwd, g).err();
     if failure.is_none() {
-        // Keep what verified, so `verify sha256:…`, `graph` and `why` see it.
+        // Keep what verified, about the model and about its inputs, so
+        // `verify sha256:…`, `graph` and `why` see it.
         let store = cx.settings.paths.store();
-        for a in g.root().verdict.iter().flat_map(|v| v.attestations.iter()) {
+        for a in g
+            .nodes
+            .iter()
+            .flat_map(|n| n.verdict.iter())
+            .flat_map(|v| v.attestations.iter())
+        {
             if a.status != Status::Verified {
                 continue;
             }

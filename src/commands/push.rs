@@ -86,7 +86,7 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<()> {
     } else {
         None
     };
-    let bundles = gather_bundles(
+    let Evidence { bundles, names } = gather_bundles(
         cx,
         &out_dir,
         sig_path.as_deref(),
@@ -184,13 +184,51 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<()> {
             outcome.mounted
         ),
     );
-    for r in &outcome.referrers {
+    // In a stable order: by predicate type, then input name.
+    let mut own: Vec<&registry::push::PushedReferrer> = outcome
+        .referrers
+        .iter()
+        .filter(|r| r.about.is_none())
+        .collect();
+    own.sort_by(|a, b| (&a.predicate_type, a.digest).cmp(&(&b.predicate_type, b.digest)));
+    for r in own {
         cx.printer.status(
             "Attached",
             &format!(
                 "{} {}",
                 r.predicate_type.as_deref().unwrap_or("(message signature)"),
                 r.digest.prefixed()
+            ),
+        );
+    }
+    // The inputs' evidence, one line per input.
+    let mut per_input: std::collections::BTreeMap<Sha256Digest, Vec<&str>> =
+        std::collections::BTreeMap::new();
+    for r in &outcome.referrers {
+        if let Some(d) = r.about {
+            per_input
+                .entry(d)
+                .or_default()
+                .push(r.predicate_type.as_deref().unwrap_or("(message signature)"));
+        }
+    }
+    let mut per_input: Vec<(Sha256Digest, Vec<&str>)> = per_input
+        .into_iter()
+        .map(|(d, mut types)| {
+            types.sort();
+            types.dedup();
+            (d, types)
+        })
+        .collect();
+    per_input.sort_by_key(|(d, _)| (names.get(d).cloned(), *d));
+    for (d, types) in &per_input {
+        cx.printer.status(
+            "Attached",
+            &format!(
+                "evidence for {} {}: {}",
+                names.get(d).map(String::as_str).unwrap_or("input"),
+                d.prefixed(),
+                types.join(", ")
             ),
         );
     }
@@ -217,15 +255,22 @@ fn throughput(bytes: u64, d: Duration) -> String {
 }
 
 /// Signed bundles about the artifact: `target/mlprov/*.sigstore.json` and
-/// the OMS `model.sig` beside the files. A file there that is not a bundle is
-/// an error; a bundle about other content (an older build) is left out.
+/// the OMS `model.sig` beside the files, and what the local store holds
+/// about it. A file there that is not a bundle is an error.
+///
+/// Then the evidence its inputs need: every bundle (sidecar or in the
+/// store) about a dependency the model's provenance names, and, through
+/// those bundles' own provenance, about their dependencies, recursively.
+/// Those are pushed as input-evidence referrers of the model, so a verifier
+/// finds the whole graph from the model's reference. A bundle about other
+/// content than either (an older build) is left out.
 fn gather_bundles(
     cx: &Context,
     out_dir: &Path,
     model_sig: Option<&Path>,
     artifact_digest: &Sha256Digest,
     manifest_digest: &Sha256Digest,
-) -> Result<Vec<Bundle>> {
+) -> Result<Evidence> {
     let mut paths: Vec<PathBuf> = match std::fs::read_dir(out_dir) {
         Ok(rd) => rd
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -244,49 +289,44 @@ fn gather_bundles(
     // Everything the local store holds about this artifact (import
     // attestations, evaluations attested elsewhere, earlier signatures).
     let store = cx.settings.paths.store();
-    let stored = store.list(artifact_digest).map_err(|e| {
-        miette!(
-            code = "mlprov::push::store",
-            help = "check MLPROV_HOME and its permissions",
-            "cannot read the local store {}: {e}",
-            store.root().display()
-        )
-    })?;
-    paths.extend(stored.into_iter().map(|b| b.path));
+    let list = |d: &Sha256Digest| {
+        store.list(d).map_err(|e| {
+            miette!(
+                code = "mlprov::push::store",
+                help = "check MLPROV_HOME and its permissions",
+                "cannot read the local store {}: {e}",
+                store.root().display()
+            )
+        })
+    };
+    paths.extend(list(artifact_digest)?.into_iter().map(|b| b.path));
     // And what is filed under the manifest push publishes (the registry form
     // of the OMS signature, which `sign` files there only).
-    let by_manifest = store.list(manifest_digest).map_err(|e| {
-        miette!(
-            code = "mlprov::push::store",
-            help = "check MLPROV_HOME and its permissions",
-            "cannot read the local store {}: {e}",
-            store.root().display()
-        )
-    })?;
-    paths.extend(by_manifest.into_iter().map(|b| b.path));
-    let mut seen = std::collections::BTreeSet::new();
-    let mut out: Vec<(PathBuf, Bundle)> = Vec::new();
-    for p in paths {
-        let bytes = std::fs::read(&p)
+    paths.extend(list(manifest_digest)?.into_iter().map(|b| b.path));
+    let read = |p: &Path| -> Result<(Bundle, Vec<Sha256Digest>)> {
+        let bytes = crate::store::read_entry(p)
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot read {}", p.display()))?;
-        if !seen.insert(Sha256Digest::of(&bytes)) {
-            continue;
-        }
-        let (bundle, subjects) = Bundle::from_bytes(bytes).map_err(|e| {
+        Bundle::from_bytes(bytes).map_err(|e| {
             miette!(
                 code = "mlprov::push::bad-bundle",
                 help = "remove the file, or sign again with `mlprov attest` / `mlprov sign`",
                 "{} is not a Sigstore bundle: {e}",
                 p.display()
             )
-        })?;
+        })
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out: Vec<(PathBuf, Bundle)> = Vec::new();
+    let mut others = Vec::new();
+    for p in paths {
+        let (bundle, subjects) = read(&p)?;
+        if !seen.insert(Sha256Digest::of(&bundle.bytes)) {
+            continue;
+        }
         if !subjects.contains(artifact_digest) && bundle.content == "dsse-envelope" {
-            cx.printer.warn(&format!(
-                "leaving out {}: it is about other content than {} (an older build?)",
-                p.display(),
-                artifact_digest.prefixed()
-            ));
+            // Perhaps evidence about an input (below).
+            others.push((p, bundle, subjects));
             continue;
         }
         if !bundle.manifests.is_empty() && !bundle.manifests.contains(manifest_digest) {
@@ -318,7 +358,101 @@ fn gather_bundles(
             ));
         }
     }
-    Ok(out.into_iter().map(|(_, b)| b).collect())
+    let model: Vec<Bundle> = out.into_iter().map(|(_, b)| b).collect();
+
+    // The inputs' evidence, breadth first from the model's provenance.
+    let mut queue: std::collections::VecDeque<(Sha256Digest, Option<String>)> =
+        model.iter().flat_map(|b| dependencies(&b.bytes)).collect();
+    let mut visited = std::collections::BTreeSet::from([*artifact_digest]);
+    let mut used = std::collections::BTreeSet::new();
+    let mut inputs = Vec::new();
+    let mut names = std::collections::BTreeMap::new();
+    while let Some((digest, name)) = queue.pop_front() {
+        if let Some(n) = name {
+            names.entry(digest).or_insert(n);
+        }
+        if !visited.insert(digest) {
+            continue;
+        }
+        let mut found: Vec<Bundle> = Vec::new();
+        for (i, (_, b, subjects)) in others.iter().enumerate() {
+            if subjects.contains(&digest) {
+                used.insert(i);
+                found.push(b.clone());
+            }
+        }
+        for stored in list(&digest)? {
+            let (b, subjects) = read(&stored.path)?;
+            if subjects.contains(&digest) {
+                found.push(b);
+            }
+        }
+        let mut kept = std::collections::BTreeSet::new();
+        for mut b in found {
+            if !kept.insert(Sha256Digest::of(&b.bytes)) {
+                continue;
+            }
+            queue.extend(dependencies(&b.bytes));
+            b.about = Some(digest);
+            inputs.push(b);
+        }
+    }
+    for (i, (p, _, _)) in others.iter().enumerate() {
+        if !used.contains(&i) {
+            cx.printer.warn(&format!(
+                "leaving out {}: it is about other content than {} and its inputs (an older build?)",
+                p.display(),
+                artifact_digest.prefixed()
+            ));
+        }
+    }
+    let mut bundles = model;
+    bundles.extend(inputs);
+    Ok(Evidence { bundles, names })
+}
+
+/// The bundles `push` publishes, and the input names the provenance gives
+/// the digests they are about (for the report).
+struct Evidence {
+    bundles: Vec<Bundle>,
+    names: std::collections::BTreeMap<Sha256Digest, String>,
+}
+
+/// The artifact dependencies (digest, name) a build provenance bundle
+/// names; nothing for other bundles.
+fn dependencies(bundle: &[u8]) -> Vec<(Sha256Digest, Option<String>)> {
+    let Ok(b) = crate::sign::bundle::parse(bundle) else {
+        return Vec::new();
+    };
+    if b.statement.predicate_type != crate::intoto::PREDICATE_SLSA_PROVENANCE {
+        return Vec::new();
+    }
+    // An import provenance's dependencies are the input's own files, which
+    // verification does not walk (as in `verify`'s walk).
+    if b.statement
+        .predicate
+        .pointer("/buildDefinition/buildType")
+        .and_then(|t| t.as_str())
+        == Some(crate::intoto::BUILD_TYPE_IMPORT)
+    {
+        return Vec::new();
+    }
+    b.statement
+        .predicate
+        .pointer("/buildDefinition/resolvedDependencies")
+        .and_then(|d| d.as_array())
+        .map(|deps| {
+            deps.iter()
+                .filter_map(|d| {
+                    let digest = d.pointer("/digest/sha256").and_then(|h| h.as_str())?;
+                    Some((
+                        Sha256Digest::from_hex(digest).ok()?,
+                        d.get("name").and_then(|n| n.as_str()).map(str::to_string),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Repositories of the target's registry named by the lock's `oci` inputs:

@@ -40,6 +40,11 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<()> {
         cx.printer.json(&report::graph_json(&out.graph));
     } else {
         cx.printer.out(&report::graph_human(&out.graph));
+        cx.printer.detail(&report::policy_human(
+            &out.graph,
+            &out.policy,
+            &cx.settings.cwd,
+        ));
     }
     if let Some(file) = &args.emit_vsa {
         emit_vsa(cx, &args, &out, file)?;

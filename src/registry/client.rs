@@ -95,6 +95,53 @@ pub struct PutManifest {
 /// A tag list page is at most this big (a registry without pagination
 /// answers every tag at once).
 pub const MAX_TAG_LIST_BYTES: u64 = 64 << 20;
+/// Of an error answer's body, this much is read (for the message).
+pub const MAX_ERROR_BODY_BYTES: u64 = 64 << 10;
+
+/// Read a response body of at most `max` bytes, failing as soon as more
+/// arrive (never reading the rest). `limit` names the limit.
+async fn read_limited(
+    resp: &mut reqwest::Response,
+    max: u64,
+    what: &str,
+    limit: &str,
+) -> Result<Vec<u8>, Fail> {
+    let over = || {
+        Fail::Fatal(RegistryError::Protocol {
+            what: what.to_string(),
+            message: format!("the answer is over the limit of {max} bytes ({limit})"),
+        })
+    };
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(over());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| Fail::Transient(error_chain(&e)))?
+    {
+        if (body.len() + chunk.len()) as u64 > max {
+            return Err(over());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The start of an error answer's body (at most [`MAX_ERROR_BODY_BYTES`]),
+/// for the message; the rest is never read.
+async fn error_text(mut resp: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        let room = (MAX_ERROR_BODY_BYTES as usize).saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() as u64 >= MAX_ERROR_BODY_BYTES {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
 /// Pages of a tag list followed at most (a `Link` loop ends there).
 const MAX_TAG_PAGES: usize = 10_000;
 
@@ -405,11 +452,19 @@ impl Client {
             RegistryOperation::Pull
         };
         let reference = self.reference(repo, "latest");
-        let token = self
-            .oci
-            .auth(&reference, &self.auth, op)
-            .await
-            .map_err(|e| classify_oci(e, &format!("logging in to {}", self.registry)))?;
+        let token = tokio::time::timeout(
+            self.settings.timeout,
+            self.oci.auth(&reference, &self.auth, op),
+        )
+        .await
+        .map_err(|_| {
+            Fail::Transient(format!(
+                "logging in to {} took longer than the timeout of {} s",
+                self.registry,
+                self.settings.timeout.as_secs()
+            ))
+        })?
+        .map_err(|e| classify_oci(e, &format!("logging in to {}", self.registry)))?;
         if let Ok(mut t) = self.tokens.lock() {
             t.insert(key, token.clone());
         }
@@ -442,7 +497,7 @@ impl Client {
         }
         if is_transient_status(status) {
             let url = resp.url().path().to_string();
-            let body = resp.text().await.unwrap_or_default();
+            let body = error_text(resp).await;
             return Err(Fail::Transient(format!(
                 "{} {} from {url}{}",
                 status.as_u16(),
@@ -740,7 +795,44 @@ impl Client {
         self.settings.timeout + Duration::from_secs(bytes >> 20)
     }
 
+    /// The deadline of a whole download of `bytes`, retries included: one
+    /// timeout per attempt and one more, plus time at 1 MiB/s.
+    fn transfer_deadline(&self, bytes: u64) -> Duration {
+        self.settings.timeout * (self.settings.attempts + 1) + Duration::from_secs(bytes >> 20)
+    }
+
+    /// A whole download, retries included, within
+    /// [`Self::transfer_deadline`]: a registry that trickles bytes (never
+    /// idle long enough for the read timeout) still ends.
     async fn download_async(
+        &self,
+        repo: &str,
+        digest: &Sha256Digest,
+        size: u64,
+        out: &mut File,
+        what: &str,
+        reporter: &dyn Reporter,
+    ) -> Result<(), RegistryError> {
+        let deadline = self.transfer_deadline(size);
+        match tokio::time::timeout(
+            deadline,
+            self.download_unbounded(repo, digest, size, out, what, reporter),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(RegistryError::GaveUp {
+                what: what.to_string(),
+                attempts: 1,
+                message: format!(
+                    "the transfer did not finish within its deadline of {} s (--timeout per attempt plus 1 s per MiB; raise --timeout or MLPROV_REGISTRY_TIMEOUT)",
+                    deadline.as_secs()
+                ),
+            }),
+        }
+    }
+
+    async fn download_unbounded(
         &self,
         repo: &str,
         digest: &Sha256Digest,
@@ -979,25 +1071,28 @@ impl Client {
         lookup: &str,
     ) -> Result<(Vec<u8>, Sha256Digest), RegistryError> {
         let what = format!("fetching manifest {}/{repo}:{lookup}", self.registry);
-        let reference = self.reference(repo, lookup);
-        let (bytes, digest) = self
+        let url = self.url(&format!("/v2/{repo}/manifests/{lookup}"));
+        let accept = ACCEPT_MANIFESTS.join(", ");
+        // Read here rather than through oci-client, which reads a body
+        // whole before any limit could apply.
+        let (bytes, header) = self
             .retry(&what, repo, false, async || {
-                self.token(repo, false).await?;
-                self.oci
-                    .pull_manifest_raw(&reference, &self.auth, ACCEPT_MANIFESTS)
-                    .await
-                    .map_err(|e| classify_oci(e, &what))
+                let mut resp = self
+                    .send(repo, false, |c| {
+                        c.get(url.clone())
+                            .header(ACCEPT, &accept)
+                            .timeout(self.settings.timeout)
+                    })
+                    .await?;
+                if resp.status() != StatusCode::OK {
+                    return Err(Fail::Fatal(status_error(resp, &what).await));
+                }
+                let header = header_digest(&resp);
+                let body = read_limited(&mut resp, MAX_MANIFEST_BYTES, &what, "MAX_MANIFEST_BYTES")
+                    .await?;
+                Ok((body, header))
             })
             .await?;
-        if bytes.len() as u64 > MAX_MANIFEST_BYTES {
-            return Err(RegistryError::Protocol {
-                what,
-                message: format!(
-                    "the manifest is {} bytes, over the 4 MiB limit",
-                    bytes.len()
-                ),
-            });
-        }
         let actual = Sha256Digest::of(&bytes);
         if let Ok(want) = Sha256Digest::from_prefixed(lookup)
             && want != actual
@@ -1008,16 +1103,17 @@ impl Client {
                 actual: actual.prefixed(),
             });
         }
-        // oci-client checks the header digest against the body; make sure
-        // it is a sha256 we agree with.
-        if Sha256Digest::from_prefixed(&digest).ok() != Some(actual) {
+        // The registry's digest header, when it sends one, must agree.
+        if let Some(d) = header
+            && d != actual
+        {
             return Err(RegistryError::DigestMismatch {
                 what,
-                expected: digest,
+                expected: d.prefixed(),
                 actual: actual.prefixed(),
             });
         }
-        Ok((bytes.to_vec(), actual))
+        Ok((bytes, actual))
     }
 
     async fn referrers_api_async(
@@ -1029,25 +1125,33 @@ impl Client {
         let url = self.url(&format!("/v2/{repo}/referrers/{}", subject.prefixed()));
         let resp = self
             .retry(&what, repo, false, async || {
-                self.send(repo, false, |c| {
-                    c.get(url.clone()).header(ACCEPT, OCI_INDEX_MEDIA_TYPE)
-                })
-                .await
+                let mut resp = self
+                    .send(repo, false, |c| {
+                        c.get(url.clone())
+                            .header(ACCEPT, OCI_INDEX_MEDIA_TYPE)
+                            .timeout(self.settings.timeout)
+                    })
+                    .await?;
+                if resp.status() != StatusCode::OK {
+                    return Ok(Err(resp));
+                }
+                read_limited(&mut resp, MAX_MANIFEST_BYTES, &what, "MAX_MANIFEST_BYTES")
+                    .await
+                    .map(Ok)
             })
             .await?;
-        match resp.status() {
-            StatusCode::OK => {
-                let body = resp.bytes().await.map_err(|e| RegistryError::GaveUp {
-                    what: what.clone(),
-                    attempts: 1,
-                    message: error_chain(&e),
-                })?;
-                let index = parse_index(&body, &what)?;
-                Ok(Some(index))
-            }
+        match resp {
+            Ok(body) => Ok(Some(parse_index(&body, &what)?)),
             // No referrers API (distribution 2.x answers 404 for the route).
-            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => Ok(None),
-            _ => Err(status_error(resp, &what).await),
+            Err(r)
+                if matches!(
+                    r.status(),
+                    StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(r) => Err(status_error(r, &what).await),
         }
     }
 
@@ -1073,7 +1177,11 @@ impl Client {
             }
             let (body, next) = self
                 .retry(&what, repo, false, async || {
-                    let mut resp = self.send(repo, false, |c| c.get(url.clone())).await?;
+                    let mut resp = self
+                        .send(repo, false, |c| {
+                            c.get(url.clone()).timeout(self.settings.timeout)
+                        })
+                        .await?;
                     if resp.status() != StatusCode::OK {
                         return Err(Fail::Fatal(status_error(resp, &what).await));
                     }
@@ -1147,7 +1255,9 @@ pub fn tag_schema(subject: &Sha256Digest) -> String {
     format!("sha256-{}", subject.hex())
 }
 
-fn parse_index(body: &[u8], what: &str) -> Result<OciImageIndex, RegistryError> {
+/// Parse a referrers index or tag-schema index answer (public for the fuzz
+/// target).
+pub fn parse_index(body: &[u8], what: &str) -> Result<OciImageIndex, RegistryError> {
     serde_json::from_slice::<OciImageIndex>(body).map_err(|e| RegistryError::Protocol {
         what: what.to_string(),
         message: format!("not an OCI image index: {e}"),
@@ -1309,7 +1419,7 @@ fn expect_status(resp: &reqwest::Response, ok: &[StatusCode], what: &str) -> Res
 
 async fn status_error(resp: reqwest::Response, what: &str) -> RegistryError {
     let status = resp.status();
-    let body = resp.text().await.unwrap_or_default();
+    let body = error_text(resp).await;
     match status {
         StatusCode::FORBIDDEN => RegistryError::Denied {
             what: what.to_string(),

@@ -63,10 +63,26 @@ pub const ANN_LOCK_DIGEST: &str = "dev.mlprov.lock.digest";
 /// Bundle referrer annotations, as cosign writes them.
 pub const ANN_BUNDLE_CONTENT: &str = "dev.sigstore.bundle.content";
 pub const ANN_BUNDLE_PREDICATE: &str = "dev.sigstore.bundle.predicateType";
+/// `artifactType` of a referrer carrying evidence about one of the model's
+/// inputs (its layer is still a Sigstore bundle): a referrer of the model's
+/// manifest, so a verifier finds the whole graph's evidence from the
+/// model's reference alone, but of its own type, so that cosign, Kyverno
+/// and the policy-controller, which read the model's attestations as the
+/// referrers of type [`BUNDLE_ARTIFACT_TYPE`], never see statements about
+/// other subjects.
+pub const INPUT_BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dev.mlprov.input-bundle.v1+json";
+/// Input-evidence referrer annotation: the artifact digest
+/// (`sha256:…`) of the input the bundle's statement is about. An index
+/// only: the verifier reads the statement's subjects.
+pub const ANN_BUNDLE_SUBJECT: &str = "dev.mlprov.bundle.subject";
 
 /// A bundle referrer's layer is at most this big: anything larger is not a
 /// bundle and is refused rather than read into memory.
 pub const MAX_BUNDLE_BYTES: u64 = 16 << 20;
+/// At most this many distinct bundles are fetched for one subject…
+pub const MAX_REFERRERS: usize = 256;
+/// …holding at most this many bytes together.
+pub const MAX_REFERRER_BYTES: u64 = 128 << 20;
 /// A manifest or index is at most this big (the distribution spec's 4 MiB).
 pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 

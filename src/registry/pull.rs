@@ -11,7 +11,8 @@ use oci_client::manifest::OciImageManifest;
 
 use super::modelpack::{self, LayerFile, Parsed};
 use super::{
-    ANN_BUNDLE_PREDICATE, BUNDLE_ARTIFACT_TYPE, Client, MAX_BUNDLE_BYTES, OciRef, RegistryError,
+    ANN_BUNDLE_PREDICATE, ANN_BUNDLE_SUBJECT, BUNDLE_ARTIFACT_TYPE, Client,
+    INPUT_BUNDLE_ARTIFACT_TYPE, MAX_BUNDLE_BYTES, OciRef, RegistryError,
 };
 use crate::digest::Sha256Digest;
 use crate::reporter::Reporter;
@@ -45,10 +46,23 @@ pub struct PulledBundle {
     pub referrer: Sha256Digest,
     /// The predicate type the referrer claims (a hint; the bundle says).
     pub predicate_type: Option<String>,
+    /// An [`INPUT_BUNDLE_ARTIFACT_TYPE`] referrer: evidence about one of
+    /// the model's inputs, not about the model.
+    pub input_evidence: bool,
+    /// For input evidence: the input digest the referrer says the bundle is
+    /// about (a hint too; the statement's subjects say).
+    pub about: Option<Sha256Digest>,
     pub bytes: Vec<u8>,
 }
 
-/// Every Sigstore bundle attached to `subject`. A listed bundle that cannot
+/// The referrer types that carry a Sigstore bundle: the model's own
+/// (cosign's layout) and evidence about its inputs.
+fn is_bundle_type(t: &str) -> bool {
+    t == BUNDLE_ARTIFACT_TYPE || t == INPUT_BUNDLE_ARTIFACT_TYPE
+}
+
+/// Every Sigstore bundle attached to `subject`, the model's own and the
+/// evidence about its inputs. A listed bundle that cannot
 /// be fetched, or whose referrer does not point back at `subject`, is an
 /// error: nothing is skipped silently. Returns whether the referrers API
 /// (rather than the tag schema) answered.
@@ -59,11 +73,20 @@ pub fn fetch_bundles(
 ) -> Result<(Vec<PulledBundle>, bool), RegistryError> {
     let listed = client.referrers(repo, subject)?;
     let mut out = Vec::new();
+    // A referrer listed twice, or two referrers of one bundle blob, is
+    // fetched once; count and bytes are bounded while fetching.
+    let mut seen_referrers = std::collections::BTreeSet::new();
+    let mut seen_layers = std::collections::BTreeSet::new();
+    let mut total = 0u64;
+    let limit = |message: String| RegistryError::Protocol {
+        what: format!("referrers of {}", subject.prefixed()),
+        message,
+    };
     for entry in &listed.manifests {
         if entry
             .artifact_type
             .as_deref()
-            .is_some_and(|t| t != BUNDLE_ARTIFACT_TYPE)
+            .is_some_and(|t| !is_bundle_type(t))
         {
             continue;
         }
@@ -72,6 +95,15 @@ pub fn fetch_bundles(
                 what: format!("referrers of {}", subject.prefixed()),
                 message: format!("entry with a non-sha256 digest {}", entry.digest),
             })?;
+        if !seen_referrers.insert(referrer) {
+            continue;
+        }
+        if seen_referrers.len() > super::MAX_REFERRERS {
+            return Err(limit(format!(
+                "more than {} referrers (MAX_REFERRERS)",
+                super::MAX_REFERRERS
+            )));
+        }
         let (bytes, _) = client.get_manifest(repo, &referrer.prefixed())?;
         let what = format!("referrer {}", referrer.prefixed());
         let m: OciImageManifest =
@@ -79,7 +111,7 @@ pub fn fetch_bundles(
                 what: what.clone(),
                 message: format!("not an OCI image manifest: {e}"),
             })?;
-        if m.artifact_type.as_deref() != Some(BUNDLE_ARTIFACT_TYPE) {
+        if !m.artifact_type.as_deref().is_some_and(is_bundle_type) {
             // Listed without an artifactType and not a bundle: not ours.
             continue;
         }
@@ -109,6 +141,16 @@ pub fn fetch_bundles(
                 message: format!("non-sha256 layer digest {}", layer.digest),
             })?;
         let size = u64::try_from(layer.size).unwrap_or(u64::MAX);
+        if !seen_layers.insert(digest) {
+            continue;
+        }
+        total = total.saturating_add(size.min(MAX_BUNDLE_BYTES + 1));
+        if total > super::MAX_REFERRER_BYTES {
+            return Err(limit(format!(
+                "bundles over {} bytes together (MAX_REFERRER_BYTES)",
+                super::MAX_REFERRER_BYTES
+            )));
+        }
         let bytes = client.fetch_small_blob(repo, &digest, size, MAX_BUNDLE_BYTES, &what)?;
         out.push(PulledBundle {
             referrer,
@@ -117,6 +159,15 @@ pub fn fetch_bundles(
                 .as_ref()
                 .and_then(|a| a.get(ANN_BUNDLE_PREDICATE))
                 .cloned(),
+            input_evidence: m.artifact_type.as_deref() == Some(INPUT_BUNDLE_ARTIFACT_TYPE),
+            about: (m.artifact_type.as_deref() == Some(INPUT_BUNDLE_ARTIFACT_TYPE))
+                .then(|| {
+                    m.annotations
+                        .as_ref()
+                        .and_then(|a| a.get(ANN_BUNDLE_SUBJECT))
+                        .and_then(|d| Sha256Digest::from_prefixed(d).ok())
+                })
+                .flatten(),
             bytes,
         });
     }
@@ -125,7 +176,8 @@ pub fn fetch_bundles(
 }
 
 /// Download `files` of `repo` into `dir` (which must exist), each verified
-/// while streaming. Executable bits recorded in the file metadata are kept.
+/// while streaming. Files are created with the default mode (umask):
+/// layer metadata modes are unsigned.
 pub fn download_files(
     client: &Client,
     repo: &str,
@@ -151,12 +203,9 @@ pub fn download_files(
         reporter.finish();
         r?;
         out.sync_all().map_err(RegistryError::io(&dest))?;
-        #[cfg(unix)]
-        if layer.executable() {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
-                .map_err(RegistryError::io(&dest))?;
-        }
+        // The mode a layer's file metadata claims is not applied: nothing
+        // signs it (the OMS file list has paths and digests only), so a
+        // registry could make any file executable.
     }
     Ok(())
 }
@@ -170,6 +219,7 @@ pub struct Staged {
     pub referrers_api: bool,
     staging: tempfile::TempDir,
     dest: PathBuf,
+    _registered: crate::cleanup::Registered,
 }
 
 impl Staged {
@@ -239,10 +289,13 @@ pub fn stage(
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(RegistryError::io(&parent))?;
+    crate::cleanup::sweep(&parent);
     let staging = tempfile::Builder::new()
-        .prefix(".mlprov-pull-")
+        .prefix(&crate::cleanup::prefix("pull"))
         .tempdir_in(&parent)
         .map_err(RegistryError::io(&parent))?;
+    // Removed by the command's signal handler if the pull is interrupted.
+    let registered = crate::cleanup::register(staging.path());
     let repo = &reference.repository;
     download_files(
         client,
@@ -258,5 +311,6 @@ pub fn stage(
         referrers_api,
         staging,
         dest: dest.to_path_buf(),
+        _registered: registered,
     })
 }

@@ -15,9 +15,9 @@ use oci_client::manifest::{ImageIndexEntry, OciDescriptor, OciImageIndex, OciIma
 use super::client::tag_schema;
 use super::modelpack::{Built, LayerFile};
 use super::{
-    ANN_BUNDLE_CONTENT, ANN_BUNDLE_PREDICATE, ANN_CREATED, ANN_TITLE, BUNDLE_ARTIFACT_TYPE, Client,
-    EMPTY_CONTENT, EMPTY_MEDIA_TYPE, OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, OciRef,
-    RegistryError,
+    ANN_BUNDLE_CONTENT, ANN_BUNDLE_PREDICATE, ANN_BUNDLE_SUBJECT, ANN_CREATED, ANN_TITLE,
+    BUNDLE_ARTIFACT_TYPE, Client, EMPTY_CONTENT, EMPTY_MEDIA_TYPE, INPUT_BUNDLE_ARTIFACT_TYPE,
+    OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, OciRef, RegistryError,
 };
 use crate::digest::Sha256Digest;
 use crate::reporter::Reporter;
@@ -40,6 +40,10 @@ pub struct Bundle {
     /// The OCI manifests the statement names as subjects (by their media
     /// type, see [`super::plan::manifest_subject`]).
     pub manifests: Vec<Sha256Digest>,
+    /// `None`: a bundle about the model itself, pushed in cosign's layout.
+    /// `Some(input)`: evidence about one of its inputs (or their inputs),
+    /// pushed as an input-bundle referrer annotated with that digest.
+    pub about: Option<Sha256Digest>,
 }
 
 impl Bundle {
@@ -60,6 +64,7 @@ impl Bundle {
                     content: "message-signature",
                     bytes,
                     manifests: Vec::new(),
+                    about: None,
                 },
                 Vec::new(),
             ));
@@ -98,6 +103,7 @@ impl Bundle {
                 content: "dsse-envelope",
                 bytes,
                 manifests,
+                about: None,
             },
             subjects,
         ))
@@ -132,6 +138,8 @@ pub struct PushedReferrer {
     pub digest: Sha256Digest,
     pub predicate_type: Option<String>,
     pub bundle_digest: Sha256Digest,
+    /// The input the bundle is about (`None`: the model).
+    pub about: Option<Sha256Digest>,
 }
 
 #[derive(Debug, Clone)]
@@ -279,6 +287,16 @@ fn ensure_blob(
     Ok(())
 }
 
+/// The referrer's `artifactType`: cosign's for the model's own bundles,
+/// mlprov's input-bundle type for evidence about its inputs.
+pub fn referrer_artifact_type(bundle: &Bundle) -> &'static str {
+    if bundle.about.is_some() {
+        INPUT_BUNDLE_ARTIFACT_TYPE
+    } else {
+        BUNDLE_ARTIFACT_TYPE
+    }
+}
+
 /// The referrer manifest for one bundle (cosign's layout).
 pub fn referrer_manifest(
     bundle: &Bundle,
@@ -289,6 +307,9 @@ pub fn referrer_manifest(
     ann.insert(ANN_BUNDLE_CONTENT.to_string(), bundle.content.to_string());
     if let Some(p) = &bundle.predicate_type {
         ann.insert(ANN_BUNDLE_PREDICATE.to_string(), p.clone());
+    }
+    if let Some(about) = &bundle.about {
+        ann.insert(ANN_BUNDLE_SUBJECT.to_string(), about.prefixed());
     }
     // cosign sets it to the time of attaching; the bundle's own log time (or
     // the model's `created`) keeps a re-push byte-identical.
@@ -324,7 +345,7 @@ pub fn referrer_manifest(
             size: subject.size as i64,
             ..Default::default()
         }),
-        artifact_type: Some(BUNDLE_ARTIFACT_TYPE.to_string()),
+        artifact_type: Some(referrer_artifact_type(bundle).to_string()),
         annotations: Some(ann.clone()),
     };
     // Serialising a struct of strings and maps cannot fail.
@@ -411,8 +432,10 @@ fn push_referrers(
     let mut entries = Vec::new();
     let mut api: Option<bool> = None;
     let mut bundles: Vec<&Bundle> = bundles.iter().collect();
-    bundles.sort_by_key(|b| Sha256Digest::of(&b.bytes));
-    bundles.dedup_by_key(|b| Sha256Digest::of(&b.bytes));
+    // One referrer per bundle and per what it is pushed as (the model's,
+    // or an input's evidence).
+    bundles.sort_by_key(|b| (Sha256Digest::of(&b.bytes), b.about));
+    bundles.dedup_by_key(|b| (Sha256Digest::of(&b.bytes), b.about));
     for b in bundles {
         let bundle_digest = Sha256Digest::of(&b.bytes);
         ensure_blob(
@@ -436,12 +459,13 @@ fn push_referrers(
             size: bytes.len() as i64,
             platform: None,
             annotations: Some(ann),
-            artifact_type: Some(BUNDLE_ARTIFACT_TYPE.to_string()),
+            artifact_type: Some(referrer_artifact_type(b).to_string()),
         });
         pushed.push(PushedReferrer {
             digest,
             predicate_type: b.predicate_type.clone(),
             bundle_digest,
+            about: b.about,
         });
     }
     let api = match api {
@@ -453,8 +477,65 @@ fn push_referrers(
         return Ok((pushed, ReferrersVia::Api));
     }
     // Referrers tag schema: merge into the index under `sha256-<hex>`.
-    let tag = tag_schema(&subject.digest);
-    let mut index = match client.get_manifest(repo, &tag) {
+    merge_tag_index(client, repo, &subject.digest, entries)?;
+    Ok((pushed, ReferrersVia::TagSchema))
+}
+
+/// How often a push re-reads the tag-schema index after writing it.
+const INDEX_ROUNDS: u32 = 12;
+
+/// Merge `entries` into the `sha256-<hex>` index. The registry has no
+/// compare-and-swap, so two pushes at once can each write an index read
+/// before the other's write. After writing, the index is read again (after
+/// a pause long enough for a concurrent writer's read-then-write to land)
+/// and merged again until it holds every entry of this push.
+fn merge_tag_index(
+    client: &Client,
+    repo: &str,
+    subject: &Sha256Digest,
+    entries: Vec<ImageIndexEntry>,
+) -> Result<(), RegistryError> {
+    let tag = tag_schema(subject);
+    let mut wrote = false;
+    for round in 0..INDEX_ROUNDS {
+        let mut index = read_tag_index(client, repo, &tag)?;
+        let before = index.manifests.len();
+        for e in &entries {
+            if !index.manifests.iter().any(|m| m.digest == e.digest) {
+                index.manifests.push(e.clone());
+            }
+        }
+        if index.manifests.len() == before {
+            if !wrote || round > 1 {
+                return Ok(());
+            }
+        } else {
+            let bytes = serde_json::to_vec(&index).unwrap_or_default();
+            client.put_manifest(repo, &tag, &bytes, OCI_INDEX_MEDIA_TYPE)?;
+            wrote = true;
+        }
+        std::thread::sleep(jitter(round));
+    }
+    Err(RegistryError::Protocol {
+        what: format!("referrers index {repo}:{tag}"),
+        message: format!(
+            "other pushes kept replacing it: this push's entries were still missing after {INDEX_ROUNDS} rounds"
+        ),
+    })
+}
+
+/// 400–900 ms, different per process and round.
+fn jitter(round: u32) -> std::time::Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let seed = Sha256Digest::of(format!("{}-{nanos}-{round}", std::process::id()).as_bytes());
+    std::time::Duration::from_millis(400 + u64::from(seed.0[0]) * 2)
+}
+
+fn read_tag_index(client: &Client, repo: &str, tag: &str) -> Result<OciImageIndex, RegistryError> {
+    Ok(match client.get_manifest(repo, tag) {
         Ok((bytes, _)) => serde_json::from_slice::<OciImageIndex>(&bytes).map_err(|e| {
             RegistryError::Protocol {
                 what: format!("referrers index {repo}:{tag}"),
@@ -469,18 +550,7 @@ fn push_referrers(
             annotations: None,
         },
         Err(e) => return Err(e),
-    };
-    let before = index.manifests.len();
-    for e in entries {
-        if !index.manifests.iter().any(|m| m.digest == e.digest) {
-            index.manifests.push(e);
-        }
-    }
-    if index.manifests.len() != before {
-        let bytes = serde_json::to_vec(&index).unwrap_or_default();
-        client.put_manifest(repo, &tag, &bytes, OCI_INDEX_MEDIA_TYPE)?;
-    }
-    Ok((pushed, ReferrersVia::TagSchema))
+    })
 }
 
 #[cfg(test)]
@@ -516,6 +586,33 @@ mod tests {
         assert_eq!(subjects, vec![d]);
         assert!(Bundle::from_bytes(b"{}".to_vec()).is_err());
         assert!(Bundle::from_bytes(b"nope".to_vec()).is_err());
+    }
+
+    #[test]
+    fn input_evidence_has_its_own_type_and_names_the_input() {
+        let input = Sha256Digest::of(b"input");
+        let (mut b, _) =
+            Bundle::from_bytes(dsse("https://slsa.dev/provenance/v1", &input.hex())).unwrap();
+        b.about = Some(input);
+        let subject = Subject {
+            digest: Sha256Digest::of(b"manifest"),
+            size: 8,
+            created: "2024-01-01T00:00:00Z".into(),
+        };
+        let (bytes, _, ann) = referrer_manifest(&b, &subject);
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["artifactType"], INPUT_BUNDLE_ARTIFACT_TYPE);
+        // The layer is still a Sigstore bundle, the subject the model.
+        assert_eq!(v["layers"][0]["mediaType"], BUNDLE_ARTIFACT_TYPE);
+        assert_eq!(v["subject"]["digest"], subject.digest.prefixed());
+        assert_eq!(v["annotations"][ANN_BUNDLE_SUBJECT], input.prefixed());
+        assert_eq!(ann[ANN_BUNDLE_SUBJECT], input.prefixed());
+        // The model's own bundles carry no such annotation.
+        b.about = None;
+        let (bytes, _, _) = referrer_manifest(&b, &subject);
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["artifactType"], BUNDLE_ARTIFACT_TYPE);
+        assert!(v["annotations"].get(ANN_BUNDLE_SUBJECT).is_none());
     }
 
     #[test]

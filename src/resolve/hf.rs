@@ -23,6 +23,12 @@ use crate::manifest::Input;
 use super::url::{ATTEMPTS, Expect, error_chain, fetch_verified, git_blob_id};
 use super::{ResolveContext, ResolveError, card_fields, card_metadata, glob_filter};
 
+/// A Hub API answer (revision info, one page of a tree listing) is at most
+/// this big, checked while reading.
+pub const MAX_API_ANSWER_BYTES: u64 = 64 << 20;
+/// A tree listing has at most this many pages.
+pub const MAX_TREE_PAGES: usize = 10_000;
+
 /// Hub settings, resolved once by the command (`settings::hf_settings`).
 #[derive(Clone)]
 pub struct HfSettings {
@@ -90,11 +96,27 @@ pub fn snapshot_dir(cache: &Path, kind: RepoKind, repo: &str, commit: &str) -> P
     repo_dir(cache, kind, repo).join("snapshots").join(commit)
 }
 
-pub fn is_commit(rev: &str) -> bool {
-    rev.len() == 40
-        && rev
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+pub use crate::model::is_commit;
+
+/// `{repo_dir}/refs/{revision}`, the file naming the commit a branch or tag
+/// was last seen at; `None` when `revision` is not a revision name
+/// ([`crate::model::is_revision`]), so no name can reach outside `refs/`.
+fn ref_file(rdir: &Path, revision: &str) -> Option<PathBuf> {
+    crate::model::is_revision(revision).then(|| rdir.join("refs").join(revision))
+}
+
+/// Refuse a revision that is no revision name before anything uses it.
+fn check_revision(input: &Input, repo: &str, revision: &str) -> Result<(), ResolveError> {
+    if crate::model::is_revision(revision) {
+        return Ok(());
+    }
+    Err(ResolveError::HfProtocol {
+        input: input.name.clone(),
+        repo: repo.to_string(),
+        message: format!(
+            "{revision:?} is not a revision name (a branch, a tag or a 40-hex commit)"
+        ),
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,6 +161,7 @@ pub fn resolve(
     revision: &str,
     cx: &ResolveContext<'_>,
 ) -> Result<LockedInput, ResolveError> {
+    check_revision(input, repo, revision)?;
     if cx.offline {
         return resolve_offline(input, kind, repo, revision, cx);
     }
@@ -184,12 +207,12 @@ pub fn resolve(
     let rdir = repo_dir(&cx.hf.cache_dir, kind, repo);
     let snap = rdir.join("snapshots").join(&commit);
     download_into_cache(&hub, &commit, &files, cx)?;
-    if !is_commit(revision) {
-        let refs = rdir.join("refs").join(revision);
-        if std::fs::read_to_string(&refs).ok().as_deref() != Some(commit.as_str()) {
-            crate::fsutil::write_atomic(&refs, commit.as_bytes())
-                .map_err(ResolveError::io(&input.name, &refs))?;
-        }
+    if !is_commit(revision)
+        && let Some(refs) = ref_file(&rdir, revision)
+        && std::fs::read_to_string(&refs).ok().as_deref() != Some(commit.as_str())
+    {
+        crate::fsutil::write_atomic(&refs, commit.as_bytes())
+            .map_err(ResolveError::io(&input.name, &refs))?;
     }
 
     // Digests: LFS files are known (and were verified); others are hashed.
@@ -242,8 +265,10 @@ fn list_tree(hub: &Hub<'_>, commit: &str) -> Result<Vec<TreeEntry>, ResolveError
     let mut pages = 0;
     while let Some(url) = next.take() {
         pages += 1;
-        if pages > 10_000 {
-            return Err(hub.protocol("tree pagination does not end"));
+        if pages > MAX_TREE_PAGES {
+            return Err(hub.protocol(&format!(
+                "tree pagination does not end (over {MAX_TREE_PAGES} pages, MAX_TREE_PAGES)"
+            )));
         }
         let (page, link): (Vec<TreeEntry>, Option<String>) = hub.get_json(&url, None)?;
         entries.extend(page);
@@ -482,7 +507,8 @@ fn resolve_offline(
     let commit = if is_commit(revision) {
         revision.to_string()
     } else {
-        let refs = rdir.join("refs").join(revision);
+        let refs =
+            ref_file(&rdir, revision).ok_or_else(|| offline(format!("{repo}@{revision}")))?;
         std::fs::read_to_string(&refs)
             .map(|s| s.trim().to_string())
             .ok()
@@ -685,11 +711,21 @@ impl Hub<'_> {
                     .get("link")
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
-                let body = resp.bytes().map_err(|e| ResolveError::Network {
+                let mut body = Vec::new();
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(resp, MAX_API_ANSWER_BYTES + 1),
+                    &mut body,
+                )
+                .map_err(|e| ResolveError::Network {
                     input: self.input.to_string(),
                     url: url.to_string(),
                     message: error_chain(&e),
                 })?;
+                if body.len() as u64 > MAX_API_ANSWER_BYTES {
+                    return Err(self.protocol(&format!(
+                        "{url}: the answer is over the limit of {MAX_API_ANSWER_BYTES} bytes (MAX_API_ANSWER_BYTES)"
+                    )));
+                }
                 let v = serde_json::from_slice(&body)
                     .map_err(|e| self.protocol(&format!("{url}: {e}")))?;
                 return Ok((v, link));

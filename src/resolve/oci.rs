@@ -155,7 +155,7 @@ fn fetch_into(
         let parent = dest.parent().unwrap_or(dir);
         std::fs::create_dir_all(parent).map_err(ResolveError::io(input, parent))?;
         let mut tmp = tempfile::Builder::new()
-            .prefix(".mlprov-download-")
+            .prefix(&crate::cleanup::prefix("download"))
             .suffix(".incomplete")
             .tempfile_in(parent)
             .map_err(ResolveError::io(input, parent))?;

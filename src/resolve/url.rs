@@ -134,7 +134,7 @@ fn fetch_once(
     let total = expected_size.or(resp.content_length()).unwrap_or(0);
     reporter.start(&format!("downloading {display_name}"), total);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".mlprov-download-")
+        .prefix(&crate::cleanup::prefix("download"))
         .suffix(".incomplete")
         .tempfile_in(dir)
         .map_err(ResolveError::io(input, dir))?;

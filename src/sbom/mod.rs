@@ -70,3 +70,42 @@ pub fn to_json_bytes<T: serde::Serialize + ?Sized>(v: &T) -> Vec<u8> {
     s.push(b'\n');
     s
 }
+
+/// The artifact digests (hex) an SBOM that mlprov wrote names: SPDX hashes
+/// carrying the OMS root comment (the artifact and its file-set inputs),
+/// CycloneDX `mlprov:artifact-digest` properties. Empty for an SBOM mlprov
+/// did not write. `attest` uses it to refuse an SBOM of another build.
+pub fn artifact_digests(doc: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    fn walk(v: &Value, out: &mut Vec<String>, depth: usize) {
+        if depth > 256 {
+            return;
+        }
+        match v {
+            Value::Object(m) => {
+                if m.get("comment").and_then(Value::as_str) == Some(spdx3::OMS_COMMENT)
+                    && let Some(h) = m.get("hashValue").and_then(Value::as_str)
+                {
+                    out.push(h.to_ascii_lowercase());
+                }
+                if m.get("name").and_then(Value::as_str) == Some("mlprov:artifact-digest")
+                    && let Some(h) = m.get("value").and_then(Value::as_str)
+                {
+                    out.push(h.trim_start_matches("sha256:").to_ascii_lowercase());
+                }
+                for x in m.values() {
+                    walk(x, out, depth + 1);
+                }
+            }
+            Value::Array(a) => {
+                for x in a {
+                    walk(x, out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(doc, &mut out, 0);
+    out
+}

@@ -24,7 +24,7 @@ pub const SPEC_VERSION: &str = "3.0.1";
 pub const NAMESPACE_BASE: &str = "https://mlprov.dev/spdx/";
 
 const CREATION_INFO: &str = "_:creationinfo";
-const OMS_COMMENT: &str = "OpenSSF Model Signing v1.0 root digest: SHA-256 over the SHA-256 digests of the files, in path order";
+pub const OMS_COMMENT: &str = "OpenSSF Model Signing v1.0 root digest: SHA-256 over the SHA-256 digests of the files, in path order";
 
 struct Graph {
     ns: String,

@@ -23,10 +23,12 @@ use super::source::{RangeReader, ReadAt, read_exact_at};
 pub const IN_MEMORY: u64 = 64 * 1024 * 1024;
 /// All decompressed output of one scanned file (every nested stream).
 pub const MAX_DECOMPRESSED: u64 = 4 * 1024 * 1024 * 1024;
-/// Past [`IN_MEMORY`], output may not exceed this many times the input.
+/// Past [`RATIO_AFTER`], output may not exceed this many times the input.
 /// Deflate cannot exceed 1032:1, so only bz2/xz streams of nearly constant
 /// data reach it.
 pub const MAX_RATIO: u64 = 1032;
+/// Output up to this size may have any ratio.
+pub const RATIO_AFTER: u64 = 8 * 1024 * 1024;
 /// liblzma's decoder memory limit (dictionary and state).
 pub const XZ_MEMLIMIT: u64 = 512 * 1024 * 1024;
 
@@ -37,6 +39,7 @@ pub struct Budget {
     pub left: u64,
     pub in_memory: u64,
     pub ratio: u64,
+    pub ratio_after: u64,
 }
 
 impl Default for Budget {
@@ -45,6 +48,7 @@ impl Default for Budget {
             left: MAX_DECOMPRESSED,
             in_memory: IN_MEMORY,
             ratio: MAX_RATIO,
+            ratio_after: RATIO_AFTER,
         }
     }
 }
@@ -225,12 +229,12 @@ pub fn materialize(
             ));
         }
         let next = total + n;
-        if next > budget.in_memory && next > size.saturating_mul(budget.ratio) {
+        if next > budget.ratio_after && next > size.saturating_mul(budget.ratio) {
             out.limit = Some(format!(
                 "expands more than {} times its compressed size ({}) beyond the first {} (a decompression bomb)",
                 budget.ratio,
                 human(size),
-                human(budget.in_memory)
+                human(budget.ratio_after)
             ));
         }
         let take = usize::try_from(n).unwrap_or(usize::MAX).min(chunk.len());
@@ -357,6 +361,7 @@ mod tests {
         let bz = bz.finish().expect("bz");
         let mut budget = Budget {
             in_memory: 1 << 20,
+            ratio_after: 1 << 20,
             ..Budget::default()
         };
         let o = decompress(&bz, Compression::Bzip2, &mut budget).expect("io");

@@ -445,7 +445,7 @@ fn global_heap_object(
     let coll_size = le(&head[8..8 + len_size]);
     let end = at.saturating_add(coll_size).min(src.size());
     let mut p = at + 8 + len_size as u64;
-    while p + 8 + len_size as u64 <= end {
+    while p.saturating_add(8 + len_size as u64) <= end {
         let h = read_vec_at(src, p, 8 + len_size)?;
         if h.len() < 8 + len_size {
             break;
@@ -464,7 +464,7 @@ fn global_heap_object(
             }
             return Ok(Ok(read_vec_at(src, data_at, osize as usize)?));
         }
-        p = data_at.saturating_add(osize.div_ceil(8) * 8);
+        p = data_at.saturating_add(osize.div_ceil(8).saturating_mul(8));
     }
     Ok(Err(format!("the global heap has no object {index}")))
 }

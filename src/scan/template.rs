@@ -68,6 +68,9 @@ const DANGEROUS_CALLS: &[&str] = &[
 
 /// At most this many constant strings are tracked per value.
 const MAX_STRS: usize = 64;
+/// Constant strings longer than this are not tracked (the value becomes
+/// unknown).
+const MAX_STR_LEN: usize = 4096;
 
 /// Whether an attribute name reaches Python internals.
 fn risky_name(name: &str) -> bool {
@@ -664,7 +667,10 @@ impl<'a> Analysis<'a> {
                 .source
                 .get(span.start_offset as usize..span.end_offset as usize);
             return match raw.map(literal_strings) {
-                Some(Some(decoded)) => Val::str(decoded),
+                Some(Some(decoded)) if decoded.len() <= MAX_STR_LEN => Val::str(decoded),
+                // Too long to track: what matters is whether a `_` is in it.
+                Some(Some(decoded)) if decoded.contains('_') => Val::Unknown,
+                Some(Some(_)) => Val::Data,
                 Some(None) if raw.is_some_and(|r| r.contains("\\N")) => Val::Unknown,
                 _ => Val::str(s),
             };
@@ -763,7 +769,12 @@ impl<'a> Analysis<'a> {
                             (Val::Strs(ss), n) | (n, Val::Strs(ss)) => {
                                 let count = int_const(&b.right).or_else(|| int_const(&b.left));
                                 match (count, n) {
-                                    (Some(k), Val::NotStr) if (0..=64).contains(&k) => {
+                                    (Some(k), Val::NotStr)
+                                        if (0..=64).contains(&k)
+                                            && ss
+                                                .iter()
+                                                .all(|s| s.len() * k as usize <= MAX_STR_LEN) =>
+                                    {
                                         Val::Strs(ss.iter().map(|s| s.repeat(k as usize)).collect())
                                     }
                                     _ => Val::Unknown,
@@ -1173,6 +1184,9 @@ fn concat(a: &Val, b: &Val) -> Val {
             for p in x {
                 for q in y {
                     let s = format!("{p}{q}");
+                    if s.len() > MAX_STR_LEN {
+                        return Val::Unknown;
+                    }
                     if !out.contains(&s) {
                         out.push(s);
                     }
@@ -1187,7 +1201,9 @@ fn concat(a: &Val, b: &Val) -> Val {
 fn int_const(e: &Expr<'_>) -> Option<i64> {
     match e {
         Expr::Const(c) => c.value.as_i64(),
-        Expr::UnaryOp(u) if matches!(u.op, ast::UnaryOpKind::Neg) => int_const(&u.expr).map(|v| -v),
+        Expr::UnaryOp(u) if matches!(u.op, ast::UnaryOpKind::Neg) => {
+            int_const(&u.expr).and_then(i64::checked_neg)
+        }
         _ => None,
     }
 }
@@ -1208,7 +1224,10 @@ fn slice(s: &str, start: Option<i64>, stop: Option<i64>, step: Option<i64>) -> S
         let mut i = a;
         while i < b {
             out.push(chars[i as usize]);
-            i += step;
+            i = match i.checked_add(step) {
+                Some(x) => x,
+                None => break,
+            };
         }
     } else {
         let a = start.map(norm).unwrap_or(n - 1).clamp(-1, n - 1);
@@ -1216,7 +1235,10 @@ fn slice(s: &str, start: Option<i64>, stop: Option<i64>, step: Option<i64>) -> S
         let mut i = a;
         while i > b {
             out.push(chars[i as usize]);
-            i += step;
+            i = match i.checked_add(step) {
+                Some(x) => x,
+                None => break,
+            };
         }
     }
     out

@@ -113,6 +113,8 @@ pub fn verify_with(
     if let Some(s) = &sidecar {
         lookups.push(s);
     }
+    // The inputs' evidence published with the registry manifests resolved.
+    lookups.push(&registry_locator);
     let lookup = Lookups(lookups);
     let reporter = printer.reporter();
     let settings = walk::Settings {

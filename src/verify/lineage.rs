@@ -152,7 +152,11 @@ impl Lineage {
                 if b.predicate_slug != slug || self.seen.contains(&b.bundle_digest) {
                     continue;
                 }
-                match std::fs::read(&b.path) {
+                match crate::fsutil::read_bounded(
+                    &b.path,
+                    crate::registry::MAX_BUNDLE_BYTES,
+                    "MAX_BUNDLE_BYTES",
+                ) {
                     Ok(bytes) => self.add_bundle(&bytes, &b.path.display().to_string(), trust),
                     Err(e) => self.unreadable.push(Unreadable {
                         source: b.path.display().to_string(),

@@ -10,16 +10,53 @@ use crate::digest::Sha256Digest;
 use crate::model::ResourceUri;
 use crate::registry::{Client, OciRef, RegistryError, Settings, pull};
 use crate::verify::model::{LocateError, Located, Locator};
-use crate::verify::node::RawBundle;
+use crate::verify::node::{BundleLookup, RawBundle};
 
 /// How to reach a registry (credentials, plain HTTP, timeouts).
 pub type SettingsFor = dyn Fn(&str) -> Result<Settings, RegistryError>;
 
 /// Resolves `oci://` locations against live registries, one client per
 /// registry host.
+///
+/// Every manifest it resolves may also carry evidence about the model's
+/// inputs (input-bundle referrers, as `mlprov push` publishes them): it
+/// keeps those, and as a [`BundleLookup`] hands them out for the digests
+/// their statements are about, so a graph verifies from the model's
+/// reference alone. Like the local store's, such bundles are found, not
+/// given: one from a signer not trusted for its node is ignored.
 pub struct RegistryLocator<'a> {
     settings: &'a SettingsFor,
     clients: RefCell<BTreeMap<String, std::rc::Rc<Client>>>,
+    evidence: RefCell<Vec<Evidence>>,
+}
+
+/// An input-evidence bundle, with the digest its referrer says it is about.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub about: Option<Sha256Digest>,
+    pub bundle: RawBundle,
+}
+
+impl BundleLookup for RegistryLocator<'_> {
+    /// The evidence whose statement names `digest`; one that cannot be
+    /// parsed is returned for the digest its referrer names, so it fails
+    /// that node rather than being skipped.
+    fn bundles_for(&self, digest: &Sha256Digest) -> Result<Vec<RawBundle>, String> {
+        Ok(self
+            .evidence
+            .borrow()
+            .iter()
+            .filter(|e| match crate::sign::bundle::parse(&e.bundle.bytes) {
+                Ok(b) => b
+                    .statement
+                    .subject
+                    .iter()
+                    .any(|s| s.sha256_digest() == Some(*digest)),
+                Err(_) => e.about == Some(*digest),
+            })
+            .map(|e| e.bundle.clone())
+            .collect())
+    }
 }
 
 impl<'a> RegistryLocator<'a> {
@@ -27,7 +64,13 @@ impl<'a> RegistryLocator<'a> {
         Self {
             settings,
             clients: RefCell::new(BTreeMap::new()),
+            evidence: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Keep input evidence found elsewhere (a staged pull's referrers).
+    pub fn add_evidence(&self, evidence: impl IntoIterator<Item = Evidence>) {
+        self.evidence.borrow_mut().extend(evidence);
     }
 
     /// The client for a registry host, made on first use.
@@ -54,10 +97,18 @@ impl<'a> RegistryLocator<'a> {
             resolved.reference.name(),
             resolved.manifest_digest.prefixed()
         );
+        let (evidence, own): (Vec<_>, Vec<_>) = bundles.into_iter().partition(|b| b.input_evidence);
+        self.add_evidence(evidence.into_iter().map(|b| Evidence {
+            about: b.about,
+            bundle: RawBundle {
+                source: format!("{pinned} referrer {}", b.referrer.prefixed()),
+                bytes: b.bytes,
+            },
+        }));
         Ok(Located {
             artifact: resolved.parsed.artifact_digest,
             manifest: resolved.manifest_digest,
-            bundles: bundles
+            bundles: own
                 .into_iter()
                 .map(|b| RawBundle {
                     source: format!("{pinned} referrer {}", b.referrer.prefixed()),
@@ -65,6 +116,12 @@ impl<'a> RegistryLocator<'a> {
                 })
                 .collect(),
             location: pinned,
+            files: resolved
+                .parsed
+                .files
+                .iter()
+                .map(|f| f.entry.clone())
+                .collect(),
         })
     }
 }

@@ -35,6 +35,8 @@ pub struct Located {
     pub bundles: Vec<RawBundle>,
     /// `registry/repo@sha256:…`, for reports.
     pub location: String,
+    /// The files the manifest's layers name (paths, sizes, digests).
+    pub files: Vec<crate::digest::FileEntry>,
 }
 
 /// Why a registry location gave no bundles.
@@ -101,6 +103,11 @@ pub struct Root {
     /// What the root's location says it is (`oci:registry/repo`), for node
     /// rules that select by `source`.
     pub source: Option<String>,
+    /// The files a registry manifest lists for the root, when its bytes are
+    /// not at hand: checked against the signed file list as bytes would be
+    /// (a layer renamed in the registry fails `verify REF` as it fails
+    /// `pull`).
+    pub listed: Option<crate::sign::oms::HashedModel>,
 }
 
 /// What kind of node.
@@ -285,7 +292,7 @@ pub(crate) fn dep_key(
 /// `sha256:` and the first 12 hex digits, for messages.
 pub(crate) fn short(id: &str) -> String {
     match id.strip_prefix("sha256:") {
-        Some(h) => format!("sha256:{}", &h[..h.len().min(12)]),
+        Some(h) => format!("sha256:{}", h.chars().take(12).collect::<String>()),
         None => id.to_string(),
     }
 }

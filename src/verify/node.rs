@@ -40,7 +40,11 @@ impl RawBundle {
     pub fn read(path: &Path) -> std::io::Result<Self> {
         Ok(Self {
             source: path.display().to_string(),
-            bytes: std::fs::read(path)?,
+            bytes: crate::fsutil::read_bounded(
+                path,
+                crate::registry::MAX_BUNDLE_BYTES,
+                "MAX_BUNDLE_BYTES",
+            )?,
         })
     }
 }
@@ -171,6 +175,9 @@ pub struct Finding {
     /// The bundle, for signature findings.
     pub source: Option<String>,
     pub message: String,
+    /// How to provide what is missing, or the policy line that relaxes it
+    /// (shown as `help:` under the finding).
+    pub help: Option<String>,
 }
 
 impl Finding {
@@ -182,7 +189,14 @@ impl Finding {
             file: None,
             source: None,
             message: message.into(),
+            help: None,
         }
+    }
+
+    /// The finding with a `help:` line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
     }
 }
 

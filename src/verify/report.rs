@@ -32,6 +32,7 @@ use crate::sign::trust::Signer;
 use crate::verify::code::Code;
 use crate::verify::model::{Edge, Graph, GraphNode, NodeKind, ScanCheck};
 use crate::verify::node::{Against, Finding, NodeVerdict, Status};
+use crate::verify::policy::{RoleRules, VerifyPolicy};
 
 fn node_json(n: &NodeVerdict) -> Value {
     json!({
@@ -82,6 +83,7 @@ fn finding_json(f: &Finding) -> Value {
         "file": f.file,
         "source": f.source,
         "message": f.message,
+        "help": f.help,
     })
 }
 
@@ -187,7 +189,7 @@ pub fn predicate_word(t: &str) -> &str {
 /// `sha256:` and the first 12 hex digits; `git:` and 12.
 pub fn short_id(id: &str) -> String {
     match id.split_once(':') {
-        Some((alg, h)) => format!("{alg}:{}", &h[..h.len().min(12)]),
+        Some((alg, h)) => format!("{alg}:{}", h.chars().take(12).collect::<String>()),
         None => id.to_string(),
     }
 }
@@ -268,6 +270,94 @@ fn proven_words(n: &GraphNode) -> String {
     s
 }
 
+/// What the policy required of each role the graph has, in words (shown
+/// after the tree): the predicate types each must prove (and whether that
+/// is the default), whose signatures count, and the rules for every node.
+pub fn policy_human(g: &Graph, policy: &VerifyPolicy, cwd: &std::path::Path) -> String {
+    let words = |req: &[String]| -> String {
+        if req.is_empty() {
+            "nothing".to_string()
+        } else {
+            req.iter()
+                .map(|r| predicate_word(r))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let signers = |r: &RoleRules| {
+        if r.signers_explicit {
+            "signers: the policy's"
+        } else {
+            "signers: --key / identity flags"
+        }
+    };
+    let source = policy.source.as_deref().map(|s| {
+        let p = std::path::Path::new(s);
+        p.strip_prefix(cwd).unwrap_or(p).display().to_string()
+    });
+    let mut lines = vec![format!(
+        "policy ({}; a role it does not name needs provenance):",
+        source
+            .map(|s| format!("[policy] of {s}"))
+            .unwrap_or_else(|| "no [policy]".to_string())
+    )];
+    let root = g.root();
+    let root_req = root
+        .verdict
+        .as_ref()
+        .map(|v| v.required.clone())
+        .unwrap_or_else(|| policy.root.require.clone());
+    lines.push(format!(
+        "  {:<16}{} · {}",
+        "artifact",
+        words(&root_req),
+        signers(&policy.root)
+    ));
+    let mut roles = std::collections::BTreeSet::new();
+    for n in g.nodes.iter().filter(|n| n.id != root.id) {
+        if n.kind == NodeKind::GitCommit {
+            continue;
+        }
+        for r in &n.roles {
+            roles.insert(r.clone());
+        }
+    }
+    for r in &roles {
+        let rules = crate::model::Role::parse(r)
+            .map(|role| policy.rules(role))
+            .unwrap_or(&policy.default_rules);
+        lines.push(format!(
+            "  {:<16}{}{} · {}{}",
+            r,
+            words(&rules.require),
+            if rules.require_explicit {
+                ""
+            } else {
+                " (default)"
+            },
+            signers(rules),
+            if rules.optional { " · optional" } else { "" }
+        ));
+    }
+    let mut every = Vec::new();
+    if !policy.licenses_allow.is_empty() {
+        every.push(format!(
+            "a declared license in licenses.allow ({})",
+            policy.licenses_allow.join(", ")
+        ));
+    }
+    if !policy.scan.deny.is_empty() {
+        every.push(format!("no {} files", policy.scan.deny.join(", ")));
+    }
+    if policy.require_pinned_revisions {
+        every.push("pinned revisions".to_string());
+    }
+    if !every.is_empty() {
+        lines.push(format!("  {:<16}{}", "every node", every.join(" · ")));
+    }
+    lines.join("\n") + "\n"
+}
+
 /// The human tree: one line per node, findings under failing nodes.
 pub fn graph_human(g: &Graph) -> String {
     let mut out = String::new();
@@ -337,6 +427,9 @@ fn node_lines(
         ));
         if let Some(s) = &f.source {
             out.push_str(&format!("{cont}{bar}    in {s}\n"));
+        }
+        if let Some(h) = &f.help {
+            out.push_str(&format!("{cont}{bar}    help: {h}\n"));
         }
     }
     // What proved nothing: bundles from signers not trusted for the node.

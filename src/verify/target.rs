@@ -160,6 +160,14 @@ pub fn resolve(target: &Target, s: &TargetSettings<'_>) -> Result<Resolved, Targ
             // some, and one from a signer not trusted here is ignored.
             root.found = located.bundles;
             root.bundles = s.bundles.clone();
+            root.listed = Some(crate::sign::oms::HashedModel {
+                name: located.location.clone(),
+                total_bytes: located.files.iter().map(|f| f.size).sum(),
+                root: located.artifact,
+                files: located.files,
+                ignore_paths: Vec::new(),
+                allow_symlinks: false,
+            });
             Ok(Resolved {
                 resource_uri: root.uri.clone().unwrap_or_default(),
                 root,

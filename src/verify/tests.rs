@@ -653,6 +653,7 @@ signers = ["build.pub"]
             manifest: f,
             bundles: Vec::new(),
             location: format!("registry.example/acme/f@{}", f.prefixed()),
+            files: Vec::new(),
         }),
     );
     // A's scan signed by the build key: the role trusts it, A's rule does

@@ -42,7 +42,7 @@ use crate::verify::model::{
     Root, ScanCheck, source_of_uri,
 };
 use crate::verify::node::{
-    BundleLookup, Finding, GatherRequest, Gathered, LocalBytes, RawBundle, gather,
+    BundleLookup, Finding, GatherRequest, Gathered, LocalBytes, RawBundle, Status, gather,
 };
 use crate::verify::policy::{ContextRules, Selection, VerifyPolicy};
 use crate::verify::rego_input::{About, PathEntry, RegoInput};
@@ -161,7 +161,7 @@ impl<'a> Walk<'a> {
         // decides which explicit OMS manifest describes the bytes.
         let base = policy.context(None, ROOT_ROLE, &[]);
         let trusts = base.trust_refs();
-        let g = gather(
+        let mut g = gather(
             GatherRequest {
                 name: root.name.clone(),
                 expected: root.expected,
@@ -173,6 +173,12 @@ impl<'a> Walk<'a> {
             self.s.lookup,
             self.s.reporter,
         );
+        // A registry root's layers stand for its bytes in the files check.
+        if g.hashed.is_none()
+            && let Some(listed) = root.listed.clone()
+        {
+            g.hashed = Some(Ok(listed));
+        }
         let id = g
             .digest
             .map(|d| d.prefixed())
@@ -639,7 +645,21 @@ impl<'a> Walk<'a> {
                 for a in &mut v.attestations {
                     a.statement = None;
                 }
+                // What counted first, then what failed, then what was
+                // ignored (each in the order found): bundle file names
+                // carry random signature digests, so reports would
+                // otherwise interleave them differently from run to run.
+                v.attestations.sort_by_key(|a| match a.status {
+                    Status::Verified => 0,
+                    Status::Failed(_) => 1,
+                    Status::Ignored(_) => 2,
+                });
                 verdict = Some(v);
+            }
+        }
+        for f in &mut findings {
+            if let Some(h) = &mut f.help {
+                *h = h.replace(checks::INPUT_NAME, name.as_deref().unwrap_or("NAME"));
             }
         }
         checks::depth::check(n.digest, n.dist, beyond, self.s.max_depth, &mut findings);

@@ -69,7 +69,15 @@ pub fn copy_dir(from: &Path, to: &Path) {
     for e in std::fs::read_dir(from).expect("read_dir") {
         let e = e.expect("entry");
         let target = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
+        let ft = e.file_type().expect("type");
+        if ft.is_symlink() {
+            // `target/mlprov` is a symlink to its build's generation.
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(std::fs::read_link(e.path()).expect("link"), &target)
+                .expect("symlink");
+            #[cfg(not(unix))]
+            std::fs::copy(e.path(), &target).expect("copy");
+        } else if ft.is_dir() {
             copy_dir(&e.path(), &target);
         } else {
             std::fs::copy(e.path(), &target).expect("copy");

@@ -1462,3 +1462,392 @@ fn untrusted_referrers_change_nothing() {
     assert_eq!(r.json()["verified"], true, "{}", r.stdout);
     assert!(env.work().join("pulled/model.safetensors").is_file());
 }
+
+/// PUT a manifest (by tag or digest); returns its digest.
+fn put_manifest(
+    reg: &Registry,
+    repo: &str,
+    reference: &str,
+    body: &[u8],
+    media_type: &str,
+) -> String {
+    let r = reqwest::blocking::Client::new()
+        .put(format!(
+            "http://{}/v2/{repo}/manifests/{reference}",
+            reg.addr
+        ))
+        .header("Content-Type", media_type)
+        .basic_auth(USER, Some(PASSWORD))
+        .body(body.to_vec())
+        .send()
+        .expect("PUT manifest");
+    assert!(r.status().is_success(), "PUT {reference}: {}", r.status());
+    format!("sha256:{}", sha256_hex(body))
+}
+
+/// Publish a copy of `repo:from` as `repo:to` with its layers edited by
+/// `edit`, and its referrers (tag schema) re-attached to the copy, as
+/// someone with push access could: the same signed bundles, other names.
+fn relabel(
+    reg: &Registry,
+    repo: &str,
+    from: &str,
+    to: &str,
+    edit: impl Fn(&mut serde_json::Value),
+) {
+    const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    let (status, body) = reg.manifest(repo, from);
+    assert_eq!(status, 200);
+    let old = format!("sha256:{}", sha256_hex(&body));
+    let mut m: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    for layer in m["layers"].as_array_mut().unwrap() {
+        edit(layer);
+    }
+    let new_body = serde_json::to_vec(&m).unwrap();
+    let new = put_manifest(reg, repo, to, &new_body, MANIFEST);
+    let (status, index) = reg.manifest(repo, &old.replace(':', "-"));
+    assert_eq!(status, 200, "no tag-schema index for {old}");
+    let mut index: serde_json::Value = serde_json::from_slice(&index).unwrap();
+    for d in index["manifests"].as_array_mut().unwrap() {
+        let (_, rb) = reg.manifest(repo, d["digest"].as_str().unwrap());
+        let mut r: serde_json::Value = serde_json::from_slice(&rb).unwrap();
+        r["subject"]["digest"] = new.clone().into();
+        r["subject"]["size"] = new_body.len().into();
+        let rb = serde_json::to_vec(&r).unwrap();
+        let digest = format!("sha256:{}", sha256_hex(&rb));
+        put_manifest(reg, repo, &digest, &rb, MANIFEST);
+        d["digest"] = digest.into();
+        d["size"] = rb.len().into();
+    }
+    put_manifest(
+        reg,
+        repo,
+        &new.replace(':', "-"),
+        &serde_json::to_vec(&index).unwrap(),
+        "application/vnd.oci.image.index.v1+json",
+    );
+}
+
+/// Layers renamed or pointed outside the destination by someone with push
+/// access: `verify REF` fails exactly as `pull` does (the signed file list
+/// names other paths), no file lands outside the destination (a canary
+/// keeps its bytes), and no mode from the layer metadata is applied.
+#[test]
+fn relabelled_layers_fail_verify_ref_and_pull_alike() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    let pw = [("MLPROV_PASSWORD", "correct horse")];
+    run(&env, &proj, &["keygen"], &pw).ok();
+    run(&env, &proj, &["pin"], &[]).ok();
+    run(&env, &proj, &["build", "--allow-dirty"], &[]).ok();
+    run(&env, &proj, &["attest", "--key", "cosign.key"], &pw).ok();
+    run(&env, &proj, &["sign", "--key", "cosign.key"], &pw).ok();
+    let reference = format!("{}/models/m:1.0", reg.addr);
+    run(&env, &proj, &["push", "--plain-http", &reference], &[]).ok();
+    let public = proj.join("cosign.pub");
+    let public = public.to_str().unwrap();
+    let canary = env.work().join("canary");
+    std::fs::write(&canary, "canary").unwrap();
+    let set_path = |layer: &mut serde_json::Value, to: &str, mode: Option<u32>| {
+        let ann = &mut layer["annotations"];
+        ann["org.cncf.model.filepath"] = to.into();
+        ann["org.opencontainers.image.title"] = to.into();
+        if let Some(mode) = mode {
+            let key = "org.cncf.model.file.metadata+json";
+            let mut meta: serde_json::Value =
+                serde_json::from_str(ann[key].as_str().unwrap()).unwrap();
+            meta["mode"] = mode.into();
+            ann[key] = meta.to_string().into();
+        }
+    };
+    let path_of = |layer: &serde_json::Value| {
+        layer["annotations"]["org.cncf.model.filepath"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    relabel(&reg, "models/m", "1.0", "renamed", |l| {
+        match path_of(l).as_str() {
+            "config.json" => set_path(l, "a/run.sh", Some(0o755)),
+            // Names that keep the files in the same order keep the artifact digest.
+            "model.safetensors" => set_path(l, "model.z", None),
+            _ => {}
+        }
+    });
+    let escape = canary.display().to_string();
+    for (tag, to) in [("up", "../canary"), ("abs", escape.as_str())] {
+        relabel(&reg, "models/m", "1.0", tag, |l| {
+            if path_of(l) == "config.json" {
+                set_path(l, to, Some(0o755));
+            }
+        });
+    }
+
+    let renamed = format!("{}/models/m:renamed", reg.addr);
+    let r = run(
+        &env,
+        &env.work(),
+        &["verify", "--plain-http", &renamed, "--key", public],
+        &[],
+    )
+    .expect_code(1);
+    for want in ["E0102", "E0103", "a/run.sh", "config.json"] {
+        assert!(
+            r.stdout.contains(want),
+            "verify REF: no {want}:\n{}",
+            r.stdout
+        );
+    }
+    let r = run(
+        &env,
+        &env.work(),
+        &[
+            "pull",
+            "--plain-http",
+            &renamed,
+            "-o",
+            "renamed",
+            "--key",
+            public,
+        ],
+        &[],
+    )
+    .expect_code(1);
+    assert!(
+        r.stderr.contains("E0102") && r.stderr.contains("E0103"),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.work().join("renamed").exists());
+    // The untouched reference still verifies.
+    run(
+        &env,
+        &env.work(),
+        &["verify", "--plain-http", &reference, "--key", public],
+        &[],
+    )
+    .ok();
+
+    for tag in ["up", "abs"] {
+        let bad = format!("{}/models/m:{tag}", reg.addr);
+        for extra in [&["--key", public][..], &["--no-verify"]] {
+            let out = env.work().join("d").join(tag);
+            let mut args = vec!["pull", "--plain-http", &bad, "-o", out.to_str().unwrap()];
+            args.extend(extra);
+            let r = run(&env, &env.work(), &args, &[]);
+            assert!(r.code == 1 || r.code == 2, "{tag} {extra:?}: {}", r.stderr);
+            assert!(
+                r.stderr.contains("unsafe") || r.stderr.contains("filepath"),
+                "{}",
+                r.stderr
+            );
+            assert_eq!(std::fs::read_to_string(&canary).unwrap(), "canary");
+        }
+        let r = run(
+            &env,
+            &env.work(),
+            &["verify", "--plain-http", &bad, "--key", public],
+            &[],
+        );
+        assert!(r.code == 1 || r.code == 2, "{}", r.stdout);
+    }
+    no_staging_left(&env.work());
+
+    // --no-verify places the renamed files, without the unsigned 0755.
+    let r = run(
+        &env,
+        &env.work(),
+        &["pull", "--plain-http", &renamed, "-o", "nv", "--no-verify"],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(env.work().join("nv/a/run.sh"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o111, 0, "an unsigned mode was applied: {mode:o}");
+    }
+}
+
+/// `pull` interrupted by a real SIGINT or SIGTERM while a blob download
+/// hangs removes its staging directory and exits 130; a staging directory
+/// a SIGKILLed pull left (its owner pid gone) is swept by the next pull.
+#[cfg(unix)]
+#[test]
+fn interrupted_pull_removes_its_staging_directory() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let proxy = Proxy::start(&reg.addr);
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    write_bundles(&proj);
+    let reference = format!("{}/models/minilm:1.0", proxy.addr);
+    run(&env, &proj, &["push", "--plain-http", &reference], &[]).ok();
+    let staging = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(".mlprov-pull-"))
+            .collect()
+    };
+    for signal in ["INT", "TERM"] {
+        proxy.clear();
+        proxy.add("GET", "/blobs/sha256:", Fault::Stall, usize::MAX);
+        let parent = env.work().join(format!("sig-{signal}"));
+        std::fs::create_dir_all(&parent).unwrap();
+        let mut cmd = env.cmd(&parent);
+        cmd.args([
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+        ])
+        .env("MLPROV_REGISTRY_TIMEOUT", "60")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+        let child = cmd.spawn().unwrap();
+        let started = Instant::now();
+        while staging(&parent).is_empty() {
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "no staging directory appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let killed = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "SIG{signal}: {stderr}");
+        assert!(
+            staging(&parent).is_empty(),
+            "SIG{signal}: {:?}",
+            staging(&parent)
+        );
+        assert!(!parent.join("dest").exists());
+    }
+
+    // What SIGKILL leaves (a dead owner pid in the name, older than the
+    // grace minute) goes on the next pull into the same parent.
+    proxy.clear();
+    let parent = env.work().join("killed");
+    let left = parent.join(".mlprov-pull-999999999-abc");
+    std::fs::create_dir_all(left.join("sub")).unwrap();
+    std::fs::write(left.join("sub/partial"), b"x").unwrap();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::open(&left)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    run(
+        &env,
+        &parent,
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "dest",
+        ],
+        &[],
+    )
+    .ok();
+    assert!(!left.exists(), "the stale staging directory was not swept");
+    assert!(tree(&parent.join("dest")) == model_tree());
+}
+
+/// Two pushes of the same model at once, with different bundles, to a
+/// registry without the referrers API: the proxy delays every read of the
+/// `sha256-<digest>` index by 1.5 s, so both pushes read it before either
+/// writes. Both exit 0 and the index ends up with both pushes' entries.
+#[test]
+fn racing_pushes_keep_both_sets_of_tag_schema_entries() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let proxy = Proxy::start(&reg.addr);
+    let env = TestEnv::new();
+    let a = project(&env, "a");
+    let b = project(&env, "b");
+    let digest = artifact_digest(&a.join("out"));
+    // Different bundles for the same subject (another predicate each).
+    for (proj, predicate) in [
+        (&a, "https://example.com/a/v1"),
+        (&b, "https://example.com/b/v1"),
+    ] {
+        let out = proj.join("target").join("mlprov");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("provenance.sigstore.json"), bundle(SLSA, &digest)).unwrap();
+        std::fs::write(out.join("extra.sigstore.json"), bundle(predicate, &digest)).unwrap();
+    }
+    let reference = format!("{}/models/race:1.0", proxy.addr);
+    // Every GET of the tag-schema index answers late.
+    proxy.add("GET", "/manifests/sha256-", Fault::Delay(1500), usize::MAX);
+    let spawn = |proj: &Path| {
+        let mut c = env.cmd(proj);
+        c.args(["push", "--plain-http", &reference, "--format", "json"])
+            .env_remove("MLPROV_REGISTRY_USERNAME")
+            .env_remove("MLPROV_REGISTRY_PASSWORD")
+            .env("DOCKER_CONFIG", env.path().join("docker"))
+            // The same manifest for both (its `created` comes from here).
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let (ca, cb) = (spawn(&a), spawn(&b));
+    let (oa, ob) = (
+        ca.wait_with_output().unwrap(),
+        cb.wait_with_output().unwrap(),
+    );
+    let mut want = std::collections::BTreeSet::new();
+    for o in [&oa, &ob] {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        for r in j["referrers"].as_array().unwrap() {
+            want.insert(r["digest"].as_str().unwrap().to_string());
+        }
+    }
+    let (status, index) = reg.manifest(
+        "models/race",
+        &format!("sha256-{}", {
+            let (_, m) = reg.manifest("models/race", "1.0");
+            sha256_hex(&m)
+        }),
+    );
+    assert_eq!(status, 200);
+    let index: serde_json::Value = serde_json::from_slice(&index).unwrap();
+    let have: std::collections::BTreeSet<String> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["digest"].as_str().unwrap().to_string())
+        .collect();
+    assert!(want.len() >= 3, "{want:?}");
+    assert_eq!(have, want, "entries lost from the tag-schema index");
+    // Both reads really raced: at least two delayed index reads overlapped.
+    let delayed = proxy
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, f)| matches!(f, Some(Fault::Delay(_))))
+        .count();
+    assert!(delayed >= 4, "{delayed}");
+}

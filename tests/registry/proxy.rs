@@ -20,6 +20,9 @@ pub enum Fault {
     DropRequestAfter(usize),
     /// Read the request and never answer.
     Stall,
+    /// Forward the request, then hold the registry's answer this many
+    /// milliseconds: the client gets what was true when it asked, late.
+    Delay(u64),
 }
 
 /// `METHOD path` of every request, and the fault applied if any.
@@ -227,6 +230,9 @@ fn handle(
         pending = chunk[..n].to_vec();
     }
     // The response.
+    if let Some(Fault::Delay(ms)) = fault {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
     let limit = match fault {
         Some(Fault::DropResponseAfter(n)) => n,
         _ => usize::MAX,

@@ -105,6 +105,7 @@ fn file_findings(
                 file: Some(d.path().to_string()),
                 source: None,
                 message,
+                help: None,
             }
         })
         .collect()

@@ -41,16 +41,29 @@ pub fn check(
     if node.kind != NodeKind::Artifact {
         return;
     }
+    let name = node.name.unwrap_or(super::INPUT_NAME);
     for v in crate::policy::license::check(&facts.licenses, &node.policy.licenses_allow) {
-        let message = match v {
-            Violation::Missing => {
-                format!(
-                    "{v}: no verified attestation of this node declares one (an import provenance records the input's `license`; an SBOM the artifact's)"
-                )
-            }
-            v => v.to_string(),
+        let (message, help) = match &v {
+            Violation::Missing => (
+                format!("{v}: no verified attestation of this node declares one"),
+                if node.is_root {
+                    "declare it as `license` under [artifact] in mlprov.toml, then `mlprov build` and `mlprov attest --key …` (the SBOM declares it); or drop `licenses.allow` from [policy]".to_string()
+                } else {
+                    format!(
+                        "declare it in the input's line of mlprov.toml (`{name} = {{ …, license = \"SPDX-ID\" }}`), then `mlprov pin` and `mlprov attest --key …` (or `mlprov attest import {name} --key …`): the import provenance records it; or drop `licenses.allow` from [policy]"
+                    )
+                },
+            ),
+            Violation::NotAllowed { license, .. } => (
+                v.to_string(),
+                format!("if `{license}` is acceptable, add it to `licenses.allow` in [policy]"),
+            ),
+            Violation::Invalid { .. } => (
+                v.to_string(),
+                "declare the license as an SPDX expression (names outside the SPDX list as `LicenseRef-…`)".to_string(),
+            ),
         };
-        findings.push(node.finding(Code::LicenseDenied, message));
+        findings.push(node.finding(Code::LicenseDenied, message).with_help(help));
     }
 }
 

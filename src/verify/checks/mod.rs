@@ -43,6 +43,11 @@ use crate::verify::model::{Dep, NodeKind, ScanCheck, dep_key};
 use crate::verify::node::{Attestation, Finding, Gathered, NodeVerdict, Status};
 use crate::verify::policy::{ContextRules, VerifyPolicy};
 
+/// Stands for the node's input name in a finding's `help:` line. The checks
+/// judge a node without its names (a shared input has several); the walk
+/// fills in the name the graph shows it under.
+pub const INPUT_NAME: &str = "{input}";
+
 /// One node in one context, as the checks see it.
 pub struct Node<'a> {
     pub id: &'a str,

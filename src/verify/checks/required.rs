@@ -39,23 +39,26 @@ pub fn check(
             .collect();
         // A bundle of this type that failed has its own finding; otherwise
         // say how to provide one.
-        let why = if of_type.is_empty() {
-            format!("no bundle of this type was found; {}", how(node, r))
+        let (why, help) = if of_type.is_empty() {
+            ("no bundle of this type was found".to_string(), true)
         } else if ignored.len() == of_type.len() {
-            format!(
-                "found {} bundle{} of this type, none signed by a signer trusted for this node: {}; {}",
-                ignored.len(),
-                if ignored.len() == 1 { "" } else { "s" },
-                ignored.join("; "),
-                how(node, r)
+            (
+                format!(
+                    "found {} bundle{} of this type, none signed by a signer trusted for this node: {}",
+                    ignored.len(),
+                    if ignored.len() == 1 { "" } else { "s" },
+                    ignored.join("; "),
+                ),
+                true,
             )
         } else {
-            "no bundle of this type verified".to_string()
+            ("no bundle of this type verified".to_string(), false)
         };
-        findings.push(node.finding(
+        let f = node.finding(
             Code::MissingAttestation,
             format!("required attestation {r} is not proven: {why}"),
-        ));
+        );
+        findings.push(if help { f.with_help(how(node, r)) } else { f });
     }
     if node.digest.is_none() && findings.is_empty() {
         findings.push(node.finding(
@@ -66,25 +69,39 @@ pub fn check(
     proven
 }
 
-/// How to provide a missing attestation, in one clause.
+/// How to provide a missing attestation, or the policy line that relaxes
+/// the requirement (the finding's `help:` line).
 fn how(node: &Node<'_>, predicate: &str) -> String {
     let by: Vec<&str> = node.rules.trusts.iter().map(|(l, _)| l.as_str()).collect();
     let signed = format!("signed by a signer of {}", by.join(" and "));
+    let rest: Vec<String> = node
+        .rules
+        .require
+        .iter()
+        .filter(|r| r.as_str() != predicate)
+        .map(|r| format!("{r:?}"))
+        .collect();
     let relax = if node.is_root {
-        "or drop it from --require / [policy.artifact] require".to_string()
+        "or drop it from --require / `require` in [policy.artifact]".to_string()
     } else {
-        format!("or relax `require` in [policy.roles.{}]", node.rules.role)
-    };
-    let make = match (node.is_root, predicate) {
-        (true, PREDICATE_OMS) => "sign the model with `mlprov sign --key …`".to_string(),
-        (true, _) => "attest the build with `mlprov attest --key …`".to_string(),
-        (false, PREDICATE_SLSA_PROVENANCE | PREDICATE_SCAN) => (
-            "attest the input with `mlprov attest import INPUT --key …` in the project that pinned it (or `mlprov attest --key …` in the project that built it)"
+        format!(
+            "or relax the policy: `require = [{}]` under [policy.roles.{}]",
+            rest.join(", "),
+            node.rules.role
         )
-            .to_string(),
-        (false, _) => "attest the input with `mlprov attest --type … --key …`".to_string(),
     };
-    format!("{make}, {signed}, {relax}")
+    let name = node.name.unwrap_or(super::INPUT_NAME);
+    let make = match (node.is_root, predicate) {
+        (true, PREDICATE_OMS) => "sign the model: `mlprov sign --key …`".to_string(),
+        (true, _) => "attest the build: `mlprov attest --key …`".to_string(),
+        (false, PREDICATE_SLSA_PROVENANCE | PREDICATE_SCAN) => format!(
+            "attest the input: `mlprov attest --key …` after `mlprov build` in the project that built the parent attests every input, or `mlprov attest import {name} --key …` attests this one on its own (e.g. by the team that owns it)"
+        ),
+        (false, _) => format!(
+            "attest the input: `mlprov attest --type {predicate} --predicate FILE --key …` in the project that built it"
+        ),
+    };
+    format!("{make}, {signed}; {relax}")
 }
 
 /// A git commit carries no attestations: a policy that requires some of
@@ -135,8 +152,18 @@ mod tests {
             "{scan}"
         );
         assert!(scan.contains("untrusted signer"), "{scan}");
-        assert!(scan.contains("mlprov attest import INPUT --key"), "{scan}");
-        assert!(scan.contains("[policy.roles.base-model] signers"), "{scan}");
+        // How to provide it is the finding's help line (the walk puts the
+        // input's name in place of `{input}`).
+        let help = f[0].help.as_deref().unwrap_or_default();
+        assert!(
+            help.contains("mlprov attest import {input} --key"),
+            "{help}"
+        );
+        assert!(help.contains("[policy.roles.base-model] signers"), "{help}");
+        assert!(
+            help.contains("`require = [\"https://slsa.dev/provenance/v1\", \"https://spdx.dev/Document/v3\"]` under [policy.roles.base-model]"),
+            "{help}"
+        );
         assert!(
             f[1].message.contains("no bundle of this type was found"),
             "{}",

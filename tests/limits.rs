@@ -1,0 +1,258 @@
+//! Limits on what comes from outside, enforced while reading: a registry
+//! answering a huge manifest or trickling one byte per second, a YAML alias
+//! bomb, an oversized mlprov.toml. Each ends with exit 2 naming the limit,
+//! within a stated memory bound (peak RSS of the child, from `wait4`).
+
+use std::io::{Read, Write};
+
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// How a misbehaving registry answers manifest requests.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// 256 MiB of JSON-ish bytes without a Content-Length, as fast as
+    /// possible.
+    Huge,
+    /// One byte per second.
+    Trickle,
+}
+
+/// A registry on 127.0.0.1 that answers `/v2/` and misbehaves on
+/// manifests. Threads end with the test process.
+fn misbehaving_registry(answer: Answer) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if conn.read(&mut b).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(b[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_string();
+                let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                if !path.contains("/manifests/") {
+                    let body = if path.contains("/referrers/") {
+                        ""
+                    } else {
+                        "{}"
+                    };
+                    let status = if path == "/v2/" {
+                        "200 OK"
+                    } else {
+                        "404 Not Found"
+                    };
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    return;
+                }
+                match answer {
+                    Answer::Huge => {
+                        let _ = write!(
+                            conn,
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nConnection: close\r\n\r\n"
+                        );
+                        let chunk = vec![b' '; 1 << 20];
+                        for _ in 0..256 {
+                            if conn.write_all(&chunk).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Answer::Trickle => {
+                        let _ = write!(
+                            conn,
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n"
+                        );
+                        for _ in 0..1000 {
+                            if conn.write_all(b" ").is_err() {
+                                return;
+                            }
+                            std::thread::sleep(Duration::from_secs(1));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+struct Finished {
+    code: i32,
+    stderr: String,
+    /// Peak resident set of the child, KiB.
+    max_rss_kib: i64,
+    took: Duration,
+}
+
+/// Run the command to its end and measure its peak RSS with GNU time
+/// (`/usr/bin/time -f %M`, which reads it with `wait4` from a process it
+/// forked itself: the test process's own pages, which a child forked from
+/// it counts until it execs, stay out of the figure).
+fn run_measured(cmd: &mut Command) -> Finished {
+    let time = std::path::Path::new("/usr/bin/time");
+    assert!(
+        time.exists(),
+        "these tests measure memory with GNU time: install the `time` package"
+    );
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let mut wrapped = Command::new(time);
+    wrapped
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(report.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    if let Some(d) = cmd.get_current_dir() {
+        wrapped.current_dir(d);
+    }
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
+    let start = Instant::now();
+    let out = wrapped
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!stderr.contains("panicked"), "mlprov panicked:\n{stderr}");
+    let max_rss_kib = std::fs::read_to_string(report.path())
+        .unwrap()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("GNU time's report");
+    Finished {
+        code: out.status.code().unwrap_or(-1),
+        stderr,
+        max_rss_kib,
+        took: start.elapsed(),
+    }
+}
+
+/// A 256 MiB manifest answer stops at the 4 MiB limit while reading: exit 2
+/// naming MAX_MANIFEST_BYTES, peak RSS under 120 MiB (it was ~535 MiB).
+#[test]
+fn a_huge_registry_answer_is_refused_while_reading() {
+    let env = TestEnv::new();
+    let addr = misbehaving_registry(Answer::Huge);
+    let out = env.work().join("out");
+    let f = run_measured(env.cmd(&env.work()).args([
+        "pull",
+        "--plain-http",
+        &format!("{addr}/m:1"),
+        "--no-verify",
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    eprintln!(
+        "exit {}, peak RSS {} KiB, {:?}",
+        f.code, f.max_rss_kib, f.took
+    );
+    assert_eq!(f.code, 2, "{}", f.stderr);
+    assert!(f.stderr.contains("MAX_MANIFEST_BYTES"), "{}", f.stderr);
+    assert!(f.max_rss_kib < 120 * 1024, "peak RSS {} KiB", f.max_rss_kib);
+    assert!(!out.exists());
+}
+
+/// A registry sending one byte per second ends `pull --timeout 3`: each
+/// request has an overall deadline besides the idle timeout (5 attempts of
+/// 3 s plus backoff, well under a minute).
+#[test]
+fn a_trickling_registry_ends_pull_within_its_deadline() {
+    let env = TestEnv::new();
+    let addr = misbehaving_registry(Answer::Trickle);
+    let f = run_measured(env.cmd(&env.work()).args([
+        "pull",
+        "--plain-http",
+        "--timeout",
+        "3",
+        &format!("{addr}/m:1"),
+        "--no-verify",
+    ]));
+    eprintln!(
+        "exit {}, peak RSS {} KiB, {:?}",
+        f.code, f.max_rss_kib, f.took
+    );
+    assert_eq!(f.code, 2, "{}", f.stderr);
+    assert!(f.took < Duration::from_secs(60), "took {:?}", f.took);
+    assert!(f.stderr.contains("gave up"), "{}", f.stderr);
+}
+
+/// The 299-byte-class YAML alias bomb: refused by `build` before expansion
+/// (exit 2, the limit named, peak RSS under 100 MiB; it was 1.8 GiB).
+#[test]
+fn a_yaml_alias_bomb_is_refused_by_build() {
+    let env = TestEnv::new();
+    let mut y = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..9 {
+        let p = i - 1;
+        y.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    let dir = ProjectBuilder::new(env.work().join("p"))
+        .section(
+            "training",
+            "command = [\"sh\", \"-c\", \"mkdir -p out && echo w > out/w.bin\"]\nconfig = \"train.yaml\"",
+        )
+        .file("train.yaml", y)
+        .build();
+    Run::of(env.cmd(&dir).arg("pin")).ok();
+    let f = run_measured(env.cmd(&dir).args(["build", "--allow-dirty"]));
+    eprintln!(
+        "exit {}, peak RSS {} KiB, {:?}",
+        f.code, f.max_rss_kib, f.took
+    );
+    assert_eq!(f.code, 2, "{}", f.stderr);
+    assert!(f.stderr.contains("MAX_CONFIG_NODES"), "{}", f.stderr);
+    assert!(f.max_rss_kib < 100 * 1024, "peak RSS {} KiB", f.max_rss_kib);
+}
+
+/// A 256 MiB mlprov.toml is refused by size while reading (exit 2, the
+/// limit named, peak RSS under 60 MiB; it cost ~1 GiB).
+#[test]
+fn an_oversized_manifest_is_refused_by_size() {
+    let env = TestEnv::new();
+    let dir = ProjectBuilder::new(env.work().join("p")).build();
+    // Written in pieces: the test process never holds the 256 MiB (a
+    // forked child's peak would count the parent's pages).
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("mlprov.toml"))
+        .unwrap();
+    f.write_all(b"# ").unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..256 {
+        f.write_all(&chunk).unwrap();
+    }
+    f.write_all(b"\n").unwrap();
+    drop(f);
+    let f = run_measured(env.cmd(&dir).arg("pin"));
+    eprintln!(
+        "exit {}, peak RSS {} KiB, {:?}",
+        f.code, f.max_rss_kib, f.took
+    );
+    assert_eq!(f.code, 2, "{}", f.stderr);
+    assert!(f.stderr.contains("MAX_MANIFEST_BYTES"), "{}", f.stderr);
+    assert!(f.max_rss_kib < 60 * 1024, "peak RSS {} KiB", f.max_rss_kib);
+}
