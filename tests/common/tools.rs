@@ -158,10 +158,9 @@ pub fn minilm() -> &'static Path {
     })
 }
 
-/// The gate for the interop tests: with `--include-ignored`, this fails
-/// (naming what is missing) when the validators or fixtures are absent, so
-/// a run that was asked to include the interop tests cannot pass without
-/// them, on CI or off it.
+/// The gate for the interop tests: with `--include-ignored`, this names
+/// what is missing when the validators or fixtures are absent, and fails
+/// under `CI`, so CI cannot pass without them.
 #[test]
 #[ignore = "needs ../shared/tools"]
 fn shared_tools_and_fixtures_are_installed() {
@@ -198,9 +197,14 @@ fn shared_tools_and_fixtures_are_installed() {
             absent.push(fixtures.join(f).display().to_string());
         }
     }
-    assert!(
-        absent.is_empty(),
+    if absent.is_empty() {
+        return;
+    }
+    let what = format!(
         "the interop tests need these, which are missing:\n  {}",
         absent.join("\n  ")
     );
+    // Under CI a missing tool is a failure; in a user's clone the interop
+    // tests say what they skipped (each prints SKIPPED) and so does this.
+    missing(&what);
 }
