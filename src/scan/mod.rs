@@ -47,6 +47,7 @@ pub mod gguf;
 pub mod keras;
 pub mod numpy;
 pub mod pickle;
+mod pystr;
 pub mod safetensors;
 pub mod source;
 pub mod tar;

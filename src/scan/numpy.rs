@@ -611,55 +611,9 @@ impl Parser<'_> {
                 out.push(e);
                 continue;
             }
-            match e {
-                '\n' => {}
-                '\\' | '\'' | '"' => out.push(e),
-                'a' => out.push('\x07'),
-                'b' => out.push('\x08'),
-                'f' => out.push('\x0c'),
-                'n' => out.push('\n'),
-                'r' => out.push('\r'),
-                't' => out.push('\t'),
-                'v' => out.push('\x0b'),
-                '0'..='7' => {
-                    let mut v = e.to_digit(8).unwrap_or(0);
-                    for _ in 0..2 {
-                        match self.c.get(self.i).and_then(|c| c.to_digit(8)) {
-                            Some(d) => {
-                                v = v * 8 + d;
-                                self.i += 1;
-                            }
-                            None => break,
-                        }
-                    }
-                    out.push(char::from_u32(v).ok_or("bad octal escape")?);
-                }
-                'x' | 'u' | 'U' if !(bytes && e != 'x') => {
-                    let n = match e {
-                        'x' => 2,
-                        'u' => 4,
-                        _ => 8,
-                    };
-                    let h: String = self
-                        .c
-                        .get(self.i..self.i + n)
-                        .ok_or("truncated escape")?
-                        .iter()
-                        .collect();
-                    let v = u32::from_str_radix(&h, 16).map_err(|_| "bad hex escape")?;
-                    self.i += n;
-                    out.push(char::from_u32(v).ok_or("bad escape")?);
-                }
-                'N' if !bytes => {
-                    // A named character: this reader has no name table, so
-                    // the string cannot be known.
-                    return Err("a \\N{...} escape in the header".into());
-                }
-                _ => {
-                    out.push('\\');
-                    out.push(e);
-                }
-            }
+            let used = super::pystr::escape(e, &self.c[self.i..], bytes, out)
+                .map_err(|m| format!("{m} in the header"))?;
+            self.i += used;
         }
     }
 }

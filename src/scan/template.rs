@@ -204,56 +204,22 @@ impl Val {
 /// Decode a Jinja2 string literal's body as Jinja2 does (Python's
 /// `unicode-escape`). `None` for a `\N{…}` escape (no name table here).
 fn decode_python(body: &str) -> Option<String> {
+    let c: Vec<char> = body.chars().collect();
     let mut out = String::new();
-    let mut it = body.chars().peekable();
-    while let Some(c) = it.next() {
-        if c != '\\' {
-            out.push(c);
+    let mut i = 0;
+    while i < c.len() {
+        let ch = c[i];
+        i += 1;
+        if ch != '\\' {
+            out.push(ch);
             continue;
         }
-        let Some(e) = it.next() else {
+        let Some(&e) = c.get(i) else {
             out.push('\\');
             break;
         };
-        match e {
-            '\n' => {}
-            '\\' | '\'' | '"' => out.push(e),
-            'a' => out.push('\x07'),
-            'b' => out.push('\x08'),
-            'f' => out.push('\x0c'),
-            'n' => out.push('\n'),
-            'r' => out.push('\r'),
-            't' => out.push('\t'),
-            'v' => out.push('\x0b'),
-            '0'..='7' => {
-                let mut v = e.to_digit(8).unwrap_or(0);
-                for _ in 0..2 {
-                    match it.peek().and_then(|c| c.to_digit(8)) {
-                        Some(d) => {
-                            v = v * 8 + d;
-                            it.next();
-                        }
-                        None => break,
-                    }
-                }
-                out.push(char::from_u32(v)?);
-            }
-            'x' | 'u' | 'U' => {
-                let n = match e {
-                    'x' => 2,
-                    'u' => 4,
-                    _ => 8,
-                };
-                let h: String = (0..n).filter_map(|_| it.next()).collect();
-                let v = u32::from_str_radix(&h, 16).ok()?;
-                out.push(char::from_u32(v)?);
-            }
-            'N' => return None,
-            other => {
-                out.push('\\');
-                out.push(other);
-            }
-        }
+        i += 1;
+        i += super::pystr::escape(e, &c[i..], false, &mut out).ok()?;
     }
     Some(out)
 }
