@@ -22,6 +22,9 @@ pub struct Printer {
     color_err: bool,
     color_out: bool,
     stderr_tty: bool,
+    /// Progress as plain lines even on a terminal (`NO_COLOR`, CI).
+    plain_progress: bool,
+    progress_interval: Duration,
     /// GitHub Actions workflow commands (`::error …::`) are also printed.
     pub github_actions: bool,
     github: GitHubFiles,
@@ -50,6 +53,16 @@ pub struct OutputOptions {
     pub no_color: bool,
     /// Running under GitHub Actions, with the step's files.
     pub github: Option<GitHubFiles>,
+    /// Progress as plain lines even on a terminal (`NO_COLOR`, `CI`,
+    /// `TERM=dumb`).
+    pub plain_progress: bool,
+    /// How often a plain progress line is printed (10 s;
+    /// `MLPROV_PROGRESS_INTERVAL`, hidden, for tests).
+    pub progress_interval: Duration,
+}
+
+impl OutputOptions {
+    pub const DEFAULT_PROGRESS_INTERVAL: Duration = Duration::from_secs(10);
 }
 
 /// The level of a GitHub Actions annotation.
@@ -86,6 +99,8 @@ impl Printer {
             color_err,
             color_out,
             stderr_tty,
+            plain_progress: o.plain_progress,
+            progress_interval: o.progress_interval,
             github_actions: o.github.is_some(),
             github: o.github.clone().unwrap_or_default(),
         }
@@ -263,14 +278,23 @@ impl Printer {
     }
 
     /// A progress reporter for domain work: an indicatif bar when stderr is a
-    /// terminal and output is human and not quiet; otherwise silent (notes
+    /// terminal and output is human and not quiet; a plain line every
+    /// [`OutputOptions::progress_interval`] without a terminal, under
+    /// `NO_COLOR` or in CI; nothing at `-q` or with `--format json` (notes
     /// still appear at `-v`).
     pub fn reporter(&self) -> BarReporter {
-        let bars = self.stderr_tty && !self.quiet && !self.is_json();
+        let mode = if self.quiet || self.is_json() {
+            ProgressMode::Hidden
+        } else if self.stderr_tty && !self.plain_progress {
+            ProgressMode::Bar
+        } else {
+            ProgressMode::Lines(self.progress_interval)
+        };
         BarReporter {
-            bar: Mutex::new(None),
-            bars,
+            mode,
             verbose: self.verbose > 0 && !self.quiet,
+            bar: Mutex::new(None),
+            ticker: Mutex::new(None),
         }
     }
 }
@@ -387,44 +411,162 @@ fn sgr_len(s: &str) -> Option<usize> {
     (b.get(i) == Some(&b'm')).then_some(i + 1)
 }
 
-/// Progress through indicatif.
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProgressMode {
+    /// `-q`, `--format json`.
+    Hidden,
+    /// An indicatif bar on the terminal, cleared when the task ends.
+    Bar,
+    /// No terminal (a pipe, a log, CI) or `NO_COLOR`: a plain line, no
+    /// escape codes, every `interval`.
+    Lines(Duration),
+}
+
+/// Progress through indicatif: one bar for the current task (or, without a
+/// terminal, a plain line every interval), with the overall total, the
+/// current file, the rate and the ETA. Nothing is left on the screen when
+/// the task ends or the reporter is dropped (an error, Ctrl-C).
 pub struct BarReporter {
-    bar: Mutex<Option<ProgressBar>>,
-    bars: bool,
+    mode: ProgressMode,
     verbose: bool,
+    /// The current task's bar (hidden in [`ProgressMode::Lines`], where it
+    /// still keeps the position, rate and ETA).
+    bar: Mutex<Option<ProgressBar>>,
+    /// The ticker thread of [`ProgressMode::Lines`].
+    ticker: Mutex<Option<Ticker>>,
+}
+
+struct Ticker {
+    stop: std::sync::Arc<(Mutex<bool>, std::sync::Condvar)>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Ticker {
+    fn end(self) {
+        let (lock, cv) = &*self.stop;
+        if let Ok(mut s) = lock.lock() {
+            *s = true;
+        }
+        cv.notify_all();
+        let _ = self.thread.join();
+    }
+}
+
+/// `pushing model.safetensors` → (`Pushing`, `model.safetensors`).
+fn split_label(label: &str) -> (String, String) {
+    let (verb, rest) = label.split_once(' ').unwrap_or((label, ""));
+    let mut chars = verb.chars();
+    let verb: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    (verb, escape(rest.trim()).into_owned())
+}
+
+/// The plain progress line of [`ProgressMode::Lines`].
+fn progress_line(bar: &ProgressBar) -> String {
+    let done = bar.position();
+    let total = bar.length().unwrap_or(0);
+    let pct = if total == 0 {
+        100
+    } else {
+        (done.min(total) * 100 / total) as u32
+    };
+    let rate = bar.per_sec();
+    let mut line = format!(
+        "{:>12} {} of {} ({pct}%)",
+        bar.prefix(),
+        indicatif::HumanBytes(done),
+        indicatif::HumanBytes(total),
+    );
+    if rate.is_finite() && rate > 0.0 {
+        line.push_str(&format!(
+            ", {}/s, ETA {}",
+            indicatif::BinaryBytes(rate as u64),
+            indicatif::HumanDuration(bar.eta())
+        ));
+    }
+    let file = bar.message();
+    if !file.is_empty() {
+        line.push_str(&format!(", {file}"));
+    }
+    line
 }
 
 impl BarReporter {
     fn current(&self) -> Option<ProgressBar> {
         self.bar.lock().ok().and_then(|b| b.clone())
     }
+
+    fn stop_ticker(&self) {
+        if let Some(t) = self.ticker.lock().ok().and_then(|mut t| t.take()) {
+            t.end();
+        }
+    }
+
+    fn start_ticker(&self, bar: ProgressBar, interval: Duration) {
+        let stop = std::sync::Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let stop2 = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let (lock, cv) = &*stop2;
+            let Ok(mut stopped) = lock.lock() else {
+                return;
+            };
+            loop {
+                let Ok((s, timeout)) = cv.wait_timeout(stopped, interval) else {
+                    return;
+                };
+                stopped = s;
+                if *stopped {
+                    return;
+                }
+                if timeout.timed_out() {
+                    eprintln_safe(&progress_line(&bar));
+                }
+            }
+        });
+        if let Ok(mut t) = self.ticker.lock() {
+            *t = Some(Ticker { stop, thread });
+        }
+    }
 }
 
 impl Reporter for BarReporter {
     fn start(&self, label: &str, total_bytes: u64) {
-        if !self.bars {
+        if self.mode == ProgressMode::Hidden {
             return;
         }
-        let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
+        // One task at a time: whatever was shown goes first.
+        self.finish();
+        let (verb, what) = split_label(label);
+        let bar = match self.mode {
+            ProgressMode::Bar => {
+                ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr())
+            }
+            _ => ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::hidden()),
+        };
         let style = ProgressStyle::with_template(
-            "{msg:>12.cyan.bold} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
+            "{prefix:>12.cyan.bold} [{bar:25}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {wide_msg}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
         bar.set_style(style);
-        let short = label.split_whitespace().next().unwrap_or(label);
-        let mut chars = short.chars();
-        let short: String = chars
-            .next()
-            .map(|c| c.to_uppercase().chain(chars).collect())
-            .unwrap_or_default();
-        bar.set_message(short);
-        bar.enable_steady_tick(Duration::from_millis(200));
+        bar.set_prefix(verb);
+        bar.set_message(what);
+        match self.mode {
+            ProgressMode::Bar => bar.enable_steady_tick(Duration::from_millis(200)),
+            ProgressMode::Lines(interval) => self.start_ticker(bar.clone(), interval),
+            ProgressMode::Hidden => {}
+        }
         if let Ok(mut b) = self.bar.lock() {
-            if let Some(old) = b.take() {
-                old.finish_and_clear();
-            }
             *b = Some(bar);
+        }
+    }
+
+    fn file(&self, name: &str) {
+        if let Some(b) = self.current() {
+            b.set_message(escape(name).into_owned());
         }
     }
 
@@ -434,7 +576,14 @@ impl Reporter for BarReporter {
         }
     }
 
+    fn undo_bytes(&self, n: u64) {
+        if let Some(b) = self.current() {
+            b.set_position(b.position().saturating_sub(n));
+        }
+    }
+
     fn finish(&self) {
+        self.stop_ticker();
         if let Ok(mut b) = self.bar.lock()
             && let Some(bar) = b.take()
         {
@@ -447,10 +596,16 @@ impl Reporter for BarReporter {
             return;
         }
         let line = format!("{:>12} {message}", Style::new().dim().apply_to("note"));
-        match self.current() {
-            Some(b) => b.println(line),
-            None => eprintln_safe(&line),
+        match (self.mode, self.current()) {
+            (ProgressMode::Bar, Some(b)) => b.println(line),
+            _ => eprintln_safe(&line),
         }
+    }
+}
+
+impl Drop for BarReporter {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 

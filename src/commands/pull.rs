@@ -55,7 +55,8 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
         reference.registry,
         settings.credentials.describe()
     ));
-    let client = Client::new(&reference.registry, &settings)?;
+    let client =
+        Client::new(&reference.registry, &settings)?.with_blob_cache(&cx.settings.paths.cache);
     // SIGINT, SIGTERM, SIGHUP: remove the staging directory, then end as
     // the signal would (130). A second handler is never needed: one pull
     // per process.

@@ -110,7 +110,8 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<()> {
         target.registry,
         settings.credentials.describe()
     ));
-    let client = Client::new(&target.registry, &settings)?;
+    let client =
+        Client::new(&target.registry, &settings)?.with_blob_cache(&cx.settings.paths.cache);
     let started = Instant::now();
     let req = PushRequest {
         target: &target,

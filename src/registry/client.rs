@@ -22,16 +22,16 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
-use oci_client::client::{BlobResponse, ClientConfig, ClientProtocol};
+use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
-use oci_client::manifest::{ImageIndexEntry, OciDescriptor, OciImageIndex};
+use oci_client::manifest::{ImageIndexEntry, OciImageIndex};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Reference, RegistryOperation};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use sha2::{Digest as _, Sha256};
 
+use super::blobcache::BlobCache;
 use super::{
     Credentials, MAX_MANIFEST_BYTES, OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, RegistryError,
     Settings,
@@ -42,6 +42,9 @@ use crate::reporter::Reporter;
 /// Blobs up to this size go up in one request; larger ones in chunks of this
 /// size, each retried and resumed on its own. Bounds memory per upload.
 pub const CHUNK: u64 = 16 << 20;
+
+/// A download is written to its file in pieces of this size.
+const WRITE_BUFFER: usize = 1 << 20;
 
 const USER_AGENT: &str = concat!("mlprov/", env!("CARGO_PKG_VERSION"));
 
@@ -81,6 +84,15 @@ pub struct Client {
     settings: Settings,
     /// Bearer tokens per (repository, push).
     tokens: Mutex<BTreeMap<(String, bool), Option<String>>>,
+    /// Where blobs of this registry were seen (see [`Client::with_blob_cache`]).
+    blob_cache: Option<Mutex<BlobCache>>,
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        // A hint for the next push: losing it costs an upload, never a push.
+        let _ = self.save_blob_cache();
+    }
 }
 
 /// What a manifest upload told us.
@@ -209,7 +221,74 @@ impl Client {
             auth,
             settings: settings.clone(),
             tokens: Mutex::new(BTreeMap::new()),
+            blob_cache: None,
         })
+    }
+
+    /// Remember where this registry's blobs are, in the blob-location cache
+    /// under `cache_dir` (see [`super::blobcache`]): every blob seen,
+    /// uploaded, mounted or downloaded is recorded, and [`Self::mount_known`]
+    /// mounts from there. Saved when the client is dropped.
+    pub fn with_blob_cache(mut self, cache_dir: &Path) -> Self {
+        self.blob_cache = Some(Mutex::new(BlobCache::open(cache_dir, &self.registry)));
+        self
+    }
+
+    /// The repositories of this registry `digest` was last seen in, the
+    /// most recent first (empty without a blob cache).
+    pub fn known_locations(&self, digest: &Sha256Digest) -> Vec<String> {
+        self.blob_cache
+            .as_ref()
+            .and_then(|c| c.lock().ok().map(|c| c.locations(digest)))
+            .unwrap_or_default()
+    }
+
+    /// Record that `repo` holds `digest`.
+    pub fn record_location(&self, repo: &str, digest: &Sha256Digest) {
+        if let Some(Ok(mut c)) = self.blob_cache.as_ref().map(|c| c.lock()) {
+            c.record(digest, repo);
+        }
+    }
+
+    fn forget_location(&self, repo: &str, digest: &Sha256Digest) {
+        if let Some(Ok(mut c)) = self.blob_cache.as_ref().map(|c| c.lock()) {
+            c.forget(digest, repo);
+        }
+    }
+
+    /// Write the blob-location cache now (also done on drop).
+    pub fn save_blob_cache(&self) -> std::io::Result<()> {
+        match self.blob_cache.as_ref().map(|c| c.lock()) {
+            Some(Ok(mut c)) => c.save(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Put `digest` into `repo` without uploading it: mount it from a
+    /// repository where the blob-location cache last saw it, else from one
+    /// of `also` (in order). Returns the repository it was mounted from, or
+    /// `None` when every mount was refused or failed: the caller uploads.
+    /// A wrong or stale location never fails: it is forgotten and the next
+    /// one is tried.
+    pub fn mount_known(
+        &self,
+        repo: &str,
+        digest: &Sha256Digest,
+        also: &[String],
+    ) -> Option<String> {
+        let known = self.known_locations(digest);
+        let mut tried = std::collections::BTreeSet::new();
+        for from in known.iter().chain(also) {
+            if from == repo || !tried.insert(from.clone()) {
+                continue;
+            }
+            match self.mount(repo, from, digest) {
+                Ok(true) => return Some(from.clone()),
+                _ if known.contains(from) => self.forget_location(from, digest),
+                _ => {}
+            }
+        }
+        None
     }
 
     pub fn registry(&self) -> &str {
@@ -232,7 +311,11 @@ impl Client {
 
     /// Does the repository hold this blob? (HEAD)
     pub fn blob_exists(&self, repo: &str, digest: &Sha256Digest) -> Result<bool, RegistryError> {
-        self.rt.block_on(self.blob_exists_async(repo, digest))
+        let there = self.rt.block_on(self.blob_exists_async(repo, digest))?;
+        if there {
+            self.record_location(repo, digest);
+        }
+        Ok(there)
     }
 
     /// Try to mount a blob from another repository of the same registry.
@@ -243,7 +326,11 @@ impl Client {
         from: &str,
         digest: &Sha256Digest,
     ) -> Result<bool, RegistryError> {
-        self.rt.block_on(self.mount_async(repo, from, digest))
+        let mounted = self.rt.block_on(self.mount_async(repo, from, digest))?;
+        if mounted {
+            self.record_location(repo, digest);
+        }
+        Ok(mounted)
     }
 
     /// Upload a file as a blob with this digest (chunked above [`CHUNK`],
@@ -258,7 +345,9 @@ impl Client {
     ) -> Result<(), RegistryError> {
         let source = Source::File(path);
         self.rt
-            .block_on(self.upload_async(repo, &source, digest, size, reporter))
+            .block_on(self.upload_async(repo, &source, digest, size, reporter))?;
+        self.record_location(repo, digest);
+        Ok(())
     }
 
     /// Upload bytes as a blob.
@@ -272,6 +361,7 @@ impl Client {
             bytes.len() as u64,
             &crate::reporter::Silent,
         ))?;
+        self.record_location(repo, &digest);
         Ok(digest)
     }
 
@@ -318,7 +408,9 @@ impl Client {
         reporter: &dyn Reporter,
     ) -> Result<(), RegistryError> {
         self.rt
-            .block_on(self.download_async(repo, digest, size, out, what, reporter))
+            .block_on(self.download_async(repo, digest, size, out, what, reporter))?;
+        self.record_location(repo, digest);
+        Ok(())
     }
 
     /// Download a small blob into memory (at most `max` bytes).
@@ -929,70 +1021,107 @@ impl Client {
         if dl.got == size && size > 0 {
             return Ok(());
         }
-        self.token(repo, false).await?;
-        let reference = self.reference(repo, "latest");
-        let desc = OciDescriptor {
-            digest: digest.prefixed(),
-            size: size as i64,
-            ..Default::default()
-        };
         let io = |e: std::io::Error| {
             Fail::Fatal(RegistryError::Io {
                 path: what.to_string(),
                 source: e,
             })
         };
-        let mut stream = if dl.got == 0 {
-            self.oci
-                .pull_blob_stream(&reference, &desc)
-                .await
-                .map_err(|e| classify_oci(e, what))?
-        } else {
-            match self
-                .oci
-                .pull_blob_stream_partial(&reference, &desc, dl.got, None)
-                .await
-                .map_err(|e| classify_oci(e, what))?
-            {
-                BlobResponse::Partial(s) => s,
-                BlobResponse::Full(s) => {
+        // A plain GET (a Range from where the last attempt ended) rather
+        // than oci-client's stream, which hashes every byte a second time.
+        let url = self.url(&format!("/v2/{repo}/blobs/{}", digest.prefixed()));
+        let from = dl.got;
+        let mut resp = self
+            .send(repo, false, |c| {
+                let rb = c.get(url.clone());
+                if from > 0 {
+                    rb.header(reqwest::header::RANGE, format!("bytes={from}-"))
+                } else {
+                    rb
+                }
+            })
+            .await?;
+        match resp.status() {
+            StatusCode::OK => {
+                if dl.got > 0 {
                     // The registry ignored the range: start over.
                     out.set_len(0)
                         .and_then(|_| out.seek(SeekFrom::Start(0)))
                         .map_err(io)?;
-                    reporter.on_bytes(0);
+                    reporter.undo_bytes(dl.got);
                     dl.got = 0;
                     dl.hasher = Sha256::new();
-                    s
                 }
             }
-        };
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(bytes) => {
+            StatusCode::PARTIAL_CONTENT if from > 0 => {
+                let start = resp
+                    .headers()
+                    .get(reqwest::header::CONTENT_RANGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().strip_prefix("bytes "))
+                    .and_then(|v| v.split('-').next())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                if start != Some(from) {
+                    return Err(Fail::Fatal(RegistryError::Protocol {
+                        what: what.to_string(),
+                        message: format!(
+                            "asked for bytes from {from}, the registry answered {}",
+                            resp.headers()
+                                .get(reqwest::header::CONTENT_RANGE)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("no Content-Range")
+                        ),
+                    }));
+                }
+            }
+            StatusCode::RANGE_NOT_SATISFIABLE => {
+                return Err(Fail::Transient(format!(
+                    "the registry refused to resume at byte {from}"
+                )));
+            }
+            _ => return Err(Fail::Fatal(status_error(resp, what).await)),
+        }
+        if resp.content_length().is_some_and(|n| dl.got + n > size) {
+            return Err(Fail::Fatal(RegistryError::DigestMismatch {
+                what: what.to_string(),
+                expected: format!("{size} bytes"),
+                actual: "more bytes".into(),
+            }));
+        }
+        // Writes in large pieces (the network hands over a few KiB at a
+        // time); what was written is flushed before a retry resumes.
+        let mut buf = std::io::BufWriter::with_capacity(WRITE_BUFFER, &mut *out);
+        let result = loop {
+            match resp.chunk().await {
+                Ok(Some(bytes)) => {
                     if dl.got + bytes.len() as u64 > size {
-                        return Err(Fail::Fatal(RegistryError::DigestMismatch {
+                        break Err(Fail::Fatal(RegistryError::DigestMismatch {
                             what: what.to_string(),
                             expected: format!("{size} bytes"),
                             actual: "more bytes".into(),
                         }));
                     }
-                    out.write_all(&bytes).map_err(io)?;
+                    if let Err(e) = buf.write_all(&bytes) {
+                        break Err(io(e));
+                    }
                     dl.hasher.update(&bytes);
                     dl.got += bytes.len() as u64;
                     reporter.on_bytes(bytes.len() as u64);
                 }
-                // All bytes are in: the final check decides (oci-client's own
-                // digest check reports a mismatch as a stream error).
-                Err(_) if dl.got == size => return Ok(()),
+                Ok(None) => break Ok(()),
+                Err(_) if dl.got == size => break Ok(()),
                 Err(e) => {
-                    return Err(Fail::Transient(format!(
-                        "connection lost after {} of {size} bytes: {e}",
-                        dl.got
+                    break Err(Fail::Transient(format!(
+                        "connection lost after {} of {size} bytes: {}",
+                        dl.got,
+                        error_chain(&e)
                     )));
                 }
             }
-        }
+        };
+        buf.flush().map_err(io)?;
+        drop(buf);
+        result?;
         if dl.got < size {
             return Err(Fail::Transient(format!(
                 "the registry closed the connection after {} of {size} bytes",

@@ -10,10 +10,13 @@
 //!   statements signed before it can name the manifest digest.
 //! - [`push`] and [`pull`] move an artifact and its bundles.
 //! - [`credentials`] finds what to log in with.
+//! - [`blobcache`] remembers where a registry's blobs are, so a push to
+//!   another repository mounts them.
 //!
 //! Everything here is synchronous at its boundary: the client runs its async
 //! work on a small current-thread runtime it owns.
 
+pub mod blobcache;
 pub mod client;
 pub mod credentials;
 pub mod modelpack;
@@ -85,6 +88,67 @@ pub const MAX_REFERRERS: usize = 256;
 pub const MAX_REFERRER_BYTES: u64 = 128 << 20;
 /// A manifest or index is at most this big (the distribution spec's 4 MiB).
 pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+
+/// Blob transfers of one push or pull run this many at a time (each blob
+/// streamed and hashed on its own thread; memory per transfer is bounded:
+/// [`client::CHUNK`] for an upload, a 1 MiB write buffer for a download).
+pub fn transfers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(2, 4)
+}
+
+/// Uploads at a time: each holds one [`client::CHUNK`] in memory, so
+/// fewer than downloads (peak RSS stays under 64 MiB).
+pub fn upload_transfers() -> usize {
+    transfers().min(2)
+}
+
+/// Run `work` on every item, at most `workers` at a time, on scoped
+/// threads sharing the caller's client. The first error (in item order)
+/// is returned once the transfers already started have ended; no new one
+/// starts after a failure.
+pub fn for_each_parallel<T: Sync>(
+    items: &[T],
+    workers: usize,
+    work: impl Fn(&T) -> Result<(), RegistryError> + Sync,
+) -> Result<(), RegistryError> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let workers = workers.clamp(1, items.len().max(1));
+    if workers == 1 {
+        return items.iter().try_for_each(work);
+    }
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let mut errors: Vec<(usize, RegistryError)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut errors = Vec::new();
+                    while !failed.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        if let Err(e) = work(item) {
+                            failed.store(true, Ordering::Relaxed);
+                            errors.push((i, e));
+                        }
+                    }
+                    errors
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    errors.sort_by_key(|(i, _)| *i);
+    match errors.into_iter().next() {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
+}
 
 /// How to reach a registry, resolved once by the command.
 #[derive(Debug, Clone)]

@@ -176,7 +176,8 @@ pub fn fetch_bundles(
 }
 
 /// Download `files` of `repo` into `dir` (which must exist), each verified
-/// while streaming. Files are created with the default mode (umask):
+/// while streaming, several at a time ([`super::transfers`]) under one
+/// progress total. Files are created with the default mode (umask):
 /// layer metadata modes are unsigned.
 pub fn download_files(
     client: &Client,
@@ -193,21 +194,28 @@ pub fn download_files(
                 message: format!("unsafe file path {:?}", f.path),
             });
         }
+    }
+    // Largest first, so the longest transfer starts at once.
+    let mut order: Vec<&LayerFile> = files.iter().collect();
+    order.sort_by(|a, b| b.entry.size.cmp(&a.entry.size));
+    let total: u64 = files.iter().map(|l| l.entry.size).sum();
+    reporter.start("pulling", total);
+    let r = super::for_each_parallel(&order, super::transfers(), |layer| {
+        let f = &layer.entry;
         let dest = dir.join(&f.path);
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).map_err(RegistryError::io(parent))?;
         }
         let mut out = File::create(&dest).map_err(RegistryError::io(&dest))?;
-        reporter.start(&format!("pulling {}", f.path), f.size);
-        let r = client.download_blob(repo, &f.sha256, f.size, &mut out, &f.path, reporter);
-        reporter.finish();
-        r?;
-        out.sync_all().map_err(RegistryError::io(&dest))?;
+        reporter.file(&f.path);
+        client.download_blob(repo, &f.sha256, f.size, &mut out, &f.path, reporter)?;
+        out.sync_all().map_err(RegistryError::io(&dest))
         // The mode a layer's file metadata claims is not applied: nothing
         // signs it (the OMS file list has paths and digests only), so a
         // registry could make any file executable.
-    }
-    Ok(())
+    });
+    reporter.finish();
+    r
 }
 
 /// Downloaded, digest-checked files waiting in a staging directory next to

@@ -184,35 +184,44 @@ pub fn push(
         referrers_via: ReferrersVia::None,
     };
 
-    // Layers, each digest once.
+    // Layers, each digest once: what the repository lacks is mounted when
+    // the registry has it elsewhere, and only the rest is uploaded, several
+    // at a time, under one progress total.
     let mut seen = std::collections::BTreeSet::new();
+    let mut missing: Vec<&PushFile> = Vec::new();
     for f in req.files {
         if !seen.insert(f.layer.entry.sha256) {
             continue;
         }
-        ensure_blob(
+        if !place_blob(
             client,
             repo,
             &f.layer.entry.sha256,
-            f.layer.entry.size,
             req.mount_from,
             &mut out,
-            |c| {
-                reporter.start(
-                    &format!("pushing {}", f.layer.entry.path),
-                    f.layer.entry.size,
-                );
-                let r = c.upload_file(
-                    repo,
-                    &f.abs,
-                    &f.layer.entry.sha256,
-                    f.layer.entry.size,
-                    reporter,
-                );
-                reporter.finish();
-                r
-            },
-        )?;
+        )? {
+            missing.push(f);
+        }
+    }
+    if !missing.is_empty() {
+        // Largest first, so the longest transfer starts at once.
+        missing.sort_by(|a, b| b.layer.entry.size.cmp(&a.layer.entry.size));
+        let total: u64 = missing.iter().map(|f| f.layer.entry.size).sum();
+        reporter.start("pushing", total);
+        let r = super::for_each_parallel(&missing, super::upload_transfers(), |f| {
+            reporter.file(&f.layer.entry.path);
+            client.upload_file(
+                repo,
+                &f.abs,
+                &f.layer.entry.sha256,
+                f.layer.entry.size,
+                reporter,
+            )
+        });
+        reporter.finish();
+        r?;
+        out.uploaded += missing.len();
+        out.uploaded_bytes += total;
     }
     let config_digest = Sha256Digest::of(&req.built.config);
     ensure_blob(
@@ -262,6 +271,27 @@ pub fn push(
     Ok(out)
 }
 
+/// Make `digest` present in `repo` without uploading: `true` when it
+/// already is, or was mounted from another repository of the registry
+/// (where the blob-location cache saw it, or one of `mount_from`).
+fn place_blob(
+    client: &Client,
+    repo: &str,
+    digest: &Sha256Digest,
+    mount_from: &[String],
+    out: &mut PushOutcome,
+) -> Result<bool, RegistryError> {
+    if client.blob_exists(repo, digest)? {
+        out.skipped += 1;
+        return Ok(true);
+    }
+    if client.mount_known(repo, digest, mount_from).is_some() {
+        out.mounted += 1;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
 fn ensure_blob(
     client: &Client,
     repo: &str,
@@ -271,15 +301,8 @@ fn ensure_blob(
     out: &mut PushOutcome,
     upload: impl FnOnce(&Client) -> Result<(), RegistryError>,
 ) -> Result<(), RegistryError> {
-    if client.blob_exists(repo, digest)? {
-        out.skipped += 1;
+    if place_blob(client, repo, digest, mount_from, out)? {
         return Ok(());
-    }
-    for from in mount_from.iter().filter(|f| f.as_str() != repo) {
-        if client.mount(repo, from, digest)? {
-            out.mounted += 1;
-            return Ok(());
-        }
     }
     upload(client)?;
     out.uploaded += 1;

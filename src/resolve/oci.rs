@@ -147,11 +147,29 @@ fn fetch_into(
     input: &str,
     reporter: &dyn Reporter,
 ) -> Result<(), ResolveError> {
+    let todo: Vec<&FileEntry> = files
+        .iter()
+        .filter(|f| !present(&dir.join(&f.path), f.size, &f.sha256))
+        .collect();
+    if todo.is_empty() {
+        return Ok(());
+    }
+    reporter.start("downloading", todo.iter().map(|f| f.size).sum());
+    let r = fetch_each(client, repo, &todo, dir, input, reporter);
+    reporter.finish();
+    r
+}
+
+fn fetch_each(
+    client: &Client,
+    repo: &str,
+    files: &[&FileEntry],
+    dir: &Path,
+    input: &str,
+    reporter: &dyn Reporter,
+) -> Result<(), ResolveError> {
     for f in files {
         let dest = dir.join(&f.path);
-        if present(&dest, f.size, &f.sha256) {
-            continue;
-        }
         let parent = dest.parent().unwrap_or(dir);
         std::fs::create_dir_all(parent).map_err(ResolveError::io(input, parent))?;
         let mut tmp = tempfile::Builder::new()
@@ -159,17 +177,17 @@ fn fetch_into(
             .suffix(".incomplete")
             .tempfile_in(parent)
             .map_err(ResolveError::io(input, parent))?;
-        reporter.start(&format!("downloading {}", f.path), f.size);
-        let r = client.download_blob(
-            repo,
-            &f.sha256,
-            f.size,
-            tmp.as_file_mut(),
-            &f.path,
-            reporter,
-        );
-        reporter.finish();
-        r.map_err(reg(input))?;
+        reporter.file(&f.path);
+        client
+            .download_blob(
+                repo,
+                &f.sha256,
+                f.size,
+                tmp.as_file_mut(),
+                &f.path,
+                reporter,
+            )
+            .map_err(reg(input))?;
         tmp.persist(&dest)
             .map_err(|e| ResolveError::io(input, &dest)(e.error))?;
     }

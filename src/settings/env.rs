@@ -23,6 +23,9 @@ pub const REGISTRY_INSECURE: &str = "MLPROV_REGISTRY_INSECURE";
 pub const REGISTRY_TIMEOUT: &str = "MLPROV_REGISTRY_TIMEOUT";
 pub const REGISTRY_USERNAME: &str = "MLPROV_REGISTRY_USERNAME";
 pub const REGISTRY_PASSWORD: &str = "MLPROV_REGISTRY_PASSWORD";
+/// Hidden: how often a plain progress line is printed without a terminal
+/// (`10s` by default; tests use `200ms`).
+pub const PROGRESS_INTERVAL: &str = "MLPROV_PROGRESS_INTERVAL";
 
 /// A variable holds a value mlprov cannot use.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -80,6 +83,8 @@ pub struct EnvironmentOptions {
     // The terminal.
     pub no_color: Option<String>,
     pub columns: Option<String>,
+    pub term: Option<String>,
+    pub progress_interval: Option<String>,
     // The user's shell and directories (`completions --install`, `man --install`).
     pub shell: Option<PathBuf>,
     pub xdg_data_home: Option<PathBuf>,
@@ -142,6 +147,8 @@ impl EnvironmentOptions {
             actions_id_token_request_token: text("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
             no_color: text("NO_COLOR"),
             columns: text("COLUMNS"),
+            term: text("TERM"),
+            progress_interval: text(PROGRESS_INTERVAL),
             shell: path("SHELL"),
             xdg_data_home: path("XDG_DATA_HOME"),
             xdg_config_home: path("XDG_CONFIG_HOME"),
@@ -186,6 +193,35 @@ impl EnvironmentOptions {
     /// `NO_COLOR` is set (to anything).
     pub fn no_color(&self) -> bool {
         self.no_color.is_some()
+    }
+
+    /// `TERM=dumb`: a terminal that cannot move the cursor.
+    pub fn dumb_terminal(&self) -> bool {
+        self.term.as_deref() == Some("dumb")
+    }
+
+    /// `MLPROV_PROGRESS_INTERVAL` (`200ms`, `10s`, `1.5`: seconds), if set.
+    pub fn progress_interval(&self) -> Result<Option<std::time::Duration>, BadVariable> {
+        let Some(v) = self.progress_interval.as_deref() else {
+            return Ok(None);
+        };
+        let bad = || BadVariable {
+            name: PROGRESS_INTERVAL,
+            value: v.to_string(),
+            expected: "a duration of at least 10 ms",
+            example: "`10s` or `200ms`",
+        };
+        let t = v.trim();
+        let secs = if let Some(ms) = t.strip_suffix("ms") {
+            ms.trim().parse::<f64>().map(|m| m / 1000.0)
+        } else {
+            t.strip_suffix('s').unwrap_or(t).trim().parse::<f64>()
+        }
+        .map_err(|_| bad())?;
+        if !secs.is_finite() || !(0.01..=86_400.0).contains(&secs) {
+            return Err(bad());
+        }
+        Ok(Some(std::time::Duration::from_secs_f64(secs)))
     }
 
     /// The terminal width for error reports (`COLUMNS`, else 100).

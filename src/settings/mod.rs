@@ -119,6 +119,7 @@ impl GlobalSettings {
             }
             None => base,
         };
+        env.progress_interval()?;
         let interactive = !env.ci()
             && !env.github_actions()
             && std::io::stdin().is_terminal()
@@ -151,6 +152,15 @@ pub fn output_options(args: &GlobalArgs, env: &EnvironmentOptions) -> OutputOpti
             output: env.github_output.clone(),
             workspace: env.github_workspace.clone(),
         }),
+        // A bar needs cursor movement: not under NO_COLOR, in CI or on a
+        // dumb terminal.
+        plain_progress: env.no_color() || env.ci() || env.dumb_terminal(),
+        // A bad value is refused by `GlobalSettings::resolve`.
+        progress_interval: env
+            .progress_interval()
+            .ok()
+            .flatten()
+            .unwrap_or(OutputOptions::DEFAULT_PROGRESS_INTERVAL),
     }
 }
 

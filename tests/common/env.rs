@@ -89,7 +89,10 @@ impl TestEnv {
             .env("HF_HOME", self.path().join("hf"))
             .env("HF_ENDPOINT", "http://127.0.0.1:9")
             .env("NO_COLOR", "1")
-            .env("COLUMNS", "100");
+            .env("COLUMNS", "100")
+            // No periodic progress line in what tests compare, however
+            // slow the machine (tests that want them set 200ms).
+            .env("MLPROV_PROGRESS_INTERVAL", "86400s");
         for var in SCRUBBED {
             c.env_remove(var);
         }

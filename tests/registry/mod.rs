@@ -6,6 +6,7 @@
 mod proxy;
 pub mod referrers_server;
 pub mod server;
+mod transfer;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
