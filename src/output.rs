@@ -468,11 +468,9 @@ fn split_label(label: &str) -> (String, String) {
 fn progress_line(bar: &ProgressBar) -> String {
     let done = bar.position();
     let total = bar.length().unwrap_or(0);
-    let pct = if total == 0 {
-        100
-    } else {
-        (done.min(total) * 100 / total) as u32
-    };
+    let pct = (u128::from(done.min(total)) * 100)
+        .checked_div(u128::from(total))
+        .unwrap_or(100);
     let rate = bar.per_sec();
     let mut line = format!(
         "{:>12} {} of {} ({pct}%)",

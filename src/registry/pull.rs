@@ -197,7 +197,7 @@ pub fn download_files(
     }
     // Largest first, so the longest transfer starts at once.
     let mut order: Vec<&LayerFile> = files.iter().collect();
-    order.sort_by(|a, b| b.entry.size.cmp(&a.entry.size));
+    order.sort_by_key(|l| std::cmp::Reverse(l.entry.size));
     let total: u64 = files.iter().map(|l| l.entry.size).sum();
     reporter.start("pulling", total);
     let r = super::for_each_parallel(&order, super::transfers(), |layer| {

@@ -205,7 +205,7 @@ pub fn push(
     }
     if !missing.is_empty() {
         // Largest first, so the longest transfer starts at once.
-        missing.sort_by(|a, b| b.layer.entry.size.cmp(&a.layer.entry.size));
+        missing.sort_by_key(|f| std::cmp::Reverse(f.layer.entry.size));
         let total: u64 = missing.iter().map(|f| f.layer.entry.size).sum();
         reporter.start("pushing", total);
         let r = super::for_each_parallel(&missing, super::upload_transfers(), |f| {
