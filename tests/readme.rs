@@ -528,7 +528,12 @@ fn marked_readme_console_blocks_run_and_match() {
         eprintln!("blessed {}", file.display());
     }
     if !bless {
-        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{}\nIf mlprov's output changed on purpose, rewrite the blocks with \
+             `MLPROV_README_BLESS=1 cargo test --test tests readme::marked` and review the diff.",
+            failures.join("\n")
+        );
     }
 }
 
