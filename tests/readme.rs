@@ -253,6 +253,9 @@ fn base_vars(env: &TestEnv) -> BTreeMap<String, String> {
     vars.insert("MLPROV_CACHE_DIR".to_string(), path("cache"));
     vars.insert("NO_COLOR".to_string(), "1".to_string());
     vars.insert("COLUMNS".to_string(), "100".to_string());
+    // A plain progress line comes every 10 s without a terminal; a slow
+    // machine must not add one to what a block shows.
+    vars.insert("MLPROV_PROGRESS_INTERVAL".to_string(), "86400s".to_string());
     vars.insert("DOCKER_CONFIG".to_string(), path("docker"));
     vars
 }
