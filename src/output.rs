@@ -511,17 +511,20 @@ impl BarReporter {
             let Ok(mut stopped) = lock.lock() else {
                 return;
             };
-            loop {
-                let Ok((s, timeout)) = cv.wait_timeout(stopped, interval) else {
+            // The flag is checked before every wait: a stop that came
+            // before this thread first waited is not missed.
+            let mut next = std::time::Instant::now() + interval;
+            while !*stopped {
+                let now = std::time::Instant::now();
+                if now >= next {
+                    eprintln_safe(&progress_line(&bar));
+                    next = now + interval;
+                    continue;
+                }
+                let Ok((s, _)) = cv.wait_timeout(stopped, next - now) else {
                     return;
                 };
                 stopped = s;
-                if *stopped {
-                    return;
-                }
-                if timeout.timed_out() {
-                    eprintln_safe(&progress_line(&bar));
-                }
             }
         });
         if let Ok(mut t) = self.ticker.lock() {
@@ -693,6 +696,27 @@ pub fn graph_summary(
 #[cfg(test)]
 mod escape_tests {
     use super::*;
+
+    /// A task that ends before its ticker thread first waits must not
+    /// leave the ticker waiting for the whole interval (the join hung).
+    #[test]
+    fn plain_progress_tasks_end_at_once() {
+        let r = BarReporter {
+            mode: ProgressMode::Lines(Duration::from_secs(86_400)),
+            verbose: false,
+            bar: Mutex::new(None),
+            ticker: Mutex::new(None),
+        };
+        let started = std::time::Instant::now();
+        for _ in 0..200 {
+            r.start("hashing", 10);
+            r.on_bytes(5);
+            r.finish();
+        }
+        r.start("pulling", 10);
+        drop(r);
+        assert!(started.elapsed() < Duration::from_secs(60));
+    }
 
     #[test]
     fn control_characters_are_escaped() {
