@@ -707,15 +707,22 @@ mod escape_tests {
             bar: Mutex::new(None),
             ticker: Mutex::new(None),
         };
-        let started = std::time::Instant::now();
-        for _ in 0..200 {
-            r.start("hashing", 10);
-            r.on_bytes(5);
-            r.finish();
-        }
-        r.start("pulling", 10);
-        drop(r);
-        assert!(started.elapsed() < Duration::from_secs(60));
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for _ in 0..200 {
+                r.start("hashing", 10);
+                r.on_bytes(5);
+                r.finish();
+            }
+            r.start("pulling", 10);
+            drop(r);
+            let _ = done.send(());
+        });
+        // A hang fails the test instead of stalling the suite.
+        assert!(
+            finished.recv_timeout(Duration::from_secs(600)).is_ok(),
+            "start/finish hung"
+        );
     }
 
     #[test]
