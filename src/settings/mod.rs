@@ -16,6 +16,7 @@
 pub mod env;
 pub mod policy;
 pub mod registry;
+pub mod serve;
 pub mod signing;
 pub mod trust;
 pub mod verify;
