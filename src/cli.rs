@@ -248,8 +248,10 @@ pub enum PolicyScope {
 
 /// `mlprov serve`: the admission webhook.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  mlprov serve --tls-cert /tls/tls.crt --tls-key /tls/tls.key \\\n    --key /keys/cosign.pub --allow-registry registry.example.com\n\nThe API server posts admission.k8s.io/v1 AdmissionReviews to POST /validate; \
-GET /healthz and GET /metrics (Prometheus) are served too. See examples/kubernetes/webhook/.")]
+#[command(
+    after_help = "Example:\n  mlprov serve --tls-cert /tls/tls.crt --tls-key /tls/tls.key \\\n    --key /keys/cosign.pub --allow-registry registry.example.com\n\nThe API server posts admission.k8s.io/v1 AdmissionReviews to POST /validate; \
+GET /healthz and GET /metrics (Prometheus) are served too. See examples/kubernetes/webhook/."
+)]
 pub struct ServeArgs {
     /// The server certificate (PEM; the certificate first, then intermediates)
     /// [env: MLPROV_SERVE_TLS_CERT].

@@ -282,7 +282,10 @@ fn publish(env: &TestEnv, dir: &Path, repo: &str, weight: u8, key: &str) {
         .license("MIT")
         .section("publish", &format!("registry = \"{repo}\""))
         .file("out/config.json", br#"{"hidden": 8}"#)
-        .file("out/model.safetensors", safetensors(&[f32::from(weight), 0.5]))
+        .file(
+            "out/model.safetensors",
+            safetensors(&[f32::from(weight), 0.5]),
+        )
         .build();
     env.run(dir, &["pin"]).ok();
     env.run_env(
@@ -291,7 +294,11 @@ fn publish(env: &TestEnv, dir: &Path, repo: &str, weight: u8, key: &str) {
         &[("SOURCE_DATE_EPOCH", "1700000000")],
     )
     .ok();
-    std::fs::copy(env.work().join(format!("{key}.key")), dir.join("cosign.key")).unwrap();
+    std::fs::copy(
+        env.work().join(format!("{key}.key")),
+        dir.join("cosign.key"),
+    )
+    .unwrap();
     env.run(dir, &["attest", "--key", "cosign.key"]).ok();
     env.run(dir, &["sign", "--key", "cosign.key"]).ok();
     env.run(dir, &["push", "--plain-http"]).ok();
@@ -328,9 +335,27 @@ fn admission_reviews_admit_only_verified_models() {
         .ok();
     }
     let addr = reg.addr.clone();
-    publish(&env, &work.join("tiny"), &format!("{addr}/models/tiny"), 1, "trusted");
-    publish(&env, &work.join("other"), &format!("{addr}/models/other"), 2, "other");
-    publish(&env, &work.join("vouched"), &format!("{addr}/models/vouched"), 3, "other");
+    publish(
+        &env,
+        &work.join("tiny"),
+        &format!("{addr}/models/tiny"),
+        1,
+        "trusted",
+    );
+    publish(
+        &env,
+        &work.join("other"),
+        &format!("{addr}/models/other"),
+        2,
+        "other",
+    );
+    publish(
+        &env,
+        &work.join("vouched"),
+        &format!("{addr}/models/vouched"),
+        3,
+        "other",
+    );
     // A verifier that trusts `other` checks `vouched` and attaches its VSA.
     env.run(
         &work.join("vouched"),
@@ -408,7 +433,11 @@ fn admission_reviews_admit_only_verified_models() {
         199,
         "{m}"
     );
-    assert_eq!(metric(&m, "mlprov_serve_verification_seconds_count"), 1, "{m}");
+    assert_eq!(
+        metric(&m, "mlprov_serve_verification_seconds_count"),
+        1,
+        "{m}"
+    );
     assert_eq!(
         metric(&m, "mlprov_serve_reviews_total{result=\"allowed\"}"),
         200,
@@ -426,13 +455,23 @@ fn admission_reviews_admit_only_verified_models() {
     let v = hook.review(ISVC, isvc(&format!("oci://{addr}/models/vouched:0.1.0")));
     assert!(allowed(&v), "{v}");
     assert_eq!(
-        metric(&hook.metrics(), "mlprov_serve_model_verdicts_total{result=\"vsa\"}"),
+        metric(
+            &hook.metrics(),
+            "mlprov_serve_model_verdicts_total{result=\"vsa\"}"
+        ),
         1
     );
 
     // Tampered: the manifest's layers no longer make the signed artifact.
     let v = hook.review(ISVC, isvc(&format!("oci://{addr}/models/tiny:tampered")));
-    denied_with(&v, &["tiny:tampered", "spec.predictor.model.storageUri", "digest-mismatch"]);
+    denied_with(
+        &v,
+        &[
+            "tiny:tampered",
+            "spec.predictor.model.storageUri",
+            "digest-mismatch",
+        ],
+    );
     // An unverified tag: signed, by a key nobody trusts here.
     let v = hook.review(POD, pod(&format!("{addr}/models/other:0.1.0")));
     denied_with(&v, &["models/other:0.1.0", "E0301", "not trusted"]);
@@ -440,7 +479,10 @@ fn admission_reviews_admit_only_verified_models() {
     let v = hook.review(DEPLOYMENT, deployment(&format!("{addr}/models/tiny:9.9")));
     denied_with(&v, &["serve::tag", "tiny:9.9"]);
     // A registry models may not come from.
-    let v = hook.review(POD, pod(&format!("registry.example.com/models/tiny@{tiny}")));
+    let v = hook.review(
+        POD,
+        pod(&format!("registry.example.com/models/tiny@{tiny}")),
+    );
     denied_with(&v, &["serve::registry-not-allowed", "registry.example.com"]);
     // One bad model among good ones denies the object.
     let v = hook.review(
@@ -456,7 +498,10 @@ fn admission_reviews_admit_only_verified_models() {
 
     // A kind mlprov does not know: allowed without models, denied with one.
     let widget = ("example.com", "v1", "Widget");
-    let v = hook.review(widget, json!({"metadata": {"name": "w"}, "spec": {"size": 1}}));
+    let v = hook.review(
+        widget,
+        json!({"metadata": {"name": "w"}, "spec": {"size": 1}}),
+    );
     assert!(allowed(&v), "{v}");
     let v = hook.review(
         widget,
@@ -481,13 +526,25 @@ fn admission_reviews_admit_only_verified_models() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("admission.k8s.io/v1 only"), "{body}");
     // Oversized: 413 before the body is read.
-    let big = review("big", POD, json!({"metadata": {"name": "p", "annotations": {"x": "a".repeat(2 << 20)}}}));
+    let big = review(
+        "big",
+        POD,
+        json!({"metadata": {"name": "p", "annotations": {"x": "a".repeat(2 << 20)}}}),
+    );
     let (status, body) = hook.post(serde_json::to_vec(&big).unwrap());
     assert_eq!(status, 413, "{body}");
     assert!(body.contains("1048576 bytes"), "{body}");
     let m = hook.metrics();
-    assert_eq!(metric(&m, "mlprov_serve_reviews_total{result=\"too-large\"}"), 1, "{m}");
-    assert_eq!(metric(&m, "mlprov_serve_reviews_total{result=\"malformed\"}"), 3, "{m}");
+    assert_eq!(
+        metric(&m, "mlprov_serve_reviews_total{result=\"too-large\"}"),
+        1,
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "mlprov_serve_reviews_total{result=\"malformed\"}"),
+        3,
+        "{m}"
+    );
     drop(hook);
 
     // The registry down: a model that verified a moment ago is denied by a
@@ -497,7 +554,13 @@ fn admission_reviews_admit_only_verified_models() {
         &env,
         &work,
         &tls,
-        &["--key", "trusted.pub", "--plain-http", "--deadline-ms", "9000"],
+        &[
+            "--key",
+            "trusted.pub",
+            "--plain-http",
+            "--deadline-ms",
+            "9000",
+        ],
     );
     let v = hook.review(ISVC, isvc(&format!("oci://{tiny_pinned}")));
     assert!(!allowed(&v), "{v}");
@@ -523,11 +586,31 @@ fn tls_files_that_do_not_load_stop_serve_at_start() {
     .unwrap();
     let t = |f: &str| tls.join(f).to_str().unwrap().to_string();
     let cases = [
-        (t("missing.crt"), t("tls.key"), "missing.crt: cannot read it"),
-        (t("garbage.pem"), t("tls.key"), "garbage.pem: holds no `CERTIFICATE`"),
-        (t("tls.crt"), t("garbage.pem"), "garbage.pem: holds no private key"),
-        (t("tls.crt"), t("encrypted.key"), "the private key is encrypted"),
-        (t("other.crt"), t("tls.key"), "cannot be used with the certificate"),
+        (
+            t("missing.crt"),
+            t("tls.key"),
+            "missing.crt: cannot read it",
+        ),
+        (
+            t("garbage.pem"),
+            t("tls.key"),
+            "garbage.pem: holds no `CERTIFICATE`",
+        ),
+        (
+            t("tls.crt"),
+            t("garbage.pem"),
+            "garbage.pem: holds no private key",
+        ),
+        (
+            t("tls.crt"),
+            t("encrypted.key"),
+            "the private key is encrypted",
+        ),
+        (
+            t("other.crt"),
+            t("tls.key"),
+            "cannot be used with the certificate",
+        ),
     ];
     for (cert, key, want) in cases {
         let port = free_port().to_string();
@@ -535,8 +618,15 @@ fn tls_files_that_do_not_load_stop_serve_at_start() {
             .run(
                 &work,
                 &[
-                    "serve", "--listen", &format!("127.0.0.1:{port}"), "--tls-cert", &cert,
-                    "--tls-key", &key, "--key", "cosign.pub",
+                    "serve",
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                    "--tls-cert",
+                    &cert,
+                    "--tls-key",
+                    &key,
+                    "--key",
+                    "cosign.pub",
                 ],
             )
             .expect_code(2);
@@ -545,17 +635,133 @@ fn tls_files_that_do_not_load_stop_serve_at_start() {
         assert!(r.stderr.contains("help:"), "{}", r.stderr);
     }
     let r = env
-        .run(&work, &["serve", "--tls-key", &t("tls.key"), "--key", "cosign.pub"])
+        .run(
+            &work,
+            &["serve", "--tls-key", &t("tls.key"), "--key", "cosign.pub"],
+        )
         .expect_code(2);
     assert!(r.stderr.contains("--tls-cert is required"), "{}", r.stderr);
     let r = env
         .run(
             &work,
             &[
-                "serve", "--tls-cert", &t("tls.crt"), "--tls-key", &t("tls.key"), "--key",
-                "cosign.pub", "--deadline-ms", "45000",
+                "serve",
+                "--tls-cert",
+                &t("tls.crt"),
+                "--tls-key",
+                &t("tls.key"),
+                "--key",
+                "cosign.pub",
+                "--deadline-ms",
+                "45000",
             ],
         )
         .expect_code(2);
     assert!(r.stderr.contains("--deadline-ms 45000"), "{}", r.stderr);
+}
+
+/// `examples/kubernetes/webhook/`: the configuration calls the Service the
+/// Deployment serves, on the path and port `serve` answers, with the
+/// settings the README promises, and the API server waits longer than the
+/// webhook's deadline.
+#[test]
+fn the_example_webhook_configuration_matches_what_serve_serves() {
+    let dir = repo_root().join("examples/kubernetes/webhook");
+    let config = crate::kubernetes::yaml_docs(&dir.join("validating-webhook.yaml"));
+    let objects = crate::kubernetes::yaml_docs(&dir.join("serve.yaml"));
+    let find = |kind: &str| {
+        objects
+            .iter()
+            .find(|o| o["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} in serve.yaml"))
+    };
+    let (deployment, service) = (find("Deployment"), find("Service"));
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(args[0], "serve");
+    let flag = |name: &str| {
+        args.iter()
+            .find_map(|a| a.strip_prefix(&format!("--{name}=")))
+            .unwrap_or_else(|| panic!("no --{name} in {args:?}"))
+    };
+    let listen_port: u64 = flag("listen").rsplit(':').next().unwrap().parse().unwrap();
+    let deadline_ms: u64 = flag("deadline-ms").parse().unwrap();
+    let port = &container["ports"][0];
+    assert_eq!(port["containerPort"], listen_port);
+    for probe in ["readinessProbe", "livenessProbe"] {
+        let p = &container[probe]["httpGet"];
+        assert_eq!(p["path"], "/healthz");
+        assert_eq!(p["scheme"], "HTTPS");
+        assert_eq!(p["port"], port["name"]);
+    }
+    assert_eq!(
+        service["spec"]["selector"],
+        deployment["spec"]["template"]["metadata"]["labels"]
+    );
+    let svc_port = &service["spec"]["ports"][0];
+    assert_eq!(svc_port["targetPort"], port["name"]);
+
+    assert_eq!(config.len(), 1);
+    let c = &config[0];
+    assert_eq!(c["apiVersion"], "admissionregistration.k8s.io/v1");
+    assert_eq!(c["kind"], "ValidatingWebhookConfiguration");
+    let hooks = c["webhooks"].as_array().unwrap();
+    assert!(!hooks.is_empty());
+    for h in hooks {
+        assert_eq!(h["failurePolicy"], "Fail", "{h}");
+        assert_eq!(h["sideEffects"], "None", "{h}");
+        assert_eq!(h["admissionReviewVersions"], json!(["v1"]), "{h}");
+        let timeout = h["timeoutSeconds"].as_u64().unwrap();
+        assert!((1..=30).contains(&timeout), "{h}");
+        assert!(
+            timeout * 1000 > deadline_ms,
+            "the API server gives up before the deadline"
+        );
+        assert!(h["namespaceSelector"].is_object(), "{h}");
+        let s = &h["clientConfig"]["service"];
+        assert_eq!(s["name"], service["metadata"]["name"]);
+        assert_eq!(s["namespace"], service["metadata"]["namespace"]);
+        assert_eq!(s["path"], "/validate");
+        assert_eq!(s["port"], svc_port["port"]);
+        let resources: Vec<String> = h["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| {
+                let g = r["apiGroups"][0].as_str().unwrap().to_string();
+                r["resources"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(move |x| format!("{g}/{}", x.as_str().unwrap()))
+            })
+            .collect();
+        for want in [
+            "/pods",
+            "apps/deployments",
+            "batch/jobs",
+            "serving.kserve.io/inferenceservices",
+        ] {
+            assert!(
+                resources.iter().any(|r| r == want),
+                "{want} not in {resources:?}"
+            );
+        }
+    }
+    // The webhook's own namespace is not gated by it.
+    let ns = find("Namespace");
+    let sel = &hooks[0]["namespaceSelector"]["matchLabels"];
+    let labels = &ns["metadata"]["labels"];
+    assert!(
+        sel.as_object()
+            .unwrap()
+            .iter()
+            .any(|(k, v)| labels.get(k) != Some(v)),
+        "the webhook would gate its own namespace"
+    );
 }

@@ -240,8 +240,12 @@ impl Gate {
         let req = match review::parse(body) {
             Ok(r) => r,
             Err(e) => {
-                self.metrics.reviews_malformed.fetch_add(1, Ordering::Relaxed);
-                return Answer::BadRequest(format!("not an admission.k8s.io/v1 AdmissionReview: {e}"));
+                self.metrics
+                    .reviews_malformed
+                    .fetch_add(1, Ordering::Relaxed);
+                return Answer::BadRequest(format!(
+                    "not an admission.k8s.io/v1 AdmissionReview: {e}"
+                ));
             }
         };
         let (allowed, message) = self.decide(&req).await;
@@ -272,7 +276,11 @@ impl Gate {
                     false,
                     Some(format!(
                         "mlprov serve: serve::unknown-kind: {what}: mlprov does not know where a {}{} loads models from, and it references {} ({}); only Pods, workloads with pod templates and KServe InferenceServices with models are admitted",
-                        if req.group.is_empty() { String::new() } else { format!("{}/", req.group) },
+                        if req.group.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{}/", req.group)
+                        },
                         req.kind,
                         refs[0].written,
                         refs[0].place
@@ -301,12 +309,18 @@ impl Gate {
         let results = match tokio::time::timeout(deadline, all).await {
             Ok(v) => v,
             Err(_) => {
-                self.metrics.verdicts_timeout.fetch_add(1, Ordering::Relaxed);
+                self.metrics
+                    .verdicts_timeout
+                    .fetch_add(1, Ordering::Relaxed);
                 return (
                     false,
                     Some(format!(
                         "mlprov serve: serve::deadline: {what}: the verification of {} did not finish within {} ms; it continues, and a retry is answered from its verdict",
-                        distinct.iter().map(|d| d.written.as_str()).collect::<Vec<_>>().join(", "),
+                        distinct
+                            .iter()
+                            .map(|d| d.written.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         deadline.as_millis()
                     )),
                 );

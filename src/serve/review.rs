@@ -222,7 +222,14 @@ fn containers(list: Option<&Value>, place: &str, out: &mut Vec<ModelRef>) {
     };
     for (i, c) in list.iter().enumerate() {
         let name = c.get("name").and_then(Value::as_str).unwrap_or("");
-        let here = format!("{place}[{i}]{}", if name.is_empty() { String::new() } else { format!("({name})") });
+        let here = format!(
+            "{place}[{i}]{}",
+            if name.is_empty() {
+                String::new()
+            } else {
+                format!("({name})")
+            }
+        );
         for field in ["command", "args"] {
             for (j, a) in c
                 .get(field)
@@ -422,7 +429,12 @@ mod tests {
         let Models::Known(m) = models(&parse(&body).unwrap()) else {
             panic!()
         };
-        assert!(m[0].parsed.as_ref().unwrap_err().contains("not an OCI reference"));
+        assert!(
+            m[0].parsed
+                .as_ref()
+                .unwrap_err()
+                .contains("not an OCI reference")
+        );
     }
 
     #[test]
@@ -441,7 +453,9 @@ mod tests {
     #[test]
     fn malformed_reviews() {
         assert!(parse(b"{").is_err());
-        assert!(parse(br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#).is_err());
+        assert!(
+            parse(br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#).is_err()
+        );
         assert!(parse(br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"a"}}"#).is_err());
         assert!(parse(br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":""}}"#).is_err());
     }

@@ -87,7 +87,10 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError
         .map_err(|e| {
             tls_error(
                 key,
-                format!("cannot be used with the certificate in {}: {e}", cert.display()),
+                format!(
+                    "cannot be used with the certificate in {}: {e}",
+                    cert.display()
+                ),
                 "pass the key the certificate was issued for (the two files of one Secret)",
             )
         })?;
@@ -125,7 +128,9 @@ pub async fn run(
             };
             let service = hyper::service::service_fn(move |req| {
                 let gate = Arc::clone(&gate);
-                async move { Ok::<_, std::convert::Infallible>(handle(gate, req, max_request_bytes).await) }
+                async move {
+                    Ok::<_, std::convert::Infallible>(handle(gate, req, max_request_bytes).await)
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
@@ -142,7 +147,9 @@ enum Body {
     /// Over the limit; `drained`: the rest was read and dropped, so the
     /// client got to send it all and reads the 413 (a client still writing
     /// when the server closes sees a broken pipe, not the answer).
-    TooLarge { drained: bool },
+    TooLarge {
+        drained: bool,
+    },
     Failed(hyper::Error),
 }
 
@@ -163,7 +170,9 @@ async fn read_body(mut body: Incoming, max: usize, declared: Option<u64>) -> Bod
             }
             Err(e) => return Body::Failed(e),
         };
-        let Some(data) = frame.data_ref() else { continue };
+        let Some(data) = frame.data_ref() else {
+            continue;
+        };
         seen += data.len() as u64;
         if over || buf.len() + data.len() > max {
             over = true;
@@ -217,18 +226,27 @@ async fn handle(gate: Arc<Gate>, req: Request<Incoming>, max: usize) -> Response
                     gate.metrics.too_large.fetch_add(1, Ordering::Relaxed);
                     let mut r = text(
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        format!("mlprov serve: the review is larger than the {max} bytes allowed (--max-request-bytes)\n"),
+                        format!(
+                            "mlprov serve: the review is larger than the {max} bytes allowed (--max-request-bytes)\n"
+                        ),
                     );
                     if !drained {
                         // The rest was not read: the connection ends here.
-                        r.headers_mut()
-                            .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+                        r.headers_mut().insert(
+                            header::CONNECTION,
+                            header::HeaderValue::from_static("close"),
+                        );
                     }
                     return r;
                 }
                 Body::Failed(e) => {
-                    gate.metrics.reviews_malformed.fetch_add(1, Ordering::Relaxed);
-                    return text(StatusCode::BAD_REQUEST, format!("mlprov serve: cannot read the body: {e}\n"));
+                    gate.metrics
+                        .reviews_malformed
+                        .fetch_add(1, Ordering::Relaxed);
+                    return text(
+                        StatusCode::BAD_REQUEST,
+                        format!("mlprov serve: cannot read the body: {e}\n"),
+                    );
                 }
             };
             match gate.review(&body).await {
@@ -240,12 +258,15 @@ async fn handle(gate: Arc<Gate>, req: Request<Incoming>, max: usize) -> Response
                     );
                     r
                 }
-                Answer::BadRequest(m) => text(StatusCode::BAD_REQUEST, format!("mlprov serve: {m}\n")),
+                Answer::BadRequest(m) => {
+                    text(StatusCode::BAD_REQUEST, format!("mlprov serve: {m}\n"))
+                }
             }
         }
-        (_, "/healthz" | "/metrics" | "/validate" | "/") => {
-            text(StatusCode::METHOD_NOT_ALLOWED, "mlprov serve: method not allowed\n")
-        }
+        (_, "/healthz" | "/metrics" | "/validate" | "/") => text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mlprov serve: method not allowed\n",
+        ),
         _ => text(
             StatusCode::NOT_FOUND,
             "mlprov serve: not found (POST /validate, GET /healthz, GET /metrics)\n",

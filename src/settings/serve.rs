@@ -7,9 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::env::{
-    self, BadVariable, SERVE_CACHE_TTL, SERVE_DEADLINE_MS, SERVE_MAX_REQUEST_BYTES,
-};
+use super::env::{self, BadVariable, SERVE_CACHE_TTL, SERVE_DEADLINE_MS, SERVE_MAX_REQUEST_BYTES};
 use super::verify::{Flags, verify_with};
 use super::{GlobalSettings, trust};
 use crate::cli::ServeArgs;
@@ -114,8 +112,11 @@ pub fn resolve(s: &GlobalSettings, args: &ServeArgs) -> Result<ServeSettings, Se
     };
     let max = match args.max_request_bytes {
         Some(m) => m,
-        None => number(SERVE_MAX_REQUEST_BYTES, e.serve_max_request_bytes.as_deref())?
-            .unwrap_or(DEFAULT_MAX_REQUEST_BYTES),
+        None => number(
+            SERVE_MAX_REQUEST_BYTES,
+            e.serve_max_request_bytes.as_deref(),
+        )?
+        .unwrap_or(DEFAULT_MAX_REQUEST_BYTES),
     };
     Ok(ServeSettings {
         listen,
@@ -146,11 +147,7 @@ impl PolicyVerifier {
     /// Check the trust flags and resolve registry access once (a
     /// `--password-stdin` login is read here, for the `--allow-registry`
     /// registries).
-    pub fn new(
-        s: &GlobalSettings,
-        printer: &Printer,
-        args: &ServeArgs,
-    ) -> miette::Result<Self> {
+    pub fn new(s: &GlobalSettings, printer: &Printer, args: &ServeArgs) -> miette::Result<Self> {
         let cli = trust::cli_trust(s, printer, &args.trust)?;
         if cli.keys.is_empty()
             && cli.roots.is_empty()
@@ -207,20 +204,32 @@ impl PolicyVerifier {
             };
             let st = &bundle.statement;
             if st.predicate_type != crate::intoto::PREDICATE_VSA
-                || !st.subject.iter().any(|s| s.sha256_digest() == Some(*digest))
-                || st.predicate.pointer("/verificationResult").and_then(|v| v.as_str())
+                || !st
+                    .subject
+                    .iter()
+                    .any(|s| s.sha256_digest() == Some(*digest))
+                || st
+                    .predicate
+                    .pointer("/verificationResult")
+                    .and_then(|v| v.as_str())
                     != Some("PASSED")
-                || st.predicate.pointer("/verifier/id").and_then(|v| v.as_str())
+                || st
+                    .predicate
+                    .pointer("/verifier/id")
+                    .and_then(|v| v.as_str())
                     != Some(crate::verify::vsa::VERIFIER_ID)
             {
                 continue;
             }
-            if let Verification::Trusted(signer) = verify_bundle(&bundle, &[("--vsa-key", trust)])
-            {
+            if let Verification::Trusted(signer) = verify_bundle(&bundle, &[("--vsa-key", trust)]) {
                 return Some(Verdict {
                     proof: Proof::Vsa(signer.describe()),
                     codes: Vec::new(),
-                    reason: format!("VSA {} signed by {}", b.referrer.prefixed(), signer.describe()),
+                    reason: format!(
+                        "VSA {} signed by {}",
+                        b.referrer.prefixed(),
+                        signer.describe()
+                    ),
                     cacheable: true,
                 });
             }
@@ -308,7 +317,7 @@ impl Verifier for PolicyVerifier {
                 let code = report
                     .code()
                     .map(|c| c.to_string())
-                    .unwrap_or_else(|| "mlprov::verify".into());
+                    .unwrap_or_else(|| "serve::error".into());
                 let mut reason = report.to_string();
                 let mut source = report.source();
                 while let Some(e) = source {
