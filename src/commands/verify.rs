@@ -206,7 +206,7 @@ fn attach_vsa(cx: &Context, out: &Outcome, bundle: Vec<u8>) -> Result<()> {
 }
 
 /// The VSA's `timeVerified`, read back from its bundle.
-fn vsa_time(bundle: &[u8]) -> Option<String> {
+pub(crate) fn vsa_time(bundle: &[u8]) -> Option<String> {
     use base64::Engine as _;
     let v: serde_json::Value = serde_json::from_slice(bundle).ok()?;
     let payload = v.pointer("/dsseEnvelope/payload")?.as_str()?;
