@@ -324,7 +324,7 @@ pub fn run(cx: &Context, args: PromoteArgs) -> Result<()> {
     let subject = crate::registry::push::Subject {
         digest: manifest_digest,
         size: plan.manifest.len() as u64,
-        created: super::verify::vsa_time(&bundle).unwrap_or_else(|| clock.now()),
+        created: vsa::time_verified(&bundle).unwrap_or_else(|| clock.now()),
     };
     let not_moved = |e: crate::registry::RegistryError, step: &str| {
         miette!(
