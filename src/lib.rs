@@ -19,6 +19,7 @@ pub mod fsutil;
 pub mod gitignore;
 pub mod intoto;
 pub mod license;
+pub mod limits;
 pub mod lockfile;
 pub mod manifest;
 pub mod model;

@@ -85,6 +85,8 @@ pub struct EnvironmentOptions {
     pub xdg_data_home: Option<PathBuf>,
     pub xdg_config_home: Option<PathBuf>,
     pub bash_completion_user_dir: Option<PathBuf>,
+    // Limits on outside input (`MLPROV_MAX_BUNDLE_BYTES`, …), as set.
+    pub limits: Vec<(crate::limits::Limit, String)>,
 }
 
 impl std::fmt::Debug for EnvironmentOptions {
@@ -146,6 +148,10 @@ impl EnvironmentOptions {
             xdg_data_home: path("XDG_DATA_HOME"),
             xdg_config_home: path("XDG_CONFIG_HOME"),
             bash_completion_user_dir: path("BASH_COMPLETION_USER_DIR"),
+            limits: crate::limits::Limit::ALL
+                .iter()
+                .filter_map(|l| text(l.variable()).map(|v| (*l, v)))
+                .collect(),
         }
     }
 
