@@ -12,10 +12,9 @@
 
 use oci_client::manifest::{ImageIndexEntry, OciImageManifest};
 
-use super::{
-    ANN_BUNDLE_PREDICATE, Client, MAX_REFERRERS, OCI_MANIFEST_MEDIA_TYPE, OciRef, RegistryError,
-};
+use super::{ANN_BUNDLE_PREDICATE, Client, OCI_MANIFEST_MEDIA_TYPE, OciRef, RegistryError};
 use crate::digest::Sha256Digest;
+use crate::limits::Limit;
 use crate::reporter::Reporter;
 
 /// What happens to one blob.
@@ -167,10 +166,14 @@ pub fn plan(
         .collect();
 
     let listed = src.referrers(src_repo, &manifest_digest)?;
-    if listed.manifests.len() > MAX_REFERRERS {
+    if listed.manifests.len() > Limit::Referrers.count() {
         return Err(RegistryError::Protocol {
             what: format!("referrers of {what}"),
-            message: format!("more than {MAX_REFERRERS} referrers (MAX_REFERRERS)"),
+            message: format!(
+                "more than {} referrers ({})",
+                Limit::Referrers.shown(),
+                Limit::Referrers.named()
+            ),
         });
     }
     let dst_listed = match dst.referrers(dst_repo, &manifest_digest) {

@@ -9,6 +9,7 @@ use super::GlobalSettings;
 use super::registry::access as registry_access;
 use super::{policy, trust};
 use crate::cli::{GraphPolicyArgs, RegistryArgs, TrustArgs, VerifyArgs};
+use crate::limits::Limit;
 use crate::output::Printer;
 use crate::project::Project;
 use crate::verify::locate::RegistryLocator;
@@ -228,9 +229,6 @@ fn card_location(root: &crate::verify::Root) -> CardAt {
     )
 }
 
-/// Largest model card read.
-const MAX_CARD_BYTES: u64 = 4 << 20;
-
 /// The card's text: `Ok(None)` when the model has none, `Err` when it
 /// cannot be read (a finding too: what cannot be read proves nothing).
 fn read_card(at: CardAt, access: &crate::registry::Access) -> Result<Option<String>, String> {
@@ -240,9 +238,12 @@ fn read_card(at: CardAt, access: &crate::registry::Access) -> Result<Option<Stri
     match at {
         CardAt::File(None) => Ok(None),
         CardAt::File(Some(p)) => match std::fs::metadata(&p) {
-            Ok(m) if m.len() > MAX_CARD_BYTES => {
-                Err(format!("{} is over {MAX_CARD_BYTES} bytes", p.display()))
-            }
+            Ok(m) if m.len() > Limit::ModelCardBytes.get() => Err(format!(
+                "{} is larger than the limit of {} ({})",
+                p.display(),
+                Limit::ModelCardBytes.shown(),
+                Limit::ModelCardBytes.named()
+            )),
             Ok(_) => std::fs::read(&p)
                 .map_err(|e| format!("cannot read {}: {e}", p.display()))
                 .and_then(|b| text(b, &p.display().to_string()))
@@ -267,7 +268,7 @@ fn read_card(at: CardAt, access: &crate::registry::Access) -> Result<Option<Stri
                     &reference.repository,
                     &f.sha256,
                     f.size,
-                    MAX_CARD_BYTES,
+                    Limit::ModelCardBytes,
                     &what,
                 )
             };
