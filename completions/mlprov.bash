@@ -43,6 +43,9 @@ _mlprov() {
             mlprov,pin)
                 cmd="mlprov__subcmd__pin"
                 ;;
+            mlprov,promote)
+                cmd="mlprov__subcmd__promote"
+                ;;
             mlprov,pull)
                 cmd="mlprov__subcmd__pull"
                 ;;
@@ -109,6 +112,9 @@ _mlprov() {
             mlprov__subcmd__help,pin)
                 cmd="mlprov__subcmd__help__subcmd__pin"
                 ;;
+            mlprov__subcmd__help,promote)
+                cmd="mlprov__subcmd__help__subcmd__promote"
+                ;;
             mlprov__subcmd__help,pull)
                 cmd="mlprov__subcmd__help__subcmd__pull"
                 ;;
@@ -146,7 +152,7 @@ _mlprov() {
 
     case "${cmd}" in
         mlprov)
-            opts="-C -q -v -h -V --format --quiet --verbose --color --offline --help --version init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help"
+            opts="-C -q -v -h -V --format --quiet --verbose --color --offline --help --version init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -520,7 +526,7 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__help)
-            opts="init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help"
+            opts="init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -660,6 +666,20 @@ _mlprov() {
             return 0
             ;;
         mlprov__subcmd__help__subcmd__pin)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlprov__subcmd__help__subcmd__promote)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -929,6 +949,112 @@ _mlprov() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json dot mermaid" -- "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlprov__subcmd__promote)
+            opts="-C -q -v -h -V --dry-run --key --certificate-chain --require --require-tlog --certificate-identity --certificate-identity-regexp --certificate-oidc-issuer --trusted-root --refresh-trusted-root --plain-http --insecure --username --password-stdin --timeout --policy --policy-query --policy-scope --max-depth --vsa-key --tlog-upload --rekor-url --vsa-keyless --identity-token --fulcio-url --oidc-issuer --oidc-client-id --format --quiet --verbose --color --offline --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-identity-regexp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-oidc-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-query)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-scope)
+                    COMPREPLY=($(compgen -W "graph root" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vsa-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlog-upload)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --rekor-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fulcio-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-client-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

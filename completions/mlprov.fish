@@ -43,6 +43,7 @@ complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "scan" -d 'Scan model 
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "push" -d 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "pull" -d 'Pull a model from an OCI registry, verify it, then place its files'
+complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "promote" -d 'Verify a model, copy it with every bundle to another registry, move the tag'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "keygen" -d 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "sign" -d 'Sign a model\'s files as an OpenSSF Model Signing bundle (model.sig)'
 complete -c mlprov -n "__fish_mlprov_needs_command" -f -a "attest" -d 'Sign the build\'s provenance and SBOM, or any predicate, into Sigstore bundles'
@@ -187,6 +188,48 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s v -l verbose -d '
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -l offline -d 'Never touch the network: resolve from local caches only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlprov -n "__fish_mlprov_using_subcommand pull" -s V -l version -d 'Print version'
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l key -d 'A trusted public key (PEM). Repeatable' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l certificate-chain -d 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l require -d 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l certificate-identity -d 'Trust keyless signatures by exactly this identity: the certificate\'s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l certificate-identity-regexp -d 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l certificate-oidc-issuer -d 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l trusted-root -d 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l username -d 'Registry user name; the password is read from stdin (--password-stdin)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l timeout -d 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l policy -d 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml\'s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l policy-query -d 'The Rego rule whose set of messages denies a node' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l policy-scope -d 'Where Rego rules run: every node of the graph, or the verified artifact only' -r -f -a "graph\t'Every node of the provenance graph'
+root\t'The verified artifact only'"
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l max-depth -d 'How deep to walk resolvedDependencies; a deeper graph fails verification' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l vsa-key -d 'Sign the promotion\'s VSA with this private key' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l tlog-upload -d 'Log the key-signed VSA in Rekor (default: on when --rekor-url or MLPROV_REKOR_URL is given)' -r -f -a "true\t''
+false\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l rekor-url -d 'Rekor to log the signed VSA in (default: https://rekor.sigstore.dev)' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l identity-token -d 'The OIDC identity token (a JWT with audience `sigstore`) to sign the VSA keyless with' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l fulcio-url -d 'Fulcio (the certificate authority) to use' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l oidc-issuer -d 'OIDC issuer for the browser sign-in' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l oidc-client-id -d 'OIDC client ID for the browser sign-in' -r
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
+json\t''
+dot\t''
+mermaid\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -s C -d 'Run as if mlprov was started in DIR' -r -F
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l color -d 'When to use colors on the terminal' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l dry-run -d 'Verify and print what would be copied, attached and tagged; change nothing in DST'
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l require-tlog -d 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root\'s Rekor logs, as cosign --key requires. Keyless bundles always must'
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l refresh-trusted-root -d 'Fetch the current public-good trusted root over TUF first (needs the network)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l plain-http -d 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l insecure -d 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l password-stdin -d 'Read the registry password from stdin (with --username)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l vsa-keyless -d 'Sign the VSA keyless with Sigstore (the job token in GitHub Actions, --identity-token, or a browser sign-in)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -s q -l quiet -d 'Print less: errors only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -s v -l verbose -d 'Print more detail (repeat for even more)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -l offline -d 'Never touch the network: resolve from local caches only'
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mlprov -n "__fish_mlprov_using_subcommand promote" -s V -l version -d 'Print version'
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l output-key-prefix -d 'Write PREFIX.key and PREFIX.pub' -r
 complete -c mlprov -n "__fish_mlprov_using_subcommand keygen" -l format -d 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)' -r -f -a "human\t''
 json\t''
@@ -492,22 +535,23 @@ complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s v -l verbose -d
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -l offline -d 'Never touch the network: resolve from local caches only'
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s h -l help -d 'Print help'
 complete -c mlprov -n "__fish_mlprov_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "init" -d 'Write an mlprov.toml for this training repository'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "scan" -d 'Scan model files for code and for unsafe or malformed formats'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "push" -d 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "pull" -d 'Pull a model from an OCI registry, verify it, then place its files'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "keygen" -d 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "sign" -d 'Sign a model\'s files as an OpenSSF Model Signing bundle (model.sig)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "attest" -d 'Sign the build\'s provenance and SBOM, or any predicate, into Sigstore bundles'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "verify" -d 'Verify a model: its files, signatures, signers and required attestations'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "graph" -d 'Draw the verified provenance graph (DOT, Mermaid or JSON)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "serve" -d 'Run a Kubernetes admission webhook that admits workloads only when their models verify'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "why" -d 'List every artifact (in the local store or a registry) that descends from DIGEST or NAME'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "revoke" -d 'Sign a revocation list (for `revocation-list` in [policy])'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "completions" -d 'Print shell completions'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml, or of a command\'s `--format json` document'
-complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull keygen sign attest verify graph serve why revoke completions man schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "init" -d 'Write an mlprov.toml for this training repository'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "pin" -d 'Resolve every input to immutable bytes and write mlprov.lock'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "scan" -d 'Scan model files for code and for unsafe or malformed formats'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "build" -d 'Check the inputs, run and record the training, and write provenance and SBOMs'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "push" -d 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "pull" -d 'Pull a model from an OCI registry, verify it, then place its files'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "promote" -d 'Verify a model, copy it with every bundle to another registry, move the tag'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "keygen" -d 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "sign" -d 'Sign a model\'s files as an OpenSSF Model Signing bundle (model.sig)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "attest" -d 'Sign the build\'s provenance and SBOM, or any predicate, into Sigstore bundles'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "verify" -d 'Verify a model: its files, signatures, signers and required attestations'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "graph" -d 'Draw the verified provenance graph (DOT, Mermaid or JSON)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "serve" -d 'Run a Kubernetes admission webhook that admits workloads only when their models verify'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "why" -d 'List every artifact (in the local store or a registry) that descends from DIGEST or NAME'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "revoke" -d 'Sign a revocation list (for `revocation-list` in [policy])'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "completions" -d 'Print shell completions'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "man" -d 'Print the man page (or write all pages to a directory)'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "schema" -d 'Print the JSON Schema of mlprov.toml, or of a command\'s `--format json` document'
+complete -c mlprov -n "__fish_mlprov_using_subcommand help; and not __fish_seen_subcommand_from init pin scan build push pull promote keygen sign attest verify graph serve why revoke completions man schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlprov -n "__fish_mlprov_using_subcommand help; and __fish_seen_subcommand_from attest" -f -a "import" -d 'Attest where a third-party input in mlprov.lock came from (import provenance)'

@@ -18,6 +18,7 @@ mod layering;
 mod limits;
 mod manifest_errors;
 mod pin;
+mod promote;
 mod readme;
 mod registry;
 mod rego;

@@ -18,6 +18,7 @@
 
 pub mod blobcache;
 pub mod client;
+pub mod copy;
 pub mod credentials;
 pub mod modelpack;
 pub mod plan;
