@@ -85,6 +85,10 @@ pub struct EnvironmentOptions {
     pub xdg_data_home: Option<PathBuf>,
     pub xdg_config_home: Option<PathBuf>,
     pub bash_completion_user_dir: Option<PathBuf>,
+    // Dynamic completion (`COMPLETE=bash mlprov …`, set by the registered
+    // shell function): the word being completed and the separator.
+    pub clap_complete_index: Option<String>,
+    pub clap_ifs: Option<String>,
 }
 
 impl std::fmt::Debug for EnvironmentOptions {
@@ -146,6 +150,8 @@ impl EnvironmentOptions {
             xdg_data_home: path("XDG_DATA_HOME"),
             xdg_config_home: path("XDG_CONFIG_HOME"),
             bash_completion_user_dir: path("BASH_COMPLETION_USER_DIR"),
+            clap_complete_index: text("_CLAP_COMPLETE_INDEX"),
+            clap_ifs: raw("_CLAP_IFS"),
         }
     }
 
