@@ -29,13 +29,19 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
                 "Sign the build, then verify the model with its inputs",
                 "mlprov attest --key cosign.key && mlprov verify --key cosign.pub",
             ),
-            ("Read the manual of one command", "mlprov man verify | man -l -"),
+            (
+                "Read the manual of one command",
+                "mlprov man verify | man -l -",
+            ),
         ],
     ),
     (
         "init",
         &[
-            ("Answer a few questions (defaults come from the repository)", "mlprov init"),
+            (
+                "Answer a few questions (defaults come from the repository)",
+                "mlprov init",
+            ),
             (
                 "Write a fine-tuning project without questions",
                 "mlprov init --yes --base-model org/model --license Apache-2.0",
@@ -46,8 +52,14 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         "pin",
         &[
             ("Resolve every input and write mlprov.lock", "mlprov pin"),
-            ("Move one input's branch or tag to its current commit", "mlprov pin --update base-model"),
-            ("In CI: exit 1 if the lock would change, writing nothing", "mlprov pin --locked"),
+            (
+                "Move one input's branch or tag to its current commit",
+                "mlprov pin --update base-model",
+            ),
+            (
+                "In CI: exit 1 if the lock would change, writing nothing",
+                "mlprov pin --locked",
+            ),
         ],
     ),
     (
@@ -63,16 +75,31 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     (
         "build",
         &[
-            ("Run [training] command and record the build", "mlprov build"),
-            ("Run another command, with a recorded hyperparameter", "mlprov build --param epochs=3 -- python3 train.py"),
-            ("Describe outputs trained elsewhere, without running anything", "mlprov build --skip-training"),
+            (
+                "Run [training] command and record the build",
+                "mlprov build",
+            ),
+            (
+                "Run another command, with a recorded hyperparameter",
+                "mlprov build --param epochs=3 -- python3 train.py",
+            ),
+            (
+                "Describe outputs trained elsewhere, without running anything",
+                "mlprov build --skip-training",
+            ),
         ],
     ),
     (
         "push",
         &[
-            ("Push to [publish].registry, tagged with the artifact version", "mlprov push"),
-            ("Push to a local registry", "mlprov push localhost:5000/acme/minilm:0.1.0 --plain-http"),
+            (
+                "Push to [publish].registry, tagged with the artifact version",
+                "mlprov push",
+            ),
+            (
+                "Push to a local registry",
+                "mlprov push localhost:5000/acme/minilm:0.1.0 --plain-http",
+            ),
         ],
     ),
     (
@@ -91,21 +118,36 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     (
         "keygen",
         &[
-            ("Make cosign.key (password: a prompt or MLPROV_PASSWORD), cosign.pub", "mlprov keygen"),
-            ("A throwaway unencrypted pair named test.key/test.pub", "mlprov keygen --no-password --output-key-prefix test"),
+            (
+                "Make cosign.key (password: a prompt or MLPROV_PASSWORD), cosign.pub",
+                "mlprov keygen",
+            ),
+            (
+                "A throwaway unencrypted pair named test.key/test.pub",
+                "mlprov keygen --no-password --output-key-prefix test",
+            ),
         ],
     ),
     (
         "sign",
         &[
-            ("Sign [artifact].path with a key (writes model.sig)", "mlprov sign --key cosign.key"),
-            ("Sign keyless with your OIDC identity", "mlprov sign --keyless"),
+            (
+                "Sign [artifact].path with a key (writes model.sig)",
+                "mlprov sign --key cosign.key",
+            ),
+            (
+                "Sign keyless with your OIDC identity",
+                "mlprov sign --keyless",
+            ),
         ],
     ),
     (
         "attest",
         &[
-            ("Sign the build's provenance, SBOM and scan", "mlprov attest --key cosign.key"),
+            (
+                "Sign the build's provenance, SBOM and scan",
+                "mlprov attest --key cosign.key",
+            ),
             (
                 "Attest any predicate about the built artifact",
                 "mlprov attest --key cosign.key --type https://acme.dev/eval/v1 --predicate eval.json",
@@ -114,12 +156,18 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ),
     (
         "attest import",
-        &[("Attest where the pinned input `base-model` came from", "mlprov attest import base-model --key cosign.key")],
+        &[(
+            "Attest where the pinned input `base-model` came from",
+            "mlprov attest import base-model --key cosign.key",
+        )],
     ),
     (
         "verify",
         &[
-            ("Verify [artifact].path and its inputs against a key", "mlprov verify --key cosign.pub"),
+            (
+                "Verify [artifact].path and its inputs against a key",
+                "mlprov verify --key cosign.pub",
+            ),
             (
                 "Verify a pushed model, requiring SLSA provenance",
                 "mlprov verify ghcr.io/acme/m:1.0 --key cosign.pub --require https://slsa.dev/provenance/v1",
@@ -133,16 +181,31 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     (
         "graph",
         &[
-            ("Draw the verified graph as Graphviz", "mlprov graph --key cosign.pub --format dot | dot -Tsvg > graph.svg"),
-            ("As Mermaid, for a Markdown page", "mlprov graph --key cosign.pub --format mermaid"),
+            (
+                "Draw the verified graph as Graphviz",
+                "mlprov graph --key cosign.pub --format dot | dot -Tsvg > graph.svg",
+            ),
+            (
+                "As Mermaid, for a Markdown page",
+                "mlprov graph --key cosign.pub --format mermaid",
+            ),
         ],
     ),
     (
         "why",
         &[
-            ("Which stored models descend from this input", "mlprov why base-model"),
-            ("By the short digest `verify` shows", "mlprov why 2b09c1a4e7f3"),
-            ("Search a registry repository instead of the local store", "mlprov why base-model --registry ghcr.io/acme/minilm"),
+            (
+                "Which stored models descend from this input",
+                "mlprov why base-model",
+            ),
+            (
+                "By the short digest `verify` shows",
+                "mlprov why 2b09c1a4e7f3",
+            ),
+            (
+                "Search a registry repository instead of the local store",
+                "mlprov why base-model --registry ghcr.io/acme/minilm",
+            ),
         ],
     ),
     (
@@ -155,15 +218,27 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     (
         "completions",
         &[
-            ("Install completions for the shell in $SHELL", "mlprov completions --install"),
-            ("Load them in the running bash only", "source <(mlprov completions bash)"),
+            (
+                "Install completions for the shell in $SHELL",
+                "mlprov completions --install",
+            ),
+            (
+                "Load them in the running bash only",
+                "source <(mlprov completions bash)",
+            ),
         ],
     ),
     (
         "man",
         &[
-            ("Read the page of a nested command", "mlprov man attest import | man -l -"),
-            ("Install every page where man finds them", "mlprov man --install"),
+            (
+                "Read the page of a nested command",
+                "mlprov man attest import | man -l -",
+            ),
+            (
+                "Install every page where man finds them",
+                "mlprov man --install",
+            ),
         ],
     ),
 ];
@@ -171,42 +246,102 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
 /// Every environment variable mlprov reads (besides the ones a flag shows
 /// with `[env: …]`), for `--help` and the man pages.
 pub const ENVIRONMENT: &[(&str, &str)] = &[
-    ("MLPROV_HOME", "the local store of built and verified artifacts (default: the platform data directory)"),
+    (
+        "MLPROV_HOME",
+        "the local store of built and verified artifacts (default: the platform data directory)",
+    ),
     ("MLPROV_CACHE_DIR", "the hash and download cache"),
     ("MLPROV_FORMAT", "the default of --format"),
     ("MLPROV_OFFLINE", "like --offline: no network at all"),
-    ("MLPROV_PASSWORD, COSIGN_PASSWORD", "the private key's password (else a prompt)"),
-    ("MLPROV_REGISTRY_PLAIN_HTTP, MLPROV_REGISTRY_INSECURE", "like --plain-http, --insecure (1 or true)"),
+    (
+        "MLPROV_PASSWORD, COSIGN_PASSWORD",
+        "the private key's password (else a prompt)",
+    ),
+    (
+        "MLPROV_REGISTRY_PLAIN_HTTP, MLPROV_REGISTRY_INSECURE",
+        "like --plain-http, --insecure (1 or true)",
+    ),
     ("MLPROV_REGISTRY_TIMEOUT", "like --timeout"),
-    ("MLPROV_REGISTRY_USERNAME, MLPROV_REGISTRY_PASSWORD", "registry credentials (else DOCKER_CONFIG's)"),
-    ("DOCKER_CONFIG", "the directory of Docker's config.json (registry credentials)"),
-    ("MLPROV_FULCIO_URL, MLPROV_REKOR_URL, MLPROV_OIDC_ISSUER, MLPROV_TRUSTED_ROOT", "private Sigstore instances"),
-    ("SIGSTORE_ID_TOKEN", "the OIDC token for keyless signing (GitHub Actions' is used by itself)"),
-    ("HF_ENDPOINT, HF_TOKEN, HUGGING_FACE_HUB_TOKEN", "the Hugging Face Hub and its token"),
-    ("HF_HOME, HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, XDG_CACHE_HOME", "where the Hugging Face cache is"),
-    ("HF_HUB_OFFLINE", "no Hugging Face access (registries and Sigstore still work)"),
-    ("SOURCE_DATE_EPOCH", "the time recorded in provenance, SBOMs and VSAs"),
+    (
+        "MLPROV_REGISTRY_USERNAME, MLPROV_REGISTRY_PASSWORD",
+        "registry credentials (else DOCKER_CONFIG's)",
+    ),
+    (
+        "DOCKER_CONFIG",
+        "the directory of Docker's config.json (registry credentials)",
+    ),
+    (
+        "MLPROV_FULCIO_URL, MLPROV_REKOR_URL, MLPROV_OIDC_ISSUER, MLPROV_TRUSTED_ROOT",
+        "private Sigstore instances",
+    ),
+    (
+        "SIGSTORE_ID_TOKEN",
+        "the OIDC token for keyless signing (GitHub Actions' is used by itself)",
+    ),
+    (
+        "HF_ENDPOINT, HF_TOKEN, HUGGING_FACE_HUB_TOKEN",
+        "the Hugging Face Hub and its token",
+    ),
+    (
+        "HF_HOME, HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, XDG_CACHE_HOME",
+        "where the Hugging Face cache is",
+    ),
+    (
+        "HF_HUB_OFFLINE",
+        "no Hugging Face access (registries and Sigstore still work)",
+    ),
+    (
+        "SOURCE_DATE_EPOCH",
+        "the time recorded in provenance, SBOMs and VSAs",
+    ),
     ("CI", "set: never prompt"),
-    ("GITHUB_ACTIONS, GITHUB_WORKSPACE, GITHUB_STEP_SUMMARY, GITHUB_OUTPUT", "GitHub Actions annotations, summary and outputs"),
+    (
+        "GITHUB_ACTIONS, GITHUB_WORKSPACE, GITHUB_STEP_SUMMARY, GITHUB_OUTPUT",
+        "GitHub Actions annotations, summary and outputs",
+    ),
     ("NO_COLOR, COLUMNS", "no colour; the width of error reports"),
-    ("SHELL, XDG_DATA_HOME, XDG_CONFIG_HOME, BASH_COMPLETION_USER_DIR", "where `completions --install` and `man --install` write"),
+    (
+        "SHELL, XDG_DATA_HOME, XDG_CONFIG_HOME, BASH_COMPLETION_USER_DIR",
+        "where `completions --install` and `man --install` write",
+    ),
 ];
 
 /// Exit statuses (ripgrep's convention).
 pub const EXIT_STATUS: &[(&str, &str)] = &[
-    ("0", "success: the command did what it was asked, the model verified"),
-    ("1", "a check failed: verification, policy, scan findings, --locked, a failed training run"),
+    (
+        "0",
+        "success: the command did what it was asked, the model verified",
+    ),
+    (
+        "1",
+        "a check failed: verification, policy, scan findings, --locked, a failed training run",
+    ),
     ("2", "usage or I/O error: mlprov could not run the check"),
 ];
 
 /// Files mlprov reads and writes.
 pub const FILES: &[(&str, &str)] = &[
-    ("mlprov.toml", "the project: artifact, inputs, training, policy, publish"),
-    ("mlprov.lock", "every input resolved to immutable bytes (written by `mlprov pin` only)"),
-    ("target/mlprov/", "the build's provenance.json, sbom.spdx.json, run.json and bundles"),
+    (
+        "mlprov.toml",
+        "the project: artifact, inputs, training, policy, publish",
+    ),
+    (
+        "mlprov.lock",
+        "every input resolved to immutable bytes (written by `mlprov pin` only)",
+    ),
+    (
+        "target/mlprov/",
+        "the build's provenance.json, sbom.spdx.json, run.json and bundles",
+    ),
     ("model.sig", "the model's OpenSSF Model Signing bundle"),
-    ("cosign.key, cosign.pub", "the key pair `mlprov keygen` writes"),
-    ("$MLPROV_HOME", "the local store of built, pulled and verified artifacts and their bundles"),
+    (
+        "cosign.key, cosign.pub",
+        "the key pair `mlprov keygen` writes",
+    ),
+    (
+        "$MLPROV_HOME",
+        "the local store of built, pulled and verified artifacts and their bundles",
+    ),
 ];
 
 /// The examples of the command at `path` (`""` is mlprov itself).
@@ -272,8 +407,9 @@ fn narrow_format(arg: Arg) -> Arg {
     use clap::ValueEnum;
     use clap::builder::TypedValueParser;
     arg.value_parser(
-        clap::builder::PossibleValuesParser::new(["human", "json"])
-            .map(|s: String| crate::cli::Format::from_str(&s, false).unwrap_or(crate::cli::Format::Human)),
+        clap::builder::PossibleValuesParser::new(["human", "json"]).map(|s: String| {
+            crate::cli::Format::from_str(&s, false).unwrap_or(crate::cli::Format::Human)
+        }),
     )
 }
 
@@ -295,19 +431,35 @@ fn help_sections(path: &str, before: Option<&StyledStr>) -> StyledStr {
         s.push_str(&b.ansi().to_string());
         s.push_str("\n\n");
     }
-    s.push_str(&format!("{}Examples:{}\n", heading.render(), heading.render_reset()));
+    s.push_str(&format!(
+        "{}Examples:{}\n",
+        heading.render(),
+        heading.render_reset()
+    ));
     for (i, (about, line)) in examples(path).iter().enumerate() {
         if i > 0 {
             s.push('\n');
         }
-        s.push_str(&format!("  {}# {about}{}\n  $ {line}\n", dim.render(), dim.render_reset()));
+        s.push_str(&format!(
+            "  {}# {about}{}\n  $ {line}\n",
+            dim.render(),
+            dim.render_reset()
+        ));
     }
     if path.is_empty() {
-        s.push_str(&format!("\n{}Exit status:{}\n", heading.render(), heading.render_reset()));
+        s.push_str(&format!(
+            "\n{}Exit status:{}\n",
+            heading.render(),
+            heading.render_reset()
+        ));
         for (code, what) in EXIT_STATUS {
             s.push_str(&format!("  {code}  {what}\n"));
         }
-        s.push_str(&format!("\n{}Environment:{}\n", heading.render(), heading.render_reset()));
+        s.push_str(&format!(
+            "\n{}Environment:{}\n",
+            heading.render(),
+            heading.render_reset()
+        ));
         for (name, what) in ENVIRONMENT {
             s.push_str(&format!("  {name}\n          {what}\n"));
         }
@@ -348,8 +500,10 @@ fn add_candidates(cmd: Command) -> Command {
         });
     ["verify", "graph"].into_iter().fold(cmd, |cmd, name| {
         cmd.mut_subcommand(name, |s| {
-            s.mut_arg("target", |a| a.add(ArgValueCompleter::new(c::verify_targets)))
-                .mut_arg("require", |a| a.add(predicates()))
+            s.mut_arg("target", |a| {
+                a.add(ArgValueCompleter::new(c::verify_targets))
+            })
+            .mut_arg("require", |a| a.add(predicates()))
         })
     })
 }
@@ -464,7 +618,10 @@ mod tests {
             .into_iter()
             .filter(|p| examples(p).is_empty())
             .collect();
-        assert!(missing.is_empty(), "add examples to src/help.rs EXAMPLES for: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "add examples to src/help.rs EXAMPLES for: {missing:?}"
+        );
         for (path, _) in EXAMPLES {
             assert!(
                 command_paths(&cmd).iter().any(|p| p == path),

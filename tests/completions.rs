@@ -47,7 +47,13 @@ fn installed(shell: &str) -> bool {
 }
 
 /// `program args` in a pty, in `dir`, with `mlprov` first on PATH.
-fn spawn(env: &TestEnv, dir: &Path, bin_dir: &Path, program: &str, args: &[&str]) -> rexpect::session::PtySession {
+fn spawn(
+    env: &TestEnv,
+    dir: &Path,
+    bin_dir: &Path,
+    program: &str,
+    args: &[&str],
+) -> rexpect::session::PtySession {
     let mut cmd = std::process::Command::new(program);
     cmd.args(args)
         .current_dir(dir)
@@ -70,7 +76,11 @@ fn spawn(env: &TestEnv, dir: &Path, bin_dir: &Path, program: &str, args: &[&str]
 }
 
 fn script(name: &str) -> String {
-    repo_root().join("completions").join(name).display().to_string()
+    repo_root()
+        .join("completions")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 /// Type `text` (rexpect buffers until a flush).
@@ -91,8 +101,11 @@ fn bash_completes_input_names_and_no_dash() {
     let env = TestEnv::new();
     let (dir, bin_dir) = setup(&env);
     let mut p = spawn(&env, &dir, &bin_dir, "bash", &["--norc", "--noprofile"]);
-    p.send_line(&format!("PS1='READ''Y> '; source {}", script("mlprov.bash")))
-        .unwrap();
+    p.send_line(&format!(
+        "PS1='READ''Y> '; source {}",
+        script("mlprov.bash")
+    ))
+    .unwrap();
     p.exp_string("READY> ").unwrap();
     keys(&mut p, "mlprov pin --update \t\t");
     p.exp_string("base-model").unwrap();
@@ -107,7 +120,8 @@ fn bash_completes_input_names_and_no_dash() {
     // come (an empty directory): type a marker after the TAB and look at the
     // line bash holds.
     std::fs::create_dir_all(env.path().join("empty")).unwrap();
-    p.send_line(&format!("cd {}", env.path().join("empty").display())).unwrap();
+    p.send_line(&format!("cd {}", env.path().join("empty").display()))
+        .unwrap();
     p.exp_string("READY> ").unwrap();
     keys(&mut p, "mlprov verify \t");
     pause();
@@ -154,7 +168,12 @@ fn fish_completes_input_names() {
         &dir,
         &bin_dir,
         "fish",
-        &["--no-config", "-i", "-C", &format!("source {}", script("mlprov.fish"))],
+        &[
+            "--no-config",
+            "-i",
+            "-C",
+            &format!("source {}", script("mlprov.fish")),
+        ],
     );
     pause();
     keys(&mut p, "mlprov pin --update \t");
@@ -174,13 +193,22 @@ fn the_completer_offers_project_values() {
     let (dir, _) = setup(&env);
     let ask = |words: &[&str]| {
         let mut c = env.cmd(&dir);
-        c.env("COMPLETE", "fish").arg("--").arg("mlprov").args(words);
+        c.env("COMPLETE", "fish")
+            .arg("--")
+            .arg("mlprov")
+            .args(words);
         Run::of(&mut c).ok().stdout
     };
     let out = ask(&["pin", "--update", ""]);
-    assert!(out.contains("base-model\tinput (base-model)") && out.contains("train-split"), "{out}");
+    assert!(
+        out.contains("base-model\tinput (base-model)") && out.contains("train-split"),
+        "{out}"
+    );
     let out = ask(&["attest", "import", ""]);
-    assert!(out.contains("base-model") && out.contains("train-split"), "{out}");
+    assert!(
+        out.contains("base-model") && out.contains("train-split"),
+        "{out}"
+    );
     let out = ask(&["verify", "--require", ""]);
     assert!(out.contains("https://slsa.dev/provenance/v1"), "{out}");
     let out = ask(&["push", ""]);

@@ -149,9 +149,16 @@ fn man_pages_reference_only_pages_that_exist() {
     let mut seen = 0;
     for name in &names {
         let text = std::fs::read_to_string(dir.join(name)).unwrap();
-        for section in ["EXAMPLES", "EXIT STATUS", "ENVIRONMENT", "FILES", "SEE ALSO"] {
+        for section in [
+            "EXAMPLES",
+            "EXIT STATUS",
+            "ENVIRONMENT",
+            "FILES",
+            "SEE ALSO",
+        ] {
             assert!(
-                text.contains(&format!(".SH \"{section}\"")) || text.contains(&format!(".SH {section}")),
+                text.contains(&format!(".SH \"{section}\""))
+                    || text.contains(&format!(".SH {section}")),
                 "{name} has no {section} section"
             );
         }
@@ -164,7 +171,10 @@ fn man_pages_reference_only_pages_that_exist() {
         }
     }
     assert!(seen > names.len(), "found only {seen} references");
-    assert!(dangling.is_empty(), "pages referenced but not written: {dangling:?}");
+    assert!(
+        dangling.is_empty(),
+        "pages referenced but not written: {dangling:?}"
+    );
 }
 
 /// `man -l man/man1/mlprov-verify.1` renders, with EXAMPLES and EXIT STATUS;
@@ -173,7 +183,10 @@ fn man_pages_reference_only_pages_that_exist() {
 fn committed_man_pages_render() {
     let root = repo_root();
     if !on_path("man") {
-        assert!(std::env::var_os("CI").is_none(), "man is not installed (.ci/run installs man-db)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "man is not installed (.ci/run installs man-db)"
+        );
         eprintln!("skipped: man is not installed");
         return;
     }
@@ -185,9 +198,22 @@ fn committed_man_pages_render() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for heading in ["EXAMPLES", "EXIT STATUS", "ENVIRONMENT", "FILES", "SEE ALSO"] {
-        assert!(text.lines().any(|l| l == heading), "no {heading} in:\n{text}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for heading in [
+        "EXAMPLES",
+        "EXIT STATUS",
+        "ENVIRONMENT",
+        "FILES",
+        "SEE ALSO",
+    ] {
+        assert!(
+            text.lines().any(|l| l == heading),
+            "no {heading} in:\n{text}"
+        );
     }
     assert!(text.contains("mlprov verify --key cosign.pub"), "{text}");
     assert!(text.contains("HF_HUB_OFFLINE"), "{text}");
@@ -198,7 +224,11 @@ fn committed_man_pages_render() {
         .env("MANPAGER", "cat")
         .output()
         .unwrap();
-    assert!(out.status.success(), "man -M man mlprov-attest-import: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "man -M man mlprov-attest-import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("mlprov attest import"));
 }
 
@@ -210,7 +240,11 @@ fn man_prints_one_command_page() {
     let r = env.run(&root, &["man", "verify"]).ok();
     assert!(r.stdout.contains(".TH mlprov-verify"), "{}", r.stdout);
     let r = env.run(&root, &["man", "attest", "import"]).ok();
-    assert!(r.stdout.contains(".TH mlprov-attest-import"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(".TH mlprov-attest-import"),
+        "{}",
+        r.stdout
+    );
     let r = env.run(&root, &["man", "nosuch"]).expect_code(2);
     assert!(r.stderr.contains("not an mlprov command"), "{}", r.stderr);
 }

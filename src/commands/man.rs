@@ -66,7 +66,8 @@ fn render(c: &Command, path: &str, notes: Option<&str>) -> Vec<u8> {
     if let Some(notes) = notes.filter(|n| !n.trim().is_empty()) {
         roff.control("SH", ["NOTES"]);
         for para in notes.split("\n\n") {
-            roff.control("PP", []).text([roman(para.replace('\n', " "))]);
+            roff.control("PP", [])
+                .text([roman(para.replace('\n', " "))]);
         }
     }
     roff.control("SH", ["EXAMPLES"]);
@@ -80,15 +81,21 @@ fn render(c: &Command, path: &str, notes: Option<&str>) -> Vec<u8> {
     }
     roff.control("SH", ["EXIT STATUS"]);
     for (code, what) in help::EXIT_STATUS {
-        roff.control("TP", []).text([bold(*code)]).text([roman(*what)]);
+        roff.control("TP", [])
+            .text([bold(*code)])
+            .text([roman(*what)]);
     }
     roff.control("SH", ["ENVIRONMENT"]);
     for (name, what) in help::ENVIRONMENT {
-        roff.control("TP", []).text([bold(*name)]).text([roman(*what)]);
+        roff.control("TP", [])
+            .text([bold(*name)])
+            .text([roman(*what)]);
     }
     roff.control("SH", ["FILES"]);
     for (file, what) in help::FILES {
-        roff.control("TP", []).text([italic(*file)]).text([roman(*what)]);
+        roff.control("TP", [])
+            .text([italic(*file)])
+            .text([roman(*what)]);
     }
     roff.control("SH", ["SEE ALSO"]);
     let mut see: Vec<String> = Vec::new();
@@ -102,7 +109,7 @@ fn render(c: &Command, path: &str, notes: Option<&str>) -> Vec<u8> {
     see.extend(
         c.get_subcommands()
             .filter(|s| !s.is_hide_set())
-            .map(|s| page_name(&format!("{path} {}", s.get_name()).trim_start().to_string())),
+            .map(|s| page_name(format!("{path} {}", s.get_name()).trim_start())),
     );
     let refs: Vec<String> = see
         .iter()

@@ -55,6 +55,9 @@ pub struct EnvironmentOptions {
     pub hugging_face_hub_token: Option<String>,
     pub hf_endpoint: Option<String>,
     pub hf_hub_offline: Option<String>,
+    // `--offline`'s variable, read again here only to name it in messages
+    // (clap parses it).
+    pub mlprov_offline: Option<String>,
     // Reproducibility.
     pub source_date_epoch: Option<String>,
     // Registries.
@@ -126,6 +129,7 @@ impl EnvironmentOptions {
             hugging_face_hub_token: text("HUGGING_FACE_HUB_TOKEN"),
             hf_endpoint: text("HF_ENDPOINT"),
             hf_hub_offline: text("HF_HUB_OFFLINE"),
+            mlprov_offline: text("MLPROV_OFFLINE"),
             source_date_epoch: raw(SOURCE_DATE_EPOCH).filter(|v| !v.trim().is_empty()),
             registry_plain_http: text(REGISTRY_PLAIN_HTTP),
             registry_insecure: text(REGISTRY_INSECURE),
