@@ -58,10 +58,12 @@ fn write_atomic_impl(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result
 /// Read a regular file of at most `limit` bytes, while reading (a file that
 /// grows, or a device, never costs more than `limit`). Anything that is not
 /// a regular file (a FIFO that would block, `/dev/zero` through a symlink,
-/// a directory) is refused before it is opened. `name` is the limit's name
-/// for the error (`mlprov.toml: larger than 1048576 bytes (MAX_MANIFEST_BYTES)`).
-pub fn read_bounded(path: &Path, limit: u64, name: &str) -> io::Result<Vec<u8>> {
+/// a directory) is refused before it is opened. The error names the limit
+/// and its variable (`mlprov.toml: larger than the limit of 1 MiB
+/// (MAX_MANIFEST_BYTES; raise it with MLPROV_MAX_MANIFEST_BYTES)`).
+pub fn read_bounded(path: &Path, which: crate::limits::Limit) -> io::Result<Vec<u8>> {
     use std::io::Read as _;
+    let limit = which.get();
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
         return Err(io::Error::new(
@@ -72,7 +74,11 @@ pub fn read_bounded(path: &Path, limit: u64, name: &str) -> io::Result<Vec<u8>> 
     let too_large = || {
         io::Error::new(
             io::ErrorKind::FileTooLarge,
-            format!("larger than the limit of {limit} bytes ({name})"),
+            format!(
+                "larger than the limit of {} ({})",
+                which.shown(),
+                which.named()
+            ),
         )
     };
     if meta.len() > limit {
@@ -89,8 +95,8 @@ pub fn read_bounded(path: &Path, limit: u64, name: &str) -> io::Result<Vec<u8>> 
 }
 
 /// [`read_bounded`] as UTF-8 text.
-pub fn read_text_bounded(path: &Path, limit: u64, name: &str) -> io::Result<String> {
-    String::from_utf8(read_bounded(path, limit, name)?)
+pub fn read_text_bounded(path: &Path, which: crate::limits::Limit) -> io::Result<String> {
+    String::from_utf8(read_bounded(path, which)?)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 

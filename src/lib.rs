@@ -20,6 +20,7 @@ pub mod gitignore;
 pub mod help;
 pub mod intoto;
 pub mod license;
+pub mod limits;
 pub mod lockfile;
 pub mod manifest;
 pub mod model;

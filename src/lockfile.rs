@@ -136,9 +136,6 @@ impl LockedInput {
     }
 }
 
-/// `mlprov.lock` is refused above this size, before it is parsed.
-pub const MAX_LOCK_BYTES: u64 = 64 << 20;
-
 impl Lock {
     pub fn new() -> Self {
         Self {
@@ -161,10 +158,10 @@ impl Lock {
         }
     }
 
-    /// Read `path` (at most [`MAX_LOCK_BYTES`]); `Ok(None)` when there is no
+    /// Read `path` (at most [`Limit::LockBytes`](crate::limits::Limit::LockBytes)); `Ok(None)` when there is no
     /// lock yet.
     pub fn load(path: &Path) -> Result<Option<Lock>, LockError> {
-        let text = match crate::fsutil::read_text_bounded(path, MAX_LOCK_BYTES, "MAX_LOCK_BYTES") {
+        let text = match crate::fsutil::read_text_bounded(path, crate::limits::Limit::LockBytes) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => {

@@ -92,13 +92,12 @@ pub struct Publish {
 // ---------------------------------------------------------------------------
 // Parsing
 
-/// `mlprov.toml` is refused above this size, before it is parsed.
-pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
-
 impl Manifest {
-    /// Read and validate `path` (at most [`MAX_MANIFEST_BYTES`]).
+    /// Read and validate `path` (at most
+    /// [`Limit::ManifestBytes`](crate::limits::Limit::ManifestBytes), checked
+    /// before it is parsed).
     pub fn load(path: &Path) -> Result<Manifest, ManifestLoadError> {
-        let text = crate::fsutil::read_text_bounded(path, MAX_MANIFEST_BYTES, "MAX_MANIFEST_BYTES")
+        let text = crate::fsutil::read_text_bounded(path, crate::limits::Limit::ManifestBytes)
             .map_err(|source| ManifestLoadError::Io {
                 path: path.display().to_string(),
                 source,

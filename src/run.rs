@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::digest::Sha256Digest;
+use crate::limits::Limit;
 
 /// The run record's file name under `target/mlprov/`.
 pub const RUN_FILE: &str = "run.json";
@@ -144,7 +145,7 @@ impl RunRecord {
     /// Read and check a run record made elsewhere (`--run FILE`).
     pub fn import(path: &Path) -> Result<RunRecord, RunError> {
         let file = path.display().to_string();
-        let bytes = crate::fsutil::read_bounded(path, MAX_RUN_RECORD_BYTES, "MAX_RUN_RECORD_BYTES")
+        let bytes = crate::fsutil::read_bounded(path, crate::limits::Limit::RunRecordBytes)
             .map_err(|source| RunError::Io {
                 path: file.clone(),
                 source,
@@ -412,28 +413,27 @@ pub fn read_config(root: &Path, rel: &str) -> Result<ConfigRecord, RunError> {
     std::fs::File::open(&path)
         .and_then(|f| {
             use std::io::Read as _;
-            f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)
+            f.take(Limit::ConfigBytes.get().saturating_add(1))
+                .read_to_end(&mut bytes)
         })
         .map_err(io)?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+    if bytes.len() as u64 > Limit::ConfigBytes.get() {
         return Err(RunError::ConfigLimit {
             path: rel.to_string(),
-            limit: format!("{} bytes (MAX_CONFIG_BYTES)", MAX_CONFIG_BYTES),
+            limit: format!(
+                "{} ({})",
+                Limit::ConfigBytes.shown(),
+                Limit::ConfigBytes.named()
+            ),
         });
     }
     parse_config(&bytes, rel)
 }
 
-/// A run record imported with `--run FILE`: at most this many bytes.
-pub const MAX_RUN_RECORD_BYTES: u64 = 64 << 20;
-/// The training config read from a file: at most this many bytes.
-pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
-/// A YAML config may not expand (aliases counted as many times as they are
-/// used) to more than this many nodes…
-pub const MAX_CONFIG_NODES: u64 = 100_000;
-/// …or this many bytes of scalars…
-pub const MAX_CONFIG_EXPANDED_BYTES: u64 = 64 << 20;
-/// …or nest deeper than this (also the depth limit for JSON and TOML).
+/// A config nests at most this deep (YAML, JSON and TOML; it protects the
+/// stack, so no variable changes it). Its size, and a YAML config's size
+/// with aliases expanded, are [`Limit::ConfigBytes`], [`Limit::ConfigNodes`]
+/// and [`Limit::ConfigExpandedBytes`].
 pub const MAX_CONFIG_DEPTH: usize = 64;
 
 /// Parse a training config's bytes; `rel` names it and its extension says
@@ -512,8 +512,8 @@ pub fn parse_config(bytes: &[u8], rel: &str) -> Result<ConfigRecord, RunError> {
     })
 }
 
-/// Check a YAML text against [`MAX_CONFIG_NODES`],
-/// [`MAX_CONFIG_EXPANDED_BYTES`] and [`MAX_CONFIG_DEPTH`] from the parser's
+/// Check a YAML text against [`Limit::ConfigNodes`],
+/// [`Limit::ConfigExpandedBytes`] and [`MAX_CONFIG_DEPTH`] from the parser's
 /// events, before any alias is expanded into a tree (a few hundred bytes of
 /// nested aliases expand to gigabytes). Returns the limit exceeded.
 fn yaml_bounds(text: &str) -> Result<(), String> {
@@ -536,13 +536,17 @@ fn yaml_bounds(text: &str) -> Result<(), String> {
                 }
                 None => (nodes, bytes),
             };
-            if n > MAX_CONFIG_NODES {
+            if n > Limit::ConfigNodes.get() {
                 self.over = Some(format!(
-                    "{MAX_CONFIG_NODES} nodes with aliases expanded (MAX_CONFIG_NODES)"
+                    "{} nodes with aliases expanded ({})",
+                    Limit::ConfigNodes.shown(),
+                    Limit::ConfigNodes.named()
                 ));
-            } else if b > MAX_CONFIG_EXPANDED_BYTES {
+            } else if b > Limit::ConfigExpandedBytes.get() {
                 self.over = Some(format!(
-                    "{MAX_CONFIG_EXPANDED_BYTES} bytes with aliases expanded (MAX_CONFIG_EXPANDED_BYTES)"
+                    "{} with aliases expanded ({})",
+                    Limit::ConfigExpandedBytes.shown(),
+                    Limit::ConfigExpandedBytes.named()
                 ));
             }
         }

@@ -210,10 +210,10 @@ fn lock_exclusive(_: &std::fs::File) -> io::Result<()> {
 const LOCKS_DIR: &str = "locks";
 
 /// A store entry's bytes: a regular file of at most
-/// [`MAX_BUNDLE_BYTES`](crate::registry::MAX_BUNDLE_BYTES) (a symlink to
+/// [`Limit::BundleBytes`](crate::limits::Limit::BundleBytes) (a symlink to
 /// `/dev/zero` or a FIFO is refused, never read or waited on).
 pub fn read_entry(path: &Path) -> io::Result<Vec<u8>> {
-    crate::fsutil::read_bounded(path, crate::registry::MAX_BUNDLE_BYTES, "MAX_BUNDLE_BYTES")
+    crate::fsutil::read_bounded(path, crate::limits::Limit::BundleBytes)
 }
 
 #[cfg(test)]
@@ -233,7 +233,8 @@ mod tests {
         assert!(made.success());
         let big = d.path().join("big.sigstore.json");
         let f = std::fs::File::create(&big).unwrap();
-        f.set_len(crate::registry::MAX_BUNDLE_BYTES + 1).unwrap();
+        f.set_len(crate::limits::Limit::BundleBytes.get() + 1)
+            .unwrap();
         let t = std::time::Instant::now();
         for p in [&zero, &fifo] {
             let e = read_entry(p).unwrap_err();

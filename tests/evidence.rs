@@ -692,3 +692,82 @@ fn github_verify_job_passes_against_a_local_registry() {
         );
     }
 }
+
+/// Six `attest` runs at once on one project and one store (four with one
+/// key, two with a second key), four times with an empty store: every run succeeds and no
+/// bundle is lost — afterwards the model verifies with either key, every
+/// input proven by that key (issue 19: the store takes concurrent writers).
+#[test]
+fn concurrent_attest_runs_lose_no_bundle() {
+    let env = TestEnv::new();
+    let dir = fresh_example(&env);
+    let st = std::process::Command::new("python3")
+        .arg("prepare_base.py")
+        .current_dir(&dir)
+        .env_remove("MLPROV_MINILM_DIR")
+        .status()
+        .expect("python3");
+    assert!(st.success());
+    env.run(&dir, &["pin"]).ok();
+    env.run(&dir, &["build"]).ok();
+    env.run(&dir, &["keygen", "--no-password"]).ok();
+    env.run(
+        &dir,
+        &["keygen", "--no-password", "--output-key-prefix", "second"],
+    )
+    .ok();
+    for round in 0..4 {
+        // A store of its own per round: every run files every bundle (a
+        // store that has them already makes `attest` keep them).
+        let store = TestEnv::new();
+        let children: Vec<_> = [
+            "cosign.key",
+            "cosign.key",
+            "cosign.key",
+            "cosign.key",
+            "second.key",
+            "second.key",
+        ]
+        .iter()
+        .map(|key| {
+            store
+                .cmd(&dir)
+                .args(["attest", "--key", key])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn mlprov attest")
+        })
+        .collect();
+        for (i, child) in children.into_iter().enumerate() {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}, run {i}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        for (key, public) in [("cosign.key", "cosign.pub"), ("second.key", "second.pub")] {
+            store.run(&dir, &["sign", "--key", key]).ok();
+            let r = store.run(&dir, &["verify", "--key", public]);
+            assert_eq!(
+                r.code, 0,
+                "round {round}, verify --key {public}: {}\n{}",
+                r.stdout, r.stderr
+            );
+            for name in INPUTS {
+                let line = r
+                    .stdout
+                    .lines()
+                    .find(|l| l.contains(&format!(" {name} sha256:")))
+                    .unwrap_or_else(|| panic!("no line for {name}:\n{}", r.stdout));
+                assert!(
+                    line.contains('✓')
+                        && line.contains("provenance (import) · scan")
+                        && line.contains(&format!("by {public}")),
+                    "round {round}: {line}"
+                );
+            }
+        }
+    }
+}

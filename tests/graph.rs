@@ -29,9 +29,9 @@ fn run(env: &TestEnv, dir: &Path, args: &[&str]) -> Run {
 }
 
 /// The scenario's directories and digests.
-struct Scenario {
-    env: TestEnv,
-    work: PathBuf,
+pub(crate) struct Scenario {
+    pub(crate) env: TestEnv,
+    pub(crate) work: PathBuf,
     a: String,
     d: String,
     f: String,
@@ -41,7 +41,7 @@ impl Scenario {
     fn keys(&self) -> PathBuf {
         self.work.join("keys")
     }
-    fn fdir(&self) -> PathBuf {
+    pub(crate) fn fdir(&self) -> PathBuf {
         self.work.join("f")
     }
     fn ddir(&self) -> PathBuf {
@@ -50,7 +50,7 @@ impl Scenario {
 
     /// Build A, D and F. `pickle` puts an os.system pickle in A (allowed by
     /// the platform team's and the training team's own policies).
-    fn build(pickle: bool, git: bool) -> Scenario {
+    pub(crate) fn build(pickle: bool, git: bool) -> Scenario {
         let env = TestEnv::new();
         let work = env.work();
         let keys = work.join("keys");

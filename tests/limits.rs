@@ -21,6 +21,15 @@ enum Answer {
     Trickle,
 }
 
+/// `stderr` as one line: miette's frame and line breaks removed.
+fn flat(stderr: &str) -> String {
+    stderr
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A registry on 127.0.0.1 that answers `/v2/` and misbehaves on
 /// manifests. Threads end with the test process.
 fn misbehaving_registry(answer: Answer) -> String {
@@ -150,7 +159,8 @@ fn run_measured(cmd: &mut Command) -> Finished {
 }
 
 /// A 256 MiB manifest answer stops at the 4 MiB limit while reading: exit 2
-/// naming MAX_MANIFEST_BYTES, peak RSS under 120 MiB (it was ~535 MiB).
+/// naming MAX_REGISTRY_MANIFEST_BYTES and its variable, peak RSS under 120
+/// MiB (it was ~535 MiB).
 #[test]
 fn a_huge_registry_answer_is_refused_while_reading() {
     let env = TestEnv::new();
@@ -169,7 +179,13 @@ fn a_huge_registry_answer_is_refused_while_reading() {
         f.code, f.max_rss_kib, f.took
     );
     assert_eq!(f.code, 2, "{}", f.stderr);
-    assert!(f.stderr.contains("MAX_MANIFEST_BYTES"), "{}", f.stderr);
+    assert!(
+        flat(&f.stderr).contains(
+            "MAX_REGISTRY_MANIFEST_BYTES; raise it with MLPROV_MAX_REGISTRY_MANIFEST_BYTES"
+        ),
+        "{}",
+        f.stderr
+    );
     assert!(f.max_rss_kib < 120 * 1024, "peak RSS {} KiB", f.max_rss_kib);
     assert!(!out.exists());
 }
@@ -255,4 +271,83 @@ fn an_oversized_manifest_is_refused_by_size() {
     assert_eq!(f.code, 2, "{}", f.stderr);
     assert!(f.stderr.contains("MAX_MANIFEST_BYTES"), "{}", f.stderr);
     assert!(f.max_rss_kib < 60 * 1024, "peak RSS {} KiB", f.max_rss_kib);
+}
+
+/// Each limit's error says which variable raises it, and the variable does:
+/// a 2 MiB mlprov.toml (a long comment) is refused at the default 1 MiB,
+/// pinned with `MLPROV_MAX_MANIFEST_BYTES=4MiB`; lowered to 20 bytes, an
+/// ordinary manifest is refused with the variable named.
+#[test]
+fn a_limit_is_raised_and_lowered_by_its_variable() {
+    let env = TestEnv::new();
+    let dir = ProjectBuilder::new(env.work().join("p")).build();
+    let small = Run::of(
+        env.cmd(&dir)
+            .env("MLPROV_MAX_MANIFEST_BYTES", "20")
+            .arg("pin"),
+    );
+    assert_eq!(small.code, 2, "{}", small.stderr);
+    assert!(
+        flat(&small.stderr).contains(
+            "larger than the limit of 20 bytes (MAX_MANIFEST_BYTES; raise it with MLPROV_MAX_MANIFEST_BYTES)"
+        ),
+        "{}",
+        small.stderr
+    );
+    let mut text = std::fs::read_to_string(dir.join("mlprov.toml")).unwrap();
+    text.push_str("# ");
+    text.push_str(&"x".repeat(2 << 20));
+    text.push('\n');
+    std::fs::write(dir.join("mlprov.toml"), text).unwrap();
+    let refused = Run::of(env.cmd(&dir).arg("pin"));
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        flat(&refused.stderr)
+            .contains("1 MiB (MAX_MANIFEST_BYTES; raise it with MLPROV_MAX_MANIFEST_BYTES)"),
+        "{}",
+        refused.stderr
+    );
+    Run::of(
+        env.cmd(&dir)
+            .env("MLPROV_MAX_MANIFEST_BYTES", "4MiB")
+            .arg("pin"),
+    )
+    .ok();
+    assert!(dir.join("mlprov.lock").is_file());
+}
+
+/// A limit variable that is not a size stops every command before any work,
+/// naming the variable and an example (exit 2).
+#[test]
+fn a_bad_limit_variable_is_refused_with_its_name() {
+    let env = TestEnv::new();
+    let dir = ProjectBuilder::new(env.work().join("p")).build();
+    for (var, value) in [
+        ("MLPROV_MAX_BUNDLE_BYTES", "16 megs"),
+        ("MLPROV_MAX_REFERRERS", "0"),
+        ("MLPROV_REGO_EVAL_TIMEOUT", "10m"),
+    ] {
+        let r = Run::of(env.cmd(&dir).env(var, value).arg("pin"));
+        assert_eq!(r.code, 2, "{var}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("{var}={value:?}")),
+            "{var}: {}",
+            r.stderr
+        );
+        assert!(!dir.join("mlprov.lock").exists(), "{var}: work was done");
+    }
+}
+
+/// The README's limits table lists every variable that changes a limit.
+#[test]
+fn the_readme_lists_every_limit_variable() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for l in mlprov::limits::Limit::ALL {
+        assert!(
+            readme.contains(&format!("`{}`", l.variable())),
+            "README.md's Limits table does not name {}",
+            l.variable()
+        );
+    }
 }

@@ -55,7 +55,7 @@ pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// Sigstore's Dex, as Fulcio's config names it).
 pub const EMAIL_ISSUER: &str = "https://oauth2.sigstore.dev/auth";
 pub const WORKFLOW: &str =
-    "https://github.com/acme/models/.github/workflows/release.yml@refs/heads/main";
+    "https://github.com/acme/support/.github/workflows/train-and-release.yml@refs/heads/main";
 pub const REQUEST_TOKEN: &str = "request-token";
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 const ROOT_NAME: &str = "CN=mlprov-test-root,O=mlprov-test";
@@ -496,20 +496,20 @@ fn jwt(key: &SigningKey, claims: &Value) -> String {
 fn actions_claims() -> Value {
     json!({
         "iss": GITHUB_ISSUER,
-        "sub": "repo:acme/models:ref:refs/heads/main",
+        "sub": "repo:acme/support:ref:refs/heads/main",
         "aud": "sigstore",
         "iat": now(),
         "nbf": now() - 5,
         "exp": now() + 600,
-        "repository": "acme/models",
+        "repository": "acme/support",
         "repository_id": "123456",
         "repository_owner": "acme",
         "repository_owner_id": "7890",
         "repository_visibility": "public",
-        "workflow": "release",
-        "workflow_ref": "acme/models/.github/workflows/release.yml@refs/heads/main",
+        "workflow": "train-and-release",
+        "workflow_ref": "acme/support/.github/workflows/train-and-release.yml@refs/heads/main",
         "workflow_sha": COMMIT,
-        "job_workflow_ref": "acme/models/.github/workflows/release.yml@refs/heads/main",
+        "job_workflow_ref": "acme/support/.github/workflows/train-and-release.yml@refs/heads/main",
         "job_workflow_sha": COMMIT,
         "sha": COMMIT,
         "ref": "refs/heads/main",

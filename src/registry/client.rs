@@ -15,6 +15,7 @@
 //! up to 4 s; a stalled registry fails after [`Settings::timeout`] without
 //! bytes. A 401 re-authenticates once (tokens expire during long pushes).
 
+use crate::limits::Limit;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -32,10 +33,7 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use sha2::{Digest as _, Sha256};
 
-use super::{
-    Credentials, MAX_MANIFEST_BYTES, OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, RegistryError,
-    Settings,
-};
+use super::{Credentials, OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, RegistryError, Settings};
 use crate::digest::Sha256Digest;
 use crate::reporter::Reporter;
 
@@ -92,9 +90,9 @@ pub struct PutManifest {
     pub subject_indexed: bool,
 }
 
-/// A tag list page is at most this big (a registry without pagination
-/// answers every tag at once).
-pub const MAX_TAG_LIST_BYTES: u64 = 64 << 20;
+// A tag list page is at most `Limit::TagListBytes` (a registry without
+// pagination answers every tag at once); at most `Limit::TagPages` pages of
+// it are followed (a `Link` loop ends there).
 /// Of an error answer's body, this much is read (for the message).
 pub const MAX_ERROR_BODY_BYTES: u64 = 64 << 10;
 
@@ -102,14 +100,18 @@ pub const MAX_ERROR_BODY_BYTES: u64 = 64 << 10;
 /// arrive (never reading the rest). `limit` names the limit.
 async fn read_limited(
     resp: &mut reqwest::Response,
-    max: u64,
+    limit: Limit,
     what: &str,
-    limit: &str,
 ) -> Result<Vec<u8>, Fail> {
+    let max = limit.get();
     let over = || {
         Fail::Fatal(RegistryError::Protocol {
             what: what.to_string(),
-            message: format!("the answer is over the limit of {max} bytes ({limit})"),
+            message: format!(
+                "the answer is over the limit of {} ({})",
+                limit.shown(),
+                limit.named()
+            ),
         })
     };
     if resp.content_length().is_some_and(|n| n > max) {
@@ -142,8 +144,6 @@ async fn error_text(mut resp: reqwest::Response) -> String {
     }
     String::from_utf8_lossy(&body).into_owned()
 }
-/// Pages of a tag list followed at most (a `Link` loop ends there).
-const MAX_TAG_PAGES: usize = 10_000;
 
 /// The referrers of a manifest and how they were found.
 #[derive(Debug, Clone)]
@@ -321,19 +321,24 @@ impl Client {
             .block_on(self.download_async(repo, digest, size, out, what, reporter))
     }
 
-    /// Download a small blob into memory (at most `max` bytes).
+    /// Download a small blob into memory (at most `limit` bytes).
     pub fn fetch_small_blob(
         &self,
         repo: &str,
         digest: &Sha256Digest,
         size: u64,
-        max: u64,
+        limit: Limit,
         what: &str,
     ) -> Result<Vec<u8>, RegistryError> {
+        let max = limit.get();
         if size > max {
             return Err(RegistryError::Protocol {
                 what: what.to_string(),
-                message: format!("{size} bytes is more than the {max} bytes allowed"),
+                message: format!(
+                    "{size} bytes is more than the {} allowed ({})",
+                    limit.shown(),
+                    limit.named()
+                ),
             });
         }
         let mut tmp = tempfile::tempfile().map_err(|e| RegistryError::Io {
@@ -1088,8 +1093,7 @@ impl Client {
                     return Err(Fail::Fatal(status_error(resp, &what).await));
                 }
                 let header = header_digest(&resp);
-                let body = read_limited(&mut resp, MAX_MANIFEST_BYTES, &what, "MAX_MANIFEST_BYTES")
-                    .await?;
+                let body = read_limited(&mut resp, Limit::RegistryManifestBytes, &what).await?;
                 Ok((body, header))
             })
             .await?;
@@ -1135,7 +1139,7 @@ impl Client {
                 if resp.status() != StatusCode::OK {
                     return Ok(Err(resp));
                 }
-                read_limited(&mut resp, MAX_MANIFEST_BYTES, &what, "MAX_MANIFEST_BYTES")
+                read_limited(&mut resp, Limit::RegistryManifestBytes, &what)
                     .await
                     .map(Ok)
             })
@@ -1166,12 +1170,13 @@ impl Client {
         let mut pages = std::collections::BTreeSet::new();
         let mut tags = Vec::new();
         loop {
-            if !pages.insert(url.clone()) || pages.len() > MAX_TAG_PAGES {
+            if !pages.insert(url.clone()) || pages.len() > Limit::TagPages.count() {
                 return Err(RegistryError::Protocol {
                     what,
                     message: format!(
-                        "the tag list's pagination does not end (at {url}, page {})",
-                        pages.len()
+                        "the tag list's pagination does not end (at {url}, page {}; {})",
+                        pages.len(),
+                        Limit::TagPages.named()
                     ),
                 });
             }
@@ -1198,10 +1203,14 @@ impl Client {
                         .map_err(|e| Fail::Transient(error_chain(&e)))?
                     {
                         body.extend_from_slice(&chunk);
-                        if body.len() as u64 > MAX_TAG_LIST_BYTES {
+                        if body.len() as u64 > Limit::TagListBytes.get() {
                             return Err(Fail::Fatal(RegistryError::Protocol {
                                 what: what.clone(),
-                                message: format!("a tag list page over {MAX_TAG_LIST_BYTES} bytes"),
+                                message: format!(
+                                    "a tag list page over {} ({})",
+                                    Limit::TagListBytes.shown(),
+                                    Limit::TagListBytes.named()
+                                ),
                             }));
                         }
                     }

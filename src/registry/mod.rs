@@ -76,15 +76,10 @@ pub const INPUT_BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dev.mlprov.input-b
 /// only: the verifier reads the statement's subjects.
 pub const ANN_BUNDLE_SUBJECT: &str = "dev.mlprov.bundle.subject";
 
-/// A bundle referrer's layer is at most this big: anything larger is not a
-/// bundle and is refused rather than read into memory.
-pub const MAX_BUNDLE_BYTES: u64 = 16 << 20;
-/// At most this many distinct bundles are fetched for one subject…
-pub const MAX_REFERRERS: usize = 256;
-/// …holding at most this many bytes together.
-pub const MAX_REFERRER_BYTES: u64 = 128 << 20;
-/// A manifest or index is at most this big (the distribution spec's 4 MiB).
-pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+// A bundle (a referrer's layer, a store entry) is at most
+// `Limit::BundleBytes`; at most `Limit::Referrers` distinct bundles are
+// fetched for one subject, `Limit::ReferrerBytes` together; a manifest or
+// index is at most `Limit::RegistryManifestBytes` (crate::limits).
 
 /// How to reach a registry, resolved once by the command.
 #[derive(Debug, Clone)]

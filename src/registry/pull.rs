@@ -12,9 +12,10 @@ use oci_client::manifest::OciImageManifest;
 use super::modelpack::{self, LayerFile, Parsed};
 use super::{
     ANN_BUNDLE_PREDICATE, ANN_BUNDLE_SUBJECT, BUNDLE_ARTIFACT_TYPE, Client,
-    INPUT_BUNDLE_ARTIFACT_TYPE, MAX_BUNDLE_BYTES, OciRef, RegistryError,
+    INPUT_BUNDLE_ARTIFACT_TYPE, OciRef, RegistryError,
 };
 use crate::digest::Sha256Digest;
+use crate::limits::Limit;
 use crate::reporter::Reporter;
 
 /// A model manifest resolved from a reference.
@@ -98,10 +99,11 @@ pub fn fetch_bundles(
         if !seen_referrers.insert(referrer) {
             continue;
         }
-        if seen_referrers.len() > super::MAX_REFERRERS {
+        if seen_referrers.len() > Limit::Referrers.count() {
             return Err(limit(format!(
-                "more than {} referrers (MAX_REFERRERS)",
-                super::MAX_REFERRERS
+                "more than {} referrers ({})",
+                Limit::Referrers.shown(),
+                Limit::Referrers.named()
             )));
         }
         let (bytes, _) = client.get_manifest(repo, &referrer.prefixed())?;
@@ -144,14 +146,15 @@ pub fn fetch_bundles(
         if !seen_layers.insert(digest) {
             continue;
         }
-        total = total.saturating_add(size.min(MAX_BUNDLE_BYTES + 1));
-        if total > super::MAX_REFERRER_BYTES {
+        total = total.saturating_add(size.min(Limit::BundleBytes.get().saturating_add(1)));
+        if total > Limit::ReferrerBytes.get() {
             return Err(limit(format!(
-                "bundles over {} bytes together (MAX_REFERRER_BYTES)",
-                super::MAX_REFERRER_BYTES
+                "bundles over {} together ({})",
+                Limit::ReferrerBytes.shown(),
+                Limit::ReferrerBytes.named()
             )));
         }
-        let bytes = client.fetch_small_blob(repo, &digest, size, MAX_BUNDLE_BYTES, &what)?;
+        let bytes = client.fetch_small_blob(repo, &digest, size, Limit::BundleBytes, &what)?;
         out.push(PulledBundle {
             referrer,
             predicate_type: m

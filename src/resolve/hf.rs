@@ -11,6 +11,7 @@
 //! The `hf-hub` crate is not used: it does not verify digests, drops the
 //! tree's LFS oid, and brings the Xet transfer stack into every build.
 
+use crate::limits::Limit;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -23,11 +24,9 @@ use crate::manifest::Input;
 use super::url::{ATTEMPTS, Expect, error_chain, fetch_verified, git_blob_id};
 use super::{ResolveContext, ResolveError, card_fields, card_metadata, glob_filter};
 
-/// A Hub API answer (revision info, one page of a tree listing) is at most
-/// this big, checked while reading.
-pub const MAX_API_ANSWER_BYTES: u64 = 64 << 20;
-/// A tree listing has at most this many pages.
-pub const MAX_TREE_PAGES: usize = 10_000;
+// A Hub API answer (revision info, one page of a tree listing) is at most
+// `Limit::HubAnswerBytes`, checked while reading; a tree listing has at most
+// `Limit::TreePages` pages.
 
 /// Hub settings, resolved once by the command (`settings::hf_settings`).
 #[derive(Clone)]
@@ -265,9 +264,11 @@ fn list_tree(hub: &Hub<'_>, commit: &str) -> Result<Vec<TreeEntry>, ResolveError
     let mut pages = 0;
     while let Some(url) = next.take() {
         pages += 1;
-        if pages > MAX_TREE_PAGES {
+        if pages > Limit::TreePages.count() {
             return Err(hub.protocol(&format!(
-                "tree pagination does not end (over {MAX_TREE_PAGES} pages, MAX_TREE_PAGES)"
+                "tree pagination does not end (over {} pages; {})",
+                Limit::TreePages.shown(),
+                Limit::TreePages.named()
             )));
         }
         let (page, link): (Vec<TreeEntry>, Option<String>) = hub.get_json(&url, None)?;
@@ -716,7 +717,7 @@ impl Hub<'_> {
                     .map(str::to_string);
                 let mut body = Vec::new();
                 std::io::Read::read_to_end(
-                    &mut std::io::Read::take(resp, MAX_API_ANSWER_BYTES + 1),
+                    &mut std::io::Read::take(resp, Limit::HubAnswerBytes.get().saturating_add(1)),
                     &mut body,
                 )
                 .map_err(|e| ResolveError::Network {
@@ -724,9 +725,11 @@ impl Hub<'_> {
                     url: url.to_string(),
                     message: error_chain(&e),
                 })?;
-                if body.len() as u64 > MAX_API_ANSWER_BYTES {
+                if body.len() as u64 > Limit::HubAnswerBytes.get() {
                     return Err(self.protocol(&format!(
-                        "{url}: the answer is over the limit of {MAX_API_ANSWER_BYTES} bytes (MAX_API_ANSWER_BYTES)"
+                        "{url}: the answer is over the limit of {} ({})",
+                        Limit::HubAnswerBytes.shown(),
+                        Limit::HubAnswerBytes.named()
                     )));
                 }
                 let v = serde_json::from_slice(&body)

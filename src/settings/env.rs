@@ -92,6 +92,8 @@ pub struct EnvironmentOptions {
     // shell function): the word being completed and the separator.
     pub clap_complete_index: Option<String>,
     pub clap_ifs: Option<String>,
+    // Limits on outside input (`MLPROV_MAX_BUNDLE_BYTES`, …), as set.
+    pub limits: Vec<(crate::limits::Limit, String)>,
 }
 
 impl std::fmt::Debug for EnvironmentOptions {
@@ -156,6 +158,10 @@ impl EnvironmentOptions {
             bash_completion_user_dir: path("BASH_COMPLETION_USER_DIR"),
             clap_complete_index: text("_CLAP_COMPLETE_INDEX"),
             clap_ifs: raw("_CLAP_IFS"),
+            limits: crate::limits::Limit::ALL
+                .iter()
+                .filter_map(|l| text(l.variable()).map(|v| (*l, v)))
+                .collect(),
         }
     }
 

@@ -14,6 +14,7 @@
 //! [`signing::PasswordSource`].
 
 pub mod env;
+pub mod limits;
 pub mod policy;
 pub mod registry;
 pub mod signing;
@@ -107,6 +108,9 @@ pub struct GlobalSettings {
     /// Actions: prompts are allowed.
     pub interactive: bool,
     pub paths: Paths,
+    /// The limits on outside input (`MLPROV_MAX_*`), also installed for the
+    /// process ([`crate::limits::install`]).
+    pub limits: crate::limits::Limits,
     /// The environment as read at start.
     pub env: EnvironmentOptions,
 }
@@ -146,8 +150,11 @@ impl GlobalSettings {
             && !env.github_actions()
             && std::io::stdin().is_terminal()
             && std::io::stderr().is_terminal();
+        let limits = limits::resolve(&env)?;
+        crate::limits::install(limits.clone());
         Ok(Self {
             cwd,
+            limits,
             offline: args.offline,
             offline_cause: offline_cause(args.offline, &env),
             hf_offline: if args.offline {

@@ -152,11 +152,7 @@ impl Lineage {
                 if b.predicate_slug != slug || self.seen.contains(&b.bundle_digest) {
                     continue;
                 }
-                match crate::fsutil::read_bounded(
-                    &b.path,
-                    crate::registry::MAX_BUNDLE_BYTES,
-                    "MAX_BUNDLE_BYTES",
-                ) {
+                match crate::fsutil::read_bounded(&b.path, crate::limits::Limit::BundleBytes) {
                     Ok(bytes) => self.add_bundle(&bytes, &b.path.display().to_string(), trust),
                     Err(e) => self.unreadable.push(Unreadable {
                         source: b.path.display().to_string(),

@@ -40,11 +40,7 @@ impl RawBundle {
     pub fn read(path: &Path) -> std::io::Result<Self> {
         Ok(Self {
             source: path.display().to_string(),
-            bytes: crate::fsutil::read_bounded(
-                path,
-                crate::registry::MAX_BUNDLE_BYTES,
-                "MAX_BUNDLE_BYTES",
-            )?,
+            bytes: crate::fsutil::read_bounded(path, crate::limits::Limit::BundleBytes)?,
         })
     }
 }

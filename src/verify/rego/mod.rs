@@ -24,20 +24,15 @@ pub mod guard;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::limits::Limit;
+
 /// The default query.
 pub const DEFAULT_QUERY: &str = "data.mlprov.deny";
 
-/// The largest policy file accepted (regorus's own default).
-pub const MAX_POLICY_BYTES: u64 = 1024 * 1024;
-/// The most lines in one policy file (regorus's own default).
-pub const MAX_POLICY_LINES: usize = 20_000;
-/// The longest line (regorus's default is 1,024, shorter than some real
-/// policies' generated lines).
-pub const MAX_POLICY_COLUMNS: u32 = 16_384;
-/// How long parsing the policy files may take.
-pub const PARSE_TIME_LIMIT: Duration = Duration::from_secs(10);
-/// How long one evaluation (one node) may take.
-pub const EVAL_TIME_LIMIT: Duration = Duration::from_secs(10);
+// A policy file's size, lines and line length, and how long parsing and one
+// evaluation (one node) may take, are `Limit::PolicyBytes`, `PolicyLines`,
+// `PolicyColumns`, `RegoParseSeconds` and `RegoEvalSeconds`
+// (crate::limits; the defaults are regorus's, except a longer line).
 /// The stack of the thread that parses and evaluates: regorus recurses on
 /// it for every nested expression, rule and function, which
 /// [`guard::MAX_NESTING`] and [`guard::MAX_CALL_DEPTH`] bound.
@@ -74,7 +69,7 @@ pub enum RegoError {
     #[diagnostic(
         code(mlprov::policy::limit),
         help(
-            "mlprov refuses Rego that could hang or crash verification; the limits are listed in the README (\"Rego policies\") and cannot be raised: split deep literals into rules, turn long rule chains into data"
+            "mlprov refuses Rego that could hang or crash verification (the limits are in the README, \"Limits\"): a file's size, lines and line length and the parse and evaluation times can be raised with MLPROV_MAX_POLICY_BYTES, MLPROV_MAX_POLICY_LINES, MLPROV_MAX_POLICY_COLUMNS, MLPROV_REGO_PARSE_TIMEOUT and MLPROV_REGO_EVAL_TIMEOUT; nesting and rule chains cannot: split deep literals into rules, turn long rule chains into data"
         )
     )]
     Limit { path: String, message: String },
@@ -129,12 +124,13 @@ fn new_engine() -> regorus::Engine {
     use std::num::{NonZeroU32, NonZeroUsize};
     let mut engine = regorus::Engine::new();
     engine.set_policy_length_config(regorus::utils::limits::PolicyLengthConfig {
-        max_col: NonZeroU32::new(MAX_POLICY_COLUMNS).expect("non-zero"),
-        max_file_bytes: NonZeroUsize::new(MAX_POLICY_BYTES as usize).expect("non-zero"),
-        max_lines: NonZeroUsize::new(MAX_POLICY_LINES).expect("non-zero"),
+        max_col: NonZeroU32::new(u32::try_from(Limit::PolicyColumns.get()).unwrap_or(u32::MAX))
+            .unwrap_or(NonZeroU32::MIN),
+        max_file_bytes: NonZeroUsize::new(Limit::PolicyBytes.count()).unwrap_or(NonZeroUsize::MIN),
+        max_lines: NonZeroUsize::new(Limit::PolicyLines.count()).unwrap_or(NonZeroUsize::MIN),
     });
     engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
-        limit: EVAL_TIME_LIMIT,
+        limit: Limit::RegoEvalSeconds.duration(),
         check_interval: NonZeroU32::new(64).expect("non-zero"),
     });
     engine.set_strict_builtin_errors(true);
@@ -162,13 +158,17 @@ fn read_policy(f: &Path) -> Result<String, RegoError> {
         });
     }
     let mut text = String::new();
-    file.take(MAX_POLICY_BYTES + 1)
+    file.take(Limit::PolicyBytes.get().saturating_add(1))
         .read_to_string(&mut text)
         .map_err(io)?;
-    if text.len() as u64 > MAX_POLICY_BYTES {
+    if text.len() as u64 > Limit::PolicyBytes.get() {
         return Err(RegoError::Limit {
             path,
-            message: format!("the file is larger than the limit of {MAX_POLICY_BYTES} bytes"),
+            message: format!(
+                "the file is larger than the limit of {} ({})",
+                Limit::PolicyBytes.shown(),
+                Limit::PolicyBytes.named()
+            ),
         });
     }
     if let Some((line, col)) = guard::nesting_violation(&text) {
@@ -193,7 +193,7 @@ impl RegoPolicy {
         let names: Vec<String> = texts.iter().map(|(n, _)| n.clone()).collect();
         let all = names.join(", ");
         // Parse on the big stack, within the time limit.
-        let parsed = on_big_stack(PARSE_TIME_LIMIT, move || {
+        let parsed = on_big_stack(Limit::RegoParseSeconds.duration(), move || {
             let mut engine = new_engine();
             for (name, text) in texts {
                 if let Err(e) = engine.add_policy(name.clone(), text) {
@@ -211,8 +211,9 @@ impl RegoPolicy {
                 return Err(RegoError::Limit {
                     path: all,
                     message: format!(
-                        "parsing took longer than the limit of {} s",
-                        PARSE_TIME_LIMIT.as_secs()
+                        "parsing took longer than the limit of {} ({})",
+                        Limit::RegoParseSeconds.shown(),
+                        Limit::RegoParseSeconds.named()
                     ),
                 });
             }
@@ -228,17 +229,21 @@ impl RegoPolicy {
         // also prepares the engine (rule scheduling) once for every clone.
         let mut engine = p.engine.clone();
         let q = query.to_string();
-        let probed = on_big_stack(EVAL_TIME_LIMIT + Duration::from_secs(1), move || {
-            engine.set_input(regorus::Value::new_object());
-            let r = engine.eval_rule(q).map(|_| ()).map_err(|e| e.to_string());
-            (engine, r)
-        });
+        let probed = on_big_stack(
+            Limit::RegoEvalSeconds.duration() + Duration::from_secs(1),
+            move || {
+                engine.set_input(regorus::Value::new_object());
+                let r = engine.eval_rule(q).map(|_| ()).map_err(|e| e.to_string());
+                (engine, r)
+            },
+        );
         let Some((engine, result)) = probed else {
             return Err(RegoError::Limit {
                 path: all,
                 message: format!(
-                    "evaluating {query} on an empty input took longer than the limit of {} s",
-                    EVAL_TIME_LIMIT.as_secs()
+                    "evaluating {query} on an empty input took longer than the limit of {} ({})",
+                    Limit::RegoEvalSeconds.shown(),
+                    Limit::RegoEvalSeconds.named()
                 ),
             });
         };
@@ -301,21 +306,26 @@ impl RegoPolicy {
         let query = self.query.clone();
         // The engine's timer stops evaluation at the limit; the wait is a
         // little longer so that its error, not ours, is the one reported.
-        let ran = on_big_stack(EVAL_TIME_LIMIT + Duration::from_secs(5), move || {
-            engine.set_input(value);
-            engine.eval_rule(query).map_err(|e| e.to_string())
-        });
+        let ran = on_big_stack(
+            Limit::RegoEvalSeconds.duration() + Duration::from_secs(5),
+            move || {
+                engine.set_input(value);
+                engine.eval_rule(query).map_err(|e| e.to_string())
+            },
+        );
         let result = match ran {
             None => {
                 return Outcome::Error(format!(
-                    "evaluation took longer than the limit of {} s",
-                    EVAL_TIME_LIMIT.as_secs()
+                    "evaluation took longer than the limit of {} ({})",
+                    Limit::RegoEvalSeconds.shown(),
+                    Limit::RegoEvalSeconds.named()
                 ));
             }
             Some(Err(e)) if e.contains("exceeded time limit") => {
                 return Outcome::Error(format!(
-                    "evaluation took longer than the limit of {} s ({e})",
-                    EVAL_TIME_LIMIT.as_secs()
+                    "evaluation took longer than the limit of {} ({}; {e})",
+                    Limit::RegoEvalSeconds.shown(),
+                    Limit::RegoEvalSeconds.named()
                 ));
             }
             Some(Err(e)) => return Outcome::Error(e),
