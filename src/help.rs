@@ -294,6 +294,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "SOURCE_DATE_EPOCH",
         "the time recorded in provenance, SBOMs and VSAs",
     ),
+    (
+        "MLPROV_MAX_*",
+        "a limit on outside input, e.g. MLPROV_MAX_BUNDLE_BYTES=64MiB (README: Limits)",
+    ),
     ("CI", "set: never prompt"),
     (
         "GITHUB_ACTIONS, GITHUB_WORKSPACE, GITHUB_STEP_SUMMARY, GITHUB_OUTPUT",
