@@ -88,6 +88,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Draw the verified provenance graph (DOT, Mermaid or JSON).
     Graph(GraphArgs),
+    /// Run a Kubernetes admission webhook that admits workloads only when their models verify.
+    Serve(ServeArgs),
     /// List every artifact (in the local store or a registry) that descends from DIGEST or NAME.
     Why(WhyArgs),
     /// Sign a revocation list (for `revocation-list` in [policy]).
@@ -217,7 +219,7 @@ pub struct PushArgs {
 }
 
 /// How the provenance graph is walked and judged.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GraphPolicyArgs {
     /// A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml's [policy]) or a
     /// .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego.
@@ -243,6 +245,60 @@ pub enum PolicyScope {
     Graph,
     /// The verified artifact only.
     Root,
+}
+
+/// `mlprov serve`: the admission webhook.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The API server posts admission.k8s.io/v1 AdmissionReviews to POST /validate; \
+GET /healthz and GET /metrics (Prometheus) are served too. See examples/kubernetes/webhook/."
+)]
+pub struct ServeArgs {
+    /// The server certificate (PEM; the certificate first, then intermediates)
+    /// [env: MLPROV_SERVE_TLS_CERT].
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The certificate's private key (PEM, unencrypted) [env: MLPROV_SERVE_TLS_KEY].
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Address to listen on [default: 0.0.0.0:8443] [env: MLPROV_SERVE_LISTEN].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// Milliseconds a review may take; a verification still running then is a denial
+    /// (keep it below the webhook's timeoutSeconds) [default: 8000] [env: MLPROV_SERVE_DEADLINE_MS].
+    #[arg(long, value_name = "MS")]
+    pub deadline_ms: Option<u64>,
+
+    /// Seconds a model's verdict is kept, by digest [default: 300] [env: MLPROV_SERVE_CACHE_TTL].
+    #[arg(long, value_name = "SECS")]
+    pub cache_ttl: Option<u64>,
+
+    /// Largest review body read; a larger one is answered 413 [default: 7340032 (7 MiB)]
+    /// [env: MLPROV_SERVE_MAX_REQUEST_BYTES].
+    #[arg(long, value_name = "BYTES")]
+    pub max_request_bytes: Option<u64>,
+
+    /// A registry models may come from (host[:port] as in references); a model from another
+    /// is denied. Repeatable (default: any registry).
+    #[arg(long = "allow-registry", value_name = "HOST")]
+    pub allow_registry: Vec<String>,
+
+    /// A verifier's public key (PEM): a VSA it signed about the model's manifest digest, with
+    /// verificationResult PASSED, admits the model without verifying it again. Repeatable.
+    #[arg(long = "vsa-key", value_name = "PUB")]
+    pub vsa_key: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    #[command(flatten)]
+    pub graph: GraphPolicyArgs,
 }
 
 #[derive(Debug, Args)]

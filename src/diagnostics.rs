@@ -214,6 +214,8 @@ pub const CODES: &[Registered] = &[
     r("mlprov::scan::findings", Failed, "the scan found what the policy does not allow"),
     r("mlprov::scan::io", CannotRun, "a path to scan cannot be read"),
     r("mlprov::scan::special", CannotRun, "a path to scan is not a regular file or directory"),
+    r("mlprov::serve::listen", CannotRun, "serve cannot listen on the address"),
+    r("mlprov::serve::tls", CannotRun, "serve's TLS certificate or key does not load"),
     r("mlprov::settings::bad-variable", CannotRun, "an environment variable holds a value mlprov cannot use"),
     r("mlprov::settings::cwd", CannotRun, "the current directory cannot be read"),
     r("mlprov::settings::directory", CannotRun, "-C names no directory"),

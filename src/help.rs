@@ -192,6 +192,13 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "serve",
+        &[(
+            "Admit only pods whose models verify against a key, from one registry",
+            "mlprov serve --tls-cert tls.crt --tls-key tls.key --key cosign.pub --allow-registry ghcr.io",
+        )],
+    ),
+    (
         "why",
         &[
             (
@@ -293,6 +300,14 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "SOURCE_DATE_EPOCH",
         "the time recorded in provenance, SBOMs and VSAs",
+    ),
+    (
+        "MLPROV_SERVE_LISTEN, MLPROV_SERVE_TLS_CERT, MLPROV_SERVE_TLS_KEY",
+        "like `serve --listen`, `--tls-cert`, `--tls-key`",
+    ),
+    (
+        "MLPROV_SERVE_DEADLINE_MS, MLPROV_SERVE_CACHE_TTL, MLPROV_SERVE_MAX_REQUEST_BYTES",
+        "`serve`'s answer deadline, verdict cache lifetime and request size limit",
     ),
     (
         "MLPROV_MAX_*",

@@ -34,6 +34,7 @@ pub mod resolve;
 pub mod run;
 pub mod sbom;
 pub mod scan;
+pub mod serve;
 pub mod settings;
 pub mod sign;
 pub mod store;

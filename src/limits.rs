@@ -178,7 +178,7 @@ pub fn show(unit: Unit, v: u64) -> String {
     match unit {
         Unit::Bytes => {
             for (shift, suffix) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
-                if v >= 1 << shift && v % (1 << shift) == 0 {
+                if v >= 1 << shift && v.is_multiple_of(1 << shift) {
                     return format!("{} {suffix}", v >> shift);
                 }
             }

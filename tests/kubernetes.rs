@@ -79,7 +79,7 @@ fn yaml_to_json(y: &yaml_rust2::Yaml) -> Value {
     }
 }
 
-fn yaml_docs(path: &Path) -> Vec<Value> {
+pub fn yaml_docs(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap();
     yaml_rust2::YamlLoader::load_from_str(&text)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))

@@ -68,7 +68,7 @@ fn now() -> u64 {
         .as_secs()
 }
 
-fn spki(key: &VerifyingKey) -> SubjectPublicKeyInfoOwned {
+pub fn spki(key: &VerifyingKey) -> SubjectPublicKeyInfoOwned {
     SubjectPublicKeyInfoOwned::from_key(key).unwrap()
 }
 
@@ -83,13 +83,13 @@ fn sign(key: &SigningKey, msg: &[u8]) -> Vec<u8> {
 
 /// RFC 5280 4.2.1.2 method (1), as Fulcio computes it: SHA-1 of the
 /// subjectPublicKey bits.
-fn key_id(spki: &SubjectPublicKeyInfoOwned) -> OctetString {
+pub fn key_id(spki: &SubjectPublicKeyInfoOwned) -> OctetString {
     use sha1::Digest as _;
     OctetString::new(sha1::Sha1::digest(spki.subject_public_key.raw_bytes()).to_vec()).unwrap()
 }
 
 /// A fresh positive 20-byte serial number, as Fulcio draws.
-fn serial(seed: u64) -> SerialNumber {
+pub fn serial(seed: u64) -> SerialNumber {
     let mut b: Vec<u8> = Sha256::new()
         .chain_update(seed.to_be_bytes())
         .chain_update(
@@ -106,10 +106,10 @@ fn serial(seed: u64) -> SerialNumber {
 }
 
 /// A profile that writes exactly the extensions given.
-struct Profile {
-    subject: Name,
-    issuer: Name,
-    extensions: Vec<Extension>,
+pub struct Profile {
+    pub subject: Name,
+    pub issuer: Name,
+    pub extensions: Vec<Extension>,
 }
 
 impl BuilderProfile for Profile {
@@ -129,7 +129,7 @@ impl BuilderProfile for Profile {
     }
 }
 
-fn ext<T: const_oid::AssociatedOid + Encode>(value: &T, critical: bool) -> Extension {
+pub fn ext<T: const_oid::AssociatedOid + Encode>(value: &T, critical: bool) -> Extension {
     Extension {
         extn_id: T::OID,
         critical,
@@ -163,7 +163,7 @@ fn raw_string_ext(n: u32, value: &str) -> Extension {
     )
 }
 
-fn aki(issuer: &SubjectPublicKeyInfoOwned) -> AuthorityKeyIdentifier {
+pub fn aki(issuer: &SubjectPublicKeyInfoOwned) -> AuthorityKeyIdentifier {
     AuthorityKeyIdentifier {
         key_identifier: Some(key_id(issuer)),
         authority_cert_issuer: None,
@@ -177,7 +177,7 @@ fn tbs_of(cert_der: &[u8]) -> Vec<u8> {
     fields[0].to_der().unwrap()
 }
 
-fn pem(label: &str, der: &[u8]) -> String {
+pub fn pem(label: &str, der: &[u8]) -> String {
     let b = B64.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for chunk in b.as_bytes().chunks(64) {
@@ -307,7 +307,7 @@ fn log_id(key: &SigningKey) -> Vec<u8> {
     Sha256::digest(spki_der(key)).to_vec()
 }
 
-fn ca_cert(
+pub fn ca_cert(
     subject: &str,
     issuer: &str,
     key: &SigningKey,

@@ -23,5 +23,6 @@ mod readme;
 mod registry;
 mod rego;
 mod scan;
+mod serve;
 mod sign;
 mod sigstore_server;

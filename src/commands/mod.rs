@@ -13,6 +13,7 @@ pub mod pull;
 pub mod push;
 pub mod revoke;
 pub mod scan;
+pub mod serve;
 pub mod sign;
 pub mod verify;
 pub mod why;
@@ -241,6 +242,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Sign(args) => sign::run(&cx, args),
         Command::Attest(args) => attest::run(&cx, args),
         Command::Verify(args) => verify::run(&cx, args),
+        Command::Serve(args) => serve::run(&cx, args),
         Command::Graph(args) => graph::run(&cx, args),
         Command::Why(args) => why::run(&cx, args),
         Command::Revoke(args) => revoke::run(&cx, args),

@@ -23,6 +23,12 @@ pub const REGISTRY_INSECURE: &str = "MLPROV_REGISTRY_INSECURE";
 pub const REGISTRY_TIMEOUT: &str = "MLPROV_REGISTRY_TIMEOUT";
 pub const REGISTRY_USERNAME: &str = "MLPROV_REGISTRY_USERNAME";
 pub const REGISTRY_PASSWORD: &str = "MLPROV_REGISTRY_PASSWORD";
+pub const SERVE_LISTEN: &str = "MLPROV_SERVE_LISTEN";
+pub const SERVE_TLS_CERT: &str = "MLPROV_SERVE_TLS_CERT";
+pub const SERVE_TLS_KEY: &str = "MLPROV_SERVE_TLS_KEY";
+pub const SERVE_DEADLINE_MS: &str = "MLPROV_SERVE_DEADLINE_MS";
+pub const SERVE_CACHE_TTL: &str = "MLPROV_SERVE_CACHE_TTL";
+pub const SERVE_MAX_REQUEST_BYTES: &str = "MLPROV_SERVE_MAX_REQUEST_BYTES";
 
 /// A variable holds a value mlprov cannot use.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -67,6 +73,13 @@ pub struct EnvironmentOptions {
     pub registry_username: Option<String>,
     pub registry_password: Option<String>,
     pub docker_config: Option<PathBuf>,
+    // mlprov serve
+    pub serve_listen: Option<String>,
+    pub serve_tls_cert: Option<PathBuf>,
+    pub serve_tls_key: Option<PathBuf>,
+    pub serve_deadline_ms: Option<String>,
+    pub serve_cache_ttl: Option<String>,
+    pub serve_max_request_bytes: Option<String>,
     // Keys.
     pub mlprov_password: Option<Zeroizing<String>>,
     pub cosign_password: Option<Zeroizing<String>>,
@@ -139,6 +152,12 @@ impl EnvironmentOptions {
             registry_username: text(REGISTRY_USERNAME),
             registry_password: text(REGISTRY_PASSWORD),
             docker_config: path("DOCKER_CONFIG"),
+            serve_listen: text(SERVE_LISTEN),
+            serve_tls_cert: path(SERVE_TLS_CERT),
+            serve_tls_key: path(SERVE_TLS_KEY),
+            serve_deadline_ms: text(SERVE_DEADLINE_MS),
+            serve_cache_ttl: text(SERVE_CACHE_TTL),
+            serve_max_request_bytes: text(SERVE_MAX_REQUEST_BYTES),
             mlprov_password: secret("MLPROV_PASSWORD"),
             cosign_password: secret("COSIGN_PASSWORD"),
             ci: text("CI"),

@@ -17,6 +17,7 @@ pub mod env;
 pub mod limits;
 pub mod policy;
 pub mod registry;
+pub mod serve;
 pub mod signing;
 pub mod trust;
 pub mod verify;

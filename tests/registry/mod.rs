@@ -1464,7 +1464,7 @@ fn untrusted_referrers_change_nothing() {
 }
 
 /// PUT a manifest (by tag or digest); returns its digest.
-fn put_manifest(
+pub fn put_manifest(
     reg: &Registry,
     repo: &str,
     reference: &str,
@@ -1488,7 +1488,7 @@ fn put_manifest(
 /// Publish a copy of `repo:from` as `repo:to` with its layers edited by
 /// `edit`, and its referrers (tag schema) re-attached to the copy, as
 /// someone with push access could: the same signed bundles, other names.
-fn relabel(
+pub fn relabel(
     reg: &Registry,
     repo: &str,
     from: &str,
