@@ -36,6 +36,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand build 'Check the inputs, run and record the training, and write provenance and SBOMs'
             cand keygen 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub'
             cand sign 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)'
+            cand serve 'Run a Kubernetes admission webhook that admits workloads only when their models verify'
             cand revoke 'Sign a revocation list (for `revocation-list` in [policy])'
             cand completions 'Print shell completions (dynamic in bash, zsh and fish: they ask mlprov for the project''s input names, registry references and predicate types)'
             cand man 'Print the man page of mlprov or of a command (or write all pages to a directory)'
@@ -164,6 +165,46 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand --offline 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;serve'= {
+            cand --tls-cert 'The server certificate (PEM; the certificate first, then intermediates) [env: MLPROV_SERVE_TLS_CERT]'
+            cand --tls-key 'The certificate''s private key (PEM, unencrypted) [env: MLPROV_SERVE_TLS_KEY]'
+            cand --listen 'Address to listen on [default: 0.0.0.0:8443] [env: MLPROV_SERVE_LISTEN]'
+            cand --deadline-ms 'Milliseconds a review may take; a verification still running then is a denial (keep it below the webhook''s timeoutSeconds) [default: 8000] [env: MLPROV_SERVE_DEADLINE_MS]'
+            cand --cache-ttl 'Seconds a model''s verdict is kept, by digest [default: 300] [env: MLPROV_SERVE_CACHE_TTL]'
+            cand --max-request-bytes 'Largest review body read; a larger one is answered 413 [default: 7340032 (7 MiB)] [env: MLPROV_SERVE_MAX_REQUEST_BYTES]'
+            cand --allow-registry 'A registry models may come from (host[:port] as in references); a model from another is denied. Repeatable (default: any registry)'
+            cand --vsa-key 'A verifier''s public key (PEM): a VSA it signed about the model''s manifest digest, with verificationResult PASSED, admits the model without verifying it again. Repeatable'
+            cand --key 'A trusted public key (PEM). Repeatable'
+            cand --certificate-chain 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable'
+            cand --require 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable'
+            cand --certificate-identity 'Trust keyless signatures by exactly this identity: the certificate''s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)'
+            cand --certificate-identity-regexp 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity'
+            cand --certificate-oidc-issuer 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)'
+            cand --trusted-root 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)'
+            cand --username 'Registry user name; the password is read from stdin (--password-stdin)'
+            cand --timeout 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]'
+            cand --policy 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml''s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego'
+            cand --policy-query 'The Rego rule whose set of messages denies a node'
+            cand --policy-scope 'Where Rego rules run: every node of the graph, or the verified artifact only'
+            cand --max-depth 'How deep to walk resolvedDependencies; a deeper graph fails verification'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand --require-tlog 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root''s Rekor logs, as cosign --key requires. Keyless bundles always must'
+            cand --refresh-trusted-root 'Fetch the current public-good trusted root over TUF first (needs the network)'
+            cand --plain-http 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+            cand --insecure 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
+            cand --password-stdin 'Read the registry password from stdin (with --username)'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -467,6 +508,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand build 'Check the inputs, run and record the training, and write provenance and SBOMs'
             cand keygen 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub'
             cand sign 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)'
+            cand serve 'Run a Kubernetes admission webhook that admits workloads only when their models verify'
             cand revoke 'Sign a revocation list (for `revocation-list` in [policy])'
             cand completions 'Print shell completions (dynamic in bash, zsh and fish: they ask mlprov for the project''s input names, registry references and predicate types)'
             cand man 'Print the man page of mlprov or of a command (or write all pages to a directory)'
@@ -490,6 +532,8 @@ set edit:completion:arg-completer[mlprov] = {|@words|
         &'mlprov;help;keygen'= {
         }
         &'mlprov;help;sign'= {
+        }
+        &'mlprov;help;serve'= {
         }
         &'mlprov;help;revoke'= {
         }

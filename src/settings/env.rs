@@ -101,6 +101,8 @@ pub struct EnvironmentOptions {
     pub xdg_data_home: Option<PathBuf>,
     pub xdg_config_home: Option<PathBuf>,
     pub bash_completion_user_dir: Option<PathBuf>,
+    // `PATH`, to see which programs exist (`init`: `python` or `python3`).
+    pub path: Option<OsString>,
     // Dynamic completion (`COMPLETE=bash mlprov …`, set by the registered
     // shell function): the word being completed and the separator.
     pub clap_complete_index: Option<String>,
@@ -175,6 +177,7 @@ impl EnvironmentOptions {
             xdg_data_home: path("XDG_DATA_HOME"),
             xdg_config_home: path("XDG_CONFIG_HOME"),
             bash_completion_user_dir: path("BASH_COMPLETION_USER_DIR"),
+            path: lookup("PATH"),
             clap_complete_index: text("_CLAP_COMPLETE_INDEX"),
             clap_ifs: raw("_CLAP_IFS"),
             limits: crate::limits::Limit::ALL
@@ -205,6 +208,17 @@ impl EnvironmentOptions {
             vars.iter()
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| OsString::from(v))
+        })
+    }
+
+    /// Whether `program` is an executable file in a `PATH` directory.
+    pub fn on_path(&self, program: &str) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        self.path.as_ref().is_some_and(|p| {
+            std::env::split_paths(p).any(|d| {
+                std::fs::metadata(d.join(program))
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            })
         })
     }
 
