@@ -78,6 +78,8 @@ pub enum Command {
     Push(PushArgs),
     /// Pull a model from an OCI registry, verify it, then place its files.
     Pull(PullArgs),
+    /// Verify a model, copy it with every bundle to another registry, move the tag.
+    Promote(PromoteArgs),
     /// Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub.
     Keygen(KeygenArgs),
     /// Sign a model's files as an OpenSSF Model Signing bundle (model.sig).
@@ -351,10 +353,19 @@ pub struct RevokeArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example (a KServe storage initializer: the storage URI, then the destination):\n  \
+mlprov pull --key /etc/mlprov/cosign.pub oci://REG/REPO@sha256:… /mnt/models"
+)]
 pub struct PullArgs {
-    /// What to pull: registry/repository:tag or registry/repository@sha256:<hex>.
+    /// What to pull: registry/repository:tag or registry/repository@sha256:<hex> (an `oci://`
+    /// prefix, as in a KServe storageUri, is accepted).
     #[arg(value_name = "REF")]
     pub reference: String,
+
+    /// Directory to place the files in (as -o DIR; the KServe storage-initializer form).
+    #[arg(value_name = "DIR", conflicts_with = "output")]
+    pub dir: Option<PathBuf>,
 
     /// Directory to place the files in; must be absent or empty (default: the repository's last path part).
     #[arg(short, long, value_name = "DIR")]
@@ -372,6 +383,62 @@ pub struct PullArgs {
 
     #[command(flatten)]
     pub graph: GraphPolicyArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  \
+mlprov promote intake.example.com/models/m:1.0 registry.example.com/models/m:1.0 \\\n      \
+--key cosign.pub --policy promote.toml --vsa-key gate.key\n\n\
+Exit status: 0 promoted (or already promoted); 1 SRC does not verify under the policy\n\
+(nothing is copied); 2 usage, registry or I/O error (DST's tag is left where it was).")]
+pub struct PromoteArgs {
+    /// The model to promote: registry/repository:tag or registry/repository@sha256:<hex>.
+    #[arg(value_name = "SRC")]
+    pub source: String,
+
+    /// Where to promote it: registry/repository[:tag] (default tag: SRC's). May be another registry.
+    #[arg(value_name = "DST")]
+    pub destination: String,
+
+    /// Verify and print what would be copied, attached and tagged; change nothing in DST.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    #[command(flatten)]
+    pub graph: GraphPolicyArgs,
+
+    /// Sign the promotion's VSA with this private key.
+    #[arg(long, value_name = "KEY")]
+    pub vsa_key: Option<PathBuf>,
+
+    /// Log the key-signed VSA in Rekor (default: on when --rekor-url or MLPROV_REKOR_URL is given).
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        requires = "vsa_key"
+    )]
+    pub tlog_upload: Option<bool>,
+
+    /// Rekor to log the signed VSA in (default: https://rekor.sigstore.dev).
+    #[arg(long, value_name = "URL", env = "MLPROV_REKOR_URL")]
+    pub rekor_url: Option<String>,
+
+    /// Sign the VSA keyless with Sigstore (the job token in GitHub Actions, --identity-token, or a
+    /// browser sign-in).
+    #[arg(long, conflicts_with = "vsa_key")]
+    pub vsa_keyless: bool,
+
+    #[command(flatten)]
+    pub vsa_sigstore: VsaSigstoreArgs,
 }
 
 #[derive(Debug, Args)]

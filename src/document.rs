@@ -384,6 +384,89 @@ pub struct WhyUnreadable {
     pub error: String,
 }
 
+/// `mlprov promote SRC DST --format json`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromoteDocument {
+    #[schemars(schema_with = "version_one")]
+    pub version: u32,
+    /// SRC as given.
+    pub source: String,
+    /// `registry/repo:tag`, the tag moved (or that would be).
+    pub destination: String,
+    /// The model's manifest digest; `null` when SRC did not verify.
+    pub digest: Option<String>,
+    pub dry_run: bool,
+    /// SRC verified under the policy.
+    pub verified: bool,
+    /// DST's tag points at the model (now, or already did).
+    pub promoted: bool,
+    /// Everything was in DST already: nothing was copied or attached.
+    pub already_promoted: bool,
+    /// The verification report (the `verify` document's nodes and findings).
+    #[schemars(schema_with = "any_object")]
+    pub verification: serde_json::Value,
+    /// What the copy does (did, without --dry-run); `null` when SRC did not verify.
+    pub plan: Option<PromotePlan>,
+    /// The VSA attached to DST; `null` under --dry-run, when nothing was
+    /// needed, or when SRC did not verify.
+    pub vsa: Option<PromotedVsa>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromotePlan {
+    /// `true`: SRC and DST are in one registry (blobs are mounted).
+    pub same_registry: bool,
+    pub blobs: Vec<PromoteBlob>,
+    pub manifest: PromoteItem,
+    pub referrers: Vec<PromoteReferrer>,
+    /// What DST's tag pointed at before (`null`: no such tag).
+    pub tag_before: Option<String>,
+    pub mounted_bytes: u64,
+    pub uploaded_bytes: u64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromoteBlob {
+    pub digest: String,
+    pub size: u64,
+    /// `model`, or the referrer the blob belongs to.
+    pub of: String,
+    /// `present` (in DST already), `mount` or `upload`.
+    pub action: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromoteItem {
+    pub digest: String,
+    /// `present` or `copy`.
+    pub action: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromoteReferrer {
+    pub digest: String,
+    pub artifact_type: Option<String>,
+    pub predicate_type: Option<String>,
+    /// `present` or `copy`.
+    pub action: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromotedVsa {
+    /// The referrer manifest's digest in DST.
+    pub referrer: String,
+    /// The VSA bundle's sha256.
+    pub bundle: String,
+    /// The policy the VSA names (`file://…`).
+    pub policy: Option<String>,
+}
+
 // --- the schemas ------------------------------------------------------------
 
 /// The hand-written schema of the `verify` and `graph` documents.
@@ -404,6 +487,7 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("init", schema_of::<InitDocument>()),
         ("keygen", schema_of::<KeygenDocument>()),
         ("pin", schema_of::<PinDocument>()),
+        ("promote", schema_of::<PromoteDocument>()),
         ("pull", schema_of::<PullDocument>()),
         ("push", schema_of::<PushDocument>()),
         ("revoke", schema_of::<RevokeDocument>()),

@@ -116,6 +116,13 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "promote",
+        &[(
+            "Verify a model, copy it with its bundles to production, move the tag",
+            "mlprov promote intake.acme.dev/m:1.0 prod.acme.dev/m:1.0 --key cosign.pub",
+        )],
+    ),
+    (
         "keygen",
         &[
             (

@@ -40,13 +40,14 @@ pub enum Limit {
     PolicyBytes,
     PolicyLines,
     PolicyColumns,
+    ModelCardBytes,
     RegoParseSeconds,
     RegoEvalSeconds,
 }
 
 impl Limit {
     /// Every limit, in the order the README's table lists them.
-    pub const ALL: [Limit; 19] = [
+    pub const ALL: [Limit; 20] = [
         Limit::ManifestBytes,
         Limit::LockBytes,
         Limit::ConfigBytes,
@@ -64,6 +65,7 @@ impl Limit {
         Limit::PolicyBytes,
         Limit::PolicyLines,
         Limit::PolicyColumns,
+        Limit::ModelCardBytes,
         Limit::RegoParseSeconds,
         Limit::RegoEvalSeconds,
     ];
@@ -93,6 +95,7 @@ impl Limit {
             Limit::PolicyBytes => "MLPROV_MAX_POLICY_BYTES",
             Limit::PolicyLines => "MLPROV_MAX_POLICY_LINES",
             Limit::PolicyColumns => "MLPROV_MAX_POLICY_COLUMNS",
+            Limit::ModelCardBytes => "MLPROV_MAX_MODEL_CARD_BYTES",
             Limit::RegoParseSeconds => "MLPROV_REGO_PARSE_TIMEOUT",
             Limit::RegoEvalSeconds => "MLPROV_REGO_EVAL_TIMEOUT",
         }
@@ -132,6 +135,7 @@ impl Limit {
             Limit::PolicyBytes => 1 << 20,
             Limit::PolicyLines => 20_000,
             Limit::PolicyColumns => 16_384,
+            Limit::ModelCardBytes => 4 << 20,
             Limit::RegoParseSeconds => 10,
             Limit::RegoEvalSeconds => 10,
         }

@@ -23,7 +23,7 @@ const INPUTS: [&str; 4] = [
 /// What a fresh clone has of `examples/finetune`: its tracked files (the
 /// index of this checkout, read from the work tree), committed in a new git
 /// repository so that `build` sees a clean tree.
-fn fresh_example(env: &TestEnv) -> PathBuf {
+pub(crate) fn fresh_example(env: &TestEnv) -> PathBuf {
     let root = repo_root();
     let repo = git2::Repository::open(&root).expect("the mlprov checkout is a git repository");
     let index = repo.index().expect("index");
@@ -61,7 +61,7 @@ fn git_status(dir: &Path) -> Vec<String> {
 /// The README's walkthrough: `python3 prepare_base.py && mlprov pin &&
 /// mlprov build && mlprov keygen --no-password && mlprov attest --key
 /// cosign.key && mlprov sign --key cosign.key`. Returns the project.
-fn walkthrough(env: &TestEnv) -> PathBuf {
+pub(crate) fn walkthrough(env: &TestEnv) -> PathBuf {
     let dir = fresh_example(env);
     let st = std::process::Command::new("python3")
         .arg("prepare_base.py")
@@ -100,9 +100,10 @@ fn walkthrough(env: &TestEnv) -> PathBuf {
 
 /// Per node of a verification (or graph) JSON report: digest → (names,
 /// roles, verified, proven predicate types, finding codes).
-type Summary = BTreeMap<String, (Vec<String>, Vec<String>, bool, Vec<String>, Vec<String>)>;
+pub(crate) type Summary =
+    BTreeMap<String, (Vec<String>, Vec<String>, bool, Vec<String>, Vec<String>)>;
 
-fn summary(report: &serde_json::Value) -> Summary {
+pub(crate) fn summary(report: &serde_json::Value) -> Summary {
     let nodes = report
         .get("verification")
         .and_then(|g| g.get("nodes"))
@@ -259,7 +260,13 @@ fn keygen_in_a_git_repository_ignores_the_private_key() {
 /// Rewrite the referrers index (the `sha256-<manifest>` tag: distribution
 /// 2.8 has no referrers API) without the input-evidence referrers about
 /// `input` of `predicate`.
-fn drop_input_bundle(reg: &Registry, repo: &str, manifest: &str, input: &str, predicate: &str) {
+pub(crate) fn drop_input_bundle(
+    reg: &Registry,
+    repo: &str,
+    manifest: &str,
+    input: &str,
+    predicate: &str,
+) {
     let tag = format!("sha256-{}", manifest.trim_start_matches("sha256:"));
     let (status, body) = reg.manifest(repo, &tag);
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));

@@ -257,3 +257,129 @@ fn policies_validate_against_the_published_crds() {
     let (code, out) = check(&bin, tmp.path(), schema, &bad);
     assert_ne!(code, 0, "an unknown ClusterImagePolicy field passed: {out}");
 }
+
+// ---------------------------------------------------------------------------
+// examples/kubernetes/kserve: verified loading.
+
+const KSERVE: &str = "examples/kubernetes/kserve";
+/// KServe's CRD (`charts/kserve-crd/files/` of kserve/kserve), when the
+/// steering repository's shared/ has it.
+const CSC_CRD: &str = "serving.kserve.io_clusterstoragecontainers.yaml";
+
+/// The ClusterStorageContainer of the example.
+pub fn cluster_storage_container() -> Value {
+    let docs = yaml_docs(
+        &repo_root()
+            .join(KSERVE)
+            .join("cluster-storage-container.yaml"),
+    );
+    assert_eq!(docs.len(), 1);
+    docs.into_iter().next().unwrap()
+}
+
+/// What KServe's injector relies on (pkg/webhook/admission/pod/
+/// storage_initializer_injector.go): the container is found by its name
+/// `storage-initializer`; it is chosen for a URI by `supportedUriFormats`
+/// (prefix or regex) when `workloadType` is `initContainer`; KServe sets
+/// `args` to the URI and the mount path and merges the rest of the
+/// container over its default (so `args` here would replace the URI).
+#[test]
+fn kserve_storage_initializer_has_what_kserve_relies_on() {
+    let csc = cluster_storage_container();
+    assert_eq!(csc["apiVersion"], "serving.kserve.io/v1alpha1");
+    assert_eq!(csc["kind"], "ClusterStorageContainer");
+    assert!(
+        csc["metadata"]["name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty())
+    );
+    let spec = &csc["spec"];
+    let c = &spec["container"];
+    assert_eq!(c["name"], "storage-initializer");
+    assert!(c["image"].as_str().is_some_and(|i| !i.is_empty()));
+    assert!(
+        c.get("args").is_none(),
+        "args would replace KServe's URI and path"
+    );
+    let command: Vec<&str> = c["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(&command[..2], ["mlprov", "pull"]);
+    assert!(command.contains(&"--key") || command.contains(&"--certificate-identity"));
+    assert_eq!(spec["workloadType"], "initContainer");
+    let prefixes: Vec<&str> = spec["supportedUriFormats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["prefix"].as_str())
+        .collect();
+    assert_eq!(prefixes, ["oci://"]);
+    // The image sets what the command reads.
+    let containerfile =
+        std::fs::read_to_string(repo_root().join(KSERVE).join("Containerfile")).unwrap();
+    for path in command.iter().filter(|a| a.starts_with("/etc/mlprov/")) {
+        assert!(
+            containerfile.contains(path),
+            "the Containerfile does not provide {path}"
+        );
+        let name = path.trim_start_matches("/etc/mlprov/");
+        if name == "policy.toml" {
+            assert!(repo_root().join(KSERVE).join("trust").join(name).is_file());
+        }
+    }
+
+    // The InferenceService: a pinned oci:// URI this container serves.
+    let isvc = yaml_docs(&repo_root().join(KSERVE).join("inference-service.yaml"));
+    assert_eq!(isvc.len(), 1);
+    let isvc = &isvc[0];
+    assert_eq!(isvc["apiVersion"], "serving.kserve.io/v1beta1");
+    assert_eq!(isvc["kind"], "InferenceService");
+    let model = &isvc["spec"]["predictor"]["model"];
+    assert!(model["modelFormat"]["name"].is_string());
+    let uri = model["storageUri"].as_str().unwrap();
+    assert!(prefixes.iter().any(|p| uri.starts_with(p)), "{uri}");
+    let (_, digest) = uri.split_once("@sha256:").expect("pinned by digest");
+    assert!(digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()));
+    // mlprov reads the URI as a reference.
+    let env = TestEnv::new();
+    let r = env.run(&env.work(), &["pull", "--help"]).ok();
+    assert!(r.stdout.contains("[DIR]"), "{}", r.stdout);
+}
+
+#[test]
+#[ignore = "needs ../shared/tools"]
+fn kserve_storage_container_validates_against_the_published_crd() {
+    let Some(bin) = validators() else {
+        return;
+    };
+    let file = repo_root().join("../shared/crds").join(CSC_CRD);
+    if !file.is_file() {
+        skip(&format!(
+            "KServe's CRD schema is missing ({} does not exist)",
+            file.display()
+        ));
+        return;
+    }
+    let schema = crd_schema(&file, "v1alpha1");
+    let tmp = tempfile::tempdir().unwrap();
+    let csc = cluster_storage_container();
+    let (code, out) = check(&bin, tmp.path(), &schema, &csc);
+    assert_eq!(code, 0, "{out}");
+    // The check can fail: a misspelt key and a missing required field.
+    let mut bad = csc.clone();
+    bad["spec"]["supportedUriFormat"] = bad["spec"]["supportedUriFormats"].take();
+    bad["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("supportedUriFormats");
+    let (code, out) = check(&bin, tmp.path(), &schema, &bad);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("supportedUriFormat"), "{out}");
+    let mut bad = csc.clone();
+    bad["spec"]["container"]["imagePullPolicy"] = serde_json::json!(3);
+    let (code, _) = check(&bin, tmp.path(), &schema, &bad);
+    assert_ne!(code, 0);
+}

@@ -19,6 +19,7 @@ mod layering;
 mod limits;
 mod manifest_errors;
 mod pin;
+mod promote;
 mod readme;
 mod registry;
 mod rego;

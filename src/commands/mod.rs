@@ -9,6 +9,7 @@ pub mod init;
 pub mod keygen;
 pub mod man;
 pub mod pin;
+pub mod promote;
 pub mod pull;
 pub mod push;
 pub mod revoke;
@@ -238,6 +239,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Build(args) => build::run(&cx, args),
         Command::Push(args) => push::run(&cx, args),
         Command::Pull(args) => pull::run(&cx, args),
+        Command::Promote(args) => promote::run(&cx, args),
         Command::Keygen(args) => keygen::run(&cx, args),
         Command::Sign(args) => sign::run(&cx, args),
         Command::Attest(args) => attest::run(&cx, args),

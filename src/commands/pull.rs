@@ -16,7 +16,12 @@ use crate::settings::registry::access as registry_access;
 use crate::settings::trust;
 
 pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
-    let reference = OciRef::parse(&args.reference)?;
+    // A KServe storageUri (`oci://…`) names the same reference.
+    let reference = OciRef::parse(
+        args.reference
+            .strip_prefix("oci://")
+            .unwrap_or(&args.reference),
+    )?;
     if cx.settings.offline {
         return Err(miette!(
             code = "mlprov::usage",
@@ -25,7 +30,7 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
             cx.settings.offline_cause
         ));
     }
-    let dest = match &args.output {
+    let dest = match args.output.as_ref().or(args.dir.as_ref()) {
         Some(d) => cx.settings.cwd.join(d),
         None => cx.settings.cwd.join(
             reference

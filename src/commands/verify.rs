@@ -185,7 +185,7 @@ fn attach_vsa(cx: &Context, out: &Outcome, bundle: Vec<u8>) -> Result<()> {
     let subject = crate::registry::push::Subject {
         digest: manifest,
         size: manifest_bytes.len() as u64,
-        created: vsa_time(&b.bytes).or(created).unwrap_or_default(),
+        created: vsa::time_verified(&b.bytes).or(created).unwrap_or_default(),
     };
     let (pushed, via) = crate::registry::push::attach(&client, repo, &subject, &[b])?;
     for r in &pushed {
@@ -206,18 +206,4 @@ fn attach_vsa(cx: &Context, out: &Outcome, bundle: Vec<u8>) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// The VSA's `timeVerified`, read back from its bundle.
-fn vsa_time(bundle: &[u8]) -> Option<String> {
-    use base64::Engine as _;
-    let v: serde_json::Value = serde_json::from_slice(bundle).ok()?;
-    let payload = v.pointer("/dsseEnvelope/payload")?.as_str()?;
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(payload)
-        .ok()?;
-    let st: serde_json::Value = serde_json::from_slice(&raw).ok()?;
-    st.pointer("/predicate/timeVerified")?
-        .as_str()
-        .map(str::to_string)
 }

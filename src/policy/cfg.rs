@@ -22,6 +22,7 @@ pub(crate) const POLICY_KEYS: &[&str] = &[
     "artifact",
     "roles",
     "artifacts",
+    "model-card",
 ];
 pub(crate) const ARTIFACT_RULE_KEYS: &[&str] = &["source", "name", "digest", "require", "signers"];
 pub(crate) const ROLE_POLICY_KEYS: &[&str] = &["require", "signers", "optional"];
@@ -204,6 +205,26 @@ impl Validator<'_> {
                 self.check_keys(rt, ROLE_POLICY_KEYS, &w);
                 let rp = self.role_policy(rt, &w);
                 p.roles.insert(role, rp);
+            }
+        }
+        if let Some(c) = self.get_table(t, "model-card", where_) {
+            let w = format!("{where_} model-card");
+            self.check_keys(c, &["require"], &w);
+            for (f, span) in self.get_str_array(c, "require", &w).unwrap_or_default() {
+                if !crate::verify::card::FIELDS.contains(&f.as_str()) {
+                    self.problem(
+                        "model-card",
+                        format!("unknown model-card field `{f}` in model-card.require"),
+                        span,
+                        Some("not a model-card field"),
+                        Some(format!(
+                            "fields are: {}",
+                            crate::verify::card::FIELDS.join(", ")
+                        )),
+                    );
+                } else if !p.model_card_require.contains(&f) {
+                    p.model_card_require.push(f);
+                }
             }
         }
         if let Some(item) = t.get("artifacts") {
@@ -402,6 +423,19 @@ pub mod schema {
         /// bundle to count. The command line's `--key` keys apply only
         /// where neither the role nor a selecting rule names signers.
         pub artifacts: Option<Vec<ArtifactRuleSchema>>,
+        pub model_card: Option<ModelCardSchema>,
+    }
+
+    /// `[policy.model-card]`: what the model's card (`README.md`: YAML
+    /// front matter and Markdown sections) must give. A missing field is
+    /// finding E0408 on the verified artifact.
+    #[derive(JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    pub struct ModelCardSchema {
+        /// Fields the card must have: `intended-use`, `training-data`,
+        /// `evaluation`, `limitations`, `license`.
+        pub require: Option<Vec<String>>,
     }
 
     /// One `[[policy.artifacts]]` rule: at least one of `source`, `name`,

@@ -44,6 +44,9 @@ pub struct Policy {
     /// Rules for the artifacts they select, wherever they sit in the graph
     /// (`[[policy.artifacts]]`), in the order written.
     pub artifacts: Vec<ArtifactRule>,
+    /// Fields the model card must have (`[policy.model-card] require`), in
+    /// the order written.
+    pub model_card_require: Vec<String>,
 }
 
 /// A rule for the artifacts it selects (`[[policy.artifacts]]`), on top of

@@ -15,6 +15,7 @@
 //! work on a small current-thread runtime it owns.
 
 pub mod client;
+pub mod copy;
 pub mod credentials;
 pub mod modelpack;
 pub mod plan;

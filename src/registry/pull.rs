@@ -222,6 +222,11 @@ pub struct Staged {
     pub referrers_api: bool,
     staging: tempfile::TempDir,
     dest: PathBuf,
+    /// DEST is an existing empty directory (a volume mount, as KServe's
+    /// `/mnt/models`, which cannot be replaced by a rename and whose parent
+    /// may be read-only): the staging directory is inside it, and placing
+    /// moves its entries up.
+    in_place: bool,
     _registered: crate::cleanup::Registered,
 }
 
@@ -238,6 +243,9 @@ impl Staged {
     /// Move the files into the destination: a rename of the staging
     /// directory, so DIR either gets everything or nothing.
     pub fn place(self) -> Result<PathBuf, RegistryError> {
+        if self.in_place {
+            return self.place_inside();
+        }
         check_destination(&self.dest)?;
         if self.dest.exists() {
             std::fs::remove_dir(&self.dest).map_err(RegistryError::io(&self.dest))?;
@@ -254,6 +262,35 @@ impl Staged {
             let _ = std::fs::remove_dir_all(&staging);
             RegistryError::io(&self.dest)(e)
         })?;
+        Ok(self.dest)
+    }
+}
+
+impl Staged {
+    /// Move the staged entries into DEST, which holds nothing else (the
+    /// staging directory is hidden inside it); then remove the staging
+    /// directory. Every entry is a rename within one file system.
+    fn place_inside(self) -> Result<PathBuf, RegistryError> {
+        let staging = self.staging.path().to_path_buf();
+        let others = std::fs::read_dir(&self.dest)
+            .map_err(RegistryError::io(&self.dest))?
+            .filter_map(|e| e.ok())
+            .any(|e| e.path() != staging);
+        if others {
+            return Err(RegistryError::DestinationNotEmpty {
+                path: self.dest.display().to_string(),
+            });
+        }
+        let entries: Vec<_> = std::fs::read_dir(&staging)
+            .map_err(RegistryError::io(&staging))?
+            .collect::<Result<_, _>>()
+            .map_err(RegistryError::io(&staging))?;
+        for e in entries {
+            let to = self.dest.join(e.file_name());
+            std::fs::rename(e.path(), &to).map_err(RegistryError::io(&to))?;
+        }
+        // The staging directory is empty now; TempDir removes it.
+        drop(self.staging);
         Ok(self.dest)
     }
 }
@@ -285,11 +322,21 @@ pub fn stage(
     dest: &Path,
     reporter: &dyn Reporter,
 ) -> Result<Staged, RegistryError> {
+    if dest.is_dir() {
+        crate::cleanup::sweep(dest);
+    }
     check_destination(dest)?;
     let resolved = resolve(client, reference)?;
-    let parent = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+    // An existing (empty) directory is staged into: it may be a mount
+    // point that a rename cannot replace.
+    let in_place = dest.is_dir();
+    let parent = if in_place {
+        dest.to_path_buf()
+    } else {
+        match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
     };
     std::fs::create_dir_all(&parent).map_err(RegistryError::io(&parent))?;
     crate::cleanup::sweep(&parent);
@@ -314,6 +361,7 @@ pub fn stage(
         referrers_api,
         staging,
         dest: dest.to_path_buf(),
+        in_place,
         _registered: registered,
     })
 }

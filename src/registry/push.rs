@@ -489,7 +489,7 @@ const INDEX_ROUNDS: u32 = 12;
 /// before the other's write. After writing, the index is read again (after
 /// a pause long enough for a concurrent writer's read-then-write to land)
 /// and merged again until it holds every entry of this push.
-fn merge_tag_index(
+pub(crate) fn merge_tag_index(
     client: &Client,
     repo: &str,
     subject: &Sha256Digest,

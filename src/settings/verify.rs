@@ -9,6 +9,7 @@ use super::GlobalSettings;
 use super::registry::access as registry_access;
 use super::{policy, trust};
 use crate::cli::{GraphPolicyArgs, RegistryArgs, TrustArgs, VerifyArgs};
+use crate::limits::Limit;
 use crate::output::Printer;
 use crate::project::Project;
 use crate::verify::locate::RegistryLocator;
@@ -105,6 +106,7 @@ pub fn verify_with(
         &registry_locator
     };
     let resolved = resolve(&registry_locator, &policy)?;
+    let card = (!policy.model_card_require.is_empty()).then(|| card_location(&resolved.root));
 
     let project = Project::discover(&s.cwd).ok();
     let store = s.paths.store();
@@ -129,7 +131,11 @@ pub fn verify_with(
             crate::cli::PolicyScope::Root => RegoScope::Root,
         },
     };
-    let graph = walk::verify_graph(resolved.root, &settings);
+    let mut graph = walk::verify_graph(resolved.root, &settings);
+    if let Some(card) = card {
+        let text = read_card(card, &kept_access);
+        model_card_findings(&mut graph, &policy.model_card_require, text);
+    }
     Ok(Outcome {
         graph,
         resource_uri: resolved.resource_uri,
@@ -191,4 +197,138 @@ pub fn verify_target(s: &GlobalSettings, printer: &Printer, args: &VerifyArgs) -
     })?;
     out.reference = reference;
     Ok(out)
+}
+
+/// Where the root's model card (`README.md`) is.
+enum CardAt {
+    /// A file on disk (it may not exist: then there is no card; `None`: a
+    /// single-file model, which has none).
+    File(Option<std::path::PathBuf>),
+    /// A layer of a registry manifest (`None`: the manifest has no
+    /// `README.md`).
+    Layer {
+        location: String,
+        layer: Option<crate::digest::FileEntry>,
+    },
+    /// The target has no files to read a card from (a digest).
+    Unavailable(String),
+}
+
+fn card_location(root: &crate::verify::Root) -> CardAt {
+    if let Some(b) = &root.bytes {
+        // A single-file model has no card.
+        return CardAt::File(b.path.is_dir().then(|| b.path.join("README.md")));
+    }
+    if let (Some(listed), Some(location)) = (&root.listed, &root.name) {
+        return CardAt::Layer {
+            location: location.clone(),
+            layer: listed.files.iter().find(|f| f.path == "README.md").cloned(),
+        };
+    }
+    CardAt::Unavailable(
+        "the target is a digest, so there are no files to read the model card from".into(),
+    )
+}
+
+/// The card's text: `Ok(None)` when the model has none, `Err` when it
+/// cannot be read (a finding too: what cannot be read proves nothing).
+fn read_card(at: CardAt, access: &crate::registry::Access) -> Result<Option<String>, String> {
+    let text = |bytes: Vec<u8>, what: &str| {
+        String::from_utf8(bytes).map_err(|_| format!("{what} is not UTF-8 text"))
+    };
+    match at {
+        CardAt::File(None) => Ok(None),
+        CardAt::File(Some(p)) => match std::fs::metadata(&p) {
+            Ok(m) if m.len() > Limit::ModelCardBytes.get() => Err(format!(
+                "{} is larger than the limit of {} ({})",
+                p.display(),
+                Limit::ModelCardBytes.shown(),
+                Limit::ModelCardBytes.named()
+            )),
+            Ok(_) => std::fs::read(&p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))
+                .and_then(|b| text(b, &p.display().to_string()))
+                .map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read {}: {e}", p.display())),
+        },
+        CardAt::Layer { layer: None, .. } => Ok(None),
+        CardAt::Layer {
+            location,
+            layer: Some(f),
+        } => {
+            let reference = crate::registry::OciRef::parse(&location).map_err(|e| e.to_string())?;
+            let what = format!("{location} README.md");
+            let fetch = || -> Result<Vec<u8>, crate::registry::RegistryError> {
+                let settings = access.settings_for(&reference.registry)?;
+                let client = crate::registry::Client::new(&reference.registry, &settings)?;
+                // The layer's digest is the file's sha256, which the walk
+                // checks against the signed file list; the download is
+                // checked against it.
+                client.fetch_small_blob(
+                    &reference.repository,
+                    &f.sha256,
+                    f.size,
+                    Limit::ModelCardBytes,
+                    &what,
+                )
+            };
+            let bytes = fetch().map_err(|e| format!("cannot fetch {what}: {e}"))?;
+            text(bytes, &what).map(Some)
+        }
+        CardAt::Unavailable(why) => Err(why),
+    }
+}
+
+/// E0408 on the root for each field of `require` the card lacks.
+fn model_card_findings(
+    graph: &mut Graph,
+    require: &[String],
+    card: Result<Option<String>, String>,
+) {
+    use crate::verify::Code;
+    use crate::verify::node::Finding;
+    let Some(root) = graph.nodes.first_mut() else {
+        return;
+    };
+    let digest = root.digest;
+    let policy_help = "or drop the field from `require` under [policy.model-card]";
+    match card {
+        Err(why) => root.findings.push(
+            Finding::new(
+                Code::ModelCardIncomplete,
+                digest,
+                format!("the model card cannot be checked: {why}"),
+            )
+            .with_help(format!(
+                "publish the model with its README.md, {policy_help}"
+            )),
+        ),
+        Ok(text) => {
+            let missing = crate::verify::card::missing(text.as_deref(), require);
+            for field in missing {
+                let message = if text.is_none() {
+                    format!("the model has no model card (README.md), so it lacks `{field}`")
+                } else {
+                    format!("the model card (README.md) lacks `{field}`")
+                };
+                root.findings.push(
+                    Finding::new(Code::ModelCardIncomplete, digest, message).with_help(format!(
+                        "add a `{}` section (or `{field}:` in the YAML front matter) to README.md and rebuild, {policy_help}",
+                        card_heading(&field)
+                    )),
+                );
+            }
+        }
+    }
+}
+
+fn card_heading(field: &str) -> &'static str {
+    match field {
+        "intended-use" => "## Intended use",
+        "training-data" => "## Training data",
+        "evaluation" => "## Evaluation",
+        "limitations" => "## Limitations",
+        _ => "## License",
+    }
 }

@@ -5,7 +5,7 @@
 //! - `E01xx` integrity of the bytes against what was signed
 //! - `E02xx` signatures, signers and bundle format
 //! - `E03xx` required attestations
-//! - `E04xx` policy (licenses, formats, scan verdicts, revocations, Rego)
+//! - `E04xx` policy (licenses, formats, scan verdicts, revocations, Rego, model card)
 //! - `E06xx` the provenance graph (cycles, depth, unresolvable inputs)
 //!
 
@@ -92,6 +92,9 @@ pub enum Code {
     /// The policy cannot be enforced as written (a keyless identity this
     /// build cannot verify, a Rego evaluation error, a bad revocation list).
     PolicyUnenforceable,
+    /// The model card (`README.md`) lacks a field `[policy.model-card]`
+    /// requires, or cannot be read.
+    ModelCardIncomplete,
     /// The provenance graph has a cycle.
     Cycle,
     /// The graph is deeper than `--max-depth`.
@@ -142,6 +145,7 @@ impl Code {
         Code::BuilderNotAllowed,
         Code::PolicyDenied,
         Code::PolicyUnenforceable,
+        Code::ModelCardIncomplete,
         Code::Cycle,
         Code::MaxDepth,
         Code::UnresolvableDependency,
@@ -188,6 +192,7 @@ impl Code {
             Code::BuilderNotAllowed => "E0405",
             Code::PolicyDenied => "E0406",
             Code::PolicyUnenforceable => "E0407",
+            Code::ModelCardIncomplete => "E0408",
             Code::Cycle => "E0601",
             Code::MaxDepth => "E0602",
             Code::UnresolvableDependency => "E0603",
@@ -235,6 +240,7 @@ impl Code {
             Code::BuilderNotAllowed => "builder-not-allowed",
             Code::PolicyDenied => "policy-denied",
             Code::PolicyUnenforceable => "policy-unenforceable",
+            Code::ModelCardIncomplete => "model-card-incomplete",
             Code::Cycle => "cycle",
             Code::MaxDepth => "max-depth",
             Code::UnresolvableDependency => "unresolvable-dependency",

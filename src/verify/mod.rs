@@ -8,6 +8,7 @@
 //! builds the walk's root; [`walk`] computes the graph (each node judged
 //! once per context, at its shortest depth); [`checks`] decide.
 
+pub mod card;
 pub mod checks;
 pub mod code;
 pub mod lineage;

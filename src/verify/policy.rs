@@ -109,6 +109,8 @@ pub struct VerifyPolicy {
     /// `[[policy.artifacts]]`, in the order written.
     pub artifacts: Vec<NodeRule>,
     pub rego: Option<RegoPolicy>,
+    /// `[policy.model-card] require`: fields the root's `README.md` must have.
+    pub model_card_require: Vec<String>,
 }
 
 /// A `[[policy.artifacts]]` rule, resolved: globs compiled, keys loaded.
@@ -376,6 +378,7 @@ pub fn resolve(
         scan: ScanPolicy::from(policy),
         require_pinned_revisions: policy.require_pinned_revisions,
         builders_allow: policy.builders_allow.clone(),
+        model_card_require: policy.model_card_require.clone(),
         ..Default::default()
     };
     // The root: [policy.artifact], plus what the command line requires and

@@ -101,3 +101,17 @@ pub fn statement(
     }
     Statement::new(subject, PREDICATE_VSA, predicate)
 }
+
+/// The VSA's `timeVerified`, read back from its bundle.
+pub fn time_verified(bundle: &[u8]) -> Option<String> {
+    use base64::Engine as _;
+    let v: serde_json::Value = serde_json::from_slice(bundle).ok()?;
+    let payload = v.pointer("/dsseEnvelope/payload")?.as_str()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .ok()?;
+    let st: serde_json::Value = serde_json::from_slice(&raw).ok()?;
+    st.pointer("/predicate/timeVerified")?
+        .as_str()
+        .map(str::to_string)
+}

@@ -3,7 +3,7 @@
 //! schema fallback runs for real), a referrers-API stand-in, and a
 //! fault-injecting proxy.
 
-mod proxy;
+pub mod proxy;
 pub mod referrers_server;
 pub mod server;
 
