@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write an mlprov.toml for this training repository')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Scan model files for code and for unsafe or malformed formats')
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Check the inputs, run and record the training, and write provenance and SBOMs')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Verify a model, copy it with every bundle to another registry, move the tag')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a Kubernetes admission webhook that admits workloads only when their models verify')
@@ -128,6 +129,48 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;promote' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'A trusted public key (PEM). Repeatable')
+            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable')
+            [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable')
+            [CompletionResult]::new('--certificate-identity', '--certificate-identity', [CompletionResultType]::ParameterName, 'Trust keyless signatures by exactly this identity: the certificate''s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)')
+            [CompletionResult]::new('--certificate-identity-regexp', '--certificate-identity-regexp', [CompletionResultType]::ParameterName, 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity')
+            [CompletionResult]::new('--certificate-oidc-issuer', '--certificate-oidc-issuer', [CompletionResultType]::ParameterName, 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)')
+            [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml''s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego')
+            [CompletionResult]::new('--policy-query', '--policy-query', [CompletionResultType]::ParameterName, 'The Rego rule whose set of messages denies a node')
+            [CompletionResult]::new('--policy-scope', '--policy-scope', [CompletionResultType]::ParameterName, 'Where Rego rules run: every node of the graph, or the verified artifact only')
+            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'How deep to walk resolvedDependencies; a deeper graph fails verification')
+            [CompletionResult]::new('--vsa-key', '--vsa-key', [CompletionResultType]::ParameterName, 'Sign the promotion''s VSA with this private key')
+            [CompletionResult]::new('--tlog-upload', '--tlog-upload', [CompletionResultType]::ParameterName, 'Log the key-signed VSA in Rekor (default: on when --rekor-url or MLPROV_REKOR_URL is given)')
+            [CompletionResult]::new('--rekor-url', '--rekor-url', [CompletionResultType]::ParameterName, 'Rekor to log the signed VSA in (default: https://rekor.sigstore.dev)')
+            [CompletionResult]::new('--identity-token', '--identity-token', [CompletionResultType]::ParameterName, 'The OIDC identity token (a JWT with audience `sigstore`) to sign the VSA keyless with')
+            [CompletionResult]::new('--fulcio-url', '--fulcio-url', [CompletionResultType]::ParameterName, 'Fulcio (the certificate authority) to use')
+            [CompletionResult]::new('--oidc-issuer', '--oidc-issuer', [CompletionResultType]::ParameterName, 'OIDC issuer for the browser sign-in')
+            [CompletionResult]::new('--oidc-client-id', '--oidc-client-id', [CompletionResultType]::ParameterName, 'OIDC client ID for the browser sign-in')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Verify and print what would be copied, attached and tagged; change nothing in DST')
+            [CompletionResult]::new('--require-tlog', '--require-tlog', [CompletionResultType]::ParameterName, 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root''s Rekor logs, as cosign --key requires. Keyless bundles always must')
+            [CompletionResult]::new('--refresh-trusted-root', '--refresh-trusted-root', [CompletionResultType]::ParameterName, 'Fetch the current public-good trusted root over TUF first (needs the network)')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
+            [CompletionResult]::new('--vsa-keyless', '--vsa-keyless', [CompletionResultType]::ParameterName, 'Sign the VSA keyless with Sigstore (the job token in GitHub Actions, --identity-token, or a browser sign-in)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -531,6 +574,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write an mlprov.toml for this training repository')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Scan model files for code and for unsafe or malformed formats')
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Check the inputs, run and record the training, and write provenance and SBOMs')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Verify a model, copy it with every bundle to another registry, move the tag')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a Kubernetes admission webhook that admits workloads only when their models verify')
@@ -557,6 +601,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             break
         }
         'mlprov;help;build' {
+            break
+        }
+        'mlprov;help;promote' {
             break
         }
         'mlprov;help;keygen' {

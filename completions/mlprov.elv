@@ -34,6 +34,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand init 'Write an mlprov.toml for this training repository'
             cand scan 'Scan model files for code and for unsafe or malformed formats'
             cand build 'Check the inputs, run and record the training, and write provenance and SBOMs'
+            cand promote 'Verify a model, copy it with every bundle to another registry, move the tag'
             cand keygen 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub'
             cand sign 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)'
             cand serve 'Run a Kubernetes admission webhook that admits workloads only when their models verify'
@@ -121,6 +122,47 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand --offline 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlprov;promote'= {
+            cand --key 'A trusted public key (PEM). Repeatable'
+            cand --certificate-chain 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable'
+            cand --require 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable'
+            cand --certificate-identity 'Trust keyless signatures by exactly this identity: the certificate''s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)'
+            cand --certificate-identity-regexp 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity'
+            cand --certificate-oidc-issuer 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)'
+            cand --trusted-root 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)'
+            cand --username 'Registry user name; the password is read from stdin (--password-stdin)'
+            cand --timeout 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]'
+            cand --policy 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml''s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego'
+            cand --policy-query 'The Rego rule whose set of messages denies a node'
+            cand --policy-scope 'Where Rego rules run: every node of the graph, or the verified artifact only'
+            cand --max-depth 'How deep to walk resolvedDependencies; a deeper graph fails verification'
+            cand --vsa-key 'Sign the promotion''s VSA with this private key'
+            cand --tlog-upload 'Log the key-signed VSA in Rekor (default: on when --rekor-url or MLPROV_REKOR_URL is given)'
+            cand --rekor-url 'Rekor to log the signed VSA in (default: https://rekor.sigstore.dev)'
+            cand --identity-token 'The OIDC identity token (a JWT with audience `sigstore`) to sign the VSA keyless with'
+            cand --fulcio-url 'Fulcio (the certificate authority) to use'
+            cand --oidc-issuer 'OIDC issuer for the browser sign-in'
+            cand --oidc-client-id 'OIDC client ID for the browser sign-in'
+            cand --format 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)'
+            cand -C 'Run as if mlprov was started in DIR'
+            cand --color 'When to use colors on the terminal'
+            cand --dry-run 'Verify and print what would be copied, attached and tagged; change nothing in DST'
+            cand --require-tlog 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root''s Rekor logs, as cosign --key requires. Keyless bundles always must'
+            cand --refresh-trusted-root 'Fetch the current public-good trusted root over TUF first (needs the network)'
+            cand --plain-http 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]'
+            cand --insecure 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]'
+            cand --password-stdin 'Read the registry password from stdin (with --username)'
+            cand --vsa-keyless 'Sign the VSA keyless with Sigstore (the job token in GitHub Actions, --identity-token, or a browser sign-in)'
+            cand -q 'Print less: errors only'
+            cand --quiet 'Print less: errors only'
+            cand -v 'Print more detail (repeat for even more)'
+            cand --verbose 'Print more detail (repeat for even more)'
+            cand --offline 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -506,6 +548,7 @@ set edit:completion:arg-completer[mlprov] = {|@words|
             cand init 'Write an mlprov.toml for this training repository'
             cand scan 'Scan model files for code and for unsafe or malformed formats'
             cand build 'Check the inputs, run and record the training, and write provenance and SBOMs'
+            cand promote 'Verify a model, copy it with every bundle to another registry, move the tag'
             cand keygen 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub'
             cand sign 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)'
             cand serve 'Run a Kubernetes admission webhook that admits workloads only when their models verify'
@@ -528,6 +571,8 @@ set edit:completion:arg-completer[mlprov] = {|@words|
         &'mlprov;help;scan'= {
         }
         &'mlprov;help;build'= {
+        }
+        &'mlprov;help;promote'= {
         }
         &'mlprov;help;keygen'= {
         }

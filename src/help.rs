@@ -515,7 +515,9 @@ fn add_candidates(cmd: Command) -> Command {
         })
         .mut_subcommand("push", |s| s.mut_arg("reference", |a| a.add(refs())))
         .mut_subcommand("pull", |s| {
+            // `mut_arg` puts the argument last: put DIR back after REF.
             s.mut_arg("reference", |a| a.add(refs()))
+                .mut_arg("dir", |a| a)
                 .mut_arg("require", |a| a.add(predicates()))
         })
         .mut_subcommand("why", |s| {
