@@ -28,30 +28,45 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of mlprov.toml, or of a command''s `--format json` document')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write an mlprov.toml for this training repository')
-            [CompletionResult]::new('pin', 'pin', [CompletionResultType]::ParameterValue, 'Resolve every input to immutable bytes and write mlprov.lock')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Scan model files for code and for unsafe or malformed formats')
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Check the inputs, run and record the training, and write provenance and SBOMs')
-            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers')
-            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Pull a model from an OCI registry, verify it, then place its files')
             [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Verify a model, copy it with every bundle to another registry, move the tag')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a Kubernetes admission webhook that admits workloads only when their models verify')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Sign a revocation list (for `revocation-list` in [policy])')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (dynamic in bash, zsh and fish: they ask mlprov for the project''s input names, registry references and predicate types)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page of mlprov or of a command (or write all pages to a directory)')
+            [CompletionResult]::new('pin', 'pin', [CompletionResultType]::ParameterValue, 'Resolve every input to immutable bytes and write mlprov.lock')
             [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Sign the build''s provenance and SBOM, or any predicate, into Sigstore bundles')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Pull a model from an OCI registry, verify it, then place its files')
+            [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'List every artifact (in the local store or a registry) that descends from DIGEST or NAME')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model: its files, signatures, signers and required attestations')
             [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'Draw the verified provenance graph (DOT, Mermaid or JSON)')
-            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a Kubernetes admission webhook that admits workloads only when their models verify')
-            [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'List every artifact (in the local store or a registry) that descends from DIGEST or NAME')
-            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Sign a revocation list (for `revocation-list` in [policy])')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (or write all pages to a directory)')
-            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of mlprov.toml, or of a command''s `--format json` document')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlprov;schema' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'mlprov;init' {
@@ -72,31 +87,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'mlprov;pin' {
-            [CompletionResult]::new('--update', '--update', [CompletionResultType]::ParameterName, 'Re-resolve this input''s moving revision (branch or tag). Repeatable')
-            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
-            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
-            [CompletionResult]::new('--locked', '--locked', [CompletionResultType]::ParameterName, 'Fail (exit 1) if the lock would change, naming the inputs; write nothing')
-            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]')
-            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]')
-            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -113,7 +106,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -133,65 +126,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'mlprov;push' {
-            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
-            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
-            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]')
-            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]')
-            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'mlprov;pull' {
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Directory to place the files in; must be absent or empty (default: the repository''s last path part)')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Directory to place the files in; must be absent or empty (default: the repository''s last path part)')
-            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'A trusted public key (PEM). Repeatable')
-            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable')
-            [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable')
-            [CompletionResult]::new('--certificate-identity', '--certificate-identity', [CompletionResultType]::ParameterName, 'Trust keyless signatures by exactly this identity: the certificate''s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)')
-            [CompletionResult]::new('--certificate-identity-regexp', '--certificate-identity-regexp', [CompletionResultType]::ParameterName, 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity')
-            [CompletionResult]::new('--certificate-oidc-issuer', '--certificate-oidc-issuer', [CompletionResultType]::ParameterName, 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)')
-            [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)')
-            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]')
-            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml''s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego')
-            [CompletionResult]::new('--policy-query', '--policy-query', [CompletionResultType]::ParameterName, 'The Rego rule whose set of messages denies a node')
-            [CompletionResult]::new('--policy-scope', '--policy-scope', [CompletionResultType]::ParameterName, 'Where Rego rules run: every node of the graph, or the verified artifact only')
-            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'How deep to walk resolvedDependencies; a deeper graph fails verification')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
-            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
-            [CompletionResult]::new('--no-verify', '--no-verify', [CompletionResultType]::ParameterName, 'Skip signature and policy verification (the downloaded bytes are still checked against their digests)')
-            [CompletionResult]::new('--require-tlog', '--require-tlog', [CompletionResultType]::ParameterName, 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root''s Rekor logs, as cosign --key requires. Keyless bundles always must')
-            [CompletionResult]::new('--refresh-trusted-root', '--refresh-trusted-root', [CompletionResultType]::ParameterName, 'Fetch the current public-good trusted root over TUF first (needs the network)')
-            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]')
-            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]')
-            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -231,7 +168,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -249,7 +186,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -277,164 +214,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'mlprov;attest' {
-            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Private key to sign with (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt')
-            [CompletionResult]::new('--identity-token', '--identity-token', [CompletionResultType]::ParameterName, 'The OIDC identity token (a JWT with audience `sigstore`) to sign keyless with')
-            [CompletionResult]::new('--fulcio-url', '--fulcio-url', [CompletionResultType]::ParameterName, 'Fulcio (the certificate authority) to use')
-            [CompletionResult]::new('--rekor-url', '--rekor-url', [CompletionResultType]::ParameterName, 'Rekor (the transparency log) to use (default: https://rekor.sigstore.dev). Naming one also logs key-signed bundles there, unless --tlog-upload=false')
-            [CompletionResult]::new('--tlog-upload', '--tlog-upload', [CompletionResultType]::ParameterName, 'Log key-signed bundles in Rekor and put the inclusion proof, checkpoint and signed entry timestamp in the bundle, as cosign does (default: on when --rekor-url or MLPROV_REKOR_URL is given). Keyless signing always logs')
-            [CompletionResult]::new('--oidc-issuer', '--oidc-issuer', [CompletionResultType]::ParameterName, 'OIDC issuer for the browser sign-in')
-            [CompletionResult]::new('--oidc-client-id', '--oidc-client-id', [CompletionResultType]::ParameterName, 'OIDC client ID for the browser sign-in')
-            [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the last --refresh-trusted-root, else the public-good root built into mlprov)')
-            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Attest this predicate type (a URI) about the built artifact; needs --predicate')
-            [CompletionResult]::new('--predicate', '--predicate', [CompletionResultType]::ParameterName, 'The predicate document (JSON) for --type')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
-            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
-            [CompletionResult]::new('--keyless', '--keyless', [CompletionResultType]::ParameterName, 'Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your OIDC identity (GitHub Actions'' job token, --identity-token, or a browser sign-in), with the signature logged in Rekor')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Attest where a third-party input in mlprov.lock came from (import provenance)')
-            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
-            break
-        }
-        'mlprov;attest;import' {
-            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Private key to sign with')
-            [CompletionResult]::new('--identity-token', '--identity-token', [CompletionResultType]::ParameterName, 'The OIDC identity token (a JWT with audience `sigstore`) to sign keyless with')
-            [CompletionResult]::new('--fulcio-url', '--fulcio-url', [CompletionResultType]::ParameterName, 'Fulcio (the certificate authority) to use')
-            [CompletionResult]::new('--rekor-url', '--rekor-url', [CompletionResultType]::ParameterName, 'Rekor (the transparency log) to use (default: https://rekor.sigstore.dev). Naming one also logs key-signed bundles there, unless --tlog-upload=false')
-            [CompletionResult]::new('--tlog-upload', '--tlog-upload', [CompletionResultType]::ParameterName, 'Log key-signed bundles in Rekor and put the inclusion proof, checkpoint and signed entry timestamp in the bundle, as cosign does (default: on when --rekor-url or MLPROV_REKOR_URL is given). Keyless signing always logs')
-            [CompletionResult]::new('--oidc-issuer', '--oidc-issuer', [CompletionResultType]::ParameterName, 'OIDC issuer for the browser sign-in')
-            [CompletionResult]::new('--oidc-client-id', '--oidc-client-id', [CompletionResultType]::ParameterName, 'OIDC client ID for the browser sign-in')
-            [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the last --refresh-trusted-root, else the public-good root built into mlprov)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
-            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
-            [CompletionResult]::new('--keyless', '--keyless', [CompletionResultType]::ParameterName, 'Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your OIDC identity (GitHub Actions'' job token, --identity-token, or a browser sign-in), with the signature logged in Rekor')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'mlprov;attest;help' {
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Attest where a third-party input in mlprov.lock came from (import provenance)')
-            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
-            break
-        }
-        'mlprov;attest;help;import' {
-            break
-        }
-        'mlprov;attest;help;help' {
-            break
-        }
-        'mlprov;verify' {
-            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'A trusted public key (PEM). Repeatable')
-            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable')
-            [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable')
-            [CompletionResult]::new('--certificate-identity', '--certificate-identity', [CompletionResultType]::ParameterName, 'Trust keyless signatures by exactly this identity: the certificate''s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)')
-            [CompletionResult]::new('--certificate-identity-regexp', '--certificate-identity-regexp', [CompletionResultType]::ParameterName, 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity')
-            [CompletionResult]::new('--certificate-oidc-issuer', '--certificate-oidc-issuer', [CompletionResultType]::ParameterName, 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)')
-            [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)')
-            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The model''s signature (default: TARGET/model.sig)')
-            [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Another bundle that must verify and be about the model. Repeatable')
-            [CompletionResult]::new('--ignore-paths', '--ignore-paths', [CompletionResultType]::ParameterName, 'Leave these paths (relative to the model) out of the file check. Repeatable')
-            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]')
-            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml''s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego')
-            [CompletionResult]::new('--policy-query', '--policy-query', [CompletionResultType]::ParameterName, 'The Rego rule whose set of messages denies a node')
-            [CompletionResult]::new('--policy-scope', '--policy-scope', [CompletionResultType]::ParameterName, 'Where Rego rules run: every node of the graph, or the verified artifact only')
-            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'How deep to walk resolvedDependencies; a deeper graph fails verification')
-            [CompletionResult]::new('--emit-vsa', '--emit-vsa', [CompletionResultType]::ParameterName, 'Write a SLSA Verification Summary (VSA) of the result to FILE')
-            [CompletionResult]::new('--vsa-key', '--vsa-key', [CompletionResultType]::ParameterName, 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement')
-            [CompletionResult]::new('--tlog-upload', '--tlog-upload', [CompletionResultType]::ParameterName, 'Log the key-signed VSA in Rekor, as `sign --tlog-upload` does (default: on when --rekor-url or MLPROV_REKOR_URL is given)')
-            [CompletionResult]::new('--rekor-url', '--rekor-url', [CompletionResultType]::ParameterName, 'Rekor to log the signed VSA in (default: https://rekor.sigstore.dev)')
-            [CompletionResult]::new('--identity-token', '--identity-token', [CompletionResultType]::ParameterName, 'The OIDC identity token (a JWT with audience `sigstore`) to sign the VSA keyless with')
-            [CompletionResult]::new('--fulcio-url', '--fulcio-url', [CompletionResultType]::ParameterName, 'Fulcio (the certificate authority) to use')
-            [CompletionResult]::new('--oidc-issuer', '--oidc-issuer', [CompletionResultType]::ParameterName, 'OIDC issuer for the browser sign-in')
-            [CompletionResult]::new('--oidc-client-id', '--oidc-client-id', [CompletionResultType]::ParameterName, 'OIDC client ID for the browser sign-in')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
-            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
-            [CompletionResult]::new('--require-tlog', '--require-tlog', [CompletionResultType]::ParameterName, 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root''s Rekor logs, as cosign --key requires. Keyless bundles always must')
-            [CompletionResult]::new('--refresh-trusted-root', '--refresh-trusted-root', [CompletionResultType]::ParameterName, 'Fetch the current public-good trusted root over TUF first (needs the network)')
-            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]')
-            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]')
-            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
-            [CompletionResult]::new('--vsa-keyless', '--vsa-keyless', [CompletionResultType]::ParameterName, 'Sign the VSA keyless with Sigstore instead of a key: a Fulcio certificate for your OIDC identity (the job token in GitHub Actions, --identity-token, or a browser sign-in)')
-            [CompletionResult]::new('--attach', '--attach', [CompletionResultType]::ParameterName, 'Push the signed VSA to the registry as a referrer of the verified model''s manifest (TARGET must be an OCI reference, and the verification must pass), so an admission gate can admit the model by checking one VSA from the verifier''s identity')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'mlprov;graph' {
-            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'A trusted public key (PEM). Repeatable')
-            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable')
-            [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable')
-            [CompletionResult]::new('--certificate-identity', '--certificate-identity', [CompletionResultType]::ParameterName, 'Trust keyless signatures by exactly this identity: the certificate''s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)')
-            [CompletionResult]::new('--certificate-identity-regexp', '--certificate-identity-regexp', [CompletionResultType]::ParameterName, 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity')
-            [CompletionResult]::new('--certificate-oidc-issuer', '--certificate-oidc-issuer', [CompletionResultType]::ParameterName, 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)')
-            [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)')
-            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The model''s signature (default: TARGET/model.sig)')
-            [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Another bundle that must verify and be about the model. Repeatable')
-            [CompletionResult]::new('--ignore-paths', '--ignore-paths', [CompletionResultType]::ParameterName, 'Leave these paths (relative to the model) out of the file check. Repeatable')
-            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]')
-            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml''s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego')
-            [CompletionResult]::new('--policy-query', '--policy-query', [CompletionResultType]::ParameterName, 'The Rego rule whose set of messages denies a node')
-            [CompletionResult]::new('--policy-scope', '--policy-scope', [CompletionResultType]::ParameterName, 'Where Rego rules run: every node of the graph, or the verified artifact only')
-            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'How deep to walk resolvedDependencies; a deeper graph fails verification')
-            [CompletionResult]::new('--emit-vsa', '--emit-vsa', [CompletionResultType]::ParameterName, 'Write a SLSA Verification Summary (VSA) of the result to FILE')
-            [CompletionResult]::new('--vsa-key', '--vsa-key', [CompletionResultType]::ParameterName, 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement')
-            [CompletionResult]::new('--tlog-upload', '--tlog-upload', [CompletionResultType]::ParameterName, 'Log the key-signed VSA in Rekor, as `sign --tlog-upload` does (default: on when --rekor-url or MLPROV_REKOR_URL is given)')
-            [CompletionResult]::new('--rekor-url', '--rekor-url', [CompletionResultType]::ParameterName, 'Rekor to log the signed VSA in (default: https://rekor.sigstore.dev)')
-            [CompletionResult]::new('--identity-token', '--identity-token', [CompletionResultType]::ParameterName, 'The OIDC identity token (a JWT with audience `sigstore`) to sign the VSA keyless with')
-            [CompletionResult]::new('--fulcio-url', '--fulcio-url', [CompletionResultType]::ParameterName, 'Fulcio (the certificate authority) to use')
-            [CompletionResult]::new('--oidc-issuer', '--oidc-issuer', [CompletionResultType]::ParameterName, 'OIDC issuer for the browser sign-in')
-            [CompletionResult]::new('--oidc-client-id', '--oidc-client-id', [CompletionResultType]::ParameterName, 'OIDC client ID for the browser sign-in')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
-            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
-            [CompletionResult]::new('--require-tlog', '--require-tlog', [CompletionResultType]::ParameterName, 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root''s Rekor logs, as cosign --key requires. Keyless bundles always must')
-            [CompletionResult]::new('--refresh-trusted-root', '--refresh-trusted-root', [CompletionResultType]::ParameterName, 'Fetch the current public-good trusted root over TUF first (needs the network)')
-            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]')
-            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]')
-            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
-            [CompletionResult]::new('--vsa-keyless', '--vsa-keyless', [CompletionResultType]::ParameterName, 'Sign the VSA keyless with Sigstore instead of a key: a Fulcio certificate for your OIDC identity (the job token in GitHub Actions, --identity-token, or a browser sign-in)')
-            [CompletionResult]::new('--attach', '--attach', [CompletionResultType]::ParameterName, 'Push the signed VSA to the registry as a referrer of the verified model''s manifest (TARGET must be an OCI reference, and the verification must pass), so an admission gate can admit the model by checking one VSA from the verifier''s identity')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -473,31 +255,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'mlprov;why' {
-            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Count only provenance signed by these keys (PEM). Without keys, every provenance statement read counts, signed by anyone')
-            [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Read the models of this registry repository (every tag; or one, as REPO:TAG) and their bundle referrers instead of the local store. Repeatable')
-            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
-            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
-            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]')
-            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]')
-            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -514,7 +274,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -530,7 +290,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -538,7 +298,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             break
         }
         'mlprov;man' {
-            [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Write mlprov.1 and one page per subcommand into this directory')
+            [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Write mlprov.1 and one page per command (mlprov-attest-import.1 too) into DIR (`man/man1` for `man -M man`)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
@@ -547,66 +307,300 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
-        'mlprov;schema' {
+        'mlprov;pin' {
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
+            [CompletionResult]::new('--update', '--update', [CompletionResultType]::ParameterName, 'Re-resolve this input''s moving revision (branch or tag). Repeatable')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('--locked', '--locked', [CompletionResultType]::ParameterName, 'Fail (exit 1) if the lock would change, naming the inputs; write nothing')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;attest' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Private key to sign with (cosign format, or PKCS#8/SEC1 PEM). Password from MLPROV_PASSWORD, COSIGN_PASSWORD or a prompt')
+            [CompletionResult]::new('--identity-token', '--identity-token', [CompletionResultType]::ParameterName, 'The OIDC identity token (a JWT with audience `sigstore`) to sign keyless with')
+            [CompletionResult]::new('--fulcio-url', '--fulcio-url', [CompletionResultType]::ParameterName, 'Fulcio (the certificate authority) to use')
+            [CompletionResult]::new('--rekor-url', '--rekor-url', [CompletionResultType]::ParameterName, 'Rekor (the transparency log) to use (default: https://rekor.sigstore.dev). Naming one also logs key-signed bundles there, unless --tlog-upload=false')
+            [CompletionResult]::new('--tlog-upload', '--tlog-upload', [CompletionResultType]::ParameterName, 'Log key-signed bundles in Rekor and put the inclusion proof, checkpoint and signed entry timestamp in the bundle, as cosign does (default: on when --rekor-url or MLPROV_REKOR_URL is given). Keyless signing always logs')
+            [CompletionResult]::new('--oidc-issuer', '--oidc-issuer', [CompletionResultType]::ParameterName, 'OIDC issuer for the browser sign-in')
+            [CompletionResult]::new('--oidc-client-id', '--oidc-client-id', [CompletionResultType]::ParameterName, 'OIDC client ID for the browser sign-in')
+            [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the last --refresh-trusted-root, else the public-good root built into mlprov)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Attest this predicate type (a URI) about the built artifact; needs --predicate')
+            [CompletionResult]::new('--predicate', '--predicate', [CompletionResultType]::ParameterName, 'The predicate document (JSON) for --type')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('--keyless', '--keyless', [CompletionResultType]::ParameterName, 'Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your OIDC identity (GitHub Actions'' job token, --identity-token, or a browser sign-in), with the signature logged in Rekor')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Attest where a third-party input in mlprov.lock came from (import provenance)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlprov;attest;import' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Private key to sign with')
+            [CompletionResult]::new('--identity-token', '--identity-token', [CompletionResultType]::ParameterName, 'The OIDC identity token (a JWT with audience `sigstore`) to sign keyless with')
+            [CompletionResult]::new('--fulcio-url', '--fulcio-url', [CompletionResultType]::ParameterName, 'Fulcio (the certificate authority) to use')
+            [CompletionResult]::new('--rekor-url', '--rekor-url', [CompletionResultType]::ParameterName, 'Rekor (the transparency log) to use (default: https://rekor.sigstore.dev). Naming one also logs key-signed bundles there, unless --tlog-upload=false')
+            [CompletionResult]::new('--tlog-upload', '--tlog-upload', [CompletionResultType]::ParameterName, 'Log key-signed bundles in Rekor and put the inclusion proof, checkpoint and signed entry timestamp in the bundle, as cosign does (default: on when --rekor-url or MLPROV_REKOR_URL is given). Keyless signing always logs')
+            [CompletionResult]::new('--oidc-issuer', '--oidc-issuer', [CompletionResultType]::ParameterName, 'OIDC issuer for the browser sign-in')
+            [CompletionResult]::new('--oidc-client-id', '--oidc-client-id', [CompletionResultType]::ParameterName, 'OIDC client ID for the browser sign-in')
+            [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) to check the certificate and log entry against; needed with a private --fulcio-url/--rekor-url (default: the last --refresh-trusted-root, else the public-good root built into mlprov)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('--keyless', '--keyless', [CompletionResultType]::ParameterName, 'Sign keyless with Sigstore instead of a key: a short-lived Fulcio certificate for your OIDC identity (GitHub Actions'' job token, --identity-token, or a browser sign-in), with the signature logged in Rekor')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;attest;help' {
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Attest where a third-party input in mlprov.lock came from (import provenance)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlprov;attest;help;import' {
+            break
+        }
+        'mlprov;attest;help;help' {
+            break
+        }
+        'mlprov;push' {
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;pull' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Directory to place the files in; must be absent or empty (default: the repository''s last path part)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Directory to place the files in; must be absent or empty (default: the repository''s last path part)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'A trusted public key (PEM). Repeatable')
+            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable')
+            [CompletionResult]::new('--certificate-identity', '--certificate-identity', [CompletionResultType]::ParameterName, 'Trust keyless signatures by exactly this identity: the certificate''s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)')
+            [CompletionResult]::new('--certificate-identity-regexp', '--certificate-identity-regexp', [CompletionResultType]::ParameterName, 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity')
+            [CompletionResult]::new('--certificate-oidc-issuer', '--certificate-oidc-issuer', [CompletionResultType]::ParameterName, 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)')
+            [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml''s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego')
+            [CompletionResult]::new('--policy-query', '--policy-query', [CompletionResultType]::ParameterName, 'The Rego rule whose set of messages denies a node')
+            [CompletionResult]::new('--policy-scope', '--policy-scope', [CompletionResultType]::ParameterName, 'Where Rego rules run: every node of the graph, or the verified artifact only')
+            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'How deep to walk resolvedDependencies; a deeper graph fails verification')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
+            [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('--no-verify', '--no-verify', [CompletionResultType]::ParameterName, 'Skip signature and policy verification (the downloaded bytes are still checked against their digests)')
+            [CompletionResult]::new('--require-tlog', '--require-tlog', [CompletionResultType]::ParameterName, 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root''s Rekor logs, as cosign --key requires. Keyless bundles always must')
+            [CompletionResult]::new('--refresh-trusted-root', '--refresh-trusted-root', [CompletionResultType]::ParameterName, 'Fetch the current public-good trusted root over TUF first (needs the network)')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;why' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Count only provenance signed by these keys (PEM). Without keys, every provenance statement read counts, signed by anyone')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
+            [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Read the models of this registry repository (every tag; or one, as REPO:TAG) and their bundle referrers instead of the local store. Repeatable')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;verify' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'A trusted public key (PEM). Repeatable')
+            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable')
+            [CompletionResult]::new('--certificate-identity', '--certificate-identity', [CompletionResultType]::ParameterName, 'Trust keyless signatures by exactly this identity: the certificate''s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)')
+            [CompletionResult]::new('--certificate-identity-regexp', '--certificate-identity-regexp', [CompletionResultType]::ParameterName, 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity')
+            [CompletionResult]::new('--certificate-oidc-issuer', '--certificate-oidc-issuer', [CompletionResultType]::ParameterName, 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)')
+            [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The model''s signature (default: TARGET/model.sig)')
+            [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Another bundle that must verify and be about the model. Repeatable')
+            [CompletionResult]::new('--ignore-paths', '--ignore-paths', [CompletionResultType]::ParameterName, 'Leave these paths (relative to the model) out of the file check. Repeatable')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml''s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego')
+            [CompletionResult]::new('--policy-query', '--policy-query', [CompletionResultType]::ParameterName, 'The Rego rule whose set of messages denies a node')
+            [CompletionResult]::new('--policy-scope', '--policy-scope', [CompletionResultType]::ParameterName, 'Where Rego rules run: every node of the graph, or the verified artifact only')
+            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'How deep to walk resolvedDependencies; a deeper graph fails verification')
+            [CompletionResult]::new('--emit-vsa', '--emit-vsa', [CompletionResultType]::ParameterName, 'Write a SLSA Verification Summary (VSA) of the result to FILE')
+            [CompletionResult]::new('--vsa-key', '--vsa-key', [CompletionResultType]::ParameterName, 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement')
+            [CompletionResult]::new('--tlog-upload', '--tlog-upload', [CompletionResultType]::ParameterName, 'Log the key-signed VSA in Rekor, as `sign --tlog-upload` does (default: on when --rekor-url or MLPROV_REKOR_URL is given)')
+            [CompletionResult]::new('--rekor-url', '--rekor-url', [CompletionResultType]::ParameterName, 'Rekor to log the signed VSA in (default: https://rekor.sigstore.dev)')
+            [CompletionResult]::new('--identity-token', '--identity-token', [CompletionResultType]::ParameterName, 'The OIDC identity token (a JWT with audience `sigstore`) to sign the VSA keyless with')
+            [CompletionResult]::new('--fulcio-url', '--fulcio-url', [CompletionResultType]::ParameterName, 'Fulcio (the certificate authority) to use')
+            [CompletionResult]::new('--oidc-issuer', '--oidc-issuer', [CompletionResultType]::ParameterName, 'OIDC issuer for the browser sign-in')
+            [CompletionResult]::new('--oidc-client-id', '--oidc-client-id', [CompletionResultType]::ParameterName, 'OIDC client ID for the browser sign-in')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
+            [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('--require-tlog', '--require-tlog', [CompletionResultType]::ParameterName, 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root''s Rekor logs, as cosign --key requires. Keyless bundles always must')
+            [CompletionResult]::new('--refresh-trusted-root', '--refresh-trusted-root', [CompletionResultType]::ParameterName, 'Fetch the current public-good trusted root over TUF first (needs the network)')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
+            [CompletionResult]::new('--vsa-keyless', '--vsa-keyless', [CompletionResultType]::ParameterName, 'Sign the VSA keyless with Sigstore instead of a key: a Fulcio certificate for your OIDC identity (the job token in GitHub Actions, --identity-token, or a browser sign-in)')
+            [CompletionResult]::new('--attach', '--attach', [CompletionResultType]::ParameterName, 'Push the signed VSA to the registry as a referrer of the verified model''s manifest (TARGET must be an OCI reference, and the verification must pass), so an admission gate can admit the model by checking one VSA from the verifier''s identity')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlprov;graph' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'A trusted public key (PEM). Repeatable')
+            [CompletionResult]::new('--certificate-chain', '--certificate-chain', [CompletionResultType]::ParameterName, 'Trusted certificates (PEM) for certificate-signed bundles. Repeatable')
+            [CompletionResult]::new('--certificate-identity', '--certificate-identity', [CompletionResultType]::ParameterName, 'Trust keyless signatures by exactly this identity: the certificate''s email or URI (for GitHub Actions, https://github.com/OWNER/REPO/.github/workflows/FILE@REF)')
+            [CompletionResult]::new('--certificate-identity-regexp', '--certificate-identity-regexp', [CompletionResultType]::ParameterName, 'Trust keyless signatures whose identity matches this regular expression in full. A loose pattern trusts anyone who can get a certificate: prefer --certificate-identity')
+            [CompletionResult]::new('--certificate-oidc-issuer', '--certificate-oidc-issuer', [CompletionResultType]::ParameterName, 'The OIDC issuer of the trusted identity, matched exactly (e.g. https://token.actions.githubusercontent.com)')
+            [CompletionResult]::new('--trusted-root', '--trusted-root', [CompletionResultType]::ParameterName, 'Sigstore trusted root (trusted_root.json) with the Fulcio CAs, Rekor logs and CT logs to trust: for private deployments and air-gapped machines (default: the last --refresh-trusted-root, else the public-good root built into mlprov)')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The model''s signature (default: TARGET/model.sig)')
+            [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Another bundle that must verify and be about the model. Repeatable')
+            [CompletionResult]::new('--ignore-paths', '--ignore-paths', [CompletionResultType]::ParameterName, 'Leave these paths (relative to the model) out of the file check. Repeatable')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Registry user name; the password is read from stdin (--password-stdin)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds without progress before a registry request is retried [default: 60] [env: MLPROV_REGISTRY_TIMEOUT]')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'A policy: a .toml file (`[policy]` or policy keys; replaces mlprov.toml''s [policy]) or a .rego file (deny rules, evaluated per node). Repeatable: one .toml, any number of .rego')
+            [CompletionResult]::new('--policy-query', '--policy-query', [CompletionResultType]::ParameterName, 'The Rego rule whose set of messages denies a node')
+            [CompletionResult]::new('--policy-scope', '--policy-scope', [CompletionResultType]::ParameterName, 'Where Rego rules run: every node of the graph, or the verified artifact only')
+            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'How deep to walk resolvedDependencies; a deeper graph fails verification')
+            [CompletionResult]::new('--emit-vsa', '--emit-vsa', [CompletionResultType]::ParameterName, 'Write a SLSA Verification Summary (VSA) of the result to FILE')
+            [CompletionResult]::new('--vsa-key', '--vsa-key', [CompletionResultType]::ParameterName, 'Sign the VSA with this private key (a Sigstore bundle); else a bare statement')
+            [CompletionResult]::new('--tlog-upload', '--tlog-upload', [CompletionResultType]::ParameterName, 'Log the key-signed VSA in Rekor, as `sign --tlog-upload` does (default: on when --rekor-url or MLPROV_REKOR_URL is given)')
+            [CompletionResult]::new('--rekor-url', '--rekor-url', [CompletionResultType]::ParameterName, 'Rekor to log the signed VSA in (default: https://rekor.sigstore.dev)')
+            [CompletionResult]::new('--identity-token', '--identity-token', [CompletionResultType]::ParameterName, 'The OIDC identity token (a JWT with audience `sigstore`) to sign the VSA keyless with')
+            [CompletionResult]::new('--fulcio-url', '--fulcio-url', [CompletionResultType]::ParameterName, 'Fulcio (the certificate authority) to use')
+            [CompletionResult]::new('--oidc-issuer', '--oidc-issuer', [CompletionResultType]::ParameterName, 'OIDC issuer for the browser sign-in')
+            [CompletionResult]::new('--oidc-client-id', '--oidc-client-id', [CompletionResultType]::ParameterName, 'OIDC client ID for the browser sign-in')
+            [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'A predicate type that must be proven (e.g. https://slsa.dev/provenance/v1). Repeatable')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human-readable text or a JSON document on stdout (`mlprov graph` also draws `dot` and `mermaid`)')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if mlprov was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors on the terminal')
+            [CompletionResult]::new('--require-tlog', '--require-tlog', [CompletionResultType]::ParameterName, 'Key-signed bundles must carry a transparency log entry (with a signed entry timestamp) that verifies against the trusted root''s Rekor logs, as cosign --key requires. Keyless bundles always must')
+            [CompletionResult]::new('--refresh-trusted-root', '--refresh-trusted-root', [CompletionResultType]::ParameterName, 'Fetch the current public-good trusted root over TUF first (needs the network)')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Talk plain HTTP to the registry (a local registry) [env: MLPROV_REGISTRY_PLAIN_HTTP=1]')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the registry [env: MLPROV_REGISTRY_INSECURE=1]')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password from stdin (with --username)')
+            [CompletionResult]::new('--vsa-keyless', '--vsa-keyless', [CompletionResultType]::ParameterName, 'Sign the VSA keyless with Sigstore instead of a key: a Fulcio certificate for your OIDC identity (the job token in GitHub Actions, --identity-token, or a browser sign-in)')
+            [CompletionResult]::new('--attach', '--attach', [CompletionResultType]::ParameterName, 'Push the signed VSA to the registry as a referrer of the verified model''s manifest (TARGET must be an OCI reference, and the verification must pass), so an admission gate can admit the model by checking one VSA from the verifier''s identity')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less: errors only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for even more)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only Hugging Face offline)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'mlprov;help' {
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of mlprov.toml, or of a command''s `--format json` document')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write an mlprov.toml for this training repository')
-            [CompletionResult]::new('pin', 'pin', [CompletionResultType]::ParameterValue, 'Resolve every input to immutable bytes and write mlprov.lock')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Scan model files for code and for unsafe or malformed formats')
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Check the inputs, run and record the training, and write provenance and SBOMs')
-            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers')
-            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Pull a model from an OCI registry, verify it, then place its files')
             [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Verify a model, copy it with every bundle to another registry, move the tag')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a cosign-compatible key pair: cosign.key (encrypted) and cosign.pub')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign a model''s files as an OpenSSF Model Signing bundle (model.sig)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a Kubernetes admission webhook that admits workloads only when their models verify')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Sign a revocation list (for `revocation-list` in [policy])')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (dynamic in bash, zsh and fish: they ask mlprov for the project''s input names, registry references and predicate types)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page of mlprov or of a command (or write all pages to a directory)')
+            [CompletionResult]::new('pin', 'pin', [CompletionResultType]::ParameterValue, 'Resolve every input to immutable bytes and write mlprov.lock')
             [CompletionResult]::new('attest', 'attest', [CompletionResultType]::ParameterValue, 'Sign the build''s provenance and SBOM, or any predicate, into Sigstore bundles')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Push the built model to an OCI registry (ModelPack), with its bundles as referrers')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Pull a model from an OCI registry, verify it, then place its files')
+            [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'List every artifact (in the local store or a registry) that descends from DIGEST or NAME')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a model: its files, signatures, signers and required attestations')
             [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'Draw the verified provenance graph (DOT, Mermaid or JSON)')
-            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a Kubernetes admission webhook that admits workloads only when their models verify')
-            [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'List every artifact (in the local store or a registry) that descends from DIGEST or NAME')
-            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Sign a revocation list (for `revocation-list` in [policy])')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (or write all pages to a directory)')
-            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of mlprov.toml, or of a command''s `--format json` document')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
-        'mlprov;help;init' {
+        'mlprov;help;schema' {
             break
         }
-        'mlprov;help;pin' {
+        'mlprov;help;init' {
             break
         }
         'mlprov;help;scan' {
             break
         }
         'mlprov;help;build' {
-            break
-        }
-        'mlprov;help;push' {
-            break
-        }
-        'mlprov;help;pull' {
             break
         }
         'mlprov;help;promote' {
@@ -618,23 +612,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
         'mlprov;help;sign' {
             break
         }
-        'mlprov;help;attest' {
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Attest where a third-party input in mlprov.lock came from (import provenance)')
-            break
-        }
-        'mlprov;help;attest;import' {
-            break
-        }
-        'mlprov;help;verify' {
-            break
-        }
-        'mlprov;help;graph' {
-            break
-        }
         'mlprov;help;serve' {
-            break
-        }
-        'mlprov;help;why' {
             break
         }
         'mlprov;help;revoke' {
@@ -646,7 +624,29 @@ Register-ArgumentCompleter -Native -CommandName 'mlprov' -ScriptBlock {
         'mlprov;help;man' {
             break
         }
-        'mlprov;help;schema' {
+        'mlprov;help;pin' {
+            break
+        }
+        'mlprov;help;attest' {
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Attest where a third-party input in mlprov.lock came from (import provenance)')
+            break
+        }
+        'mlprov;help;attest;import' {
+            break
+        }
+        'mlprov;help;push' {
+            break
+        }
+        'mlprov;help;pull' {
+            break
+        }
+        'mlprov;help;why' {
+            break
+        }
+        'mlprov;help;verify' {
+            break
+        }
+        'mlprov;help;graph' {
             break
         }
         'mlprov;help;help' {

@@ -4,14 +4,10 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
-const AFTER_HELP: &str = "\
-Exit status: 0 success, 1 a check failed (verification, policy, findings, --locked), 2 usage or I/O error.
-Environment: MLPROV_HOME (local store), MLPROV_CACHE_DIR (hash and download cache), HF_ENDPOINT, HF_HOME,
-HF_HUB_CACHE, HF_TOKEN, SOURCE_DATE_EPOCH, NO_COLOR.";
-
 /// Pin, build, sign and verify ML models together with their inputs.
 #[derive(Debug, Parser)]
-#[command(name = "mlprov", version, about, propagate_version = true, after_help = AFTER_HELP)]
+// Examples, exit status and the environment: src/help.rs.
+#[command(name = "mlprov", version, about, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -20,31 +16,35 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The heading of the options every command takes.
+pub const GLOBAL: &str = "Global options";
+
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Output format: human-readable text or a JSON document on stdout
     /// (`mlprov graph` also draws `dot` and `mermaid`).
-    #[arg(long, global = true, value_enum, default_value_t = Format::Human, env = "MLPROV_FORMAT")]
+    #[arg(help_heading = GLOBAL, long, global = true, value_enum, default_value_t = Format::Human, env = "MLPROV_FORMAT")]
     pub format: Format,
 
     /// Run as if mlprov was started in DIR.
-    #[arg(short = 'C', global = true, value_name = "DIR")]
+    #[arg(help_heading = GLOBAL, short = 'C', global = true, value_name = "DIR")]
     pub directory: Option<PathBuf>,
 
     /// Print less: errors only.
-    #[arg(short, long, global = true, action = ArgAction::SetTrue, conflicts_with = "verbose")]
+    #[arg(help_heading = GLOBAL, short, long, global = true, action = ArgAction::SetTrue, conflicts_with = "verbose")]
     pub quiet: bool,
 
     /// Print more detail (repeat for even more).
-    #[arg(short, long, global = true, action = ArgAction::Count)]
+    #[arg(help_heading = GLOBAL, short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 
     /// When to use colors on the terminal.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(help_heading = GLOBAL, long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
-    /// Never touch the network: resolve from local caches only.
-    #[arg(long, global = true, env = "MLPROV_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
+    /// Never touch the network: resolve from local caches only (HF_HUB_OFFLINE=1 keeps only
+    /// Hugging Face offline).
+    #[arg(help_heading = GLOBAL, long, global = true, env = "MLPROV_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
     pub offline: bool,
 }
 
@@ -96,9 +96,10 @@ pub enum Command {
     Why(WhyArgs),
     /// Sign a revocation list (for `revocation-list` in [policy]).
     Revoke(RevokeArgs),
-    /// Print shell completions.
+    /// Print shell completions (dynamic in bash, zsh and fish: they ask mlprov for the
+    /// project's input names, registry references and predicate types).
     Completions(CompletionsArgs),
-    /// Print the man page (or write all pages to a directory).
+    /// Print the man page of mlprov or of a command (or write all pages to a directory).
     Man(ManArgs),
     /// Print the JSON Schema of mlprov.toml, or of a command's `--format json` document.
     #[command(hide = true)]
@@ -251,7 +252,7 @@ pub enum PolicyScope {
 /// `mlprov serve`: the admission webhook.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  mlprov serve --tls-cert /tls/tls.crt --tls-key /tls/tls.key \\\n    --key /keys/cosign.pub --allow-registry registry.example.com\n\nThe API server posts admission.k8s.io/v1 AdmissionReviews to POST /validate; \
+    after_help = "The API server posts admission.k8s.io/v1 AdmissionReviews to POST /validate; \
 GET /healthz and GET /metrics (Prometheus) are served too. See examples/kubernetes/webhook/."
 )]
 pub struct ServeArgs {
@@ -867,7 +868,11 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// Write mlprov.1 and one page per subcommand into this directory.
+    /// The command whose page to print (`verify`, `attest import`); default: mlprov's own.
+    #[arg(value_name = "COMMAND", conflicts_with_all = ["out_dir", "install"])]
+    pub command: Vec<String>,
+    /// Write mlprov.1 and one page per command (mlprov-attest-import.1 too) into DIR
+    /// (`man/man1` for `man -M man`).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Write the pages into $XDG_DATA_HOME/man/man1 (default ~/.local/share/man/man1), where man

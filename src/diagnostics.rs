@@ -234,6 +234,7 @@ pub const CODES: &[Registered] = &[
     r("mlprov::verify::failed", Failed, "verification failed (the findings carry E-codes)"),
     r("mlprov::verify::not-found", CannotRun, "the target to verify does not exist"),
     r("mlprov::verify::vsa", CannotRun, "the signed VSA is not a Sigstore bundle"),
+    r("mlprov::why::ambiguous", CannotRun, "a short digest is the start of several artifacts' digests"),
     r("mlprov::why::incomplete", Failed, "some provenance could not be read, so the answer may be incomplete"),
     r("mlprov::why::unknown", Failed, "no artifact has that name or digest in the provenance read"),
 ];

@@ -17,6 +17,7 @@ pub mod digest;
 pub mod document;
 pub mod fsutil;
 pub mod gitignore;
+pub mod help;
 pub mod intoto;
 pub mod license;
 pub mod limits;

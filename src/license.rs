@@ -15,7 +15,81 @@ pub fn suggest(expr: &str) -> String {
     if let Some(id) = case_insensitive_id(trimmed) {
         return id.to_string();
     }
+    if let Some(id) = similar(trimmed).first() {
+        return id.to_string();
+    }
     format!("LicenseRef-{}", sanitize_ref(trimmed))
+}
+
+/// SPDX ids that `name` is probably a spelling of (`Apache2`, `Apache 2.0`,
+/// `apache-2` → `Apache-2.0`), best first, at most three. Compared without
+/// case, spaces or punctuation; deprecated ids are left out.
+pub fn similar(name: &str) -> Vec<&'static str> {
+    let key = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let want = key(name);
+    if want.len() < 2 {
+        return Vec::new();
+    }
+    let mut scored: Vec<(f64, &'static str)> = spdx::identifiers::LICENSES
+        .iter()
+        .filter(|l| l.flags & spdx::flags::IS_DEPRECATED == 0)
+        .map(|l| {
+            let k = key(l.name);
+            let mut score = strsim::normalized_damerau_levenshtein(&want, &k);
+            // `GPL3` → `GPL-3.0-only`, `GPL-3.0-or-later`.
+            if want.len() >= 4 && k.starts_with(&want) {
+                score = score.max(0.8);
+            }
+            (score, l.name)
+        })
+        .filter(|(score, _)| *score >= 0.75)
+        .collect();
+    scored.sort_by(|a, b| {
+        b.0.partial_cmp(&a.0)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.1.cmp(b.1))
+    });
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
+/// Why `expr` is not an SPDX expression and how to write it, in one line
+/// (for a prompt that asks again): the ids it is probably a spelling of, or
+/// how AND/OR/WITH join terms, or the `LicenseRef-` form.
+pub fn explain(expr: &str) -> Option<String> {
+    let err = parse(expr).err()?;
+    let t = expr.trim();
+    let operators = t
+        .split_whitespace()
+        .any(|w| matches!(w.to_ascii_uppercase().as_str(), "AND" | "OR" | "WITH"))
+        || t.contains(['(', ')', '+']);
+    if operators {
+        return Some(format!(
+            "not a complete SPDX expression ({}): AND, OR and WITH each join two terms, e.g. `MIT OR Apache-2.0`, `Apache-2.0 WITH LLVM-exception`",
+            err.reason
+        ));
+    }
+    if let Some(id) = case_insensitive_id(t) {
+        return Some(format!("SPDX ids are case-sensitive: write `{id}`"));
+    }
+    Some(match similar(t).as_slice() {
+        [] => format!(
+            "`{t}` is not an SPDX id: name a license from https://spdx.org/licenses/, or write one without an id as `LicenseRef-{}`",
+            sanitize_ref(t)
+        ),
+        [one] => format!("`{t}` is not an SPDX id: did you mean `{one}`?"),
+        many => format!(
+            "`{t}` is not an SPDX id: did you mean {}?",
+            many.iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
 }
 
 fn case_insensitive_id(name: &str) -> Option<&'static str> {
@@ -91,6 +165,30 @@ pub fn allowed(expr: &str, allow: &[String]) -> Result<bool, spdx::ParseError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn spellings_get_the_spdx_id() {
+        for typed in ["Apache2", "Apache 2.0", "apache-2", "APACHE 2.0"] {
+            assert_eq!(similar(typed).first(), Some(&"Apache-2.0"), "{typed}");
+            assert!(explain(typed).unwrap().contains("`Apache-2.0`"), "{typed}");
+        }
+        assert_eq!(suggest("Apache 2"), "Apache-2.0");
+        assert!(
+            similar("GPL3").contains(&"GPL-3.0-only"),
+            "{:?}",
+            similar("GPL3")
+        );
+        let e = explain("MIT OR").unwrap();
+        assert!(e.contains("AND, OR and WITH each join two terms"), "{e}");
+        assert!(explain("mit").unwrap().contains("`MIT`"));
+        assert!(
+            explain("My Own License")
+                .unwrap()
+                .contains("LicenseRef-My-Own-License")
+        );
+        assert_eq!(explain("MIT OR Apache-2.0"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -229,9 +229,8 @@ impl<'a> Validator<'a> {
             "\"acme/support-llama\"",
         );
         if let Some((n, s)) = &name
-            && !n
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./@".contains(c))
+            && !n.is_empty()
+            && !crate::model::is_artifact_name(n)
         {
             self.problem(
                 "name",
@@ -486,17 +485,7 @@ impl<'a> Validator<'a> {
         let (value, vspan) = self.get_str(t, key, where_)?;
         match key {
             "hf" | "hf-dataset" => {
-                let ok = {
-                    let parts: Vec<&str> = value.split('/').collect();
-                    (1..=2).contains(&parts.len())
-                        && parts.iter().all(|p| {
-                            !p.is_empty()
-                                && !p.starts_with(['.', '-'])
-                                && p.chars()
-                                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-                        })
-                        && !value.contains("..")
-                };
+                let ok = crate::model::is_hf_repo_id(&value);
                 if !ok {
                     self.problem(
                         "hf-repo",

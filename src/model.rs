@@ -326,6 +326,28 @@ pub fn is_commit(s: &str) -> bool {
 /// names a file (`refs/{revision}` in the Hugging Face cache): git's
 /// check-ref-format rules, which also make it a safe relative path (no
 /// leading `/`, no `..`, no empty or dot components, no control characters).
+/// A Hugging Face repository id: `name` or `org/name`, each part letters,
+/// digits, `-`, `_` and `.`, not starting with `.` or `-`, no `..`.
+pub fn is_hf_repo_id(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('/').collect();
+    (1..=2).contains(&parts.len())
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && !p.starts_with(['.', '-'])
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        })
+        && !value.contains("..")
+}
+
+/// An artifact name: letters, digits, `-`, `_`, `.`, `/` and `@`, as a
+/// package or OCI name can hold.
+pub fn is_artifact_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./@".contains(c))
+}
+
 pub fn is_revision(rev: &str) -> bool {
     rev.len() <= 255
         && rev != "@"

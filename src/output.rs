@@ -39,6 +39,8 @@ pub struct GitHubFiles {
     pub output: Option<PathBuf>,
     /// `GITHUB_WORKSPACE`.
     pub workspace: Option<PathBuf>,
+    /// The working directory, for files outside the workspace.
+    pub cwd: Option<PathBuf>,
 }
 
 /// How to write, resolved by the settings from the global flags and the
@@ -152,28 +154,48 @@ impl Printer {
 
     /// Print an error (a miette report) to stderr. Under GitHub Actions it
     /// is also an `::error` annotation, pointing at the file and line of its
-    /// first label when it has one (a bad mlprov.toml).
+    /// first label when it has one (a bad mlprov.toml); a report of several
+    /// problems (every problem in a manifest) is one annotation per problem,
+    /// each at its own line.
     pub fn error(&self, report: &miette::Report) {
         eprintln_safe(&format!("{report:?}"));
-        if self.github_actions {
-            let mut place = Place {
-                title: report.code().map(|c| c.to_string()),
-                ..Place::default()
-            };
-            if let (Some(src), Some(label)) = (
-                report.source_code(),
-                report.labels().and_then(|mut l| l.next()),
-            ) && let Ok(span) = src.read_span(label.inner(), 0, 0)
-            {
-                place.file = span.name().map(PathBuf::from);
-                place.line = Some(span.line() + 1);
-            }
-            let mut message = report.to_string();
-            if let Some(help) = report.help() {
-                message.push_str(&format!("\nhelp: {help}"));
-            }
-            self.annotate(Level::Error, &place, &message);
+        if !self.github_actions {
+            return;
         }
+        let diag: &dyn miette::Diagnostic = report.as_ref();
+        let src = report.source_code();
+        let related: Vec<&dyn miette::Diagnostic> =
+            diag.related().map(|r| r.collect()).unwrap_or_default();
+        if related.is_empty() {
+            self.annotate_diagnostic(diag, src);
+        } else {
+            for d in related {
+                self.annotate_diagnostic(d, d.source_code().or(src));
+            }
+        }
+    }
+
+    /// One `::error` for `diag`, at its first label in `src`.
+    fn annotate_diagnostic(
+        &self,
+        diag: &dyn miette::Diagnostic,
+        src: Option<&dyn miette::SourceCode>,
+    ) {
+        let mut place = Place {
+            title: diag.code().map(|c| c.to_string()),
+            ..Place::default()
+        };
+        if let (Some(src), Some(label)) = (src, diag.labels().and_then(|mut l| l.next()))
+            && let Ok(span) = src.read_span(label.inner(), 0, 0)
+        {
+            place.file = span.name().map(PathBuf::from);
+            place.line = Some(span.line() + 1);
+        }
+        let mut message = diag.to_string();
+        if let Some(help) = diag.help() {
+            message.push_str(&format!("\nhelp: {help}"));
+        }
+        self.annotate(Level::Error, &place, &message);
     }
 
     /// A GitHub Actions annotation (`::error file=…,line=…,title=…::…`),
@@ -185,11 +207,14 @@ impl Printer {
         }
         let mut props = Vec::new();
         if let Some(f) = &place.file {
+            // Relative to the workspace (GitHub's repository root), else
+            // to the working directory: never absolute.
             let rel = self
                 .github
                 .workspace
-                .as_deref()
-                .and_then(|w| f.strip_prefix(w).ok())
+                .iter()
+                .chain(self.github.cwd.iter())
+                .find_map(|w| f.strip_prefix(w).ok())
                 .unwrap_or(f);
             props.push(format!(
                 "file={}",

@@ -593,6 +593,9 @@ fn a_plus_d_to_f() {
         write(&sc.work, "policy.toml", p.replace("\"CC0-1.0\", ", ""));
         let f = expect_failure(sc.verify(&[]), "E0401", &sc.d);
         assert!(f.iter().all(|(c, n)| c == "E0401" && *n == sc.d), "{f:?}");
+        // F's own checks pass, but the command exits 1: the root line says ✗.
+        let tree = sc.verify_human(&[]).expect_code(1);
+        assert!(tree.stdout.starts_with("✗ "), "{}", tree.stdout);
         codes.insert(("E0401", 0));
         // Another allowed license next to it changes nothing.
         write(
@@ -738,6 +741,39 @@ fn a_plus_d_to_f() {
         .map(|d| d["digest"].as_str().unwrap())
         .collect();
     assert_eq!(desc, [base.f.as_str()]);
+    // The short digest `verify` shows (`sha256:` and 12 hex), or its hex.
+    let short = &base.a[..7 + 12];
+    let policy = base.work.join("policy.toml");
+    let tree = run(
+        &base.env,
+        &base.fdir(),
+        &["verify", "out", "--policy", s(&policy)],
+    )
+    .ok();
+    assert!(tree.stdout.contains(short), "{}", tree.stdout);
+    // Colour on request (`--color always`), none under NO_COLOR (TestEnv's).
+    assert!(!tree.stdout.contains('\u{1b}'), "{}", tree.stdout);
+    let colored = run(
+        &base.env,
+        &base.fdir(),
+        &["verify", "out", "--policy", s(&policy), "--color", "always"],
+    )
+    .ok();
+    assert!(
+        colored.stdout.contains("\u{1b}[32m"),
+        "{:?}",
+        colored.stdout
+    );
+    assert_eq!(console_strip(&colored.stdout), tree.stdout);
+    for what in [short, &base.a[7..7 + 12]] {
+        let r = run(&base.env, &base.work, &["--format", "json", "why", what]).ok();
+        assert_eq!(r.json()["matches"][0]["digest"], base.a.as_str(), "{what}");
+        assert_eq!(
+            r.json()["descendants"][0]["digest"],
+            base.f.as_str(),
+            "{what}"
+        );
+    }
     let r = run(
         &base.env,
         &base.work,
@@ -1457,4 +1493,12 @@ fn per_source_signer_rules_on_the_users_path() {
     );
     let f_node = node(&sc.f);
     assert_eq!(f_node["verified"], true, "{f_node}");
+}
+
+/// Text without SGR escape sequences.
+fn console_strip(s: &str) -> String {
+    regex::Regex::new("\u{1b}\\[[0-9;]*m")
+        .unwrap()
+        .replace_all(s, "")
+        .into_owned()
 }

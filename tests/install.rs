@@ -483,7 +483,7 @@ fn completions_and_man_pages_install_for_the_user() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    let mut committed: Vec<_> = std::fs::read_dir(repo_root().join("man"))
+    let mut committed: Vec<_> = std::fs::read_dir(repo_root().join("man").join("man1"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();

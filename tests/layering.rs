@@ -470,7 +470,9 @@ enum Layer {
 fn layer(rel: &str) -> Layer {
     match rel {
         "lib.rs" => Layer::Root,
-        "cli.rs" => Layer::Cli,
+        // help.rs dresses cli.rs's command for people (examples, man
+        // sections, completion candidates): the same layer.
+        "cli.rs" | "help.rs" => Layer::Cli,
         "output.rs" => Layer::Output,
         _ if rel.starts_with("commands/") => Layer::Commands,
         _ if rel.starts_with("settings/") || rel == "settings.rs" => Layer::Settings,

@@ -142,3 +142,54 @@ fn malformed_manifests() {
         insta::assert_snapshot!(name, shown);
     }
 }
+
+/// Under GitHub Actions, a manifest with several problems is one `::error`
+/// per problem, each with its file (relative to the workspace, else to the
+/// working directory; never absolute) and line.
+#[test]
+fn every_problem_is_a_github_annotation_with_file_and_line() {
+    let env = TestEnv::new();
+    let dir = env.work().join("proj");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = with_inputs(
+        "a = { hf = \"org/a\", role = \"base-modle\" }\nb = { path = \"/abs\", role = \"config\" }",
+    )
+    .replace("kind = \"model\"", "kind = \"checkpoint\"");
+    std::fs::write(dir.join("mlprov.toml"), &text).unwrap();
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    for (workspace, file) in [
+        (Some(env.work()), "proj/mlprov.toml"),
+        (None, "mlprov.toml"),
+    ] {
+        let mut vars = vec![("GITHUB_ACTIONS", "true".to_string())];
+        if let Some(w) = &workspace {
+            vars.push(("GITHUB_WORKSPACE", w.display().to_string()));
+        }
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = env.run_env(&dir, &["pin"], &vars).expect_code(2);
+        let annotations: Vec<&str> = r
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("::error"))
+            .collect();
+        assert_eq!(annotations.len(), 3, "{}", r.stderr);
+        let mut lines: Vec<usize> = Vec::new();
+        for a in &annotations {
+            assert!(a.starts_with(&format!("::error file={file},line=")), "{a}");
+            assert!(!a.contains("file=/"), "{a}");
+            let n = a.split("line=").nth(1).unwrap().split(',').next().unwrap();
+            lines.push(n.parse().unwrap());
+        }
+        lines.sort();
+        assert_eq!(
+            lines,
+            [
+                line_of("checkpoint"),
+                line_of("base-modle"),
+                line_of("/abs")
+            ],
+            "{}",
+            r.stderr
+        );
+    }
+}

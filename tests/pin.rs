@@ -477,6 +477,11 @@ fn an_unchanged_entry_keeps_its_lock_entry_and_a_changed_file_updates_it() {
     std::fs::write(dir.join("data/a.jsonl"), "2\n").unwrap();
     let r = env.run(&dir, &["pin", "--locked"]).expect_code(1);
     assert!(r.stderr.contains("data (updated)"), "{}", r.stderr);
+    // Nothing claims to have pinned, or that the lock is up to date.
+    assert!(r.stderr.contains("Would update data"), "{}", r.stderr);
+    for claim in ["Pinned", "Updated", "up to date", "Wrote"] {
+        assert!(!r.stderr.contains(claim), "{claim}: {}", r.stderr);
+    }
     let r = env.run(&dir, &["--format", "json", "pin"]).ok();
     assert_eq!(r.json()["inputs"][0]["status"], "updated");
 }
@@ -830,5 +835,64 @@ fn a_lock_commit_that_is_no_commit_id_is_refused_without_panic() {
                 r.stderr
             );
         }
+    }
+}
+
+/// `HF_HUB_OFFLINE` keeps Hugging Face offline and nothing else; every
+/// refusal names the flag or variable that caused it.
+#[test]
+fn hf_hub_offline_is_for_hugging_face_only() {
+    let env = TestEnv::new();
+    let dir = project(
+        &env,
+        "p",
+        r#"m = { hf = "org/model", revision = "main", role = "base-model" }"#,
+    );
+    let r = env
+        .run_env(&dir, &["pin"], &[("HF_HUB_OFFLINE", "1")])
+        .expect_code(2);
+    assert!(
+        r.stderr
+            .contains("HF_HUB_OFFLINE is set and org/model@main"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("cannot reach"), "{}", r.stderr);
+    // A registry is not Hugging Face: pull goes to the network (a closed
+    // port here) instead of refusing.
+    let pull = [
+        "pull",
+        "127.0.0.1:9/acme/m:1",
+        "--plain-http",
+        "--no-verify",
+    ];
+    let r = env
+        .run_env(&dir, &pull, &[("HF_HUB_OFFLINE", "1")])
+        .expect_code(2);
+    assert!(!r.stderr.contains("offline"), "{}", r.stderr);
+    env.run(
+        &dir,
+        &["keygen", "--no-password", "--output-key-prefix", "k"],
+    )
+    .ok();
+    for (args, vars, cause) in [
+        (
+            &pull[..],
+            &[("MLPROV_OFFLINE", "1")][..],
+            "MLPROV_OFFLINE: pulling needs the network",
+        ),
+        (
+            &["--offline", "push", "127.0.0.1:9/acme/m:1"][..],
+            &[][..],
+            "--offline: pushing needs the network",
+        ),
+        (
+            &["verify", "127.0.0.1:9/acme/m:1", "--key", "k.pub"][..],
+            &[("MLPROV_OFFLINE", "true")][..],
+            "MLPROV_OFFLINE: verifying",
+        ),
+    ] {
+        let r = env.run_env(&dir, args, vars).expect_code(2);
+        assert!(r.stderr.contains(cause), "{args:?}: {}", r.stderr);
     }
 }

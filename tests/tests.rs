@@ -4,6 +4,7 @@ mod common;
 
 mod build;
 mod cli;
+mod completions;
 mod diagnostics;
 mod evidence;
 mod gates;

@@ -33,6 +33,13 @@ pub struct Detected {
     pub python_project: bool,
     /// Models in the local Hugging Face cache (`org/name`).
     pub hf_models: Vec<String>,
+    /// A local base model directory (`models/base/`).
+    pub base_dir: Option<String>,
+    /// The Python that runs the training script: `python` where it exists,
+    /// else `python3` (Debian and macOS have only `python3`).
+    pub python: &'static str,
+    /// The Python that `[training] python` names for `pip list`.
+    pub pip_python: &'static str,
 }
 
 /// A base model or dataset answer, classified.
@@ -57,6 +64,10 @@ struct Answers {
     command: Option<Vec<String>>,
     config: Option<String>,
     python: bool,
+    /// The interpreter the commented-out `command` example and
+    /// `[training] python` name.
+    python_cmd: &'static str,
+    pip_python: &'static str,
 }
 
 pub fn run(cx: &Context, args: InitArgs) -> Result<()> {
@@ -76,9 +87,17 @@ pub fn run(cx: &Context, args: InitArgs) -> Result<()> {
             manifest_path.display()
         ));
     }
-    let detected = detect(&dir, &cx.settings.hf());
+    let mut detected = detect(&dir, &cx.settings.hf());
+    let env = &cx.settings.env;
+    let (python, python3) = (env.on_path("python"), env.on_path("python3"));
+    detected.python = if python { "python" } else { "python3" };
+    detected.pip_python = if python && !python3 {
+        "python"
+    } else {
+        "python3"
+    };
     let answers = if cx.settings.interactive && !args.yes {
-        prompt(&args, &detected)?
+        prompt(&args, &detected, &dir)?
     } else {
         from_flags(&args, &detected, &dir)?
     };
@@ -87,7 +106,7 @@ pub fn run(cx: &Context, args: InitArgs) -> Result<()> {
     Manifest::parse(&text, MANIFEST_FILE).map_err(|e| {
         miette!(
             code = "mlprov::init::invalid",
-            help = "fix the flag values (the rest of the template is known to be valid)",
+            help = "fix the answers (the rest of the template is known to be valid)",
             "the answers do not make a valid mlprov.toml: {e}"
         )
     })?;
@@ -187,6 +206,17 @@ pub fn detect(dir: &Path, hf: &crate::resolve::hf::HfSettings) -> Detected {
         })
     });
     d.data_dir = first(&["data/train", "data", "dataset", "datasets"]).map(|p| format!("{p}/"));
+    d.base_dir = [
+        "models/base",
+        "models/base-model",
+        "model/base",
+        "base-model",
+        "base_model",
+        "base",
+    ]
+    .iter()
+    .find(|c| dir.join(c).is_dir())
+    .map(|c| format!("{c}/"));
     d.test_dir = first(&["data/test", "data/eval", "eval"]).map(|p| format!("{p}/"));
     d.python_project = dir.join("requirements.txt").exists() || dir.join("pyproject.toml").exists();
 
@@ -269,12 +299,145 @@ fn check_license(l: &str) -> Result<()> {
     crate::license::parse(l).map(|_| ()).map_err(|e| {
         miette!(
             code = "mlprov::init::license",
-            help = format!(
+            help = crate::license::explain(l).unwrap_or_else(|| format!(
                 "use an SPDX expression, e.g. `{}`",
                 crate::license::suggest(l)
-            ),
+            )),
             "`{l}` is not a valid SPDX license expression: {}",
             e.reason
+        )
+    })
+}
+
+// Each answer is checked as it is given: the prompt asks again with the
+// reason, and a flag with a bad value is an error that names the flag.
+
+/// An artifact name.
+fn check_name(s: &str) -> std::result::Result<(), String> {
+    let s = s.trim();
+    if crate::model::is_artifact_name(s) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` cannot be an artifact name: use letters, digits, `-`, `_`, `.` and `/`, e.g. `{}`",
+            name_like(s)
+        ))
+    }
+}
+
+/// `My Model!!` → `my-model`: a valid name close to `s`.
+fn name_like(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.trim().chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() || "_./".contains(c) {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches(['-', '/', '.']).to_string();
+    if out.is_empty() {
+        "acme/model".to_string()
+    } else {
+        out
+    }
+}
+
+/// An artifact version: no spaces, e.g. `0.1.0`.
+fn check_version(s: &str) -> std::result::Result<(), String> {
+    let s = s.trim();
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a version: letters, digits, `.`, `-`, `+`, e.g. `0.1.0`"
+        ))
+    }
+}
+
+/// A Hub repository id and revision.
+fn check_hub(repo: &str, revision: &str) -> std::result::Result<(), String> {
+    if !crate::model::is_hf_repo_id(repo) {
+        return Err(format!(
+            "`{repo}` is neither an existing path nor a Hugging Face repository id (org/name[@revision]: letters, digits, `-`, `_`, `.`, e.g. `meta-llama/Llama-3.1-8B`)"
+        ));
+    }
+    if !crate::model::is_revision(revision) {
+        return Err(format!(
+            "`{revision}` is not a revision: a branch, a tag or a 40-hex commit"
+        ));
+    }
+    Ok(())
+}
+
+/// A local path, which must exist under `dir`.
+fn check_path(p: &str, dir: &Path) -> std::result::Result<(), String> {
+    if !crate::fsutil::is_safe_relative(p.trim_end_matches('/')) {
+        return Err(format!("`{p}` must be a relative path inside the project"));
+    }
+    if dir.join(p).exists() {
+        Ok(())
+    } else {
+        Err(format!(
+            "no such file or directory: {}",
+            dir.join(p).display()
+        ))
+    }
+}
+
+/// A base model answer (empty: none).
+fn check_model(s: &str, dir: &Path) -> std::result::Result<(), String> {
+    if s.trim().is_empty() {
+        return Ok(());
+    }
+    match parse_model_spec(s, dir) {
+        Spec::Path(p) => check_path(&p, dir),
+        Spec::Hf { repo, revision } | Spec::HfDataset { repo, revision } => {
+            check_hub(&repo, &revision)
+        }
+    }
+}
+
+/// A training data answer (empty: none).
+fn check_data(s: &str, dir: &Path) -> std::result::Result<(), String> {
+    if s.trim().is_empty() {
+        return Ok(());
+    }
+    match parse_data_spec(s) {
+        Spec::Path(p) => check_path(&p, dir),
+        Spec::Hf { repo, revision } | Spec::HfDataset { repo, revision } => {
+            check_hub(&repo, &revision)
+        }
+    }
+}
+
+/// The output directory: relative, inside the project (it may not exist yet).
+fn check_output(s: &str) -> std::result::Result<(), String> {
+    let s = s.trim();
+    if !s.is_empty() && crate::fsutil::is_safe_relative(s.trim_end_matches('/')) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` must be a directory inside the project, e.g. `out/`"
+        ))
+    }
+}
+
+/// A flag's value, checked like the prompt's answer.
+fn check_flag(
+    flag: &str,
+    value: &str,
+    check: impl Fn(&str) -> std::result::Result<(), String>,
+) -> Result<()> {
+    check(value).map_err(|why| {
+        miette!(
+            code = "mlprov::usage",
+            help = "give another value, or leave the flag out to use what was detected",
+            "{flag}: {why}"
         )
     })
 }
@@ -284,7 +447,7 @@ fn default_command(d: &Detected) -> Option<Vec<String>> {
     let mut argv = if script.ends_with(".sh") {
         vec!["bash".to_string(), script.clone()]
     } else {
-        vec!["python".to_string(), script.clone()]
+        vec![d.python.to_string(), script.clone()]
     };
     if let Some(c) = &d.config {
         argv.push("--config".into());
@@ -298,6 +461,21 @@ fn from_flags(args: &InitArgs, d: &Detected, dir: &Path) -> Result<Answers> {
     if let Some(l) = &args.license {
         check_license(l)?;
     }
+    if let Some(n) = &args.name {
+        check_flag("--name", n, check_name)?;
+    }
+    if let Some(v) = &args.artifact_version {
+        check_flag("--artifact-version", v, check_version)?;
+    }
+    if let Some(b) = &args.base_model {
+        check_flag("--base-model", b, |s| check_model(s, dir))?;
+    }
+    if let Some(ds) = &args.dataset {
+        check_flag("--dataset", ds, |s| check_data(s, dir))?;
+    }
+    if let Some(o) = &args.output {
+        check_flag("--output", o, check_output)?;
+    }
     let needs_base = matches!(
         template,
         Template::FineTune | Template::Lora | Template::Import
@@ -310,6 +488,13 @@ fn from_flags(args: &InitArgs, d: &Detected, dir: &Path) -> Result<Answers> {
         .base_model
         .as_deref()
         .map(|s| parse_model_spec(s, dir))
+        .or_else(|| {
+            // A detected local base model is used where a base is needed.
+            d.base_dir
+                .clone()
+                .filter(|_| template != Template::Import)
+                .map(Spec::Path)
+        })
         .filter(|_| needs_base);
     let dataset = args
         .dataset
@@ -326,11 +511,7 @@ fn from_flags(args: &InitArgs, d: &Detected, dir: &Path) -> Result<Answers> {
     }
     Ok(Answers {
         template,
-        name: args
-            .name
-            .clone()
-            .or_else(|| d.remote_name.clone())
-            .unwrap_or_else(|| d.dir_name.clone()),
+        name: args.name.clone().unwrap_or_else(|| default_name(d)),
         version: args
             .artifact_version
             .clone()
@@ -355,12 +536,54 @@ fn from_flags(args: &InitArgs, d: &Detected, dir: &Path) -> Result<Answers> {
         },
         config: d.config.clone().filter(|_| template != Template::Import),
         python: d.python_project && template != Template::Import,
+        python_cmd: d.python,
+        pip_python: d.pip_python,
     })
 }
 
-fn prompt(args: &InitArgs, d: &Detected) -> Result<Answers> {
+/// The name offered: the git remote's `org/repo`, else the directory's name,
+/// made valid.
+fn default_name(d: &Detected) -> String {
+    let n = d.remote_name.clone().unwrap_or_else(|| d.dir_name.clone());
+    if check_name(&n).is_ok() {
+        n
+    } else {
+        name_like(&n)
+    }
+}
+
+fn prompt(args: &InitArgs, d: &Detected, dir: &Path) -> Result<Answers> {
+    // Ctrl-C (SIGINT) anywhere: dialoguer hides the cursor in menus, so
+    // show it again, then end as the signal would (130), having written
+    // nothing. One `init` per process: one handler.
+    let _ = ctrlc::set_handler(|| {
+        let _ = console::Term::stderr().show_cursor();
+        eprintln!("\ncancelled; nothing was written");
+        std::process::exit(130);
+    });
     let theme = ColorfulTheme::default();
-    let io = |e: dialoguer::Error| miette!(code = "mlprov::init::prompt", "prompt failed: {e}");
+    let io = |e: dialoguer::Error| {
+        let _ = console::Term::stderr().show_cursor();
+        miette!(code = "mlprov::init::prompt", "prompt failed: {e}")
+    };
+    // Every answer is checked as it is typed; a bad one is asked again.
+    let ask = |prompt: &str,
+               default: Option<String>,
+               allow_empty: bool,
+               check: &dyn Fn(&str) -> std::result::Result<(), String>|
+     -> Result<String> {
+        let mut input = Input::<String>::with_theme(&theme)
+            .with_prompt(prompt)
+            .allow_empty(allow_empty)
+            .validate_with(|s: &String| check(s.trim()));
+        if let Some(d) = default {
+            input = input.default(d);
+        }
+        input
+            .interact_text()
+            .map(|s| s.trim().to_string())
+            .map_err(io)
+    };
     let templates = [
         (
             Template::FineTune,
@@ -385,45 +608,38 @@ fn prompt(args: &InitArgs, d: &Detected) -> Result<Answers> {
             templates[i].0
         }
     };
-    let name: String = match &args.name {
-        Some(n) => n.clone(),
-        None => Input::with_theme(&theme)
-            .with_prompt("Artifact name")
-            .default(d.remote_name.clone().unwrap_or_else(|| d.dir_name.clone()))
-            .interact_text()
-            .map_err(io)?,
+    let name = match &args.name {
+        Some(n) => {
+            check_flag("--name", n, check_name)?;
+            n.clone()
+        }
+        None => ask("Artifact name", Some(default_name(d)), false, &check_name)?,
     };
-    let version: String = match &args.artifact_version {
-        Some(v) => v.clone(),
-        None => Input::with_theme(&theme)
-            .with_prompt("Version")
-            .default("0.1.0".to_string())
-            .interact_text()
-            .map_err(io)?,
+    let version = match &args.artifact_version {
+        Some(v) => {
+            check_flag("--artifact-version", v, check_version)?;
+            v.clone()
+        }
+        None => ask("Version", Some("0.1.0".into()), false, &check_version)?,
     };
-    let license: Option<String> = match &args.license {
+    let license = match &args.license {
         Some(l) => {
             check_license(l)?;
             Some(l.clone())
         }
         None => {
-            let l: String = Input::with_theme(&theme)
-                .with_prompt("License of the output (SPDX, empty to decide later)")
-                .allow_empty(true)
-                .validate_with(|s: &String| -> std::result::Result<(), String> {
-                    if s.trim().is_empty() {
-                        return Ok(());
-                    }
-                    crate::license::parse(s)
-                        .map(|_| ())
-                        .map_err(|e| format!("{} (e.g. {})", e.reason, crate::license::suggest(s)))
-                })
-                .interact_text()
-                .map_err(io)?;
-            (!l.trim().is_empty()).then(|| l.trim().to_string())
+            let l = ask(
+                "License of the output (SPDX, empty to decide later)",
+                None,
+                true,
+                &|s: &str| match crate::license::explain(s).filter(|_| !s.is_empty()) {
+                    Some(why) => Err(why),
+                    None => Ok(()),
+                },
+            )?;
+            (!l.is_empty()).then_some(l)
         }
     };
-    let dir = Path::new(".");
     let needs_base = matches!(
         template,
         Template::FineTune | Template::Lora | Template::Import
@@ -431,16 +647,30 @@ fn prompt(args: &InitArgs, d: &Detected) -> Result<Answers> {
     let base_model = if !needs_base {
         None
     } else if let Some(b) = &args.base_model {
+        check_flag("--base-model", b, |s| check_model(s, dir))?;
         Some(parse_model_spec(b, dir))
     } else {
-        let mut b = Input::<String>::with_theme(&theme)
-            .with_prompt("Base model (Hub id org/name[@revision], or a local path; empty for none)")
-            .allow_empty(template != Template::Import);
-        if let Some(first) = d.hf_models.first() {
-            b = b.default(first.clone());
-        }
-        let s = b.interact_text().map_err(io)?;
-        (!s.trim().is_empty()).then(|| parse_model_spec(&s, dir))
+        let import = template == Template::Import;
+        let check = |s: &str| {
+            if import && s.is_empty() {
+                return Err("the import template needs the model to import".to_string());
+            }
+            check_model(s, dir)
+        };
+        // What was found: a local base model directory, else the first
+        // model in the Hugging Face cache.
+        let default = d
+            .base_dir
+            .clone()
+            .filter(|_| !import)
+            .or_else(|| d.hf_models.first().cloned());
+        let s = ask(
+            "Base model (Hub id org/name[@revision], or a local path; empty for none)",
+            default,
+            !import,
+            &check,
+        )?;
+        (!s.is_empty()).then(|| parse_model_spec(&s, dir))
     };
     let needs_data = matches!(
         template,
@@ -449,24 +679,28 @@ fn prompt(args: &InitArgs, d: &Detected) -> Result<Answers> {
     let dataset = if !needs_data {
         None
     } else if let Some(ds) = &args.dataset {
+        check_flag("--dataset", ds, |s| check_data(s, dir))?;
         Some(parse_data_spec(ds))
     } else {
-        let mut b = Input::<String>::with_theme(&theme)
-            .with_prompt("Training data (a path, or hf-dataset:org/name; empty for none)")
-            .allow_empty(true);
-        if let Some(dd) = &d.data_dir {
-            b = b.default(dd.clone());
-        }
-        let s = b.interact_text().map_err(io)?;
-        (!s.trim().is_empty()).then(|| parse_data_spec(&s))
+        let s = ask(
+            "Training data (a path, or hf-dataset:org/name; empty for none)",
+            d.data_dir.clone(),
+            true,
+            &|s: &str| check_data(s, dir),
+        )?;
+        (!s.is_empty()).then(|| parse_data_spec(&s))
     };
-    let output: String = match &args.output {
-        Some(o) => o.clone(),
-        None => Input::with_theme(&theme)
-            .with_prompt("Output directory")
-            .default(default_output(template).to_string())
-            .interact_text()
-            .map_err(io)?,
+    let output = match &args.output {
+        Some(o) => {
+            check_flag("--output", o, check_output)?;
+            o.clone()
+        }
+        None => ask(
+            "Output directory",
+            Some(default_output(template).to_string()),
+            false,
+            &check_output,
+        )?,
     };
     let answers = Answers {
         template,
@@ -489,6 +723,8 @@ fn prompt(args: &InitArgs, d: &Detected) -> Result<Answers> {
         },
         config: d.config.clone().filter(|_| template != Template::Import),
         python: d.python_project && template != Template::Import,
+        python_cmd: d.python,
+        pip_python: d.pip_python,
     };
     let ok = Confirm::with_theme(&theme)
         .with_prompt(format!("Write {MANIFEST_FILE}?"))
@@ -564,9 +800,10 @@ fn render(a: &Answers) -> String {
             "command = [{}]\n",
             argv.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
         )),
-        None => {
-            training.push_str("# command = [\"python\", \"train.py\"]   # run by `mlprov build`\n")
-        }
+        None => training.push_str(&format!(
+            "# command = [\"{}\", \"train.py\"]   # run by `mlprov build`\n",
+            a.python_cmd
+        )),
     }
     match &a.config {
         Some(c) => training.push_str(&format!(
@@ -576,9 +813,12 @@ fn render(a: &Answers) -> String {
         None => training.push_str("# config = \"configs/train.yaml\"\n"),
     }
     if a.python {
-        training.push_str("python = \"python3\"          # records `pip list` in the SBOM\n");
+        training.push_str(&format!(
+            "python = \"{}\"          # records `pip list` in the SBOM\n",
+            a.pip_python
+        ));
     } else {
-        training.push_str("# python = \"python3\"\n");
+        training.push_str(&format!("# python = \"{}\"\n", a.pip_python));
     }
     let optional = |text: String, key: &str, val: &Option<String>, example: &str| match val {
         Some(v) => text.replace(&format!("{{{{{key}}}}}"), &q(v)),
@@ -635,6 +875,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn answers_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("models/base")).unwrap();
+        assert!(check_name("acme/support-llama").is_ok());
+        let e = check_name("My Model!!").unwrap_err();
+        assert!(e.contains("`my-model`"), "{e}");
+        assert!(check_model("org/model@v1", dir.path()).is_ok());
+        assert!(check_model("models/base/", dir.path()).is_ok());
+        assert!(check_model("models/base", dir.path()).is_ok());
+        let e = check_model("meta llama/Llama 3!!", dir.path()).unwrap_err();
+        assert!(e.contains("Hugging Face repository id"), "{e}");
+        let e = check_model("models/missing/", dir.path()).unwrap_err();
+        assert!(e.contains("no such file or directory"), "{e}");
+        assert!(check_data("hf-dataset:org/data", dir.path()).is_ok());
+        assert!(check_data("nowhere/", dir.path()).is_err());
+        assert!(check_output("out/").is_ok());
+        assert!(check_output("../out").is_err());
+        assert!(check_version("0.1.0").is_ok());
+        assert!(check_version("0.1 beta").is_err());
+    }
+
+    #[test]
     fn remote_names() {
         assert_eq!(
             remote_to_name("git@github.com:acme/support.git"),
@@ -675,6 +937,8 @@ mod tests {
                     command: full.then(|| vec!["python".into(), "train.py".into()]),
                     config: full.then(|| "c.yaml".into()),
                     python: full,
+                    python_cmd: "python3",
+                    pip_python: "python3",
                 };
                 let text = render(&a);
                 assert!(!text.contains("{{"), "{text}");

@@ -145,6 +145,8 @@ impl Resolving {
         crate::resolve::ResolveContext {
             root: &project.root,
             offline: cx.settings.offline,
+            offline_cause: cx.settings.offline_cause,
+            hf_offline: cx.settings.hf_offline,
             hash_cache: Some(&self.hash_cache),
             cache_dir: self.cache_dir.clone(),
             hf: cx.settings.hf(),

@@ -80,7 +80,7 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<()> {
                 .map(|(n, c)| format!("{n} ({})", change_word(*c)))
                 .collect()
         };
-        report(cx, &outcome, false);
+        report(cx, &outcome, Outcome::Refused);
         return Err(miette!(
             code = "mlprov::pin::locked",
             help = "run `mlprov pin` and commit mlprov.lock",
@@ -130,7 +130,15 @@ pub fn run(cx: &Context, args: PinArgs) -> Result<()> {
             );
         }
     }
-    report(cx, &outcome, differs);
+    report(
+        cx,
+        &outcome,
+        if differs {
+            Outcome::Written
+        } else {
+            Outcome::Unchanged
+        },
+    );
     Ok(())
 }
 
@@ -208,7 +216,18 @@ fn summary(i: &LockedInput) -> String {
     )
 }
 
-fn report(cx: &Context, outcome: &resolve::PinOutcome, written: bool) {
+/// What became of the lock.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Written,
+    Unchanged,
+    /// `--locked` and the lock would change: nothing was pinned, so the
+    /// lines say what would change and nothing says "up to date".
+    Refused,
+}
+
+fn report(cx: &Context, outcome: &resolve::PinOutcome, result: Outcome) {
+    let written = result == Outcome::Written;
     if cx.printer.is_json() {
         let inputs: Vec<_> = outcome
             .changes
@@ -239,22 +258,29 @@ fn report(cx: &Context, outcome: &resolve::PinOutcome, written: bool) {
     for (name, change) in &outcome.changes {
         let entry = outcome.lock.get(name);
         match (change, entry) {
+            (Change::Unchanged, _) if result == Outcome::Refused => {}
+            (Change::Removed, _) if result == Outcome::Refused => {
+                cx.printer.status("Would remove", name)
+            }
             (Change::Removed, _) => cx.printer.status("Removed", name),
             (Change::Unchanged, Some(e)) => cx
                 .printer
                 .status_dim("Unchanged", &format!("{name} {}", summary(e))),
             (c, Some(e)) => cx.printer.status(
-                if *c == Change::Added {
-                    "Pinned"
-                } else {
-                    "Updated"
+                match (*c == Change::Added, result == Outcome::Refused) {
+                    (true, false) => "Pinned",
+                    (false, false) => "Updated",
+                    (true, true) => "Would pin",
+                    (false, true) => "Would update",
                 },
                 &format!("{name} {}", summary(e)),
             ),
             (_, None) => {}
         }
     }
-    if written {
+    if result == Outcome::Refused {
+        // The error says it: mlprov.lock is out of date.
+    } else if written {
         cx.printer.status("Wrote", crate::lockfile::LOCK_FILE);
     } else if outcome.changes.is_empty() {
         cx.printer

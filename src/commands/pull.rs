@@ -25,8 +25,9 @@ pub fn run(cx: &Context, args: PullArgs) -> Result<()> {
     if cx.settings.offline {
         return Err(miette!(
             code = "mlprov::usage",
-            help = "drop --offline (or MLPROV_OFFLINE) to pull",
-            "--offline: pulling needs the network"
+            help = format!("{} to pull", cx.settings.online_hint()),
+            "{}: pulling needs the network",
+            cx.settings.offline_cause
         ));
     }
     let dest = match args.output.as_ref().or(args.dir.as_ref()) {
@@ -275,7 +276,11 @@ fn verify(
         })?;
     let g = &out.graph;
     if !cx.printer.is_json() {
-        cx.printer.detail(&crate::verify::report::graph_human(g));
+        cx.printer
+            .detail(&crate::verify::report::graph_human_styled(
+                g,
+                cx.printer.color_stderr(),
+            ));
     }
     let failure = crate::output::graph_summary(&cx.printer, &cx.settings.cwd, g).err();
     if failure.is_none() {

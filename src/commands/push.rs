@@ -44,8 +44,9 @@ pub fn run(cx: &Context, args: PushArgs) -> Result<()> {
     if cx.settings.offline {
         return Err(miette!(
             code = "mlprov::usage",
-            help = "drop --offline (or MLPROV_OFFLINE) to push",
-            "--offline: pushing needs the network"
+            help = format!("{} to push", cx.settings.online_hint()),
+            "{}: pushing needs the network",
+            cx.settings.offline_cause
         ));
     }
 

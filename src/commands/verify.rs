@@ -39,7 +39,10 @@ pub fn run(cx: &Context, args: VerifyArgs) -> Result<()> {
     if cx.printer.is_json() {
         cx.printer.json(&report::graph_json(&out.graph));
     } else {
-        cx.printer.out(&report::graph_human(&out.graph));
+        cx.printer.out(&report::graph_human_styled(
+            &out.graph,
+            cx.printer.color_stdout(),
+        ));
         cx.printer.detail(&report::policy_human(
             &out.graph,
             &out.policy,

@@ -35,8 +35,12 @@ pub fn run(cx: &Context, args: WhyArgs) -> Result<()> {
     if cx.settings.offline && !repos.is_empty() {
         miette::bail!(
             code = "mlprov::usage",
-            help = "drop --offline, or ask the local store (without --registry)",
-            "--offline: reading {} needs the registry",
+            help = format!(
+                "{}, or ask the local store (without --registry)",
+                cx.settings.online_hint()
+            ),
+            "{}: reading {} needs the registry",
+            cx.settings.offline_cause,
             args.repositories.join(", ")
         );
     }
@@ -58,11 +62,35 @@ pub fn run(cx: &Context, args: WhyArgs) -> Result<()> {
             .warn(&format!("could not read {}: {}", u.source, u.error));
     }
 
-    let starts = l.find(&args.what);
+    let mut starts = l.find(&args.what);
+    if starts.is_empty()
+        && let Some(found) = l.find_prefix(&args.what)
+    {
+        if found.len() > 1 {
+            let candidates: Vec<String> = found
+                .iter()
+                .map(|d| match l.names_of(d).as_slice() {
+                    [] => d.prefixed(),
+                    names => format!("{} ({})", d.prefixed(), names.join(", ")),
+                })
+                .collect();
+            return Err(miette::miette!(
+                code = "mlprov::why::ambiguous",
+                help = format!(
+                    "give more of the digest; it could be:\n  {}",
+                    candidates.join("\n  ")
+                ),
+                "`{}` is the start of {} digests in the provenance of {source}",
+                args.what,
+                found.len()
+            ));
+        }
+        starts = found;
+    }
     if starts.is_empty() {
         return Err(miette::miette!(
             code = "mlprov::why::unknown",
-            help = "pass an artifact digest (sha256:…) or a name that the provenance read uses",
+            help = "pass an artifact digest (sha256:…, or the short one `verify` shows) or a name that the provenance read uses",
             "no artifact named `{}` in the provenance of {source}",
             args.what
         ));

@@ -175,6 +175,7 @@ pub fn integrity(
                         return Err(ResolveError::Offline {
                             input: locked.name.clone(),
                             what: format!("the files of {}", locked.source),
+                            cause: cx.offline_cause,
                         });
                     }
                     // Fetches the layers of the pinned manifest, each verified.

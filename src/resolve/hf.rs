@@ -161,8 +161,8 @@ pub fn resolve(
     cx: &ResolveContext<'_>,
 ) -> Result<LockedInput, ResolveError> {
     check_revision(input, repo, revision)?;
-    if cx.offline {
-        return resolve_offline(input, kind, repo, revision, cx);
+    if let Some(cause) = cx.hf_offline {
+        return resolve_offline(input, kind, repo, revision, cause, cx);
     }
     let hub = Hub {
         settings: &cx.hf,
@@ -381,11 +381,12 @@ pub fn fetch_locked(
             repo: repo.to_string(),
             message: "the lock entry has no commit".into(),
         })?;
-    if cx.offline {
+    if let Some(cause) = cx.hf_offline {
         let names: Vec<&str> = missing.iter().map(|f| f.path.as_str()).collect();
         return Err(ResolveError::Offline {
             input: locked.name.clone(),
             what: format!("{repo}@{commit}: {}", names.join(", ")),
+            cause,
         });
     }
     let hub = Hub {
@@ -498,12 +499,14 @@ fn resolve_offline(
     kind: RepoKind,
     repo: &str,
     revision: &str,
+    cause: &'static str,
     cx: &ResolveContext<'_>,
 ) -> Result<LockedInput, ResolveError> {
     let rdir = repo_dir(&cx.hf.cache_dir, kind, repo);
     let offline = |what: String| ResolveError::Offline {
         input: input.name.clone(),
         what,
+        cause,
     };
     let commit = if is_commit(revision) {
         revision.to_string()

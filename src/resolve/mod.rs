@@ -21,7 +21,12 @@ use crate::reporter::Reporter;
 pub struct ResolveContext<'a> {
     /// The project root: `path` inputs must stay inside it.
     pub root: &'a Path,
+    /// `--offline`/`MLPROV_OFFLINE`: no network at all.
     pub offline: bool,
+    /// The flag or variable behind `offline`, for messages.
+    pub offline_cause: &'static str,
+    /// Hugging Face is offline (`HF_HUB_OFFLINE`, or everything is): the cause.
+    pub hf_offline: Option<&'static str>,
     pub hash_cache: Option<&'a HashCache>,
     /// mlprov's cache directory (downloads).
     pub cache_dir: PathBuf,
@@ -316,12 +321,17 @@ pub enum ResolveError {
         message: String,
     },
 
-    #[error("input `{input}`: --offline and {what} is not in the local cache")]
+    #[error("input `{input}`: {cause} is set and {what} is not in the local cache")]
     #[diagnostic(
         code(mlprov::resolve::offline),
-        help("run `mlprov pin` once with network access, or drop `--offline`")
+        help("run `mlprov pin` once with network access (without {cause})")
     )]
-    Offline { input: String, what: String },
+    Offline {
+        input: String,
+        what: String,
+        /// The flag or variable that made mlprov offline.
+        cause: &'static str,
+    },
 
     #[error("input `{input}`: the include/exclude globs select no files")]
     #[diagnostic(

@@ -47,6 +47,7 @@ pub fn resolve(
         return Err(ResolveError::Offline {
             input: name.to_string(),
             what: format!("the manifest of {reference}"),
+            cause: cx.offline_cause,
         });
     }
     let r = OciRef::parse(reference).map_err(reg(name))?;

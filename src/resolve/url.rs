@@ -297,6 +297,7 @@ pub fn resolve(
             return Err(ResolveError::Offline {
                 input: input.name.clone(),
                 what: url.to_string(),
+                cause: cx.offline_cause,
             });
         }
         cx.reporter.note(&format!("downloading {url}"));

@@ -64,6 +64,9 @@ pub struct EnvironmentOptions {
     pub hugging_face_hub_token: Option<String>,
     pub hf_endpoint: Option<String>,
     pub hf_hub_offline: Option<String>,
+    // `--offline`'s variable, read again here only to name it in messages
+    // (clap parses it).
+    pub mlprov_offline: Option<String>,
     // Reproducibility.
     pub source_date_epoch: Option<String>,
     // Registries.
@@ -103,6 +106,12 @@ pub struct EnvironmentOptions {
     pub xdg_data_home: Option<PathBuf>,
     pub xdg_config_home: Option<PathBuf>,
     pub bash_completion_user_dir: Option<PathBuf>,
+    // `PATH`, to see which programs exist (`init`: `python` or `python3`).
+    pub path: Option<OsString>,
+    // Dynamic completion (`COMPLETE=bash mlprov …`, set by the registered
+    // shell function): the word being completed and the separator.
+    pub clap_complete_index: Option<String>,
+    pub clap_ifs: Option<String>,
     // Limits on outside input (`MLPROV_MAX_BUNDLE_BYTES`, …), as set.
     pub limits: Vec<(crate::limits::Limit, String)>,
 }
@@ -142,6 +151,7 @@ impl EnvironmentOptions {
             hugging_face_hub_token: text("HUGGING_FACE_HUB_TOKEN"),
             hf_endpoint: text("HF_ENDPOINT"),
             hf_hub_offline: text("HF_HUB_OFFLINE"),
+            mlprov_offline: text("MLPROV_OFFLINE"),
             source_date_epoch: raw(SOURCE_DATE_EPOCH).filter(|v| !v.trim().is_empty()),
             registry_plain_http: text(REGISTRY_PLAIN_HTTP),
             registry_insecure: text(REGISTRY_INSECURE),
@@ -174,6 +184,9 @@ impl EnvironmentOptions {
             xdg_data_home: path("XDG_DATA_HOME"),
             xdg_config_home: path("XDG_CONFIG_HOME"),
             bash_completion_user_dir: path("BASH_COMPLETION_USER_DIR"),
+            path: lookup("PATH"),
+            clap_complete_index: text("_CLAP_COMPLETE_INDEX"),
+            clap_ifs: raw("_CLAP_IFS"),
             limits: crate::limits::Limit::ALL
                 .iter()
                 .filter_map(|l| text(l.variable()).map(|v| (*l, v)))
@@ -202,6 +215,17 @@ impl EnvironmentOptions {
             vars.iter()
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| OsString::from(v))
+        })
+    }
+
+    /// Whether `program` is an executable file in a `PATH` directory.
+    pub fn on_path(&self, program: &str) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        self.path.as_ref().is_some_and(|p| {
+            std::env::split_paths(p).any(|d| {
+                std::fs::metadata(d.join(program))
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            })
         })
     }
 

@@ -97,8 +97,14 @@ impl Paths {
 pub struct GlobalSettings {
     /// The working directory (after `-C`).
     pub cwd: PathBuf,
-    /// `--offline`, `MLPROV_OFFLINE` or `HF_HUB_OFFLINE`.
+    /// `--offline` or `MLPROV_OFFLINE`: no network at all.
     pub offline: bool,
+    /// What made mlprov offline, for messages: `--offline` or
+    /// `MLPROV_OFFLINE=…` (the flag when neither did).
+    pub offline_cause: &'static str,
+    /// Hugging Face only is offline (`HF_HUB_OFFLINE`, as huggingface_hub
+    /// reads it): registries, Sigstore and URLs still work. Holds the cause.
+    pub hf_offline: Option<&'static str>,
     /// stdin and stderr are terminals, `CI` is unset and this is not GitHub
     /// Actions: prompts are allowed.
     pub interactive: bool,
@@ -108,6 +114,23 @@ pub struct GlobalSettings {
     pub limits: crate::limits::Limits,
     /// The environment as read at start.
     pub env: EnvironmentOptions,
+}
+
+/// The flag or variable that made mlprov offline: `MLPROV_OFFLINE=1` when
+/// that variable is set to a true value (clap takes `--offline` from it),
+/// else `--offline`.
+fn offline_cause(offline: bool, env: &EnvironmentOptions) -> &'static str {
+    let var = env.mlprov_offline.as_deref().is_some_and(|v| {
+        matches!(
+            v.to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on" | "y"
+        )
+    });
+    if offline && var {
+        "MLPROV_OFFLINE"
+    } else {
+        "--offline"
+    }
 }
 
 impl GlobalSettings {
@@ -134,11 +157,29 @@ impl GlobalSettings {
         Ok(Self {
             cwd,
             limits,
-            offline: args.offline || env.hf_hub_offline(),
+            offline: args.offline,
+            offline_cause: offline_cause(args.offline, &env),
+            hf_offline: if args.offline {
+                Some(offline_cause(true, &env))
+            } else if env.hf_hub_offline() {
+                Some("HF_HUB_OFFLINE")
+            } else {
+                None
+            },
             interactive,
             paths: Paths::resolve(&env),
             env,
         })
+    }
+
+    /// How to undo what made mlprov offline: `drop --offline` or
+    /// `unset MLPROV_OFFLINE`.
+    pub fn online_hint(&self) -> String {
+        if self.offline_cause == "--offline" {
+            "drop --offline".to_string()
+        } else {
+            format!("unset {}", self.offline_cause)
+        }
     }
 
     /// The Hugging Face Hub settings.
@@ -159,6 +200,7 @@ pub fn output_options(args: &GlobalArgs, env: &EnvironmentOptions) -> OutputOpti
             summary: env.github_step_summary.clone(),
             output: env.github_output.clone(),
             workspace: env.github_workspace.clone(),
+            cwd: std::env::current_dir().ok(),
         }),
         // A bar needs cursor movement: not under NO_COLOR, in CI or on a
         // dumb terminal.

@@ -280,6 +280,7 @@ impl Verifier for PolicyVerifier {
                 project_root: None,
                 default_require: self.trust.require.is_empty() && !policy.root.require_explicit,
                 offline: false,
+                offline_cause: "--offline",
                 registry,
                 read_bundle: &read_bundle,
             };

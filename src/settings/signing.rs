@@ -139,8 +139,9 @@ pub fn prepare(
     if s.offline {
         miette::bail!(
             code = "mlprov::usage",
-            help = "sign with --key instead, or drop --offline",
-            "keyless signing needs Fulcio and Rekor, but mlprov is offline"
+            help = format!("sign with --key instead, or {}", s.online_hint()),
+            "keyless signing needs Fulcio and Rekor, but mlprov is offline ({})",
+            s.offline_cause
         );
     }
     let custom = k.fulcio_url.trim_end_matches('/') != PUBLIC_FULCIO_URL
@@ -182,8 +183,12 @@ pub fn key_tlog(
     if s.offline {
         miette::bail!(
             code = "mlprov::usage",
-            help = "drop --offline, or sign without a log entry (--tlog-upload=false)",
-            "logging the signature in Rekor needs the network, but mlprov is offline"
+            help = format!(
+                "{}, or sign without a log entry (--tlog-upload=false)",
+                s.online_hint()
+            ),
+            "logging the signature in Rekor needs the network, but mlprov is offline ({})",
+            s.offline_cause
         );
     }
     let url = rekor_url.unwrap_or(PUBLIC_REKOR_URL);

@@ -50,8 +50,9 @@ pub fn trusted_root(
         if s.offline {
             miette::bail!(
                 code = "mlprov::usage",
-                help = "drop --offline, or pass --trusted-root FILE",
-                "--refresh-trusted-root needs the network, but mlprov is offline"
+                help = format!("{}, or pass --trusted-root FILE", s.online_hint()),
+                "--refresh-trusted-root needs the network, but mlprov is offline ({})",
+                s.offline_cause
             );
         }
         TrustedRoot::refresh_tuf(&tuf_dir)?

@@ -189,6 +189,7 @@ pub fn verify_target(s: &GlobalSettings, printer: &Printer, args: &VerifyArgs) -
             project_root: project.as_ref().map(|p| p.root.as_path()),
             default_require: args.trust.require.is_empty() && !policy.root.require_explicit,
             offline: s.offline,
+            offline_cause: s.offline_cause,
             registry,
             read_bundle: &read_bundle,
         };

@@ -281,6 +281,29 @@ impl Lineage {
             .collect()
     }
 
+    /// The artifacts whose digest starts with `what`: a short digest as
+    /// `verify` shows it (`sha256:` and 12 hex digits, or the hex alone; at
+    /// least 6 digits). `None` when `what` is not such a prefix.
+    pub fn find_prefix(&self, what: &str) -> Option<BTreeSet<Sha256Digest>> {
+        let hex = what.strip_prefix("sha256:").unwrap_or(what);
+        if hex.len() < 6 || hex.len() >= 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let hex = hex.to_ascii_lowercase();
+        let known = self
+            .edges
+            .iter()
+            .flat_map(|(d, kids)| std::iter::once(d).chain(kids.iter().map(|(c, _)| c)))
+            .chain(self.names.keys())
+            .chain(self.references.keys());
+        Some(
+            known
+                .filter(|d| d.hex().starts_with(&hex))
+                .map(|d| self.canonical(d))
+                .collect(),
+        )
+    }
+
     /// Everything descending from `starts`, breadth first (each at its
     /// shortest path), sorted by depth, name and digest.
     pub fn descendants(&self, starts: &BTreeSet<Sha256Digest>) -> Vec<Descendant> {
@@ -334,6 +357,36 @@ mod tests {
             .or_default()
             .insert((child, name.to_string()));
         l.names.entry(dep).or_default().insert(name.to_string());
+    }
+
+    #[test]
+    fn short_digests_match_a_unique_prefix_and_say_when_ambiguous() {
+        let mut l = Lineage::default();
+        // Two digests sharing their first 6 hex digits: among 20,000 small
+        // inputs, about a dozen pairs do (24 bits; deterministic).
+        let mut by_prefix = BTreeMap::new();
+        let (x, y) = (0u16..20_000)
+            .map(|i| Sha256Digest::of(&i.to_le_bytes()))
+            .find_map(|d| {
+                by_prefix
+                    .insert(d.hex()[..6].to_string(), d)
+                    .map(|earlier| (earlier, d))
+            })
+            .expect("a 24-bit collision among 20,000 digests");
+        let child = Sha256Digest::of(b"child");
+        edge(&mut l, x, child, "x");
+        edge(&mut l, y, child, "y");
+        let short = |d: &Sha256Digest| format!("sha256:{}", &d.hex()[..12]);
+        assert_eq!(l.find_prefix(&short(&x)), Some([x].into()));
+        assert_eq!(l.find_prefix(&x.hex()[..12]), Some([x].into()));
+        assert_eq!(l.find_prefix(&short(&child)), Some([child].into()));
+        assert_eq!(
+            l.find_prefix("sha256:ffffffffffff").map(|s| s.len()),
+            Some(0)
+        );
+        assert_eq!(l.find_prefix("base-model"), None);
+        assert_eq!(l.find_prefix("abc"), None, "too short");
+        assert_eq!(l.find_prefix(&x.hex()[..6]), Some([x, y].into()));
     }
 
     #[test]

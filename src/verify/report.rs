@@ -360,13 +360,52 @@ pub fn policy_human(g: &Graph, policy: &VerifyPolicy, cwd: &std::path::Path) -> 
 
 /// The human tree: one line per node, findings under failing nodes.
 pub fn graph_human(g: &Graph) -> String {
+    graph_human_styled(g, false)
+}
+
+/// [`graph_human`], with ✓ in green and ✗ in red when `color` (a terminal
+/// that takes colour: `--color`, `NO_COLOR`). The root's mark is the
+/// verdict of the whole graph: ✗ whenever verification fails (exit 1),
+/// even when the root's own checks passed and an input failed.
+pub fn graph_human_styled(g: &Graph, color: bool) -> String {
     let mut out = String::new();
     let mut shown = std::collections::BTreeSet::new();
     let root = g.root();
-    node_lines(g, root, None, "", "", &mut shown, &mut out);
+    let paint = Paint { color };
+    node_lines(
+        g,
+        root,
+        None,
+        "",
+        "",
+        &mut shown,
+        &mut out,
+        &paint,
+        g.verified(),
+    );
     out
 }
 
+/// Colours for the tree's marks.
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn mark(&self, mark: &str) -> String {
+        if !self.color {
+            return mark.to_string();
+        }
+        let style = match mark {
+            "✓" => console::Style::new().green().bold(),
+            "✗" => console::Style::new().red().bold(),
+            _ => console::Style::new().dim(),
+        };
+        style.force_styling(true).apply_to(mark).to_string()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn node_lines(
     g: &Graph,
     n: &GraphNode,
@@ -375,12 +414,20 @@ fn node_lines(
     cont: &str,
     shown: &mut std::collections::BTreeSet<String>,
     out: &mut String,
+    paint: &Paint,
+    graph_verified: bool,
 ) {
-    let mark = match (n.kind, n.verified()) {
+    // The root shows the whole graph's verdict.
+    let verified = if edge.is_none() {
+        n.verified() && graph_verified
+    } else {
+        n.verified()
+    };
+    let mark = paint.mark(match (n.kind, verified) {
         (NodeKind::GitCommit, true) => "·",
         (_, true) => "✓",
         (_, false) => "✗",
-    };
+    });
     let name = edge
         .and_then(|e| e.name.clone())
         .or(n.name.clone())
@@ -420,7 +467,8 @@ fn node_lines(
     };
     for f in &n.findings {
         out.push_str(&format!(
-            "{cont}{bar}✗ {} {}: {}\n",
+            "{cont}{bar}{} {} {}: {}\n",
+            paint.mark("✗"),
             f.code.code(),
             f.code.name(),
             f.message
@@ -458,6 +506,8 @@ fn node_lines(
                 &format!("{cont}{c}"),
                 shown,
                 out,
+                paint,
+                graph_verified,
             );
         }
     }

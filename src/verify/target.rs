@@ -42,12 +42,18 @@ pub enum TargetError {
     #[error("{target}: {message}")]
     #[diagnostic(code(mlprov::usage), help("a digest is sha256: and 64 hex digits"))]
     BadDigest { target: String, message: String },
-    #[error("--offline: verifying {reference} needs the registry")]
+    #[error("{cause}: verifying {reference} needs the registry")]
     #[diagnostic(
         code(mlprov::usage),
-        help("drop --offline, or verify a local copy (`mlprov pull` first)")
+        help(
+            "drop --offline (or unset MLPROV_OFFLINE), or verify a local copy (`mlprov pull` first)"
+        )
     )]
-    Offline { reference: String },
+    Offline {
+        reference: String,
+        /// The flag or variable that made mlprov offline.
+        cause: &'static str,
+    },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Registry(#[from] RegistryError),
@@ -100,6 +106,8 @@ pub struct TargetSettings<'a> {
     /// needs: a digest target then needs its OMS signature.
     pub default_require: bool,
     pub offline: bool,
+    /// The flag or variable behind `offline`, for the message.
+    pub offline_cause: &'static str,
     pub registry: &'a RegistryLocator<'a>,
     /// Read a bundle file named on the command line.
     pub read_bundle: &'a dyn Fn(&Path) -> std::io::Result<RawBundle>,
@@ -152,6 +160,7 @@ pub fn resolve(target: &Target, s: &TargetSettings<'_>) -> Result<Resolved, Targ
             if s.offline {
                 return Err(TargetError::Offline {
                     reference: reference.to_string(),
+                    cause: s.offline_cause,
                 });
             }
             let located = s.registry.resolve(reference)?;
