@@ -58,10 +58,9 @@ fn git_status(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The README's walkthrough: `python3 prepare_base.py && mlprov pin &&
-/// mlprov build && mlprov keygen --no-password && mlprov attest --key
-/// cosign.key && mlprov sign --key cosign.key`. Returns the project.
-pub(crate) fn walkthrough(env: &TestEnv) -> PathBuf {
+/// A fresh clone of the example after `python3 prepare_base.py && mlprov
+/// pin && mlprov build`.
+fn built_example(env: &TestEnv) -> PathBuf {
     let dir = fresh_example(env);
     let st = std::process::Command::new("python3")
         .arg("prepare_base.py")
@@ -72,6 +71,14 @@ pub(crate) fn walkthrough(env: &TestEnv) -> PathBuf {
     assert!(st.success());
     env.run(&dir, &["pin"]).ok();
     env.run(&dir, &["build"]).ok();
+    dir
+}
+
+/// The README's walkthrough: `python3 prepare_base.py && mlprov pin &&
+/// mlprov build && mlprov keygen --no-password && mlprov attest --key
+/// cosign.key && mlprov sign --key cosign.key`. Returns the project.
+pub(crate) fn walkthrough(env: &TestEnv) -> PathBuf {
+    let dir = built_example(env);
     let r = env.run(&dir, &["keygen", "--no-password"]).ok();
     assert!(r.stderr.contains("Generated"), "{}", r.stderr);
     // The example ignores the private key already: nothing for git to add.
@@ -707,16 +714,7 @@ fn github_verify_job_passes_against_a_local_registry() {
 #[test]
 fn concurrent_attest_runs_lose_no_bundle() {
     let env = TestEnv::new();
-    let dir = fresh_example(&env);
-    let st = std::process::Command::new("python3")
-        .arg("prepare_base.py")
-        .current_dir(&dir)
-        .env_remove("MLPROV_MINILM_DIR")
-        .status()
-        .expect("python3");
-    assert!(st.success());
-    env.run(&dir, &["pin"]).ok();
-    env.run(&dir, &["build"]).ok();
+    let dir = built_example(&env);
     env.run(&dir, &["keygen", "--no-password"]).ok();
     env.run(
         &dir,
