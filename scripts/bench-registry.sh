@@ -94,7 +94,7 @@ first=$(median_of "$RUNS" mlprov_first)
 oras=$(median_of "$RUNS" oras_push)
 repush=$(median_of "$RUNS" mlprov_repush)
 second=$(median_of "$RUNS" mlprov_second)
-second_uploaded=$("$MLPROV" -C "$proj" --format json push --plain-http "$reg/bench/second-check:1" 2>/dev/null | python3 -c 'import json,sys; b=json.load(sys.stdin)["blobs"]; print(f"{b[\"uploadedBytes\"]} bytes uploaded, {b[\"mounted\"]} mounted")')
+second_uploaded=$("$MLPROV" -C "$proj" --format json push --plain-http "$reg/bench/second-check:1" 2>/dev/null | python3 -c 'import json,sys; b=json.load(sys.stdin)["blobs"]; print("%d bytes uploaded, %d mounted" % (b["uploadedBytes"], b["mounted"]))')
 hash=$(median_of "$RUNS" hash_all)
 pull=$(median_of "$RUNS" mlprov_pull)
 cmp -s "$BENCH/pulled/model-00001-of-00002.safetensors" "$proj/out/model-00001-of-00002.safetensors" || { echo "pulled bytes differ" >&2; exit 1; }
