@@ -780,6 +780,29 @@ pub struct VsaSigstoreArgs {
     pub oidc_client_id: String,
 }
 
+impl VsaSigstoreArgs {
+    /// The signing arguments of a VSA (`verify --emit-vsa`, `promote`):
+    /// these keyless services with the command's own Rekor and trust flags.
+    pub fn sign_args(
+        &self,
+        keyless: bool,
+        rekor_url: Option<String>,
+        tlog_upload: Option<bool>,
+        trusted_root: Option<PathBuf>,
+    ) -> KeylessSignArgs {
+        KeylessSignArgs {
+            keyless,
+            identity_token: self.identity_token.clone(),
+            fulcio_url: self.fulcio_url.clone(),
+            rekor_url,
+            tlog_upload,
+            oidc_issuer: self.oidc_issuer.clone(),
+            oidc_client_id: self.oidc_client_id.clone(),
+            trusted_root,
+        }
+    }
+}
+
 /// Who is trusted to sign, and what must be proven (verify, pull).
 #[derive(Debug, Clone, Args)]
 pub struct TrustArgs {

@@ -10,7 +10,7 @@
 use miette::{IntoDiagnostic, Result, miette};
 
 use super::Context;
-use crate::cli::{KeylessSignArgs, PromoteArgs, VerifyArgs};
+use crate::cli::{PromoteArgs, VerifyArgs};
 use crate::document::{
     PromoteBlob, PromoteDocument, PromoteItem, PromotePlan, PromoteReferrer, PromotedVsa,
 };
@@ -93,17 +93,12 @@ pub fn run(cx: &Context, args: PromoteArgs) -> Result<()> {
     let signer = if args.dry_run {
         None
     } else {
-        let k = &args.vsa_sigstore;
-        let sign_args = KeylessSignArgs {
-            keyless: args.vsa_keyless,
-            identity_token: k.identity_token.clone(),
-            fulcio_url: k.fulcio_url.clone(),
-            rekor_url: args.rekor_url.clone(),
-            tlog_upload: args.tlog_upload,
-            oidc_issuer: k.oidc_issuer.clone(),
-            oidc_client_id: k.oidc_client_id.clone(),
-            trusted_root: args.trust.keyless.trusted_root.clone(),
-        };
+        let sign_args = args.vsa_sigstore.sign_args(
+            args.vsa_keyless,
+            args.rekor_url.clone(),
+            args.tlog_upload,
+            args.trust.keyless.trusted_root.clone(),
+        );
         Some(
             signing::prepare(
                 &cx.settings,

@@ -90,17 +90,12 @@ fn emit_vsa(cx: &Context, args: &VerifyArgs, out: &Outcome, file: &std::path::Pa
     let payload = serde_json::to_vec(&st).into_diagnostic()?;
     let signed = args.vsa_key.is_some() || args.vsa_keyless;
     let bytes = if signed {
-        let k = &args.vsa_sigstore;
-        let sign_args = crate::cli::KeylessSignArgs {
-            keyless: args.vsa_keyless,
-            identity_token: k.identity_token.clone(),
-            fulcio_url: k.fulcio_url.clone(),
-            rekor_url: args.rekor_url.clone(),
-            tlog_upload: args.tlog_upload,
-            oidc_issuer: k.oidc_issuer.clone(),
-            oidc_client_id: k.oidc_client_id.clone(),
-            trusted_root: args.trust.keyless.trusted_root.clone(),
-        };
+        let sign_args = args.vsa_sigstore.sign_args(
+            args.vsa_keyless,
+            args.rekor_url.clone(),
+            args.tlog_upload,
+            args.trust.keyless.trusted_root.clone(),
+        );
         signing::prepare(
             &cx.settings,
             &cx.printer,
