@@ -556,13 +556,21 @@ fn prompt(args: &InitArgs, d: &Detected, dir: &Path) -> Result<Answers> {
     // Ctrl-C (SIGINT) anywhere: dialoguer hides the cursor in menus, so
     // show it again, then end as the signal would (130), having written
     // nothing. One `init` per process: one handler.
-    let _ = ctrlc::set_handler(|| {
+    fn cancelled() -> ! {
         let _ = console::Term::stderr().show_cursor();
         eprintln!("\ncancelled; nothing was written");
         std::process::exit(130);
-    });
+    }
+    let _ = ctrlc::set_handler(|| cancelled());
     let theme = ColorfulTheme::default();
     let io = |e: dialoguer::Error| {
+        // The signal can interrupt the prompt's read before the handler
+        // runs: that is the same Ctrl-C.
+        if let dialoguer::Error::IO(err) = &e
+            && err.kind() == std::io::ErrorKind::Interrupted
+        {
+            cancelled();
+        }
         let _ = console::Term::stderr().show_cursor();
         miette!(code = "mlprov::init::prompt", "prompt failed: {e}")
     };
