@@ -143,7 +143,8 @@ echo "host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); model $model"
 # Cached verdicts.
 start_serve --cache-ttl 3600
 review_once | grep -q '"allowed":true' || { echo "the model is not admitted:" >&2; review_once >&2; exit 1; }
-cached=$(run_wrk cached 2 "$CONNECTIONS")
+# wrk needs a connection per thread.
+cached=$(run_wrk cached "$(( CONNECTIONS < 2 ? 1 : 2 ))" "$CONNECTIONS")
 echo "$cached"
 echo "          allowed $(metric 'mlprov_serve_reviews_total{result="allowed"}'), denied $(metric 'mlprov_serve_reviews_total{result="denied"}'), verifications $(metric mlprov_serve_verifications_total), cache hits $(metric mlprov_serve_cache_hits_total)"
 stop_serve

@@ -702,6 +702,12 @@ pub struct VerifyArgs {
     #[arg(long = "ignore-paths", value_name = "PATH")]
     pub ignore_paths: Vec<String>,
 
+    /// Judge TARGET as the policy judges an input in this role: [policy.roles.ROLE]'s signers,
+    /// required predicates, scans and licenses (e.g. a dataset or base model before pinning it).
+    /// The model card is not required of it.
+    #[arg(long, value_name = "ROLE", value_parser = role_parser())]
+    pub role: Option<crate::model::Role>,
+
     #[command(flatten)]
     pub registry: RegistryArgs,
 
@@ -902,6 +908,18 @@ pub struct ManArgs {
     /// finds them for programs in ~/.local/bin.
     #[arg(long, conflicts_with = "out_dir")]
     pub install: bool,
+}
+
+/// A role name (`base-model`, `training-data`, …), checked by clap so a typo
+/// gets "did you mean" and the list.
+fn role_parser() -> impl clap::builder::TypedValueParser<Value = crate::model::Role> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(crate::model::Role::ALL.map(|r| r.as_str())).try_map(
+        |s| {
+            crate::model::Role::parse(&s)
+                .ok_or_else(|| std::io::Error::other(format!("{s:?} is not a role")))
+        },
+    )
 }
 
 #[cfg(test)]

@@ -183,6 +183,10 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
                 "Verify keyless signatures by one identity",
                 "mlprov verify --certificate-identity ci@acme.dev --certificate-oidc-issuer https://login.acme.dev",
             ),
+            (
+                "Check a dataset as the project's policy checks training data, before pinning it",
+                "mlprov verify ghcr.io/acme/support-data:2 --role training-data",
+            ),
         ],
     ),
     (
@@ -532,6 +536,7 @@ fn add_candidates(cmd: Command) -> Command {
                 a.add(ArgValueCompleter::new(c::verify_targets))
             })
             .mut_arg("require", |a| a.add(predicates()))
+            .mut_arg("role", |a| a.add(ArgValueCandidates::new(c::role_names)))
         })
     })
 }
@@ -566,6 +571,45 @@ mod candidates {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Every role: first those the project's policy has rules for, then
+    /// those its inputs take, then the rest.
+    pub fn role_names() -> Vec<CompletionCandidate> {
+        use crate::model::Role;
+        let m = manifest();
+        let rank = |r: Role| -> (u8, String) {
+            let Some(m) = &m else {
+                return (2, "role".into());
+            };
+            if m.policy.roles.contains_key(&r) {
+                return (0, format!("[policy.roles.{r}] in mlprov.toml"));
+            }
+            let inputs: Vec<&str> = m
+                .inputs
+                .values()
+                .filter(|i| i.role == r)
+                .map(|i| i.name.as_str())
+                .collect();
+            if inputs.is_empty() {
+                (2, "role".into())
+            } else {
+                (1, format!("role of {}", inputs.join(", ")))
+            }
+        };
+        let mut ranked: Vec<(u8, usize, Role, String)> = Role::ALL
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let (k, help) = rank(r);
+                (k, i, r, help)
+            })
+            .collect();
+        ranked.sort();
+        ranked
+            .into_iter()
+            .map(|(_, _, r, help)| CompletionCandidate::new(r.as_str()).help(Some(help.into())))
+            .collect()
     }
 
     /// Input names and the artifact's name (`why NAME`).

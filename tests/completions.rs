@@ -1,6 +1,7 @@
 //! Shell completion in real shells: bash, zsh and fish load the committed
 //! completions/ script in a pseudo-terminal, and TAB offers the project's
-//! own values (input names for `pin --update`), which mlprov computes when
+//! own values (input names for `pin --update`, roles for `verify --role`),
+//! which mlprov computes when
 //! the shell asks it (`COMPLETE=<shell> mlprov -- …`).
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,9 @@ train-split = { path = "data/", role = "training-data" }
 
 [publish]
 registry = "localhost:5000/acme/complete"
+
+[policy.roles.training-data]
+require = ["https://slsa.dev/provenance/v1"]
 "#;
 
 /// A project, and a directory holding `mlprov` for PATH.
@@ -116,6 +120,11 @@ fn bash_completes_input_names_and_no_dash() {
     keys(&mut p, "\x01echo \r");
     p.exp_string("\r\nmlprov pin --update train-split").unwrap();
     p.exp_string("READY> ").unwrap();
+    keys(&mut p, "mlprov verify --role \t\t");
+    p.exp_string("training-data").unwrap();
+    p.exp_string("test-data").unwrap();
+    keys(&mut p, "\x03");
+    p.exp_string("READY> ").unwrap();
     // `verify <TAB>` inserts no `-`, even where nothing but options could
     // come (an empty directory): type a marker after the TAB and look at the
     // line bash holds.
@@ -152,6 +161,14 @@ fn zsh_completes_input_names() {
     p.exp_string("train-split").unwrap();
     keys(&mut p, "\x03");
     p.exp_string("READY> ").unwrap();
+    keys(&mut p, "mlprov verify --role \t");
+    // zsh groups the roles that share a description, in its own order.
+    p.exp_regex(
+        "(?s)(test-data.*policy.roles.training-data|policy.roles.training-data.*test-data)",
+    )
+    .unwrap();
+    keys(&mut p, "\x03");
+    p.exp_string("READY> ").unwrap();
     p.send_line("exit").unwrap();
     p.exp_eof().unwrap();
 }
@@ -179,6 +196,14 @@ fn fish_completes_input_names() {
     keys(&mut p, "mlprov pin --update \t");
     p.exp_string("base-model").unwrap();
     p.exp_string("train-split").unwrap();
+    keys(&mut p, "\x03");
+    pause();
+    keys(&mut p, "mlprov verify --role \t");
+    // zsh groups the roles that share a description, in its own order.
+    p.exp_regex(
+        "(?s)(test-data.*policy.roles.training-data|policy.roles.training-data.*test-data)",
+    )
+    .unwrap();
     keys(&mut p, "\x03");
     pause();
     p.send_line("exit").unwrap();
@@ -211,6 +236,25 @@ fn the_completer_offers_project_values() {
     );
     let out = ask(&["verify", "--require", ""]);
     assert!(out.contains("https://slsa.dev/provenance/v1"), "{out}");
+    // Roles: those the policy has rules for first, then the inputs' roles,
+    // then the rest.
+    let out = ask(&["verify", "--role", ""]);
+    let roles: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        roles,
+        [
+            "training-data\t[policy.roles.training-data] in mlprov.toml",
+            "base-model\trole of base-model",
+            "test-data\trole",
+            "config\trole",
+            "code\trole",
+            "adapter\trole",
+            "other\trole",
+        ],
+        "{out}"
+    );
+    let out = ask(&["graph", "--role", "tr"]);
+    assert!(out.starts_with("training-data"), "{out}");
     let out = ask(&["push", ""]);
     assert!(out.contains("localhost:5000/acme/complete:0.3.0"), "{out}");
     let out = ask(&["verify", "--format", ""]);

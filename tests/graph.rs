@@ -1502,3 +1502,77 @@ fn console_strip(s: &str) -> String {
         .replace_all(s, "")
         .into_owned()
 }
+
+/// `verify --role`: the data team's dataset judged as the platform's policy
+/// judges training data, before any model pins it; the same bytes as the
+/// artifact, or as a base model, are judged by those rules instead.
+#[test]
+fn verify_judges_a_target_as_an_input_of_a_role() {
+    let sc = Scenario::build(false, false);
+    let policy = sc.work.join("policy.toml");
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["--format", "json", "verify", "out", "--policy", s(&policy)];
+        args.extend_from_slice(extra);
+        run(&sc.env, &sc.ddir(), &args)
+    };
+    let root = |r: &Run| {
+        let j = r.json();
+        j["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == sc.d.as_str())
+            .unwrap_or_else(|| panic!("no node {} in {j}", sc.d))
+            .clone()
+    };
+
+    // As training data: the data team's key is the role's signer, and its
+    // `attest` made the scan the role requires.
+    let r = verify(&["--role", "training-data"]).ok();
+    let d = root(&r);
+    assert_eq!(d["roles"], serde_json::json!(["training-data"]), "{d}");
+    assert_eq!(d["verified"], true, "{d}");
+
+    // As the artifact: [policy.artifact] trusts the training key and wants
+    // an SBOM and a model signature the data team never made.
+    let r = verify(&[]);
+    let f = expect_failure(r, "E0301", &sc.d);
+    assert!(f.iter().all(|(_, n)| *n == sc.d), "{f:?}");
+
+    // As a base model: only the platform key is trusted there.
+    let r = verify(&["--role", "base-model"]);
+    let j = r.json();
+    expect_failure(r, "E0301", &sc.d);
+    let findings = j["findings"].to_string();
+    assert!(
+        findings.contains("[policy.roles.base-model] signers"),
+        "{findings}"
+    );
+
+    // The human tree names the role; a typo gets the list.
+    let r = run(
+        &sc.env,
+        &sc.ddir(),
+        &[
+            "verify",
+            "out",
+            "--policy",
+            s(&policy),
+            "--role",
+            "training-data",
+        ],
+    )
+    .ok();
+    assert!(r.stdout.contains("training-data"), "{}", r.stdout);
+    let r = run(
+        &sc.env,
+        &sc.ddir(),
+        &["verify", "out", "--role", "trainng-data"],
+    )
+    .expect_code(2);
+    assert!(
+        r.stderr.contains("training-data") && r.stderr.contains("base-model"),
+        "{}",
+        r.stderr
+    );
+}

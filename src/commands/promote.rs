@@ -118,6 +118,7 @@ pub fn run(cx: &Context, args: PromoteArgs) -> Result<()> {
         signature: None,
         bundle: Vec::new(),
         ignore_paths: Vec::new(),
+        role: None,
         registry: args.registry.clone(),
         graph: args.graph.clone(),
         emit_vsa: None,

@@ -257,6 +257,7 @@ fn verify(
         registry: &args.registry,
         target_registry: Some(&staged.resolved.reference.registry),
         access: Some(access),
+        role: None,
     };
     let out =
         crate::settings::verify::verify_with(&cx.settings, &cx.printer, &flags, &|registry, _| {

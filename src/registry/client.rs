@@ -38,11 +38,16 @@ use crate::digest::Sha256Digest;
 use crate::reporter::Reporter;
 
 /// Blobs up to this size go up in one request; larger ones in chunks of this
-/// size, each retried and resumed on its own. Bounds memory per upload.
+/// size, each retried and resumed on its own.
 pub const CHUNK: u64 = 16 << 20;
 
-/// A download is written to its file in pieces of this size.
-const WRITE_BUFFER: usize = 1 << 20;
+/// An upload's body is read from its file in pieces of this size while it is
+/// sent, so an upload holds a piece in memory, not a chunk.
+const UPLOAD_PIECE: u64 = 256 << 10;
+
+/// A download is written to its file once this much has arrived: the
+/// network's pieces, gathered into one vectored write (no copy of them).
+const WRITE_BATCH: usize = 256 << 10;
 
 const USER_AGENT: &str = concat!("mlprov/", env!("CARGO_PKG_VERSION"));
 
@@ -791,20 +796,17 @@ impl Client {
         };
         let monolithic = size <= CHUNK && state.offset == 0;
         if monolithic || state.offset >= size {
-            let body = if monolithic {
-                read_range(source, file, 0, size).map_err(Fail::Fatal)?
-            } else {
-                Vec::new()
-            };
+            let len = if monolithic { size } else { 0 };
+            let body = body_range(source, file, 0, len).map_err(Fail::Fatal)?;
             let mut url = parse_url(&loc, &what)?;
             url.query_pairs_mut()
                 .append_pair("digest", &digest.prefixed());
-            let deadline = self.deadline(body.len() as u64);
+            let deadline = self.deadline(len);
             let resp = self
                 .send(repo, true, |c| {
                     c.put(url)
                         .header(CONTENT_TYPE, "application/octet-stream")
-                        .header(CONTENT_LENGTH, body.len())
+                        .header(CONTENT_LENGTH, len)
                         .timeout(deadline)
                         .body(body)
                 })
@@ -847,7 +849,7 @@ impl Client {
         }
         let start = state.offset;
         let end = (start + CHUNK).min(size);
-        let body = read_range(source, file, start, end - start).map_err(Fail::Fatal)?;
+        let body = body_range(source, file, start, end - start).map_err(Fail::Fatal)?;
         let deadline = self.deadline(end - start);
         let resp = self
             .send(repo, true, |c| {
@@ -947,7 +949,7 @@ impl Client {
             .map_err(io)?;
         let mut dl = Download {
             got: 0,
-            hasher: Sha256::new(),
+            hasher: StreamHasher::new(size),
         };
         let mut stalled = 0u32;
         let mut failures_total = 0u32;
@@ -1000,7 +1002,7 @@ impl Client {
                 actual: format!("{} bytes", dl.got),
             });
         }
-        let actual = Sha256Digest(dl.hasher.finalize().into());
+        let actual = dl.hasher.finish().map_err(io)?;
         if actual != *digest {
             return Err(RegistryError::DigestMismatch {
                 what: what.to_string(),
@@ -1055,7 +1057,7 @@ impl Client {
                         .map_err(io)?;
                     reporter.undo_bytes(dl.got);
                     dl.got = 0;
-                    dl.hasher = Sha256::new();
+                    dl.hasher = StreamHasher::new(size);
                 }
             }
             StatusCode::PARTIAL_CONTENT if from > 0 => {
@@ -1095,7 +1097,7 @@ impl Client {
         }
         // Writes in large pieces (the network hands over a few KiB at a
         // time); what was written is flushed before a retry resumes.
-        let mut buf = std::io::BufWriter::with_capacity(WRITE_BUFFER, &mut *out);
+        let mut buf = Batch::new(&mut *out);
         let result = loop {
             match resp.chunk().await {
                 Ok(Some(bytes)) => {
@@ -1106,12 +1108,12 @@ impl Client {
                             actual: "more bytes".into(),
                         }));
                     }
-                    if let Err(e) = buf.write_all(&bytes) {
+                    let n = bytes.len() as u64;
+                    if let Err(e) = buf.push(bytes, &mut dl.hasher).await {
                         break Err(io(e));
                     }
-                    dl.hasher.update(&bytes);
-                    dl.got += bytes.len() as u64;
-                    reporter.on_bytes(bytes.len() as u64);
+                    dl.got += n;
+                    reporter.on_bytes(n);
                 }
                 Ok(None) => break Ok(()),
                 Err(_) if dl.got == size => break Ok(()),
@@ -1124,7 +1126,7 @@ impl Client {
                 }
             }
         };
-        buf.flush().map_err(io)?;
+        buf.flush(&mut dl.hasher).await.map_err(io)?;
         drop(buf);
         result?;
         if dl.got < size {
@@ -1416,23 +1418,187 @@ struct Upload {
 
 struct Download {
     got: u64,
-    hasher: Sha256,
+    hasher: StreamHasher,
 }
 
-fn read_range(
+/// Received pieces waiting to be written with one `writev` and handed to
+/// the hasher together: fewer system calls and thread wake-ups than one per
+/// piece, and no copy of them into a buffer.
+struct Batch<'f> {
+    out: &'f mut File,
+    pending: Vec<bytes::Bytes>,
+    len: usize,
+}
+
+impl<'f> Batch<'f> {
+    fn new(out: &'f mut File) -> Batch<'f> {
+        Batch {
+            out,
+            pending: Vec::new(),
+            len: 0,
+        }
+    }
+
+    async fn push(&mut self, b: bytes::Bytes, hasher: &mut StreamHasher) -> std::io::Result<()> {
+        self.len += b.len();
+        self.pending.push(b);
+        if self.len >= WRITE_BATCH {
+            self.flush(hasher).await?;
+        }
+        Ok(())
+    }
+
+    /// Write everything pending (a short write continues where it ended),
+    /// then hash it.
+    async fn flush(&mut self, hasher: &mut StreamHasher) -> std::io::Result<()> {
+        let mut done = 0;
+        let mut first = 0;
+        let mut offset = 0;
+        while done < self.len {
+            let mut slices: Vec<std::io::IoSlice<'_>> =
+                Vec::with_capacity(self.pending.len() - first);
+            slices.push(std::io::IoSlice::new(&self.pending[first][offset..]));
+            for b in &self.pending[first + 1..] {
+                slices.push(std::io::IoSlice::new(b));
+            }
+            let mut n = match self.out.write_vectored(&slices) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            done += n;
+            while n > 0 {
+                let left = self.pending[first].len() - offset;
+                if n >= left {
+                    n -= left;
+                    first += 1;
+                    offset = 0;
+                } else {
+                    offset += n;
+                    n = 0;
+                }
+            }
+        }
+        self.len = 0;
+        hasher.update(std::mem::take(&mut self.pending)).await;
+        Ok(())
+    }
+}
+
+/// Blobs at least this large are hashed on a thread of their own.
+const HASH_THREAD_MIN: u64 = 64 << 20;
+
+/// Batches ([`WRITE_BATCH`]) in flight to a hashing thread.
+const HASH_QUEUE: usize = 4;
+
+/// The SHA-256 of a download as it streams: for a large blob on a thread of
+/// its own, so hashing one piece overlaps receiving and writing the next (a
+/// single large blob is otherwise hashed, received and written on one core);
+/// inline for a small one.
+enum StreamHasher {
+    Inline(Sha256),
+    Thread {
+        tx: tokio::sync::mpsc::Sender<Vec<bytes::Bytes>>,
+        done: std::thread::JoinHandle<Sha256>,
+    },
+}
+
+impl StreamHasher {
+    fn new(size: u64) -> StreamHasher {
+        if size < HASH_THREAD_MIN {
+            return StreamHasher::Inline(Sha256::new());
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<bytes::Bytes>>(HASH_QUEUE);
+        let spawned = std::thread::Builder::new()
+            .name("mlprov-hash".into())
+            .spawn(move || {
+                let mut h = Sha256::new();
+                while let Some(batch) = rx.blocking_recv() {
+                    for b in &batch {
+                        h.update(b);
+                    }
+                }
+                h
+            });
+        match spawned {
+            Ok(done) => StreamHasher::Thread { tx, done },
+            // No thread to be had: hash inline.
+            Err(_) => StreamHasher::Inline(Sha256::new()),
+        }
+    }
+
+    async fn update(&mut self, batch: Vec<bytes::Bytes>) {
+        match self {
+            StreamHasher::Inline(h) => {
+                for b in &batch {
+                    h.update(b);
+                }
+            }
+            StreamHasher::Thread { tx, .. } => {
+                // The receiver lives until the sender is dropped; a send
+                // fails only if the thread died, which `finish` reports.
+                let _ = tx.send(batch).await;
+            }
+        }
+    }
+
+    /// The digest of everything given to `update`.
+    fn finish(self) -> Result<Sha256Digest, std::io::Error> {
+        let h = match self {
+            StreamHasher::Inline(h) => h,
+            StreamHasher::Thread { tx, done } => {
+                drop(tx);
+                done.join()
+                    .map_err(|_| std::io::Error::other("the hashing thread failed"))?
+            }
+        };
+        Ok(Sha256Digest(h.finalize().into()))
+    }
+}
+
+/// The body of an upload request: `len` bytes of `source` from `start`.
+/// A file's bytes are read in [`UPLOAD_PIECE`]s while the request is sent.
+/// A file shorter than its hashed size is an error here, before sending
+/// (it changed while pushing), not a transient failure to retry.
+fn body_range(
     source: &Source<'_>,
     file: Option<&mut File>,
     start: u64,
     len: u64,
-) -> Result<Vec<u8>, RegistryError> {
+) -> Result<reqwest::Body, RegistryError> {
     match (source, file) {
-        (Source::Bytes(b), _) => Ok(b[start as usize..(start + len) as usize].to_vec()),
+        (Source::Bytes(b), _) => Ok(b[start as usize..(start + len) as usize].to_vec().into()),
+        (Source::File(_), _) if len == 0 => Ok(reqwest::Body::from(Vec::new())),
         (Source::File(p), Some(f)) => {
-            let mut buf = vec![0u8; len as usize];
-            f.seek(SeekFrom::Start(start))
-                .and_then(|_| f.read_exact(&mut buf))
+            let have = f.metadata().map_err(RegistryError::io(p))?.len();
+            if have < start + len {
+                return Err(RegistryError::Io {
+                    path: p.display().to_string(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "the file has {have} bytes, {} were hashed (did it change while pushing?)",
+                            start + len
+                        ),
+                    ),
+                });
+            }
+            let mut reader = f.try_clone().map_err(RegistryError::io(p))?;
+            reader
+                .seek(SeekFrom::Start(start))
                 .map_err(RegistryError::io(p))?;
-            Ok(buf)
+            let pieces =
+                futures_util::stream::try_unfold((reader, len), |(mut r, left)| async move {
+                    if left == 0 {
+                        return Ok(None);
+                    }
+                    let mut buf = vec![0u8; left.min(UPLOAD_PIECE) as usize];
+                    r.read_exact(&mut buf)?;
+                    let n = buf.len() as u64;
+                    Ok::<_, std::io::Error>(Some((buf, (r, left - n))))
+                });
+            Ok(reqwest::Body::wrap_stream(pieces))
         }
         (Source::File(p), None) => Err(RegistryError::Io {
             path: p.display().to_string(),
@@ -1681,6 +1847,43 @@ impl From<Fail> for RegistryError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A large blob's bytes, written in vectored batches and hashed on the
+    /// hashing thread, arrive whole and in order; a small one's inline.
+    #[test]
+    fn batched_writes_and_the_hashing_thread_see_every_byte_in_order() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for size in [HASH_THREAD_MIN - 1, HASH_THREAD_MIN + 12_345] {
+            let data: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("blob");
+            let mut out = File::create(&path).unwrap();
+            let mut hasher = StreamHasher::new(size);
+            assert_eq!(
+                matches!(hasher, StreamHasher::Thread { .. }),
+                size >= HASH_THREAD_MIN
+            );
+            rt.block_on(async {
+                let mut batch = Batch::new(&mut out);
+                // Uneven pieces, as the network hands them over.
+                let mut at = 0usize;
+                let mut piece = 1usize;
+                while at < data.len() {
+                    let end = (at + piece).min(data.len());
+                    let b = bytes::Bytes::copy_from_slice(&data[at..end]);
+                    batch.push(b, &mut hasher).await.unwrap();
+                    at = end;
+                    piece = piece * 3 % 700_001 + 1;
+                }
+                batch.flush(&mut hasher).await.unwrap();
+            });
+            drop(out);
+            assert_eq!(hasher.finish().unwrap(), Sha256Digest::of(&data));
+            assert!(std::fs::read(&path).unwrap() == data, "file differs");
+        }
+    }
 
     #[test]
     fn ranges() {

@@ -95,8 +95,8 @@ pub fn transfers() -> usize {
         .clamp(2, 4)
 }
 
-/// Uploads at a time: each holds one [`client::CHUNK`] in memory, so
-/// fewer than downloads (peak RSS stays under 64 MiB).
+/// Uploads at a time: fewer than downloads, since the registry's own
+/// writes share the machine (each upload streams its body from the file).
 pub fn upload_transfers() -> usize {
     transfers().min(2)
 }

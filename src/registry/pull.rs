@@ -211,8 +211,12 @@ pub fn download_files(
         }
         let mut out = File::create(&dest).map_err(RegistryError::io(&dest))?;
         reporter.file(&f.path);
-        client.download_blob(repo, &f.sha256, f.size, &mut out, &f.path, reporter)?;
-        out.sync_all().map_err(RegistryError::io(&dest))
+        // Not fsynced: the staging directory is placed by one rename when
+        // every file is complete, so a failure or signal leaves nothing; a
+        // power loss right after a pull can leave short files, which
+        // `mlprov verify DIR` reports (oras and huggingface_hub do not sync
+        // either; a sync per file made a pull as slow as the disk's writes).
+        client.download_blob(repo, &f.sha256, f.size, &mut out, &f.path, reporter)
         // The mode a layer's file metadata claims is not applied: nothing
         // signs it (the OMS file list has paths and digests only), so a
         // registry could make any file executable.

@@ -267,6 +267,7 @@ impl Verifier for PolicyVerifier {
             registry: &self.registry,
             target_registry: Some(&pinned.registry),
             access: Some(self.access.clone()),
+            role: None,
         };
         let target = Target::Reference(pinned.clone());
         let read_bundle = |p: &std::path::Path| crate::verify::node::RawBundle::read(p);

@@ -40,6 +40,8 @@ pub struct Flags<'a> {
     pub target_registry: Option<&'a str>,
     /// Registry access already resolved (`pull` logged in before staging).
     pub access: Option<crate::registry::Access>,
+    /// `verify --role`: the root is judged as an input in this role.
+    pub role: Option<crate::model::Role>,
 }
 
 /// Verify the graph of the root `resolve` makes: the trust of the flags,
@@ -106,7 +108,9 @@ pub fn verify_with(
         &registry_locator
     };
     let resolved = resolve(&registry_locator, &policy)?;
-    let card = (!policy.model_card_require.is_empty()).then(|| card_location(&resolved.root));
+    // The card is the model's: a root judged as an input has none to show.
+    let card = (!policy.model_card_require.is_empty() && flags.role.is_none())
+        .then(|| card_location(&resolved.root));
 
     let project = Project::discover(&s.cwd).ok();
     let store = s.paths.store();
@@ -126,6 +130,7 @@ pub fn verify_with(
         locator,
         reporter: &reporter,
         project_root: resolved.project_root,
+        root_role: flags.role,
         rego_scope: match flags.graph.policy_scope {
             crate::cli::PolicyScope::Graph => RegoScope::Graph,
             crate::cli::PolicyScope::Root => RegoScope::Root,
@@ -175,6 +180,7 @@ pub fn verify_target(s: &GlobalSettings, printer: &Printer, args: &VerifyArgs) -
         registry: &args.registry,
         target_registry: target.registry(),
         access: None,
+        role: args.role,
     };
     let reference = match &target {
         Target::Reference(r) => Some(r.clone()),
@@ -193,7 +199,15 @@ pub fn verify_target(s: &GlobalSettings, printer: &Printer, args: &VerifyArgs) -
             registry,
             read_bundle: &read_bundle,
         };
-        Ok(target::resolve(&target, &s)?)
+        let mut resolved = target::resolve(&target, &s)?;
+        if args.role.is_some() {
+            // Judged as an input is judged: by its role's rules and the
+            // `--require`d types, not by the file-set signature a model
+            // needs (its digest, re-hashed from the bytes, is what the
+            // attestations must name).
+            resolved.root.require = args.trust.require.clone();
+        }
+        Ok(resolved)
     })?;
     out.reference = reference;
     Ok(out)

@@ -307,11 +307,20 @@ pub fn policy_human(g: &Graph, policy: &VerifyPolicy, cwd: &std::path::Path) -> 
         .as_ref()
         .map(|v| v.required.clone())
         .unwrap_or_else(|| policy.root.require.clone());
+    // `verify --role`: the root was judged by that role's rules.
+    let root_role = root
+        .roles
+        .first()
+        .and_then(|r| crate::model::Role::parse(r));
+    let (root_label, root_rules) = match root_role {
+        Some(r) => (r.as_str(), policy.rules(r)),
+        None => ("artifact", &policy.root),
+    };
     lines.push(format!(
         "  {:<16}{} · {}",
-        "artifact",
+        root_label,
         words(&root_req),
-        signers(&policy.root)
+        signers(root_rules)
     ));
     let mut roles = std::collections::BTreeSet::new();
     for n in g.nodes.iter().filter(|n| n.id != root.id) {
@@ -322,6 +331,7 @@ pub fn policy_human(g: &Graph, policy: &VerifyPolicy, cwd: &std::path::Path) -> 
             roles.insert(r.clone());
         }
     }
+    roles.remove(root_label);
     for r in &roles {
         let rules = crate::model::Role::parse(r)
             .map(|role| policy.rules(role))

@@ -355,6 +355,7 @@ fn walk(
             locator,
             reporter: &Silent,
             project_root: None,
+            root_role: None,
             rego_scope: RegoScope::Graph,
         },
     )

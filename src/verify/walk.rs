@@ -57,6 +57,9 @@ pub struct Settings<'a> {
     /// The project the root was built in: the root's `file:` dependencies
     /// are its bytes at hand (re-hashed and re-scanned).
     pub project_root: Option<PathBuf>,
+    /// The root is judged as an input in this role (`verify --role`), not
+    /// as the artifact.
+    pub root_role: Option<Role>,
     pub rego_scope: RegoScope,
 }
 
@@ -159,7 +162,12 @@ impl<'a> Walk<'a> {
         let policy = self.s.policy;
         // The root's bundles are gathered with its role's trust, which
         // decides which explicit OMS manifest describes the bytes.
-        let base = policy.context(None, ROOT_ROLE, &[]);
+        let role_name = self
+            .s
+            .root_role
+            .map_or(ROOT_ROLE, |r| r.as_str())
+            .to_string();
+        let base = policy.context(self.s.root_role, &role_name, &[]);
         let trusts = base.trust_refs();
         let mut g = gather(
             GatherRequest {
@@ -173,6 +181,12 @@ impl<'a> Walk<'a> {
             self.s.lookup,
             self.s.reporter,
         );
+        // Judged as an input (`--role`), the bytes are checked as an
+        // input's are: against the digest its attestations name, which is
+        // the digest they hash to (the bundles were gathered for it).
+        if self.s.root_role.is_some() && g.expected.is_none() {
+            g.expected = g.digest;
+        }
         // A registry root's layers stand for its bytes in the files check.
         if g.hashed.is_none()
             && let Some(listed) = root.listed.clone()
@@ -197,7 +211,7 @@ impl<'a> Walk<'a> {
         n.hashed = g.hashed.clone();
         n.gathered = Some(g);
         n.root = Some(root);
-        let key = (ROOT_ROLE.to_string(), rules);
+        let key = (role_name, rules);
         n.contexts.insert(key.clone(), None);
         self.heap.push(Reverse((0, i, key)));
     }
@@ -223,9 +237,11 @@ impl<'a> Walk<'a> {
             let g = self.gather(i);
             self.nodes[i].gathered = Some(g);
         }
+        // The root, unless `--role` judges it as an input.
+        let as_artifact = self.nodes[i].is_root && self.s.root_role.is_none();
         let n = &self.nodes[i];
         if n.rescan.is_none() {
-            let want = checks::scan::wants_bytes(n.is_root, &self.s.policy.scan);
+            let want = checks::scan::wants_bytes(as_artifact, &self.s.policy.scan);
             let rescan = n
                 .bytes
                 .as_ref()
@@ -246,7 +262,7 @@ impl<'a> Walk<'a> {
             manifest_digest: manifest,
             name: None,
             uri: None,
-            is_root: n.is_root,
+            is_root: as_artifact,
             gathered: n.gathered.as_ref().unwrap_or(&empty),
             rules: &rules,
             policy: self.s.policy,
