@@ -9,7 +9,9 @@
 #       (openssl speed, one core) over the tree on every core, and, measured,
 #       sha256sum of every file, all cores at once;
 #       and, with BASELINE=path/to/an/older/mlprov, vs that binary   (target >= 2 x faster;
-#       the two pulls alternate, each after `sync`, so noise hits both alike)
+#       the two pulls alternate, each after `sync`, so noise hits both alike);
+#       into the bench directory, and into /dev/shm where it has room (the
+#       tool's speed without the disk's)
 #   the CPU seconds of a pull: mlprov's and the registry's (on the same cores)
 #   peak RSS of mlprov push and pull                                  (target <= 64 MiB)
 # Prints medians and ratios. Deletes the tree and the registry storage
@@ -47,7 +49,7 @@ reg_pid=$!
 cleanup() {
   kill "$reg_pid" 2>/dev/null || true
   wait "$reg_pid" 2>/dev/null || true
-  rm -rf "$store" "$BENCH/pulled" "$BENCH/oras-pulled" "$BENCH/registry-project" "$BENCH/registry-cache"
+  rm -rf "$store" "$BENCH/pulled" "$BENCH/oras-pulled" "$BENCH/registry-project" "$BENCH/registry-cache" /dev/shm/mlprov-bench-pulled
   [ "${KEEP:-0}" = 1 ] || rm -rf "$BENCH/model"
 }
 trap cleanup EXIT
@@ -84,16 +86,22 @@ k=0
 # The cache of the last first push is intact: the blobs are mounted.
 mlprov_second() { k=$((k + 1)); "$MLPROV" -q -C "$proj" push --plain-http "$reg/bench/second-$k:1"; }
 reg_ticks() { awk '{print $14 + $15}' "/proc/$reg_pid/stat"; }
-# timed_pull BIN: one pull after `sync` (the last run's writeback done);
-# prints its wall seconds, its CPU seconds and the registry's.
+# timed_pull BIN DIR: one pull into DIR after `sync` (the last run's
+# writeback done); prints its wall seconds, its CPU seconds and the registry's.
 timed_pull() {
   local f r0 wall user sys
-  rm -rf "$BENCH/pulled"; sync
+  rm -rf "$2"; sync
   f=$(mktemp); r0=$(reg_ticks)
-  /usr/bin/time -f '%e %U %S' -o "$f" "$1" -q pull --plain-http --no-verify "$reg/bench/mlprov-1:1" -o "$BENCH/pulled" > /dev/null 2>&1
+  /usr/bin/time -f '%e %U %S' -o "$f" "$1" -q pull --plain-http --no-verify "$reg/bench/mlprov-1:1" -o "$2" > /dev/null 2>&1
   read -r wall user sys < "$f"; rm -f "$f"
   python3 -c "print($wall, round($user + $sys, 2), round(($(reg_ticks) - $r0) / $(getconf CLK_TCK), 2))"
 }
+# Pulls go to disk ($BENCH) and, where /dev/shm has room, to memory too: on a
+# shared machine the disk's own speed can hide the tool's.
+shm_dir=""
+if [ -d /dev/shm ] && [ "$(df -B1 --output=avail /dev/shm | tail -n 1)" -gt $((2 * $(du -sb --apparent-size "$proj/out" | cut -f1))) ]; then
+  shm_dir=/dev/shm/mlprov-bench-pulled
+fi
 # The hashing bound, measured: sha256sum of every file, as many at once as
 # there are cores (the largest file is the critical path).
 hash_all() { printf '%s\0' "${files[@]}" | xargs -0 -P "$(nproc)" -n 1 sha256sum > /dev/null; }
@@ -110,17 +118,28 @@ second=$(median_of "$RUNS" mlprov_second)
 second_uploaded=$("$MLPROV" -C "$proj" --format json push --plain-http "$reg/bench/second-check:1" 2>/dev/null | python3 -c 'import json,sys; b=json.load(sys.stdin)["blobs"]; print("%d bytes uploaded, %d mounted" % (b["uploadedBytes"], b["mounted"]))')
 hash=$(median_of "$RUNS" hash_all)
 read -r bound speed _ < <(hash_bound_seconds "$proj/out")
-new_runs=(); base_runs=()
-for _ in $(seq "$RUNS"); do
-  new_runs+=("$(timed_pull "$MLPROV")")
-  cmp -s "$BENCH/pulled/model-00001-of-00002.safetensors" "$proj/out/model-00001-of-00002.safetensors" || { echo "pulled bytes differ" >&2; exit 1; }
-  if [ -n "${BASELINE:-}" ]; then base_runs+=("$(timed_pull "$BASELINE")"); fi
-done
 # column K (1: wall, 2: CPU, 3: registry CPU) of the runs, median.
 med() { local k="$1"; shift; printf '%s\n' "$@" | python3 -c "import statistics,sys; print(f'{statistics.median(float(l.split()[$k - 1]) for l in sys.stdin):.3f}')"; }
-pull=$(med 1 "${new_runs[@]}"); pull_cpu=$(med 2 "${new_runs[@]}"); pull_reg=$(med 3 "${new_runs[@]}")
-if [ -n "${BASELINE:-}" ]; then
-  base_pull=$(med 1 "${base_runs[@]}"); base_cpu=$(med 2 "${base_runs[@]}"); base_reg=$(med 3 "${base_runs[@]}")
+# pulls_into DIR: new and baseline alternating; sets pull, pull_cpu, pull_reg
+# and base_pull, base_cpu, base_reg.
+pulls_into() {
+  local dir="$1" new_runs=() base_runs=()
+  for _ in $(seq "$RUNS"); do
+    new_runs+=("$(timed_pull "$MLPROV" "$dir")")
+    cmp -s "$dir/model-00001-of-00002.safetensors" "$proj/out/model-00001-of-00002.safetensors" || { echo "pulled bytes differ" >&2; exit 1; }
+    if [ -n "${BASELINE:-}" ]; then base_runs+=("$(timed_pull "$BASELINE" "$dir")"); fi
+  done
+  rm -rf "$dir"
+  pull=$(med 1 "${new_runs[@]}"); pull_cpu=$(med 2 "${new_runs[@]}"); pull_reg=$(med 3 "${new_runs[@]}")
+  if [ -n "${BASELINE:-}" ]; then
+    base_pull=$(med 1 "${base_runs[@]}"); base_cpu=$(med 2 "${base_runs[@]}"); base_reg=$(med 3 "${base_runs[@]}")
+  fi
+}
+pulls_into "$BENCH/pulled"
+disk=("$pull" "$pull_cpu" "$pull_reg" "${base_pull:-}" "${base_cpu:-}" "${base_reg:-}")
+if [ -n "$shm_dir" ]; then
+  pulls_into "$shm_dir"
+  shm=("$pull" "$pull_cpu" "$pull_reg" "${base_pull:-}" "${base_cpu:-}" "${base_reg:-}")
 fi
 # The disk is shared: one 3 GiB copy at a time.
 rm -rf "$BENCH/pulled"
@@ -142,12 +161,18 @@ printf '%-46s %9s  %s\n' "mlprov push, unchanged tree" "$repush" "(target <= 1 s
 printf '%-46s %9s  %s\n' "mlprov push, second repository" "$second" "(target <= 1 s); $second_uploaded"
 printf '%-46s %9s  %s\n' "hashing bound (SHA-256 at $(python3 -c "print(f'{$speed / 2**20:.0f}')") MiB/s a core)" "$bound" "the largest file on one core, or the tree on $(nproc)"
 printf '%-46s %9s  %s\n' "sha256sum of every file, $(nproc) at once" "$hash" "$(mibs "$hash")"
-printf '%-46s %9s  %s\n' "mlprov pull --no-verify" "$pull" "$(mibs "$pull"); $(ratio "$pull" "$opull") x oras; $(ratio "$pull" "$bound") x the hashing bound (target <= 1.5); $(ratio "$pull" "$hash") x sha256sum"
-printf '%-46s %9s  %s\n' "  CPU seconds: mlprov / the registry" "$pull_cpu" "/ $pull_reg (on the same $(nproc) cores)"
-if [ -n "${BASELINE:-}" ]; then
-  printf '%-46s %9s  %s\n' "baseline pull --no-verify ($(basename "$BASELINE"))" "$base_pull" "$(mibs "$base_pull"); new is $(ratio "$base_pull" "$pull") x faster (target >= 2)"
-  printf '%-46s %9s  %s\n' "  CPU seconds: baseline / the registry" "$base_cpu" "/ $base_reg"
-fi
+# print_pulls WHERE wall cpu reg base_wall base_cpu base_reg
+print_pulls() {
+  local where="$1" pull="$2" pull_cpu="$3" pull_reg="$4" base_pull="$5" base_cpu="$6" base_reg="$7"
+  printf '%-46s %9s  %s\n' "mlprov pull --no-verify, $where" "$pull" "$(mibs "$pull"); $(ratio "$pull" "$opull") x oras; $(ratio "$pull" "$bound") x the hashing bound (target <= 1.5); $(ratio "$pull" "$hash") x sha256sum"
+  printf '%-46s %9s  %s\n' "  CPU seconds: mlprov / the registry" "$pull_cpu" "/ $pull_reg (on the same $(nproc) cores)"
+  if [ -n "$base_pull" ]; then
+    printf '%-46s %9s  %s\n' "baseline ($(basename "$BASELINE")), $where" "$base_pull" "$(mibs "$base_pull"); new is $(ratio "$base_pull" "$pull") x faster (target >= 2)"
+    printf '%-46s %9s  %s\n' "  CPU seconds: baseline / the registry" "$base_cpu" "/ $base_reg"
+  fi
+}
+print_pulls "to disk" "${disk[@]}"
+if [ -n "$shm_dir" ]; then print_pulls "to /dev/shm" "${shm[@]}"; fi
 printf '%-46s %9s  %s\n' "oras pull (Python SDK)" "$opull" "$(mibs "$opull")"
 printf '%-46s %9s  %s\n' "peak RSS mlprov push (MiB)" "$rss_push" "(target <= 64)"
 printf '%-46s %9s  %s\n' "peak RSS mlprov pull (MiB)" "$rss_pull" "(target <= 64)"
