@@ -704,7 +704,7 @@ pub struct VerifyArgs {
 
     /// Judge TARGET as the policy judges an input in this role: [policy.roles.ROLE]'s signers,
     /// required predicates, scans and licenses (e.g. a dataset or base model before pinning it).
-    /// The model card is not required of it.
+    /// Neither the model signature nor the model card is required of it.
     #[arg(long, value_name = "ROLE", value_parser = role_parser())]
     pub role: Option<crate::model::Role>,
 
