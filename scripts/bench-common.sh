@@ -55,6 +55,43 @@ PY
   touch "$dir/.complete"
 }
 
+# free_port: a TCP port free on 127.0.0.1 now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_registry STORAGE_DIR: a docker-registry (filesystem storage, no
+# access log) on a free 127.0.0.1 port, ready to answer; sets `reg`
+# (host:port) and `reg_pid`. The caller's cleanup stops it (stop_registry).
+start_registry() {
+  local storage="$1"
+  mkdir -p "$storage"
+  reg="127.0.0.1:$(free_port)"
+  cat > "$storage.yml" <<YML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $storage
+  delete:
+    enabled: true
+http:
+  addr: $reg
+YML
+  docker-registry serve "$storage.yml" >/dev/null 2>&1 &
+  reg_pid=$!
+  for _ in $(seq 100); do curl -sf "http://$reg/v2/" >/dev/null && return 0; sleep 0.1; done
+  echo "docker-registry did not start on $reg" >&2
+  return 1
+}
+
+stop_registry() {
+  [ -n "${reg_pid:-}" ] || return 0
+  kill "$reg_pid" 2>/dev/null || true
+  wait "$reg_pid" 2>/dev/null || true
+}
+
 # warm_page_cache FILES…
 warm_page_cache() { cat "$@" > /dev/null; }
 

@@ -27,33 +27,14 @@ ensure_validators
 make_model_tree "$BENCH/model"
 
 store="$BENCH/registry-storage"
-rm -rf "$store"; mkdir -p "$store"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-reg="127.0.0.1:$port"
-cat > "$BENCH/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $store
-  delete:
-    enabled: true
-http:
-  addr: $reg
-YML
-docker-registry serve "$BENCH/registry.yml" >/dev/null 2>&1 &
-reg_pid=$!
+rm -rf "$store" "$store.yml"
 cleanup() {
-  kill "$reg_pid" 2>/dev/null || true
-  wait "$reg_pid" 2>/dev/null || true
-  rm -rf "$store" "$BENCH/pulled" "$BENCH/oras-pulled" "$BENCH/registry-project" "$BENCH/registry-cache" /dev/shm/mlprov-bench-pulled
+  stop_registry
+  rm -rf "$store" "$store.yml" "$BENCH/pulled" "$BENCH/oras-pulled" "$BENCH/registry-project" "$BENCH/registry-cache" /dev/shm/mlprov-bench-pulled
   [ "${KEEP:-0}" = 1 ] || rm -rf "$BENCH/model"
 }
 trap cleanup EXIT
-for _ in $(seq 100); do curl -sf "http://$reg/v2/" >/dev/null && break; sleep 0.1; done
+start_registry "$store"
 
 proj="$BENCH/registry-project"
 rm -rf "$proj"; mkdir -p "$proj/out"

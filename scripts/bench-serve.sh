@@ -23,22 +23,6 @@ build_release
 
 work="$BENCH/serve"
 rm -rf "$work"; mkdir -p "$work"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-reg="127.0.0.1:$(free_port)"
-cat > "$work/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/storage
-http:
-  addr: $reg
-YML
-docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
-reg_pid=$!
 serve_pid=""
 stop_serve() {
   if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
@@ -46,12 +30,11 @@ stop_serve() {
 }
 cleanup() {
   stop_serve
-  kill "$reg_pid" 2>/dev/null || true
-  wait "$reg_pid" 2>/dev/null || true
+  stop_registry
   [ "${KEEP:-0}" = 1 ] || rm -rf "$work"
 }
 trap cleanup EXIT
-for _ in $(seq 100); do curl -sf "http://$reg/v2/" >/dev/null && break; sleep 0.1; done
+start_registry "$work/storage"
 
 # The model, as the README makes one (fresh MLPROV_HOME).
 export MLPROV_HOME="$work/home" MLPROV_CACHE_DIR="$work/cache" SOURCE_DATE_EPOCH=1700000000
