@@ -597,18 +597,18 @@ mod candidates {
                 (1, format!("role of {}", inputs.join(", ")))
             }
         };
-        let mut ranked: Vec<(u8, usize, Role, String)> = Role::ALL
+        let mut ranked: Vec<(u8, Role, String)> = Role::ALL
             .into_iter()
-            .enumerate()
-            .map(|(i, r)| {
+            .map(|r| {
                 let (k, help) = rank(r);
-                (k, i, r, help)
+                (k, r, help)
             })
             .collect();
-        ranked.sort();
+        // Stable: the roles' own order within a rank.
+        ranked.sort_by_key(|(k, _, _)| *k);
         ranked
             .into_iter()
-            .map(|(_, _, r, help)| CompletionCandidate::new(r.as_str()).help(Some(help.into())))
+            .map(|(_, r, help)| CompletionCandidate::new(r.as_str()).help(Some(help.into())))
             .collect()
     }
 

@@ -1481,7 +1481,9 @@ impl<'f> Batch<'f> {
             }
         }
         self.len = 0;
-        hasher.update(std::mem::take(&mut self.pending)).await;
+        if !self.pending.is_empty() {
+            hasher.update(std::mem::take(&mut self.pending)).await;
+        }
         Ok(())
     }
 }
