@@ -31,6 +31,7 @@ pub enum Limit {
     RunRecordBytes,
     BundleBytes,
     RegistryManifestBytes,
+    RegistryTokenBytes,
     TagListBytes,
     TagPages,
     Referrers,
@@ -47,7 +48,7 @@ pub enum Limit {
 
 impl Limit {
     /// Every limit, in the order the README's table lists them.
-    pub const ALL: [Limit; 20] = [
+    pub const ALL: [Limit; 21] = [
         Limit::ManifestBytes,
         Limit::LockBytes,
         Limit::ConfigBytes,
@@ -56,6 +57,7 @@ impl Limit {
         Limit::RunRecordBytes,
         Limit::BundleBytes,
         Limit::RegistryManifestBytes,
+        Limit::RegistryTokenBytes,
         Limit::TagListBytes,
         Limit::TagPages,
         Limit::Referrers,
@@ -86,6 +88,7 @@ impl Limit {
             Limit::RunRecordBytes => "MLPROV_MAX_RUN_RECORD_BYTES",
             Limit::BundleBytes => "MLPROV_MAX_BUNDLE_BYTES",
             Limit::RegistryManifestBytes => "MLPROV_MAX_REGISTRY_MANIFEST_BYTES",
+            Limit::RegistryTokenBytes => "MLPROV_MAX_REGISTRY_TOKEN_BYTES",
             Limit::TagListBytes => "MLPROV_MAX_TAG_LIST_BYTES",
             Limit::TagPages => "MLPROV_MAX_TAG_PAGES",
             Limit::Referrers => "MLPROV_MAX_REFERRERS",
@@ -126,6 +129,8 @@ impl Limit {
             Limit::BundleBytes => 16 << 20,
             // The distribution spec's 4 MiB.
             Limit::RegistryManifestBytes => 4 << 20,
+            // Tokens are a few KiB (JWTs with scopes).
+            Limit::RegistryTokenBytes => 1 << 20,
             Limit::TagListBytes => 64 << 20,
             Limit::TagPages => 10_000,
             Limit::Referrers => 256,

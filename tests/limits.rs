@@ -19,6 +19,9 @@ enum Answer {
     Huge,
     /// One byte per second.
     Trickle,
+    /// `/v2/` asks for a bearer token, and the token service answers
+    /// 256 MiB without a Content-Length.
+    HugeToken,
 }
 
 /// `stderr` as one line: miette's frame and line breaks removed.
@@ -35,9 +38,11 @@ fn flat(stderr: &str) -> String {
 fn misbehaving_registry(answer: Answer) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
+    let served = addr.clone();
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
+            let addr = served.clone();
             std::thread::spawn(move || {
                 let mut head = Vec::new();
                 let mut b = [0u8; 1];
@@ -49,6 +54,17 @@ fn misbehaving_registry(answer: Answer) -> String {
                 }
                 let head = String::from_utf8_lossy(&head).to_string();
                 let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                if let Answer::HugeToken = answer {
+                    if path.starts_with("/token") {
+                        huge(&mut conn, "application/json");
+                    } else {
+                        let _ = write!(
+                            conn,
+                            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://{addr}/token\",service=\"misbehaving\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        );
+                    }
+                    return;
+                }
                 if !path.contains("/manifests/") {
                     let body = if path.contains("/referrers/") {
                         ""
@@ -68,18 +84,7 @@ fn misbehaving_registry(answer: Answer) -> String {
                     return;
                 }
                 match answer {
-                    Answer::Huge => {
-                        let _ = write!(
-                            conn,
-                            "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nConnection: close\r\n\r\n"
-                        );
-                        let chunk = vec![b' '; 1 << 20];
-                        for _ in 0..256 {
-                            if conn.write_all(&chunk).is_err() {
-                                return;
-                            }
-                        }
-                    }
+                    Answer::Huge => huge(&mut conn, "application/vnd.oci.image.manifest.v1+json"),
                     Answer::Trickle => {
                         let _ = write!(
                             conn,
@@ -92,11 +97,26 @@ fn misbehaving_registry(answer: Answer) -> String {
                             std::thread::sleep(Duration::from_secs(1));
                         }
                     }
+                    Answer::HugeToken => unreachable!("answered above"),
                 }
             });
         }
     });
     addr
+}
+
+/// A 200 answer of 256 MiB of spaces without a Content-Length.
+fn huge(conn: &mut std::net::TcpStream, content_type: &str) {
+    let _ = write!(
+        conn,
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nConnection: close\r\n\r\n"
+    );
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..256 {
+        if conn.write_all(&chunk).is_err() {
+            return;
+        }
+    }
 }
 
 struct Finished {
@@ -183,6 +203,36 @@ fn a_huge_registry_answer_is_refused_while_reading() {
         flat(&f.stderr).contains(
             "MAX_REGISTRY_MANIFEST_BYTES; raise it with MLPROV_MAX_REGISTRY_MANIFEST_BYTES"
         ),
+        "{}",
+        f.stderr
+    );
+    assert!(f.max_rss_kib < 120 * 1024, "peak RSS {} KiB", f.max_rss_kib);
+    assert!(!out.exists());
+}
+
+/// A token service answering 256 MiB stops at the 1 MiB limit while
+/// reading: exit 2 naming MAX_REGISTRY_TOKEN_BYTES, peak RSS under 120 MiB.
+#[test]
+fn a_huge_token_answer_is_refused_while_reading() {
+    let env = TestEnv::new();
+    let addr = misbehaving_registry(Answer::HugeToken);
+    let out = env.work().join("out");
+    let f = run_measured(env.cmd(&env.work()).args([
+        "pull",
+        "--plain-http",
+        &format!("{addr}/m:1"),
+        "--no-verify",
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    eprintln!(
+        "exit {}, peak RSS {} KiB, {:?}",
+        f.code, f.max_rss_kib, f.took
+    );
+    assert_eq!(f.code, 2, "{}", f.stderr);
+    assert!(
+        flat(&f.stderr)
+            .contains("MAX_REGISTRY_TOKEN_BYTES; raise it with MLPROV_MAX_REGISTRY_TOKEN_BYTES"),
         "{}",
         f.stderr
     );

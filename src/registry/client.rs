@@ -1,10 +1,8 @@
 //! A distribution-API client with bounded retries, read timeouts and
-//! resumable transfers.
-//!
-//! `oci-client` does the authentication handshake (Basic, or the Bearer token
-//! dance), blob existence checks, manifest downloads (digest-checked) and
-//! blob download streams. What it cannot do is done here with plain requests
-//! against the same token: chunked uploads that resume from the registry's
+//! resumable transfers, on plain `reqwest` requests (oci-client gives the
+//! manifest types and reference parsing): the token handshake with its
+//! answer bounded, blob checks, downloads hashed once while streaming and
+//! resumed with a `Range`, chunked uploads that resume from the registry's
 //! upload offset after a dropped connection, cross-repository mounts that
 //! fall back cleanly on `202`, manifest uploads whose `OCI-Subject` and
 //! `Docker-Content-Digest` headers are checked, and the referrers API whose
@@ -23,11 +21,9 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::Reference;
 use oci_client::manifest::{ImageIndexEntry, OciImageIndex};
 use oci_client::secrets::RegistryAuth;
-use oci_client::{Reference, RegistryOperation};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use sha2::{Digest as _, Sha256};
@@ -77,7 +73,6 @@ impl From<RegistryError> for Fail {
 /// A client for one registry.
 pub struct Client {
     rt: tokio::runtime::Runtime,
-    oci: oci_client::Client,
     http: reqwest::Client,
     /// The registry as written in references.
     registry: String,
@@ -85,8 +80,8 @@ pub struct Client {
     base: String,
     auth: RegistryAuth,
     settings: Settings,
-    /// Bearer tokens per (repository, push).
-    tokens: Mutex<BTreeMap<(String, bool), Option<String>>>,
+    /// Bearer tokens per (repository, push, repository mounted from).
+    tokens: Mutex<BTreeMap<TokenKey, Option<String>>>,
     /// Where blobs of this registry were seen (see [`Client::with_blob_cache`]).
     blob_cache: Option<Mutex<BlobCache>>,
 }
@@ -97,6 +92,11 @@ impl Drop for Client {
         let _ = self.save_blob_cache();
     }
 }
+
+/// What a token is for: pull (and push) on a repository, and pull on the
+/// repository a blob is mounted from (a token registry refuses a mount
+/// whose token lacks it).
+type TokenKey = (String, bool, Option<String>);
 
 /// What a manifest upload told us.
 #[derive(Debug, Clone)]
@@ -179,24 +179,7 @@ impl Client {
                 path: "async runtime".into(),
                 source: e,
             })?;
-        let protocol = if settings.plain_http {
-            ClientProtocol::Http
-        } else {
-            ClientProtocol::Https
-        };
         let scheme = if settings.plain_http { "http" } else { "https" };
-        let config = ClientConfig {
-            protocol,
-            accept_invalid_certificates: settings.insecure,
-            read_timeout: Some(settings.timeout),
-            connect_timeout: Some(settings.timeout.min(Duration::from_secs(30))),
-            user_agent: USER_AGENT,
-            ..Default::default()
-        };
-        let oci = oci_client::Client::try_from(config).map_err(|e| RegistryError::Protocol {
-            what: registry.to_string(),
-            message: format!("cannot set up the HTTP client: {e}"),
-        })?;
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .danger_accept_invalid_certs(settings.insecure)
@@ -219,7 +202,6 @@ impl Client {
         };
         Ok(Self {
             rt,
-            oci,
             http,
             registry: registry.to_string(),
             base,
@@ -298,13 +280,6 @@ impl Client {
 
     pub fn registry(&self) -> &str {
         &self.registry
-    }
-
-    fn reference(&self, repo: &str, lookup: &str) -> Reference {
-        match Sha256Digest::from_prefixed(lookup) {
-            Ok(_) => Reference::with_digest(self.registry.clone(), repo.into(), lookup.into()),
-            Err(_) => Reference::with_tag(self.registry.clone(), repo.into(), lookup.into()),
-        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -537,40 +512,146 @@ impl Client {
 
     fn forget_token(&self, repo: &str, push: bool) {
         if let Ok(mut t) = self.tokens.lock() {
-            t.remove(&(repo.to_string(), push));
+            t.retain(|(r, p, _), _| !(r == repo && *p == push));
         }
     }
 
     /// The bearer token for (repo, push), authenticating once. `None`: no
     /// token (anonymous, or Basic credentials sent with each request).
     async fn token(&self, repo: &str, push: bool) -> Result<Option<String>, Fail> {
-        let key = (repo.to_string(), push);
+        self.token_for(repo, push, None).await
+    }
+
+    /// The token for (repo, push), with pull on `from` too (a mount).
+    async fn token_for(
+        &self,
+        repo: &str,
+        push: bool,
+        from: Option<&str>,
+    ) -> Result<Option<String>, Fail> {
+        let key = (repo.to_string(), push, from.map(str::to_string));
         if let Some(t) = self.tokens.lock().ok().and_then(|t| t.get(&key).cloned()) {
             return Ok(t);
         }
-        let op = if push {
-            RegistryOperation::Push
-        } else {
-            RegistryOperation::Pull
-        };
-        let reference = self.reference(repo, "latest");
-        let token = tokio::time::timeout(
-            self.settings.timeout,
-            self.oci.auth(&reference, &self.auth, op),
-        )
-        .await
-        .map_err(|_| {
-            Fail::Transient(format!(
-                "logging in to {} took longer than the timeout of {} s",
-                self.registry,
-                self.settings.timeout.as_secs()
-            ))
-        })?
-        .map_err(|e| classify_oci(e, &format!("logging in to {}", self.registry)))?;
+        let token = tokio::time::timeout(self.settings.timeout, self.log_in(repo, push, from))
+            .await
+            .map_err(|_| {
+                Fail::Transient(format!(
+                    "logging in to {} took longer than the timeout of {} s",
+                    self.registry,
+                    self.settings.timeout.as_secs()
+                ))
+            })??;
         if let Ok(mut t) = self.tokens.lock() {
             t.insert(key, token.clone());
         }
         Ok(token)
+    }
+
+    /// The distribution token handshake: `GET /v2/`; a `401` with a
+    /// `Bearer` challenge names the token service (`realm`, `service`),
+    /// which is asked for `repository:REPO:pull[,push]` (and
+    /// `repository:FROM:pull` for a mount) with the Basic credentials, if any. Its answer is read up to
+    /// [`Limit::RegistryTokenBytes`]. No challenge, or a `Basic` one: no
+    /// token (Basic credentials then go with every request).
+    async fn log_in(
+        &self,
+        repo: &str,
+        push: bool,
+        from: Option<&str>,
+    ) -> Result<Option<String>, Fail> {
+        let what = format!("logging in to {}", self.registry);
+        let transient = |e: reqwest::Error| Fail::Transient(error_chain(&e));
+        let probe = self
+            .http
+            .get(self.url("/v2/"))
+            .send()
+            .await
+            .map_err(transient)?;
+        if is_transient_status(probe.status()) {
+            return Err(Fail::Transient(format!(
+                "{} from {}/v2/",
+                probe.status(),
+                self.registry
+            )));
+        }
+        let challenge = probe
+            .headers()
+            .get_all(reqwest::header::WWW_AUTHENTICATE)
+            .iter()
+            .find_map(|v| bearer_challenge(v.to_str().ok()?));
+        // The probe's body is never read.
+        drop(probe);
+        let Some((realm, service)) = challenge else {
+            return Ok(None);
+        };
+        let mut url = parse_url(&realm, &what)?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Fail::Fatal(RegistryError::Protocol {
+                what,
+                message: format!("the token service {realm:?} is not an HTTP(S) URL"),
+            }));
+        }
+        let basic = match &self.auth {
+            RegistryAuth::Basic(u, p) => Some((u, p)),
+            _ => None,
+        };
+        if basic.is_some() && url.scheme() == "http" && !self.settings.plain_http {
+            return Err(Fail::Fatal(RegistryError::Protocol {
+                what,
+                message: format!(
+                    "the registry sends credentials to a token service over plain HTTP ({realm}); mlprov does not (with --plain-http it would)"
+                ),
+            }));
+        }
+        let actions = if push { "pull,push" } else { "pull" };
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("scope", &format!("repository:{repo}:{actions}"));
+            if let Some(from) = from.filter(|f| *f != repo) {
+                q.append_pair("scope", &format!("repository:{from}:pull"));
+            }
+            if let Some(service) = &service {
+                q.append_pair("service", service);
+            }
+        }
+        let mut rb = self.http.get(url);
+        if let Some((u, p)) = basic {
+            rb = rb.basic_auth(u, Some(p));
+        }
+        let mut resp = rb.send().await.map_err(transient)?;
+        let status = resp.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(Fail::Unauthorized);
+        }
+        if is_transient_status(status) {
+            return Err(Fail::Transient(format!(
+                "{status} from the token service {realm}"
+            )));
+        }
+        if status != StatusCode::OK {
+            return Err(Fail::Fatal(status_error(resp, &what).await));
+        }
+        let body = read_limited(&mut resp, Limit::RegistryTokenBytes, &what).await?;
+        /// The token service's answer: `token`, or OAuth2's `access_token`.
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let answer: Answer = serde_json::from_slice(&body).map_err(|e| {
+            Fail::Fatal(RegistryError::Protocol {
+                what: what.clone(),
+                message: format!("the token service's answer is not a token: {e}"),
+            })
+        })?;
+        match answer.token.or(answer.access_token) {
+            Some(t) if !t.is_empty() => Ok(Some(t)),
+            _ => Err(Fail::Fatal(RegistryError::Protocol {
+                what,
+                message: "the token service answered without a token".into(),
+            })),
+        }
     }
 
     /// Send a request built by `build` with authentication; transport errors,
@@ -582,7 +663,18 @@ impl Client {
         push: bool,
         build: impl FnOnce(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, Fail> {
-        let token = self.token(repo, push).await?;
+        self.send_for(repo, push, None, build).await
+    }
+
+    /// [`Self::send`] with a token that may also pull from `from`.
+    async fn send_for(
+        &self,
+        repo: &str,
+        push: bool,
+        from: Option<&str>,
+        build: impl FnOnce(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, Fail> {
+        let token = self.token_for(repo, push, from).await?;
         let mut rb = build(&self.http);
         rb = match (&token, &self.auth) {
             (Some(t), _) => rb.bearer_auth(t),
@@ -619,15 +711,21 @@ impl Client {
         digest: &Sha256Digest,
     ) -> Result<bool, RegistryError> {
         let what = format!("checking blob {} in {repo}", digest.prefixed());
-        let reference = self.reference(repo, "latest");
         self.retry(&what, repo, false, async || {
-            self.token(repo, false).await?;
-            self.oci
-                .blob_exists(&reference, &digest.prefixed())
-                .await
-                .map_err(|e| classify_oci(e, &what))
+            self.head_blob(repo, digest, &what).await
         })
         .await
+    }
+
+    /// `HEAD /v2/REPO/blobs/DIGEST`: `200` is there, `404` is not.
+    async fn head_blob(&self, repo: &str, digest: &Sha256Digest, what: &str) -> Result<bool, Fail> {
+        let url = self.url(&format!("/v2/{repo}/blobs/{}", digest.prefixed()));
+        let resp = self.send(repo, false, |c| c.head(url)).await?;
+        match resp.status() {
+            StatusCode::OK => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(Fail::Fatal(status_error(resp, what).await)),
+        }
     }
 
     async fn mount_async(
@@ -644,8 +742,10 @@ impl Client {
         let resp = self
             .retry(&what, repo, true, async || {
                 let url = url.clone();
-                self.send(repo, true, |c| c.post(url).header(CONTENT_LENGTH, 0))
-                    .await
+                self.send_for(repo, true, Some(from), |c| {
+                    c.post(url).header(CONTENT_LENGTH, 0)
+                })
+                .await
             })
             .await?;
         match resp.status() {
@@ -734,8 +834,7 @@ impl Client {
     /// holds, or start over if the session is gone. `offset = u64::MAX`
     /// means the blob is complete.
     async fn resync_upload(&self, repo: &str, state: &mut Upload, digest: &Sha256Digest) {
-        let reference = self.reference(repo, "latest");
-        if let Ok(true) = self.oci.blob_exists(&reference, &digest.prefixed()).await {
+        if let Ok(true) = self.head_blob(repo, digest, "").await {
             state.offset = u64::MAX;
             return;
         }
@@ -1613,96 +1712,6 @@ fn is_transient_status(s: StatusCode) -> bool {
     s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::REQUEST_TIMEOUT
 }
 
-/// Classify an oci-client error.
-fn classify_oci(e: OciDistributionError, what: &str) -> Fail {
-    use OciDistributionError as E;
-    match e {
-        E::RequestError(r) => match r.status() {
-            Some(StatusCode::UNAUTHORIZED) => Fail::Unauthorized,
-            Some(StatusCode::FORBIDDEN) => Fail::Fatal(RegistryError::Denied {
-                what: what.to_string(),
-            }),
-            Some(StatusCode::NOT_FOUND) => Fail::Fatal(RegistryError::NotFound {
-                what: what.to_string(),
-            }),
-            Some(s) if !is_transient_status(s) => Fail::Fatal(RegistryError::Http {
-                what: what.to_string(),
-                status: s.as_u16(),
-                detail: String::new(),
-            }),
-            _ => Fail::Transient(error_chain(&r)),
-        },
-        E::IoError(io) => Fail::Transient(io.to_string()),
-        E::UnauthorizedError { .. } | E::AuthenticationFailure(_) => Fail::Unauthorized,
-        E::ImageManifestNotFoundError(_) => Fail::Fatal(RegistryError::NotFound {
-            what: what.to_string(),
-        }),
-        E::ServerError { code, message, .. } => {
-            if code >= 500 || code == 429 || code == 408 {
-                Fail::Transient(format!("{code}{}", snippet(&message)))
-            } else if code == 404 {
-                Fail::Fatal(RegistryError::NotFound {
-                    what: what.to_string(),
-                })
-            } else if code == 403 {
-                Fail::Fatal(RegistryError::Denied {
-                    what: what.to_string(),
-                })
-            } else {
-                Fail::Fatal(RegistryError::Http {
-                    what: what.to_string(),
-                    status: code,
-                    detail: snippet(&message),
-                })
-            }
-        }
-        E::RegistryError { envelope, .. } => {
-            let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
-            if codes.iter().any(|c| {
-                matches!(
-                    c,
-                    OciErrorCode::ManifestUnknown
-                        | OciErrorCode::BlobUnknown
-                        | OciErrorCode::NameUnknown
-                        | OciErrorCode::NotFound
-                )
-            }) {
-                Fail::Fatal(RegistryError::NotFound {
-                    what: what.to_string(),
-                })
-            } else if codes
-                .iter()
-                .any(|c| matches!(c, OciErrorCode::Unauthorized))
-            {
-                Fail::Unauthorized
-            } else if codes.iter().any(|c| matches!(c, OciErrorCode::Denied)) {
-                Fail::Fatal(RegistryError::Denied {
-                    what: what.to_string(),
-                })
-            } else if codes
-                .iter()
-                .any(|c| matches!(c, OciErrorCode::Toomanyrequests))
-            {
-                Fail::Transient(envelope.to_string())
-            } else {
-                Fail::Fatal(RegistryError::Protocol {
-                    what: what.to_string(),
-                    message: envelope.to_string(),
-                })
-            }
-        }
-        E::DigestError(d) => Fail::Fatal(RegistryError::DigestMismatch {
-            what: what.to_string(),
-            expected: "the digest asked for".into(),
-            actual: d.to_string(),
-        }),
-        other => Fail::Fatal(RegistryError::Protocol {
-            what: what.to_string(),
-            message: other.to_string(),
-        }),
-    }
-}
-
 fn expect_status(resp: &reqwest::Response, ok: &[StatusCode], what: &str) -> Result<(), Fail> {
     let s = resp.status();
     if ok.contains(&s) {
@@ -1739,6 +1748,23 @@ async fn status_error(resp: reqwest::Response, what: &str) -> RegistryError {
             detail: snippet(&body),
         },
     }
+}
+
+/// The `realm` and `service` of a `WWW-Authenticate` header's `Bearer`
+/// challenge (RFC 7235 syntax: several challenges, quoted values).
+fn bearer_challenge(header: &str) -> Option<(String, Option<String>)> {
+    http_auth::parser::ChallengeParser::new(header)
+        .filter_map(Result::ok)
+        .find(|c| c.scheme.eq_ignore_ascii_case("bearer"))
+        .and_then(|c| {
+            let param = |name: &str| {
+                c.params
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.to_unescaped())
+            };
+            Some((param("realm")?, param("service")))
+        })
 }
 
 /// The `Location` of a response as an absolute URL.

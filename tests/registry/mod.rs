@@ -6,6 +6,7 @@
 pub mod proxy;
 pub mod referrers_server;
 pub mod server;
+pub mod token_service;
 mod transfer;
 
 use std::path::{Path, PathBuf};
@@ -629,6 +630,112 @@ fn htpasswd_auth_and_every_credential_source() {
     )
     .ok();
     assert!(tree(&env.work().join("b")) == model_tree());
+}
+
+/// A registry behind a token service (the handshake of Docker Hub, GHCR,
+/// Quay): push and pull with credentials, refused without or with wrong
+/// ones, and a push to a second repository mounts, with a token that may
+/// pull from the first (the registry refuses the mount otherwise).
+#[test]
+fn token_auth_push_pull_and_mount() {
+    let service = token_service::TokenService::start();
+    let Some(reg) = Registry::start_with_tokens(&service) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    let reference = format!("{}/models/minilm:1.0", reg.addr);
+    let login = [
+        ("MLPROV_REGISTRY_USERNAME", USER),
+        ("MLPROV_REGISTRY_PASSWORD", PASSWORD),
+    ];
+
+    let r = run(&env, &proj, &["push", "--plain-http", &reference], &[]).expect_code(2);
+    assert!(r.stderr.contains("refused the credentials"), "{}", r.stderr);
+    let wrong = [
+        ("MLPROV_REGISTRY_USERNAME", USER),
+        ("MLPROV_REGISTRY_PASSWORD", "wrong"),
+    ];
+    let r = run(&env, &proj, &["push", "--plain-http", &reference], &wrong).expect_code(2);
+    assert!(r.stderr.contains("refused the credentials"), "{}", r.stderr);
+    assert!(
+        service
+            .asked()
+            .iter()
+            .any(|a| a.authenticated && a.status == 401),
+        "{:?}",
+        service.asked()
+    );
+
+    let first = run(
+        &env,
+        &proj,
+        &["push", "--plain-http", &reference, "--format", "json"],
+        &login,
+    )
+    .ok()
+    .json();
+    let uploaded = first["blobs"]["uploaded"].as_u64().unwrap();
+    assert!(uploaded > 0, "{first}");
+    assert!(
+        service.asked().iter().any(|a| a.status == 200
+            && a.authenticated
+            && a.scopes == ["repository:models/minilm:pull,push"]),
+        "{:?}",
+        service.asked()
+    );
+
+    let r = run(
+        &env,
+        &env.work(),
+        &[
+            "pull",
+            "--plain-http",
+            "--no-verify",
+            &reference,
+            "-o",
+            "anon",
+        ],
+        &[],
+    )
+    .expect_code(2);
+    assert!(r.stderr.contains("refused the credentials"), "{}", r.stderr);
+    assert!(!env.work().join("anon").exists());
+    run(
+        &env,
+        &env.work(),
+        &["pull", "--plain-http", "--no-verify", &reference, "-o", "a"],
+        &login,
+    )
+    .ok();
+    assert!(tree(&env.work().join("a")) == model_tree());
+
+    let second = run(
+        &env,
+        &proj,
+        &[
+            "push",
+            "--plain-http",
+            &format!("{}/models/copy:1.0", reg.addr),
+            "--format",
+            "json",
+        ],
+        &login,
+    )
+    .ok()
+    .json();
+    assert_eq!(second["blobs"]["uploaded"], 0, "{second}");
+    assert_eq!(second["blobs"]["mounted"], uploaded, "{second}");
+    assert!(
+        service.asked().iter().any(|a| a.status == 200
+            && a.scopes
+                == [
+                    "repository:models/copy:pull,push",
+                    "repository:models/minilm:pull"
+                ]),
+        "{:?}",
+        service.asked()
+    );
 }
 
 #[test]

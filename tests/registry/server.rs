@@ -1,11 +1,13 @@
 //! Debian's `docker-registry` (distribution 2.8) on a free 127.0.0.1 port,
-//! with filesystem storage in a temp dir, optionally behind htpasswd auth.
+//! with filesystem storage in a temp dir, optionally behind htpasswd auth or
+//! bearer tokens from a [`TokenService`].
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::token_service::TokenService;
 use crate::common::*;
 
 pub const USER: &str = "mlprov-test";
@@ -29,6 +31,13 @@ pub fn binary() -> Option<PathBuf> {
         skip("docker-registry is not installed (apt-get install docker-registry)");
     }
     found
+}
+
+/// How the registry authenticates.
+enum Auth<'a> {
+    None,
+    Htpasswd,
+    Token(&'a TokenService),
 }
 
 pub struct Registry {
@@ -55,6 +64,16 @@ pub fn free_port() -> u16 {
 impl Registry {
     /// Start a registry; `auth` adds htpasswd with [`USER`]/[`PASSWORD`].
     pub fn start(auth: bool) -> Option<Self> {
+        Self::launch(if auth { Auth::Htpasswd } else { Auth::None })
+    }
+
+    /// Start a registry that takes bearer tokens from `service` only (the
+    /// distribution token handshake, as Docker Hub, GHCR and Quay use).
+    pub fn start_with_tokens(service: &TokenService) -> Option<Self> {
+        Self::launch(Auth::Token(service))
+    }
+
+    fn launch(auth: Auth<'_>) -> Option<Self> {
         let bin = binary()?;
         let dir = tempfile::Builder::new()
             .prefix("mlprov-registry-")
@@ -66,15 +85,29 @@ impl Registry {
             "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
             dir.path().join("storage").display()
         );
-        if auth {
-            // distribution only reads bcrypt entries; cost 4 keeps the test fast.
-            let hash = bcrypt::hash(PASSWORD, 4).expect("bcrypt");
-            let htpasswd = dir.path().join("htpasswd");
-            std::fs::write(&htpasswd, format!("{USER}:{hash}\n")).expect("htpasswd");
-            config.push_str(&format!(
-                "auth:\n  htpasswd:\n    realm: mlprov-test\n    path: {}\n",
-                htpasswd.display()
-            ));
+        match auth {
+            Auth::None => {}
+            Auth::Htpasswd => {
+                // distribution only reads bcrypt entries; cost 4 keeps the test fast.
+                let hash = bcrypt::hash(PASSWORD, 4).expect("bcrypt");
+                let htpasswd = dir.path().join("htpasswd");
+                std::fs::write(&htpasswd, format!("{USER}:{hash}\n")).expect("htpasswd");
+                config.push_str(&format!(
+                    "auth:\n  htpasswd:\n    realm: mlprov-test\n    path: {}\n",
+                    htpasswd.display()
+                ));
+            }
+            Auth::Token(service) => {
+                let bundle = dir.path().join("token-signer.pem");
+                std::fs::write(&bundle, &service.certificate_pem).expect("root bundle");
+                config.push_str(&format!(
+                    "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+                    service.realm(),
+                    super::token_service::SERVICE,
+                    super::token_service::ISSUER,
+                    bundle.display()
+                ));
+            }
         }
         let cfg = dir.path().join("config.yml");
         std::fs::write(&cfg, config).expect("config");
