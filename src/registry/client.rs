@@ -79,6 +79,9 @@ pub struct Client {
     /// `http(s)://host[:port]`, the host resolved (docker.io → registry-1…).
     base: String,
     auth: RegistryAuth,
+    /// An OAuth2 refresh token to exchange for access tokens (an
+    /// `identitytoken` of the Docker config).
+    identity_token: Option<String>,
     settings: Settings,
     /// Bearer tokens per (repository, push, repository mounted from).
     tokens: Mutex<BTreeMap<TokenKey, Option<String>>>,
@@ -194,11 +197,17 @@ impl Client {
             })?;
         let probe = Reference::with_tag(registry.to_string(), "x".into(), "x".into());
         let base = format!("{scheme}://{}", probe.resolve_registry());
-        let auth = match &settings.credentials {
-            Credentials::Anonymous => RegistryAuth::Anonymous,
+        let (auth, identity_token) = match &settings.credentials {
+            Credentials::Anonymous => (RegistryAuth::Anonymous, None),
             Credentials::Basic {
                 username, password, ..
-            } => RegistryAuth::Basic(username.clone(), password.clone()),
+            } => (
+                RegistryAuth::Basic(username.clone(), password.clone()),
+                None,
+            ),
+            Credentials::IdentityToken { token, .. } => {
+                (RegistryAuth::Anonymous, Some(token.clone()))
+            }
         };
         Ok(Self {
             rt,
@@ -206,6 +215,7 @@ impl Client {
             registry: registry.to_string(),
             base,
             auth,
+            identity_token,
             settings: settings.clone(),
             tokens: Mutex::new(BTreeMap::new()),
             blob_cache: None,
@@ -551,7 +561,9 @@ impl Client {
     /// The distribution token handshake: `GET /v2/`; a `401` with a
     /// `Bearer` challenge names the token service (`realm`, `service`),
     /// which is asked for `repository:REPO:pull[,push]` (and
-    /// `repository:FROM:pull` for a mount) with the Basic credentials, if any. Its answer is read up to
+    /// `repository:FROM:pull` for a mount) with the Basic credentials, if any,
+    /// or with an identity token exchanged by OAuth2's `refresh_token` grant
+    /// (a `POST`, as the distribution token specification has it). Its answer is read up to
     /// [`Limit::RegistryTokenBytes`]. No challenge, or a `Basic` one: no
     /// token (Basic credentials then go with every request).
     async fn log_in(
@@ -605,20 +617,47 @@ impl Client {
             }));
         }
         let actions = if push { "pull,push" } else { "pull" };
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("scope", &format!("repository:{repo}:{actions}"));
-            if let Some(from) = from.filter(|f| *f != repo) {
-                q.append_pair("scope", &format!("repository:{from}:pull"));
+        let mut scopes = vec![format!("repository:{repo}:{actions}")];
+        if let Some(from) = from.filter(|f| *f != repo) {
+            scopes.push(format!("repository:{from}:pull"));
+        }
+        let rb = if let Some(refresh) = &self.identity_token {
+            if url.scheme() == "http" && !self.settings.plain_http {
+                return Err(Fail::Fatal(RegistryError::Protocol {
+                    what,
+                    message: format!(
+                        "the registry's token service is plain HTTP ({realm}); mlprov does not send an identity token there (with --plain-http it would)"
+                    ),
+                }));
             }
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("grant_type", "refresh_token")
+                .append_pair("refresh_token", refresh)
+                .append_pair("client_id", "mlprov")
+                .append_pair("scope", &scopes.join(" "));
             if let Some(service) = &service {
-                q.append_pair("service", service);
+                form.append_pair("service", service);
             }
-        }
-        let mut rb = self.http.get(url);
-        if let Some((u, p)) = basic {
-            rb = rb.basic_auth(u, Some(p));
-        }
+            self.http
+                .post(url)
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form.finish())
+        } else {
+            {
+                let mut q = url.query_pairs_mut();
+                for scope in &scopes {
+                    q.append_pair("scope", scope);
+                }
+                if let Some(service) = &service {
+                    q.append_pair("service", service);
+                }
+            }
+            let mut rb = self.http.get(url);
+            if let Some((u, p)) = basic {
+                rb = rb.basic_auth(u, Some(p));
+            }
+            rb
+        };
         let mut resp = rb.send().await.map_err(transient)?;
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {

@@ -1,9 +1,14 @@
 //! Registry credentials: `--username` + `--password-stdin`, then
-//! `MLPROV_REGISTRY_USERNAME` / `MLPROV_REGISTRY_PASSWORD`, then the `auths`
-//! of `~/.docker/config.json` (or `$DOCKER_CONFIG/config.json`).
+//! `MLPROV_REGISTRY_USERNAME` / `MLPROV_REGISTRY_PASSWORD`, then
+//! `~/.docker/config.json` (or `$DOCKER_CONFIG/config.json`) as docker reads
+//! it: the credential helper `credHelpers` names for the registry, else the
+//! `credsStore` helper, else the `auths` entry (`auth`, `username` and
+//! `password`, or an `identitytoken`).
 
 use std::fmt;
+use std::io::Write as _;
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 use base64::Engine as _;
 
@@ -22,6 +27,12 @@ pub enum Credentials {
         /// Where they came from, for messages (`--username`, the env, the file).
         source: String,
     },
+    /// An OAuth2 refresh token (`identitytoken`, or a helper's `<token>`
+    /// user), exchanged at the registry's token service for access tokens.
+    IdentityToken {
+        token: String,
+        source: String,
+    },
 }
 
 impl fmt::Debug for Credentials {
@@ -31,6 +42,9 @@ impl fmt::Debug for Credentials {
             Credentials::Basic {
                 username, source, ..
             } => write!(f, "Basic({username}, <redacted>, from {source})"),
+            Credentials::IdentityToken { source, .. } => {
+                write!(f, "IdentityToken(<redacted>, from {source})")
+            }
         }
     }
 }
@@ -43,6 +57,7 @@ impl Credentials {
             Credentials::Basic {
                 username, source, ..
             } => format!("user `{username}` from {source}"),
+            Credentials::IdentityToken { source, .. } => format!("an identity token from {source}"),
         }
     }
 }
@@ -77,8 +92,12 @@ pub fn resolve(
     }
 }
 
-/// Read `auths` from a Docker config file. A missing file is anonymous
-/// access; a damaged one is an error naming the file.
+/// Read the credentials for `registry` from a Docker config file, as
+/// docker does: `credHelpers."REGISTRY"`, else `credsStore`, names a helper
+/// (`docker-credential-NAME get`) whose answer wins; a helper without
+/// credentials for it leaves the `auths` entry. A missing file is anonymous
+/// access; a damaged one, or a helper that cannot run or fails, is an error
+/// naming the file.
 pub fn from_docker_config(path: &Path, registry: &str) -> Result<Credentials, RegistryError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
@@ -93,10 +112,29 @@ pub fn from_docker_config(path: &Path, registry: &str) -> Result<Credentials, Re
     };
     let doc: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| damaged(format!("not JSON: {e}")))?;
+    let want = normalize_host(registry);
+    let helper = doc
+        .get("credHelpers")
+        .and_then(|h| h.as_object())
+        .and_then(|h| {
+            h.iter()
+                .find(|(k, _)| k.as_str() == registry || normalize_host(k) == want)
+                .and_then(|(k, v)| Some((v.as_str()?, format!("credHelpers.\"{k}\""))))
+        })
+        .or_else(|| {
+            doc.get("credsStore")
+                .and_then(|v| v.as_str())
+                .map(|v| (v, "credsStore".to_string()))
+        })
+        .filter(|(name, _)| !name.is_empty());
+    if let Some((name, key)) = helper
+        && let Some(found) = from_helper(name, registry, path, &key)?
+    {
+        return Ok(found);
+    }
     let Some(auths) = doc.get("auths").and_then(|a| a.as_object()) else {
         return Ok(Credentials::Anonymous);
     };
-    let want = normalize_host(registry);
     // An exact key wins over a normalised match (`https://host/v1/`).
     let entry = auths.get(registry).map(|v| (registry, v)).or_else(|| {
         auths
@@ -142,7 +180,98 @@ pub fn from_docker_config(path: &Path, registry: &str) -> Result<Credentials, Re
             source,
         });
     }
+    if let Some(token) = field("identitytoken") {
+        return Ok(Credentials::IdentityToken {
+            token: token.to_string(),
+            source,
+        });
+    }
     Ok(Credentials::Anonymous)
+}
+
+/// The server a credential helper is asked about: what `docker login`
+/// stored, the host as written, and Docker Hub's historical URL for it.
+fn helper_server(registry: &str) -> String {
+    if normalize_host(registry) == "docker.io" {
+        "https://index.docker.io/v1/".to_string()
+    } else {
+        registry.to_string()
+    }
+}
+
+/// Ask `docker-credential-NAME get` (the docker credential helper
+/// protocol: the server on stdin, `{"Username", "Secret"}` on stdout).
+/// `None` when it has none for the server ("credentials not found").
+fn from_helper(
+    name: &str,
+    registry: &str,
+    config: &Path,
+    key: &str,
+) -> Result<Option<Credentials>, RegistryError> {
+    let program = format!("docker-credential-{name}");
+    let server = helper_server(registry);
+    let help = format!(
+        "install {program}, or remove {key} from {}; MLPROV_REGISTRY_USERNAME and MLPROV_REGISTRY_PASSWORD (or --username with --password-stdin) take precedence over the file",
+        config.display()
+    );
+    let failed = |message: String| RegistryError::Credentials {
+        message: format!("{} ({key}): {message}", config.display()),
+        help: help.clone(),
+    };
+    let mut child = Command::new(&program)
+        .arg("get")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| failed(format!("cannot run the credential helper {program}: {e}")))?;
+    // A helper that exits without reading its input is judged by its answer.
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(server.as_bytes());
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| failed(format!("{program} get: {e}")))?;
+    let said = |b: &[u8]| String::from_utf8_lossy(b).trim().to_string();
+    if !out.status.success() {
+        let (stdout, stderr) = (said(&out.stdout), said(&out.stderr));
+        // docker-credential-helpers' errCredentialsNotFound.
+        if stdout.contains("credentials not found") || stderr.contains("credentials not found") {
+            return Ok(None);
+        }
+        let text = if stdout.is_empty() { stderr } else { stdout };
+        return Err(failed(format!(
+            "{program} get {server} failed ({}): {text}",
+            out.status
+        )));
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Answer {
+        username: String,
+        secret: String,
+    }
+    let answer: Answer = serde_json::from_slice(&out.stdout).map_err(|e| {
+        failed(format!(
+            "{program} get {server} answered something that is not credentials: {e}"
+        ))
+    })?;
+    if answer.secret.is_empty() {
+        return Ok(None);
+    }
+    let source = format!("{program} ({})", config.display());
+    Ok(Some(if answer.username == "<token>" {
+        Credentials::IdentityToken {
+            token: answer.secret,
+            source,
+        }
+    } else {
+        Credentials::Basic {
+            username: answer.username,
+            password: answer.secret,
+            source,
+        }
+    }))
 }
 
 /// `https://index.docker.io/v1/` → `docker.io`; `HOST:5000/` → `host:5000`.

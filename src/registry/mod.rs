@@ -192,7 +192,8 @@ pub struct Access {
     pub login: Option<Login>,
     /// `MLPROV_REGISTRY_USERNAME`/`MLPROV_REGISTRY_PASSWORD`, for any registry.
     pub env_login: Option<(String, String)>,
-    /// The Docker config file whose `auths` give credentials.
+    /// The Docker config file whose credential helpers or `auths` give
+    /// credentials.
     pub docker_config: Option<std::path::PathBuf>,
 }
 

@@ -1959,3 +1959,171 @@ fn racing_pushes_keep_both_sets_of_tag_schema_entries() {
         .count();
     assert!(delayed >= 4, "{delayed}");
 }
+
+/// A credential helper that knows one server: `docker-credential-NAME get`
+/// reads the server from stdin and answers `{"ServerURL", "Username",
+/// "Secret"}`, or "credentials not found in native keychain" with exit 1
+/// (docker-credential-helpers' protocol). Each server asked is logged.
+fn credential_helper(dir: &Path, name: &str, server: &str, user: &str, secret: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let script = dir.join(format!("docker-credential-{name}"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 2\nserver=$(cat)\necho \"$server\" >> \"$0.log\"\nif [ \"$server\" = '{server}' ]; then\n  printf '{{\"ServerURL\":\"%s\",\"Username\":\"{user}\",\"Secret\":\"{secret}\"}}' \"$server\"\nelse\n  echo 'credentials not found in native keychain'\n  exit 1\nfi\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+fn docker_config(env: &TestEnv, json: &str) {
+    let docker = env.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(docker.join("config.json"), json).unwrap();
+}
+
+/// Credentials as `docker login` leaves them with a credential store
+/// (Docker Desktop, pass, secretservice) or a per-registry helper (ECR,
+/// GCR): `credsStore`, `credHelpers` winning over it, a helper with nothing
+/// for the registry (anonymous, then refused), a helper that is not
+/// installed (an error naming it and the file), and an identity token
+/// (a helper's `<token>` user) exchanged at a token service by OAuth2.
+#[test]
+fn docker_credential_helpers_and_identity_tokens() {
+    let Some(reg) = Registry::start(true) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    let reference = format!("{}/models/minilm:1.0", reg.addr);
+    let helpers = env.path().join("helpers");
+    let script = credential_helper(&helpers, "mlprov-test", &reg.addr, USER, PASSWORD);
+    let path = format!(
+        "{}:{}",
+        helpers.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let with_path = [("PATH", path.as_str())];
+
+    docker_config(
+        &env,
+        &format!(
+            r#"{{"auths": {{"{}": {{}}}}, "credsStore": "mlprov-test"}}"#,
+            reg.addr
+        ),
+    );
+    run(
+        &env,
+        &proj,
+        &["push", "--plain-http", &reference],
+        &with_path,
+    )
+    .ok();
+    let log = std::fs::read_to_string(script.with_extension("log")).unwrap_or_default();
+    assert!(log.lines().any(|l| l == reg.addr), "{log}");
+
+    // credHelpers names the helper for this registry; the store is never run.
+    docker_config(
+        &env,
+        &format!(
+            r#"{{"credsStore": "absent", "credHelpers": {{"{}": "mlprov-test"}}}}"#,
+            reg.addr
+        ),
+    );
+    let pull = |dir: &str, reference: &str| {
+        run(
+            &env,
+            &env.work(),
+            &["pull", "--plain-http", "--no-verify", reference, "-o", dir],
+            &with_path,
+        )
+    };
+    pull("a", &reference).ok();
+    assert!(tree(&env.work().join("a")) == model_tree());
+
+    // The helper has nothing for `localhost:PORT`: anonymous, refused.
+    let port = reg.addr.rsplit(':').next().unwrap();
+    docker_config(&env, r#"{"credsStore": "mlprov-test"}"#);
+    let r = pull("b", &format!("localhost:{port}/models/minilm:1.0")).expect_code(2);
+    assert!(r.stderr.contains("refused the credentials"), "{}", r.stderr);
+    assert!(!env.work().join("b").exists());
+
+    // A store that is not installed: an error naming it and the file.
+    docker_config(&env, r#"{"credsStore": "absent"}"#);
+    let r = pull("c", &reference).expect_code(2);
+    assert!(
+        r.stderr.contains("docker-credential-absent"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("config.json (credsStore)"),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.work().join("c").exists());
+    // …which the environment's login overrides.
+    run(
+        &env,
+        &env.work(),
+        &["pull", "--plain-http", "--no-verify", &reference, "-o", "d"],
+        &[
+            ("PATH", path.as_str()),
+            ("MLPROV_REGISTRY_USERNAME", USER),
+            ("MLPROV_REGISTRY_PASSWORD", PASSWORD),
+        ],
+    )
+    .ok();
+
+    // An identity token, from a helper and from `auths.identitytoken`: the
+    // OAuth2 refresh-token grant at the registry's token service.
+    let service = token_service::TokenService::start();
+    let Some(treg) = Registry::start_with_tokens(&service) else {
+        return;
+    };
+    let treference = format!("{}/models/minilm:1.0", treg.addr);
+    credential_helper(
+        &helpers,
+        "mlprov-token",
+        &treg.addr,
+        "<token>",
+        token_service::REFRESH_TOKEN,
+    );
+    docker_config(&env, r#"{"credsStore": "mlprov-token"}"#);
+    run(
+        &env,
+        &proj,
+        &["push", "--plain-http", &treference],
+        &with_path,
+    )
+    .ok();
+    assert!(
+        service.asked().iter().any(|a| a.post
+            && a.status == 200
+            && a.scopes == ["repository:models/minilm:pull,push"]),
+        "{:?}",
+        service.asked()
+    );
+    docker_config(
+        &env,
+        &format!(
+            r#"{{"auths": {{"{}": {{"identitytoken": "{}"}}}}}}"#,
+            treg.addr,
+            token_service::REFRESH_TOKEN
+        ),
+    );
+    pull("e", &treference).ok();
+    assert!(tree(&env.work().join("e")) == model_tree());
+    docker_config(
+        &env,
+        &format!(
+            r#"{{"auths": {{"{}": {{"identitytoken": "expired"}}}}}}"#,
+            treg.addr
+        ),
+    );
+    let r = pull("f", &treference).expect_code(2);
+    assert!(r.stderr.contains("refused the credentials"), "{}", r.stderr);
+}

@@ -1,9 +1,12 @@
 //! A registry token service for tests, as the distribution token
 //! specification describes it and Docker Hub's `auth.docker.io` answers:
 //! `GET /token?service=…&scope=repository:NAME:ACTIONS[&scope=…]`, Basic
-//! credentials optional. [`USER`]/[`PASSWORD`] get every action asked for;
+//! credentials optional, and OAuth2's `POST /token` with
+//! `grant_type=refresh_token` (`client_id`, `service`, space-separated
+//! `scope`), which a Docker config's `identitytoken` is exchanged by.
+//! [`USER`]/[`PASSWORD`] and [`REFRESH_TOKEN`] get every action asked for;
 //! no credentials get a token granting nothing (a private registry); wrong
-//! ones get 401, an unknown `service` 400. The token is an ES256 JWT whose
+//! ones get 401, an unknown `service` or a POST without `client_id` 400. The token is an ES256 JWT whose
 //! `x5c` header carries the signing certificate, which the real
 //! docker-registry checks against its `rootcertbundle`, then the signature,
 //! issuer, audience, expiry and the `access` claim of each request: a token
@@ -26,6 +29,8 @@ use crate::sigstore_server::{ca_cert, pem};
 pub const SERVICE: &str = "mlprov-test-registry";
 /// Who signs the tokens (`iss`).
 pub const ISSUER: &str = "mlprov-test-token-service";
+/// The identity token (OAuth2 refresh token) [`USER`] holds.
+pub const REFRESH_TOKEN: &str = "mlprov-test-refresh-token";
 const SUBJECT: &str = "CN=mlprov-test-token-signer,O=mlprov-test";
 
 /// One request the service answered.
@@ -33,8 +38,10 @@ const SUBJECT: &str = "CN=mlprov-test-token-signer,O=mlprov-test";
 pub struct Asked {
     /// The `scope` parameters, in order.
     pub scopes: Vec<String>,
-    /// Basic credentials came with it (right or wrong).
+    /// Basic credentials or a refresh token came with it (right or wrong).
     pub authenticated: bool,
+    /// `POST` (the OAuth2 grant) rather than `GET`.
+    pub post: bool,
     pub status: u16,
 }
 
@@ -93,29 +100,55 @@ impl TokenService {
     }
 }
 
-fn answer(req: tiny_http::Request, key: &SigningKey, cert_der: &[u8], asked: &Mutex<Vec<Asked>>) {
+fn answer(
+    mut req: tiny_http::Request,
+    key: &SigningKey,
+    cert_der: &[u8],
+    asked: &Mutex<Vec<Asked>>,
+) {
     let url = url::Url::parse(&format!("http://x{}", req.url())).expect("request URL");
-    let (mut scopes, mut service) = (Vec::new(), None);
-    for (k, v) in url.query_pairs() {
-        match &*k {
-            "scope" => scopes.push(v.into_owned()),
-            "service" => service = Some(v.into_owned()),
-            _ => {}
+    let post = *req.method() == tiny_http::Method::Post;
+    let (mut scopes, mut service, mut client_id) = (Vec::new(), None, None);
+    let mut credentials = None;
+    if post {
+        let mut body = String::new();
+        let _ = std::io::Read::read_to_string(req.as_reader(), &mut body);
+        for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
+            match &*k {
+                "scope" => scopes.extend(v.split(' ').map(str::to_string)),
+                "service" => service = Some(v.into_owned()),
+                "client_id" => client_id = Some(v.into_owned()),
+                "refresh_token" if v == REFRESH_TOKEN => {
+                    credentials = Some(format!("{USER}:{PASSWORD}"))
+                }
+                "refresh_token" => credentials = Some(format!("{USER}:a wrong token")),
+                _ => {}
+            }
         }
+    } else {
+        for (k, v) in url.query_pairs() {
+            match &*k {
+                "scope" => scopes.push(v.into_owned()),
+                "service" => service = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        credentials = req
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv("Authorization"))
+            .and_then(|h| h.value.as_str().strip_prefix("Basic ").map(str::to_string))
+            .map(|b| {
+                let decoded = B64.decode(b.trim()).unwrap_or_default();
+                String::from_utf8_lossy(&decoded).into_owned()
+            });
     }
-    let credentials = req
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Authorization"))
-        .and_then(|h| h.value.as_str().strip_prefix("Basic ").map(str::to_string))
-        .map(|b| {
-            let decoded = B64.decode(b.trim()).unwrap_or_default();
-            String::from_utf8_lossy(&decoded).into_owned()
-        });
     let (status, body) = if url.path() != "/token" {
         (404, json!({"details": "not found"}))
     } else if service.as_deref() != Some(SERVICE) {
         (400, json!({"details": "unknown service"}))
+    } else if post && (client_id.is_none() || credentials.is_none()) {
+        (400, json!({"error": "invalid_request"}))
     } else {
         match &credentials {
             Some(c) if *c != format!("{USER}:{PASSWORD}") => {
@@ -128,16 +161,20 @@ fn answer(req: tiny_http::Request, key: &SigningKey, cert_der: &[u8], asked: &Mu
                     Vec::new()
                 };
                 let token = jwt(key, cert_der, credentials.is_some(), access);
-                (
-                    200,
-                    json!({"token": token, "access_token": token, "expires_in": 300, "issued_at": "2026-12-02T00:00:00Z"}),
-                )
+                // The OAuth2 answer has `access_token` only.
+                let answer = if post {
+                    json!({"access_token": token, "scope": scopes.join(" "), "expires_in": 300, "issued_at": "2026-12-02T00:00:00Z"})
+                } else {
+                    json!({"token": token, "access_token": token, "expires_in": 300, "issued_at": "2026-12-02T00:00:00Z"})
+                };
+                (200, answer)
             }
         }
     };
     asked.lock().unwrap().push(Asked {
         scopes,
         authenticated: credentials.is_some(),
+        post,
         status,
     });
     let header =
