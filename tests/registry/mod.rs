@@ -89,6 +89,17 @@ fn run(env: &TestEnv, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
     Run::of(&mut c)
 }
 
+/// `mlprov pull --plain-http --no-verify REFERENCE -o DIR` in the work
+/// directory.
+fn pull_unverified(env: &TestEnv, reference: &str, dir: &str, vars: &[(&str, &str)]) -> Run {
+    run(
+        env,
+        &env.work(),
+        &["pull", "--plain-http", "--no-verify", reference, "-o", dir],
+        vars,
+    )
+}
+
 /// The model files as pulled (`.gitattributes` is not part of the artifact).
 fn model_tree() -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut t = tree(minilm());
@@ -288,19 +299,7 @@ fn push_pull_minilm_with_bundles_tag_schema_and_oras() {
     assert!(tree(&dest) == model_tree(), "pulled different bytes");
     no_staging_left(&env.work());
     // DIR must be empty or absent.
-    let r = run(
-        &env,
-        &env.work(),
-        &[
-            "pull",
-            "--plain-http",
-            "--no-verify",
-            &reference,
-            "-o",
-            "pulled",
-        ],
-        &[],
-    );
+    let r = pull_unverified(&env, &reference, "pulled", &[]);
     r.expect_code(2);
 
     // Re-push of the unchanged artifact uploads no blob and adds no referrer.
@@ -523,20 +522,7 @@ fn tampered_blob_in_the_registry_fails_pull_before_anything_lands() {
     bytes[mid] ^= 0x01;
     std::fs::write(&blob, &bytes).unwrap();
 
-    let r = run(
-        &env,
-        &env.work(),
-        &[
-            "pull",
-            "--plain-http",
-            "--no-verify",
-            &reference,
-            "-o",
-            "dest",
-        ],
-        &[],
-    )
-    .expect_code(2);
+    let r = pull_unverified(&env, &reference, "dest", &[]).expect_code(2);
     assert!(
         r.stderr.contains("do not match their digest"),
         "{}",
@@ -622,13 +608,7 @@ fn htpasswd_auth_and_every_credential_source() {
         ),
     )
     .unwrap();
-    run(
-        &env,
-        &env.work(),
-        &["pull", "--plain-http", "--no-verify", &reference, "-o", "b"],
-        &[],
-    )
-    .ok();
+    pull_unverified(&env, &reference, "b", &[]).ok();
     assert!(tree(&env.work().join("b")) == model_tree());
 }
 
@@ -685,29 +665,10 @@ fn token_auth_push_pull_and_mount() {
         service.asked()
     );
 
-    let r = run(
-        &env,
-        &env.work(),
-        &[
-            "pull",
-            "--plain-http",
-            "--no-verify",
-            &reference,
-            "-o",
-            "anon",
-        ],
-        &[],
-    )
-    .expect_code(2);
+    let r = pull_unverified(&env, &reference, "anon", &[]).expect_code(2);
     assert!(r.stderr.contains("refused the credentials"), "{}", r.stderr);
     assert!(!env.work().join("anon").exists());
-    run(
-        &env,
-        &env.work(),
-        &["pull", "--plain-http", "--no-verify", &reference, "-o", "a"],
-        &login,
-    )
-    .ok();
+    pull_unverified(&env, &reference, "a", &login).ok();
     assert!(tree(&env.work().join("a")) == model_tree());
 
     let second = run(
@@ -772,17 +733,10 @@ fn faults_are_retried_and_resumed() {
     proxy.add("GET", "/manifests/1.0", Fault::Status(500), 1);
     proxy.add("GET", "/blobs/sha256:", Fault::Stall, 1);
     let started = Instant::now();
-    run(
+    pull_unverified(
         &env,
-        &env.work(),
-        &[
-            "pull",
-            "--plain-http",
-            "--no-verify",
-            &reference,
-            "-o",
-            "dest",
-        ],
+        &reference,
+        "dest",
         &[("MLPROV_REGISTRY_TIMEOUT", "2")],
     )
     .ok();
@@ -832,17 +786,10 @@ fn persistent_faults_fail_clearly_and_leave_nothing() {
         usize::MAX,
     );
     let started = Instant::now();
-    let r = run(
+    let r = pull_unverified(
         &env,
-        &env.work(),
-        &[
-            "pull",
-            "--plain-http",
-            "--no-verify",
-            &reference,
-            "-o",
-            "dest",
-        ],
+        &reference,
+        "dest",
         &[("MLPROV_REGISTRY_TIMEOUT", "1")],
     )
     .expect_code(2);
@@ -859,20 +806,7 @@ fn persistent_faults_fail_clearly_and_leave_nothing() {
         Fault::DropResponseAfter(0),
         usize::MAX,
     );
-    let r = run(
-        &env,
-        &env.work(),
-        &[
-            "pull",
-            "--plain-http",
-            "--no-verify",
-            &reference,
-            "-o",
-            "dest",
-        ],
-        &[],
-    )
-    .expect_code(2);
+    let r = pull_unverified(&env, &reference, "dest", &[]).expect_code(2);
     assert!(r.stderr.contains("gave up after"), "{}", r.stderr);
     assert!(!env.work().join("dest").exists());
     no_staging_left(&env.work());
@@ -2033,14 +1967,7 @@ fn docker_credential_helpers_and_identity_tokens() {
             reg.addr
         ),
     );
-    let pull = |dir: &str, reference: &str| {
-        run(
-            &env,
-            &env.work(),
-            &["pull", "--plain-http", "--no-verify", reference, "-o", dir],
-            &with_path,
-        )
-    };
+    let pull = |dir: &str, reference: &str| pull_unverified(&env, reference, dir, &with_path);
     pull("a", &reference).ok();
     assert!(tree(&env.work().join("a")) == model_tree());
 
@@ -2066,10 +1993,10 @@ fn docker_credential_helpers_and_identity_tokens() {
     );
     assert!(!env.work().join("c").exists());
     // …which the environment's login overrides.
-    run(
+    pull_unverified(
         &env,
-        &env.work(),
-        &["pull", "--plain-http", "--no-verify", &reference, "-o", "d"],
+        &reference,
+        "d",
         &[
             ("PATH", path.as_str()),
             ("MLPROV_REGISTRY_USERNAME", USER),
