@@ -74,6 +74,8 @@ impl From<RegistryError> for Fail {
 pub struct Client {
     rt: tokio::runtime::Runtime,
     http: reqwest::Client,
+    /// For the token service (see [`Client::new`]).
+    token_http: reqwest::Client,
     /// The registry as written in references.
     registry: String,
     /// `http(s)://host[:port]`, the host resolved (docker.io → registry-1…).
@@ -183,18 +185,33 @@ impl Client {
                 source: e,
             })?;
         let scheme = if settings.plain_http { "http" } else { "https" };
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .danger_accept_invalid_certs(settings.insecure)
-            .read_timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(30)))
-            // reqwest drops Authorization when a redirect leaves the host.
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .build()
-            .map_err(|e| RegistryError::Protocol {
-                what: registry.to_string(),
-                message: format!("cannot set up the HTTP client: {e}"),
-            })?;
+        let client = |redirect: reqwest::redirect::Policy| {
+            reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .danger_accept_invalid_certs(settings.insecure)
+                .read_timeout(settings.timeout)
+                .connect_timeout(settings.timeout.min(Duration::from_secs(30)))
+                .redirect(redirect)
+                .build()
+                .map_err(|e| RegistryError::Protocol {
+                    what: registry.to_string(),
+                    message: format!("cannot set up the HTTP client: {e}"),
+                })
+        };
+        // reqwest drops Authorization when a redirect leaves the host.
+        let http = client(reqwest::redirect::Policy::limited(5))?;
+        // A token request carries credentials in its body too (the OAuth2
+        // grant, which a 307 would send on): its redirects stay on the host
+        // and never leave HTTPS.
+        let token_http = client(reqwest::redirect::Policy::custom(|attempt| {
+            let from = attempt.previous().last();
+            let same = from.is_some_and(|f| same_origin_or_upgrade(f, attempt.url()));
+            if attempt.previous().len() > 5 || !same {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }))?;
         let probe = Reference::with_tag(registry.to_string(), "x".into(), "x".into());
         let base = format!("{scheme}://{}", probe.resolve_registry());
         let (auth, identity_token) = match &settings.credentials {
@@ -212,6 +229,7 @@ impl Client {
         Ok(Self {
             rt,
             http,
+            token_http,
             registry: registry.to_string(),
             base,
             auth,
@@ -638,7 +656,7 @@ impl Client {
             if let Some(service) = &service {
                 form.append_pair("service", service);
             }
-            self.http
+            self.token_http
                 .post(url)
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(form.finish())
@@ -652,7 +670,7 @@ impl Client {
                     q.append_pair("service", service);
                 }
             }
-            let mut rb = self.http.get(url);
+            let mut rb = self.token_http.get(url);
             if let Some((u, p)) = basic {
                 rb = rb.basic_auth(u, Some(p));
             }
@@ -714,14 +732,41 @@ impl Client {
         build: impl FnOnce(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, Fail> {
         let token = self.token_for(repo, push, from).await?;
-        let mut rb = build(&self.http);
-        rb = match (&token, &self.auth) {
-            (Some(t), _) => rb.bearer_auth(t),
-            (None, RegistryAuth::Basic(u, p)) => rb.basic_auth(u, Some(p)),
-            _ => rb,
-        };
-        let resp = rb
-            .send()
+        let mut req = build(&self.http).build().map_err(|e| {
+            Fail::Fatal(RegistryError::Protocol {
+                what: self.registry.clone(),
+                message: format!("cannot build the request: {e}"),
+            })
+        })?;
+        // Credentials go to the registry only, not to a `Location` (an
+        // upload session, a blob) on another host, as in go-containerregistry.
+        if same_origin(req.url(), &self.base) {
+            let value = match (&token, &self.auth) {
+                (Some(t), _) => Some(format!("Bearer {t}")),
+                (None, RegistryAuth::Basic(u, p)) => Some(format!(
+                    "Basic {}",
+                    base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        format!("{u}:{p}")
+                    )
+                )),
+                _ => None,
+            };
+            if let Some(v) = value {
+                let mut v = reqwest::header::HeaderValue::from_str(&v).map_err(|_| {
+                    Fail::Fatal(RegistryError::Protocol {
+                        what: self.registry.clone(),
+                        message: "the token or credentials hold characters an HTTP header cannot"
+                            .into(),
+                    })
+                })?;
+                v.set_sensitive(true);
+                req.headers_mut().insert(reqwest::header::AUTHORIZATION, v);
+            }
+        }
+        let resp = self
+            .http
+            .execute(req)
             .await
             .map_err(|e| Fail::Transient(error_chain(&e)))?;
         let status = resp.status();
@@ -1804,6 +1849,22 @@ fn bearer_challenge(header: &str) -> Option<(String, Option<String>)> {
             };
             Some((param("realm")?, param("service")))
         })
+}
+
+/// `url` is on the registry `base` (`scheme://host[:port]`).
+fn same_origin(url: &url::Url, base: &str) -> bool {
+    url::Url::parse(base).is_ok_and(|b| {
+        b.scheme() == url.scheme()
+            && b.host_str() == url.host_str()
+            && b.port_or_known_default() == url.port_or_known_default()
+    })
+}
+
+/// A redirect from `from` to `to` stays on the host and does not leave
+/// HTTPS (HTTP to HTTPS on the same host is fine).
+fn same_origin_or_upgrade(from: &url::Url, to: &url::Url) -> bool {
+    from.host_str() == to.host_str()
+        && (from.scheme() == to.scheme() || (from.scheme() == "http" && to.scheme() == "https"))
 }
 
 /// The `Location` of a response as an absolute URL.

@@ -6,9 +6,14 @@
 //! `password`, or an `identitytoken`).
 
 use std::fmt;
+use std::io::Read as _;
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Of a credential helper's stdout and stderr, this much is read.
+const MAX_HELPER_OUTPUT: u64 = 1 << 20;
 
 use base64::Engine as _;
 
@@ -65,12 +70,14 @@ impl Credentials {
 /// Resolve credentials for `registry` (host[:port] as written in the
 /// reference): `explicit` (`--username` with the password read from stdin)
 /// first, then `env_login` (`MLPROV_REGISTRY_USERNAME`/`_PASSWORD`), then
-/// the `auths` of the Docker config file.
+/// the Docker config file (a credential helper has `helper_timeout` to
+/// answer).
 pub fn resolve(
     registry: &str,
     explicit: Option<(String, String)>,
     env_login: Option<&(String, String)>,
     docker_config: Option<&Path>,
+    helper_timeout: Duration,
 ) -> Result<Credentials, RegistryError> {
     if let Some((username, password)) = explicit {
         return Ok(Credentials::Basic {
@@ -87,7 +94,7 @@ pub fn resolve(
         });
     }
     match docker_config {
-        Some(path) => from_docker_config(path, registry),
+        Some(path) => from_docker_config(path, registry, helper_timeout),
         None => Ok(Credentials::Anonymous),
     }
 }
@@ -96,9 +103,13 @@ pub fn resolve(
 /// docker does: `credHelpers."REGISTRY"`, else `credsStore`, names a helper
 /// (`docker-credential-NAME get`) whose answer wins; a helper without
 /// credentials for it leaves the `auths` entry. A missing file is anonymous
-/// access; a damaged one, or a helper that cannot run or fails, is an error
-/// naming the file.
-pub fn from_docker_config(path: &Path, registry: &str) -> Result<Credentials, RegistryError> {
+/// access; a damaged one, or a helper that cannot run, fails or does not
+/// answer within `helper_timeout`, is an error naming the file.
+pub fn from_docker_config(
+    path: &Path,
+    registry: &str,
+    helper_timeout: Duration,
+) -> Result<Credentials, RegistryError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Credentials::Anonymous),
@@ -128,7 +139,7 @@ pub fn from_docker_config(path: &Path, registry: &str) -> Result<Credentials, Re
         })
         .filter(|(name, _)| !name.is_empty());
     if let Some((name, key)) = helper
-        && let Some(found) = from_helper(name, registry, path, &key)?
+        && let Some(found) = from_helper(name, registry, path, &key, helper_timeout)?
     {
         return Ok(found);
     }
@@ -146,6 +157,21 @@ pub fn from_docker_config(path: &Path, registry: &str) -> Result<Credentials, Re
         return Ok(Credentials::Anonymous);
     };
     let source = format!("{} (auths.\"{key}\")", path.display());
+    let field = |k: &str| {
+        entry
+            .get(k)
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    // `docker login` that got a refresh token (`az acr login`) writes it
+    // beside an `auth` of `user:` with no password; the token wins, as in
+    // docker and go-containerregistry.
+    if let Some(token) = field("identitytoken") {
+        return Ok(Credentials::IdentityToken {
+            token: token.to_string(),
+            source,
+        });
+    }
     if let Some(auth) = entry
         .get("auth")
         .and_then(|a| a.as_str())
@@ -167,22 +193,10 @@ pub fn from_docker_config(path: &Path, registry: &str) -> Result<Credentials, Re
             source,
         });
     }
-    let field = |k: &str| {
-        entry
-            .get(k)
-            .and_then(|v| v.as_str())
-            .filter(|v| !v.is_empty())
-    };
     if let (Some(u), Some(p)) = (field("username"), field("password")) {
         return Ok(Credentials::Basic {
             username: u.to_string(),
             password: p.to_string(),
-            source,
-        });
-    }
-    if let Some(token) = field("identitytoken") {
-        return Ok(Credentials::IdentityToken {
-            token: token.to_string(),
             source,
         });
     }
@@ -207,6 +221,7 @@ fn from_helper(
     registry: &str,
     config: &Path,
     key: &str,
+    timeout: Duration,
 ) -> Result<Option<Credentials>, RegistryError> {
     let program = format!("docker-credential-{name}");
     let server = helper_server(registry);
@@ -229,29 +244,67 @@ fn from_helper(
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(server.as_bytes());
     }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| failed(format!("{program} get: {e}")))?;
+    // Both pipes are drained while waiting (a helper blocked on a full pipe
+    // never exits); one that does not answer in time (a keyring prompt
+    // nobody sees) is killed.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(p) = pipe {
+                let _ = p.take(MAX_HELPER_OUTPUT).read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(failed(format!(
+                    "{program} get {server} did not answer within {} s (--timeout, MLPROV_REGISTRY_TIMEOUT)",
+                    timeout.as_secs()
+                )));
+            }
+            Err(e) => return Err(failed(format!("{program} get: {e}"))),
+        }
+    };
+    let (stdout, stderr) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
     let said = |b: &[u8]| String::from_utf8_lossy(b).trim().to_string();
-    if !out.status.success() {
-        let (stdout, stderr) = (said(&out.stdout), said(&out.stderr));
+    if !status.success() {
+        let (out, err) = (said(&stdout), said(&stderr));
         // docker-credential-helpers' errCredentialsNotFound.
-        if stdout.contains("credentials not found") || stderr.contains("credentials not found") {
+        if out.contains("credentials not found") || err.contains("credentials not found") {
             return Ok(None);
         }
-        let text = if stdout.is_empty() { stderr } else { stdout };
+        // What the helper says on stderr, else stdout unless it looks like
+        // an answer (which could hold the secret); the start of it.
+        let text = if !err.is_empty() || out.starts_with('{') {
+            err
+        } else {
+            out
+        };
+        let text: String = text.chars().take(300).collect();
         return Err(failed(format!(
-            "{program} get {server} failed ({}): {text}",
-            out.status
+            "{program} get {server} failed ({status}): {text}"
         )));
     }
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "PascalCase")]
     struct Answer {
+        #[serde(default)]
         username: String,
         secret: String,
     }
-    let answer: Answer = serde_json::from_slice(&out.stdout).map_err(|e| {
+    let answer: Answer = serde_json::from_slice(&stdout).map_err(|e| {
         failed(format!(
             "{program} get {server} answered something that is not credentials: {e}"
         ))
@@ -289,6 +342,8 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
+    const T: Duration = Duration::from_secs(10);
+
     fn write(dir: &Path, text: &str) -> PathBuf {
         let p = dir.join("config.json");
         std::fs::write(&p, text).unwrap();
@@ -306,7 +361,7 @@ mod tests {
                    "https://index.docker.io/v1/": {{"username": "bob", "password": "pw"}}}}}}"#
             ),
         );
-        match from_docker_config(&p, "127.0.0.1:5000").unwrap() {
+        match from_docker_config(&p, "127.0.0.1:5000", T).unwrap() {
             Credentials::Basic {
                 username, password, ..
             } => {
@@ -316,27 +371,48 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            from_docker_config(&p, "docker.io").unwrap(),
+            from_docker_config(&p, "docker.io", T).unwrap(),
             Credentials::Basic { username, .. } if username == "bob"
         ));
         assert_eq!(
-            from_docker_config(&p, "ghcr.io").unwrap(),
+            from_docker_config(&p, "ghcr.io", T).unwrap(),
             Credentials::Anonymous
         );
         assert_eq!(
-            from_docker_config(&d.path().join("missing.json"), "ghcr.io").unwrap(),
+            from_docker_config(&d.path().join("missing.json"), "ghcr.io", T).unwrap(),
             Credentials::Anonymous
         );
+    }
+
+    /// What `docker login` writes when the registry hands out a refresh
+    /// token (`az acr login`): `auth` of `user:` and the token; the token wins.
+    #[test]
+    fn an_identity_token_wins_over_the_auth_beside_it() {
+        let d = tempfile::tempdir().unwrap();
+        let auth = base64::engine::general_purpose::STANDARD
+            .encode("00000000-0000-0000-0000-000000000000:");
+        let p = write(
+            d.path(),
+            &format!(
+                r#"{{"auths": {{"acme.azurecr.io": {{"auth": "{auth}", "identitytoken": "eyJhbGciOi.refresh"}}}}}}"#
+            ),
+        );
+        match from_docker_config(&p, "acme.azurecr.io", T).unwrap() {
+            Credentials::IdentityToken { token, .. } => assert_eq!(token, "eyJhbGciOi.refresh"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
     fn damaged_docker_config_names_the_file() {
         let d = tempfile::tempdir().unwrap();
         let p = write(d.path(), r#"{"auths": {"ghcr.io": {"auth": "%%%"}}}"#);
-        let e = from_docker_config(&p, "ghcr.io").unwrap_err().to_string();
+        let e = from_docker_config(&p, "ghcr.io", T)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("config.json") && e.contains("not base64"), "{e}");
         let p = write(d.path(), "{");
-        assert!(from_docker_config(&p, "ghcr.io").is_err());
+        assert!(from_docker_config(&p, "ghcr.io", T).is_err());
     }
 
     #[test]

@@ -181,7 +181,7 @@ impl Settings {
 /// command from its flags and the environment: [`Access::settings_for`]
 /// gives the [`Settings`] for the target and for any registry a dependency
 /// names alike.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Access {
     pub plain_http: bool,
     pub insecure: bool,
@@ -215,6 +215,24 @@ impl std::fmt::Debug for Login {
     }
 }
 
+impl std::fmt::Debug for Access {
+    /// Everything but the password of the environment's login.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Access")
+            .field("plain_http", &self.plain_http)
+            .field("insecure", &self.insecure)
+            .field("timeout", &self.timeout)
+            .field("attempts", &self.attempts)
+            .field("login", &self.login)
+            .field(
+                "env_login",
+                &self.env_login.as_ref().map(|(u, _)| (u, "<redacted>")),
+            )
+            .field("docker_config", &self.docker_config)
+            .finish()
+    }
+}
+
 impl Default for Access {
     /// Anonymous HTTPS with the default timeout and attempts.
     fn default() -> Self {
@@ -243,6 +261,7 @@ impl Access {
             explicit,
             self.env_login.as_ref(),
             self.docker_config.as_deref(),
+            self.timeout,
         )?;
         Ok(Settings {
             plain_http: self.plain_http,

@@ -1992,6 +1992,27 @@ fn docker_credential_helpers_and_identity_tokens() {
         r.stderr
     );
     assert!(!env.work().join("c").exists());
+    // A helper that never answers (a keyring prompt nobody sees) is killed
+    // after --timeout.
+    let hang = helpers.join("docker-credential-hang");
+    std::fs::write(&hang, "#!/bin/sh\nexec sleep 60\n").unwrap();
+    std::fs::set_permissions(&hang, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    docker_config(&env, r#"{"credsStore": "hang"}"#);
+    let started = Instant::now();
+    let r = pull_unverified(
+        &env,
+        &reference,
+        "g",
+        &[("PATH", path.as_str()), ("MLPROV_REGISTRY_TIMEOUT", "1")],
+    )
+    .expect_code(2);
+    assert!(
+        r.stderr.contains("did not answer within 1 s"),
+        "{}",
+        r.stderr
+    );
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    docker_config(&env, r#"{"credsStore": "absent"}"#);
     // …which the environment's login overrides.
     pull_unverified(
         &env,
