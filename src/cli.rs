@@ -293,6 +293,26 @@ pub struct ServeArgs {
     #[arg(long = "vsa-key", value_name = "PUB")]
     pub vsa_key: Vec<PathBuf>,
 
+    /// Trust VSAs signed keylessly by exactly this identity (a verification job's workflow,
+    /// https://github.com/OWNER/REPO/.github/workflows/FILE@REF), as --vsa-key trusts a key;
+    /// checked against --trusted-root.
+    #[arg(
+        long,
+        value_name = "IDENTITY",
+        requires = "vsa_certificate_oidc_issuer",
+        conflicts_with = "vsa_certificate_identity_regexp"
+    )]
+    pub vsa_certificate_identity: Option<String>,
+
+    /// Trust VSAs signed keylessly by an identity matching this regular expression in full.
+    #[arg(long, value_name = "REGEXP", requires = "vsa_certificate_oidc_issuer")]
+    pub vsa_certificate_identity_regexp: Option<String>,
+
+    /// The OIDC issuer of the trusted VSA signer, matched exactly
+    /// (e.g. https://token.actions.githubusercontent.com).
+    #[arg(long, value_name = "URL")]
+    pub vsa_certificate_oidc_issuer: Option<String>,
+
     #[command(flatten)]
     pub trust: TrustArgs,
 

@@ -402,7 +402,9 @@ fn key_signed_bundles_pass_the_gates_by_manifest_digest() {
 /// registry with the referrers API. Each bundle passes `verify-sigstore
 /// --digest <manifest> --trusted-root --identity --issuer` in sigstore-js
 /// and sigstore-python, also with the artifact digest; another identity
-/// fails in both; model_signing accepts the keyless model.sig.
+/// fails in both; model_signing accepts the keyless model.sig. `serve`
+/// admits the model on that VSA when it trusts the workflow as a VSA signer
+/// (`--vsa-certificate-identity`), and not with another identity.
 #[test]
 #[ignore = "needs ../shared/tools"]
 fn keyless_bundles_pass_the_gates_by_manifest_digest() {
@@ -461,6 +463,53 @@ fn keyless_bundles_pass_the_gates_by_manifest_digest() {
     let (api, referrers) = cosign_referrers(&reg.addr, "models/tiny", &manifest);
     assert!(api);
     check_referrers(&referrers, &[OMS, SCAN, SLSA, SPDX, VSA]);
+
+    // The admission webhook trusts no signer of the model, only the
+    // verification workflow as a keyless VSA signer: the VSA admits it.
+    env.run(
+        &env.work(),
+        &[
+            "keygen",
+            "--no-password",
+            "--output-key-prefix",
+            "unrelated",
+        ],
+    )
+    .ok();
+    let tls = crate::serve::tls_dir(&env);
+    let webhook = |identity: &str| {
+        crate::serve::Webhook::start(
+            &env,
+            &env.work(),
+            &tls,
+            &[
+                "--key",
+                "unrelated.pub",
+                "--vsa-certificate-identity",
+                identity,
+                "--vsa-certificate-oidc-issuer",
+                GITHUB_ISSUER,
+                "--trusted-root",
+                s(&root),
+                "--plain-http",
+            ],
+        )
+    };
+    let isvc = crate::serve::isvc(&format!("oci://{reference}"));
+    let hook = webhook(WORKFLOW);
+    let v = hook.review(crate::serve::ISVC, isvc.clone());
+    assert!(crate::serve::allowed(&v), "{v}");
+    let m = hook.metrics();
+    assert_eq!(
+        crate::serve::metric(&m, "mlprov_serve_model_verdicts_total{result=\"vsa\"}"),
+        1,
+        "{m}"
+    );
+    drop(hook);
+    let hook = webhook("https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main");
+    let v = hook.review(crate::serve::ISVC, isvc);
+    assert!(!crate::serve::allowed(&v), "{v}");
+    drop(hook);
     let dir = env.work().join("referrers");
     for (ptype, file) in write_bundles(&dir, &referrers) {
         for digest in [&manifest, &artifact] {

@@ -81,7 +81,7 @@ fn test_ca() -> (String, String, String) {
 }
 
 /// A running `mlprov serve`, stopped on drop.
-struct Webhook {
+pub struct Webhook {
     child: Child,
     url: String,
     client: reqwest::blocking::Client,
@@ -95,7 +95,7 @@ impl Drop for Webhook {
 }
 
 impl Webhook {
-    fn start(env: &TestEnv, dir: &Path, tls: &Path, args: &[&str]) -> Self {
+    pub fn start(env: &TestEnv, dir: &Path, tls: &Path, args: &[&str]) -> Self {
         let port = free_port();
         let mut c = env.cmd(dir);
         // A fresh home, as in a pod: what the webhook knows comes from the registry.
@@ -158,7 +158,7 @@ impl Webhook {
 
     /// Review `object` of kind `gvk`; the response review, checked for the
     /// echoes the API server requires.
-    fn review(&self, gvk: (&str, &str, &str), object: Value) -> Value {
+    pub fn review(&self, gvk: (&str, &str, &str), object: Value) -> Value {
         let uid = format!("{:x}", rand_uid());
         let (status, body) = self.post(serde_json::to_vec(&review(&uid, gvk, object)).unwrap());
         assert_eq!(status, 200, "{body}");
@@ -170,7 +170,7 @@ impl Webhook {
         v
     }
 
-    fn metrics(&self) -> String {
+    pub fn metrics(&self) -> String {
         self.client
             .get(format!("{}/metrics", self.url))
             .send()
@@ -216,7 +216,7 @@ fn review(uid: &str, (group, version, kind): (&str, &str, &str), object: Value) 
 
 const POD: (&str, &str, &str) = ("", "v1", "Pod");
 const DEPLOYMENT: (&str, &str, &str) = ("apps", "v1", "Deployment");
-const ISVC: (&str, &str, &str) = ("serving.kserve.io", "v1beta1", "InferenceService");
+pub const ISVC: (&str, &str, &str) = ("serving.kserve.io", "v1beta1", "InferenceService");
 
 fn pod(models: &str) -> Value {
     json!({
@@ -238,7 +238,7 @@ fn deployment(models: &str) -> Value {
     })
 }
 
-fn isvc(storage_uri: &str) -> Value {
+pub fn isvc(storage_uri: &str) -> Value {
     json!({
         "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
         "metadata": {"name": "support-intent", "namespace": "ml"},
@@ -246,7 +246,7 @@ fn isvc(storage_uri: &str) -> Value {
     })
 }
 
-fn allowed(v: &Value) -> bool {
+pub fn allowed(v: &Value) -> bool {
     v["response"]["allowed"].as_bool().unwrap()
 }
 
@@ -267,7 +267,7 @@ fn denied_with(v: &Value, want: &[&str]) {
     }
 }
 
-fn metric(text: &str, name: &str) -> u64 {
+pub fn metric(text: &str, name: &str) -> u64 {
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
         .unwrap_or_else(|| panic!("no {name} in\n{text}"))
@@ -310,7 +310,7 @@ fn manifest_digest(reg: &Registry, repo: &str, tag: &str) -> String {
     format!("sha256:{}", sha256_hex(&body))
 }
 
-fn tls_dir(env: &TestEnv) -> PathBuf {
+pub fn tls_dir(env: &TestEnv) -> PathBuf {
     let (ca, cert, key) = test_ca();
     let dir = env.path().join("tls");
     std::fs::create_dir_all(&dir).unwrap();

@@ -163,10 +163,21 @@ impl PolicyVerifier {
         }
         let named: Vec<&str> = args.allow_registry.iter().map(String::as_str).collect();
         let access = super::registry::access(Some(&args.registry), &named, &s.env)?;
-        let vsa_trust = if args.vsa_key.is_empty() {
+        let vsa_identities = trust::identity_rules_of(
+            "--vsa-",
+            args.vsa_certificate_identity.as_deref(),
+            args.vsa_certificate_identity_regexp.as_deref(),
+            args.vsa_certificate_oidc_issuer.as_deref(),
+        )?;
+        let vsa_trust = if args.vsa_key.is_empty() && vsa_identities.is_empty() {
             None
         } else {
-            Some(trust::keys_and_roots(s, &args.vsa_key, &[])?)
+            let mut t = trust::keys_and_roots(s, &args.vsa_key, &[])?;
+            if !vsa_identities.is_empty() {
+                t.identities = vsa_identities;
+                t.sigstore = Some(trust::args_trusted_root(s, printer, &args.trust)?);
+            }
+            Some(t)
         };
         Ok(Self {
             settings: s.clone(),
@@ -192,8 +203,9 @@ impl PolicyVerifier {
             })
     }
 
-    /// A VSA among the model's referrers, signed by a `--vsa-key`, about
-    /// this manifest, with a passing verdict from mlprov's verifier.
+    /// A VSA among the model's referrers, signed by a `--vsa-key` or a
+    /// `--vsa-certificate-identity`, about this manifest, with a passing
+    /// verdict from mlprov's verifier.
     fn vsa(&self, pinned: &OciRef, digest: &Sha256Digest) -> Option<Verdict> {
         let trust = self.vsa_trust.as_ref()?;
         let client = self.client(&pinned.registry).ok()?;
@@ -221,7 +233,9 @@ impl PolicyVerifier {
             {
                 continue;
             }
-            if let Verification::Trusted(signer) = verify_bundle(&bundle, &[("--vsa-key", trust)]) {
+            if let Verification::Trusted(signer) =
+                verify_bundle(&bundle, &[("the VSA signers", trust)])
+            {
                 return Some(Verdict {
                     proof: Proof::Vsa(signer.describe()),
                     codes: Vec::new(),

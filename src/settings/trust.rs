@@ -75,29 +75,43 @@ pub fn trusted_root(
 
 /// The identity rule the flags give, if any.
 pub fn identity_rules(args: &KeylessTrustArgs) -> Result<Vec<IdentityRule>> {
-    let issuer = args.certificate_oidc_issuer.as_deref();
-    match (
-        &args.certificate_identity,
-        &args.certificate_identity_regexp,
-        issuer,
-    ) {
+    identity_rules_of(
+        "--",
+        args.certificate_identity.as_deref(),
+        args.certificate_identity_regexp.as_deref(),
+        args.certificate_oidc_issuer.as_deref(),
+    )
+}
+
+/// The identity rule of `PREFIXcertificate-identity[-regexp]` and
+/// `PREFIXcertificate-oidc-issuer` (`--` for signers, `--vsa-` for `serve`'s
+/// VSA signers).
+pub fn identity_rules_of(
+    prefix: &str,
+    identity: Option<&str>,
+    regexp: Option<&str>,
+    issuer: Option<&str>,
+) -> Result<Vec<IdentityRule>> {
+    match (identity, regexp, issuer) {
         (Some(id), None, Some(iss)) => Ok(vec![IdentityRule::exact(id, iss)]),
         (None, Some(re), Some(iss)) => Ok(vec![IdentityRule::regexp(re, iss).map_err(|e| {
             miette::miette!(
                 code = "mlprov::usage",
-                "--certificate-identity-regexp: not a valid regular expression: {e}"
+                "{prefix}certificate-identity-regexp: not a valid regular expression: {e}"
             )
         })?]),
         (None, None, Some(_)) => miette::bail!(
             code = "mlprov::usage",
-            help = "pass --certificate-identity (exact) or --certificate-identity-regexp",
-            "--certificate-oidc-issuer names no identity: an issuer alone would trust everyone it issues tokens to"
+            help = format!(
+                "pass {prefix}certificate-identity (exact) or {prefix}certificate-identity-regexp"
+            ),
+            "{prefix}certificate-oidc-issuer names no identity: an issuer alone would trust everyone it issues tokens to"
         ),
         (None, None, None) => Ok(Vec::new()),
         // clap enforces the rest (issuer required, identity and regexp exclusive).
         _ => miette::bail!(
             code = "mlprov::usage",
-            "pass exactly one of --certificate-identity and --certificate-identity-regexp, with --certificate-oidc-issuer"
+            "pass exactly one of {prefix}certificate-identity and {prefix}certificate-identity-regexp, with {prefix}certificate-oidc-issuer"
         ),
     }
 }
