@@ -11,7 +11,9 @@
 //! Every request is retried on connection failures, timeouts, 5xx, 408 and
 //! 429, at most [`Settings::attempts`] times with waits doubling from 250 ms
 //! up to 4 s; a stalled registry fails after [`Settings::timeout`] without
-//! bytes. A 401 re-authenticates once (tokens expire during long pushes).
+//! bytes. A token is renewed before its `expires_in` ends; a 401 logs in
+//! again, once per request, and again for a transfer each time it has
+//! moved on (a long transfer outlives several tokens).
 
 use crate::limits::Limit;
 use std::collections::BTreeMap;
@@ -86,7 +88,7 @@ pub struct Client {
     identity_token: Option<String>,
     settings: Settings,
     /// Bearer tokens per (repository, push, repository mounted from).
-    tokens: Mutex<BTreeMap<TokenKey, Option<String>>>,
+    tokens: Mutex<BTreeMap<TokenKey, Cached>>,
     /// Where blobs of this registry were seen (see [`Client::with_blob_cache`]).
     blob_cache: Option<Mutex<BlobCache>>,
 }
@@ -102,6 +104,16 @@ impl Drop for Client {
 /// repository a blob is mounted from (a token registry refuses a mount
 /// whose token lacks it).
 type TokenKey = (String, bool, Option<String>);
+
+/// A token and until when to use it (`None`: no token, or one without end).
+type Cached = (Option<String>, Option<std::time::Instant>);
+
+/// A token is asked for again this long before it expires.
+const TOKEN_MARGIN: Duration = Duration::from_secs(10);
+
+/// A token's life when the token service does not say (`expires_in`), as
+/// the distribution token specification has it.
+const TOKEN_DEFAULT_LIFE: Duration = Duration::from_secs(60);
 
 /// What a manifest upload told us.
 #[derive(Debug, Clone)]
@@ -558,10 +570,13 @@ impl Client {
         from: Option<&str>,
     ) -> Result<Option<String>, Fail> {
         let key = (repo.to_string(), push, from.map(str::to_string));
-        if let Some(t) = self.tokens.lock().ok().and_then(|t| t.get(&key).cloned()) {
+        let now = std::time::Instant::now();
+        if let Some((t, until)) = self.tokens.lock().ok().and_then(|t| t.get(&key).cloned())
+            && until.is_none_or(|u| now < u)
+        {
             return Ok(t);
         }
-        let token = tokio::time::timeout(self.settings.timeout, self.log_in(repo, push, from))
+        let granted = tokio::time::timeout(self.settings.timeout, self.log_in(repo, push, from))
             .await
             .map_err(|_| {
                 Fail::Transient(format!(
@@ -570,8 +585,12 @@ impl Client {
                     self.settings.timeout.as_secs()
                 ))
             })??;
+        let (token, until) = match granted {
+            Some((token, life)) => (Some(token), Some(now + life.saturating_sub(TOKEN_MARGIN))),
+            None => (None, None),
+        };
         if let Ok(mut t) = self.tokens.lock() {
-            t.insert(key, token.clone());
+            t.insert(key, (token.clone(), until));
         }
         Ok(token)
     }
@@ -583,13 +602,14 @@ impl Client {
     /// or with an identity token exchanged by OAuth2's `refresh_token` grant
     /// (a `POST`, as the distribution token specification has it). Its answer is read up to
     /// [`Limit::RegistryTokenBytes`]. No challenge, or a `Basic` one: no
-    /// token (Basic credentials then go with every request).
+    /// token (Basic credentials then go with every request). A token comes
+    /// with its life (`expires_in`, else 60 s).
     async fn log_in(
         &self,
         repo: &str,
         push: bool,
         from: Option<&str>,
-    ) -> Result<Option<String>, Fail> {
+    ) -> Result<Option<(String, Duration)>, Fail> {
         let what = format!("logging in to {}", self.registry);
         let transient = |e: reqwest::Error| Fail::Transient(error_chain(&e));
         let probe = self
@@ -695,6 +715,7 @@ impl Client {
         struct Answer {
             token: Option<String>,
             access_token: Option<String>,
+            expires_in: Option<u64>,
         }
         let answer: Answer = serde_json::from_slice(&body).map_err(|e| {
             Fail::Fatal(RegistryError::Protocol {
@@ -702,8 +723,11 @@ impl Client {
                 message: format!("the token service's answer is not a token: {e}"),
             })
         })?;
+        let life = answer
+            .expires_in
+            .map_or(TOKEN_DEFAULT_LIFE, Duration::from_secs);
         match answer.token.or(answer.access_token) {
-            Some(t) if !t.is_empty() => Ok(Some(t)),
+            Some(t) if !t.is_empty() => Ok(Some((t, life))),
             _ => Err(Fail::Fatal(RegistryError::Protocol {
                 what,
                 message: "the token service answered without a token".into(),
@@ -877,6 +901,9 @@ impl Client {
                 }
                 Ok(false) => {
                     stalled = 0;
+                    // A token that expired after a chunk landed is renewed
+                    // again (a long upload outlives several).
+                    reauthed = false;
                     if state.offset > reported {
                         reporter.on_bytes(state.offset - reported);
                         reported = state.offset;
@@ -1136,7 +1163,9 @@ impl Client {
         };
         let mut stalled = 0u32;
         let mut failures_total = 0u32;
-        let mut reauthed = false;
+        // Where the download was when it last logged in again: a token that
+        // expired after more bytes arrived is renewed again.
+        let mut reauthed_at: Option<u64> = None;
         loop {
             let before = dl.got;
             let step = self
@@ -1146,12 +1175,12 @@ impl Client {
                 Ok(()) => break,
                 Err(Fail::Fatal(e)) => return Err(e),
                 Err(Fail::Unauthorized) => {
-                    if reauthed {
+                    if reauthed_at == Some(dl.got) {
                         return Err(RegistryError::Unauthorized {
                             what: what.to_string(),
                         });
                     }
-                    reauthed = true;
+                    reauthed_at = Some(dl.got);
                     self.forget_token(repo, false);
                     self.token(repo, false)
                         .await

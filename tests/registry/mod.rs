@@ -657,6 +657,17 @@ fn token_auth_push_pull_and_mount() {
     .json();
     let uploaded = first["blobs"]["uploaded"].as_u64().unwrap();
     assert!(uploaded > 0, "{first}");
+    // The token (300 s) is kept for the push's dozens of requests: one
+    // login, or two when both upload threads ask before either has it.
+    let logins = |scope: &str| {
+        service
+            .asked()
+            .iter()
+            .filter(|a| a.status == 200 && a.authenticated && a.scopes == [scope])
+            .count()
+    };
+    let n = logins("repository:models/minilm:pull,push");
+    assert!((1..=2).contains(&n), "{n}: {:?}", service.asked());
     assert!(
         service.asked().iter().any(|a| a.status == 200
             && a.authenticated
@@ -1892,6 +1903,35 @@ fn racing_pushes_keep_both_sets_of_tag_schema_entries() {
         .filter(|(_, f)| matches!(f, Some(Fault::Delay(_))))
         .count();
     assert!(delayed >= 4, "{delayed}");
+}
+
+/// A token that lives 1 s (`expires_in: 1`) is renewed before each use
+/// rather than sent until the registry refuses it: the push logs in again
+/// and again, and succeeds.
+#[test]
+fn short_lived_tokens_are_renewed_before_they_expire() {
+    let service = token_service::TokenService::start_with_life(1);
+    let Some(reg) = Registry::start_with_tokens(&service) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let proj = project(&env, "p");
+    let reference = format!("{}/models/minilm:1.0", reg.addr);
+    let login = [
+        ("MLPROV_REGISTRY_USERNAME", USER),
+        ("MLPROV_REGISTRY_PASSWORD", PASSWORD),
+    ];
+    run(&env, &proj, &["push", "--plain-http", &reference], &login).ok();
+    let logins = service
+        .asked()
+        .iter()
+        .filter(|a| a.status == 200 && a.scopes == ["repository:models/minilm:pull,push"])
+        .count();
+    // Renewed for every request (13 blobs, manifests, referrers), where a
+    // kept token would log in once or twice.
+    assert!(logins > 10, "{logins}: {:?}", service.asked());
+    pull_unverified(&env, &reference, "a", &login).ok();
+    assert!(tree(&env.work().join("a")) == model_tree());
 }
 
 /// A credential helper that knows one server: `docker-credential-NAME get`

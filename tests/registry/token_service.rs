@@ -65,6 +65,12 @@ impl Drop for TokenService {
 
 impl TokenService {
     pub fn start() -> Self {
+        Self::start_with_life(300)
+    }
+
+    /// Tokens that live `life` seconds (`expires_in`, and `exp` in the JWT;
+    /// the registry allows 60 s of clock skew beyond it).
+    pub fn start_with_life(life: u64) -> Self {
         let key = SigningKey::generate();
         let der = ca_cert(SUBJECT, SUBJECT, &key, &key, 0, vec![], 7);
         let certificate_pem = pem("CERTIFICATE", &der);
@@ -78,7 +84,7 @@ impl TokenService {
             let (server, asked) = (server.clone(), asked.clone());
             std::thread::spawn(move || {
                 for req in server.incoming_requests() {
-                    answer(req, &key, &der, &asked);
+                    answer(req, &key, &der, &asked, life);
                 }
             })
         };
@@ -105,6 +111,7 @@ fn answer(
     key: &SigningKey,
     cert_der: &[u8],
     asked: &Mutex<Vec<Asked>>,
+    life: u64,
 ) {
     let url = url::Url::parse(&format!("http://x{}", req.url())).expect("request URL");
     let post = *req.method() == tiny_http::Method::Post;
@@ -160,12 +167,12 @@ fn answer(
                 } else {
                     Vec::new()
                 };
-                let token = jwt(key, cert_der, credentials.is_some(), access);
+                let token = jwt(key, cert_der, credentials.is_some(), access, life);
                 // The OAuth2 answer has `access_token` only.
                 let answer = if post {
-                    json!({"access_token": token, "scope": scopes.join(" "), "expires_in": 300, "issued_at": "2026-12-02T00:00:00Z"})
+                    json!({"access_token": token, "scope": scopes.join(" "), "expires_in": life, "issued_at": "2026-12-02T00:00:00Z"})
                 } else {
-                    json!({"token": token, "access_token": token, "expires_in": 300, "issued_at": "2026-12-02T00:00:00Z"})
+                    json!({"token": token, "access_token": token, "expires_in": life, "issued_at": "2026-12-02T00:00:00Z"})
                 };
                 (200, answer)
             }
@@ -194,7 +201,7 @@ fn grant(scope: &str) -> Option<Value> {
     Some(json!({"type": "repository", "name": name, "actions": actions}))
 }
 
-fn jwt(key: &SigningKey, cert_der: &[u8], user: bool, access: Vec<Value>) -> String {
+fn jwt(key: &SigningKey, cert_der: &[u8], user: bool, access: Vec<Value>, life: u64) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -204,7 +211,7 @@ fn jwt(key: &SigningKey, cert_der: &[u8], user: bool, access: Vec<Value>) -> Str
         "iss": ISSUER,
         "sub": if user { USER } else { "" },
         "aud": SERVICE,
-        "exp": now + 300,
+        "exp": now + life,
         "nbf": now - 10,
         "iat": now,
         "jti": format!("{now}-{}", access.len()),
