@@ -89,6 +89,9 @@ pub struct Client {
     settings: Settings,
     /// Bearer tokens per (repository, push, repository mounted from).
     tokens: Mutex<BTreeMap<TokenKey, Cached>>,
+    /// Held while logging in, so transfers running at once wait for one
+    /// login rather than each making its own.
+    logging_in: tokio::sync::Mutex<()>,
     /// Where blobs of this registry were seen (see [`Client::with_blob_cache`]).
     blob_cache: Option<Mutex<BlobCache>>,
 }
@@ -248,6 +251,7 @@ impl Client {
             identity_token,
             settings: settings.clone(),
             tokens: Mutex::new(BTreeMap::new()),
+            logging_in: tokio::sync::Mutex::new(()),
             blob_cache: None,
         })
     }
@@ -570,10 +574,21 @@ impl Client {
         from: Option<&str>,
     ) -> Result<Option<String>, Fail> {
         let key = (repo.to_string(), push, from.map(str::to_string));
+        let cached = |now: std::time::Instant| {
+            self.tokens
+                .lock()
+                .ok()
+                .and_then(|t| t.get(&key).cloned())
+                .filter(|(_, until)| until.is_none_or(|u| now < u))
+                .map(|(t, _)| t)
+        };
+        if let Some(t) = cached(std::time::Instant::now()) {
+            return Ok(t);
+        }
+        let _one_at_a_time = self.logging_in.lock().await;
         let now = std::time::Instant::now();
-        if let Some((t, until)) = self.tokens.lock().ok().and_then(|t| t.get(&key).cloned())
-            && until.is_none_or(|u| now < u)
-        {
+        // Another transfer may have logged in while this one waited.
+        if let Some(t) = cached(now) {
             return Ok(t);
         }
         let granted = tokio::time::timeout(self.settings.timeout, self.log_in(repo, push, from))
