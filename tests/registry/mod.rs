@@ -2119,3 +2119,58 @@ fn docker_credential_helpers_and_identity_tokens() {
     let r = pull("f", &treference).expect_code(2);
     assert!(r.stderr.contains("refused the credentials"), "{}", r.stderr);
 }
+
+/// A token service that redirects the OAuth2 grant (which carries the
+/// refresh token in its body) to another host: mlprov does not follow, so
+/// the other host never sees the request; the login fails, naming the 307.
+#[test]
+fn a_token_request_is_not_redirected_to_another_host() {
+    use std::io::{Read as _, Write as _};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let stolen = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = stolen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut head = Vec::new();
+            let mut b = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                if conn.read(&mut b).unwrap_or(0) == 0 {
+                    break;
+                }
+                head.push(b[0]);
+            }
+            let head = String::from_utf8_lossy(&head).to_string();
+            let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+            let answer = if path.starts_with("/stolen") {
+                seen.fetch_add(1, Ordering::SeqCst);
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 21\r\nConnection: close\r\n\r\n{\"access_token\":\"x\"}".to_string()
+            } else if path.starts_with("/token") {
+                // The same server under another name: another host to a client.
+                format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://localhost:{port}/stolen\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+            } else {
+                format!(
+                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"s\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+            };
+            let _ = conn.write_all(answer.as_bytes());
+        }
+    });
+    let env = TestEnv::new();
+    docker_config(
+        &env,
+        &format!(r#"{{"auths": {{"127.0.0.1:{port}": {{"identitytoken": "refresh-me"}}}}}}"#),
+    );
+    let r = pull_unverified(&env, &format!("127.0.0.1:{port}/m:1"), "out", &[]).expect_code(2);
+    assert!(r.stderr.contains("307"), "{}", r.stderr);
+    assert_eq!(
+        stolen.load(Ordering::SeqCst),
+        0,
+        "the grant followed the redirect"
+    );
+    assert!(!env.work().join("out").exists());
+}
