@@ -25,7 +25,6 @@ use std::time::Duration;
 
 use oci_client::Reference;
 use oci_client::manifest::{ImageIndexEntry, OciImageIndex};
-use oci_client::secrets::RegistryAuth;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use sha2::{Digest as _, Sha256};
@@ -82,10 +81,6 @@ pub struct Client {
     registry: String,
     /// `http(s)://host[:port]`, the host resolved (docker.io → registry-1…).
     base: String,
-    auth: RegistryAuth,
-    /// An OAuth2 refresh token to exchange for access tokens (an
-    /// `identitytoken` of the Docker config).
-    identity_token: Option<String>,
     settings: Settings,
     /// Bearer tokens per (repository, push, repository mounted from).
     tokens: Mutex<BTreeMap<TokenKey, Cached>>,
@@ -229,26 +224,12 @@ impl Client {
         }))?;
         let probe = Reference::with_tag(registry.to_string(), "x".into(), "x".into());
         let base = format!("{scheme}://{}", probe.resolve_registry());
-        let (auth, identity_token) = match &settings.credentials {
-            Credentials::Anonymous => (RegistryAuth::Anonymous, None),
-            Credentials::Basic {
-                username, password, ..
-            } => (
-                RegistryAuth::Basic(username.clone(), password.clone()),
-                None,
-            ),
-            Credentials::IdentityToken { token, .. } => {
-                (RegistryAuth::Anonymous, Some(token.clone()))
-            }
-        };
         Ok(Self {
             rt,
             http,
             token_http,
             registry: registry.to_string(),
             base,
-            auth,
-            identity_token,
             settings: settings.clone(),
             tokens: Mutex::new(BTreeMap::new()),
             logging_in: tokio::sync::Mutex::new(()),
@@ -657,11 +638,11 @@ impl Client {
                 message: format!("the token service {realm:?} is not an HTTP(S) URL"),
             }));
         }
-        let basic = match &self.auth {
-            RegistryAuth::Basic(u, p) => Some((u, p)),
-            _ => None,
-        };
-        if basic.is_some() && url.scheme() == "http" && !self.settings.plain_http {
+        let credentials = &self.settings.credentials;
+        if !matches!(credentials, Credentials::Anonymous)
+            && url.scheme() == "http"
+            && !self.settings.plain_http
+        {
             return Err(Fail::Fatal(RegistryError::Protocol {
                 what,
                 message: format!(
@@ -674,15 +655,7 @@ impl Client {
         if let Some(from) = from.filter(|f| *f != repo) {
             scopes.push(format!("repository:{from}:pull"));
         }
-        let rb = if let Some(refresh) = &self.identity_token {
-            if url.scheme() == "http" && !self.settings.plain_http {
-                return Err(Fail::Fatal(RegistryError::Protocol {
-                    what,
-                    message: format!(
-                        "the registry's token service is plain HTTP ({realm}); mlprov does not send an identity token there (with --plain-http it would)"
-                    ),
-                }));
-            }
+        let rb = if let Credentials::IdentityToken { token: refresh, .. } = credentials {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
             form.append_pair("grant_type", "refresh_token")
                 .append_pair("refresh_token", refresh)
@@ -705,11 +678,13 @@ impl Client {
                     q.append_pair("service", service);
                 }
             }
-            let mut rb = self.token_http.get(url);
-            if let Some((u, p)) = basic {
-                rb = rb.basic_auth(u, Some(p));
+            let rb = self.token_http.get(url);
+            match credentials {
+                Credentials::Basic {
+                    username, password, ..
+                } => rb.basic_auth(username, Some(password)),
+                _ => rb,
             }
-            rb
         };
         let mut resp = rb.send().await.map_err(transient)?;
         let status = resp.status();
@@ -771,7 +746,7 @@ impl Client {
         build: impl FnOnce(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, Fail> {
         let token = self.token_for(repo, push, from).await?;
-        let mut req = build(&self.http).build().map_err(|e| {
+        let req = build(&self.http).build().map_err(|e| {
             Fail::Fatal(RegistryError::Protocol {
                 what: self.registry.clone(),
                 message: format!("cannot build the request: {e}"),
@@ -779,33 +754,21 @@ impl Client {
         })?;
         // Credentials go to the registry only, not to a `Location` (an
         // upload session, a blob) on another host, as in go-containerregistry.
-        if same_origin(req.url(), &self.base) {
-            let value = match (&token, &self.auth) {
-                (Some(t), _) => Some(format!("Bearer {t}")),
-                (None, RegistryAuth::Basic(u, p)) => Some(format!(
-                    "Basic {}",
-                    base64::Engine::encode(
-                        &base64::engine::general_purpose::STANDARD,
-                        format!("{u}:{p}")
-                    )
-                )),
-                _ => None,
-            };
-            if let Some(v) = value {
-                let mut v = reqwest::header::HeaderValue::from_str(&v).map_err(|_| {
-                    Fail::Fatal(RegistryError::Protocol {
-                        what: self.registry.clone(),
-                        message: "the token or credentials hold characters an HTTP header cannot"
-                            .into(),
-                    })
-                })?;
-                v.set_sensitive(true);
-                req.headers_mut().insert(reqwest::header::AUTHORIZATION, v);
-            }
-        }
-        let resp = self
-            .http
-            .execute(req)
+        let ours = same_origin(req.url(), &self.base);
+        let mut rb = reqwest::RequestBuilder::from_parts(self.http.clone(), req);
+        rb = match (ours, &token, &self.settings.credentials) {
+            (true, Some(t), _) => rb.bearer_auth(t),
+            (
+                true,
+                None,
+                Credentials::Basic {
+                    username, password, ..
+                },
+            ) => rb.basic_auth(username, Some(password)),
+            _ => rb,
+        };
+        let resp = rb
+            .send()
             .await
             .map_err(|e| Fail::Transient(error_chain(&e)))?;
         let status = resp.status();
@@ -1678,33 +1641,18 @@ impl<'f> Batch<'f> {
     /// Write everything pending (a short write continues where it ended),
     /// then hash it.
     async fn flush(&mut self, hasher: &mut StreamHasher) -> std::io::Result<()> {
-        let mut done = 0;
-        let mut first = 0;
-        let mut offset = 0;
-        while done < self.len {
-            let mut slices: Vec<std::io::IoSlice<'_>> =
-                Vec::with_capacity(self.pending.len() - first);
-            slices.push(std::io::IoSlice::new(&self.pending[first][offset..]));
-            for b in &self.pending[first + 1..] {
-                slices.push(std::io::IoSlice::new(b));
-            }
-            let mut n = match self.out.write_vectored(&slices) {
+        let mut slices: Vec<std::io::IoSlice<'_>> = self
+            .pending
+            .iter()
+            .map(|b| std::io::IoSlice::new(b))
+            .collect();
+        let mut left = &mut slices[..];
+        while !left.is_empty() {
+            match self.out.write_vectored(left) {
                 Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Ok(n) => std::io::IoSlice::advance_slices(&mut left, n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
-            };
-            done += n;
-            while n > 0 {
-                let left = self.pending[first].len() - offset;
-                if n >= left {
-                    n -= left;
-                    first += 1;
-                    offset = 0;
-                } else {
-                    offset += n;
-                    n = 0;
-                }
             }
         }
         self.len = 0;
@@ -1973,7 +1921,7 @@ fn parse_range_end(v: &str) -> Option<u64> {
     end.trim().parse().ok()
 }
 
-fn snippet(body: &str) -> String {
+pub(super) fn snippet(body: &str) -> String {
     let t = body.trim();
     if t.is_empty() {
         return String::new();

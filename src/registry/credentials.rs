@@ -6,7 +6,7 @@
 //! `password`, or an `identitytoken`).
 
 use std::fmt;
-use std::io::Read as _;
+use std::io::Read;
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -203,6 +203,18 @@ pub fn from_docker_config(
     Ok(Credentials::Anonymous)
 }
 
+/// Read a child's pipe to its end (at most [`MAX_HELPER_OUTPUT`]) on a
+/// thread of its own.
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(p) = pipe {
+            let _ = p.take(MAX_HELPER_OUTPUT).read_to_end(&mut buf);
+        }
+        buf
+    })
+}
+
 /// The server a credential helper is asked about: what `docker login`
 /// stored, the host as written, and Docker Hub's historical URL for it.
 fn helper_server(registry: &str) -> String {
@@ -247,17 +259,8 @@ fn from_helper(
     // Both pipes are drained while waiting (a helper blocked on a full pipe
     // never exits); one that does not answer in time (a keyring prompt
     // nobody sees) is killed.
-    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(p) = pipe {
-                let _ = p.take(MAX_HELPER_OUTPUT).read_to_end(&mut buf);
-            }
-            buf
-        })
-    };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
     let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
@@ -292,9 +295,9 @@ fn from_helper(
         } else {
             out
         };
-        let text: String = text.chars().take(300).collect();
         return Err(failed(format!(
-            "{program} get {server} failed ({status}): {text}"
+            "{program} get {server} failed ({status}){}",
+            super::client::snippet(&text)
         )));
     }
     #[derive(serde::Deserialize)]

@@ -100,6 +100,13 @@ fn pull_unverified(env: &TestEnv, reference: &str, dir: &str, vars: &[(&str, &st
     )
 }
 
+/// The registry login [`Registry::start`]`(true)` and the token service
+/// accept, as the environment gives it.
+const LOGIN: [(&str, &str); 2] = [
+    ("MLPROV_REGISTRY_USERNAME", USER),
+    ("MLPROV_REGISTRY_PASSWORD", PASSWORD),
+];
+
 /// The model files as pulled (`.gitattributes` is not part of the artifact).
 fn model_tree() -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut t = tree(minilm());
@@ -559,16 +566,7 @@ fn htpasswd_auth_and_every_credential_source() {
     assert!(r.stderr.contains("refused the credentials"), "{}", r.stderr);
 
     // Environment.
-    run(
-        &env,
-        &proj,
-        &["push", "--plain-http", &reference],
-        &[
-            ("MLPROV_REGISTRY_USERNAME", USER),
-            ("MLPROV_REGISTRY_PASSWORD", PASSWORD),
-        ],
-    )
-    .ok();
+    run(&env, &proj, &["push", "--plain-http", &reference], &LOGIN).ok();
     // --username + --password-stdin.
     let mut c = env.cmd(&env.work());
     c.args([
@@ -625,10 +623,6 @@ fn token_auth_push_pull_and_mount() {
     let env = TestEnv::new();
     let proj = project(&env, "p");
     let reference = format!("{}/models/minilm:1.0", reg.addr);
-    let login = [
-        ("MLPROV_REGISTRY_USERNAME", USER),
-        ("MLPROV_REGISTRY_PASSWORD", PASSWORD),
-    ];
 
     let r = run(&env, &proj, &["push", "--plain-http", &reference], &[]).expect_code(2);
     assert!(r.stderr.contains("refused the credentials"), "{}", r.stderr);
@@ -651,7 +645,7 @@ fn token_auth_push_pull_and_mount() {
         &env,
         &proj,
         &["push", "--plain-http", &reference, "--format", "json"],
-        &login,
+        &LOGIN,
     )
     .ok()
     .json();
@@ -683,7 +677,7 @@ fn token_auth_push_pull_and_mount() {
     let r = pull_unverified(&env, &reference, "anon", &[]).expect_code(2);
     assert!(r.stderr.contains("refused the credentials"), "{}", r.stderr);
     assert!(!env.work().join("anon").exists());
-    pull_unverified(&env, &reference, "a", &login).ok();
+    pull_unverified(&env, &reference, "a", &LOGIN).ok();
     assert!(tree(&env.work().join("a")) == model_tree());
 
     let second = run(
@@ -696,7 +690,7 @@ fn token_auth_push_pull_and_mount() {
             "--format",
             "json",
         ],
-        &login,
+        &LOGIN,
     )
     .ok()
     .json();
@@ -1921,11 +1915,7 @@ fn short_lived_tokens_are_renewed_before_they_expire() {
     let env = TestEnv::new();
     let proj = project(&env, "p");
     let reference = format!("{}/models/minilm:1.0", reg.addr);
-    let login = [
-        ("MLPROV_REGISTRY_USERNAME", USER),
-        ("MLPROV_REGISTRY_PASSWORD", PASSWORD),
-    ];
-    run(&env, &proj, &["push", "--plain-http", &reference], &login).ok();
+    run(&env, &proj, &["push", "--plain-http", &reference], &LOGIN).ok();
     let logins = service
         .asked()
         .iter()
@@ -1934,7 +1924,7 @@ fn short_lived_tokens_are_renewed_before_they_expire() {
     // Renewed for every request (13 blobs, manifests, referrers), where a
     // kept token would log in once or twice.
     assert!(logins > 10, "{logins}: {:?}", service.asked());
-    pull_unverified(&env, &reference, "a", &login).ok();
+    pull_unverified(&env, &reference, "a", &LOGIN).ok();
     assert!(tree(&env.work().join("a")) == model_tree());
 }
 

@@ -6,7 +6,8 @@
 //! `scope`), which a Docker config's `identitytoken` is exchanged by.
 //! [`USER`]/[`PASSWORD`] and [`REFRESH_TOKEN`] get every action asked for;
 //! no credentials get a token granting nothing (a private registry); wrong
-//! ones get 401, an unknown `service` or a POST without `client_id` 400. The token is an ES256 JWT whose
+//! ones get 401, an unknown `service`, a grant other than `refresh_token` or a
+//! POST without `client_id` 400. The token is an ES256 JWT whose
 //! `x5c` header carries the signing certificate, which the real
 //! docker-registry checks against its `rootcertbundle`, then the signature,
 //! issuer, audience, expiry and the `access` claim of each request: a token
@@ -115,7 +116,7 @@ fn answer(
 ) {
     let url = url::Url::parse(&format!("http://x{}", req.url())).expect("request URL");
     let post = *req.method() == tiny_http::Method::Post;
-    let (mut scopes, mut service, mut client_id) = (Vec::new(), None, None);
+    let (mut scopes, mut service, mut client_id, mut grant_type) = (Vec::new(), None, None, None);
     let mut credentials = None;
     if post {
         let mut body = String::new();
@@ -125,6 +126,7 @@ fn answer(
                 "scope" => scopes.extend(v.split(' ').map(str::to_string)),
                 "service" => service = Some(v.into_owned()),
                 "client_id" => client_id = Some(v.into_owned()),
+                "grant_type" => grant_type = Some(v.into_owned()),
                 "refresh_token" if v == REFRESH_TOKEN => {
                     credentials = Some(format!("{USER}:{PASSWORD}"))
                 }
@@ -154,6 +156,8 @@ fn answer(
         (404, json!({"details": "not found"}))
     } else if service.as_deref() != Some(SERVICE) {
         (400, json!({"details": "unknown service"}))
+    } else if post && grant_type.as_deref() != Some("refresh_token") {
+        (400, json!({"error": "unsupported_grant_type"}))
     } else if post && (client_id.is_none() || credentials.is_none()) {
         (400, json!({"error": "invalid_request"}))
     } else {
